@@ -1,0 +1,93 @@
+package dev.tracing.context;
+
+import java.util.List;
+
+import dev.tracing.core.BaggageFields;
+import dev.tracing.core.SpanContext;
+import io.micrometer.tracing.TraceContext;
+import org.slf4j.MDC;
+
+/**
+ * Keeps the SLF4J MDC in step with the current context: {@code traceId}, {@code spanId} and the
+ * configured correlation baggage fields while a scope is open, and exactly what was there before
+ * once it closes.
+ *
+ * <p>Design notes: the previous values are read and restored one by one, so nested scopes and
+ * values a user put in the MDC under the same keys come back as they were. A key whose value
+ * does not change is not written, which keeps nested scopes in the same span nearly free.
+ */
+public final class MdcScopeDecorator implements ScopeDecorator {
+
+    /** The MDC key of the trace id, as Spring Boot's default log pattern expects. */
+    public static final String TRACE_ID = "traceId";
+
+    /** The MDC key of the span id, as Spring Boot's default log pattern expects. */
+    public static final String SPAN_ID = "spanId";
+
+    private final String[] correlationFields;
+
+    /** Creates a decorator that also copies the given baggage fields into the MDC. */
+    public MdcScopeDecorator(List<String> correlationFields) {
+        this.correlationFields = correlationFields.toArray(new String[0]);
+    }
+
+    /** Returns the baggage fields copied into the MDC. */
+    public List<String> correlationFields() {
+        return List.of(correlationFields);
+    }
+
+    @Override
+    public Runnable decorate(TraceContext context) {
+        String traceId = context == null ? null : context.traceId();
+        String spanId = context == null ? null : context.spanId();
+        String previousTraceId = MDC.get(TRACE_ID);
+        String previousSpanId = MDC.get(SPAN_ID);
+        boolean traceChanged = replace(TRACE_ID, previousTraceId, traceId);
+        boolean spanChanged = replace(SPAN_ID, previousSpanId, spanId);
+        String[] previousFields = null;
+        if (correlationFields.length > 0) {
+            BaggageFields baggage = context instanceof SpanContext ? ((SpanContext) context).baggage() : null;
+            previousFields = new String[correlationFields.length];
+            for (int i = 0; i < correlationFields.length; i++) {
+                String name = correlationFields[i];
+                previousFields[i] = MDC.get(name);
+                replace(name, previousFields[i], baggage == null ? null : baggage.get(name));
+            }
+        }
+        if (!traceChanged && !spanChanged && previousFields == null) {
+            return null;
+        }
+        String[] fieldsToRestore = previousFields;
+        return () -> {
+            if (traceChanged) {
+                restore(TRACE_ID, previousTraceId);
+            }
+            if (spanChanged) {
+                restore(SPAN_ID, previousSpanId);
+            }
+            if (fieldsToRestore != null) {
+                for (int i = 0; i < correlationFields.length; i++) {
+                    restore(correlationFields[i], fieldsToRestore[i]);
+                }
+            }
+        };
+    }
+
+    private static boolean replace(String key, String previous, String value) {
+        if (value == null ? previous == null : value.equals(previous)) {
+            return false;
+        }
+        restore(key, value);
+        return true;
+    }
+
+    /** Sets {@code key} to {@code value} in the MDC, or removes it when {@code value} is null. */
+    static void restore(String key, String value) {
+        if (value == null) {
+            MDC.remove(key);
+        }
+        else {
+            MDC.put(key, value);
+        }
+    }
+}

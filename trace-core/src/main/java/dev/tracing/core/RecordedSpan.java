@@ -1,0 +1,347 @@
+package dev.tracing.core;
+
+import java.time.Instant;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.micrometer.tracing.Link;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.exporter.FinishedSpan;
+
+/**
+ * The recorded data of one sampled span: what it becomes once ended.
+ *
+ * <p>Design notes: the record is mutable and is handed to the span pipeline as the
+ * {@link FinishedSpan} itself, without a copy, because ending a span is the hot path and a
+ * {@link io.micrometer.tracing.exporter.SpanFilter} is allowed to change what it receives. While
+ * the span is open, writes take the record's monitor (uncontended in practice: a span is
+ * usually tagged by one thread at a time); once it has ended, further writes through the
+ * {@link Span} are ignored. Times are epoch microseconds; tag and event collections are
+ * allocated on first use.
+ */
+public final class RecordedSpan implements FinishedSpan {
+
+    private final SpanContext context;
+
+    private String name;
+
+    private Span.Kind kind;
+
+    private long startMicros;
+
+    private long startNanos;
+
+    private long endMicros;
+
+    private Map<String, String> tags;
+
+    private List<Map.Entry<Long, String>> events;
+
+    private Throwable error;
+
+    private String remoteServiceName;
+
+    private String remoteIp;
+
+    private int remotePort;
+
+    private String localServiceName;
+
+    private String localIp;
+
+    private List<Link> links;
+
+    private boolean finished;
+
+    RecordedSpan(SpanContext context, String localServiceName) {
+        this.context = context;
+        this.localServiceName = localServiceName;
+    }
+
+    /** Returns the context of the span this record belongs to. */
+    public SpanContext context() {
+        return context;
+    }
+
+    synchronized boolean isFinished() {
+        return finished;
+    }
+
+    synchronized void start(long epochMicros, long nanos) {
+        if (!finished && startMicros == 0L) {
+            startMicros = epochMicros;
+            startNanos = nanos;
+        }
+    }
+
+    /** Marks the span ended; returns false if it had ended already (it is then not reported again). */
+    synchronized boolean finish(long explicitEndMicros, TraceClock clock) {
+        if (finished) {
+            return false;
+        }
+        finished = true;
+        if (explicitEndMicros != 0L) {
+            endMicros = explicitEndMicros;
+        }
+        else if (startMicros != 0L && startNanos != 0L) {
+            // duration from the monotonic clock: immune to wall-clock steps while the span is open
+            endMicros = startMicros + Math.max(0L, (clock.nanoTime() - startNanos) / 1000L);
+        }
+        else {
+            endMicros = clock.epochMicros();
+        }
+        if (startMicros == 0L || startMicros > endMicros) {
+            startMicros = startMicros == 0L ? endMicros : startMicros;
+            endMicros = Math.max(startMicros, endMicros);
+        }
+        return true;
+    }
+
+    synchronized void abandon() {
+        finished = true;
+    }
+
+    synchronized void name(String name) {
+        if (!finished) {
+            this.name = name;
+        }
+    }
+
+    synchronized void kind(Span.Kind kind) {
+        if (!finished) {
+            this.kind = kind;
+        }
+    }
+
+    synchronized void tag(String key, String value) {
+        if (finished || key == null || value == null) {
+            return;
+        }
+        if (tags == null) {
+            tags = new LinkedHashMap<>(8);
+        }
+        tags.put(key, value);
+    }
+
+    synchronized void event(long epochMicros, String value) {
+        if (finished || value == null) {
+            return;
+        }
+        if (events == null) {
+            events = new ArrayList<>(4);
+        }
+        events.add(new AbstractMap.SimpleImmutableEntry<>(epochMicros, value));
+    }
+
+    synchronized void error(Throwable error) {
+        if (!finished && error != null) {
+            this.error = error;
+        }
+    }
+
+    synchronized void remoteServiceName(String remoteServiceName) {
+        if (!finished) {
+            this.remoteServiceName = remoteServiceName;
+        }
+    }
+
+    synchronized void remoteIpAndPort(String ip, int port) {
+        if (!finished) {
+            this.remoteIp = ip;
+            this.remotePort = port;
+        }
+    }
+
+    synchronized void link(Link link) {
+        if (finished || link == null) {
+            return;
+        }
+        if (links == null) {
+            links = new ArrayList<>(2);
+        }
+        links.add(link);
+    }
+
+    synchronized void explicitStart(long epochMicros) {
+        if (!finished) {
+            startMicros = epochMicros;
+            startNanos = 0L;
+        }
+    }
+
+    /** Returns the start in epoch microseconds. */
+    public long startMicros() {
+        return startMicros;
+    }
+
+    /** Returns the end in epoch microseconds. */
+    public long endMicros() {
+        return endMicros;
+    }
+
+    /** Returns the duration in microseconds. */
+    public long durationMicros() {
+        return endMicros - startMicros;
+    }
+
+    @Override
+    public FinishedSpan setName(String name) {
+        this.name = name;
+        return this;
+    }
+
+    @Override
+    public String getName() {
+        return name;
+    }
+
+    @Override
+    public Instant getStartTimestamp() {
+        return toInstant(startMicros);
+    }
+
+    @Override
+    public Instant getEndTimestamp() {
+        return toInstant(endMicros);
+    }
+
+    private static Instant toInstant(long micros) {
+        return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L);
+    }
+
+    @Override
+    public FinishedSpan setTags(Map<String, String> tags) {
+        this.tags = tags == null ? null : new LinkedHashMap<>(tags);
+        return this;
+    }
+
+    @Override
+    public Map<String, String> getTags() {
+        return tags == null ? Collections.emptyMap() : tags;
+    }
+
+    @Override
+    public FinishedSpan setEvents(Collection<Map.Entry<Long, String>> events) {
+        this.events = events == null ? null : new ArrayList<>(events);
+        return this;
+    }
+
+    @Override
+    public Collection<Map.Entry<Long, String>> getEvents() {
+        return events == null ? Collections.emptyList() : events;
+    }
+
+    @Override
+    public String getSpanId() {
+        return context.spanId();
+    }
+
+    @Override
+    public String getParentId() {
+        return context.parentId();
+    }
+
+    @Override
+    public String getRemoteIp() {
+        return remoteIp;
+    }
+
+    @Override
+    public String getLocalIp() {
+        return localIp;
+    }
+
+    @Override
+    public FinishedSpan setLocalIp(String ip) {
+        this.localIp = ip;
+        return this;
+    }
+
+    @Override
+    public int getRemotePort() {
+        return remotePort;
+    }
+
+    @Override
+    public FinishedSpan setRemotePort(int port) {
+        this.remotePort = port;
+        return this;
+    }
+
+    @Override
+    public String getTraceId() {
+        return context.traceId();
+    }
+
+    @Override
+    public Throwable getError() {
+        return error;
+    }
+
+    @Override
+    public FinishedSpan setError(Throwable error) {
+        this.error = error;
+        return this;
+    }
+
+    @Override
+    public Span.Kind getKind() {
+        return kind;
+    }
+
+    @Override
+    public String getRemoteServiceName() {
+        return remoteServiceName;
+    }
+
+    @Override
+    public FinishedSpan setRemoteServiceName(String remoteServiceName) {
+        this.remoteServiceName = remoteServiceName;
+        return this;
+    }
+
+    @Override
+    public String getLocalServiceName() {
+        return localServiceName;
+    }
+
+    @Override
+    public FinishedSpan setLocalServiceName(String localServiceName) {
+        this.localServiceName = localServiceName;
+        return this;
+    }
+
+    @Override
+    public List<Link> getLinks() {
+        return links == null ? Collections.emptyList() : links;
+    }
+
+    @Override
+    public FinishedSpan addLinks(List<Link> links) {
+        for (Link link : links) {
+            link(link);
+        }
+        return this;
+    }
+
+    @Override
+    public FinishedSpan addLink(Link link) {
+        if (link != null) {
+            if (links == null) {
+                links = new ArrayList<>(2);
+            }
+            links.add(link);
+        }
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        return "RecordedSpan{" + context + ", name=" + name + ", kind=" + kind + ", tags=" + getTags() + "}";
+    }
+}

@@ -1,0 +1,284 @@
+package dev.tracing.core;
+
+import io.micrometer.tracing.TraceContext;
+
+/**
+ * The identity of a span: 128-bit trace id, 64-bit span and parent ids, the sampling decision,
+ * the W3C {@code tracestate} received from upstream and the span's baggage.
+ *
+ * <p>Design notes: ids are kept as longs and rendered to hex only when asked for (and then
+ * cached), so spans that are never logged or propagated never allocate id strings. Equality is
+ * the trace id and span id, as Micrometer's observation code compares contexts returned at
+ * different times for the same span.
+ *
+ * <p>A context with all ids zero carries only a sampling decision ({@link #isSamplingFlagsOnly()}),
+ * as a bare {@code b3: 0} header does: the span started from it is a new root that obeys it.
+ */
+public final class SpanContext implements TraceContext {
+
+    static final int FLAG_SAMPLED_SET = 1;
+
+    static final int FLAG_SAMPLED = 2;
+
+    static final int FLAG_DEBUG = 4;
+
+    static final int FLAG_REMOTE = 8;
+
+    private final long traceIdHigh;
+
+    private final long traceIdLow;
+
+    private final long parentId;
+
+    private final long spanId;
+
+    private final int flags;
+
+    private final String traceState;
+
+    private volatile BaggageFields baggage;
+
+    /** The span's record while it is in progress here; null for remote, unsampled or ended spans. */
+    RecordedSpan record;
+
+    private String traceIdString;
+
+    private String spanIdString;
+
+    private SpanContext(long traceIdHigh, long traceIdLow, long parentId, long spanId, int flags, String traceState,
+            BaggageFields baggage) {
+        this.traceIdHigh = traceIdHigh;
+        this.traceIdLow = traceIdLow;
+        this.parentId = parentId;
+        this.spanId = spanId;
+        this.flags = flags;
+        this.traceState = traceState;
+        this.baggage = baggage;
+    }
+
+    /**
+     * Returns a context with the given ids. {@code sampled} null means no decision was made yet.
+     * Returns null when the trace id or span id is zero (all-zero ids are invalid everywhere).
+     */
+    public static SpanContext create(long traceIdHigh, long traceIdLow, long parentId, long spanId, Boolean sampled,
+            boolean debug) {
+        if ((traceIdHigh == 0L && traceIdLow == 0L) || spanId == 0L) {
+            return null;
+        }
+        return new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags(sampled, debug), null, null);
+    }
+
+    /** Returns a context received from another process: the span started from it is its child. */
+    public static SpanContext remote(long traceIdHigh, long traceIdLow, long parentId, long spanId, Boolean sampled,
+            boolean debug) {
+        SpanContext context = create(traceIdHigh, traceIdLow, parentId, spanId, sampled, debug);
+        return context == null ? null : context.withFlags(context.flags | FLAG_REMOTE);
+    }
+
+    /** Returns a context that carries only a sampling decision, no ids. */
+    public static SpanContext samplingFlagsOnly(Boolean sampled, boolean debug) {
+        return new SpanContext(0L, 0L, 0L, 0L, flags(sampled, debug) | FLAG_REMOTE, null, null);
+    }
+
+    private static int flags(Boolean sampled, boolean debug) {
+        int flags = 0;
+        if (debug) {
+            flags = FLAG_SAMPLED_SET | FLAG_SAMPLED | FLAG_DEBUG;
+        }
+        else if (sampled != null) {
+            flags = FLAG_SAMPLED_SET | (sampled ? FLAG_SAMPLED : 0);
+        }
+        return flags;
+    }
+
+    /**
+     * Converts any {@link TraceContext} (ours, another tracer's, a builder's) into a context of
+     * this tracer, or returns null when its ids are not valid hex.
+     */
+    public static SpanContext from(TraceContext context) {
+        if (context == null || context instanceof SpanContext) {
+            return (SpanContext) context;
+        }
+        String traceId = context.traceId();
+        String spanId = context.spanId();
+        if (traceId == null || spanId == null) {
+            return null;
+        }
+        int traceLength = traceId.length();
+        if ((traceLength != 16 && traceLength != 32) || spanId.length() != 16
+                || !HexCodec.isLowerHex(traceId, 0, traceLength) || !HexCodec.isLowerHex(spanId, 0, 16)) {
+            return null;
+        }
+        long high = traceLength == 32 ? HexCodec.parseHex64(traceId, 0, 16) : 0L;
+        long low = HexCodec.parseHex64(traceId, traceLength - 16, traceLength);
+        String parent = context.parentId();
+        long parentId = parent != null && parent.length() == 16 && HexCodec.isLowerHex(parent, 0, 16)
+                ? HexCodec.parseHex64(parent, 0, 16) : 0L;
+        return create(high, low, parentId, HexCodec.parseHex64(spanId, 0, 16), context.sampled(), false);
+    }
+
+    public long traceIdHigh() {
+        return traceIdHigh;
+    }
+
+    public long traceIdLow() {
+        return traceIdLow;
+    }
+
+    public long parentIdAsLong() {
+        return parentId;
+    }
+
+    public long spanIdAsLong() {
+        return spanId;
+    }
+
+    @Override
+    public String traceId() {
+        String s = traceIdString;
+        if (s == null) {
+            if (isSamplingFlagsOnly()) {
+                return null;
+            }
+            s = HexCodec.toHex128(traceIdHigh, traceIdLow);
+            traceIdString = s;
+        }
+        return s;
+    }
+
+    @Override
+    public String parentId() {
+        return parentId == 0L ? null : HexCodec.toHex64(parentId);
+    }
+
+    @Override
+    public String spanId() {
+        String s = spanIdString;
+        if (s == null) {
+            if (isSamplingFlagsOnly()) {
+                return null;
+            }
+            s = HexCodec.toHex64(spanId);
+            spanIdString = s;
+        }
+        return s;
+    }
+
+    @Override
+    public Boolean sampled() {
+        return (flags & FLAG_SAMPLED_SET) == 0 ? null : (flags & FLAG_SAMPLED) != 0;
+    }
+
+    /** Returns true when the sampling decision is {@code true}. */
+    public boolean isSampled() {
+        return (flags & FLAG_SAMPLED) != 0;
+    }
+
+    /** Returns true when the upstream asked to record this trace whatever the sampler says. */
+    public boolean isDebug() {
+        return (flags & FLAG_DEBUG) != 0;
+    }
+
+    /** Returns true when this context was extracted from a carrier rather than created here. */
+    public boolean isRemote() {
+        return (flags & FLAG_REMOTE) != 0;
+    }
+
+    /** Returns true when this context has no ids, only a sampling decision. */
+    public boolean isSamplingFlagsOnly() {
+        return spanId == 0L;
+    }
+
+    /** Returns the W3C {@code tracestate} value received from upstream, or null. */
+    public String traceState() {
+        return traceState;
+    }
+
+    /** Returns the baggage of this context, or null when it has none. */
+    public BaggageFields baggage() {
+        return baggage;
+    }
+
+    /**
+     * Returns the baggage of this context, creating an empty holder if it has none, so a value
+     * can be set on a context that was created without baggage.
+     */
+    public BaggageFields baggageForUpdate() {
+        BaggageFields b = baggage;
+        if (b == null) {
+            synchronized (this) {
+                b = baggage;
+                if (b == null) {
+                    b = BaggageFields.empty();
+                    baggage = b;
+                }
+            }
+        }
+        return b;
+    }
+
+    /** Returns a copy of this context with the given {@code tracestate}. */
+    public SpanContext withTraceState(String traceState) {
+        return new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags, traceState, baggage);
+    }
+
+    /** Returns a copy of this context with the given baggage holder. */
+    public SpanContext withBaggage(BaggageFields baggage) {
+        return new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags, traceState, baggage);
+    }
+
+    /** Returns a copy of this context with the given sampling decision. */
+    public SpanContext withSampled(boolean sampled) {
+        int next = (flags & ~(FLAG_SAMPLED | FLAG_DEBUG)) | FLAG_SAMPLED_SET | (sampled ? FLAG_SAMPLED : 0);
+        return withFlags(next);
+    }
+
+    private SpanContext withFlags(int flags) {
+        return new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags, traceState, baggage);
+    }
+
+    /**
+     * Returns a child context: same trace, a new span id, this span as parent, the same
+     * sampling decision, {@code tracestate} and a copy of the baggage.
+     */
+    public SpanContext newChild(long childSpanId) {
+        int childFlags = flags & ~FLAG_REMOTE;
+        BaggageFields b = baggage;
+        return new SpanContext(traceIdHigh, traceIdLow, spanId, childSpanId, childFlags, traceState,
+                b == null ? null : b.copy());
+    }
+
+    /**
+     * Returns a new root context for the given ids, keeping the sampling flags, {@code tracestate}
+     * is not kept (it belongs to a trace), baggage is copied (it belongs to the request).
+     */
+    SpanContext newRoot(long high, long low, long rootSpanId) {
+        BaggageFields b = baggage;
+        return new SpanContext(high, low, 0L, rootSpanId, flags & ~FLAG_REMOTE, null, b == null ? null : b.copy());
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (o == this) {
+            return true;
+        }
+        if (!(o instanceof SpanContext)) {
+            return false;
+        }
+        SpanContext that = (SpanContext) o;
+        return traceIdHigh == that.traceIdHigh && traceIdLow == that.traceIdLow && spanId == that.spanId;
+    }
+
+    @Override
+    public int hashCode() {
+        int h = Long.hashCode(traceIdHigh);
+        h = 31 * h + Long.hashCode(traceIdLow);
+        return 31 * h + Long.hashCode(spanId);
+    }
+
+    @Override
+    public String toString() {
+        return isSamplingFlagsOnly() ? "SpanContext{sampled=" + sampled() + "}"
+                : traceId() + "/" + spanId() + (sampled() == null ? "" : isSampled() ? " sampled" : " unsampled");
+    }
+}

@@ -1,0 +1,235 @@
+package dev.tracing.core;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import io.micrometer.tracing.Baggage;
+import io.micrometer.tracing.CurrentTraceContext;
+import io.micrometer.tracing.ScopedSpan;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.SpanCustomizer;
+import io.micrometer.tracing.TraceContext;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.exporter.SpanReporter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This project's implementation of the Micrometer Tracing {@link Tracer}. Create it with
+ * {@link Tracing#newBuilder()}.
+ *
+ * <p>Design notes: the sampling decision is made once, when a root span is created (or a child of
+ * a context without a decision), and children inherit it. Only sampled spans get a record;
+ * an unsampled span is an id and a flag, so the unsampled path allocates two small objects and
+ * never reaches the span pipeline. Ending a span hands its record to the pipeline on the calling
+ * thread; the pipeline never throws.
+ */
+public final class TraceTracer implements Tracer {
+
+    private static final Logger logger = LoggerFactory.getLogger(TraceTracer.class);
+
+    private final CurrentTraceContext currentTraceContext;
+
+    private final Sampler sampler;
+
+    private final SpanReporter reporter;
+
+    private final TraceClock clock;
+
+    private final String serviceName;
+
+    private final Set<String> correlationFields;
+
+    private final List<String> remoteFields;
+
+    private final SpanCustomizer currentSpanCustomizer = new CurrentSpanCustomizer();
+
+    TraceTracer(CurrentTraceContext currentTraceContext, Sampler sampler, SpanReporter reporter, TraceClock clock,
+            String serviceName, List<String> remoteFields, List<String> correlationFields) {
+        this.currentTraceContext = currentTraceContext;
+        this.sampler = sampler;
+        this.reporter = reporter;
+        this.clock = clock;
+        this.serviceName = serviceName;
+        this.remoteFields = List.copyOf(remoteFields);
+        this.correlationFields = Collections.unmodifiableSet(new LinkedHashSet<>(correlationFields));
+    }
+
+    TraceClock clock() {
+        return clock;
+    }
+
+    /** Returns the service name recorded on every span. */
+    public String serviceName() {
+        return serviceName;
+    }
+
+    @Override
+    public Span nextSpan() {
+        return newSpan(SpanContext.from(currentTraceContext.context()));
+    }
+
+    @Override
+    public Span nextSpan(Span parent) {
+        return newSpan(parent == null ? null : SpanContext.from(parent.context()));
+    }
+
+    TraceSpan newSpan(SpanContext parent) {
+        SpanContext context;
+        if (parent == null || parent.isSamplingFlagsOnly()) {
+            long high = IdGenerator.nextId();
+            long low = IdGenerator.nextId();
+            long spanId = IdGenerator.nextId();
+            Boolean upstream = parent == null ? null : parent.sampled();
+            boolean sampled = upstream != null ? upstream : sampler.isSampled(high, low);
+            context = parent == null ? SpanContext.create(high, low, 0L, spanId, sampled, false)
+                    : parent.newRoot(high, low, spanId).withSampled(sampled || parent.isDebug());
+        }
+        else {
+            context = parent.newChild(IdGenerator.nextId());
+            if (context.sampled() == null) {
+                context = context.withSampled(sampler.isSampled(context.traceIdHigh(), context.traceIdLow()));
+            }
+        }
+        if (context.isSampled()) {
+            context.record = new RecordedSpan(context, serviceName);
+        }
+        return new TraceSpan(this, context);
+    }
+
+    void end(SpanContext context, long explicitEndMicros) {
+        RecordedSpan record = context.record;
+        if (record == null || !record.finish(explicitEndMicros, clock)) {
+            return;
+        }
+        try {
+            reporter.report(record);
+        }
+        catch (RuntimeException | LinkageError ex) {
+            // the pipeline catches its own stages' failures; this guards a user-supplied reporter
+            logger.debug("Span reporter failed", ex);
+        }
+    }
+
+    @Override
+    public SpanInScope withSpan(Span span) {
+        CurrentTraceContext.Scope scope = currentTraceContext.newScope(span == null ? null : span.context());
+        return scope::close;
+    }
+
+    @Override
+    public ScopedSpan startScopedSpan(String name) {
+        TraceSpan span = (TraceSpan) nextSpan().name(name).start();
+        return new TraceScopedSpan(span, currentTraceContext.newScope(span.context()));
+    }
+
+    @Override
+    public Span.Builder spanBuilder() {
+        return new TraceSpanBuilder(this);
+    }
+
+    @Override
+    public TraceContext.Builder traceContextBuilder() {
+        return new SpanContextBuilder();
+    }
+
+    @Override
+    public CurrentTraceContext currentTraceContext() {
+        return currentTraceContext;
+    }
+
+    @Override
+    public SpanCustomizer currentSpanCustomizer() {
+        return currentSpanCustomizer;
+    }
+
+    @Override
+    public Span currentSpan() {
+        SpanContext context = SpanContext.from(currentTraceContext.context());
+        return context == null ? null : new TraceSpan(this, context);
+    }
+
+    @Override
+    public Map<String, String> getAllBaggage() {
+        return getAllBaggage(currentTraceContext.context());
+    }
+
+    @Override
+    public Map<String, String> getAllBaggage(TraceContext traceContext) {
+        SpanContext context = SpanContext.from(traceContext);
+        BaggageFields fields = context == null ? null : context.baggage();
+        return fields == null ? Collections.emptyMap() : fields.asMap();
+    }
+
+    @Override
+    public Baggage getBaggage(String name) {
+        return getBaggage(currentTraceContext.context(), name);
+    }
+
+    @Override
+    public Baggage getBaggage(TraceContext traceContext, String name) {
+        TraceBaggage baggage = new TraceBaggage(name, currentTraceContext, correlationFields);
+        return baggage.get(traceContext) == null ? null : baggage;
+    }
+
+    @Override
+    public Baggage createBaggage(String name) {
+        return new TraceBaggage(name, currentTraceContext, correlationFields);
+    }
+
+    @Override
+    public Baggage createBaggage(String name, String value) {
+        return createBaggage(name).set(value);
+    }
+
+    @Override
+    public List<String> getBaggageFields() {
+        List<String> fields = new ArrayList<>(remoteFields);
+        for (String field : correlationFields) {
+            if (!fields.contains(field)) {
+                fields.add(field);
+            }
+        }
+        return fields;
+    }
+
+    @Override
+    public String toString() {
+        return "TraceTracer{serviceName=" + serviceName + ", sampler=" + sampler + "}";
+    }
+
+    /** Writes to whatever span is current at the time of each call. */
+    private final class CurrentSpanCustomizer implements SpanCustomizer {
+
+        @Override
+        public SpanCustomizer name(String name) {
+            Span span = currentSpan();
+            if (span != null) {
+                span.name(name);
+            }
+            return this;
+        }
+
+        @Override
+        public SpanCustomizer tag(String key, String value) {
+            Span span = currentSpan();
+            if (span != null) {
+                span.tag(key, value);
+            }
+            return this;
+        }
+
+        @Override
+        public SpanCustomizer event(String value) {
+            Span span = currentSpan();
+            if (span != null) {
+                span.event(value);
+            }
+            return this;
+        }
+    }
+}

@@ -1,0 +1,337 @@
+package dev.tracing.propagation;
+
+import java.util.List;
+
+import dev.tracing.core.HexCodec;
+import dev.tracing.core.SpanContext;
+import io.micrometer.tracing.propagation.Propagator;
+
+/**
+ * W3C Trace Context Level 1: the {@code traceparent} and {@code tracestate} headers.
+ *
+ * <pre>{@code
+ * traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+ * tracestate: congo=t61rcWkgMzE,rojo=00f067aa0ba902b7
+ * }</pre>
+ *
+ * <p>Rules applied on extract, from the specification's parsing section and its test suite:
+ * <ul>
+ * <li>Version {@code 00} is exactly 55 characters. A higher version may append fields after a
+ * {@code '-'}; only the first 55 characters are read. Version {@code ff} is invalid.</li>
+ * <li>Only lower-case hex; all-zero trace id or parent id is invalid; of the flags only the
+ * sampled bit ({@code 0x01}) is used.</li>
+ * <li>Several {@code traceparent} values are invalid unless they are identical.</li>
+ * <li>Several {@code tracestate} values are one list joined with {@code ','}. A list with more
+ * than 32 members, an invalid key or value, or a duplicated key is dropped whole, while the
+ * {@code traceparent} is still used. Empty members are skipped.</li>
+ * <li>An invalid {@code traceparent} means no context, and then {@code tracestate} is ignored.</li>
+ * </ul>
+ *
+ * <p>Design notes: {@code traceparent} is parsed by index over the header value, so a request
+ * costs no allocation beyond the context itself. A valid {@code tracestate} is kept as the
+ * string received when it is already in normal form (one header, no empty members, no optional
+ * whitespace), so the usual case allocates nothing; otherwise a normalized copy is built once.
+ * Leading and trailing optional whitespace around {@code traceparent} is tolerated, as HTTP field
+ * values allow it and the W3C test suite sends it.
+ */
+public final class W3cTraceContextFormat implements TraceContextFormat {
+
+    /** The shared instance: this format has no state. */
+    public static final W3cTraceContextFormat INSTANCE = new W3cTraceContextFormat();
+
+    static final String TRACEPARENT = "traceparent";
+
+    static final String TRACESTATE = "tracestate";
+
+    static final int TRACEPARENT_LENGTH = 55;
+
+    static final int MAX_TRACESTATE_MEMBERS = 32;
+
+    private static final List<String> FIELDS = List.of(TRACEPARENT, TRACESTATE);
+
+    /** Marks several different {@code traceparent} values. */
+    private static final String CONFLICT = new String("conflict");
+
+    /** Prefer {@link #INSTANCE}; this format has no state. */
+    public W3cTraceContextFormat() {
+    }
+
+    @Override
+    public List<String> fields() {
+        return FIELDS;
+    }
+
+    /**
+     * Writes {@code traceparent} (version 00, flags {@code 01} when sampled, {@code 00} otherwise,
+     * including an unknown decision) and {@code tracestate} when the context has one. A context
+     * without ids is not written: W3C cannot carry a bare sampling decision.
+     */
+    @Override
+    public <C> void inject(SpanContext context, C carrier, Propagator.Setter<C> setter) {
+        if (context == null || context.isSamplingFlagsOnly()) {
+            return;
+        }
+        setter.set(carrier, TRACEPARENT, writeTraceparent(context));
+        String traceState = context.traceState();
+        if (traceState != null && !traceState.isEmpty()) {
+            setter.set(carrier, TRACESTATE, traceState);
+        }
+    }
+
+    static String writeTraceparent(SpanContext context) {
+        char[] out = new char[TRACEPARENT_LENGTH];
+        out[0] = '0';
+        out[1] = '0';
+        out[2] = '-';
+        HexCodec.writeHex64(context.traceIdHigh(), out, 3);
+        HexCodec.writeHex64(context.traceIdLow(), out, 19);
+        out[35] = '-';
+        HexCodec.writeHex64(context.spanIdAsLong(), out, 36);
+        out[52] = '-';
+        out[53] = '0';
+        out[54] = context.isSampled() ? '1' : '0';
+        return new String(out);
+    }
+
+    /**
+     * Returns the remote context in {@code traceparent}, with the valid {@code tracestate} if
+     * any, or null when {@code traceparent} is absent, repeated with different values or invalid.
+     */
+    @Override
+    public <C> SpanContext extract(C carrier, Propagator.Getter<C> getter) {
+        String traceparent = single(getter.getAll(carrier, TRACEPARENT));
+        if (traceparent == null || traceparent == CONFLICT) {
+            return null;
+        }
+        SpanContext context = parseTraceparent(traceparent);
+        if (context == null) {
+            return null;
+        }
+        String traceState = parseTraceState(getter.getAll(carrier, TRACESTATE));
+        return traceState == null ? context : context.withTraceState(traceState);
+    }
+
+    private static String single(Iterable<String> values) {
+        if (values == null) {
+            return null;
+        }
+        String result = null;
+        for (String value : values) {
+            if (value == null) {
+                continue;
+            }
+            if (result == null) {
+                result = value;
+            }
+            else if (!result.equals(value)) {
+                return CONFLICT;
+            }
+        }
+        return result;
+    }
+
+    /** Parses one {@code traceparent} value, or returns null when it is invalid. */
+    static SpanContext parseTraceparent(CharSequence value) {
+        int begin = 0;
+        int end = value.length();
+        while (begin < end && isOws(value.charAt(begin))) {
+            begin++;
+        }
+        while (end > begin && isOws(value.charAt(end - 1))) {
+            end--;
+        }
+        int length = end - begin;
+        if (length < TRACEPARENT_LENGTH || !HexCodec.isLowerHex(value, begin, begin + 2)) {
+            return null;
+        }
+        char v0 = value.charAt(begin);
+        char v1 = value.charAt(begin + 1);
+        if (v0 == 'f' && v1 == 'f') {
+            return null;
+        }
+        if (v0 == '0' && v1 == '0') {
+            if (length != TRACEPARENT_LENGTH) {
+                return null;
+            }
+        }
+        else if (length > TRACEPARENT_LENGTH && value.charAt(begin + TRACEPARENT_LENGTH) != '-') {
+            return null;
+        }
+        if (value.charAt(begin + 2) != '-' || value.charAt(begin + 35) != '-' || value.charAt(begin + 52) != '-'
+                || !HexCodec.isLowerHex(value, begin + 3, begin + 35)
+                || !HexCodec.isLowerHex(value, begin + 36, begin + 52)
+                || !HexCodec.isLowerHex(value, begin + 53, begin + 55)) {
+            return null;
+        }
+        long high = HexCodec.parseHex64(value, begin + 3, begin + 19);
+        long low = HexCodec.parseHex64(value, begin + 19, begin + 35);
+        long spanId = HexCodec.parseHex64(value, begin + 36, begin + 52);
+        boolean sampled = (HexCodec.digit(value.charAt(begin + 54), true) & 1) != 0;
+        // remote(..) returns null for an all-zero trace id or parent id
+        return SpanContext.remote(high, low, 0L, spanId, sampled, false);
+    }
+
+    /**
+     * Joins the {@code tracestate} values into one list and returns it in normal form, or null
+     * when there is none or it is invalid.
+     */
+    static String parseTraceState(Iterable<String> values) {
+        if (values == null) {
+            return null;
+        }
+        String joined = null;
+        StringBuilder several = null;
+        for (String value : values) {
+            if (value == null) {
+                continue;
+            }
+            if (joined == null) {
+                joined = value;
+            }
+            else {
+                if (several == null) {
+                    several = new StringBuilder(joined.length() + value.length() + 1).append(joined);
+                }
+                several.append(',').append(value);
+            }
+        }
+        if (several != null) {
+            joined = several.toString();
+        }
+        return joined == null ? null : parseTraceState(joined);
+    }
+
+    /** Validates one {@code tracestate} list; returns it in normal form, or null. */
+    static String parseTraceState(String list) {
+        // per member: start, '=' index, end (after trimming optional whitespace)
+        int[] members = null;
+        int count = 0;
+        boolean normal = true;
+        int length = list.length();
+        int pos = 0;
+        while (pos <= length) {
+            int comma = list.indexOf(',', pos);
+            int memberEnd = comma < 0 ? length : comma;
+            int start = pos;
+            int end = memberEnd;
+            while (start < end && isOws(list.charAt(start))) {
+                start++;
+            }
+            while (end > start && isOws(list.charAt(end - 1))) {
+                end--;
+            }
+            if (start != pos || end != memberEnd) {
+                normal = false;
+            }
+            if (start == end) {
+                normal = false; // an empty member: allowed, skipped
+            }
+            else {
+                if (count == MAX_TRACESTATE_MEMBERS) {
+                    return null;
+                }
+                int equals = list.indexOf('=', start);
+                if (equals < 0 || equals >= end || !isValidKey(list, start, equals)
+                        || !isValidValue(list, equals + 1, end)) {
+                    return null;
+                }
+                if (members == null) {
+                    members = new int[MAX_TRACESTATE_MEMBERS * 3];
+                }
+                for (int i = 0; i < count; i++) {
+                    int otherStart = members[i * 3];
+                    int otherKeyLength = members[i * 3 + 1] - otherStart;
+                    if (otherKeyLength == equals - start
+                            && list.regionMatches(otherStart, list, start, otherKeyLength)) {
+                        return null; // duplicated key
+                    }
+                }
+                members[count * 3] = start;
+                members[count * 3 + 1] = equals;
+                members[count * 3 + 2] = end;
+                count++;
+            }
+            if (comma < 0) {
+                break;
+            }
+            pos = comma + 1;
+        }
+        if (count == 0) {
+            return null;
+        }
+        if (normal) {
+            return list;
+        }
+        StringBuilder result = new StringBuilder(length);
+        for (int i = 0; i < count; i++) {
+            if (i > 0) {
+                result.append(',');
+            }
+            result.append(list, members[i * 3], members[i * 3 + 2]);
+        }
+        return result.toString();
+    }
+
+    /**
+     * {@code key = simple-key / multi-tenant-key}; {@code simple-key = lcalpha 0*255(keychar)};
+     * {@code multi-tenant-key = (lcalpha / DIGIT) 0*240(keychar) "@" lcalpha 0*13(keychar)}.
+     */
+    static boolean isValidKey(CharSequence s, int start, int end) {
+        int length = end - start;
+        if (length < 1 || length > 256) {
+            return false;
+        }
+        int at = -1;
+        for (int i = start; i < end; i++) {
+            char c = s.charAt(i);
+            if (c == '@') {
+                if (at >= 0) {
+                    return false;
+                }
+                at = i;
+            }
+            else if (!isKeyChar(c)) {
+                return false;
+            }
+        }
+        if (at < 0) {
+            return isLcAlpha(s.charAt(start));
+        }
+        int tenantLength = at - start;
+        int systemLength = end - at - 1;
+        char tenantFirst = s.charAt(start);
+        return tenantLength >= 1 && tenantLength <= 241 && (isLcAlpha(tenantFirst) || isDigit(tenantFirst))
+                && systemLength >= 1 && systemLength <= 14 && isLcAlpha(s.charAt(at + 1));
+    }
+
+    /** {@code value = 0*255(chr) nblk-chr}: printable ASCII except ',' and '=', not ending in space. */
+    static boolean isValidValue(CharSequence s, int start, int end) {
+        int length = end - start;
+        if (length < 1 || length > 256 || s.charAt(end - 1) == ' ') {
+            return false;
+        }
+        for (int i = start; i < end; i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c > 0x7e || c == ',' || c == '=') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isKeyChar(char c) {
+        return isLcAlpha(c) || isDigit(c) || c == '_' || c == '-' || c == '*' || c == '/';
+    }
+
+    private static boolean isLcAlpha(char c) {
+        return c >= 'a' && c <= 'z';
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    static boolean isOws(char c) {
+        return c == ' ' || c == '\t';
+    }
+}
