@@ -222,7 +222,11 @@ public final class RecordedSpan implements FinishedSpan {
 
     @Override
     public Map<String, String> getTags() {
-        return tags == null ? Collections.emptyMap() : tags;
+        // a mutable map even when empty: filters commonly add to what they get
+        if (tags == null) {
+            tags = new LinkedHashMap<>(4);
+        }
+        return tags;
     }
 
     @Override
@@ -324,7 +328,7 @@ public final class RecordedSpan implements FinishedSpan {
     @Override
     public FinishedSpan addLinks(List<Link> links) {
         for (Link link : links) {
-            link(link);
+            addLink(link);
         }
         return this;
     }

@@ -27,6 +27,8 @@ final class TraceBaggage implements Baggage, BaggageInScope {
 
     private final Set<String> correlationFields;
 
+    private final SpanContext boundContext;
+
     private SpanContext scopedContext;
 
     private String previousValue;
@@ -36,13 +38,20 @@ final class TraceBaggage implements Baggage, BaggageInScope {
     private boolean inScope;
 
     TraceBaggage(String name, CurrentTraceContext currentTraceContext, Set<String> correlationFields) {
+        this(name, currentTraceContext, correlationFields, null);
+    }
+
+    /** A field bound to {@code boundContext}: reads and writes go there instead of the current context. */
+    TraceBaggage(String name, CurrentTraceContext currentTraceContext, Set<String> correlationFields,
+            SpanContext boundContext) {
         this.name = name;
         this.currentTraceContext = currentTraceContext;
         this.correlationFields = correlationFields;
+        this.boundContext = boundContext;
     }
 
     private SpanContext current() {
-        return SpanContext.from(currentTraceContext.context());
+        return boundContext != null ? boundContext : SpanContext.from(currentTraceContext.context());
     }
 
     @Override
@@ -52,7 +61,7 @@ final class TraceBaggage implements Baggage, BaggageInScope {
 
     @Override
     public String get() {
-        return get(currentTraceContext.context());
+        return get(current());
     }
 
     @Override

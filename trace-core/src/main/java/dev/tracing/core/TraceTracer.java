@@ -86,8 +86,15 @@ public final class TraceTracer implements Tracer {
             long spanId = IdGenerator.nextId();
             Boolean upstream = parent == null ? null : parent.sampled();
             boolean sampled = upstream != null ? upstream : sampler.isSampled(high, low);
-            context = parent == null ? SpanContext.create(high, low, 0L, spanId, sampled, false)
-                    : parent.newRoot(high, low, spanId).withSampled(sampled || parent.isDebug());
+            if (parent == null) {
+                context = SpanContext.create(high, low, 0L, spanId, sampled, false);
+            }
+            else if (parent.isDebug()) {
+                context = parent.newRoot(high, low, spanId); // keeps the debug flag, which implies sampled
+            }
+            else {
+                context = parent.newRoot(high, low, spanId).withSampled(sampled);
+            }
         }
         else {
             context = parent.newChild(IdGenerator.nextId());
@@ -167,13 +174,12 @@ public final class TraceTracer implements Tracer {
 
     @Override
     public Baggage getBaggage(String name) {
-        return getBaggage(currentTraceContext.context(), name);
+        return new TraceBaggage(name, currentTraceContext, correlationFields);
     }
 
     @Override
     public Baggage getBaggage(TraceContext traceContext, String name) {
-        TraceBaggage baggage = new TraceBaggage(name, currentTraceContext, correlationFields);
-        return baggage.get(traceContext) == null ? null : baggage;
+        return new TraceBaggage(name, currentTraceContext, correlationFields, SpanContext.from(traceContext));
     }
 
     @Override

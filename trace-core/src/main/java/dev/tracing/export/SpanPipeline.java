@@ -20,8 +20,12 @@ import org.slf4j.LoggerFactory;
  * reporter that throws) is caught, counted and logged once at debug level, never thrown into
  * the application. A filter that throws leaves the span as it was; a predicate that throws
  * drops it; a reporter that throws does not stop the other reporters.
+ *
+ * <p>The pipeline is deliberately not a {@link SpanReporter} itself: as a Spring bean it would
+ * otherwise be collected among the reporters it calls. Hand {@code pipeline::report} to the
+ * tracer.
  */
-public final class SpanPipeline implements SpanReporter {
+public final class SpanPipeline implements AutoCloseable {
 
     private static final Logger logger = LoggerFactory.getLogger(SpanPipeline.class);
 
@@ -43,7 +47,7 @@ public final class SpanPipeline implements SpanReporter {
         this.reporters = reporters.toArray(new SpanReporter[0]);
     }
 
-    @Override
+    /** Runs {@code span} through the filters and predicates, then hands it to every reporter. */
     public void report(FinishedSpan span) {
         for (SpanFilter filter : filters) {
             try {

@@ -1,0 +1,192 @@
+package dev.tracing.propagation;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.tracing.core.BaggageFields;
+import dev.tracing.core.SpanContext;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
+
+/**
+ * The {@link Propagator} of this tracer: reads the first context found among the consumed
+ * formats, writes every produced format, and carries the allowed baggage in W3C {@code baggage}.
+ *
+ * <p>On extract, the consumed formats are tried in the configured order and the first that yields
+ * a context (with ids or only a sampling decision) wins; the allowed baggage is attached to it.
+ * Without a context the result is a builder for a new trace, and any baggage received alone is
+ * dropped: there is no context to carry it.
+ *
+ * <p>Design notes: propagation runs inside the application's request path and must never fail
+ * it. A getter, setter or format that throws is treated as "nothing extracted" for that format
+ * (the next one is still tried) or "nothing written", the failure is counted, and only the first
+ * one is logged, at debug, so a misbehaving carrier cannot flood the log. The formats are kept in
+ * arrays so the per-request loops allocate nothing.
+ */
+public final class CompositePropagator implements Propagator {
+
+    private static final Logger logger = LoggerFactory.getLogger(CompositePropagator.class);
+
+    private final Tracer tracer;
+
+    private final TraceContextFormat[] consume;
+
+    private final TraceContextFormat[] produce;
+
+    private final W3cBaggageFormat baggageFormat;
+
+    private final List<String> fields;
+
+    private final LongAdder failures = new LongAdder();
+
+    private volatile boolean failureLogged;
+
+    /**
+     * Creates a propagator.
+     * @param tracer the tracer whose {@link Tracer#spanBuilder()} the extracted builders come from
+     * @param consume the formats read on extract, in order of preference
+     * @param produce the formats written on inject
+     * @param baggageFormat the baggage format; null propagates no baggage
+     */
+    public CompositePropagator(Tracer tracer, List<? extends TraceContextFormat> consume,
+            List<? extends TraceContextFormat> produce, W3cBaggageFormat baggageFormat) {
+        this.tracer = Objects.requireNonNull(tracer, "tracer");
+        this.consume = toArray(consume);
+        this.produce = toArray(produce);
+        this.baggageFormat = baggageFormat != null ? baggageFormat : new W3cBaggageFormat(Collections.emptyList());
+        Set<String> names = new LinkedHashSet<>();
+        for (TraceContextFormat format : this.produce) {
+            names.addAll(format.fields());
+        }
+        names.addAll(this.baggageFormat.fields());
+        this.fields = Collections.unmodifiableList(new ArrayList<>(names));
+    }
+
+    private static TraceContextFormat[] toArray(List<? extends TraceContextFormat> formats) {
+        List<TraceContextFormat> result = new ArrayList<>();
+        if (formats != null) {
+            for (TraceContextFormat format : formats) {
+                if (format != null && !result.contains(format)) {
+                    result.add(format);
+                }
+            }
+        }
+        return result.toArray(new TraceContextFormat[0]);
+    }
+
+    /** Returns the fields of the produced formats, then {@code baggage} if any name is allowed. */
+    @Override
+    public List<String> fields() {
+        return fields;
+    }
+
+    /**
+     * Writes {@code context} in every produced format, then its allowed baggage. Contexts of other
+     * tracers are converted; an invalid one (or null) writes nothing.
+     */
+    @Override
+    public <C> void inject(TraceContext context, C carrier, Setter<C> setter) {
+        if (carrier == null || setter == null) {
+            return;
+        }
+        SpanContext spanContext;
+        try {
+            spanContext = SpanContext.from(context);
+        }
+        catch (RuntimeException ex) {
+            failed("converting a trace context", ex);
+            return;
+        }
+        if (spanContext == null) {
+            return;
+        }
+        for (TraceContextFormat format : produce) {
+            try {
+                format.inject(spanContext, carrier, setter);
+            }
+            catch (RuntimeException ex) {
+                failed("injecting " + format.getClass().getSimpleName(), ex);
+            }
+        }
+        BaggageFields baggage = spanContext.baggage();
+        if (baggage != null) {
+            try {
+                baggageFormat.inject(baggage, carrier, setter);
+            }
+            catch (RuntimeException ex) {
+                failed("injecting baggage", ex);
+            }
+        }
+    }
+
+    /**
+     * Returns a builder whose parent is the first context found in the consumed formats, with the
+     * allowed baggage attached, or a builder without parent (a new trace) when none is found, the
+     * headers are malformed, or the carrier or getter is null. Never throws from the carrier.
+     */
+    @Override
+    public <C> Span.Builder extract(C carrier, Getter<C> getter) {
+        SpanContext context = carrier == null || getter == null ? null : extractContext(carrier, getter);
+        if (context == null) {
+            return tracer.spanBuilder().setNoParent();
+        }
+        return tracer.spanBuilder().setParent(context);
+    }
+
+    /** Returns the first context of the consumed formats with its baggage, or null. */
+    <C> SpanContext extractContext(C carrier, Getter<C> getter) {
+        SpanContext context = null;
+        for (TraceContextFormat format : consume) {
+            try {
+                context = format.extract(carrier, getter);
+            }
+            catch (RuntimeException ex) {
+                failed("extracting " + format.getClass().getSimpleName(), ex);
+            }
+            if (context != null) {
+                break;
+            }
+        }
+        if (context == null) {
+            return null;
+        }
+        try {
+            BaggageFields baggage = baggageFormat.extract(carrier, getter);
+            if (baggage != null) {
+                context = context.withBaggage(baggage);
+            }
+        }
+        catch (RuntimeException ex) {
+            failed("extracting baggage", ex);
+        }
+        return context;
+    }
+
+    /** Returns how many times a carrier or format threw and the failure was absorbed. */
+    public long failureCount() {
+        return failures.sum();
+    }
+
+    private void failed(String what, RuntimeException ex) {
+        failures.increment();
+        if (!failureLogged) {
+            failureLogged = true;
+            logger.debug("Trace propagation failed {}; further failures are counted, not logged", what, ex);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "CompositePropagator" + fields;
+    }
+}

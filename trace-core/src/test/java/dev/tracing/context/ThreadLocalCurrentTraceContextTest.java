@@ -1,0 +1,80 @@
+package dev.tracing.context;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.tracing.core.SpanContext;
+import io.micrometer.tracing.CurrentTraceContext;
+import io.micrometer.tracing.TraceContext;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The current context on its own, without a tracer. */
+class ThreadLocalCurrentTraceContextTest {
+
+    private final SpanContext a = SpanContext.create(1L, 1L, 0L, 10L, true, false);
+
+    private final SpanContext b = SpanContext.create(2L, 2L, 0L, 20L, true, false);
+
+    @Test
+    void scopesNestAndRestoreInReverseOrder() {
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext();
+        try (CurrentTraceContext.Scope sa = current.newScope(a)) {
+            try (CurrentTraceContext.Scope sb = current.newScope(b)) {
+                assertThat(current.context()).isEqualTo(b);
+            }
+            assertThat(current.context()).isEqualTo(a);
+        }
+        assertThat(current.context()).isNull();
+    }
+
+    @Test
+    void eachThreadHasItsOwnContext() throws InterruptedException {
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext();
+        TraceContext[] seen = new TraceContext[1];
+        try (CurrentTraceContext.Scope sa = current.newScope(a)) {
+            Thread other = new Thread(() -> seen[0] = current.context());
+            other.start();
+            other.join();
+        }
+        assertThat(seen[0]).isNull();
+    }
+
+    @Test
+    void decoratorsRunInOrderAndAreUndoneInReverseOrder() {
+        List<String> calls = new ArrayList<>();
+        ScopeDecorator first = context -> {
+            calls.add("open first " + context.spanId());
+            return () -> calls.add("close first");
+        };
+        ScopeDecorator second = context -> {
+            calls.add("open second " + context.spanId());
+            return () -> calls.add("close second");
+        };
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext(List.of(first, second));
+        CurrentTraceContext.Scope scope = current.newScope(a);
+        scope.close();
+        scope.close();
+
+        assertThat(calls).containsExactly("open first " + a.spanId(), "open second " + a.spanId(), "close second",
+                "close first");
+    }
+
+    @Test
+    void maybeScopeOfAnEqualContextIsANoop() {
+        List<String> calls = new ArrayList<>();
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext(List.of(context -> {
+            calls.add("open");
+            return null;
+        }));
+        SpanContext sameIdsOtherInstance = SpanContext.create(1L, 1L, 0L, 10L, true, false);
+        try (CurrentTraceContext.Scope sa = current.newScope(a);
+                CurrentTraceContext.Scope same = current.maybeScope(sameIdsOtherInstance)) {
+            assertThat(same).isSameAs(CurrentTraceContext.Scope.NOOP);
+            assertThat(current.context()).isSameAs(a);
+        }
+        assertThat(calls).containsExactly("open");
+    }
+
+}

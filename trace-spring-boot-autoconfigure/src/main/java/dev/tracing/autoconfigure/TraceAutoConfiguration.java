@@ -1,0 +1,123 @@
+package dev.tracing.autoconfigure;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import dev.tracing.context.MdcScopeDecorator;
+import dev.tracing.context.ScopeDecorator;
+import dev.tracing.context.ThreadLocalCurrentTraceContext;
+import dev.tracing.core.Sampler;
+import dev.tracing.core.Tracing;
+import dev.tracing.export.InMemorySpanStore;
+import dev.tracing.export.SpanPipeline;
+import dev.tracing.propagation.CompositePropagator;
+import dev.tracing.propagation.PropagationType;
+import dev.tracing.propagation.TraceContextFormat;
+import dev.tracing.propagation.W3cBaggageFormat;
+import io.micrometer.tracing.CurrentTraceContext;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.exporter.SpanExportingPredicate;
+import io.micrometer.tracing.exporter.SpanFilter;
+import io.micrometer.tracing.exporter.SpanReporter;
+import io.micrometer.tracing.propagation.Propagator;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
+
+/**
+ * Registers this starter's tracer behind the Micrometer Tracing API: the {@link Tracer} (which
+ * is also the {@link io.micrometer.tracing.BaggageManager}), the {@link Propagator}, the
+ * {@link CurrentTraceContext}, the {@link Sampler}, the span pipeline and the in-memory span
+ * store.
+ *
+ * <p>Ordered before Spring Boot's Micrometer Tracing auto-configurations, as Boot's own Brave
+ * and OpenTelemetry bridges are, so Boot's observation handlers use this tracer and its no-op
+ * fallback backs off. Every bean backs off when the application defines its own.
+ */
+@AutoConfiguration(beforeName = {
+        "org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration",
+        "org.springframework.boot.micrometer.tracing.autoconfigure.NoopTracerAutoConfiguration" })
+@ConditionalOnProperty(prefix = "trace", name = "enabled", havingValue = "true", matchIfMissing = true)
+@EnableConfigurationProperties(TraceProperties.class)
+public final class TraceAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    Sampler traceSampler(TraceProperties properties) {
+        return Sampler.create(properties.getSampling().getProbability(), properties.getSampling().getRateLimit());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    CurrentTraceContext traceCurrentTraceContext(TraceProperties properties,
+            ObjectProvider<ScopeDecorator> scopeDecorators) {
+        List<ScopeDecorator> decorators = new ArrayList<>();
+        decorators.add(new MdcScopeDecorator(properties.getBaggage().getCorrelationFields()));
+        decorators.addAll(scopeDecorators.orderedStream().collect(Collectors.toList()));
+        return new ThreadLocalCurrentTraceContext(decorators);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnProperty(prefix = "trace.export.memory", name = "enabled", havingValue = "true",
+            matchIfMissing = true)
+    InMemorySpanStore traceInMemorySpanStore(TraceProperties properties) {
+        return new InMemorySpanStore(properties.getExport().getMemory().getMaxSpans());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    SpanPipeline traceSpanPipeline(ObjectProvider<SpanFilter> filters,
+            ObjectProvider<SpanExportingPredicate> predicates, ObjectProvider<SpanReporter> reporters) {
+        return new SpanPipeline(filters.orderedStream().collect(Collectors.toList()),
+                predicates.orderedStream().collect(Collectors.toList()),
+                reporters.orderedStream().collect(Collectors.toList()));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    Tracer traceTracer(TraceProperties properties, Environment environment, Sampler sampler,
+            CurrentTraceContext currentTraceContext, SpanPipeline pipeline) {
+        return Tracing.newBuilder()
+            .serviceName(serviceName(properties, environment))
+            .sampler(sampler)
+            .currentTraceContext(currentTraceContext)
+            .reporter(pipeline::report)
+            .remoteFields(properties.getBaggage().getRemoteFields())
+            .correlationFields(properties.getBaggage().getCorrelationFields())
+            .build();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    Propagator tracePropagator(TraceProperties properties, Tracer tracer) {
+        TraceProperties.Propagation propagation = properties.getPropagation();
+        return new CompositePropagator(tracer, formats(propagation.getConsume()), formats(propagation.getProduce()),
+                new W3cBaggageFormat(properties.getBaggage().getRemoteFields()));
+    }
+
+    private static List<TraceContextFormat> formats(List<PropagationType> types) {
+        List<TraceContextFormat> formats = new ArrayList<>(types.size());
+        for (PropagationType type : types) {
+            if (!formats.contains(type.format())) {
+                formats.add(type.format());
+            }
+        }
+        return formats;
+    }
+
+    static String serviceName(TraceProperties properties, Environment environment) {
+        String name = properties.getServiceName();
+        if (name == null || name.isBlank()) {
+            name = environment.getProperty("spring.application.name");
+        }
+        return name == null || name.isBlank() ? "application" : name;
+    }
+
+}

@@ -1,0 +1,305 @@
+package dev.tracing.autoconfigure;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.tracing.core.Sampler;
+import dev.tracing.core.TraceTracer;
+import dev.tracing.export.InMemorySpanStore;
+import dev.tracing.export.SpanPipeline;
+import dev.tracing.propagation.CompositePropagator;
+import io.micrometer.tracing.CurrentTraceContext;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import io.micrometer.tracing.exporter.SpanExportingPredicate;
+import io.micrometer.tracing.exporter.SpanFilter;
+import io.micrometer.tracing.exporter.SpanReporter;
+import io.micrometer.tracing.propagation.Propagator;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration;
+import org.springframework.boot.micrometer.tracing.autoconfigure.NoopTracerAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TraceAutoConfigurationTests {
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(TraceAutoConfiguration.class));
+
+    @Test
+    void registersTheTracerAndItsParts() {
+        runner.run(context -> {
+            assertThat(context).hasSingleBean(Tracer.class);
+            assertThat(context.getBean(Tracer.class)).isInstanceOf(TraceTracer.class);
+            assertThat(context).hasSingleBean(Propagator.class);
+            assertThat(context.getBean(Propagator.class)).isInstanceOf(CompositePropagator.class);
+            assertThat(context).hasSingleBean(CurrentTraceContext.class);
+            assertThat(context).hasSingleBean(Sampler.class);
+            assertThat(context).hasSingleBean(SpanPipeline.class);
+            assertThat(context).hasSingleBean(InMemorySpanStore.class);
+            // the tracer is the baggage manager: one bean answers both types
+            assertThat(context.getBeansOfType(io.micrometer.tracing.BaggageManager.class)).hasSize(1);
+        });
+    }
+
+    @Test
+    void disabledRegistersNothingOfOurs() {
+        runner.withPropertyValues("trace.enabled=false").run(context -> {
+            assertThat(context).doesNotHaveBean(Tracer.class);
+            assertThat(context).doesNotHaveBean(Propagator.class);
+            assertThat(context).doesNotHaveBean(CurrentTraceContext.class);
+            assertThat(context).doesNotHaveBean(SpanPipeline.class);
+            assertThat(context).doesNotHaveBean(InMemorySpanStore.class);
+        });
+    }
+
+    @Test
+    void memoryStoreCanBeTurnedOff() {
+        runner.withPropertyValues("trace.export.memory.enabled=false").run(context -> {
+            assertThat(context).hasSingleBean(Tracer.class);
+            assertThat(context).doesNotHaveBean(InMemorySpanStore.class);
+        });
+    }
+
+    @Test
+    void finishedSpansReachTheStoreWithTheServiceName() {
+        runner.withPropertyValues("spring.application.name=orders", "trace.export.memory.max-spans=5")
+            .run(context -> {
+                Tracer tracer = context.getBean(Tracer.class);
+                Span span = tracer.nextSpan().name("work").start();
+                span.end();
+                InMemorySpanStore store = context.getBean(InMemorySpanStore.class);
+                List<FinishedSpan> trace = store.trace(span.context().traceId());
+                assertThat(trace).singleElement().satisfies(finished -> {
+                    assertThat(finished.getName()).isEqualTo("work");
+                    assertThat(finished.getLocalServiceName()).isEqualTo("orders");
+                });
+                assertThat(store.maxSpans()).isEqualTo(5);
+            });
+    }
+
+    @Test
+    void explicitServiceNameWinsOverApplicationName() {
+        runner.withPropertyValues("spring.application.name=orders", "trace.service-name=billing").run(context -> {
+            assertThat(((TraceTracer) context.getBean(Tracer.class)).serviceName()).isEqualTo("billing");
+        });
+    }
+
+    @Test
+    void serviceNameDefaultsToApplication() {
+        runner.run(context -> assertThat(((TraceTracer) context.getBean(Tracer.class)).serviceName())
+            .isEqualTo("application"));
+    }
+
+    @Test
+    void userFiltersPredicatesAndReportersJoinThePipeline() {
+        runner.withUserConfiguration(PipelineConfiguration.class).run(context -> {
+            Tracer tracer = context.getBean(Tracer.class);
+            tracer.nextSpan().name("kept").start().end();
+            tracer.nextSpan().name("dropped").start().end();
+            List<FinishedSpan> reported = context.getBean(PipelineConfiguration.class).reported;
+            assertThat(reported).extracting(FinishedSpan::getName).containsExactly("kept");
+            assertThat(reported.get(0).getTags()).containsEntry("env", "test");
+            // the in-memory store is one of the reporters, behind the same predicate
+            assertThat(context.getBean(InMemorySpanStore.class).spanCount()).isEqualTo(1);
+        });
+    }
+
+    @Test
+    void userBeansReplaceOurs() {
+        runner.withUserConfiguration(UserBeansConfiguration.class).run(context -> {
+            assertThat(context.getBean(Tracer.class)).isSameAs(Tracer.NOOP);
+            assertThat(context.getBean(Propagator.class)).isSameAs(Propagator.NOOP);
+            assertThat(context.getBean(Sampler.class)).isSameAs(Sampler.NEVER_SAMPLE);
+        });
+    }
+
+    @Test
+    void userSamplerIsUsedByOurTracer() {
+        runner.withBean(Sampler.class, () -> Sampler.NEVER_SAMPLE).run(context -> {
+            Span span = context.getBean(Tracer.class).nextSpan().start();
+            assertThat(span.context().sampled()).isFalse();
+            assertThat(span.isNoop()).isTrue();
+        });
+    }
+
+    @Test
+    void probabilityZeroRecordsNothing() {
+        runner.withPropertyValues("trace.sampling.probability=0").run(context -> {
+            Span span = context.getBean(Tracer.class).nextSpan().start();
+            span.end();
+            assertThat(span.context().sampled()).isFalse();
+            assertThat(context.getBean(InMemorySpanStore.class).spanCount()).isZero();
+        });
+    }
+
+    @Test
+    void ourTracerWinsOverBootsNoopFallback() {
+        runner
+            .withConfiguration(AutoConfigurations.of(MicrometerTracingAutoConfiguration.class,
+                    NoopTracerAutoConfiguration.class))
+            .run(context -> {
+                assertThat(context).hasSingleBean(Tracer.class);
+                assertThat(context.getBean(Tracer.class)).isInstanceOf(TraceTracer.class);
+                assertThat(context).hasSingleBean(Propagator.class);
+            });
+    }
+
+    @Test
+    void produceFormatsAreConfigurable() {
+        runner.withPropertyValues("trace.propagation.produce=b3,b3-multi").run(context -> {
+            Tracer tracer = context.getBean(Tracer.class);
+            Propagator propagator = context.getBean(Propagator.class);
+            Span span = tracer.nextSpan().start();
+            Map<String, String> headers = new HashMap<>();
+            propagator.inject(span.context(), headers, Map::put);
+            assertThat(headers).containsEntry("b3", span.context().traceId() + "-" + span.context().spanId() + "-1")
+                .containsEntry("x-b3-traceid", span.context().traceId())
+                .doesNotContainKey("traceparent");
+        });
+    }
+
+    @Test
+    void consumeFormatsAreConfigurable() {
+        String traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        runner.withPropertyValues("trace.propagation.consume=b3").run(context -> {
+            Propagator propagator = context.getBean(Propagator.class);
+            Span span = propagator.extract(Map.of("traceparent", traceparent), Map::get).start();
+            // w3c is not consumed: a fresh trace
+            assertThat(span.context().traceId()).isNotEqualTo("0af7651916cd43dd8448eb211c80319c");
+            assertThat(span.context().parentId()).isNull();
+        });
+        runner.run(context -> {
+            Propagator propagator = context.getBean(Propagator.class);
+            Span span = propagator.extract(Map.of("traceparent", traceparent), Map::get).start();
+            assertThat(span.context().traceId()).isEqualTo("0af7651916cd43dd8448eb211c80319c");
+            assertThat(span.context().parentId()).isEqualTo("b7ad6b7169203331");
+        });
+    }
+
+    @Test
+    void onlyRemoteFieldsCrossTheBoundary() {
+        runner.withPropertyValues("trace.baggage.remote-fields=tenant").run(context -> {
+            Tracer tracer = context.getBean(Tracer.class);
+            Propagator propagator = context.getBean(Propagator.class);
+            Span span = tracer.nextSpan().start();
+            Map<String, String> headers = new HashMap<>();
+            try (Tracer.SpanInScope ws = tracer.withSpan(span);
+                    var tenant = tracer.createBaggageInScope("tenant", "acme");
+                    var secret = tracer.createBaggageInScope("secret", "s3cr3t")) {
+                propagator.inject(tracer.currentTraceContext().context(), headers, Map::put);
+            }
+            assertThat(headers.get("baggage")).isEqualTo("tenant=acme");
+        });
+    }
+
+    @Test
+    void invalidProbabilityFailsStartupNamingTheProperty() {
+        runner.withPropertyValues("trace.sampling.probability=1.5").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(failureText(context.getStartupFailure())).contains("trace.sampling.probability")
+                .contains("must be between 0.0 and 1.0");
+        });
+    }
+
+    @Test
+    void unknownPropagationFormatFailsStartupNamingTheProperty() {
+        runner.withPropertyValues("trace.propagation.produce=w3c,jaeger").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(failureText(context.getStartupFailure())).contains("trace.propagation.produce");
+        });
+    }
+
+    @Test
+    void negativeRateLimitFailsStartupNamingTheProperty() {
+        runner.withPropertyValues("trace.sampling.rate-limit=-1").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(failureText(context.getStartupFailure())).contains("trace.sampling.rate-limit");
+        });
+    }
+
+    @Test
+    void nonPositiveMaxSpansFailsStartupNamingTheProperty() {
+        runner.withPropertyValues("trace.export.memory.max-spans=0").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(failureText(context.getStartupFailure())).contains("trace.export.memory.max-spans");
+        });
+    }
+
+    /** What Spring Boot's failure analysis reports to the user: the chain of messages. */
+    private static String failureText(Throwable failure) {
+        StringBuilder text = new StringBuilder();
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            text.append(t.getMessage()).append('\n');
+            if (t instanceof org.springframework.boot.context.properties.bind.validation.BindValidationException) {
+                ((org.springframework.boot.context.properties.bind.validation.BindValidationException) t)
+                    .getValidationErrors()
+                    .forEach(error -> text.append(error).append('\n'));
+            }
+        }
+        return text.toString();
+    }
+
+    @Test
+    void emptyProduceListFailsStartupNamingTheProperty() {
+        runner.withPropertyValues("trace.propagation.produce=").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(failureText(context.getStartupFailure())).contains("trace.propagation.produce");
+        });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class PipelineConfiguration {
+
+        final List<FinishedSpan> reported = new ArrayList<>();
+
+        @Bean
+        SpanFilter envTag() {
+            return span -> {
+                Map<String, String> tags = new HashMap<>(span.getTags());
+                tags.put("env", "test");
+                return span.setTags(tags);
+            };
+        }
+
+        @Bean
+        SpanExportingPredicate dropNamedDropped() {
+            return span -> !"dropped".equals(span.getName());
+        }
+
+        @Bean
+        SpanReporter collecting() {
+            return reported::add;
+        }
+
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserBeansConfiguration {
+
+        @Bean
+        Tracer userTracer() {
+            return Tracer.NOOP;
+        }
+
+        @Bean
+        Propagator userPropagator() {
+            return Propagator.NOOP;
+        }
+
+        @Bean
+        Sampler userSampler() {
+            return Sampler.NEVER_SAMPLE;
+        }
+
+    }
+
+}
