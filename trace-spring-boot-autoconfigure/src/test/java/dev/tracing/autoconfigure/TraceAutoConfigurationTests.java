@@ -202,6 +202,56 @@ class TraceAutoConfigurationTests {
     }
 
     @Test
+    void unsampledTracesStillPropagateTheirDecision() {
+        runner.withPropertyValues("trace.sampling.probability=0", "trace.propagation.produce=w3c,b3").run(context -> {
+            Tracer tracer = context.getBean(Tracer.class);
+            Propagator propagator = context.getBean(Propagator.class);
+            Span span = tracer.nextSpan().start();
+            Map<String, String> headers = new HashMap<>();
+            propagator.inject(span.context(), headers, Map::put);
+            assertThat(headers.get("traceparent")).endsWith("-00");
+            assertThat(headers.get("b3")).endsWith("-0");
+        });
+    }
+
+    @Test
+    void incomingDecisionWinsOverTheLocalSampler() {
+        runner.withPropertyValues("trace.sampling.probability=1.0").run(context -> {
+            Propagator propagator = context.getBean(Propagator.class);
+            Span span = propagator
+                .extract(Map.of("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"), Map::get)
+                .start();
+            span.end();
+            assertThat(span.context().sampled()).isFalse();
+            assertThat(context.getBean(InMemorySpanStore.class).spanCount()).isZero();
+        });
+        runner.withPropertyValues("trace.sampling.probability=0").run(context -> {
+            Propagator propagator = context.getBean(Propagator.class);
+            Span span = propagator.extract(Map.of("b3", "0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-d"), Map::get)
+                .start();
+            span.end();
+            assertThat(span.context().sampled()).isTrue();
+            assertThat(context.getBean(InMemorySpanStore.class).trace("0af7651916cd43dd8448eb211c80319c")).hasSize(1);
+            Map<String, String> headers = new HashMap<>();
+            propagator.inject(span.context(), headers, Map::put);
+            assertThat(headers.get("traceparent")).endsWith("-01");
+        });
+    }
+
+    @Test
+    void malformedHeadersStartAFreshTrace() {
+        runner.run(context -> {
+            Propagator propagator = context.getBean(Propagator.class);
+            Span span = propagator
+                .extract(Map.of("traceparent", "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", "b3", "garbage"),
+                        Map::get)
+                .start();
+            assertThat(span.context().parentId()).isNull();
+            assertThat(span.context().traceId()).matches("[0-9a-f]{32}").isNotEqualTo("0af7651916cd43dd8448eb211c80319c");
+        });
+    }
+
+    @Test
     void invalidProbabilityFailsStartupNamingTheProperty() {
         runner.withPropertyValues("trace.sampling.probability=1.5").run(context -> {
             assertThat(context).hasFailed();

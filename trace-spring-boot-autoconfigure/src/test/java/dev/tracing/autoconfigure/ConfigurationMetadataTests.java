@@ -1,0 +1,48 @@
+package dev.tracing.autoconfigure;
+
+import java.io.InputStream;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What an IDE shows for {@code trace.*}: every property described, defaults where they matter. */
+class ConfigurationMetadataTests {
+
+    @Test
+    void everyTracePropertyIsDescribedWithItsDefault() throws Exception {
+        JsonNode metadata;
+        try (InputStream in = getClass().getResourceAsStream("/META-INF/spring-configuration-metadata.json")) {
+            assertThat(in).as("generated metadata on the classpath").isNotNull();
+            metadata = JsonMapper.builder().build().readTree(in);
+        }
+        Map<String, JsonNode> properties = new HashMap<>();
+        for (JsonNode property : metadata.get("properties")) {
+            properties.put(property.get("name").asString(), property);
+        }
+        assertThat(properties).containsKeys("trace.enabled", "trace.service-name", "trace.sampling.probability",
+                "trace.sampling.rate-limit", "trace.propagation.produce", "trace.propagation.consume",
+                "trace.baggage.remote-fields", "trace.baggage.correlation-fields", "trace.export.memory.enabled",
+                "trace.export.memory.max-spans");
+        properties.forEach((name, property) -> assertThat(property.path("description").asString())
+            .as("description of %s", name)
+            .isNotBlank());
+        assertThat(properties.get("trace.enabled").get("defaultValue").asBoolean()).isTrue();
+        assertThat(properties.get("trace.sampling.probability").get("defaultValue").asDouble()).isEqualTo(1.0);
+        assertThat(properties.get("trace.sampling.rate-limit").get("defaultValue").asInt()).isEqualTo(100);
+        assertThat(properties.get("trace.export.memory.max-spans").get("defaultValue").asInt()).isEqualTo(10000);
+        assertThat(values(properties.get("trace.propagation.produce").get("defaultValue"))).containsExactly("w3c");
+        assertThat(values(properties.get("trace.propagation.consume").get("defaultValue")))
+            .containsExactly("w3c", "b3", "b3-multi");
+    }
+
+    private static List<String> values(JsonNode array) {
+        return array.valueStream().map(JsonNode::asString).toList();
+    }
+
+}
