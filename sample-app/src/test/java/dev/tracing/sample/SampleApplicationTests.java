@@ -54,6 +54,27 @@ class SampleApplicationTests {
             .singleElement()
             .asString()
             .contains(traceId);
+
+        client.get()
+            .uri("/actuator/traces?limit=1")
+            .exchange()
+            .expectStatus()
+            .isOk()
+            .expectBody()
+            .jsonPath("$[0].traceId")
+            .isEqualTo(traceId)
+            .jsonPath("$[0].name")
+            .isEqualTo("hello")
+            .jsonPath("$[0].serviceName")
+            .isEqualTo("sample-app");
+        client.get()
+            .uri("/actuator/traces/" + traceId)
+            .exchange()
+            .expectStatus()
+            .isOk()
+            .expectBody()
+            .jsonPath("$[0].localEndpoint.serviceName")
+            .isEqualTo("sample-app");
     }
 
 }

@@ -1,0 +1,55 @@
+package dev.tracing.export;
+
+/**
+ * JSON string quoting for the hand-written encoders.
+ *
+ * <p>Design notes: escapes what RFC 8259 requires (quote, backslash, control characters) plus
+ * U+2028 and U+2029, which break JavaScript readers of the output; every other character is
+ * written as is, so non-ASCII text stays readable and the caller's UTF-8 encoding is exact.
+ */
+final class JsonStrings {
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private JsonStrings() {
+    }
+
+    /** Appends {@code value} as a JSON string, or {@code null} when it is null. */
+    static void quote(String value, StringBuilder out) {
+        if (value == null) {
+            out.append("null");
+            return;
+        }
+        out.append('"');
+        int length = value.length();
+        for (int i = 0; i < length; i++) {
+            char c = value.charAt(i);
+            switch (c) {
+                case '"':
+                    out.append("\\\"");
+                    break;
+                case '\\':
+                    out.append("\\\\");
+                    break;
+                case '\n':
+                    out.append("\\n");
+                    break;
+                case '\r':
+                    out.append("\\r");
+                    break;
+                case '\t':
+                    out.append("\\t");
+                    break;
+                default:
+                    if (c < 0x20 || c == '\u2028' || c == '\u2029') {
+                        out.append("\\u").append(HEX[c >> 12]).append(HEX[(c >> 8) & 0xf])
+                            .append(HEX[(c >> 4) & 0xf]).append(HEX[c & 0xf]);
+                    }
+                    else {
+                        out.append(c);
+                    }
+            }
+        }
+        out.append('"');
+    }
+}

@@ -1,0 +1,196 @@
+package dev.tracing.export;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+import dev.tracing.core.RecordedSpan;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.exporter.FinishedSpan;
+
+/**
+ * Writes finished spans as Zipkin v2 JSON, the format the Zipkin API ({@code POST /api/v2/spans})
+ * and UI accept.
+ *
+ * <p>Design notes: the JSON is written by hand into one {@link StringBuilder}: the format is small
+ * and fixed, and a general-purpose mapper would cost reflection and intermediate objects per
+ * span. Times are epoch microseconds, read straight from this tracer's spans and converted from
+ * {@link Instant}s for any other {@link FinishedSpan}. As in Brave, a recorded duration is at
+ * least one microsecond (Zipkin reads 0 as "unknown"), and an error recorded as a
+ * {@link Throwable} becomes the {@code error} tag (its message, or its type when it has none)
+ * unless the span already has one.
+ */
+public final class ZipkinV2JsonEncoder {
+
+    /** The shared instance; the encoder is stateless. */
+    public static final ZipkinV2JsonEncoder INSTANCE = new ZipkinV2JsonEncoder();
+
+    /** Writes {@code spans} as a JSON array. */
+    public String encodeList(Collection<? extends FinishedSpan> spans) {
+        StringBuilder out = new StringBuilder(spans.size() * 320 + 2);
+        out.append('[');
+        boolean first = true;
+        for (FinishedSpan span : spans) {
+            if (!first) {
+                out.append(',');
+            }
+            first = false;
+            write(span, out);
+        }
+        return out.append(']').toString();
+    }
+
+    /** Writes {@code spans} as a UTF-8 JSON array. */
+    public byte[] encodeListAsBytes(Collection<? extends FinishedSpan> spans) {
+        return encodeList(spans).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Writes one span as a JSON object. */
+    public String encode(FinishedSpan span) {
+        StringBuilder out = new StringBuilder(320);
+        write(span, out);
+        return out.toString();
+    }
+
+    /** Appends one span as a JSON object to {@code out}. */
+    public void write(FinishedSpan span, StringBuilder out) {
+        out.append("{\"traceId\":");
+        JsonStrings.quote(span.getTraceId(), out);
+        String parentId = span.getParentId();
+        if (parentId != null && !parentId.isEmpty()) {
+            out.append(",\"parentId\":");
+            JsonStrings.quote(parentId, out);
+        }
+        out.append(",\"id\":");
+        JsonStrings.quote(span.getSpanId(), out);
+        Span.Kind kind = span.getKind();
+        if (kind != null) {
+            out.append(",\"kind\":\"").append(kind.name()).append('"');
+        }
+        String name = span.getName();
+        if (name != null && !name.isEmpty()) {
+            out.append(",\"name\":");
+            JsonStrings.quote(name, out);
+        }
+        long start = startMicros(span);
+        if (start != 0L) {
+            out.append(",\"timestamp\":").append(start);
+            long end = endMicros(span);
+            if (end != 0L) {
+                out.append(",\"duration\":").append(Math.max(1L, end - start));
+            }
+        }
+        writeEndpoint("localEndpoint", span.getLocalServiceName(), span.getLocalIp(), 0, out);
+        writeEndpoint("remoteEndpoint", span.getRemoteServiceName(), span.getRemoteIp(), span.getRemotePort(), out);
+        Collection<Map.Entry<Long, String>> events = span.getEvents();
+        if (events != null && !events.isEmpty()) {
+            List<Map.Entry<Long, String>> sorted = new ArrayList<>(events);
+            sorted.sort(Comparator.comparingLong(Map.Entry::getKey));
+            out.append(",\"annotations\":[");
+            for (int i = 0; i < sorted.size(); i++) {
+                Map.Entry<Long, String> event = sorted.get(i);
+                if (i > 0) {
+                    out.append(',');
+                }
+                out.append("{\"timestamp\":").append(event.getKey()).append(",\"value\":");
+                JsonStrings.quote(event.getValue(), out);
+                out.append('}');
+            }
+            out.append(']');
+        }
+        Map<String, String> tags = span.getTags();
+        Throwable error = span.getError();
+        boolean errorTag = error != null && (tags == null || !tags.containsKey("error"));
+        if ((tags != null && !tags.isEmpty()) || errorTag) {
+            out.append(",\"tags\":{");
+            boolean first = true;
+            if (tags != null) {
+                for (Map.Entry<String, String> tag : tags.entrySet()) {
+                    if (tag.getKey() == null || tag.getValue() == null) {
+                        continue;
+                    }
+                    if (!first) {
+                        out.append(',');
+                    }
+                    first = false;
+                    JsonStrings.quote(tag.getKey(), out);
+                    out.append(':');
+                    JsonStrings.quote(tag.getValue(), out);
+                }
+            }
+            if (errorTag) {
+                if (!first) {
+                    out.append(',');
+                }
+                out.append("\"error\":");
+                JsonStrings.quote(errorMessage(error), out);
+            }
+            out.append('}');
+        }
+        out.append('}');
+    }
+
+    /** The value of the {@code error} tag for {@code error}: its message, or its type without one. */
+    public static String errorMessage(Throwable error) {
+        String message = error.getMessage();
+        return message != null && !message.isEmpty() ? message : error.getClass().getSimpleName();
+    }
+
+    private static void writeEndpoint(String field, String serviceName, String ip, int port, StringBuilder out) {
+        boolean hasService = serviceName != null && !serviceName.isEmpty();
+        boolean hasIp = ip != null && !ip.isEmpty();
+        boolean hasPort = port > 0 && port <= 0xffff;
+        if (!hasService && !hasIp && !hasPort) {
+            return;
+        }
+        out.append(",\"").append(field).append("\":{");
+        boolean first = true;
+        if (hasService) {
+            out.append("\"serviceName\":");
+            JsonStrings.quote(serviceName, out);
+            first = false;
+        }
+        if (hasIp) {
+            if (!first) {
+                out.append(',');
+            }
+            out.append(ip.indexOf(':') >= 0 ? "\"ipv6\":" : "\"ipv4\":");
+            JsonStrings.quote(ip, out);
+            first = false;
+        }
+        if (hasPort) {
+            if (!first) {
+                out.append(',');
+            }
+            out.append("\"port\":").append(port);
+        }
+        out.append('}');
+    }
+
+    /** Returns the span's start in epoch microseconds, 0 when unknown. */
+    public static long startMicros(FinishedSpan span) {
+        if (span instanceof RecordedSpan) {
+            return ((RecordedSpan) span).startMicros();
+        }
+        return toMicros(span.getStartTimestamp());
+    }
+
+    /** Returns the span's end in epoch microseconds, 0 when unknown. */
+    public static long endMicros(FinishedSpan span) {
+        if (span instanceof RecordedSpan) {
+            return ((RecordedSpan) span).endMicros();
+        }
+        return toMicros(span.getEndTimestamp());
+    }
+
+    private static long toMicros(Instant instant) {
+        if (instant == null) {
+            return 0L;
+        }
+        return instant.getEpochSecond() * 1_000_000L + instant.getNano() / 1000L;
+    }
+}

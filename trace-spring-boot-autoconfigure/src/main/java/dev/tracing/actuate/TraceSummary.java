@@ -1,0 +1,16 @@
+package dev.tracing.actuate;
+
+/**
+ * One line of {@code GET /actuator/traces}.
+ *
+ * @param traceId the trace id, 32 lower-case hex characters
+ * @param name the root span's name, or the earliest span's when the root is not in the store
+ * @param serviceName the service of that span
+ * @param timestamp when the trace's first span started, in epoch microseconds
+ * @param duration from the first start to the last end, in microseconds
+ * @param spanCount how many of the trace's spans are in the store
+ * @param error whether any span of the trace recorded an error
+ */
+public record TraceSummary(String traceId, String name, String serviceName, long timestamp, long duration,
+        int spanCount, boolean error) {
+}

@@ -1,0 +1,179 @@
+package dev.tracing.actuate;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import dev.tracing.core.HexCodec;
+import dev.tracing.export.InMemorySpanStore;
+import dev.tracing.export.ZipkinV2JsonEncoder;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
+import org.springframework.util.MimeType;
+
+/**
+ * The {@code traces} actuator endpoint: the recent traces held by the {@link InMemorySpanStore}.
+ * <ul>
+ * <li>{@code GET /actuator/traces}: newest-first summaries, filtered by {@code limit} (default
+ * 20, at most 1000), {@code minDuration} (milliseconds) and {@code error} (true/false).</li>
+ * <li>{@code GET /actuator/traces/{traceId}}: the trace as a Zipkin v2 JSON span array, which the
+ * Zipkin UI can load; {@code ?view=tree} nests the same spans by parent for reading.</li>
+ * </ul>
+ * A malformed trace id answers 400, an unknown one 404.
+ */
+@Endpoint(id = "traces")
+public class TracesEndpoint {
+
+    static final int DEFAULT_LIMIT = 20;
+
+    static final int MAX_LIMIT = 1000;
+
+    private static final MimeType JSON = MimeType.valueOf("application/json");
+
+    private final InMemorySpanStore store;
+
+    public TracesEndpoint(InMemorySpanStore store) {
+        this.store = store;
+    }
+
+    /** Lists recent traces, newest first. */
+    @ReadOperation
+    public WebEndpointResponse<List<TraceSummary>> traces(@Nullable Integer limit, @Nullable Long minDuration,
+            @Nullable Boolean error) {
+        int max = limit == null ? DEFAULT_LIMIT : limit;
+        if (max < 1 || (minDuration != null && minDuration < 0)) {
+            return new WebEndpointResponse<>(WebEndpointResponse.STATUS_BAD_REQUEST);
+        }
+        max = Math.min(max, MAX_LIMIT);
+        List<List<FinishedSpan>> traces = store.recentTraces(Integer.MAX_VALUE);
+        List<TraceSummary> summaries = new ArrayList<>(traces.size());
+        long minDurationMicros = minDuration == null ? 0L : minDuration * 1000L;
+        for (List<FinishedSpan> spans : traces) {
+            TraceSummary summary = summarize(spans);
+            if (summary.duration() < minDurationMicros || (error != null && summary.error() != error)) {
+                continue;
+            }
+            summaries.add(summary);
+        }
+        summaries.sort(Comparator.comparingLong(TraceSummary::timestamp).reversed());
+        return new WebEndpointResponse<>(
+                summaries.size() > max ? new ArrayList<>(summaries.subList(0, max)) : summaries);
+    }
+
+    /** Returns one trace as Zipkin v2 JSON, or nested by parent with {@code view=tree}. */
+    @ReadOperation
+    public WebEndpointResponse<Object> trace(@Selector String traceId, @Nullable String view) {
+        String id = normalize(traceId);
+        if (id == null || (view != null && !"tree".equals(view) && !"zipkin".equals(view))) {
+            return new WebEndpointResponse<>(WebEndpointResponse.STATUS_BAD_REQUEST);
+        }
+        List<FinishedSpan> spans = store.trace(id);
+        if (spans.isEmpty()) {
+            return new WebEndpointResponse<>(WebEndpointResponse.STATUS_NOT_FOUND);
+        }
+        spans.sort(Comparator.comparingLong(ZipkinV2JsonEncoder::startMicros));
+        if ("tree".equals(view)) {
+            return new WebEndpointResponse<>(tree(spans));
+        }
+        return new WebEndpointResponse<>(ZipkinV2JsonEncoder.INSTANCE.encodeList(spans), JSON);
+    }
+
+    /** Returns the 32-character lower-case form of a 16 or 32 hex-digit trace id, or null. */
+    static String normalize(String traceId) {
+        if (traceId == null || (traceId.length() != 16 && traceId.length() != 32)) {
+            return null;
+        }
+        String lower = traceId.toLowerCase(Locale.ROOT);
+        if (!HexCodec.isLowerHex(lower, 0, lower.length())) {
+            return null;
+        }
+        // a 64-bit id (B3) is stored with sixteen leading zeros
+        return lower.length() == 16 ? "0000000000000000" + lower : lower;
+    }
+
+    static TraceSummary summarize(List<FinishedSpan> spans) {
+        FinishedSpan root = null;
+        FinishedSpan earliest = null;
+        long first = Long.MAX_VALUE;
+        long last = Long.MIN_VALUE;
+        boolean error = false;
+        for (FinishedSpan span : spans) {
+            long start = ZipkinV2JsonEncoder.startMicros(span);
+            long end = ZipkinV2JsonEncoder.endMicros(span);
+            if (start < first) {
+                first = start;
+                earliest = span;
+            }
+            last = Math.max(last, end);
+            if (root == null && (span.getParentId() == null || span.getParentId().isEmpty())) {
+                root = span;
+            }
+            error |= isError(span);
+        }
+        FinishedSpan named = root != null ? root : earliest;
+        return new TraceSummary(named.getTraceId(), named.getName(), named.getLocalServiceName(), first,
+                Math.max(0L, last - first), spans.size(), error);
+    }
+
+    private static boolean isError(FinishedSpan span) {
+        return span.getError() != null || span.getTags().containsKey("error");
+    }
+
+    /** Nests spans (sorted by start) under their parents; spans whose parent is absent are roots. */
+    static List<Map<String, Object>> tree(List<FinishedSpan> spans) {
+        Map<String, Map<String, Object>> nodes = new HashMap<>();
+        for (FinishedSpan span : spans) {
+            nodes.put(span.getSpanId(), node(span));
+        }
+        List<Map<String, Object>> roots = new ArrayList<>();
+        for (FinishedSpan span : spans) {
+            Map<String, Object> node = nodes.get(span.getSpanId());
+            Map<String, Object> parent = span.getParentId() == null ? null : nodes.get(span.getParentId());
+            if (parent == null || parent == node) {
+                roots.add(node);
+            }
+            else {
+                @SuppressWarnings("unchecked")
+                List<Map<String, Object>> children = (List<Map<String, Object>>) parent.get("children");
+                children.add(node);
+            }
+        }
+        return roots;
+    }
+
+    private static Map<String, Object> node(FinishedSpan span) {
+        Map<String, Object> node = new LinkedHashMap<>();
+        node.put("id", span.getSpanId());
+        node.put("name", span.getName());
+        if (span.getKind() != null) {
+            node.put("kind", span.getKind().name());
+        }
+        node.put("serviceName", span.getLocalServiceName());
+        long start = ZipkinV2JsonEncoder.startMicros(span);
+        node.put("timestamp", start);
+        node.put("duration", Math.max(0L, ZipkinV2JsonEncoder.endMicros(span) - start));
+        Map<String, String> tags = new LinkedHashMap<>(span.getTags());
+        if (span.getError() != null && !tags.containsKey("error")) {
+            tags.put("error", ZipkinV2JsonEncoder.errorMessage(span.getError()));
+        }
+        node.put("tags", tags);
+        if (!span.getEvents().isEmpty()) {
+            List<Map<String, Object>> events = new ArrayList<>();
+            for (Map.Entry<Long, String> event : span.getEvents()) {
+                events.add(Map.of("timestamp", event.getKey(), "value", event.getValue()));
+            }
+            node.put("annotations", events);
+        }
+        node.put("children", new ArrayList<Map<String, Object>>());
+        return node;
+    }
+}

@@ -1,0 +1,75 @@
+package dev.tracing.actuate;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.HashSet;
+import java.util.Set;
+
+import dev.tracing.testing.ZipkinServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+import org.springframework.boot.test.context.SpringBootTest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What {@code GET /actuator/traces/{traceId}} answers is accepted by a real Zipkin server and
+ * read back unchanged.
+ */
+@SpringBootTest(classes = TracesEndpointHttpTests.App.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = { "spring.main.web-application-type=reactive", "spring.application.name=endpoint-test",
+                "management.endpoints.web.exposure.include=traces",
+                "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
+class TracesEndpointZipkinCompatibilityTests extends TracesEndpointHttpTests {
+
+    static ZipkinServer zipkin;
+
+    @BeforeAll
+    static void startZipkin() throws Exception {
+        zipkin = ZipkinServer.start();
+    }
+
+    @AfterAll
+    static void stopZipkin() {
+        if (zipkin != null) {
+            zipkin.close();
+        }
+    }
+
+    @Test
+    void zipkinAcceptsTheTraceAndReturnsItUnchanged() throws Exception {
+        for (String traceId : new String[] { nested, failed }) {
+            HttpResponse<String> ours = get("/actuator/traces/" + traceId);
+            assertThat(ours.statusCode()).isEqualTo(200);
+            assertThat(zipkin.postSpans(ours.body())).isEqualTo(202);
+
+            String stored = awaitTrace(traceId);
+            assertThat(asSet(json.readTree(stored))).as("trace %s read back from Zipkin", traceId)
+                .isEqualTo(asSet(json.readTree(ours.body())));
+        }
+    }
+
+    private static String awaitTrace(String traceId) throws Exception {
+        // the collector stores asynchronously
+        for (int i = 0; i < 100; i++) {
+            String body = zipkin.getTrace(traceId);
+            if (body != null) {
+                return body;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("Zipkin never returned trace " + traceId);
+    }
+
+    /** Zipkin may return spans in another order; their content must be identical. */
+    private static Set<JsonNode> asSet(JsonNode array) {
+        Set<JsonNode> spans = new HashSet<>();
+        array.forEach(spans::add);
+        return spans;
+    }
+
+}
