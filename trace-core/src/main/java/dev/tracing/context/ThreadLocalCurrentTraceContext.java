@@ -6,8 +6,12 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.TraceContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The current trace context of each thread, with decorators (MDC) run as scopes open and close.
@@ -24,6 +28,10 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
         TraceContext context;
 
     }
+
+    private static final Logger logger = LoggerFactory.getLogger(ThreadLocalCurrentTraceContext.class);
+
+    private static final AtomicBoolean loggedFailure = new AtomicBoolean();
 
     private final ThreadLocal<Holder> local = ThreadLocal.withInitial(Holder::new);
 
@@ -54,7 +62,7 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
         }
         Runnable[] undo = null;
         for (int i = 0; i < decorators.length; i++) {
-            Runnable u = decorators[i].decorate(context);
+            Runnable u = decorate(decorators[i], context);
             if (u != null) {
                 if (undo == null) {
                     undo = new Runnable[decorators.length];
@@ -63,6 +71,23 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
             }
         }
         return new RevertingScope(holder, previous, context, undo);
+    }
+
+    /** Runs a decorator; one that throws is skipped, so the scope still opens and closes. */
+    private static Runnable decorate(ScopeDecorator decorator, TraceContext context) {
+        try {
+            return decorator.decorate(context);
+        }
+        catch (RuntimeException | LinkageError ex) {
+            failed(decorator, ex);
+            return null;
+        }
+    }
+
+    private static void failed(Object what, Throwable ex) {
+        if (loggedFailure.compareAndSet(false, true) && logger.isDebugEnabled()) {
+            logger.debug("Scope decorator " + what + " failed; further failures are not logged", ex);
+        }
     }
 
     @Override
@@ -129,14 +154,19 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
                 return;
             }
             closed = true;
+            holder.context = previous;
             if (undo != null) {
                 for (int i = undo.length - 1; i >= 0; i--) {
                     if (undo[i] != null) {
-                        undo[i].run();
+                        try {
+                            undo[i].run();
+                        }
+                        catch (RuntimeException | LinkageError ex) {
+                            failed(undo[i], ex);
+                        }
                     }
                 }
             }
-            holder.context = previous;
         }
 
         @Override

@@ -6,9 +6,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * Samples at most a number of traces per second.
  *
  * <p>Design notes: a virtual-scheduling limiter (the generic cell rate algorithm): one atomic
- * "next allowed time" advances by {@code 1s / rate} for each sampled trace, with a burst
- * allowance of a tenth of a second. It keeps the rate over any window, not just per calendar
- * second, costs one CAS per decision and allocates nothing.
+ * "theoretical arrival time" advances by {@code 1s / rate} for each sampled trace. A burst of a
+ * tenth of the rate is tolerated after a quiet period (none below 10 per second), so traffic
+ * that arrives in bunches is still sampled at the configured rate; over any window of T seconds
+ * at most {@code rate * T + rate / 10 + 1} traces pass. It has no calendar windows, costs one
+ * CAS per decision and allocates nothing.
  */
 public final class RateLimitingSampler implements Sampler {
 
@@ -29,8 +31,8 @@ public final class RateLimitingSampler implements Sampler {
             throw new IllegalArgumentException("tracesPerSecond must be positive, was " + tracesPerSecond);
         }
         this.intervalNanos = NANOS_PER_SECOND / tracesPerSecond;
-        this.burstNanos = Math.max(intervalNanos, NANOS_PER_SECOND / 10);
-        this.theoreticalArrival = new AtomicLong(System.nanoTime() - burstNanos);
+        this.burstNanos = (tracesPerSecond / 10) * intervalNanos;
+        this.theoreticalArrival = new AtomicLong(System.nanoTime());
     }
 
     @Override
@@ -38,11 +40,11 @@ public final class RateLimitingSampler implements Sampler {
         long now = System.nanoTime();
         while (true) {
             long tat = theoreticalArrival.get();
-            long base = tat - now < -burstNanos ? now - burstNanos : tat;
-            if (base - now >= 0) {
+            if (tat - now > burstNanos) {
                 return false;
             }
-            if (theoreticalArrival.compareAndSet(tat, base + intervalNanos)) {
+            long next = (tat - now < 0 ? now : tat) + intervalNanos;
+            if (theoreticalArrival.compareAndSet(tat, next)) {
                 return true;
             }
         }

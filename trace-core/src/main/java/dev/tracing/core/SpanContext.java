@@ -38,7 +38,10 @@ public final class SpanContext implements TraceContext {
 
     private volatile BaggageFields baggage;
 
-    /** The span's record while it is in progress here; null for remote, unsampled or ended spans. */
+    /**
+     * The span's record while it is in progress here; null for remote, unsampled or ended spans
+     * (cleared on end, so a context kept in a link or a log does not keep the span's data alive).
+     */
     RecordedSpan record;
 
     private String traceIdString;
@@ -219,12 +222,19 @@ public final class SpanContext implements TraceContext {
 
     /** Returns a copy of this context with the given {@code tracestate}. */
     public SpanContext withTraceState(String traceState) {
-        return new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags, traceState, baggage);
+        SpanContext copy = new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags, traceState, baggage);
+        copy.record = record;
+        return copy;
     }
 
-    /** Returns a copy of this context with the given baggage holder. */
+    /**
+     * Returns a copy of this context with the given baggage holder. The copy is the same span
+     * (equal, writing to the same record), so it can be made current in place of this one.
+     */
     public SpanContext withBaggage(BaggageFields baggage) {
-        return new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags, traceState, baggage);
+        SpanContext copy = new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags, traceState, baggage);
+        copy.record = record;
+        return copy;
     }
 
     /** Returns a copy of this context with the given sampling decision. */

@@ -6,7 +6,6 @@ import io.micrometer.tracing.Baggage;
 import io.micrometer.tracing.BaggageInScope;
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.TraceContext;
-import org.slf4j.MDC;
 
 /**
  * One baggage field, read from and written to a span context: the current one, or the one
@@ -14,10 +13,11 @@ import org.slf4j.MDC;
  *
  * <p>Design notes: a value lives in the context's {@link BaggageFields}, so it follows the span
  * into its children and, for names in {@code trace.baggage.remote-fields}, across process
- * boundaries. {@link #makeCurrent()} sets the value on the current context and the scope it
- * returns puts the previous value back, mirroring how span scopes nest; correlation fields are
- * mirrored into the MDC for the same extent. Without a current context there is nowhere to keep
- * a value and it is dropped.
+ * boundaries. {@link #makeCurrent()} does not touch the span's own baggage: it makes current a
+ * copy of the context (the same span) whose baggage has the value, and closing it brings the
+ * previous context back. So two threads sharing one span can each scope their own value, and
+ * the MDC's correlation fields follow through the ordinary scope decorators. Without a current
+ * context there is nowhere to keep a value and it is dropped.
  */
 final class TraceBaggage implements Baggage, BaggageInScope {
 
@@ -31,11 +31,7 @@ final class TraceBaggage implements Baggage, BaggageInScope {
 
     private SpanContext scopedContext;
 
-    private String previousValue;
-
-    private String previousMdc;
-
-    private boolean inScope;
+    private CurrentTraceContext.Scope scope;
 
     TraceBaggage(String name, CurrentTraceContext currentTraceContext, Set<String> correlationFields) {
         this(name, currentTraceContext, correlationFields, null);
@@ -51,6 +47,9 @@ final class TraceBaggage implements Baggage, BaggageInScope {
     }
 
     private SpanContext current() {
+        if (scopedContext != null) {
+            return scopedContext;
+        }
         return boundContext != null ? boundContext : SpanContext.from(currentTraceContext.context());
     }
 
@@ -98,41 +97,26 @@ final class TraceBaggage implements Baggage, BaggageInScope {
     @Override
     public BaggageInScope makeCurrent(TraceContext traceContext, String value) {
         SpanContext context = SpanContext.from(traceContext);
-        TraceBaggage scoped = new TraceBaggage(name, currentTraceContext, correlationFields);
+        TraceBaggage scoped = new TraceBaggage(name, currentTraceContext, correlationFields, context);
         if (context == null) {
             return scoped;
         }
-        BaggageFields fields = context.baggageForUpdate();
-        scoped.scopedContext = context;
-        scoped.previousValue = fields.get(name);
-        scoped.inScope = true;
+        // a copy of the context carries the value, so other threads sharing the span never see it
+        BaggageFields existing = context.baggage();
+        BaggageFields fields = existing == null ? BaggageFields.empty() : existing.copy();
         fields.put(name, value);
-        if (correlationFields.contains(name)) {
-            scoped.previousMdc = MDC.get(name);
-            if (value == null) {
-                MDC.remove(name);
-            }
-            else {
-                MDC.put(name, value);
-            }
-        }
+        SpanContext withValue = context.withBaggage(fields);
+        scoped.scopedContext = withValue;
+        scoped.scope = currentTraceContext.newScope(withValue);
         return scoped;
     }
 
     @Override
     public void close() {
-        if (!inScope) {
-            return;
-        }
-        inScope = false;
-        scopedContext.baggageForUpdate().put(name, previousValue);
-        if (correlationFields.contains(name)) {
-            if (previousMdc == null) {
-                MDC.remove(name);
-            }
-            else {
-                MDC.put(name, previousMdc);
-            }
+        CurrentTraceContext.Scope open = scope;
+        if (open != null) {
+            scope = null;
+            open.close();
         }
     }
 

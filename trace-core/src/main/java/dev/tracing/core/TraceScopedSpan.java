@@ -51,8 +51,12 @@ final class TraceScopedSpan implements ScopedSpan {
 
     @Override
     public void end() {
-        scope.close();
-        span.end();
+        try {
+            scope.close();
+        }
+        finally {
+            span.end();
+        }
     }
 
     @Override

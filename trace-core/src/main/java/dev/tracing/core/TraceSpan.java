@@ -7,9 +7,11 @@ import io.micrometer.tracing.Span;
 /**
  * A span of this tracer: its context plus, when sampled, the record it writes to.
  *
- * <p>Design notes: the span object is a thin view; the record hangs off the context, so
- * {@code tracer.currentSpan()} returns a view that writes to the same record as the span that
- * was put in scope. An unsampled span has no record: every write is a no-op, and it reports
+ * <p>Design notes: the span object is a thin view; while the span is open its record also hangs
+ * off the context, so {@code tracer.currentSpan()} returns a view that writes to the same record
+ * as the span that was put in scope. Ending the span detaches the record from the context (a
+ * context kept in a link or a log must not keep the span's data alive), while span objects
+ * keep theirs, so they still report {@code isNoop() == false} and ignore late writes. An unsampled span has no record: every write is a no-op, and it reports
  * {@link #isNoop()} true, but its context still propagates {@code sampled=0} downstream.
  * Equality follows the context.
  */
@@ -19,18 +21,21 @@ final class TraceSpan implements Span {
 
     private final SpanContext context;
 
+    private final RecordedSpan record;
+
     TraceSpan(TraceTracer tracer, SpanContext context) {
         this.tracer = tracer;
         this.context = context;
+        this.record = context.record;
     }
 
     private RecordedSpan record() {
-        return context.record;
+        return record;
     }
 
     @Override
     public boolean isNoop() {
-        return context.record == null;
+        return record == null;
     }
 
     @Override
@@ -95,12 +100,12 @@ final class TraceSpan implements Span {
 
     @Override
     public void end() {
-        tracer.end(context, 0L);
+        tracer.end(context, record, 0L);
     }
 
     @Override
     public void end(long time, TimeUnit timeUnit) {
-        tracer.end(context, Math.max(1L, timeUnit.toMicros(time)));
+        tracer.end(context, record, Math.max(1L, timeUnit.toMicros(time)));
     }
 
     @Override
@@ -108,6 +113,7 @@ final class TraceSpan implements Span {
         RecordedSpan record = record();
         if (record != null) {
             record.abandon();
+            context.record = null;
         }
     }
 

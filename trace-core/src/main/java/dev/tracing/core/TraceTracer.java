@@ -108,11 +108,11 @@ public final class TraceTracer implements Tracer {
         return new TraceSpan(this, context);
     }
 
-    void end(SpanContext context, long explicitEndMicros) {
-        RecordedSpan record = context.record;
+    void end(SpanContext context, RecordedSpan record, long explicitEndMicros) {
         if (record == null || !record.finish(explicitEndMicros, clock)) {
             return;
         }
+        context.record = null;
         try {
             reporter.report(record);
         }
@@ -165,9 +165,24 @@ public final class TraceTracer implements Tracer {
         return getAllBaggage(currentTraceContext.context());
     }
 
+    /**
+     * Returns {@code traceContext} as ours; when it is the current span, the current context,
+     * which carries the values of open baggage scopes.
+     */
+    SpanContext resolve(TraceContext traceContext) {
+        SpanContext context = SpanContext.from(traceContext);
+        if (context != null) {
+            TraceContext current = currentTraceContext.context();
+            if (current != context && current instanceof SpanContext && current.equals(context)) {
+                return (SpanContext) current;
+            }
+        }
+        return context;
+    }
+
     @Override
     public Map<String, String> getAllBaggage(TraceContext traceContext) {
-        SpanContext context = SpanContext.from(traceContext);
+        SpanContext context = resolve(traceContext);
         BaggageFields fields = context == null ? null : context.baggage();
         return fields == null ? Collections.emptyMap() : fields.asMap();
     }
@@ -179,7 +194,7 @@ public final class TraceTracer implements Tracer {
 
     @Override
     public Baggage getBaggage(TraceContext traceContext, String name) {
-        return new TraceBaggage(name, currentTraceContext, correlationFields, SpanContext.from(traceContext));
+        return new TraceBaggage(name, currentTraceContext, correlationFields, resolve(traceContext));
     }
 
     @Override

@@ -23,9 +23,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The pipeline is deliberately not a {@link SpanReporter} itself: as a Spring bean it would
  * otherwise be collected among the reporters it calls. Hand {@code pipeline::report} to the
- * tracer.
+ * tracer. It does not close the reporters: whoever created them (the Spring context) does.
  */
-public final class SpanPipeline implements AutoCloseable {
+public final class SpanPipeline {
 
     private static final Logger logger = LoggerFactory.getLogger(SpanPipeline.class);
 
@@ -90,18 +90,6 @@ public final class SpanPipeline implements AutoCloseable {
         failures.increment();
         if (loggedFailure.compareAndSet(false, true) && logger.isDebugEnabled()) {
             logger.debug("Span pipeline stage " + stage + " failed; further failures are counted, not logged", ex);
-        }
-    }
-
-    @Override
-    public void close() {
-        for (SpanReporter reporter : reporters) {
-            try {
-                reporter.close();
-            }
-            catch (Exception ex) {
-                failed(reporter, ex);
-            }
         }
     }
 }

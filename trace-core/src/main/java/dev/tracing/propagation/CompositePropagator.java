@@ -25,7 +25,7 @@ import io.micrometer.tracing.propagation.Propagator;
  * <p>On extract, the consumed formats are tried in the configured order and the first that yields
  * a context (with ids or only a sampling decision) wins; the allowed baggage is attached to it.
  * Without a context the result is a builder for a new trace, and any baggage received alone is
- * dropped: there is no context to carry it.
+ * kept on a context that carries no ids and no sampling decision, so the new trace starts with it.
  *
  * <p>Design notes: propagation runs inside the application's request path and must never fail
  * it. A getter, setter or format that throws is treated as "nothing extracted" for that format
@@ -140,7 +140,14 @@ public final class CompositePropagator implements Propagator {
         if (context == null) {
             return tracer.spanBuilder().setNoParent();
         }
-        return tracer.spanBuilder().setParent(context);
+        try {
+            return tracer.spanBuilder().setParent(context);
+        }
+        catch (RuntimeException ex) {
+            // another tracer's builder may not accept our context type
+            failed("continuing the extracted context", ex);
+            return tracer.spanBuilder().setNoParent();
+        }
     }
 
     /** Returns the first context of the consumed formats with its baggage, or null. */
@@ -157,13 +164,11 @@ public final class CompositePropagator implements Propagator {
                 break;
             }
         }
-        if (context == null) {
-            return null;
-        }
         try {
             BaggageFields baggage = baggageFormat.extract(carrier, getter);
             if (baggage != null) {
-                context = context.withBaggage(baggage);
+                // baggage without trace headers (e.g. from a gateway) still belongs to the request
+                context = (context != null ? context : SpanContext.samplingFlagsOnly(null, false)).withBaggage(baggage);
             }
         }
         catch (RuntimeException ex) {

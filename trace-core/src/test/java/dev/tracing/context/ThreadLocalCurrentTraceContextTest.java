@@ -77,4 +77,21 @@ class ThreadLocalCurrentTraceContextTest {
         assertThat(calls).containsExactly("open");
     }
 
+    @Test
+    void aThrowingDecoratorNeitherEscapesNorLeavesTheContextBehind() {
+        ScopeDecorator throwsOnOpen = context -> {
+            throw new IllegalStateException("decorator broke");
+        };
+        ScopeDecorator throwsOnClose = context -> () -> {
+            throw new IllegalStateException("undo broke");
+        };
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext(List.of(throwsOnOpen, throwsOnClose));
+        TraceContext context = SpanContext.create(1L, 2L, 0L, 3L, true, false);
+
+        CurrentTraceContext.Scope scope = current.newScope(context);
+        assertThat(current.context()).isEqualTo(context);
+        scope.close();
+
+        assertThat(current.context()).isNull();
+    }
 }

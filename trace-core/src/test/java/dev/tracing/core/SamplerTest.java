@@ -131,6 +131,18 @@ class SamplerTest {
     }
 
     @Test
+    void belowTenPerSecondThereIsNoBurst() {
+        RateLimitingSampler sampler = new RateLimitingSampler(1);
+        int sampled = 0;
+        for (int i = 0; i < 1000; i++) {
+            if (sampler.isSampled(1L, 2L)) {
+                sampled++;
+            }
+        }
+        assertThat(sampled).isEqualTo(1);
+    }
+
+    @Test
     void createWithBothLimitsSamplesOnlyIdsTheProbabilityKeepsAndNoMoreThanTheRate() {
         Sampler byProbability = ProbabilitySampler.create(0.5);
         Sampler sampler = Sampler.create(0.5, 10);

@@ -371,10 +371,9 @@ class TraceTracerTest {
 
     @Test
     void getBaggageForAContextReadsThatContextNotTheCurrentOne() {
-        // as Brave's bridge does; fails today: the Baggage returned by getBaggage(context, name)
-        // reads the current context in get()
+        // as Brave's bridge does: the Baggage returned by getBaggage(context, name) reads that context
         Span withBaggage = tracer.nextSpan().name("with-baggage").start();
-        tracer.createBaggageInScope(withBaggage.context(), "tenant", "acme");
+        tracer.createBaggage("tenant").set(withBaggage.context(), "acme");
         Span current = tracer.nextSpan().name("current").start();
         try (Tracer.SpanInScope ws = tracer.withSpan(current)) {
             assertThat(tracer.getAllBaggage(withBaggage.context())).containsEntry("tenant", "acme");
@@ -670,4 +669,61 @@ class TraceTracerTest {
 
     }
 
+    @Test
+    void baggageScopesOnThreadsSharingASpanDoNotSeeEachOther() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Span root = tracer.nextSpan().name("fan-out").start();
+            java.util.concurrent.CountDownLatch bothOpen = new java.util.concurrent.CountDownLatch(2);
+            List<java.util.concurrent.Future<String>> seen = new ArrayList<>();
+            try (Tracer.SpanInScope ws = tracer.withSpan(root)) {
+                ExecutorService wrapped = tracer.currentTraceContext().wrap(pool);
+                for (String tenant : List.of("A", "B")) {
+                    seen.add(wrapped.submit(() -> {
+                        try (var baggage = tracer.createBaggageInScope("tenant", tenant)) {
+                            bothOpen.countDown();
+                            bothOpen.await(5, TimeUnit.SECONDS);
+                            return tracer.getBaggage("tenant").get() + "/" + tracer.getAllBaggage().get("tenant");
+                        }
+                    }));
+                }
+                assertThat(seen.get(0).get(5, TimeUnit.SECONDS)).isEqualTo("A/A");
+                assertThat(seen.get(1).get(5, TimeUnit.SECONDS)).isEqualTo("B/B");
+                assertThat(tracer.getAllBaggage()).doesNotContainKey("tenant");
+            }
+            assertThat(tracer.getAllBaggage(root.context())).doesNotContainKey("tenant");
+        }
+        finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void childrenStartedInsideABaggageScopeCarryTheValue() {
+        Span root = tracer.nextSpan().name("root").start();
+        Span child;
+        try (Tracer.SpanInScope ws = tracer.withSpan(root);
+                var baggage = tracer.createBaggageInScope("tenant", "acme")) {
+            child = tracer.nextSpan().name("child").start();
+            // the span in scope is still the root, and writes through currentSpan() reach its record
+            assertThat(tracer.currentSpan()).isEqualTo(root);
+            tracer.currentSpan().tag("in", "scope");
+        }
+        assertThat(tracer.getAllBaggage(child.context())).containsEntry("tenant", "acme");
+        root.end();
+        assertThat(onlyReported().getTags()).containsEntry("in", "scope");
+    }
+
+    @Test
+    void anEndedSpansContextNoLongerHoldsItsRecord() {
+        Span previous = tracer.nextSpan().name("previous-run").start();
+        previous.end();
+        Span next = tracer.spanBuilder().name("next-run").addLink(new io.micrometer.tracing.Link(previous)).start();
+        next.end();
+        // a link keeps the context, and the context no longer keeps the previous span's data
+        assertThat(((SpanContext) previous.context()).record).isNull();
+        assertThat(((SpanContext) next.context()).record).isNull();
+        assertThat(previous.isNoop()).isFalse();
+        assertThat(reported).hasSize(2);
+    }
 }

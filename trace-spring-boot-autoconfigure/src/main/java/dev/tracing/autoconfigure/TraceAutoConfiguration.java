@@ -38,12 +38,15 @@ import org.springframework.core.env.Environment;
  *
  * <p>Ordered before Spring Boot's Micrometer Tracing auto-configurations, as Boot's own Brave
  * and OpenTelemetry bridges are, so Boot's observation handlers use this tracer and its no-op
- * fallback backs off. Every bean backs off when the application defines its own.
+ * fallback backs off. Every bean backs off when the application defines its own; an
+ * application that defines its own {@link Tracer} gets none of these beans, since they only
+ * work with this tracer.
  */
 @AutoConfiguration(beforeName = {
         "org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration",
         "org.springframework.boot.micrometer.tracing.autoconfigure.NoopTracerAutoConfiguration" })
 @ConditionalOnProperty(prefix = "trace", name = "enabled", havingValue = "true", matchIfMissing = true)
+@ConditionalOnMissingBean(Tracer.class)
 @EnableConfigurationProperties(TraceProperties.class)
 public final class TraceAutoConfiguration {
 

@@ -93,6 +93,12 @@ public class TraceProperties implements Validator {
         }
         rejectBlankNames(errors, "baggage.remote-fields", properties.getBaggage().getRemoteFields());
         rejectBlankNames(errors, "baggage.correlation-fields", properties.getBaggage().getCorrelationFields());
+        for (String name : properties.getBaggage().getCorrelationFields()) {
+            if ("traceId".equals(name) || "spanId".equals(name)) {
+                errors.rejectValue("baggage.correlation-fields", "reserved",
+                        "must not name traceId or spanId: the MDC keys of the trace ids");
+            }
+        }
         if (properties.getExport().getMemory().getMaxSpans() <= 0) {
             errors.rejectValue("export.memory.max-spans", "range", "must be positive");
         }

@@ -123,6 +123,53 @@ class TraceAutoConfigurationTests {
     }
 
     @Test
+    void aUserTracerTurnsOffEveryBeanThatOnlyWorksWithOurs() {
+        runner.withBean(Tracer.class, () -> Tracer.NOOP).run(context -> {
+            assertThat(context).hasSingleBean(Tracer.class);
+            assertThat(context).doesNotHaveBean(Propagator.class);
+            assertThat(context).doesNotHaveBean(CurrentTraceContext.class);
+            assertThat(context).doesNotHaveBean(SpanPipeline.class);
+            assertThat(context).doesNotHaveBean(InMemorySpanStore.class);
+        });
+    }
+
+    @Test
+    void userReportersAreClosedOnceAtShutdown() {
+        java.util.concurrent.atomic.AtomicInteger closed = new java.util.concurrent.atomic.AtomicInteger();
+        runner.withBean("countingReporter", SpanReporter.class, () -> new SpanReporter() {
+            @Override
+            public void report(FinishedSpan span) {
+            }
+
+            @Override
+            public void close() {
+                closed.incrementAndGet();
+            }
+        }).run(context -> assertThat(context).hasSingleBean(SpanPipeline.class));
+        assertThat(closed).hasValue(1);
+    }
+
+    @Test
+    void baggageWithoutTraceHeadersStartsTheNewTrace() {
+        runner.withPropertyValues("trace.baggage.remote-fields=tenant").run(context -> {
+            Propagator propagator = context.getBean(Propagator.class);
+            Tracer tracer = context.getBean(Tracer.class);
+            Span span = propagator.extract(Map.of("baggage", "tenant=acme,other=x"), Map::get).start();
+            assertThat(span.context().parentId()).isNull();
+            assertThat(span.context().sampled()).isTrue();
+            assertThat(tracer.getAllBaggage(span.context())).containsExactly(Map.entry("tenant", "acme"));
+        });
+    }
+
+    @Test
+    void correlationFieldsMustNotShadowTheTraceIds() {
+        runner.withPropertyValues("trace.baggage.correlation-fields=traceId").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(failureText(context.getStartupFailure())).contains("trace.baggage.correlation-fields");
+        });
+    }
+
+    @Test
     void userSamplerIsUsedByOurTracer() {
         runner.withBean(Sampler.class, () -> Sampler.NEVER_SAMPLE).run(context -> {
             Span span = context.getBean(Tracer.class).nextSpan().start();
