@@ -2,46 +2,77 @@ package dev.tracing.sample;
 
 import java.util.Map;
 
-import io.micrometer.tracing.Span;
-import io.micrometer.tracing.Tracer;
+import dev.tracing.context.ReactorTracing;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ApplicationContext;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.reactive.function.client.WebClient;
 
-/** The sample's endpoints. */
+/**
+ * The sample's endpoints. There is no tracing code here: the starter's server filter gives each
+ * request a SERVER span, the WebClient filter each call a CLIENT span, and the log lines carry
+ * the ids.
+ */
 @RestController
 @RequestMapping("/api")
 class HelloController {
 
     private static final Logger logger = LoggerFactory.getLogger(HelloController.class);
 
-    private final Tracer tracer;
+    private final WebClient.Builder webClientBuilder;
 
-    HelloController(Tracer tracer) {
-        this.tracer = tracer;
+    private final ApplicationContext context;
+
+    private final String downstreamUrl;
+
+    HelloController(WebClient.Builder webClientBuilder, ApplicationContext context,
+            @Value("${sample.downstream-url:}") String downstreamUrl) {
+        this.webClientBuilder = webClientBuilder;
+        this.context = context;
+        this.downstreamUrl = downstreamUrl;
     }
 
-    /**
-     * Answers a greeting. Until the WebFlux server instrumentation lands, the span is started here
-     * with the tracer's API, so the request still shows up as a trace.
-     */
+    /** Answers a greeting. */
     @GetMapping("/hello")
     Mono<Map<String, String>> hello(@RequestParam(defaultValue = "world") String name) {
-        return Mono.fromSupplier(() -> {
-            Span span = tracer.nextSpan().name("hello").tag("greeting.name", name).start();
-            try (Tracer.SpanInScope ws = tracer.withSpan(span)) {
-                logger.info("Saying hello to {}", name);
-                return Map.of("message", "Hello, " + name + "!", "traceId", span.context().traceId());
-            }
-            finally {
-                span.end();
-            }
+        return Mono.deferContextual(ctx -> {
+            logger.info("Saying hello to {}", name);
+            return Mono.just(Map.of("message", "Hello, " + name + "!", "traceId",
+                    ReactorTracing.traceContext(ctx).traceId()));
         });
+    }
+
+    /** Calls the downstream service's {@code /api/hello} with WebClient and reports the trace id. */
+    @GetMapping("/chain")
+    Mono<Map<String, Object>> chain() {
+        return webClientBuilder.build()
+            .get()
+            .uri(downstream() + "/api/hello?name=chain")
+            .retrieve()
+            .bodyToMono(Map.class)
+            .publishOn(Schedulers.parallel())
+            .flatMap(greeting -> Mono.deferContextual(ctx -> {
+                logger.info("Downstream answered {}", greeting.get("message"));
+                return Mono.just(Map.<String, Object>of("traceId", ReactorTracing.traceContext(ctx).traceId(),
+                        "webClient", greeting));
+            }));
+    }
+
+    private String downstream() {
+        if (!downstreamUrl.isEmpty()) {
+            return downstreamUrl;
+        }
+        // by default the app is its own downstream
+        return "http://127.0.0.1:" + ((WebServerApplicationContext) context).getWebServer().getPort();
     }
 
 }

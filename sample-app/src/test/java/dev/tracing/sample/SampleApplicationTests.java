@@ -1,9 +1,11 @@
 package dev.tracing.sample;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 import dev.tracing.export.InMemorySpanStore;
+import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -29,8 +31,19 @@ class SampleApplicationTests {
     @Autowired
     InMemorySpanStore store;
 
+    List<FinishedSpan> awaitTrace(String traceId, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        List<FinishedSpan> spans = store.trace(traceId);
+        while (spans.size() < count && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            spans = store.trace(traceId);
+        }
+        assertThat(spans).hasSize(count);
+        return spans;
+    }
+
     @Test
-    void helloAnswersAGreetingAndRecordsASpanWhoseIdIsInTheLog(CapturedOutput output) {
+    void helloAnswersAGreetingAsOneServerSpanWhoseIdIsInTheLog(CapturedOutput output) throws Exception {
         Map<String, String> body = client.get()
             .uri("/api/hello?name=tracing")
             .exchange()
@@ -44,16 +57,15 @@ class SampleApplicationTests {
         String traceId = body.get("traceId");
         assertThat(traceId).matches("[0-9a-f]{32}");
 
-        List<FinishedSpan> spans = store.trace(traceId);
-        assertThat(spans).singleElement().satisfies(span -> {
-            assertThat(span.getName()).isEqualTo("hello");
-            assertThat(span.getLocalServiceName()).isEqualTo("sample-app");
-            assertThat(span.getTags()).containsEntry("greeting.name", "tracing");
-        });
+        FinishedSpan span = awaitTrace(traceId, 1).get(0);
+        assertThat(span.getName()).isEqualTo("GET /api/hello");
+        assertThat(span.getKind()).isEqualTo(Span.Kind.SERVER);
+        assertThat(span.getLocalServiceName()).isEqualTo("sample-app");
         assertThat(output.getOut().lines().filter(line -> line.contains("Saying hello to tracing")))
             .singleElement()
             .asString()
-            .contains(traceId);
+            .contains(traceId)
+            .contains(span.getSpanId());
 
         client.get()
             .uri("/actuator/traces?limit=1")
@@ -64,17 +76,35 @@ class SampleApplicationTests {
             .jsonPath("$[0].traceId")
             .isEqualTo(traceId)
             .jsonPath("$[0].name")
-            .isEqualTo("hello")
+            .isEqualTo("GET /api/hello")
             .jsonPath("$[0].serviceName")
             .isEqualTo("sample-app");
-        client.get()
-            .uri("/actuator/traces/" + traceId)
+    }
+
+    @Test
+    void chainCallsTheDownstreamWithWebClientInOneTrace(CapturedOutput output) throws Exception {
+        Map<String, Object> body = client.get()
+            .uri("/api/chain")
             .exchange()
             .expectStatus()
             .isOk()
-            .expectBody()
-            .jsonPath("$[0].localEndpoint.serviceName")
-            .isEqualTo("sample-app");
+            .expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
+            })
+            .returnResult()
+            .getResponseBody();
+        String traceId = (String) body.get("traceId");
+        List<FinishedSpan> spans = awaitTrace(traceId, 3);
+        FinishedSpan chain = spans.stream().filter(s -> "GET /api/chain".equals(s.getName())).findFirst().orElseThrow();
+        FinishedSpan call = spans.stream().filter(s -> s.getKind() == Span.Kind.CLIENT).findFirst().orElseThrow();
+        FinishedSpan hello = spans.stream().filter(s -> "GET /api/hello".equals(s.getName())).findFirst().orElseThrow();
+        assertThat(chain.getParentId()).isNull();
+        assertThat(call.getParentId()).isEqualTo(chain.getSpanId());
+        assertThat(hello.getParentId()).isEqualTo(call.getSpanId());
+        assertThat(output.getOut().lines().filter(line -> line.contains("Downstream answered Hello, chain!")))
+            .singleElement()
+            .asString()
+            .contains(traceId)
+            .contains(chain.getSpanId());
     }
 
 }

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Design notes: each thread keeps one mutable holder in its {@link ThreadLocal}, so opening
  * and closing a scope is a field write rather than a {@code ThreadLocal.set}, which would touch
- * the thread's hash table each time. A scope restores exactly the context that was current
+ * the thread's hash table each time. The thread-local is static: instances differ only in their
+ * decorators. A scope restores exactly the context that was current
  * when it opened, so scopes must close in reverse order on the thread that opened them.
  */
 public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext {
@@ -33,7 +34,12 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
 
     private static final AtomicBoolean loggedFailure = new AtomicBoolean();
 
-    private final ThreadLocal<Holder> local = ThreadLocal.withInitial(Holder::new);
+    /**
+     * Shared by every instance, as Brave's default is: the thread's current span is one fact,
+     * whichever instance (or Reactor's context propagation, through whichever registered
+     * accessor) reads or writes it.
+     */
+    private static final ThreadLocal<Holder> local = ThreadLocal.withInitial(Holder::new);
 
     private final ScopeDecorator[] decorators;
 

@@ -38,6 +38,10 @@ public class TraceProperties implements Validator {
 
     private final Export export = new Export();
 
+    private final Web web = new Web();
+
+    private final Reactor reactor = new Reactor();
+
     public boolean isEnabled() {
         return enabled;
     }
@@ -70,6 +74,14 @@ public class TraceProperties implements Validator {
         return export;
     }
 
+    public Web getWeb() {
+        return web;
+    }
+
+    public Reactor getReactor() {
+        return reactor;
+    }
+
     @Override
     public boolean supports(Class<?> type) {
         return TraceProperties.class.isAssignableFrom(type);
@@ -97,6 +109,16 @@ public class TraceProperties implements Validator {
             if ("traceId".equals(name) || "spanId".equals(name)) {
                 errors.rejectValue("baggage.correlation-fields", "reserved",
                         "must not name traceId or spanId: the MDC keys of the trace ids");
+            }
+        }
+        String skipPattern = properties.getWeb().getServer().getSkipPattern();
+        if (skipPattern != null) {
+            try {
+                java.util.regex.Pattern.compile(skipPattern);
+            }
+            catch (java.util.regex.PatternSyntaxException ex) {
+                errors.rejectValue("web.server.skip-pattern", "pattern", "is not a valid regular expression: "
+                        + ex.getDescription());
             }
         }
         if (properties.getExport().getMemory().getMaxSpans() <= 0) {
@@ -244,6 +266,129 @@ public class TraceProperties implements Validator {
         public void setMaxSpans(int maxSpans) {
             this.maxSpans = maxSpans;
         }
+
+    }
+
+    /** HTTP instrumentation. */
+    public static class Web {
+
+        private final Server server = new Server();
+
+        private final Client client = new Client();
+
+        public Server getServer() {
+            return server;
+        }
+
+        public Client getClient() {
+            return client;
+        }
+
+    }
+
+    /** The server side: a SERVER span per incoming request. */
+    public static class Server {
+
+        /** Whether incoming requests (WebFlux and Spring MVC) get a SERVER span. */
+        private boolean enabled = true;
+
+        /**
+         * Regular expression of request paths that get no span. Defaults to the actuator base
+         * path, static resources and the favicon.
+         */
+        private String skipPattern;
+
+        /**
+         * Response header that carries the trace back to the caller; 'traceresponse' writes the
+         * W3C format (00-traceid-spanid-flags), any other name the bare trace id. Empty means
+         * off.
+         */
+        private String responseHeader = "";
+
+        /**
+         * Request headers recorded as 'http.request.header.<name>' tags. Credentials
+         * (Authorization, Proxy-Authorization, Cookie, Set-Cookie) are never recorded.
+         */
+        private List<String> recordHeaders = new ArrayList<>();
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public String getSkipPattern() {
+            return skipPattern;
+        }
+
+        public void setSkipPattern(String skipPattern) {
+            this.skipPattern = skipPattern;
+        }
+
+        public String getResponseHeader() {
+            return responseHeader;
+        }
+
+        public void setResponseHeader(String responseHeader) {
+            this.responseHeader = responseHeader;
+        }
+
+        public List<String> getRecordHeaders() {
+            return recordHeaders;
+        }
+
+        public void setRecordHeaders(List<String> recordHeaders) {
+            this.recordHeaders = recordHeaders;
+        }
+
+    }
+
+    /** The client side: a CLIENT span per outgoing request. */
+    public static class Client {
+
+        /** Whether outgoing requests (WebClient, RestTemplate, RestClient) get a CLIENT span. */
+        private boolean enabled = true;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+    }
+
+    /** How the current span follows a reactive chain. */
+    public static class Reactor {
+
+        /**
+         * 'auto': Reactor restores the current span (and the MDC) in every operator, so every log
+         * line of a chain carries the trace. 'limited': only in handle/tap and the ReactorTracing
+         * helper, the cheapest option.
+         */
+        private ContextPropagation contextPropagation = ContextPropagation.AUTO;
+
+        public ContextPropagation getContextPropagation() {
+            return contextPropagation;
+        }
+
+        public void setContextPropagation(ContextPropagation contextPropagation) {
+            this.contextPropagation = contextPropagation;
+        }
+
+    }
+
+    /** How far Reactor restores the current span. */
+    public enum ContextPropagation {
+
+        /** In every operator. */
+        AUTO,
+
+        /** In handle/tap and the ReactorTracing helper only. */
+        LIMITED
 
     }
 

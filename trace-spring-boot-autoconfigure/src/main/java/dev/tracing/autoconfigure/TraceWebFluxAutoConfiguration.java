@@ -1,0 +1,74 @@
+package dev.tracing.autoconfigure;
+
+import dev.tracing.instrument.http.HttpSpanPolicy;
+import dev.tracing.instrument.webflux.TraceExchangeFilterFunction;
+import dev.tracing.instrument.webflux.TraceWebClientCustomizer;
+import dev.tracing.instrument.webflux.TraceWebFilter;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
+
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+
+/**
+ * WebFlux instrumentation: the server {@link TraceWebFilter} in reactive web applications and
+ * the WebClient filter on every {@code WebClient.Builder} Spring Boot hands out, both through
+ * the one {@link HttpSpanPolicy}.
+ */
+@AutoConfiguration(after = TraceAutoConfiguration.class)
+@ConditionalOnBean(TraceAutoConfiguration.class)
+public final class TraceWebFluxAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    HttpSpanPolicy traceHttpSpanPolicy(TraceProperties properties, Environment environment) {
+        TraceProperties.Server server = properties.getWeb().getServer();
+        String skipPattern = server.getSkipPattern() != null ? server.getSkipPattern()
+                : HttpSpanPolicy.defaultSkipPattern(
+                        environment.getProperty("management.endpoints.web.base-path", "/actuator"));
+        return new HttpSpanPolicy(skipPattern, server.getResponseHeader(), server.getRecordHeaders());
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
+    @ConditionalOnClass(name = "org.springframework.web.server.WebFilter")
+    @ConditionalOnProperty(prefix = "trace.web.server", name = "enabled", havingValue = "true", matchIfMissing = true)
+    static class Server {
+
+        @Bean
+        @ConditionalOnMissingBean
+        TraceWebFilter traceWebFilter(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
+            return new TraceWebFilter(tracer, propagator, policy);
+        }
+
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = { "org.springframework.web.reactive.function.client.WebClient",
+            "org.springframework.boot.webclient.WebClientCustomizer" })
+    @ConditionalOnProperty(prefix = "trace.web.client", name = "enabled", havingValue = "true", matchIfMissing = true)
+    static class Client {
+
+        @Bean
+        @ConditionalOnMissingBean
+        TraceExchangeFilterFunction traceExchangeFilterFunction(Tracer tracer, Propagator propagator,
+                HttpSpanPolicy policy) {
+            return new TraceExchangeFilterFunction(tracer, propagator, policy);
+        }
+
+        @Bean
+        @ConditionalOnMissingBean
+        TraceWebClientCustomizer traceWebClientCustomizer(TraceExchangeFilterFunction filter) {
+            return new TraceWebClientCustomizer(filter);
+        }
+
+    }
+
+}

@@ -1,0 +1,200 @@
+package dev.tracing.instrument.http;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
+
+/**
+ * The one HTTP span policy: how server and client spans are named and tagged, which requests are
+ * skipped, and what is never recorded. Every HTTP adapter (WebFlux filter, WebClient filter,
+ * servlet filter, RestTemplate/RestClient interceptor) only translates its request and response
+ * types into calls on this class.
+ *
+ * <p>Names and tags follow the OpenTelemetry HTTP semantic conventions: a server span is named
+ * {@code "{METHOD} {route}"} from the matched route pattern, or just the method when no route
+ * matched (never the raw path, whose cardinality is unbounded); a client span is named after
+ * the method. Query strings and URL user-info are never recorded, nor are credential headers,
+ * even when a user names them in {@code trace.web.server.record-headers}.
+ */
+public final class HttpSpanPolicy {
+
+    /** Tag set when the caller went away before the response was complete. */
+    public static final String CANCELLED_TAG = "cancelled";
+
+    private static final Set<String> SENSITIVE_HEADERS = Set.of("authorization", "proxy-authorization", "cookie",
+            "set-cookie");
+
+    private final Pattern skipPattern;
+
+    private final String responseHeader;
+
+    private final boolean w3cResponseHeader;
+
+    private final List<String> recordHeaders;
+
+    /**
+     * Creates a policy.
+     * @param skipPattern regular expression of paths without spans, null or empty for none
+     * @param responseHeader response header that carries the trace back, null or empty for none
+     * @param recordHeaders request headers recorded as tags (credentials are dropped)
+     */
+    public HttpSpanPolicy(String skipPattern, String responseHeader, List<String> recordHeaders) {
+        this.skipPattern = skipPattern == null || skipPattern.isEmpty() ? null : Pattern.compile(skipPattern);
+        this.responseHeader = responseHeader == null || responseHeader.isBlank() ? null : responseHeader.trim();
+        this.w3cResponseHeader = "traceresponse".equalsIgnoreCase(this.responseHeader);
+        List<String> headers = new ArrayList<>();
+        for (String header : recordHeaders) {
+            String name = header.trim().toLowerCase(Locale.ROOT);
+            if (!name.isEmpty() && !SENSITIVE_HEADERS.contains(name) && !headers.contains(name)) {
+                headers.add(name);
+            }
+        }
+        this.recordHeaders = List.copyOf(headers);
+    }
+
+    /** The default skip pattern: the actuator base path, static resources and the favicon. */
+    public static String defaultSkipPattern(String actuatorBasePath) {
+        String base = actuatorBasePath == null || actuatorBasePath.isEmpty() || "/".equals(actuatorBasePath) ? ""
+                : Pattern.quote(actuatorBasePath.endsWith("/") ? actuatorBasePath.substring(0, actuatorBasePath.length() - 1)
+                        : actuatorBasePath);
+        String actuator = base.isEmpty() ? "" : base + "(/.*)?|";
+        return actuator + "/favicon\\.ico|.*\\.(css|js|map|png|jpe?g|gif|svg|ico|webp|woff2?|ttf|eot)";
+    }
+
+    /** Returns true when requests to {@code path} get no span. */
+    public boolean skip(String path) {
+        return skipPattern != null && path != null && skipPattern.matcher(path).matches();
+    }
+
+    /** Returns the response header to write the trace into, or null. */
+    public String responseHeader() {
+        return responseHeader;
+    }
+
+    /** Returns the value of the response header for {@code context}. */
+    public String responseHeaderValue(TraceContext context) {
+        if (!w3cResponseHeader) {
+            return context.traceId();
+        }
+        return "00-" + context.traceId() + "-" + context.spanId() + (Boolean.TRUE.equals(context.sampled()) ? "-01" : "-00");
+    }
+
+    /**
+     * Starts the SERVER span of an incoming request from the builder the propagator extracted.
+     * @param header reads a request header by name, null when absent
+     */
+    public Span startServerSpan(Span.Builder extracted, String method, String scheme, String path, String host,
+            String clientAddress, Function<String, String> header) {
+        Span span = extracted.kind(Span.Kind.SERVER).name(method).start();
+        if (span.isNoop()) {
+            return span;
+        }
+        span.tag("http.request.method", method);
+        tagIfPresent(span, "url.scheme", scheme);
+        tagIfPresent(span, "url.path", path);
+        tagIfPresent(span, "server.address", host);
+        tagIfPresent(span, "client.address", clientAddress);
+        tagIfPresent(span, "user_agent.original", header.apply("User-Agent"));
+        for (String name : recordHeaders) {
+            tagIfPresent(span, "http.request.header." + name, header.apply(name));
+        }
+        return span;
+    }
+
+    /**
+     * Names, tags and ends a SERVER span.
+     * @param route the matched route pattern, null when none matched
+     * @param status the response status, 0 when unknown
+     * @param error the failure, or null
+     * @param cancelled whether the caller went away first
+     */
+    public void endServerSpan(Span span, String method, String route, int status, Throwable error, boolean cancelled) {
+        if (!span.isNoop()) {
+            // "/**" is the static-resource fallback: it says nothing about the request
+            if (route != null && !route.isEmpty() && !"/**".equals(route)) {
+                span.name(method + " " + route);
+                span.tag("http.route", route);
+            }
+            endExchange(span, status, error, cancelled, 500);
+        }
+        span.end();
+    }
+
+    /** Starts a CLIENT span for an outgoing request; {@code builder} has its parent set. */
+    public Span startClientSpan(Span.Builder builder, String method, URI uri) {
+        Span span = builder.kind(Span.Kind.CLIENT).name(method).start();
+        if (span.isNoop()) {
+            return span;
+        }
+        span.tag("http.request.method", method);
+        if (uri != null) {
+            tagIfPresent(span, "url.full", urlFull(uri));
+            tagIfPresent(span, "server.address", uri.getHost());
+            int port = uri.getPort() != -1 ? uri.getPort() : defaultPort(uri.getScheme());
+            if (port > 0) {
+                span.tag("server.port", String.valueOf(port));
+            }
+        }
+        return span;
+    }
+
+    /** Tags and ends a CLIENT span; 4xx and 5xx responses are errors. */
+    public void endClientSpan(Span span, int status, Throwable error, boolean cancelled) {
+        if (!span.isNoop()) {
+            endExchange(span, status, error, cancelled, 400);
+        }
+        span.end();
+    }
+
+    private static void endExchange(Span span, int status, Throwable error, boolean cancelled, int errorFrom) {
+        if (status > 0) {
+            span.tag("http.response.status_code", String.valueOf(status));
+        }
+        if (error != null) {
+            span.error(error);
+        }
+        else if (status >= errorFrom) {
+            span.tag("error", String.valueOf(status));
+        }
+        if (cancelled) {
+            span.tag(CANCELLED_TAG, "true");
+        }
+    }
+
+    /** Returns {@code uri} without user-info, query string or fragment: they carry credentials and tokens. */
+    public static String urlFull(URI uri) {
+        if (uri.getScheme() == null || uri.getHost() == null) {
+            return uri.getRawPath();
+        }
+        StringBuilder url = new StringBuilder(64).append(uri.getScheme()).append("://").append(uri.getHost());
+        if (uri.getPort() != -1) {
+            url.append(':').append(uri.getPort());
+        }
+        String path = uri.getRawPath();
+        url.append(path == null || path.isEmpty() ? "/" : path);
+        return url.toString();
+    }
+
+    private static int defaultPort(String scheme) {
+        if ("http".equalsIgnoreCase(scheme)) {
+            return 80;
+        }
+        if ("https".equalsIgnoreCase(scheme)) {
+            return 443;
+        }
+        return -1;
+    }
+
+    private static void tagIfPresent(Span span, String key, String value) {
+        if (value != null && !value.isEmpty()) {
+            span.tag(key, value);
+        }
+    }
+}

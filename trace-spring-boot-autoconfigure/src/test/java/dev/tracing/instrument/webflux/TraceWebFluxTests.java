@@ -1,0 +1,228 @@
+package dev.tracing.instrument.webflux;
+
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Predicate;
+
+import dev.tracing.export.InMemorySpanStore;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@SpringBootTest(classes = WebFluxTracingApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = { "spring.main.web-application-type=reactive", "spring.application.name=webflux-test",
+                "trace.sampling.rate-limit=0", "trace.web.server.response-header=traceresponse",
+                "trace.web.server.record-headers=X-Tenant,Authorization",
+                "trace.propagation.consume=w3c,b3,b3-multi",
+                "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
+@ExtendWith(OutputCaptureExtension.class)
+class TraceWebFluxTests {
+
+    static final String CALLER_TRACE_ID = "0af7651916cd43dd8448eb211c80319c";
+
+    static final String CALLER_SPAN_ID = "b7ad6b7169203331";
+
+    static final JsonMapper json = JsonMapper.builder().build();
+
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    InMemorySpanStore store;
+
+    HttpResponse<String> get(String path, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Spans end after the response is written: wait until the trace has as many as expected. */
+    List<FinishedSpan> awaitTrace(String traceId, int count) throws InterruptedException {
+        List<FinishedSpan> spans = List.of();
+        for (int i = 0; i < 200 && spans.size() < count; i++) {
+            spans = store.trace(traceId);
+            if (spans.size() < count) {
+                Thread.sleep(25);
+            }
+        }
+        assertThat(spans).as("spans of trace %s", traceId).hasSize(count);
+        return spans;
+    }
+
+    static FinishedSpan only(List<FinishedSpan> spans, Predicate<FinishedSpan> predicate) {
+        List<FinishedSpan> matching = spans.stream().filter(predicate).toList();
+        assertThat(matching).hasSize(1);
+        return matching.get(0);
+    }
+
+    static Predicate<FinishedSpan> server(String name) {
+        return span -> span.getKind() == Span.Kind.SERVER && name.equals(span.getName());
+    }
+
+    void assertChainContinues(String traceId, String parentSpanId, String marker, HttpResponse<String> response)
+            throws Exception {
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode body = json.readTree(response.body());
+        assertThat(body.get("traceId").asString()).isEqualTo(traceId);
+        assertThat(body.get("current").asString()).isEqualTo(traceId);
+        List<FinishedSpan> spans = awaitTrace(traceId, 3);
+        FinishedSpan chain = only(spans, server("GET /chain/{marker}"));
+        FinishedSpan client = only(spans, span -> span.getKind() == Span.Kind.CLIENT);
+        FinishedSpan downstream = only(spans, server("GET /downstream/{marker}"));
+        assertThat(chain.getParentId()).isEqualTo(parentSpanId);
+        assertThat(client.getParentId()).isEqualTo(chain.getSpanId());
+        assertThat(downstream.getParentId()).isEqualTo(client.getSpanId());
+        assertThat(WebFluxTracingApp.downstreamTraceparents.get(marker))
+            .containsExactly("00-" + traceId + "-" + client.getSpanId() + "-01");
+        assertThat(client.getTags()).containsEntry("http.request.method", "GET")
+            .containsEntry("url.full", "http://127.0.0.1:" + port + "/downstream/" + marker)
+            .containsEntry("server.address", "127.0.0.1")
+            .containsEntry("server.port", String.valueOf(port))
+            .containsEntry("http.response.status_code", "200");
+        assertThat(client.getName()).isEqualTo("GET");
+    }
+
+    @Test
+    void w3cCallerIsContinuedThroughWebClientToTheDownstream(CapturedOutput output) throws Exception {
+        String marker = UUID.randomUUID().toString();
+        HttpResponse<String> response = get("/chain/" + marker, "traceparent",
+                "00-" + CALLER_TRACE_ID + "-" + CALLER_SPAN_ID + "-01");
+        assertChainContinues(CALLER_TRACE_ID, CALLER_SPAN_ID, marker, response);
+        // a log line inside flatMap after publishOn carries the trace and span ids
+        FinishedSpan chain = only(store.trace(CALLER_TRACE_ID), server("GET /chain/{marker}"));
+        assertThat(output.getOut().lines().filter(line -> line.contains("chain " + marker + " got ok")).findFirst())
+            .hasValueSatisfying(line -> assertThat(line).contains(CALLER_TRACE_ID).contains(chain.getSpanId()));
+    }
+
+    @Test
+    void b3SingleCallerIsContinued() throws Exception {
+        String traceId = "1af7651916cd43dd8448eb211c80319c";
+        String marker = UUID.randomUUID().toString();
+        assertChainContinues(traceId, CALLER_SPAN_ID, marker,
+                get("/chain/" + marker, "b3", traceId + "-" + CALLER_SPAN_ID + "-1"));
+    }
+
+    @Test
+    void b3MultiCallerIsContinued() throws Exception {
+        String traceId = "2af7651916cd43dd8448eb211c80319c";
+        String marker = UUID.randomUUID().toString();
+        assertChainContinues(traceId, CALLER_SPAN_ID, marker, get("/chain/" + marker, "X-B3-TraceId", traceId,
+                "X-B3-SpanId", CALLER_SPAN_ID, "X-B3-Sampled", "1"));
+    }
+
+    @Test
+    void malformedTraceparentStartsANewTraceAndAnswers200() throws Exception {
+        String marker = UUID.randomUUID().toString();
+        HttpResponse<String> response = get("/chain/" + marker, "traceparent",
+                "00-" + CALLER_TRACE_ID.toUpperCase() + "-" + CALLER_SPAN_ID + "-01");
+        assertThat(response.statusCode()).isEqualTo(200);
+        String traceId = json.readTree(response.body()).get("traceId").asString();
+        assertThat(traceId).isNotEqualTo(CALLER_TRACE_ID).matches("[0-9a-f]{32}");
+        assertChainContinues(traceId, null, marker, response);
+    }
+
+    @Test
+    void serverSpanIsNamedAfterTheRouteAndTagged() throws Exception {
+        HttpResponse<String> response = get("/users/42?token=secret", "User-Agent", "test-agent", "X-Tenant",
+                "acme", "Authorization", "Bearer secret");
+        assertThat(response.statusCode()).isEqualTo(200);
+        String traceresponse = response.headers().firstValue("traceresponse").orElseThrow();
+        assertThat(traceresponse).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-01");
+        String traceId = traceresponse.substring(3, 35);
+        FinishedSpan span = awaitTrace(traceId, 1).get(0);
+        assertThat(span.getName()).isEqualTo("GET /users/{id}");
+        assertThat(span.getSpanId()).isEqualTo(traceresponse.substring(36, 52));
+        assertThat(span.getTags()).containsEntry("http.request.method", "GET")
+            .containsEntry("http.route", "/users/{id}")
+            .containsEntry("url.path", "/users/42")
+            .containsEntry("url.scheme", "http")
+            .containsEntry("http.response.status_code", "200")
+            .containsEntry("server.address", "127.0.0.1")
+            .containsEntry("client.address", "127.0.0.1")
+            .containsEntry("user_agent.original", "test-agent")
+            .containsEntry("http.request.header.x-tenant", "acme")
+            .doesNotContainKey("http.request.header.authorization")
+            .doesNotContainKey("error");
+        assertThat(span.getTags().values()).noneMatch(value -> value.contains("secret"));
+    }
+
+    @Test
+    void failuresMarkTheSpanAsAnError() throws Exception {
+        HttpResponse<String> failed = get("/fail");
+        assertThat(failed.statusCode()).isEqualTo(500);
+        FinishedSpan span = awaitTrace(traceId(failed), 1).get(0);
+        assertThat(span.getName()).isEqualTo("GET /fail");
+        assertThat(span.getError()).hasMessage("handler failed");
+        assertThat(span.getTags()).containsEntry("http.response.status_code", "500");
+
+        HttpResponse<String> missing = get("/missing");
+        assertThat(missing.statusCode()).isEqualTo(404);
+        FinishedSpan notFound = awaitTrace(traceId(missing), 1).get(0);
+        assertThat(notFound.getTags()).containsEntry("http.response.status_code", "404").doesNotContainKey("error");
+        assertThat(notFound.getError()).isNull();
+    }
+
+    @Test
+    void unmatchedRequestsAreNamedByMethodOnly() throws Exception {
+        HttpResponse<String> response = get("/no/such/path/123");
+        assertThat(response.statusCode()).isEqualTo(404);
+        FinishedSpan span = awaitTrace(traceId(response), 1).get(0);
+        assertThat(span.getName()).isEqualTo("GET");
+        assertThat(span.getTags()).doesNotContainKey("http.route");
+    }
+
+    @Test
+    void actuatorAndStaticResourcesAreSkipped() throws Exception {
+        HttpResponse<String> health = get("/actuator/health");
+        assertThat(health.headers().firstValue("traceresponse")).isEmpty();
+        HttpResponse<String> favicon = get("/favicon.ico");
+        assertThat(favicon.headers().firstValue("traceresponse")).isEmpty();
+    }
+
+    @Test
+    void aClientThatGoesAwayEndsTheSpanOnceMarkedCancelled() throws Exception {
+        String traceId = "3af7651916cd43dd8448eb211c80319c";
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\ntraceparent: 00-" + traceId + "-" + CALLER_SPAN_ID
+                    + "-01\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            Thread.sleep(300);
+        }
+        FinishedSpan span = awaitTrace(traceId, 1).get(0);
+        assertThat(span.getName()).isEqualTo("GET /slow");
+        assertThat(span.getTags()).containsEntry("cancelled", "true");
+        Thread.sleep(200);
+        assertThat(store.trace(traceId)).hasSize(1);
+    }
+
+    static String traceId(HttpResponse<String> response) {
+        Optional<String> header = response.headers().firstValue("traceresponse");
+        assertThat(header).isPresent();
+        return header.get().substring(3, 35);
+    }
+
+}

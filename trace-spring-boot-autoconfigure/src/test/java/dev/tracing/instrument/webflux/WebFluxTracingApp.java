@@ -1,0 +1,101 @@
+package dev.tracing.instrument.webflux;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import dev.tracing.context.ReactorTracing;
+import io.micrometer.tracing.Tracer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ApplicationContext;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.reactive.function.client.WebClient;
+import org.springframework.web.server.ResponseStatusException;
+
+/** A small WebFlux app for the instrumentation tests: it calls itself as its own downstream. */
+@SpringBootConfiguration
+@EnableAutoConfiguration
+public class WebFluxTracingApp {
+
+    /** Every traceparent header value that /downstream received, by the request's marker. */
+    static final Map<String, List<String>> downstreamTraceparents = new ConcurrentHashMap<>();
+
+    @RestController
+    static class Endpoints {
+
+        private static final Logger logger = LoggerFactory.getLogger(Endpoints.class);
+
+        private final WebClient.Builder webClientBuilder;
+
+        private final ApplicationContext context;
+
+        private final Tracer tracer;
+
+        Endpoints(WebClient.Builder webClientBuilder, ApplicationContext context, Tracer tracer) {
+            this.webClientBuilder = webClientBuilder;
+            this.context = context;
+            this.tracer = tracer;
+        }
+
+        private WebClient client() {
+            int port = ((WebServerApplicationContext) context).getWebServer().getPort();
+            return webClientBuilder.baseUrl("http://127.0.0.1:" + port).build();
+        }
+
+        @GetMapping("/downstream/{marker}")
+        Mono<String> downstream(@PathVariable String marker, ServerHttpRequest request) {
+            List<String> values = request.getHeaders().get("traceparent");
+            downstreamTraceparents.put(marker, values == null ? List.of() : List.copyOf(values));
+            return Mono.just("ok");
+        }
+
+        @GetMapping("/chain/{marker}")
+        Mono<Map<String, String>> chain(@PathVariable String marker) {
+            return client().get()
+                .uri("/downstream/{marker}", marker)
+                .retrieve()
+                .bodyToMono(String.class)
+                .publishOn(Schedulers.parallel())
+                .flatMap(body -> {
+                    logger.info("chain {} got {}", marker, body);
+                    return Mono.deferContextual(ctx -> Mono.just(Map.of("traceId",
+                            ReactorTracing.traceContext(ctx).traceId(), "current",
+                            String.valueOf(tracer.currentSpan() == null ? null : tracer.currentSpan().context().traceId()))));
+                });
+        }
+
+        @GetMapping("/users/{id}")
+        Mono<String> user(@PathVariable String id) {
+            return Mono.just("user " + id);
+        }
+
+        @GetMapping("/fail")
+        Mono<String> fail() {
+            return Mono.error(new IllegalStateException("handler failed"));
+        }
+
+        @GetMapping("/missing")
+        Mono<String> missing() {
+            return Mono.error(new ResponseStatusException(HttpStatus.NOT_FOUND, "nothing here"));
+        }
+
+        @GetMapping("/slow")
+        Mono<String> slow() {
+            return Mono.delay(Duration.ofSeconds(10)).thenReturn("late");
+        }
+
+    }
+
+}
