@@ -162,6 +162,14 @@ class TraceAutoConfigurationTests {
     }
 
     @Test
+    void invalidSkipPatternFailsStartupNamingTheProperty() {
+        runner.withPropertyValues("trace.web.server.skip-pattern=/health(").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(failureText(context.getStartupFailure())).contains("trace.web.server.skip-pattern");
+        });
+    }
+
+    @Test
     void correlationFieldsMustNotShadowTheTraceIds() {
         runner.withPropertyValues("trace.baggage.correlation-fields=traceId").run(context -> {
             assertThat(context).hasFailed();
