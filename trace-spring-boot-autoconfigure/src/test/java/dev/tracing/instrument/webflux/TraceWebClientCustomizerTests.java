@@ -1,0 +1,316 @@
+package dev.tracing.instrument.webflux;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.tracing.autoconfigure.TraceAutoConfiguration;
+import dev.tracing.autoconfigure.TraceReactorAutoConfiguration;
+import dev.tracing.autoconfigure.TraceWebFluxAutoConfiguration;
+import dev.tracing.context.TraceContextThreadLocalAccessor;
+import dev.tracing.core.Tracing;
+import dev.tracing.export.InMemorySpanStore;
+import dev.tracing.instrument.http.HttpSpanPolicy;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
+import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.boot.webclient.WebClientCustomizer;
+import org.springframework.boot.webclient.autoconfigure.WebClientAutoConfiguration;
+import org.springframework.context.annotation.Import;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.reactive.function.client.ClientResponse;
+import org.springframework.web.reactive.function.client.ExchangeFilterFunction;
+import org.springframework.web.reactive.function.client.WebClient;
+import org.springframework.web.reactive.function.client.WebClientResponseException;
+import org.springframework.web.server.ResponseStatusException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Where the WebClient and server filters are registered, and how retries and timeouts are traced. */
+class TraceWebClientCustomizerTests {
+
+    static final AutoConfigurations TRACE = AutoConfigurations.of(TraceAutoConfiguration.class,
+            TraceReactorAutoConfiguration.class, TraceWebFluxAutoConfiguration.class, WebClientAutoConfiguration.class);
+
+    final ReactiveWebApplicationContextRunner reactive = new ReactiveWebApplicationContextRunner()
+        .withConfiguration(TRACE)
+        .withPropertyValues("trace.sampling.rate-limit=0");
+
+    @Test
+    void theFilterIsAddedOnceEvenWhenTheBuilderIsCustomizedTwice() {
+        Tracer tracer = Tracing.newBuilder().build();
+        TraceExchangeFilterFunction filter = new TraceExchangeFilterFunction(tracer, null,
+                new HttpSpanPolicy(null, null, List.of()));
+        TraceWebClientCustomizer customizer = new TraceWebClientCustomizer(filter);
+        ExchangeFilterFunction userFilter = (request, next) -> next.exchange(request);
+        WebClient.Builder builder = WebClient.builder().filter(userFilter);
+        customizer.customize(builder);
+        customizer.customize(builder);
+        // a copy of a customized builder is customized again when Boot hands it out
+        WebClient.Builder copy = builder.clone();
+        customizer.customize(copy);
+        for (WebClient.Builder b : List.of(builder, copy)) {
+            List<ExchangeFilterFunction> filters = new ArrayList<>();
+            b.filters(filters::addAll);
+            assertThat(filters).containsExactly(filter, userFilter);
+        }
+    }
+
+    @Test
+    void eachBuilderFromTheContextHasTheFilterOnce() {
+        reactive.run(context -> {
+            assertThat(context).hasSingleBean(TraceExchangeFilterFunction.class);
+            assertThat(context).hasSingleBean(TraceWebClientCustomizer.class);
+            assertThat(context).hasSingleBean(TraceWebFilter.class);
+            WebClient.Builder builder = context.getBean(WebClient.Builder.class);
+            context.getBeansOfType(WebClientCustomizer.class).values().forEach(c -> c.customize(builder));
+            List<ExchangeFilterFunction> filters = new ArrayList<>();
+            builder.filters(filters::addAll);
+            assertThat(filters).filteredOn(TraceExchangeFilterFunction.class::isInstance).hasSize(1);
+        });
+    }
+
+    @Test
+    void aCallWithTheBuilderOfTheContextMakesAClientSpan() {
+        reactive.run(context -> {
+            String traceId = callWithStubbedExchange(context.getBean(WebClient.Builder.class),
+                    context.getBean(Tracer.class));
+            List<FinishedSpan> spans = context.getBean(InMemorySpanStore.class).trace(traceId);
+            assertThat(spans).hasSize(2);
+            assertThat(spans).filteredOn(s -> s.getKind() == Span.Kind.CLIENT).singleElement()
+                .satisfies(client -> assertThat(client.getTags()).containsEntry("url.full", "http://example.invalid/stub")
+                    .containsEntry("http.response.status_code", "200"));
+        });
+    }
+
+    @Test
+    void clientDisabledRegistersNoFilterAndMakesNoClientSpan() {
+        reactive.withPropertyValues("trace.web.client.enabled=false").run(context -> {
+            assertThat(context).doesNotHaveBean(TraceExchangeFilterFunction.class);
+            assertThat(context).doesNotHaveBean(TraceWebClientCustomizer.class);
+            assertThat(context).hasSingleBean(TraceWebFilter.class);
+            String traceId = callWithStubbedExchange(context.getBean(WebClient.Builder.class),
+                    context.getBean(Tracer.class));
+            // only the local parent span: no CLIENT span
+            List<FinishedSpan> spans = context.getBean(InMemorySpanStore.class).trace(traceId);
+            assertThat(spans).singleElement().satisfies(span -> assertThat(span.getName()).isEqualTo("local"));
+        });
+    }
+
+    @Test
+    void serverDisabledRegistersNoWebFilter() {
+        reactive.withPropertyValues("trace.web.server.enabled=false").run(context -> {
+            assertThat(context).doesNotHaveBean(TraceWebFilter.class);
+            assertThat(context).hasSingleBean(TraceExchangeFilterFunction.class);
+            assertThat(context).hasSingleBean(TraceWebClientCustomizer.class);
+        });
+    }
+
+    @Test
+    void tracingDisabledRegistersNoneOfThem() {
+        reactive.withPropertyValues("trace.enabled=false").run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).doesNotHaveBean(TraceWebFilter.class);
+            assertThat(context).doesNotHaveBean(TraceExchangeFilterFunction.class);
+            assertThat(context).doesNotHaveBean(TraceWebClientCustomizer.class);
+            assertThat(context).doesNotHaveBean(HttpSpanPolicy.class);
+            assertThat(context).doesNotHaveBean(TraceContextThreadLocalAccessor.class);
+            assertThat(context).hasSingleBean(WebClient.Builder.class);
+        });
+    }
+
+    @Test
+    void aServletApplicationGetsNoWebFilter() {
+        new WebApplicationContextRunner().withConfiguration(TRACE).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).doesNotHaveBean(TraceWebFilter.class);
+            // WebClient is still usable (and traced) in a servlet application
+            assertThat(context).hasSingleBean(TraceWebClientCustomizer.class);
+        });
+    }
+
+    /** Calls a stubbed exchange (no network) inside a local span; returns that span's trace id. */
+    static String callWithStubbedExchange(WebClient.Builder builder, Tracer tracer) {
+        WebClient client = builder.clone()
+            .exchangeFunction(request -> Mono.just(ClientResponse.create(HttpStatus.OK).body("stub").build()))
+            .build();
+        Span parent = tracer.nextSpan().name("local").start();
+        String body = client.get()
+            .uri("http://example.invalid/stub")
+            .retrieve()
+            .bodyToMono(String.class)
+            .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()))
+            .block(Duration.ofSeconds(5));
+        parent.end();
+        assertThat(body).isEqualTo("stub");
+        return parent.context().traceId();
+    }
+
+    /** Retries and timeouts against the real Reactor Netty server. */
+    @Nested
+    @SpringBootTest(classes = WebFluxTracingApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+            properties = { "spring.main.web-application-type=reactive", "trace.sampling.rate-limit=0",
+                    "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
+    @Import(TraceWebClientCustomizerTests.FlakyEndpoints.class)
+    class RealServer {
+
+        @LocalServerPort
+        int port;
+
+        @Autowired
+        WebClient.Builder builder;
+
+        @Autowired
+        Tracer tracer;
+
+        @Autowired
+        InMemorySpanStore store;
+
+        List<FinishedSpan> awaitClientSpans(String traceId, int count) throws InterruptedException {
+            List<FinishedSpan> clients = List.of();
+            for (int i = 0; i < 200 && clients.size() < count; i++) {
+                clients = clientSpans(traceId);
+                if (clients.size() < count) {
+                    Thread.sleep(25);
+                }
+            }
+            assertThat(clients).as("CLIENT spans of %s", traceId).hasSize(count);
+            return clients;
+        }
+
+        List<FinishedSpan> clientSpans(String traceId) {
+            return store.trace(traceId)
+                .stream()
+                .filter(s -> s.getKind() == Span.Kind.CLIENT)
+                .sorted((a, b) -> a.getStartTimestamp().compareTo(b.getStartTimestamp()))
+                .toList();
+        }
+
+        @Test
+        void eachRetryAttemptIsItsOwnClientSpan() throws InterruptedException {
+            String marker = UUID.randomUUID().toString();
+            Span parent = tracer.nextSpan().name("caller").start();
+            String body = builder.baseUrl("http://127.0.0.1:" + port)
+                .build()
+                .get()
+                .uri("/flaky/{marker}", marker)
+                .retrieve()
+                .bodyToMono(String.class)
+                .retry(2)
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()))
+                .block(Duration.ofSeconds(10));
+            parent.end();
+            assertThat(body).isEqualTo("finally");
+            assertThat(FlakyEndpoints.attempts.get(marker)).hasValue(3);
+
+            List<FinishedSpan> clients = awaitClientSpans(parent.context().traceId(), 3);
+            assertThat(clients).extracting(FinishedSpan::getSpanId).doesNotHaveDuplicates();
+            assertThat(clients).allSatisfy(span -> {
+                assertThat(span.getParentId()).isEqualTo(parent.context().spanId());
+                assertThat(span.getTags()).containsEntry("url.full",
+                        "http://127.0.0.1:" + port + "/flaky/" + marker);
+            });
+            for (FinishedSpan failed : clients.subList(0, 2)) {
+                assertThat(failed.getTags()).containsEntry("http.response.status_code", "500")
+                    .containsKey("error");
+            }
+            assertThat(clients.get(2).getTags()).containsEntry("http.response.status_code", "200")
+                .doesNotContainKey("error");
+            assertThat(clients.get(2).getError()).isNull();
+            // each attempt reached the server as a child of its own CLIENT span
+            List<String> serverParents = List.of();
+            for (int i = 0; i < 200 && serverParents.size() < 3; i++) {
+                serverParents = store.trace(parent.context().traceId())
+                    .stream()
+                    .filter(s -> s.getKind() == Span.Kind.SERVER)
+                    .map(FinishedSpan::getParentId)
+                    .toList();
+                if (serverParents.size() < 3) {
+                    Thread.sleep(25);
+                }
+            }
+            assertThat(serverParents).containsExactlyInAnyOrderElementsOf(
+                    clients.stream().map(FinishedSpan::getSpanId).toList());
+        }
+
+        @Test
+        void aRetryThatGivesUpLeavesEveryAttemptEnded() throws InterruptedException {
+            String marker = UUID.randomUUID().toString();
+            Span parent = tracer.nextSpan().name("caller").start();
+            Mono<String> call = builder.baseUrl("http://127.0.0.1:" + port)
+                .build()
+                .get()
+                .uri("/flaky/{marker}", marker)
+                .retrieve()
+                .bodyToMono(String.class)
+                .retry(1)
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()));
+            assertThatThrownBy(() -> call.block(Duration.ofSeconds(10)))
+                .isInstanceOf(WebClientResponseException.InternalServerError.class);
+            parent.end();
+            List<FinishedSpan> clients = awaitClientSpans(parent.context().traceId(), 2);
+            assertThat(clients).allSatisfy(
+                    span -> assertThat(span.getTags()).containsEntry("http.response.status_code", "500"));
+        }
+
+        @Test
+        void aTimeoutEndsTheClientSpanOnceMarkedCancelled() throws InterruptedException {
+            Span parent = tracer.nextSpan().name("caller").start();
+            Mono<String> call = builder.baseUrl("http://127.0.0.1:" + port)
+                .build()
+                .get()
+                .uri("/slow")
+                .retrieve()
+                .bodyToMono(String.class)
+                .timeout(Duration.ofMillis(200))
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()));
+            assertThatThrownBy(() -> call.block(Duration.ofSeconds(10)))
+                .hasCauseInstanceOf(java.util.concurrent.TimeoutException.class);
+            parent.end();
+            List<FinishedSpan> clients = awaitClientSpans(parent.context().traceId(), 1);
+            FinishedSpan client = clients.get(0);
+            assertThat(client.getParentId()).isEqualTo(parent.context().spanId());
+            assertThat(client.getTags()).containsEntry("cancelled", "true")
+                .doesNotContainKey("http.response.status_code");
+            Thread.sleep(300);
+            assertThat(clientSpans(parent.context().traceId())).hasSize(1);
+        }
+
+    }
+
+    /** Fails twice with 500 per marker, then answers. */
+    @RestController
+    static class FlakyEndpoints {
+
+        static final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
+
+        @GetMapping("/flaky/{marker}")
+        Mono<String> flaky(@PathVariable String marker) {
+            int attempt = attempts.computeIfAbsent(marker, k -> new AtomicInteger()).incrementAndGet();
+            if (attempt <= 2) {
+                return Mono.error(new ResponseStatusException(HttpStatus.INTERNAL_SERVER_ERROR, "attempt " + attempt));
+            }
+            return Mono.just("finally");
+        }
+
+    }
+
+}
