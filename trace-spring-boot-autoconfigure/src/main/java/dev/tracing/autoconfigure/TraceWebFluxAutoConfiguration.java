@@ -4,6 +4,7 @@ import dev.tracing.instrument.http.HttpSpanPolicy;
 import dev.tracing.instrument.webflux.TraceExchangeFilterFunction;
 import dev.tracing.instrument.webflux.TraceWebClientCustomizer;
 import dev.tracing.instrument.webflux.TraceWebFilter;
+import dev.tracing.instrument.webflux.TraceWebHttpHandlerBuilderCustomizer;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 
@@ -46,6 +47,12 @@ public final class TraceWebFluxAutoConfiguration {
         @ConditionalOnMissingBean
         TraceWebFilter traceWebFilter(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
             return new TraceWebFilter(tracer, propagator, policy);
+        }
+
+        @Bean
+        @ConditionalOnClass(name = "org.springframework.boot.webflux.autoconfigure.WebHttpHandlerBuilderCustomizer")
+        TraceWebHttpHandlerBuilderCustomizer traceWebHttpHandlerBuilderCustomizer(TraceWebFilter filter) {
+            return new TraceWebHttpHandlerBuilderCustomizer(filter);
         }
 
     }

@@ -12,9 +12,10 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 
 import org.springframework.core.Ordered;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.server.reactive.HttpHandler;
 import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.web.reactive.HandlerMapping;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.server.ResponseStatusException;
@@ -24,20 +25,26 @@ import org.springframework.web.server.WebFilterChain;
 import org.springframework.web.util.pattern.PathPattern;
 
 /**
- * Starts a SERVER span for each incoming WebFlux request, as a child of the context the
- * propagator extracts from the request headers (or as a new trace), and makes it the current
- * span of the whole reactive chain through the Reactor Context.
+ * Gives each incoming WebFlux request a SERVER span, a child of the context the propagator
+ * extracts from the request headers (or a new trace), current for the whole reactive chain
+ * through the Reactor Context.
+ *
+ * <p>It works at two levels. As an {@link HttpHandler} decorator ({@link #decorate}) it starts
+ * the span around everything Spring does with the request, so the exception handlers (and their
+ * log lines) run inside it and the span ends with the status they finally wrote. As a
+ * {@link WebFilter} it hands the exchange to the span, so the route pattern matched by the
+ * handler mapping names it; without the decorator (an application that builds its own
+ * HttpHandler) the filter starts and ends the span itself.
  *
  * <p>Design notes: the span ends in {@code doFinally}, which Reactor signals exactly once, on
- * completion, error or cancellation (the client went away). The route pattern is read at that
- * point, after handler mapping has matched it. Errors are seen here before Spring's exception
- * handlers write the response, so the status of an error is taken from the exception
- * ({@link ResponseStatusException}) or is 500.
+ * completion, error or cancellation (the client went away).
  */
 public final class TraceWebFilter implements WebFilter, Ordered {
 
     /** Exchange attribute holding the request's SERVER span. */
     public static final String SPAN_ATTRIBUTE = TraceWebFilter.class.getName() + ".span";
+
+    private static final String STATE_KEY = TraceWebFilter.class.getName() + ".state";
 
     private static final Propagator.Getter<ServerHttpRequest> GETTER = new Propagator.Getter<>() {
         @Override
@@ -69,69 +76,101 @@ public final class TraceWebFilter implements WebFilter, Ordered {
         return Ordered.HIGHEST_PRECEDENCE;
     }
 
+    /** Returns {@code handler} with a SERVER span around each request it handles. */
+    public HttpHandler decorate(HttpHandler handler) {
+        return (request, response) -> {
+            ServerSpan state = start(request, response);
+            if (state == null) {
+                return handler.handle(request, response);
+            }
+            Mono<Void> result;
+            try (Tracer.SpanInScope ws = tracer.withSpan(state.span)) {
+                result = handler.handle(request, response);
+            }
+            return result.doOnError(state::failed)
+                .doFinally(signal -> end(state, response, signal))
+                .contextWrite(context -> context.put(TraceContextThreadLocalAccessor.KEY, state.span.context())
+                    .put(STATE_KEY, state));
+        };
+    }
+
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
-        ServerHttpRequest request = exchange.getRequest();
-        String path = request.getPath().pathWithinApplication().value();
-        if (policy.skip(path) || exchange.getAttribute(SPAN_ATTRIBUTE) != null) {
-            return chain.filter(exchange);
-        }
-        Span span;
+        return Mono.deferContextual(context -> {
+            ServerSpan started = context.getOrDefault(STATE_KEY, null);
+            if (started != null) {
+                started.exchange = exchange;
+                exchange.getAttributes().put(SPAN_ATTRIBUTE, started.span);
+                return chain.filter(exchange).doOnError(started::failed);
+            }
+            ServerSpan state = start(exchange.getRequest(), exchange.getResponse());
+            if (state == null) {
+                return chain.filter(exchange);
+            }
+            state.exchange = exchange;
+            exchange.getAttributes().put(SPAN_ATTRIBUTE, state.span);
+            Mono<Void> result;
+            try (Tracer.SpanInScope ws = tracer.withSpan(state.span)) {
+                result = chain.filter(exchange);
+            }
+            return result.doOnError(state::failed)
+                .doFinally(signal -> end(state, exchange.getResponse(), signal))
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, state.span.context()));
+        });
+    }
+
+    /** Starts the span of a request, or returns null when it is skipped; never throws. */
+    private ServerSpan start(ServerHttpRequest request, ServerHttpResponse response) {
         try {
-            span = startSpan(exchange, request, path);
+            String path = request.getPath().pathWithinApplication().value();
+            if (policy.skip(path)) {
+                return null;
+            }
+            InetSocketAddress remote = request.getRemoteAddress();
+            String client = remote == null ? null
+                    : remote.getAddress() != null ? remote.getAddress().getHostAddress() : remote.getHostString();
+            String method = request.getMethod().name();
+            Span span = policy.startServerSpan(propagator.extract(request, GETTER), method, request.getURI().getScheme(),
+                    path, request.getURI().getHost(), client, request.getHeaders()::getFirst);
+            String header = policy.responseHeader();
+            if (header != null) {
+                response.getHeaders().set(header, policy.responseHeaderValue(span.context()));
+            }
+            return new ServerSpan(span, method);
         }
         catch (RuntimeException ex) {
             // tracing never fails a request
-            return chain.filter(exchange);
+            return null;
         }
-        String method = request.getMethod().name();
-        Throwable[] error = new Throwable[1];
-        Mono<Void> result;
-        try (Tracer.SpanInScope ws = tracer.withSpan(span)) {
-            result = chain.filter(exchange);
-        }
-        return result.doOnError(ex -> error[0] = ex)
-            .doFinally(signal -> end(exchange, span, method, error[0], signal))
-            .contextWrite(context -> context.put(TraceContextThreadLocalAccessor.KEY, span.context()));
     }
 
-    private Span startSpan(ServerWebExchange exchange, ServerHttpRequest request, String path) {
-        InetSocketAddress remote = request.getRemoteAddress();
-        String client = remote == null ? null
-                : remote.getAddress() != null ? remote.getAddress().getHostAddress() : remote.getHostString();
-        HttpHeaders headers = request.getHeaders();
-        Span span = policy.startServerSpan(propagator.extract(request, GETTER), request.getMethod().name(),
-                request.getURI().getScheme(), path, request.getURI().getHost(), client, headers::getFirst);
-        exchange.getAttributes().put(SPAN_ATTRIBUTE, span);
-        String header = policy.responseHeader();
-        if (header != null) {
-            exchange.getResponse().getHeaders().set(header, policy.responseHeaderValue(span.context()));
-        }
-        return span;
-    }
-
-    private void end(ServerWebExchange exchange, Span span, String method, Throwable error, SignalType signal) {
+    private void end(ServerSpan state, ServerHttpResponse response, SignalType signal) {
         try {
+            Throwable error = state.error;
+            HttpStatusCode code = response.getStatusCode();
             int status;
-            if (error instanceof ResponseStatusException) {
-                status = ((ResponseStatusException) error).getStatusCode().value();
-            }
-            else if (error != null) {
-                status = 500;
+            if (error != null && !response.isCommitted()) {
+                // no exception handler has answered yet (the filter-only path): the error decides
+                status = error instanceof ResponseStatusException
+                        ? ((ResponseStatusException) error).getStatusCode().value() : 500;
             }
             else {
-                HttpStatusCode code = exchange.getResponse().getStatusCode();
-                status = code == null ? 200 : code.value();
+                status = code != null ? code.value() : 200;
             }
+            // a 4xx answered from an exception (e.g. 404 Not Found) is the client's error, not ours
             Throwable recorded = error instanceof ResponseStatusException && status < 500 ? null : error;
-            policy.endServerSpan(span, method, route(exchange), status, recorded, signal == SignalType.CANCEL);
+            policy.endServerSpan(state.span, state.method, route(state.exchange), status, recorded,
+                    signal == SignalType.CANCEL);
         }
         catch (RuntimeException ex) {
-            span.end();
+            state.span.end();
         }
     }
 
     private static String route(ServerWebExchange exchange) {
+        if (exchange == null) {
+            return null;
+        }
         Object pattern = exchange.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
         if (pattern == null) {
             pattern = exchange.getAttribute(RouterFunctions.MATCHING_PATTERN_ATTRIBUTE);
@@ -140,5 +179,29 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             return ((PathPattern) pattern).getPatternString();
         }
         return pattern == null ? null : pattern.toString();
+    }
+
+    /** What the decorator and the filter share about one request's span. */
+    private static final class ServerSpan {
+
+        final Span span;
+
+        final String method;
+
+        volatile ServerWebExchange exchange;
+
+        volatile Throwable error;
+
+        ServerSpan(Span span, String method) {
+            this.span = span;
+            this.method = method;
+        }
+
+        void failed(Throwable error) {
+            if (this.error == null) {
+                this.error = error;
+            }
+        }
+
     }
 }

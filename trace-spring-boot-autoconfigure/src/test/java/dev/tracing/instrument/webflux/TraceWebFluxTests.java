@@ -170,10 +170,16 @@ class TraceWebFluxTests {
     }
 
     @Test
-    void failuresMarkTheSpanAsAnError() throws Exception {
+    void failuresMarkTheSpanAsAnError(CapturedOutput output) throws Exception {
         HttpResponse<String> failed = get("/fail");
         assertThat(failed.statusCode()).isEqualTo(500);
         FinishedSpan span = awaitTrace(traceId(failed), 1).get(0);
+        // Spring's error handler logs the failure inside the request's span
+        assertThat(output.getOut().lines().filter(line -> line.contains("500 Server Error for HTTP GET \"/fail\"")))
+            .singleElement()
+            .asString()
+            .contains(traceId(failed))
+            .contains(span.getSpanId());
         assertThat(span.getName()).isEqualTo("GET /fail");
         assertThat(span.getError()).hasMessage("handler failed");
         assertThat(span.getTags()).containsEntry("http.response.status_code", "500");

@@ -1,0 +1,23 @@
+package dev.tracing.instrument.webflux;
+
+import org.springframework.boot.webflux.autoconfigure.WebHttpHandlerBuilderCustomizer;
+import org.springframework.web.server.adapter.WebHttpHandlerBuilder;
+
+/**
+ * Wraps the HttpHandler Spring Boot builds so each request's SERVER span also covers the
+ * exception handlers: their log lines carry the trace id and the span ends with the status they
+ * wrote. Keeps any decorator already set.
+ */
+public final class TraceWebHttpHandlerBuilderCustomizer implements WebHttpHandlerBuilderCustomizer {
+
+    private final TraceWebFilter filter;
+
+    public TraceWebHttpHandlerBuilderCustomizer(TraceWebFilter filter) {
+        this.filter = filter;
+    }
+
+    @Override
+    public void customize(WebHttpHandlerBuilder builder) {
+        builder.httpHandlerDecorator(filter::decorate);
+    }
+}
