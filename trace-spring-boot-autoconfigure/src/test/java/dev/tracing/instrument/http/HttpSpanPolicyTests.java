@@ -1,0 +1,82 @@
+package dev.tracing.instrument.http;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import dev.tracing.core.Tracing;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class HttpSpanPolicyTests {
+
+    private final List<FinishedSpan> spans = new ArrayList<>();
+
+    private final Tracer tracer = Tracing.newBuilder().reporter(spans::add).build();
+
+    @Test
+    void urlFullNeverCarriesUserInfoQueryOrFragment() {
+        assertThat(HttpSpanPolicy.urlFull(URI.create("http://user:secret@api.example.com:8080/a/b?token=x#frag")))
+            .isEqualTo("http://api.example.com:8080/a/b");
+        assertThat(HttpSpanPolicy.urlFull(URI.create("https://api.example.com?q=1"))).isEqualTo("https://api.example.com/");
+    }
+
+    @Test
+    void defaultSkipPatternCoversActuatorStaticResourcesAndFavicon() {
+        HttpSpanPolicy policy = new HttpSpanPolicy(HttpSpanPolicy.defaultSkipPattern("/actuator"), "", List.of());
+        assertThat(policy.skip("/actuator")).isTrue();
+        assertThat(policy.skip("/actuator/health")).isTrue();
+        assertThat(policy.skip("/favicon.ico")).isTrue();
+        assertThat(policy.skip("/static/app.css")).isTrue();
+        assertThat(policy.skip("/js/app.js")).isTrue();
+        assertThat(policy.skip("/api/actuators")).isFalse();
+        assertThat(policy.skip("/actuatorx")).isFalse();
+        assertThat(policy.skip("/api/users/1")).isFalse();
+        HttpSpanPolicy management = new HttpSpanPolicy(HttpSpanPolicy.defaultSkipPattern("/manage/"), "", List.of());
+        assertThat(management.skip("/manage/health")).isTrue();
+        assertThat(management.skip("/actuator/health")).isFalse();
+    }
+
+    @Test
+    void credentialHeadersAreNeverRecordedEvenWhenNamed() {
+        HttpSpanPolicy policy = new HttpSpanPolicy(null, "",
+                List.of("X-Tenant", "Authorization", "proxy-authorization", "Cookie", "Set-Cookie"));
+        Map<String, String> headers = Map.of("x-tenant", "acme", "authorization", "Bearer t", "proxy-authorization",
+                "Basic p", "cookie", "SESSION=1", "set-cookie", "a=b");
+        Span span = policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/x", "host", "127.0.0.1",
+                name -> headers.get(name.toLowerCase()));
+        policy.endServerSpan(span, "GET", "/x", 200, null, false);
+        assertThat(spans.get(0).getTags()).containsEntry("http.request.header.x-tenant", "acme")
+            .doesNotContainKeys("http.request.header.authorization", "http.request.header.proxy-authorization",
+                    "http.request.header.cookie", "http.request.header.set-cookie");
+        assertThat(spans.get(0).getTags().values()).noneMatch(v -> v.contains("Bearer") || v.contains("SESSION"));
+    }
+
+    @Test
+    void responseHeaderIsW3cTraceresponseOrTheBareTraceId() {
+        Span span = tracer.nextSpan().start();
+        assertThat(new HttpSpanPolicy(null, "traceresponse", List.of()).responseHeaderValue(span.context()))
+            .isEqualTo("00-" + span.context().traceId() + "-" + span.context().spanId() + "-01");
+        assertThat(new HttpSpanPolicy(null, "X-Trace-Id", List.of()).responseHeaderValue(span.context()))
+            .isEqualTo(span.context().traceId());
+        assertThat(new HttpSpanPolicy(null, " ", List.of()).responseHeader()).isNull();
+    }
+
+    @Test
+    void clientErrorsStartAt400ServerErrorsAt500() {
+        HttpSpanPolicy policy = new HttpSpanPolicy(null, "", List.of());
+        Span client = policy.startClientSpan(tracer.spanBuilder(), "GET", URI.create("http://h/x"));
+        policy.endClientSpan(client, 404, null, false);
+        Span server = policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/x", "h", null, name -> null);
+        policy.endServerSpan(server, "GET", "/x", 404, null, false);
+        assertThat(spans.get(0).getTags()).containsEntry("error", "404").containsEntry("server.port", "80");
+        assertThat(spans.get(1).getTags()).doesNotContainKey("error");
+        assertThat(spans.get(1).getName()).isEqualTo("GET /x");
+    }
+
+}
