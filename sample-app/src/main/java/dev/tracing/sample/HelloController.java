@@ -10,11 +10,13 @@ import reactor.core.scheduler.Schedulers;
 
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.boot.restclient.RestTemplateBuilder;
 import org.springframework.context.ApplicationContext;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.client.RestTemplate;
 import org.springframework.web.reactive.function.client.WebClient;
 
 /**
@@ -30,13 +32,16 @@ class HelloController {
 
     private final WebClient.Builder webClientBuilder;
 
+    private final RestTemplate restTemplate;
+
     private final ApplicationContext context;
 
     private final String downstreamUrl;
 
-    HelloController(WebClient.Builder webClientBuilder, ApplicationContext context,
-            @Value("${sample.downstream-url:}") String downstreamUrl) {
+    HelloController(WebClient.Builder webClientBuilder, RestTemplateBuilder restTemplateBuilder,
+            ApplicationContext context, @Value("${sample.downstream-url:}") String downstreamUrl) {
         this.webClientBuilder = webClientBuilder;
+        this.restTemplate = restTemplateBuilder.build();
         this.context = context;
         this.downstreamUrl = downstreamUrl;
     }
@@ -51,19 +56,29 @@ class HelloController {
         });
     }
 
-    /** Calls the downstream service's {@code /api/hello} with WebClient and reports the trace id. */
+    /**
+     * Calls the downstream service's {@code /api/hello} with WebClient, then with RestTemplate on
+     * {@code boundedElastic} (blocking code belongs there), and reports the trace id.
+     */
     @GetMapping("/chain")
     Mono<Map<String, Object>> chain() {
-        return webClientBuilder.build()
+        Mono<Map> webClient = webClientBuilder.build()
             .get()
             .uri(downstream() + "/api/hello?name=chain")
             .retrieve()
-            .bodyToMono(Map.class)
-            .publishOn(Schedulers.parallel())
-            .flatMap(greeting -> Mono.deferContextual(ctx -> {
+            .bodyToMono(Map.class);
+        Mono<Map> blocking = Mono
+            .fromCallable(() -> restTemplate.getForObject(downstream() + "/api/hello?name=rest-template", Map.class))
+            .subscribeOn(Schedulers.boundedElastic());
+        return webClient.publishOn(Schedulers.parallel())
+            .flatMap(greeting -> {
                 logger.info("Downstream answered {}", greeting.get("message"));
-                return Mono.just(Map.<String, Object>of("traceId", ReactorTracing.traceContext(ctx).traceId(),
-                        "webClient", greeting));
+                return blocking.map(blockingGreeting -> Map.of("webClient", greeting, "restTemplate", blockingGreeting));
+            })
+            .flatMap(answers -> Mono.deferContextual(ctx -> {
+                Map<String, Object> body = new java.util.LinkedHashMap<>(answers);
+                body.put("traceId", ReactorTracing.traceContext(ctx).traceId());
+                return Mono.just(body);
             }));
     }
 

@@ -93,13 +93,17 @@ class SampleApplicationTests {
             .returnResult()
             .getResponseBody();
         String traceId = (String) body.get("traceId");
-        List<FinishedSpan> spans = awaitTrace(traceId, 3);
+        List<FinishedSpan> spans = awaitTrace(traceId, 5);
         FinishedSpan chain = spans.stream().filter(s -> "GET /api/chain".equals(s.getName())).findFirst().orElseThrow();
-        FinishedSpan call = spans.stream().filter(s -> s.getKind() == Span.Kind.CLIENT).findFirst().orElseThrow();
-        FinishedSpan hello = spans.stream().filter(s -> "GET /api/hello".equals(s.getName())).findFirst().orElseThrow();
+        List<FinishedSpan> calls = spans.stream().filter(s -> s.getKind() == Span.Kind.CLIENT).toList();
+        List<FinishedSpan> hellos = spans.stream().filter(s -> "GET /api/hello".equals(s.getName())).toList();
         assertThat(chain.getParentId()).isNull();
-        assertThat(call.getParentId()).isEqualTo(chain.getSpanId());
-        assertThat(hello.getParentId()).isEqualTo(call.getSpanId());
+        // one WebClient call and one RestTemplate call (on boundedElastic), both children of the request
+        assertThat(calls).hasSize(2).allSatisfy(call -> assertThat(call.getParentId()).isEqualTo(chain.getSpanId()));
+        assertThat(hellos).hasSize(2);
+        assertThat(hellos).extracting(FinishedSpan::getParentId)
+            .containsExactlyInAnyOrderElementsOf(calls.stream().map(FinishedSpan::getSpanId).toList());
+        assertThat(body).containsKeys("webClient", "restTemplate");
         assertThat(output.getOut().lines().filter(line -> line.contains("Downstream answered Hello, chain!")))
             .singleElement()
             .asString()

@@ -1,0 +1,74 @@
+package dev.tracing.autoconfigure;
+
+import dev.tracing.instrument.http.HttpSpanPolicy;
+import dev.tracing.instrument.web.TraceClientHttpRequestInterceptor;
+import dev.tracing.instrument.web.TraceRestClientCustomizers;
+import dev.tracing.instrument.web.TraceServletFilter;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
+import jakarta.servlet.DispatcherType;
+
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+
+/**
+ * Blocking HTTP instrumentation: the servlet filter in Spring MVC applications and the
+ * interceptor on every RestTemplate and RestClient Spring Boot builds, through the one
+ * {@link HttpSpanPolicy}.
+ */
+@AutoConfiguration(after = TraceWebFluxAutoConfiguration.class)
+@ConditionalOnBean(TraceAutoConfiguration.class)
+public final class TraceWebMvcAutoConfiguration {
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+    @ConditionalOnClass(name = { "jakarta.servlet.Filter", "org.springframework.web.servlet.HandlerMapping" })
+    @ConditionalOnProperty(prefix = "trace.web.server", name = "enabled", havingValue = "true", matchIfMissing = true)
+    static class Server {
+
+        @Bean
+        @ConditionalOnMissingBean
+        TraceServletFilter traceServletFilter(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
+            return new TraceServletFilter(tracer, propagator, policy);
+        }
+
+        @Bean
+        FilterRegistrationBean<TraceServletFilter> traceServletFilterRegistration(TraceServletFilter filter) {
+            FilterRegistrationBean<TraceServletFilter> registration = new FilterRegistrationBean<>(filter);
+            registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+            registration.setDispatcherTypes(DispatcherType.REQUEST);
+            return registration;
+        }
+
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = { "org.springframework.boot.restclient.RestTemplateCustomizer",
+            "org.springframework.web.client.RestClient" })
+    @ConditionalOnProperty(prefix = "trace.web.client", name = "enabled", havingValue = "true", matchIfMissing = true)
+    static class Client {
+
+        @Bean
+        @ConditionalOnMissingBean
+        TraceClientHttpRequestInterceptor traceClientHttpRequestInterceptor(Tracer tracer, Propagator propagator,
+                HttpSpanPolicy policy) {
+            return new TraceClientHttpRequestInterceptor(tracer, propagator, policy);
+        }
+
+        @Bean
+        @ConditionalOnMissingBean
+        TraceRestClientCustomizers traceRestClientCustomizers(TraceClientHttpRequestInterceptor interceptor) {
+            return new TraceRestClientCustomizers(interceptor);
+        }
+
+    }
+
+}

@@ -1,0 +1,153 @@
+package dev.tracing.instrument.web;
+
+import java.io.IOException;
+import java.util.Collections;
+
+import dev.tracing.instrument.http.HttpSpanPolicy;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.servlet.HandlerMapping;
+
+/**
+ * Gives each incoming servlet (Spring MVC) request a SERVER span, through the same
+ * {@link HttpSpanPolicy} as the WebFlux filter, and makes it the current span (thread-local and
+ * MDC) while the request is handled, so logs and outgoing RestTemplate/RestClient calls join the
+ * trace.
+ *
+ * <p>Design notes: an asynchronous request ({@code Callable}, {@code DeferredResult}) leaves this
+ * filter before it is done; the span then ends from an {@link AsyncListener} when the async
+ * processing completes, fails or times out. The scope is always closed on the thread that
+ * opened it, before this filter returns.
+ */
+public final class TraceServletFilter extends OncePerRequestFilter {
+
+    /** Request attribute holding the request's SERVER span. */
+    public static final String SPAN_ATTRIBUTE = TraceServletFilter.class.getName() + ".span";
+
+    private static final Propagator.Getter<HttpServletRequest> GETTER = new Propagator.Getter<>() {
+        @Override
+        public String get(HttpServletRequest request, String key) {
+            return request.getHeader(key);
+        }
+
+        @Override
+        public Iterable<String> getAll(HttpServletRequest request, String key) {
+            return Collections.list(request.getHeaders(key));
+        }
+    };
+
+    private final Tracer tracer;
+
+    private final Propagator propagator;
+
+    private final HttpSpanPolicy policy;
+
+    public TraceServletFilter(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
+        this.tracer = tracer;
+        this.propagator = propagator;
+        this.policy = policy;
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        String path = request.getRequestURI().substring(request.getContextPath().length());
+        Span span = policy.skip(path) ? null : start(request, response, path);
+        if (span == null) {
+            chain.doFilter(request, response);
+            return;
+        }
+        Throwable error = null;
+        try (Tracer.SpanInScope ws = tracer.withSpan(span)) {
+            chain.doFilter(request, response);
+        }
+        catch (IOException | ServletException | RuntimeException | Error ex) {
+            error = ex;
+            throw ex;
+        }
+        finally {
+            if (error == null && request.isAsyncStarted()) {
+                request.getAsyncContext().addListener(new EndOnCompletion(span, request, response));
+            }
+            else {
+                end(span, request, response, error);
+            }
+        }
+    }
+
+    private Span start(HttpServletRequest request, HttpServletResponse response, String path) {
+        try {
+            Span span = policy.startServerSpan(propagator.extract(request, GETTER), request.getMethod(),
+                    request.getScheme(), path, request.getServerName(), request.getRemoteAddr(), request::getHeader);
+            request.setAttribute(SPAN_ATTRIBUTE, span);
+            String header = policy.responseHeader();
+            if (header != null) {
+                response.setHeader(header, policy.responseHeaderValue(span.context()));
+            }
+            return span;
+        }
+        catch (RuntimeException ex) {
+            // tracing never fails a request
+            return null;
+        }
+    }
+
+    private void end(Span span, HttpServletRequest request, HttpServletResponse response, Throwable error) {
+        try {
+            int status = error != null && !response.isCommitted() ? 500 : response.getStatus();
+            Object route = request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
+            policy.endServerSpan(span, request.getMethod(), route == null ? null : route.toString(), status, error,
+                    false);
+        }
+        catch (RuntimeException ex) {
+            span.end();
+        }
+    }
+
+    /** Ends the span when the async processing of the request is over. */
+    private final class EndOnCompletion implements AsyncListener {
+
+        private final Span span;
+
+        private final HttpServletRequest request;
+
+        private final HttpServletResponse response;
+
+        private volatile Throwable error;
+
+        EndOnCompletion(Span span, HttpServletRequest request, HttpServletResponse response) {
+            this.span = span;
+            this.request = request;
+            this.response = response;
+        }
+
+        @Override
+        public void onComplete(AsyncEvent event) {
+            end(span, request, response, error);
+        }
+
+        @Override
+        public void onTimeout(AsyncEvent event) {
+            error = event.getThrowable();
+        }
+
+        @Override
+        public void onError(AsyncEvent event) {
+            error = event.getThrowable();
+        }
+
+        @Override
+        public void onStartAsync(AsyncEvent event) {
+            event.getAsyncContext().addListener(this);
+        }
+    }
+}

@@ -1,0 +1,256 @@
+package dev.tracing.instrument.web;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import dev.tracing.export.InMemorySpanStore;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import jakarta.servlet.http.HttpServletRequest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.restclient.RestTemplateBuilder;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ApplicationContext;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.context.request.async.DeferredResult;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Spring MVC on Tomcat: the servlet filter and the RestClient/RestTemplate interceptor. */
+@SpringBootTest(classes = TraceWebMvcTests.App.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = { "spring.main.web-application-type=servlet", "spring.application.name=mvc-test",
+                "trace.sampling.rate-limit=0", "trace.web.server.response-header=traceresponse",
+                "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
+@ExtendWith(OutputCaptureExtension.class)
+class TraceWebMvcTests {
+
+    static final String CALLER_SPAN_ID = "b7ad6b7169203331";
+
+    static final Map<String, List<String>> downstreamTraceparents = new ConcurrentHashMap<>();
+
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    InMemorySpanStore store;
+
+    HttpResponse<String> get(String path, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    List<FinishedSpan> awaitTrace(String traceId, int count) throws InterruptedException {
+        List<FinishedSpan> spans = List.of();
+        for (int i = 0; i < 200 && spans.size() < count; i++) {
+            spans = store.trace(traceId);
+            if (spans.size() < count) {
+                Thread.sleep(25);
+            }
+        }
+        assertThat(spans).as("spans of trace %s", traceId).hasSize(count);
+        return spans;
+    }
+
+    static FinishedSpan only(List<FinishedSpan> spans, Predicate<FinishedSpan> predicate) {
+        List<FinishedSpan> matching = spans.stream().filter(predicate).toList();
+        assertThat(matching).hasSize(1);
+        return matching.get(0);
+    }
+
+    static String traceId(HttpResponse<String> response) {
+        return response.headers().firstValue("traceresponse").orElseThrow().substring(3, 35);
+    }
+
+    void assertCallChain(String traceId, String marker, String serverName) throws Exception {
+        List<FinishedSpan> spans = awaitTrace(traceId, 3);
+        FinishedSpan server = only(spans, s -> serverName.equals(s.getName()));
+        FinishedSpan client = only(spans, s -> s.getKind() == Span.Kind.CLIENT);
+        FinishedSpan downstream = only(spans, s -> "GET /mvc/downstream/{marker}".equals(s.getName()));
+        assertThat(server.getKind()).isEqualTo(Span.Kind.SERVER);
+        assertThat(client.getParentId()).isEqualTo(server.getSpanId());
+        assertThat(downstream.getParentId()).isEqualTo(client.getSpanId());
+        assertThat(downstreamTraceparents.get(marker)).containsExactly("00-" + traceId + "-" + client.getSpanId() + "-01");
+        assertThat(client.getTags()).containsEntry("http.response.status_code", "200")
+            .containsEntry("url.full", "http://127.0.0.1:" + port + "/mvc/downstream/" + marker);
+    }
+
+    @Test
+    void incomingTraceIsContinuedAndRestClientCallsAreChildren(CapturedOutput output) throws Exception {
+        String traceId = "4af7651916cd43dd8448eb211c80319c";
+        String marker = UUID.randomUUID().toString();
+        HttpResponse<String> response = get("/mvc/rest-client/" + marker, "traceparent",
+                "00-" + traceId + "-" + CALLER_SPAN_ID + "-01");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(traceId(response)).isEqualTo(traceId);
+        assertCallChain(traceId, marker, "GET /mvc/rest-client/{marker}");
+        FinishedSpan server = only(store.trace(traceId), s -> "GET /mvc/rest-client/{marker}".equals(s.getName()));
+        assertThat(server.getParentId()).isEqualTo(CALLER_SPAN_ID);
+        assertThat(output.getOut().lines().filter(line -> line.contains("calling downstream " + marker)))
+            .singleElement()
+            .asString()
+            .contains(traceId)
+            .contains(server.getSpanId());
+    }
+
+    @Test
+    void restTemplateCallsAreChildrenToo() throws Exception {
+        String marker = UUID.randomUUID().toString();
+        HttpResponse<String> response = get("/mvc/rest-template/" + marker);
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertCallChain(traceId(response), marker, "GET /mvc/rest-template/{marker}");
+    }
+
+    @Test
+    void aConnectionFailureEndsTheClientSpanWithTheError() throws Exception {
+        HttpResponse<String> response = get("/mvc/unreachable");
+        assertThat(response.body()).isEqualTo("call failed");
+        List<FinishedSpan> spans = awaitTrace(traceId(response), 2);
+        FinishedSpan client = only(spans, s -> s.getKind() == Span.Kind.CLIENT);
+        FinishedSpan server = only(spans, s -> s.getKind() == Span.Kind.SERVER);
+        assertThat(client.getParentId()).isEqualTo(server.getSpanId());
+        assertThat(client.getError()).isInstanceOf(java.io.IOException.class);
+        assertThat(client.getTags()).doesNotContainKey("http.response.status_code");
+    }
+
+    @Test
+    void asyncRequestsEndTheirSpanAfterTheAsyncWork() throws Exception {
+        HttpResponse<String> response = get("/mvc/async");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo("done later");
+        FinishedSpan span = awaitTrace(traceId(response), 1).get(0);
+        assertThat(span.getName()).isEqualTo("GET /mvc/async");
+        assertThat(span.getDuration().toMillis()).isGreaterThanOrEqualTo(300);
+        assertThat(span.getTags()).containsEntry("http.response.status_code", "200");
+        Thread.sleep(100);
+        assertThat(store.trace(traceId(response))).hasSize(1);
+    }
+
+    @Test
+    void a500MarksTheSpanAsAnError() throws Exception {
+        String traceId = "5af7651916cd43dd8448eb211c80319c";
+        HttpResponse<String> response = get("/mvc/fail", "traceparent", "00-" + traceId + "-" + CALLER_SPAN_ID + "-01");
+        assertThat(response.statusCode()).isEqualTo(500);
+        FinishedSpan span = awaitTrace(traceId, 1).get(0);
+        assertThat(span.getName()).isEqualTo("GET /mvc/fail");
+        assertThat(span.getTags()).containsEntry("http.response.status_code", "500");
+        assertThat(span.getError()).hasRootCauseMessage("mvc handler failed");
+    }
+
+    @Test
+    void noSpanIsLeftCurrentOnTheRequestThreads() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            HttpResponse<String> response = get("/mvc/current");
+            // a new request starts with only its own span current: never a previous request's
+            assertThat(response.body()).isEqualTo(traceId(response));
+        }
+    }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class App {
+
+        @RestController
+        static class Endpoints {
+
+            private static final Logger logger = LoggerFactory.getLogger(Endpoints.class);
+
+            private final RestClient.Builder restClientBuilder;
+
+            private final RestTemplateBuilder restTemplateBuilder;
+
+            private final ApplicationContext context;
+
+            private final Tracer tracer;
+
+            Endpoints(RestClient.Builder restClientBuilder, RestTemplateBuilder restTemplateBuilder,
+                    ApplicationContext context, Tracer tracer) {
+                this.restClientBuilder = restClientBuilder;
+                this.restTemplateBuilder = restTemplateBuilder;
+                this.context = context;
+                this.tracer = tracer;
+            }
+
+            private String base() {
+                return "http://127.0.0.1:" + ((WebServerApplicationContext) context).getWebServer().getPort();
+            }
+
+            @GetMapping("/mvc/downstream/{marker}")
+            String downstream(@PathVariable String marker, HttpServletRequest request) {
+                downstreamTraceparents.put(marker, java.util.Collections.list(request.getHeaders("traceparent")));
+                return "ok";
+            }
+
+            @GetMapping("/mvc/rest-client/{marker}")
+            String restClient(@PathVariable String marker) {
+                logger.info("calling downstream {}", marker);
+                return restClientBuilder.build().get().uri(base() + "/mvc/downstream/" + marker).retrieve()
+                    .body(String.class);
+            }
+
+            @GetMapping("/mvc/rest-template/{marker}")
+            String restTemplate(@PathVariable String marker) {
+                return restTemplateBuilder.build().getForObject(base() + "/mvc/downstream/" + marker, String.class);
+            }
+
+            @GetMapping("/mvc/unreachable")
+            String unreachable() {
+                try {
+                    return restClientBuilder.build().get().uri("http://127.0.0.1:1/nothing").retrieve().body(String.class);
+                }
+                catch (org.springframework.web.client.ResourceAccessException ex) {
+                    return "call failed";
+                }
+            }
+
+            @GetMapping("/mvc/async")
+            DeferredResult<String> async() {
+                DeferredResult<String> result = new DeferredResult<>();
+                CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS).execute(() -> result.setResult("done later"));
+                return result;
+            }
+
+            @GetMapping("/mvc/fail")
+            String fail() {
+                throw new IllegalStateException("mvc handler failed");
+            }
+
+            @GetMapping("/mvc/current")
+            String current() {
+                Span span = tracer.currentSpan();
+                return span == null ? "none" : span.context().traceId();
+            }
+
+        }
+
+    }
+
+}
