@@ -118,6 +118,24 @@ class TraceWebFluxTests {
     }
 
     @Test
+    void restTemplateOnBoundedElasticIsAChildOfTheRequest() throws Exception {
+        String traceId = "6af7651916cd43dd8448eb211c80319c";
+        String marker = UUID.randomUUID().toString();
+        HttpResponse<String> response = get("/blocking/" + marker, "traceparent",
+                "00-" + traceId + "-" + CALLER_SPAN_ID + "-01");
+        assertThat(response.statusCode()).isEqualTo(200);
+        List<FinishedSpan> spans = awaitTrace(traceId, 3);
+        FinishedSpan request = only(spans, server("GET /blocking/{marker}"));
+        FinishedSpan client = only(spans, span -> span.getKind() == Span.Kind.CLIENT);
+        FinishedSpan downstream = only(spans, server("GET /downstream/{marker}"));
+        assertThat(request.getParentId()).isEqualTo(CALLER_SPAN_ID);
+        assertThat(client.getParentId()).isEqualTo(request.getSpanId());
+        assertThat(downstream.getParentId()).isEqualTo(client.getSpanId());
+        assertThat(WebFluxTracingApp.downstreamTraceparents.get(marker))
+            .containsExactly("00-" + traceId + "-" + client.getSpanId() + "-01");
+    }
+
+    @Test
     void b3SingleCallerIsContinued() throws Exception {
         String traceId = "1af7651916cd43dd8448eb211c80319c";
         String marker = UUID.randomUUID().toString();

@@ -32,6 +32,14 @@ public class WebFluxTracingApp {
     /** Every traceparent header value that /downstream received, by the request's marker. */
     static final Map<String, List<String>> downstreamTraceparents = new ConcurrentHashMap<>();
 
+    /** Boot offers a RestTemplateBuilder only to servlet applications: build one with the customizers. */
+    @org.springframework.context.annotation.Bean
+    org.springframework.boot.restclient.RestTemplateBuilder restTemplateBuilder(
+            org.springframework.beans.factory.ObjectProvider<org.springframework.boot.restclient.RestTemplateCustomizer> customizers) {
+        return new org.springframework.boot.restclient.RestTemplateBuilder()
+            .customizers(customizers.orderedStream().toList());
+    }
+
     @RestController
     static class Endpoints {
 
@@ -74,6 +82,17 @@ public class WebFluxTracingApp {
                             ReactorTracing.traceContext(ctx).traceId(), "current",
                             String.valueOf(tracer.currentSpan() == null ? null : tracer.currentSpan().context().traceId()))));
                 });
+        }
+
+        @GetMapping("/blocking/{marker}")
+        Mono<String> blocking(@PathVariable String marker) {
+            org.springframework.boot.restclient.RestTemplateBuilder restTemplateBuilder = context
+                .getBean(org.springframework.boot.restclient.RestTemplateBuilder.class);
+            int port = ((WebServerApplicationContext) context).getWebServer().getPort();
+            return Mono
+                .fromCallable(() -> restTemplateBuilder.build()
+                    .getForObject("http://127.0.0.1:" + port + "/downstream/" + marker, String.class))
+                .subscribeOn(Schedulers.boundedElastic());
         }
 
         @GetMapping("/users/{id}")
