@@ -1,7 +1,5 @@
 package dev.tracing.core;
 
-import java.util.Set;
-
 import io.micrometer.tracing.Baggage;
 import io.micrometer.tracing.BaggageInScope;
 import io.micrometer.tracing.CurrentTraceContext;
@@ -25,24 +23,20 @@ final class TraceBaggage implements Baggage, BaggageInScope {
 
     private final CurrentTraceContext currentTraceContext;
 
-    private final Set<String> correlationFields;
-
     private final SpanContext boundContext;
 
     private SpanContext scopedContext;
 
     private CurrentTraceContext.Scope scope;
 
-    TraceBaggage(String name, CurrentTraceContext currentTraceContext, Set<String> correlationFields) {
-        this(name, currentTraceContext, correlationFields, null);
+    TraceBaggage(String name, CurrentTraceContext currentTraceContext) {
+        this(name, currentTraceContext, null);
     }
 
     /** A field bound to {@code boundContext}: reads and writes go there instead of the current context. */
-    TraceBaggage(String name, CurrentTraceContext currentTraceContext, Set<String> correlationFields,
-            SpanContext boundContext) {
+    TraceBaggage(String name, CurrentTraceContext currentTraceContext, SpanContext boundContext) {
         this.name = name;
         this.currentTraceContext = currentTraceContext;
-        this.correlationFields = correlationFields;
         this.boundContext = boundContext;
     }
 
@@ -97,7 +91,7 @@ final class TraceBaggage implements Baggage, BaggageInScope {
     @Override
     public BaggageInScope makeCurrent(TraceContext traceContext, String value) {
         SpanContext context = SpanContext.from(traceContext);
-        TraceBaggage scoped = new TraceBaggage(name, currentTraceContext, correlationFields, context);
+        TraceBaggage scoped = new TraceBaggage(name, currentTraceContext, context);
         if (context == null) {
             return scoped;
         }

@@ -189,17 +189,17 @@ public final class TraceTracer implements Tracer {
 
     @Override
     public Baggage getBaggage(String name) {
-        return new TraceBaggage(name, currentTraceContext, correlationFields);
+        return new TraceBaggage(name, currentTraceContext);
     }
 
     @Override
     public Baggage getBaggage(TraceContext traceContext, String name) {
-        return new TraceBaggage(name, currentTraceContext, correlationFields, resolve(traceContext));
+        return new TraceBaggage(name, currentTraceContext, resolve(traceContext));
     }
 
     @Override
     public Baggage createBaggage(String name) {
-        return new TraceBaggage(name, currentTraceContext, correlationFields);
+        return new TraceBaggage(name, currentTraceContext);
     }
 
     @Override

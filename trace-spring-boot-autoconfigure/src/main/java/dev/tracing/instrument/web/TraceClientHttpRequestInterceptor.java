@@ -2,9 +2,9 @@ package dev.tracing.instrument.web;
 
 import java.io.IOException;
 
+import dev.tracing.instrument.http.HttpClientTracing;
 import dev.tracing.instrument.http.HttpSpanPolicy;
 import io.micrometer.tracing.Span;
-import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 
@@ -25,16 +25,10 @@ import org.springframework.http.client.ClientHttpResponse;
  */
 public final class TraceClientHttpRequestInterceptor implements ClientHttpRequestInterceptor {
 
-    private final Tracer tracer;
-
-    private final Propagator propagator;
-
-    private final HttpSpanPolicy policy;
+    private final HttpClientTracing tracing;
 
     public TraceClientHttpRequestInterceptor(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
-        this.tracer = tracer;
-        this.propagator = propagator;
-        this.policy = policy;
+        this.tracing = new HttpClientTracing(tracer, propagator, policy);
     }
 
     @Override
@@ -42,20 +36,8 @@ public final class TraceClientHttpRequestInterceptor implements ClientHttpReques
             throws IOException {
         Span span;
         try {
-            TraceContext parent = tracer.currentTraceContext().context();
-            Span.Builder builder = tracer.spanBuilder();
-            if (parent != null) {
-                builder.setParent(parent);
-            }
-            else {
-                builder.setNoParent();
-            }
-            span = policy.startClientSpan(builder, request.getMethod().name(), request.getURI());
-            HttpHeaders headers = request.getHeaders();
-            for (String field : propagator.fields()) {
-                headers.remove(field);
-            }
-            propagator.inject(span.context(), headers, HttpHeaders::set);
+            span = tracing.start(null, request.getMethod().name(), request.getURI(), request.getHeaders(),
+                    HttpHeaders::remove, HttpHeaders::set);
         }
         catch (RuntimeException ex) {
             // tracing never fails a request
@@ -73,7 +55,7 @@ public final class TraceClientHttpRequestInterceptor implements ClientHttpReques
             throw ex;
         }
         finally {
-            policy.endClientSpan(span, status, error, false);
+            tracing.end(span, status, error, false);
         }
     }
 }

@@ -1,9 +1,9 @@
 package dev.tracing.instrument.webflux;
 
 import dev.tracing.context.ReactorTracing;
+import dev.tracing.instrument.http.HttpClientTracing;
 import dev.tracing.instrument.http.HttpSpanPolicy;
 import io.micrometer.tracing.Span;
-import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 import reactor.core.publisher.Mono;
@@ -26,16 +26,10 @@ import org.springframework.web.reactive.function.client.ExchangeFunction;
  */
 public final class TraceExchangeFilterFunction implements ExchangeFilterFunction {
 
-    private final Tracer tracer;
-
-    private final Propagator propagator;
-
-    private final HttpSpanPolicy policy;
+    private final HttpClientTracing tracing;
 
     public TraceExchangeFilterFunction(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
-        this.tracer = tracer;
-        this.propagator = propagator;
-        this.policy = policy;
+        this.tracing = new HttpClientTracing(tracer, propagator, policy);
     }
 
     @Override
@@ -44,25 +38,10 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
             Span span;
             ClientRequest traced;
             try {
-                TraceContext parent = ReactorTracing.traceContext(context);
-                if (parent == null) {
-                    parent = tracer.currentTraceContext().context();
-                }
-                Span.Builder builder = tracer.spanBuilder();
-                if (parent != null) {
-                    builder.setParent(parent);
-                }
-                else {
-                    builder.setNoParent();
-                }
-                span = policy.startClientSpan(builder, request.method().name(), request.url());
                 ClientRequest.Builder copy = ClientRequest.from(request);
-                copy.headers(headers -> {
-                    for (String field : propagator.fields()) {
-                        headers.remove(field);
-                    }
-                });
-                propagator.inject(span.context(), copy, (builder1, key, value) -> builder1.headers(h -> h.set(key, value)));
+                span = tracing.start(ReactorTracing.traceContext(context), request.method().name(), request.url(), copy,
+                        (builder, key) -> builder.headers(headers -> headers.remove(key)),
+                        (builder, key, value) -> builder.headers(headers -> headers.set(key, value)));
                 traced = copy.build();
             }
             catch (RuntimeException ex) {
@@ -74,7 +53,7 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
             return next.exchange(traced)
                 .doOnNext(response -> status[0] = response.statusCode().value())
                 .doOnError(ex -> error[0] = ex)
-                .doFinally(signal -> policy.endClientSpan(span, status[0], error[0], signal == SignalType.CANCEL));
+                .doFinally(signal -> tracing.end(span, status[0], error[0], signal == SignalType.CANCEL));
         });
     }
 }

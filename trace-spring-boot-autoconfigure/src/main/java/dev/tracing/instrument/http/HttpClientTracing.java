@@ -1,0 +1,57 @@
+package dev.tracing.instrument.http;
+
+import java.net.URI;
+import java.util.function.BiConsumer;
+
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
+
+/**
+ * What every HTTP client adapter (WebClient, RestTemplate, RestClient) does around a request:
+ * start a CLIENT span under the right parent, write its headers, and end it through the
+ * {@link HttpSpanPolicy}.
+ */
+public final class HttpClientTracing {
+
+    private final Tracer tracer;
+
+    private final Propagator propagator;
+
+    private final HttpSpanPolicy policy;
+
+    public HttpClientTracing(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
+        this.tracer = tracer;
+        this.propagator = propagator;
+        this.policy = policy;
+    }
+
+    /**
+     * Starts the CLIENT span of a request, a child of {@code parent} or, when null, of the current
+     * span (or a new trace), and writes its context into {@code carrier}. Header names this
+     * tracer propagates are removed first, so the request carries exactly one set.
+     */
+    public <C> Span start(TraceContext parent, String method, URI uri, C carrier, BiConsumer<C, String> remove,
+            Propagator.Setter<C> setter) {
+        TraceContext resolved = parent != null ? parent : tracer.currentTraceContext().context();
+        Span.Builder builder = tracer.spanBuilder();
+        if (resolved != null) {
+            builder.setParent(resolved);
+        }
+        else {
+            builder.setNoParent();
+        }
+        Span span = policy.startClientSpan(builder, method, uri);
+        for (String field : propagator.fields()) {
+            remove.accept(carrier, field);
+        }
+        propagator.inject(span.context(), carrier, setter);
+        return span;
+    }
+
+    /** Tags and ends a CLIENT span; {@code status} 0 when no response arrived. */
+    public void end(Span span, int status, Throwable error, boolean cancelled) {
+        policy.endClientSpan(span, status, error, cancelled);
+    }
+}
