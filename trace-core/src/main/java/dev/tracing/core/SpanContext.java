@@ -48,6 +48,8 @@ public final class SpanContext implements TraceContext {
 
     private String spanIdString;
 
+    private String parentIdString;
+
     private SpanContext(long traceIdHigh, long traceIdLow, long parentId, long spanId, int flags, String traceState,
             BaggageFields baggage) {
         this.traceIdHigh = traceIdHigh;
@@ -151,7 +153,15 @@ public final class SpanContext implements TraceContext {
 
     @Override
     public String parentId() {
-        return parentId == 0L ? null : HexCodec.toHex64(parentId);
+        if (parentId == 0L) {
+            return null;
+        }
+        String s = parentIdString;
+        if (s == null) {
+            s = HexCodec.toHex64(parentId);
+            parentIdString = s;
+        }
+        return s;
     }
 
     @Override

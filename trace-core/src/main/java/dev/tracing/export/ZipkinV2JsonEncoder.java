@@ -1,6 +1,5 @@
 package dev.tracing.export;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -42,11 +41,6 @@ public final class ZipkinV2JsonEncoder {
             write(span, out);
         }
         return out.append(']').toString();
-    }
-
-    /** Writes {@code spans} as a UTF-8 JSON array. */
-    public byte[] encodeListAsBytes(Collection<? extends FinishedSpan> spans) {
-        return encodeList(spans).getBytes(StandardCharsets.UTF_8);
     }
 
     /** Writes one span as a JSON object. */

@@ -196,25 +196,4 @@ class SpanPipelineTest {
         assertThat(first).isEmpty();
     }
 
-    @Test
-    void doesNotCloseReportersItDoesNotOwn() {
-        List<String> closed = new CopyOnWriteArrayList<>();
-        SpanReporter reporter = new SpanReporter() {
-            @Override
-            public void report(FinishedSpan span) {
-            }
-
-            @Override
-            public void close() {
-                closed.add("closed");
-            }
-        };
-        SpanPipeline pipeline = new SpanPipeline(List.of(), List.of(), List.of(reporter));
-
-        // the pipeline has no lifecycle of its own: Spring (or the user) closes reporter beans once
-        assertThat(SpanPipeline.class.getInterfaces()).doesNotContain(AutoCloseable.class);
-        assertThat(closed).isEmpty();
-        assertThat(pipeline.failureCount()).isZero();
-    }
-
 }
