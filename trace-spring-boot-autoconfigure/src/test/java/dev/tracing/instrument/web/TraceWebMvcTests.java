@@ -1,8 +1,5 @@
 package dev.tracing.instrument.web;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
@@ -10,13 +7,13 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 
 import dev.tracing.export.InMemorySpanStore;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import jakarta.servlet.http.HttpServletRequest;
+import dev.tracing.testing.TraceAssertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.Logger;
@@ -38,6 +35,7 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.context.request.async.DeferredResult;
 
+import static dev.tracing.testing.TraceAssertions.only;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Spring MVC on Tomcat: the servlet filter and the RestClient/RestTemplate interceptor. */
@@ -52,8 +50,6 @@ class TraceWebMvcTests {
 
     static final Map<String, List<String>> downstreamTraceparents = new ConcurrentHashMap<>();
 
-    final HttpClient http = HttpClient.newHttpClient();
-
     @LocalServerPort
     int port;
 
@@ -61,29 +57,11 @@ class TraceWebMvcTests {
     InMemorySpanStore store;
 
     HttpResponse<String> get(String path, String... headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
-        if (headers.length > 0) {
-            request.headers(headers);
-        }
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return TraceAssertions.get(port, path, headers);
     }
 
     List<FinishedSpan> awaitTrace(String traceId, int count) throws InterruptedException {
-        List<FinishedSpan> spans = List.of();
-        for (int i = 0; i < 200 && spans.size() < count; i++) {
-            spans = store.trace(traceId);
-            if (spans.size() < count) {
-                Thread.sleep(25);
-            }
-        }
-        assertThat(spans).as("spans of trace %s", traceId).hasSize(count);
-        return spans;
-    }
-
-    static FinishedSpan only(List<FinishedSpan> spans, Predicate<FinishedSpan> predicate) {
-        List<FinishedSpan> matching = spans.stream().filter(predicate).toList();
-        assertThat(matching).hasSize(1);
-        return matching.get(0);
+        return TraceAssertions.awaitTrace(store, traceId, count);
     }
 
     static String traceId(HttpResponse<String> response) {

@@ -2,9 +2,6 @@ package dev.tracing.instrument.webflux;
 
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -15,6 +12,7 @@ import java.util.function.Predicate;
 import dev.tracing.export.InMemorySpanStore;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
+import dev.tracing.testing.TraceAssertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
@@ -26,6 +24,7 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
+import static dev.tracing.testing.TraceAssertions.only;
 import static org.assertj.core.api.Assertions.assertThat;
 
 @SpringBootTest(classes = WebFluxTracingApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
@@ -43,8 +42,6 @@ class TraceWebFluxTests {
 
     static final JsonMapper json = JsonMapper.builder().build();
 
-    final HttpClient http = HttpClient.newHttpClient();
-
     @LocalServerPort
     int port;
 
@@ -52,30 +49,11 @@ class TraceWebFluxTests {
     InMemorySpanStore store;
 
     HttpResponse<String> get(String path, String... headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
-        if (headers.length > 0) {
-            request.headers(headers);
-        }
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return TraceAssertions.get(port, path, headers);
     }
 
-    /** Spans end after the response is written: wait until the trace has as many as expected. */
     List<FinishedSpan> awaitTrace(String traceId, int count) throws InterruptedException {
-        List<FinishedSpan> spans = List.of();
-        for (int i = 0; i < 200 && spans.size() < count; i++) {
-            spans = store.trace(traceId);
-            if (spans.size() < count) {
-                Thread.sleep(25);
-            }
-        }
-        assertThat(spans).as("spans of trace %s", traceId).hasSize(count);
-        return spans;
-    }
-
-    static FinishedSpan only(List<FinishedSpan> spans, Predicate<FinishedSpan> predicate) {
-        List<FinishedSpan> matching = spans.stream().filter(predicate).toList();
-        assertThat(matching).hasSize(1);
-        return matching.get(0);
+        return TraceAssertions.awaitTrace(store, traceId, count);
     }
 
     static Predicate<FinishedSpan> server(String name) {

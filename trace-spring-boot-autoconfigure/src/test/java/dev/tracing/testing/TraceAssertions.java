@@ -1,0 +1,55 @@
+package dev.tracing.testing;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.function.Predicate;
+
+import dev.tracing.export.InMemorySpanStore;
+import io.micrometer.tracing.exporter.FinishedSpan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What the HTTP instrumentation tests share: a request to the test server, and reading its spans. */
+public final class TraceAssertions {
+
+    private static final HttpClient http = HttpClient.newHttpClient();
+
+    private TraceAssertions() {
+    }
+
+    /** GETs {@code path} from the server on {@code port} with the given header name/value pairs. */
+    public static HttpResponse<String> get(int port, String path, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * Spans end after the response is written: waits (up to 5 s) until the trace has {@code count}
+     * spans, and asserts it has exactly that many.
+     */
+    public static List<FinishedSpan> awaitTrace(InMemorySpanStore store, String traceId, int count)
+            throws InterruptedException {
+        List<FinishedSpan> spans = List.of();
+        for (int i = 0; i < 200 && spans.size() < count; i++) {
+            spans = store.trace(traceId);
+            if (spans.size() < count) {
+                Thread.sleep(25);
+            }
+        }
+        assertThat(spans).as("spans of trace %s", traceId).hasSize(count);
+        return spans;
+    }
+
+    /** Returns the one span matching {@code predicate}, asserting there is exactly one. */
+    public static FinishedSpan only(List<FinishedSpan> spans, Predicate<FinishedSpan> predicate) {
+        List<FinishedSpan> matching = spans.stream().filter(predicate).toList();
+        assertThat(matching).hasSize(1);
+        return matching.get(0);
+    }
+}
