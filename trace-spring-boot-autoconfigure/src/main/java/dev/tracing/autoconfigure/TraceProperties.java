@@ -42,6 +42,8 @@ public class TraceProperties implements Validator {
 
     private final Reactor reactor = new Reactor();
 
+    private final Kafka kafka = new Kafka();
+
     public boolean isEnabled() {
         return enabled;
     }
@@ -80,6 +82,10 @@ public class TraceProperties implements Validator {
 
     public Reactor getReactor() {
         return reactor;
+    }
+
+    public Kafka getKafka() {
+        return kafka;
     }
 
     @Override
@@ -377,6 +383,39 @@ public class TraceProperties implements Validator {
 
         public void setContextPropagation(ContextPropagation contextPropagation) {
             this.contextPropagation = contextPropagation;
+        }
+
+    }
+
+    /** Kafka: trace headers on every record, PRODUCER and CONSUMER spans. */
+    public static class Kafka {
+
+        /**
+         * Whether records sent through Spring's producer factories carry trace headers and get a
+         * PRODUCER span, and listener containers get CONSUMER spans.
+         */
+        private boolean enabled = true;
+
+        /**
+         * Whether a batch listener also gets one CONSUMER span per record, a child of that
+         * record's context, beside the batch span that links to every record.
+         */
+        private boolean batchRecordSpans = false;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public boolean isBatchRecordSpans() {
+            return batchRecordSpans;
+        }
+
+        public void setBatchRecordSpans(boolean batchRecordSpans) {
+            this.batchRecordSpans = batchRecordSpans;
         }
 
     }

@@ -30,13 +30,14 @@ class ConfigurationMetadataTests {
                 "trace.baggage.remote-fields", "trace.baggage.correlation-fields", "trace.export.memory.enabled",
                 "trace.export.memory.max-spans", "trace.web.server.enabled", "trace.web.server.skip-pattern",
                 "trace.web.server.response-header", "trace.web.server.record-headers", "trace.web.client.enabled",
-                "trace.reactor.context-propagation");
+                "trace.reactor.context-propagation", "trace.kafka.enabled", "trace.kafka.batch-record-spans");
         properties.forEach((name, property) -> assertThat(property.path("description").asString())
             .as("description of %s", name)
             .isNotBlank());
         assertThat(properties.get("trace.enabled").get("defaultValue").asBoolean()).isTrue();
         assertThat(properties.get("trace.sampling.probability").get("defaultValue").asDouble()).isEqualTo(1.0);
         assertThat(properties.get("trace.reactor.context-propagation").get("defaultValue").asString()).isEqualTo("auto");
+        assertThat(properties.get("trace.kafka.enabled").get("defaultValue").asBoolean()).isTrue();
         assertThat(properties.get("trace.sampling.rate-limit").get("defaultValue").asInt()).isEqualTo(100);
         assertThat(properties.get("trace.export.memory.max-spans").get("defaultValue").asInt()).isEqualTo(10000);
         assertThat(values(properties.get("trace.propagation.produce").get("defaultValue"))).containsExactly("w3c");

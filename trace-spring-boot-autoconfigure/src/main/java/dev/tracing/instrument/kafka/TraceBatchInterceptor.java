@@ -1,0 +1,112 @@
+package dev.tracing.instrument.kafka;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.micrometer.tracing.Span;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+
+import org.springframework.kafka.listener.BatchInterceptor;
+
+/**
+ * Gives every batch a batch listener processes one CONSUMER span, linked to the context of each
+ * record, current while the listener runs; with {@code trace.kafka.batch-record-spans} also one
+ * span per record under that record's own context.
+ *
+ * <p>Composed with the interceptor that was already configured, never replacing it: that one
+ * runs inside the span.
+ */
+public final class TraceBatchInterceptor<K, V> implements BatchInterceptor<K, V> {
+
+    private final KafkaTracing tracing;
+
+    private final BatchInterceptor<K, V> delegate;
+
+    private final ListenerSpans.PerThread current = new ListenerSpans.PerThread();
+
+    public TraceBatchInterceptor(KafkaTracing tracing, BatchInterceptor<K, V> delegate) {
+        this.tracing = tracing;
+        this.delegate = delegate;
+    }
+
+    /** The interceptor this one wraps, or null. */
+    public BatchInterceptor<K, V> getDelegate() {
+        return delegate;
+    }
+
+    @Override
+    public ConsumerRecords<K, V> intercept(ConsumerRecords<K, V> records, Consumer<K, V> consumer) {
+        // a retry of the batch re-intercepts without an outcome for the previous attempt
+        current.end();
+        try {
+            List<Span> recordSpans = tracing.batchRecordSpans() ? new ArrayList<>(records.count()) : null;
+            Span span = tracing.startBatchSpan(records, records.count(), recordSpans);
+            current.set(new ListenerSpans(span, recordSpans, tracing));
+        }
+        catch (RuntimeException ex) {
+            tracing.failed("starting a batch span", ex);
+        }
+        if (delegate == null) {
+            return records;
+        }
+        ConsumerRecords<K, V> result;
+        try {
+            result = delegate.intercept(records, consumer);
+        }
+        catch (RuntimeException | Error ex) {
+            current.fail(ex);
+            current.end();
+            throw ex;
+        }
+        if (result == null) {
+            current.end();
+        }
+        return result;
+    }
+
+    @Override
+    public void success(ConsumerRecords<K, V> records, Consumer<K, V> consumer) {
+        try {
+            if (delegate != null) {
+                delegate.success(records, consumer);
+            }
+        }
+        finally {
+            current.end();
+        }
+    }
+
+    @Override
+    public void failure(ConsumerRecords<K, V> records, Exception exception, Consumer<K, V> consumer) {
+        current.fail(exception);
+        try {
+            if (delegate != null) {
+                delegate.failure(records, exception, consumer);
+            }
+        }
+        finally {
+            current.end();
+        }
+    }
+
+    @Override
+    public void setupThreadState(Consumer<?, ?> consumer) {
+        if (delegate != null) {
+            delegate.setupThreadState(consumer);
+        }
+    }
+
+    @Override
+    public void clearThreadState(Consumer<?, ?> consumer) {
+        try {
+            if (delegate != null) {
+                delegate.clearThreadState(consumer);
+            }
+        }
+        finally {
+            current.end();
+        }
+    }
+
+}

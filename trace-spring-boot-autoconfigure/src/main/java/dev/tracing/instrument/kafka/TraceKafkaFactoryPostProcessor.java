@@ -1,0 +1,64 @@
+package dev.tracing.instrument.kafka;
+
+import java.util.function.Supplier;
+
+import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.kafka.config.AbstractKafkaListenerContainerFactory;
+import org.springframework.kafka.core.ProducerFactory;
+import org.springframework.kafka.core.ProducerPostProcessor;
+import org.springframework.kafka.listener.BatchInterceptor;
+import org.springframework.kafka.listener.RecordInterceptor;
+
+/**
+ * Instruments every Spring Kafka factory bean, Spring Boot's and the application's: a
+ * {@link ProducerFactory} gets the {@link TraceProducerPostProcessor}, so every producer it
+ * creates (and every {@code KafkaTemplate} on it) is traced; an
+ * {@link AbstractKafkaListenerContainerFactory} gets the tracing record and batch interceptors
+ * wrapped around the ones it already has, so every container it creates is traced and the
+ * application's interceptors still run.
+ *
+ * <p>Design notes: a bean post-processor rather than Spring Boot's factory customizers, because
+ * those only reach the factories Boot builds itself. The tracing is looked up when the first
+ * factory appears, not when this post-processor is created, so the tracer is not created early.
+ */
+public final class TraceKafkaFactoryPostProcessor implements BeanPostProcessor {
+
+    private final Supplier<KafkaTracing> tracing;
+
+    public TraceKafkaFactoryPostProcessor(Supplier<KafkaTracing> tracing) {
+        this.tracing = tracing;
+    }
+
+    @Override
+    @SuppressWarnings({ "unchecked", "rawtypes" })
+    public Object postProcessAfterInitialization(Object bean, String beanName) {
+        if (bean instanceof ProducerFactory factory) {
+            instrument(factory);
+        }
+        else if (bean instanceof AbstractKafkaListenerContainerFactory factory) {
+            instrument(factory);
+        }
+        return bean;
+    }
+
+    private <K, V> void instrument(ProducerFactory<K, V> factory) {
+        for (ProducerPostProcessor<K, V> postProcessor : factory.getPostProcessors()) {
+            if (postProcessor instanceof TraceProducerPostProcessor) {
+                return;
+            }
+        }
+        factory.addPostProcessor(new TraceProducerPostProcessor<>(tracing.get()));
+    }
+
+    private <K, V> void instrument(AbstractKafkaListenerContainerFactory<?, K, V> factory) {
+        RecordInterceptor<K, V> record = factory.getRecordInterceptor();
+        if (!(record instanceof TraceRecordInterceptor)) {
+            factory.setRecordInterceptor(new TraceRecordInterceptor<>(tracing.get(), record));
+        }
+        BatchInterceptor<K, V> batch = factory.getBatchInterceptor();
+        if (!(batch instanceof TraceBatchInterceptor)) {
+            factory.setBatchInterceptor(new TraceBatchInterceptor<>(tracing.get(), batch));
+        }
+    }
+
+}

@@ -1,0 +1,111 @@
+package dev.tracing.instrument.kafka;
+
+import io.micrometer.tracing.Span;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+import org.springframework.kafka.listener.RecordInterceptor;
+
+/**
+ * Gives every record a record listener processes a CONSUMER span, current (thread-local and
+ * MDC) from interception until the container is done with the record, so the listener's logs
+ * and calls, the error handler and a dead-letter publish join the record's trace. Each delivery
+ * attempt is intercepted anew and so is its own span.
+ *
+ * <p>Composed with the interceptor that was already configured, never replacing it: that one
+ * runs inside the span, after this one starts it and before this one ends it.
+ */
+public final class TraceRecordInterceptor<K, V> implements RecordInterceptor<K, V> {
+
+    private final KafkaTracing tracing;
+
+    private final RecordInterceptor<K, V> delegate;
+
+    private final ListenerSpans.PerThread current = new ListenerSpans.PerThread();
+
+    public TraceRecordInterceptor(KafkaTracing tracing, RecordInterceptor<K, V> delegate) {
+        this.tracing = tracing;
+        this.delegate = delegate;
+    }
+
+    /** The interceptor this one wraps, or null. */
+    public RecordInterceptor<K, V> getDelegate() {
+        return delegate;
+    }
+
+    @Override
+    public ConsumerRecord<K, V> intercept(ConsumerRecord<K, V> record, Consumer<K, V> consumer) {
+        current.end();
+        try {
+            Span span = tracing.startRecordSpan(record);
+            current.set(new ListenerSpans(span, null, tracing));
+        }
+        catch (RuntimeException ex) {
+            tracing.failed("starting a consumer span", ex);
+        }
+        if (delegate == null) {
+            return record;
+        }
+        ConsumerRecord<K, V> result;
+        try {
+            result = delegate.intercept(record, consumer);
+        }
+        catch (RuntimeException | Error ex) {
+            current.fail(ex);
+            current.end();
+            throw ex;
+        }
+        if (result == null) {
+            // skipped by the delegate: the container will not call back for this record
+            current.end();
+        }
+        return result;
+    }
+
+    @Override
+    public void success(ConsumerRecord<K, V> record, Consumer<K, V> consumer) {
+        if (delegate != null) {
+            delegate.success(record, consumer);
+        }
+    }
+
+    @Override
+    public void failure(ConsumerRecord<K, V> record, Exception exception, Consumer<K, V> consumer) {
+        current.fail(exception);
+        if (delegate != null) {
+            delegate.failure(record, exception, consumer);
+        }
+    }
+
+    @Override
+    public void afterRecord(ConsumerRecord<K, V> record, Consumer<K, V> consumer) {
+        try {
+            if (delegate != null) {
+                delegate.afterRecord(record, consumer);
+            }
+        }
+        finally {
+            current.end();
+        }
+    }
+
+    @Override
+    public void setupThreadState(Consumer<?, ?> consumer) {
+        if (delegate != null) {
+            delegate.setupThreadState(consumer);
+        }
+    }
+
+    @Override
+    public void clearThreadState(Consumer<?, ?> consumer) {
+        try {
+            if (delegate != null) {
+                delegate.clearThreadState(consumer);
+            }
+        }
+        finally {
+            current.end();
+        }
+    }
+
+}

@@ -1,0 +1,287 @@
+package dev.tracing.instrument.kafka;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import dev.tracing.export.InMemorySpanStore;
+import dev.tracing.testing.LogLines;
+import io.micrometer.tracing.Link;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.support.SendResult;
+import org.springframework.kafka.test.EmbeddedKafkaBroker;
+import org.springframework.kafka.test.context.EmbeddedKafka;
+
+import static dev.tracing.testing.TraceAssertions.awaitTrace;
+import static dev.tracing.testing.TraceAssertions.get;
+import static dev.tracing.testing.TraceAssertions.only;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Kafka tracing against a real broker (embedded, KRaft): headers on the wire, the PRODUCER to
+ * CONSUMER parent chain, batch links, malformed headers, retries and the dead-letter publish,
+ * and the application's own interceptor.
+ */
+@SpringBootTest(classes = KafkaTracingApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = { "spring.kafka.bootstrap-servers=${spring.embedded.kafka.brokers}",
+                "spring.kafka.consumer.auto-offset-reset=earliest", "trace.sampling.rate-limit=0",
+                "logging.level.org.apache.kafka=warn", "logging.level.kafka=warn", "logging.level.state.change.logger=warn",
+                "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
+@EmbeddedKafka(partitions = 3, topics = { KafkaTracingApp.ORDERS, KafkaTracingApp.BATCH, KafkaTracingApp.FAILING,
+        KafkaTracingApp.FAILING_DLT })
+class KafkaTracingTests {
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    Tracer tracer;
+
+    @Autowired
+    KafkaTemplate<String, String> template;
+
+    @Autowired
+    InMemorySpanStore store;
+
+    @Autowired
+    EmbeddedKafkaBroker broker;
+
+    @Autowired
+    KafkaListenerEndpointRegistry registry;
+
+    @Test
+    void httpRequestSendAndListenerAreOneTrace() throws Exception {
+        String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        String callerSpanId = "00f067aa0ba902b7";
+        try (LogLines logs = LogLines.capture(KafkaTracingApp.LISTENER_LOGGER)) {
+            assertThat(get(port, "/send/from-http", "traceparent", "00-" + traceId + "-" + callerSpanId + "-01")
+                .statusCode()).isEqualTo(200);
+            await(() -> KafkaTracingApp.seen.containsKey("from-http"));
+
+            List<FinishedSpan> spans = awaitTrace(store, traceId, 3);
+            FinishedSpan server = only(spans, s -> s.getKind() == Span.Kind.SERVER);
+            FinishedSpan producer = only(spans, s -> s.getKind() == Span.Kind.PRODUCER);
+            FinishedSpan consumer = only(spans, s -> s.getKind() == Span.Kind.CONSUMER);
+            assertThat(server.getParentId()).isEqualTo(callerSpanId);
+            assertThat(producer.getParentId()).isEqualTo(server.getSpanId());
+            assertThat(consumer.getParentId()).isEqualTo(producer.getSpanId());
+
+            assertThat(producer.getName()).isEqualTo("send orders");
+            assertThat(producer.getTags()).containsEntry("messaging.system", "kafka")
+                .containsEntry("messaging.destination.name", "orders")
+                .containsEntry("messaging.operation.type", "send")
+                .containsKeys("messaging.destination.partition.id", "messaging.kafka.offset");
+            assertThat(consumer.getName()).isEqualTo("process orders");
+            assertThat(consumer.getTags()).containsEntry("messaging.system", "kafka")
+                .containsEntry("messaging.destination.name", "orders")
+                .containsEntry("messaging.consumer.group.name", "orders")
+                .containsEntry("messaging.destination.partition.id",
+                        producer.getTags().get("messaging.destination.partition.id"))
+                .containsEntry("messaging.kafka.offset", producer.getTags().get("messaging.kafka.offset"));
+            assertThat(String.join(" ", producer.getTags().values()) + String.join(" ", consumer.getTags().values()))
+                .as("record values are never recorded")
+                .doesNotContain("from-http");
+
+            KafkaTracingApp.Seen seen = KafkaTracingApp.seen.get("from-http");
+            assertThat(seen.traceparents()).containsExactly("00-" + traceId + "-" + producer.getSpanId() + "-01");
+            assertThat(seen.traceId()).isEqualTo(traceId);
+            assertThat(seen.spanId()).isEqualTo(consumer.getSpanId());
+            assertThat(logs.lines()).filteredOn(line -> line.message().equals("received order from-http"))
+                .singleElement()
+                .satisfies(line -> {
+                    assertThat(line.traceId()).isEqualTo(traceId);
+                    assertThat(line.spanId()).isEqualTo(consumer.getSpanId());
+                });
+        }
+        // the application's own interceptor still ran, inside the CONSUMER span
+        assertThat(KafkaTracingApp.userInterceptorCalls).contains("intercept:from-http:" + traceId,
+                "afterRecord:from-http:" + traceId);
+    }
+
+    @Test
+    void everyConsumerSpanIsAChildOfItsOwnRecordsProducerSpan() throws Exception {
+        int count = 1000;
+        Map<String, String> rootTraceIds = new HashMap<>();
+        List<CompletableFuture<SendResult<String, String>>> sends = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            Span root = tracer.nextSpan().name("job").start();
+            try (Tracer.SpanInScope scope = tracer.withSpan(root)) {
+                sends.add(template.send(KafkaTracingApp.ORDERS, "key-" + i, "bulk-" + i));
+            }
+            finally {
+                root.end();
+            }
+            rootTraceIds.put("bulk-" + i, root.context().traceId());
+        }
+        CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        assertThat(new HashSet<>(rootTraceIds.values())).hasSize(count);
+        await(() -> rootTraceIds.keySet().stream().allMatch(KafkaTracingApp.seen::containsKey));
+
+        Set<String> partitions = new HashSet<>();
+        for (Map.Entry<String, String> entry : rootTraceIds.entrySet()) {
+            String traceId = entry.getValue();
+            List<FinishedSpan> spans = awaitTrace(store, traceId, 3);
+            FinishedSpan root = only(spans, s -> s.getParentId() == null);
+            FinishedSpan producer = only(spans, s -> s.getKind() == Span.Kind.PRODUCER);
+            FinishedSpan consumer = only(spans, s -> s.getKind() == Span.Kind.CONSUMER);
+            assertThat(producer.getParentId()).isEqualTo(root.getSpanId());
+            assertThat(consumer.getParentId()).as("consumer of %s", entry.getKey()).isEqualTo(producer.getSpanId());
+            KafkaTracingApp.Seen seen = KafkaTracingApp.seen.get(entry.getKey());
+            assertThat(seen.traceId()).isEqualTo(traceId);
+            assertThat(seen.spanId()).isEqualTo(consumer.getSpanId());
+            assertThat(seen.mdcTraceId()).isEqualTo(traceId);
+            partitions.add(consumer.getTags().get("messaging.destination.partition.id"));
+        }
+        assertThat(partitions).containsExactlyInAnyOrder("0", "1", "2");
+    }
+
+    @Test
+    void userHeadersAreKeptAndOnlyOurHeaderIsReplaced() throws Exception {
+        Span root = tracer.nextSpan().name("job").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(root)) {
+            ProducerRecord<String, String> record = new ProducerRecord<>(KafkaTracingApp.ORDERS, "with-headers");
+            record.headers().add("tenant", "acme".getBytes(StandardCharsets.UTF_8));
+            record.headers()
+                .add("traceparent", "00-11111111111111111111111111111111-2222222222222222-01".getBytes(StandardCharsets.UTF_8));
+            template.send(record).get(10, TimeUnit.SECONDS);
+        }
+        finally {
+            root.end();
+        }
+        await(() -> KafkaTracingApp.seen.containsKey("with-headers"));
+        FinishedSpan producer = only(awaitTrace(store, root.context().traceId(), 3),
+                s -> s.getKind() == Span.Kind.PRODUCER);
+        KafkaTracingApp.Seen seen = KafkaTracingApp.seen.get("with-headers");
+        assertThat(seen.tenant()).isEqualTo("acme");
+        assertThat(seen.traceparents())
+            .containsExactly("00-" + root.context().traceId() + "-" + producer.getSpanId() + "-01");
+    }
+
+    @Test
+    void malformedOrMissingTraceHeadersStartANewTrace() throws Exception {
+        String malformedTraceId = "0af7651916cd43dd8448eb211c80319c";
+        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+        // a plain client, not from Spring's factory, so the headers reach the broker as written
+        try (KafkaProducer<String, String> plain = new KafkaProducer<>(config)) {
+            ProducerRecord<String, String> malformed = new ProducerRecord<>(KafkaTracingApp.ORDERS, "malformed");
+            malformed.headers()
+                .add("traceparent", ("00-" + malformedTraceId + "-zz67aa0ba902b7-01").getBytes(StandardCharsets.UTF_8));
+            plain.send(malformed).get(10, TimeUnit.SECONDS);
+            plain.send(new ProducerRecord<>(KafkaTracingApp.ORDERS, "no-headers")).get(10, TimeUnit.SECONDS);
+        }
+        await(() -> KafkaTracingApp.seen.containsKey("malformed") && KafkaTracingApp.seen.containsKey("no-headers"));
+        for (String value : List.of("malformed", "no-headers")) {
+            KafkaTracingApp.Seen seen = KafkaTracingApp.seen.get(value);
+            assertThat(seen.traceId()).as(value).isNotNull().isNotEqualTo(malformedTraceId);
+            FinishedSpan consumer = awaitTrace(store, seen.traceId(), 1).get(0);
+            assertThat(consumer.getKind()).isEqualTo(Span.Kind.CONSUMER);
+            assertThat(consumer.getParentId()).isNull();
+            assertThat(consumer.getSpanId()).isEqualTo(seen.spanId());
+        }
+        assertThat(store.trace(malformedTraceId)).isEmpty();
+    }
+
+    @Test
+    void batchSpanLinksToEveryRecordsProducerContext() throws Exception {
+        Map<String, String> producerContexts = new HashMap<>();
+        List<CompletableFuture<SendResult<String, String>>> sends = new ArrayList<>();
+        List<Span> roots = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            Span root = tracer.nextSpan().name("job").start();
+            try (Tracer.SpanInScope scope = tracer.withSpan(root)) {
+                sends.add(template.send(KafkaTracingApp.BATCH, "key-" + i, "batch-" + i));
+            }
+            finally {
+                root.end();
+            }
+            roots.add(root);
+        }
+        CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        for (int i = 0; i < roots.size(); i++) {
+            FinishedSpan producer = only(awaitTrace(store, roots.get(i).context().traceId(), 2),
+                    s -> s.getKind() == Span.Kind.PRODUCER);
+            producerContexts.put("batch-" + i, producer.getTraceId() + "/" + producer.getSpanId());
+        }
+        registry.getListenerContainer("batch").start();
+        await(() -> KafkaTracingApp.batches.stream().mapToInt(b -> b.values().size()).sum() == 12);
+
+        for (KafkaTracingApp.SeenBatch batch : KafkaTracingApp.batches) {
+            FinishedSpan span = awaitTrace(store, batch.traceId(), 1).get(0);
+            assertThat(span.getKind()).isEqualTo(Span.Kind.CONSUMER);
+            assertThat(span.getParentId()).isNull();
+            assertThat(span.getName()).isEqualTo("process batch-orders");
+            assertThat(span.getTags()).containsEntry("messaging.batch.message_count",
+                    String.valueOf(batch.values().size()));
+            List<String> links = span.getLinks()
+                .stream()
+                .map(Link::getTraceContext)
+                .map(context -> context.traceId() + "/" + context.spanId())
+                .toList();
+            assertThat(links).containsExactlyInAnyOrderElementsOf(
+                    batch.values().stream().map(producerContexts::get).toList());
+        }
+    }
+
+    @Test
+    void eachDeliveryAttemptIsItsOwnFailedSpanAndTheDeadLetterJoinsTheTrace() throws Exception {
+        Span root = tracer.nextSpan().name("job").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(root)) {
+            template.send(KafkaTracingApp.FAILING, "poison").get(10, TimeUnit.SECONDS);
+        }
+        finally {
+            root.end();
+        }
+        await(() -> KafkaTracingApp.deadLetters.containsKey("poison"));
+        assertThat(KafkaTracingApp.failingAttempts.get()).isEqualTo(3);
+
+        String traceId = root.context().traceId();
+        // root, send, 3 attempts, the dead-letter send and its consumer
+        List<FinishedSpan> spans = awaitTrace(store, traceId, 7);
+        FinishedSpan send = only(spans, s -> "send failing".equals(s.getName()));
+        List<FinishedSpan> attempts = spans.stream().filter(s -> "process failing".equals(s.getName())).toList();
+        assertThat(attempts).hasSize(3).allSatisfy(attempt -> {
+            assertThat(attempt.getParentId()).isEqualTo(send.getSpanId());
+            assertThat(attempt.getError()).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot process poison");
+        });
+        assertThat(attempts.stream().map(FinishedSpan::getSpanId).distinct()).hasSize(3);
+        FinishedSpan deadLetterSend = only(spans, s -> "send failing-dlt".equals(s.getName()));
+        assertThat(attempts.stream().map(FinishedSpan::getSpanId)).contains(deadLetterSend.getParentId());
+        FinishedSpan deadLetterConsumer = only(spans, s -> "process failing-dlt".equals(s.getName()));
+        assertThat(deadLetterConsumer.getParentId()).isEqualTo(deadLetterSend.getSpanId());
+        assertThat(KafkaTracingApp.deadLetters.get("poison").traceparents())
+            .containsExactly("00-" + traceId + "-" + deadLetterSend.getSpanId() + "-01");
+    }
+
+    private static void await(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("condition met within 30 s").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+}

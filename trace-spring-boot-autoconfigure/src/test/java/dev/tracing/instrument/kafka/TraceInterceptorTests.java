@@ -1,0 +1,195 @@
+package dev.tracing.instrument.kafka;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+
+import dev.tracing.context.ThreadLocalCurrentTraceContext;
+import dev.tracing.core.Sampler;
+import dev.tracing.core.TraceTracer;
+import dev.tracing.core.Tracing;
+import dev.tracing.propagation.CompositePropagator;
+import dev.tracing.propagation.PropagationType;
+import dev.tracing.propagation.W3cBaggageFormat;
+import io.micrometer.tracing.Link;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.kafka.listener.BatchInterceptor;
+import org.springframework.kafka.listener.RecordInterceptor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+/**
+ * The interceptors' and the producer's edge cases, on the real tracer and propagator: paths the
+ * container or client only takes on failures, so the broker tests do not reach them reliably.
+ */
+class TraceInterceptorTests {
+
+    private final List<FinishedSpan> spans = new ArrayList<>();
+
+    private final TraceTracer tracer = Tracing.newBuilder()
+        .sampler(Sampler.create(1.0, 0))
+        .currentTraceContext(new ThreadLocalCurrentTraceContext(List.of()))
+        .reporter(spans::add)
+        .build();
+
+    private final CompositePropagator propagator = new CompositePropagator(tracer,
+            List.of(PropagationType.W3C.format(), PropagationType.B3.format()), List.of(PropagationType.W3C.format()),
+            new W3cBaggageFormat(List.of()));
+
+    @AfterEach
+    void noSpanLeftCurrent() {
+        assertThat(tracer.currentSpan()).isNull();
+    }
+
+    @Test
+    void batchRecordSpansAreChildrenOfEachRecordsContextAndEndWithTheBatch() {
+        TraceBatchInterceptor<String, String> interceptor = new TraceBatchInterceptor<>(
+                new KafkaTracing(tracer, propagator, true), null);
+        ConsumerRecords<String, String> records = records(record("a", traceparent("1", "a1")),
+                record("b", traceparent("2", "b2")), record("c", null));
+
+        interceptor.intercept(records, null);
+        Span current = tracer.currentSpan();
+        assertThat(current).isNotNull();
+        interceptor.failure(records, new IllegalStateException("batch failed"), null);
+
+        FinishedSpan batch = only(s -> s.getParentId() == null && s.getTraceId().equals(current.context().traceId()));
+        assertThat(batch.getLinks()).extracting(Link::getTraceContext)
+            .extracting(c -> c.traceId() + "/" + c.spanId())
+            .containsExactly(traceId("1") + "/" + spanId("a1"), traceId("2") + "/" + spanId("b2"));
+        assertThat(only(s -> s.getTraceId().equals(traceId("1"))).getParentId()).isEqualTo(spanId("a1"));
+        assertThat(only(s -> s.getTraceId().equals(traceId("2"))).getParentId()).isEqualTo(spanId("b2"));
+        assertThat(spans).hasSize(4).allSatisfy(span -> {
+            assertThat(span.getKind()).isEqualTo(Span.Kind.CONSUMER);
+            assertThat(span.getError()).hasMessage("batch failed");
+        });
+    }
+
+    @Test
+    void aBatchRetriedWithoutAnOutcomeEndsThePreviousAttempt() {
+        TraceBatchInterceptor<String, String> interceptor = new TraceBatchInterceptor<>(
+                new KafkaTracing(tracer, propagator, false), null);
+        ConsumerRecords<String, String> records = records(record("a", traceparent("1", "a1")));
+        interceptor.intercept(records, null);
+        interceptor.intercept(records, null);
+        assertThat(spans).hasSize(1);
+        interceptor.success(records, null);
+        assertThat(spans).hasSize(2);
+        assertThat(spans.get(0).getSpanId()).isNotEqualTo(spans.get(1).getSpanId());
+    }
+
+    @Test
+    void aRecordTheApplicationsInterceptorSkipsEndsItsSpan() {
+        List<String> delegateSaw = new ArrayList<>();
+        RecordInterceptor<String, String> skipping = (record, consumer) -> {
+            delegateSaw.add(tracer.currentSpan().context().traceId());
+            return null;
+        };
+        TraceRecordInterceptor<String, String> interceptor = new TraceRecordInterceptor<>(
+                new KafkaTracing(tracer, propagator, false), skipping);
+
+        assertThat(interceptor.intercept(record("a", traceparent("1", "a1")), null)).isNull();
+        assertThat(delegateSaw).containsExactly(traceId("1"));
+        assertThat(spans).singleElement().satisfies(span -> assertThat(span.getParentId()).isEqualTo(spanId("a1")));
+    }
+
+    @Test
+    void aThrowingApplicationInterceptorLeavesNoSpanOpen() {
+        RecordInterceptor<String, String> throwing = (record, consumer) -> {
+            throw new IllegalStateException("interceptor failed");
+        };
+        TraceRecordInterceptor<String, String> interceptor = new TraceRecordInterceptor<>(
+                new KafkaTracing(tracer, propagator, false), throwing);
+        assertThatIllegalStateException().isThrownBy(() -> interceptor.intercept(record("a", null), null));
+        assertThat(spans).singleElement().satisfies(span -> assertThat(span.getError()).hasMessage("interceptor failed"));
+    }
+
+    @Test
+    void aRecordWithoutAfterRecordIsEndedWhenTheContainerClearsItsThreadState() {
+        TraceRecordInterceptor<String, String> interceptor = new TraceRecordInterceptor<>(
+                new KafkaTracing(tracer, propagator, false), null);
+        interceptor.intercept(record("a", null), null);
+        interceptor.success(record("a", null), null);
+        assertThat(spans).isEmpty();
+        interceptor.clearThreadState((Consumer<?, ?>) null);
+        assertThat(spans).hasSize(1);
+    }
+
+    @Test
+    void aSendThatThrowsEndsItsSpanWithTheError() {
+        MockProducer<String, String> mock = new MockProducer<>(true, null, new StringSerializer(), new StringSerializer());
+        mock.sendException = new IllegalStateException("producer closed");
+        TraceProducer<String, String> producer = new TraceProducer<>(mock, new KafkaTracing(tracer, propagator, false));
+        assertThatIllegalStateException().isThrownBy(() -> producer.send(new ProducerRecord<>("t", "v")));
+        assertThat(spans).singleElement().satisfies(span -> {
+            assertThat(span.getKind()).isEqualTo(Span.Kind.PRODUCER);
+            assertThat(span.getError()).hasMessage("producer closed");
+        });
+    }
+
+    @Test
+    void aRecordWithReadOnlyHeadersIsStillSent() throws Exception {
+        MockProducer<String, String> mock = new MockProducer<>(true, null, new StringSerializer(), new StringSerializer());
+        TraceProducer<String, String> producer = new TraceProducer<>(mock, new KafkaTracing(tracer, propagator, false));
+        ProducerRecord<String, String> record = new ProducerRecord<>("t", "v");
+        record.headers().add("traceparent", traceparent("1", "a1").getBytes(StandardCharsets.UTF_8));
+        ((org.apache.kafka.common.header.internals.RecordHeaders) record.headers()).setReadOnly();
+        CompletableFuture<RecordMetadata> callback = new CompletableFuture<>();
+        Future<RecordMetadata> sent = producer.send(record, (metadata, error) -> {
+            assertThat(tracer.currentSpan()).as("the application's callback runs in the span").isNotNull();
+            callback.complete(metadata);
+        });
+        assertThat(sent.get()).isNotNull();
+        assertThat(callback.get()).isNotNull();
+        assertThat(mock.history()).hasSize(1);
+        assertThat(spans).singleElement().satisfies(span -> assertThat(span.getError()).isNull());
+    }
+
+    private FinishedSpan only(java.util.function.Predicate<FinishedSpan> predicate) {
+        List<FinishedSpan> matching = spans.stream().filter(predicate).toList();
+        assertThat(matching).hasSize(1);
+        return matching.get(0);
+    }
+
+    private static String traceId(String digit) {
+        return digit.repeat(32);
+    }
+
+    private static String spanId(String prefix) {
+        return (prefix + "00000000000000").substring(0, 16);
+    }
+
+    private static String traceparent(String traceDigit, String spanPrefix) {
+        return "00-" + traceId(traceDigit) + "-" + spanId(spanPrefix) + "-01";
+    }
+
+    private static ConsumerRecord<String, String> record(String value, String traceparent) {
+        ConsumerRecord<String, String> record = new ConsumerRecord<>("topic", 0, 0, null, value);
+        if (traceparent != null) {
+            record.headers().add("traceparent", traceparent.getBytes(StandardCharsets.UTF_8));
+        }
+        return record;
+    }
+
+    @SafeVarargs
+    private static ConsumerRecords<String, String> records(ConsumerRecord<String, String>... records) {
+        return new ConsumerRecords<>(Map.of(new TopicPartition("topic", 0), List.of(records)), Map.of());
+    }
+
+}
