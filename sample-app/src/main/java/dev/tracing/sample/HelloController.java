@@ -12,6 +12,7 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.boot.restclient.RestTemplateBuilder;
 import org.springframework.context.ApplicationContext;
+import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -34,14 +35,18 @@ class HelloController {
 
     private final RestTemplate restTemplate;
 
+    private final KafkaTemplate<String, String> kafka;
+
     private final ApplicationContext context;
 
     private final String downstreamUrl;
 
     HelloController(WebClient.Builder webClientBuilder, RestTemplateBuilder restTemplateBuilder,
-            ApplicationContext context, @Value("${sample.downstream-url:}") String downstreamUrl) {
+            KafkaTemplate<String, String> kafka, ApplicationContext context,
+            @Value("${sample.downstream-url:}") String downstreamUrl) {
         this.webClientBuilder = webClientBuilder;
         this.restTemplate = restTemplateBuilder.build();
+        this.kafka = kafka;
         this.context = context;
         this.downstreamUrl = downstreamUrl;
     }
@@ -58,7 +63,9 @@ class HelloController {
 
     /**
      * Calls the downstream service's {@code /api/hello} with WebClient, then with RestTemplate on
-     * {@code boundedElastic} (blocking code belongs there), and reports the trace id.
+     * {@code boundedElastic} (blocking code belongs there), then sends an event to Kafka topic
+     * {@code sample-events} (also on {@code boundedElastic}: a send can block while it fetches
+     * metadata), and reports the trace id.
      */
     @GetMapping("/chain")
     Mono<Map<String, Object>> chain() {
@@ -75,6 +82,12 @@ class HelloController {
                 logger.info("Downstream answered {}", greeting.get("message"));
                 return blocking.map(blockingGreeting -> Map.of("webClient", greeting, "restTemplate", blockingGreeting));
             })
+            .flatMap(answers -> Mono
+                .fromCallable(() -> kafka.send(EmbeddedKafkaConfiguration.EVENTS_TOPIC, "chain called "
+                        + downstream() + " twice"))
+                .subscribeOn(Schedulers.boundedElastic())
+                .flatMap(Mono::fromFuture)
+                .thenReturn(answers))
             .flatMap(answers -> Mono.deferContextual(ctx -> {
                 Map<String, Object> body = new java.util.LinkedHashMap<>(answers);
                 body.put("traceId", ReactorTracing.traceContext(ctx).traceId());

@@ -32,7 +32,7 @@ class SampleApplicationTests {
     InMemorySpanStore store;
 
     List<FinishedSpan> awaitTrace(String traceId, int count) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         List<FinishedSpan> spans = store.trace(traceId);
         while (spans.size() < count && System.nanoTime() < deadline) {
             Thread.sleep(20);
@@ -82,7 +82,7 @@ class SampleApplicationTests {
     }
 
     @Test
-    void chainCallsTheDownstreamWithWebClientInOneTrace(CapturedOutput output) throws Exception {
+    void chainCallsTheDownstreamAndSendsAnEventInOneTrace(CapturedOutput output) throws Exception {
         Map<String, Object> body = client.get()
             .uri("/api/chain")
             .exchange()
@@ -93,7 +93,8 @@ class SampleApplicationTests {
             .returnResult()
             .getResponseBody();
         String traceId = (String) body.get("traceId");
-        List<FinishedSpan> spans = awaitTrace(traceId, 5);
+        // the request, 2 calls, 2 downstream requests, the send and the listener
+        List<FinishedSpan> spans = awaitTrace(traceId, 7);
         FinishedSpan chain = spans.stream().filter(s -> "GET /api/chain".equals(s.getName())).findFirst().orElseThrow();
         List<FinishedSpan> calls = spans.stream().filter(s -> s.getKind() == Span.Kind.CLIENT).toList();
         List<FinishedSpan> hellos = spans.stream().filter(s -> "GET /api/hello".equals(s.getName())).toList();
@@ -104,6 +105,17 @@ class SampleApplicationTests {
         assertThat(hellos).extracting(FinishedSpan::getParentId)
             .containsExactlyInAnyOrderElementsOf(calls.stream().map(FinishedSpan::getSpanId).toList());
         assertThat(body).containsKeys("webClient", "restTemplate");
+        FinishedSpan send = spans.stream().filter(s -> s.getKind() == Span.Kind.PRODUCER).findFirst().orElseThrow();
+        FinishedSpan receive = spans.stream().filter(s -> s.getKind() == Span.Kind.CONSUMER).findFirst().orElseThrow();
+        assertThat(send.getName()).isEqualTo("send sample-events");
+        assertThat(send.getParentId()).isEqualTo(chain.getSpanId());
+        assertThat(receive.getName()).isEqualTo("process sample-events");
+        assertThat(receive.getParentId()).isEqualTo(send.getSpanId());
+        assertThat(output.getOut().lines().filter(line -> line.contains("Received event: chain called")))
+            .singleElement()
+            .asString()
+            .contains(traceId)
+            .contains(receive.getSpanId());
         assertThat(output.getOut().lines().filter(line -> line.contains("Downstream answered Hello, chain!")))
             .singleElement()
             .asString()
