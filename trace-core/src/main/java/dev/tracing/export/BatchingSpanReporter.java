@@ -1,0 +1,311 @@
+package dev.tracing.export;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+
+import io.micrometer.tracing.exporter.FinishedSpan;
+import io.micrometer.tracing.exporter.SpanReporter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands finished spans to {@link SpanExporter}s in batches from one background thread, so the
+ * thread that ends a span never waits for a backend. Spans wait in a bounded queue; when it is
+ * full the span is dropped and counted. The thread sends a batch when it has
+ * {@code maxBatchSize} spans or {@code scheduleDelay} after the first one arrived, to every
+ * exporter in turn; a batch an exporter fails to send is dropped and counted, and the next one
+ * is tried as usual, so export resumes by itself when the backend is back.
+ * {@link #close()} sends what is queued, within the timeout, then stops the thread.
+ *
+ * <p>Design notes: as OpenTelemetry's BatchSpanProcessor, and unlike zipkin-reporter's
+ * AsyncReporter, nothing is encoded on the thread that ends the span (AsyncReporter sizes each
+ * span in bytes when it is reported, to bound its queue by bytes): the request path is one
+ * {@code offer} to an {@link ArrayBlockingQueue}. The queue is bounded by spans, and spans are
+ * immutable once reported, so its memory is bounded too. One thread and one queue serve every
+ * exporter, so enabling Zipkin and OTLP costs the request path nothing more. Each exporter
+ * bounds its own calls by the timeout (HTTP connect and read timeouts).
+ */
+public final class BatchingSpanReporter implements SpanReporter {
+
+    /** Why spans were dropped: the keys of {@link #droppedCounts()}. */
+    public static final String QUEUE_FULL = "queue_full";
+
+    public static final String EXPORT_FAILED = "export_failed";
+
+    public static final String SHUTDOWN = "shutdown";
+
+    private static final Logger logger = LoggerFactory.getLogger(BatchingSpanReporter.class);
+
+    private final List<SpanExporter> exporters;
+
+    private final ArrayBlockingQueue<FinishedSpan> queue;
+
+    private final int maxQueueSize;
+
+    private final int maxBatchSize;
+
+    private final long scheduleDelayNanos;
+
+    private final long timeoutNanos;
+
+    private final Thread worker;
+
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private final LongAdder queueFull = new LongAdder();
+
+    private final Map<String, LongAdder> exported = new ConcurrentHashMap<>();
+
+    private final Map<String, LongAdder> failed = new ConcurrentHashMap<>();
+
+    private final Map<String, LongAdder> shutdown = new ConcurrentHashMap<>();
+
+    private final Map<String, Boolean> failureLogged = new ConcurrentHashMap<>();
+
+    /** Set by {@link #close()}: the worker sends what is left and stops. */
+    private volatile boolean draining;
+
+    private BatchingSpanReporter(Builder builder) {
+        this.exporters = List.copyOf(builder.exporters);
+        this.maxQueueSize = builder.maxQueueSize;
+        this.maxBatchSize = builder.maxBatchSize;
+        this.scheduleDelayNanos = builder.scheduleDelay.toNanos();
+        this.timeoutNanos = builder.timeout.toNanos();
+        this.queue = new ArrayBlockingQueue<>(maxQueueSize);
+        for (SpanExporter exporter : exporters) {
+            exported.put(exporter.name(), new LongAdder());
+            failed.put(exporter.name(), new LongAdder());
+            shutdown.put(exporter.name(), new LongAdder());
+        }
+        this.worker = new Thread(this::run, "trace-span-exporter");
+        this.worker.setDaemon(true);
+        this.worker.start();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Queues the span for export; drops and counts it when the queue is full or closed. */
+    @Override
+    public void report(FinishedSpan span) {
+        if (closed.get() || !queue.offer(span)) {
+            queueFull.increment();
+        }
+    }
+
+    /** Spans waiting in the queue. */
+    public int queueSize() {
+        return queue.size();
+    }
+
+    /** The queue's capacity, in spans. */
+    public int maxQueueSize() {
+        return maxQueueSize;
+    }
+
+    /** The exporters' names, in export order. */
+    public List<String> exporterNames() {
+        return exporters.stream().map(SpanExporter::name).toList();
+    }
+
+    /** Spans each exporter's backend accepted, by exporter name. */
+    public long exportedCount(String exporter) {
+        LongAdder count = exported.get(exporter);
+        return count != null ? count.sum() : 0L;
+    }
+
+    /**
+     * Spans an exporter did not send, by reason: {@link #QUEUE_FULL} (never queued, so dropped for
+     * every exporter), {@link #EXPORT_FAILED} (the backend failed, refused or did not answer in
+     * time) and {@link #SHUTDOWN} (still queued when the close timeout ran out).
+     */
+    public long droppedCount(String exporter, String reason) {
+        switch (reason) {
+            case QUEUE_FULL:
+                return queueFull.sum();
+            case EXPORT_FAILED:
+                return sum(failed, exporter);
+            case SHUTDOWN:
+                return sum(shutdown, exporter);
+            default:
+                return 0L;
+        }
+    }
+
+    private static long sum(Map<String, LongAdder> counts, String exporter) {
+        LongAdder count = counts.get(exporter);
+        return count != null ? count.sum() : 0L;
+    }
+
+    private void run() {
+        List<FinishedSpan> batch = new ArrayList<>(maxBatchSize);
+        while (true) {
+            try {
+                FinishedSpan first = draining ? queue.poll() : queue.poll(1, TimeUnit.SECONDS);
+                if (first == null) {
+                    if (draining) {
+                        return;
+                    }
+                    continue;
+                }
+                batch.add(first);
+                long deadline = System.nanoTime() + scheduleDelayNanos;
+                while (batch.size() < maxBatchSize) {
+                    long wait = draining ? 0L : deadline - System.nanoTime();
+                    FinishedSpan next = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
+                    if (next == null) {
+                        break;
+                    }
+                    batch.add(next);
+                }
+                export(batch);
+                batch.clear();
+            }
+            catch (InterruptedException ex) {
+                // close() wakes the thread to drain; any other interrupt ends it
+                if (!draining) {
+                    return;
+                }
+            }
+            catch (RuntimeException | Error ex) {
+                // never let the worker die: the batch in hand is lost, the next one is tried
+                logger.debug("Exporting spans failed unexpectedly", ex);
+                batch.clear();
+            }
+        }
+    }
+
+    private void export(List<FinishedSpan> batch) {
+        List<FinishedSpan> spans = List.copyOf(batch);
+        for (SpanExporter exporter : exporters) {
+            try {
+                exporter.export(spans);
+                exported.get(exporter.name()).add(spans.size());
+            }
+            catch (Exception | LinkageError ex) {
+                failed.get(exporter.name()).add(spans.size());
+                if (failureLogged.putIfAbsent(exporter.name(), Boolean.TRUE) == null) {
+                    logger.debug("Exporting spans to {} failed; they are dropped and counted, later batches are "
+                            + "tried as usual", exporter.name(), ex);
+                }
+            }
+        }
+    }
+
+    /**
+     * Stops accepting spans, sends what is queued within the timeout, counts what is left as
+     * dropped, stops the thread and closes the exporters.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        draining = true;
+        // wakes the worker from its wait for spans; it then sends what is queued without waiting
+        worker.interrupt();
+        awaitDrained();
+        for (SpanExporter exporter : exporters) {
+            try {
+                exporter.close();
+            }
+            catch (RuntimeException ex) {
+                logger.debug("Closing the {} exporter failed", exporter.name(), ex);
+            }
+        }
+    }
+
+    private void awaitDrained() {
+        try {
+            worker.join(TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + 1);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        int left = queue.size();
+        queue.clear();
+        if (left > 0) {
+            for (LongAdder count : shutdown.values()) {
+                count.add(left);
+            }
+            logger.warn("Dropped {} spans still queued when the exporter closed", left);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "BatchingSpanReporter" + exporterNames();
+    }
+
+    /** Settings with the defaults of {@code trace.export.batch.*}. */
+    public static final class Builder {
+
+        private final List<SpanExporter> exporters = new ArrayList<>();
+
+        private int maxQueueSize = 10_000;
+
+        private int maxBatchSize = 512;
+
+        private Duration scheduleDelay = Duration.ofSeconds(1);
+
+        private Duration timeout = Duration.ofSeconds(10);
+
+        private Builder() {
+        }
+
+        public Builder exporter(SpanExporter exporter) {
+            exporters.add(exporter);
+            return this;
+        }
+
+        public Builder maxQueueSize(int maxQueueSize) {
+            if (maxQueueSize < 1) {
+                throw new IllegalArgumentException("maxQueueSize must be positive: " + maxQueueSize);
+            }
+            this.maxQueueSize = maxQueueSize;
+            return this;
+        }
+
+        public Builder maxBatchSize(int maxBatchSize) {
+            if (maxBatchSize < 1) {
+                throw new IllegalArgumentException("maxBatchSize must be positive: " + maxBatchSize);
+            }
+            this.maxBatchSize = maxBatchSize;
+            return this;
+        }
+
+        public Builder scheduleDelay(Duration scheduleDelay) {
+            if (scheduleDelay == null || scheduleDelay.isNegative()) {
+                throw new IllegalArgumentException("scheduleDelay must be zero or positive: " + scheduleDelay);
+            }
+            this.scheduleDelay = scheduleDelay;
+            return this;
+        }
+
+        /** How long {@link BatchingSpanReporter#close()} may take to send what is queued. */
+        public Builder timeout(Duration timeout) {
+            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("timeout must be positive: " + timeout);
+            }
+            this.timeout = timeout;
+            return this;
+        }
+
+        public BatchingSpanReporter build() {
+            if (exporters.isEmpty()) {
+                throw new IllegalArgumentException("at least one exporter is needed");
+            }
+            return new BatchingSpanReporter(this);
+        }
+
+    }
+
+}
