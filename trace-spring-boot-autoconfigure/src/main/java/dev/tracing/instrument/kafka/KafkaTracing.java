@@ -35,7 +35,8 @@ import org.springframework.kafka.support.KafkaUtils;
  * builder. Where a batch span needs a link to a record's context without a span per record, a
  * child span is started and abandoned (never reported) and the link names its parent. That
  * costs one span object per record on the batch path only, and only for records that carry a
- * trace header, so records without one never consult the sampler.
+ * trace header: records without one never consult the sampler (a malformed header still does,
+ * as it starts a new trace).
  */
 public final class KafkaTracing {
 
@@ -53,8 +54,11 @@ public final class KafkaTracing {
     private static final Propagator.Setter<Headers> SETTER = (headers, key, value) -> headers.add(key,
             value.getBytes(StandardCharsets.UTF_8));
 
-    /** Header names any consumed format may use; records without any never start a probe span. */
-    private static final List<String> TRACE_HEADERS = List.of("traceparent", "b3", "x-b3-traceid", "baggage");
+    /**
+     * Header names that carry a trace context in any consumed format; records without one never
+     * start a probe span. Baggage alone carries no context to link to.
+     */
+    private static final List<String> TRACE_HEADERS = List.of("traceparent", "b3", "x-b3-traceid");
 
     private final Tracer tracer;
 
@@ -64,6 +68,8 @@ public final class KafkaTracing {
 
     private final Set<String> traceHeaders;
 
+    private final java.util.concurrent.atomic.LongAdder failures = new java.util.concurrent.atomic.LongAdder();
+
     private volatile boolean failureLogged;
 
     public KafkaTracing(Tracer tracer, Propagator propagator, boolean batchRecordSpans) {
@@ -72,6 +78,7 @@ public final class KafkaTracing {
         this.batchRecordSpans = batchRecordSpans;
         Set<String> names = new HashSet<>(TRACE_HEADERS);
         names.addAll(propagator.fields());
+        names.remove("baggage");
         this.traceHeaders = Set.copyOf(names);
     }
 
@@ -171,18 +178,24 @@ public final class KafkaTracing {
             else if (oneTopic && !topic.equals(record.topic())) {
                 oneTopic = false;
             }
-            Span child = null;
-            if (recordSpans != null) {
-                child = startRecordSpan(record);
-                recordSpans.add(child);
+            try {
+                Span child = null;
+                if (recordSpans != null) {
+                    child = startRecordSpan(record);
+                    recordSpans.add(child);
+                }
+                else if (hasTraceHeader(record.headers())) {
+                    child = propagator.extract(record.headers(), GETTER).start();
+                    child.abandon();
+                }
+                TraceContext link = child != null ? parentOf(child.context()) : null;
+                if (link != null) {
+                    batch.addLink(new Link(link));
+                }
             }
-            else if (hasTraceHeader(record.headers())) {
-                child = propagator.extract(record.headers(), GETTER).start();
-                child.abandon();
-            }
-            TraceContext link = child != null ? parentOf(child.context()) : null;
-            if (link != null) {
-                batch.addLink(new Link(link));
+            catch (RuntimeException ex) {
+                // one record's headers must not cost the batch its span
+                failed("linking a record to its batch", ex);
             }
         }
         consumerSpan(batch, oneTopic ? topic : null);
@@ -199,8 +212,14 @@ public final class KafkaTracing {
         span.error(cause);
     }
 
+    /** How many times tracing a record failed (and the record was processed without it). */
+    public long failureCount() {
+        return failures.sum();
+    }
+
     void failed(String what, RuntimeException ex) {
-        // tracing never throws into the application: note it once, at debug
+        // tracing never throws into the application: count it, log it once at debug
+        failures.increment();
         if (!failureLogged) {
             failureLogged = true;
             logger.debug("Kafka tracing failed " + what + "; the record is processed without it", ex);

@@ -9,10 +9,15 @@ import io.micrometer.tracing.Tracer;
  * The spans of the record or batch a listener thread is processing, and the scope that makes
  * the main one current. One per consumer thread, kept by the interceptor between its callbacks.
  *
- * <p>Design notes: the container calls the interceptor's start and end on the same thread, but
- * not always both (another interceptor may skip the record, a batch retry re-intercepts without
- * an outcome), so the interceptor ends what is left before it starts anew and when the container
- * clears its thread state after each poll. Ending is idempotent.
+ * <p>Design notes: the spans and the scope end separately. A record's span ends with the
+ * listener's outcome, so its duration is the listener's and not the error handler's back-off;
+ * its scope stays open until the container is done with the record, so the error handler's log
+ * lines and a dead-letter publish still join the trace. When a scope was already open when ours
+ * opened (Spring Kafka's own listener observation), ours must close first, so it closes with
+ * the outcome instead. The container does not always call every callback (a skipped record, a
+ * failure before interception, a batch retried), so the interceptor ends what is left before it
+ * starts anew and when the container clears its thread state after each poll. Both ends are
+ * idempotent.
  */
 final class ListenerSpans {
 
@@ -20,9 +25,11 @@ final class ListenerSpans {
 
     private final List<Span> recordSpans;
 
-    private final Tracer.SpanInScope scope;
+    private final boolean nested;
 
     private final KafkaTracing tracing;
+
+    private Tracer.SpanInScope scope;
 
     private Throwable error;
 
@@ -32,25 +39,52 @@ final class ListenerSpans {
         this.span = span;
         this.recordSpans = recordSpans;
         this.tracing = tracing;
-        this.scope = tracing.tracer().withSpan(span);
+        Tracer tracer = tracing.tracer();
+        this.nested = tracer.currentTraceContext().context() != null;
+        try {
+            this.scope = tracer.withSpan(span);
+        }
+        catch (RuntimeException ex) {
+            tracing.failed("opening a consumer scope", ex);
+        }
     }
 
     void failed(Throwable error) {
         this.error = error;
     }
 
-    /** Closes the scope, then ends the spans with the outcome noted, once. */
-    void end() {
+    /** The listener's outcome is known: ends the spans, and the scope if another encloses it. */
+    void outcome() {
+        endSpans();
+        if (nested) {
+            closeScope();
+        }
+    }
+
+    /** The container is done with the record or batch: closes the scope and ends the spans. */
+    void finish() {
+        closeScope();
+        endSpans();
+    }
+
+    private void closeScope() {
+        Tracer.SpanInScope open = scope;
+        scope = null;
+        if (open != null) {
+            try {
+                open.close();
+            }
+            catch (RuntimeException ex) {
+                tracing.failed("closing a consumer scope", ex);
+            }
+        }
+    }
+
+    private void endSpans() {
         if (ended) {
             return;
         }
         ended = true;
-        try {
-            scope.close();
-        }
-        catch (RuntimeException ex) {
-            tracing.failed("closing a consumer scope", ex);
-        }
         end(span);
         if (recordSpans != null) {
             for (Span recordSpan : recordSpans) {
@@ -80,6 +114,10 @@ final class ListenerSpans {
             spans.set(current);
         }
 
+        boolean isEmpty() {
+            return spans.get() == null;
+        }
+
         /** Notes a failure on the current spans, if any. */
         void fail(Throwable error) {
             ListenerSpans current = spans.get();
@@ -88,12 +126,20 @@ final class ListenerSpans {
             }
         }
 
-        /** Ends the current spans, if any, and forgets them. */
-        void end() {
+        /** Ends the current spans with the outcome noted, if any, keeping them for {@link #finish()}. */
+        void outcome() {
+            ListenerSpans current = spans.get();
+            if (current != null) {
+                current.outcome();
+            }
+        }
+
+        /** Closes and ends the current spans, if any, and forgets them. */
+        void finish() {
             ListenerSpans current = spans.get();
             if (current != null) {
                 spans.remove();
-                current.end();
+                current.finish();
             }
         }
 

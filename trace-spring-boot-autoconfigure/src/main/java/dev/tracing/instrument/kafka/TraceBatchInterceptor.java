@@ -12,7 +12,9 @@ import org.springframework.kafka.listener.BatchInterceptor;
 /**
  * Gives every batch a batch listener processes one CONSUMER span, linked to the context of each
  * record, current while the listener runs; with {@code trace.kafka.batch-record-spans} also one
- * span per record under that record's own context.
+ * span per record under that record's own context. A failed batch keeps its span current
+ * through the error handler (its retries and dead-letter publishes join the trace) until the
+ * next batch, a success, or the end of the poll.
  *
  * <p>Composed with the interceptor that was already configured, never replacing it: that one
  * runs inside the span.
@@ -37,8 +39,8 @@ public final class TraceBatchInterceptor<K, V> implements BatchInterceptor<K, V>
 
     @Override
     public ConsumerRecords<K, V> intercept(ConsumerRecords<K, V> records, Consumer<K, V> consumer) {
-        // a retry of the batch re-intercepts without an outcome for the previous attempt
-        current.end();
+        // a retry of a failed batch re-intercepts: the failed attempt's span ends here
+        current.finish();
         try {
             List<Span> recordSpans = tracing.batchRecordSpans() ? new ArrayList<>(records.count()) : null;
             Span span = tracing.startBatchSpan(records, records.count(), recordSpans);
@@ -56,11 +58,11 @@ public final class TraceBatchInterceptor<K, V> implements BatchInterceptor<K, V>
         }
         catch (RuntimeException | Error ex) {
             current.fail(ex);
-            current.end();
+            current.finish();
             throw ex;
         }
         if (result == null) {
-            current.end();
+            current.finish();
         }
         return result;
     }
@@ -73,20 +75,15 @@ public final class TraceBatchInterceptor<K, V> implements BatchInterceptor<K, V>
             }
         }
         finally {
-            current.end();
+            current.finish();
         }
     }
 
     @Override
     public void failure(ConsumerRecords<K, V> records, Exception exception, Consumer<K, V> consumer) {
         current.fail(exception);
-        try {
-            if (delegate != null) {
-                delegate.failure(records, exception, consumer);
-            }
-        }
-        finally {
-            current.end();
+        if (delegate != null) {
+            delegate.failure(records, exception, consumer);
         }
     }
 
@@ -105,7 +102,7 @@ public final class TraceBatchInterceptor<K, V> implements BatchInterceptor<K, V>
             }
         }
         finally {
-            current.end();
+            current.finish();
         }
     }
 

@@ -4,6 +4,7 @@ import java.util.function.Supplier;
 
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.kafka.config.AbstractKafkaListenerContainerFactory;
+import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.kafka.core.ProducerPostProcessor;
 import org.springframework.kafka.listener.BatchInterceptor;
@@ -17,8 +18,13 @@ import org.springframework.kafka.listener.RecordInterceptor;
  * wrapped around the ones it already has, so every container it creates is traced and the
  * application's interceptors still run.
  *
+ * A {@code KafkaTemplate} bean gets its factory instrumented too, for templates built on a
+ * factory that is not a bean.
+ *
  * <p>Design notes: a bean post-processor rather than Spring Boot's factory customizers, because
- * those only reach the factories Boot builds itself. The tracing is looked up when the first
+ * those only reach the factories Boot builds itself. A {@code ContainerCustomizer} that sets a
+ * container's interceptor after the factory configured it replaces ours; compose with
+ * {@code getRecordInterceptor()} there. The tracing is looked up when the first
  * factory appears, not when this post-processor is created, so the tracer is not created early.
  */
 public final class TraceKafkaFactoryPostProcessor implements BeanPostProcessor {
@@ -34,6 +40,10 @@ public final class TraceKafkaFactoryPostProcessor implements BeanPostProcessor {
     public Object postProcessAfterInitialization(Object bean, String beanName) {
         if (bean instanceof ProducerFactory factory) {
             instrument(factory);
+        }
+        else if (bean instanceof KafkaTemplate template) {
+            // a template on a factory that is not a bean itself
+            instrument(template.getProducerFactory());
         }
         else if (bean instanceof AbstractKafkaListenerContainerFactory factory) {
             instrument(factory);

@@ -133,10 +133,6 @@ final class TraceProducer<K, V> implements Producer<K, V> {
         return "TraceProducer[" + delegate + "]";
     }
 
-    Producer<K, V> delegate() {
-        return delegate;
-    }
-
     private static final class SpanEndingCallback extends AtomicBoolean implements Callback {
 
         private final Span span;

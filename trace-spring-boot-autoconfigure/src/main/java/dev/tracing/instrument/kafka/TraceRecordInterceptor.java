@@ -9,8 +9,10 @@ import org.springframework.kafka.listener.RecordInterceptor;
 /**
  * Gives every record a record listener processes a CONSUMER span, current (thread-local and
  * MDC) from interception until the container is done with the record, so the listener's logs
- * and calls, the error handler and a dead-letter publish join the record's trace. Each delivery
- * attempt is intercepted anew and so is its own span.
+ * and calls, the error handler and a dead-letter publish join the record's trace. The span ends
+ * with the listener's outcome. Each delivery attempt is intercepted anew and so is its own span;
+ * a record that fails before it is intercepted (a deserialization error) gets its span when the
+ * failure is reported.
  *
  * <p>Composed with the interceptor that was already configured, never replacing it: that one
  * runs inside the span, after this one starts it and before this one ends it.
@@ -35,14 +37,8 @@ public final class TraceRecordInterceptor<K, V> implements RecordInterceptor<K, 
 
     @Override
     public ConsumerRecord<K, V> intercept(ConsumerRecord<K, V> record, Consumer<K, V> consumer) {
-        current.end();
-        try {
-            Span span = tracing.startRecordSpan(record);
-            current.set(new ListenerSpans(span, null, tracing));
-        }
-        catch (RuntimeException ex) {
-            tracing.failed("starting a consumer span", ex);
-        }
+        current.finish();
+        start(record);
         if (delegate == null) {
             return record;
         }
@@ -52,28 +48,52 @@ public final class TraceRecordInterceptor<K, V> implements RecordInterceptor<K, 
         }
         catch (RuntimeException | Error ex) {
             current.fail(ex);
-            current.end();
+            current.finish();
             throw ex;
         }
         if (result == null) {
-            // skipped by the delegate: the container will not call back for this record
-            current.end();
+            // skipped by the delegate: the listener will not run
+            current.finish();
         }
         return result;
     }
 
+    private void start(ConsumerRecord<K, V> record) {
+        try {
+            Span span = tracing.startRecordSpan(record);
+            current.set(new ListenerSpans(span, null, tracing));
+        }
+        catch (RuntimeException ex) {
+            tracing.failed("starting a consumer span", ex);
+        }
+    }
+
     @Override
     public void success(ConsumerRecord<K, V> record, Consumer<K, V> consumer) {
-        if (delegate != null) {
-            delegate.success(record, consumer);
+        try {
+            if (delegate != null) {
+                delegate.success(record, consumer);
+            }
+        }
+        finally {
+            current.outcome();
         }
     }
 
     @Override
     public void failure(ConsumerRecord<K, V> record, Exception exception, Consumer<K, V> consumer) {
+        if (current.isEmpty() && record != null) {
+            // failed before interception (e.g. it could not be deserialized): still a traced attempt
+            start(record);
+        }
         current.fail(exception);
-        if (delegate != null) {
-            delegate.failure(record, exception, consumer);
+        try {
+            if (delegate != null) {
+                delegate.failure(record, exception, consumer);
+            }
+        }
+        finally {
+            current.outcome();
         }
     }
 
@@ -85,7 +105,7 @@ public final class TraceRecordInterceptor<K, V> implements RecordInterceptor<K, 
             }
         }
         finally {
-            current.end();
+            current.finish();
         }
     }
 
@@ -104,7 +124,7 @@ public final class TraceRecordInterceptor<K, V> implements RecordInterceptor<K, 
             }
         }
         finally {
-            current.end();
+            current.finish();
         }
     }
 

@@ -44,7 +44,7 @@ class TraceInterceptorTests {
 
     private final TraceTracer tracer = Tracing.newBuilder()
         .sampler(Sampler.create(1.0, 0))
-        .currentTraceContext(new ThreadLocalCurrentTraceContext(List.of()))
+        .currentTraceContext(new ThreadLocalCurrentTraceContext(List.of(new dev.tracing.context.MdcScopeDecorator(List.of()))))
         .reporter(spans::add)
         .build();
 
@@ -68,6 +68,8 @@ class TraceInterceptorTests {
         Span current = tracer.currentSpan();
         assertThat(current).isNotNull();
         interceptor.failure(records, new IllegalStateException("batch failed"), null);
+        // the container clears its thread state at the end of the poll
+        interceptor.clearThreadState((Consumer<?, ?>) null);
 
         FinishedSpan batch = only(s -> s.getParentId() == null && s.getTraceId().equals(current.context().traceId()));
         assertThat(batch.getLinks()).extracting(Link::getTraceContext)
@@ -82,16 +84,71 @@ class TraceInterceptorTests {
     }
 
     @Test
-    void aBatchRetriedWithoutAnOutcomeEndsThePreviousAttempt() {
+    void aFailedBatchStaysCurrentThroughTheErrorHandlerUntilItsRetry() {
         TraceBatchInterceptor<String, String> interceptor = new TraceBatchInterceptor<>(
                 new KafkaTracing(tracer, propagator, false), null);
         ConsumerRecords<String, String> records = records(record("a", traceparent("1", "a1")));
         interceptor.intercept(records, null);
+        String firstAttempt = tracer.currentSpan().context().spanId();
+        interceptor.failure(records, new IllegalStateException("attempt failed"), null);
+        assertThat(spans).isEmpty();
+        assertThat(tracer.currentSpan().context().spanId()).as("current for the error handler").isEqualTo(firstAttempt);
+
         interceptor.intercept(records, null);
-        assertThat(spans).hasSize(1);
+        assertThat(spans).singleElement().satisfies(span -> {
+            assertThat(span.getSpanId()).isEqualTo(firstAttempt);
+            assertThat(span.getError()).hasMessage("attempt failed");
+        });
         interceptor.success(records, null);
         assertThat(spans).hasSize(2);
-        assertThat(spans.get(0).getSpanId()).isNotEqualTo(spans.get(1).getSpanId());
+        assertThat(spans.get(1).getError()).isNull();
+    }
+
+    @Test
+    void aRecordSpanEndsWithTheListenerButStaysCurrentUntilTheContainerIsDone() {
+        TraceRecordInterceptor<String, String> interceptor = new TraceRecordInterceptor<>(
+                new KafkaTracing(tracer, propagator, false), null);
+        ConsumerRecord<String, String> record = record("a", traceparent("1", "a1"));
+        interceptor.intercept(record, null);
+        interceptor.failure(record, new IllegalStateException("listener failed"), null);
+        assertThat(spans).singleElement().satisfies(span -> assertThat(span.getError()).hasMessage("listener failed"));
+        // the error handler (back-off, dead-letter publish) runs here, still in the record's trace
+        assertThat(tracer.currentSpan().context().spanId()).isEqualTo(spans.get(0).getSpanId());
+        interceptor.afterRecord(record, null);
+        assertThat(spans).hasSize(1);
+    }
+
+    @Test
+    void insideSpringKafkasOwnListenerObservationOurScopeClosesFirst() {
+        TraceRecordInterceptor<String, String> interceptor = new TraceRecordInterceptor<>(
+                new KafkaTracing(tracer, propagator, false), null);
+        ConsumerRecord<String, String> record = record("a", traceparent("1", "a1"));
+        // the container's order when spring.kafka.listener.observation-enabled=true: the
+        // observation's scope opens before interception and closes before afterRecord
+        io.micrometer.tracing.Span observation = tracer.nextSpan().name("observation").start();
+        try (io.micrometer.tracing.Tracer.SpanInScope scope = tracer.withSpan(observation)) {
+            interceptor.intercept(record, null);
+            interceptor.success(record, null);
+            assertThat(tracer.currentSpan().context().spanId()).isEqualTo(observation.context().spanId());
+        }
+        observation.end();
+        interceptor.afterRecord(record, null);
+        assertThat(tracer.currentSpan()).isNull();
+        assertThat(org.slf4j.MDC.get("traceId")).isNull();
+    }
+
+    @Test
+    void aRecordThatFailsBeforeInterceptionStillGetsAFailedSpan() {
+        TraceRecordInterceptor<String, String> interceptor = new TraceRecordInterceptor<>(
+                new KafkaTracing(tracer, propagator, false), null);
+        ConsumerRecord<String, String> record = record("a", traceparent("1", "a1"));
+        interceptor.failure(record, new IllegalArgumentException("cannot deserialize"), null);
+        assertThat(tracer.currentSpan()).isNotNull();
+        interceptor.afterRecord(record, null);
+        assertThat(spans).singleElement().satisfies(span -> {
+            assertThat(span.getParentId()).isEqualTo(spanId("a1"));
+            assertThat(span.getError()).hasMessage("cannot deserialize");
+        });
     }
 
     @Test
@@ -121,12 +178,11 @@ class TraceInterceptorTests {
     }
 
     @Test
-    void aRecordWithoutAfterRecordIsEndedWhenTheContainerClearsItsThreadState() {
+    void aRecordWithoutAnOutcomeIsEndedWhenTheContainerClearsItsThreadState() {
         TraceRecordInterceptor<String, String> interceptor = new TraceRecordInterceptor<>(
                 new KafkaTracing(tracer, propagator, false), null);
         interceptor.intercept(record("a", null), null);
-        interceptor.success(record("a", null), null);
-        assertThat(spans).isEmpty();
+        assertThat(tracer.currentSpan()).isNotNull();
         interceptor.clearThreadState((Consumer<?, ?>) null);
         assertThat(spans).hasSize(1);
     }
