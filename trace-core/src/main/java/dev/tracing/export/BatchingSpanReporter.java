@@ -170,7 +170,11 @@ public final class BatchingSpanReporter implements SpanReporter {
                 batch.clear();
             }
             catch (InterruptedException ex) {
-                // close() wakes the thread to drain; any other interrupt ends it
+                // close() wakes the thread to drain: send the batch in hand, then the rest
+                if (!batch.isEmpty()) {
+                    export(batch);
+                    batch.clear();
+                }
                 if (!draining) {
                     return;
                 }

@@ -149,6 +149,8 @@ class BatchingSpanReporterTest {
                 .build();
             List<FinishedSpan> spans = spans(100);
             spans.forEach(reporter::report);
+            // the worker holds them all in its batch, waiting 30 s for more
+            await(() -> reporter.queueSize() == 0);
             reporter.close();
             assertThat(otlpSpanIds(backend.requests()))
                 .isEqualTo(spans.stream().map(FinishedSpan::getSpanId).collect(Collectors.toSet()));
@@ -172,7 +174,8 @@ class BatchingSpanReporterTest {
             long start = System.nanoTime();
             reporter.close();
             assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5_000);
-            assertThat(reporter.droppedCount("otlp", BatchingSpanReporter.SHUTDOWN)).isEqualTo(90);
+            // the hanging batch holds 1 to 10 spans; the rest never left the queue
+            assertThat(reporter.droppedCount("otlp", BatchingSpanReporter.SHUTDOWN)).isBetween(90L, 99L);
         }
     }
 

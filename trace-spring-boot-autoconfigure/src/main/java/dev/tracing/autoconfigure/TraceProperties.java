@@ -1,5 +1,6 @@
 package dev.tracing.autoconfigure;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -127,8 +128,45 @@ public class TraceProperties implements Validator {
                         + ex.getDescription());
             }
         }
-        if (properties.getExport().getMemory().getMaxSpans() <= 0) {
+        Export export = properties.getExport();
+        if (export.getMemory().getMaxSpans() <= 0) {
             errors.rejectValue("export.memory.max-spans", "range", "must be positive");
+        }
+        rejectInvalidEndpoint(errors, "export.zipkin.endpoint", export.getZipkin().getEndpoint());
+        rejectInvalidEndpoint(errors, "export.otlp.endpoint", export.getOtlp().getEndpoint());
+        Batch batch = export.getBatch();
+        if (batch.getMaxQueueSize() <= 0) {
+            errors.rejectValue("export.batch.max-queue-size", "range", "must be positive");
+        }
+        if (batch.getMaxBatchSize() <= 0) {
+            errors.rejectValue("export.batch.max-batch-size", "range", "must be positive");
+        }
+        else if (batch.getMaxBatchSize() > batch.getMaxQueueSize() && batch.getMaxQueueSize() > 0) {
+            errors.rejectValue("export.batch.max-batch-size", "range",
+                    "must not exceed trace.export.batch.max-queue-size (" + batch.getMaxQueueSize() + ")");
+        }
+        if (batch.getScheduleDelay() == null || batch.getScheduleDelay().isNegative()) {
+            errors.rejectValue("export.batch.schedule-delay", "range", "must be zero or positive");
+        }
+        if (batch.getTimeout() == null || batch.getTimeout().isNegative() || batch.getTimeout().isZero()
+                || batch.getTimeout().toMillis() > Integer.MAX_VALUE) {
+            errors.rejectValue("export.batch.timeout", "range", "must be positive");
+        }
+    }
+
+    private static void rejectInvalidEndpoint(Errors errors, String field, String endpoint) {
+        if (endpoint == null || endpoint.isBlank()) {
+            return;
+        }
+        try {
+            java.net.URI uri = new java.net.URI(endpoint.trim());
+            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+                errors.rejectValue(field, "url", "must be an http or https URL with a host, e.g. "
+                        + "http://localhost:9411/api/v2/spans");
+            }
+        }
+        catch (java.net.URISyntaxException ex) {
+            errors.rejectValue(field, "url", "is not a valid URL: " + ex.getReason());
         }
     }
 
@@ -242,8 +280,141 @@ public class TraceProperties implements Validator {
 
         private final Memory memory = new Memory();
 
+        private final Zipkin zipkin = new Zipkin();
+
+        private final Otlp otlp = new Otlp();
+
+        private final Logging logging = new Logging();
+
+        private final Batch batch = new Batch();
+
         public Memory getMemory() {
             return memory;
+        }
+
+        public Zipkin getZipkin() {
+            return zipkin;
+        }
+
+        public Otlp getOtlp() {
+            return otlp;
+        }
+
+        public Logging getLogging() {
+            return logging;
+        }
+
+        public Batch getBatch() {
+            return batch;
+        }
+
+    }
+
+    /** Export to a Zipkin server. */
+    public static class Zipkin {
+
+        /**
+         * Zipkin's span endpoint, e.g. 'http://localhost:9411/api/v2/spans'. Spans are POSTed there
+         * as Zipkin v2 JSON. Empty: no Zipkin export.
+         */
+        private String endpoint = "";
+
+        public String getEndpoint() {
+            return endpoint;
+        }
+
+        public void setEndpoint(String endpoint) {
+            this.endpoint = endpoint;
+        }
+
+    }
+
+    /** Export over OTLP/HTTP, to an OpenTelemetry Collector, Jaeger, Tempo or any OTLP backend. */
+    public static class Otlp {
+
+        /**
+         * OTLP/HTTP traces endpoint, e.g. 'http://localhost:4318/v1/traces'. Spans are POSTed there
+         * as protobuf. Empty: no OTLP export.
+         */
+        private String endpoint = "";
+
+        public String getEndpoint() {
+            return endpoint;
+        }
+
+        public void setEndpoint(String endpoint) {
+            this.endpoint = endpoint;
+        }
+
+    }
+
+    /** Export as log lines. */
+    public static class Logging {
+
+        /**
+         * Whether each finished span is written as one JSON line (Zipkin v2 format) at INFO on the
+         * 'dev.tracing.spans' logger.
+         */
+        private boolean enabled = false;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+    }
+
+    /** How spans reach the exporters: a bounded queue drained by one background thread. */
+    public static class Batch {
+
+        /** Spans waiting for export at most; when full, further spans are dropped and counted. */
+        private int maxQueueSize = 10000;
+
+        /** Spans sent in one request at most. */
+        private int maxBatchSize = 512;
+
+        /** How long the first queued span waits for a batch to fill before it is sent. */
+        private Duration scheduleDelay = Duration.ofSeconds(1);
+
+        /**
+         * Time allowed for one export (HTTP connect and read, each) and for sending what is queued
+         * at shutdown. A batch that fails or times out is dropped and counted.
+         */
+        private Duration timeout = Duration.ofSeconds(10);
+
+        public int getMaxQueueSize() {
+            return maxQueueSize;
+        }
+
+        public void setMaxQueueSize(int maxQueueSize) {
+            this.maxQueueSize = maxQueueSize;
+        }
+
+        public int getMaxBatchSize() {
+            return maxBatchSize;
+        }
+
+        public void setMaxBatchSize(int maxBatchSize) {
+            this.maxBatchSize = maxBatchSize;
+        }
+
+        public Duration getScheduleDelay() {
+            return scheduleDelay;
+        }
+
+        public void setScheduleDelay(Duration scheduleDelay) {
+            this.scheduleDelay = scheduleDelay;
+        }
+
+        public Duration getTimeout() {
+            return timeout;
+        }
+
+        public void setTimeout(Duration timeout) {
+            this.timeout = timeout;
         }
 
     }

@@ -7,7 +7,6 @@ import java.util.HashSet;
 import java.util.Set;
 
 import dev.tracing.testing.ZipkinServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -30,14 +29,7 @@ class TracesEndpointZipkinCompatibilityTests extends TracesEndpointHttpTests {
 
     @BeforeAll
     static void startZipkin() throws Exception {
-        zipkin = ZipkinServer.start();
-    }
-
-    @AfterAll
-    static void stopZipkin() {
-        if (zipkin != null) {
-            zipkin.close();
-        }
+        zipkin = ZipkinServer.shared();
     }
 
     @Test
@@ -47,22 +39,10 @@ class TracesEndpointZipkinCompatibilityTests extends TracesEndpointHttpTests {
             assertThat(ours.statusCode()).isEqualTo(200);
             assertThat(zipkin.postSpans(ours.body())).isEqualTo(202);
 
-            String stored = awaitTrace(traceId);
+            String stored = zipkin.awaitTrace(traceId, 1);
             assertThat(asSet(json.readTree(stored))).as("trace %s read back from Zipkin", traceId)
                 .isEqualTo(asSet(json.readTree(ours.body())));
         }
-    }
-
-    private static String awaitTrace(String traceId) throws Exception {
-        // the collector stores asynchronously
-        for (int i = 0; i < 100; i++) {
-            String body = zipkin.getTrace(traceId);
-            if (body != null) {
-                return body;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("Zipkin never returned trace " + traceId);
     }
 
     /** Zipkin may return spans in another order; their content must be identical. */

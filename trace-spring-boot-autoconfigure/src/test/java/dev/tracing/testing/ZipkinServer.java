@@ -34,6 +34,42 @@ public final class ZipkinServer implements AutoCloseable {
         this.log = log;
     }
 
+    private static ZipkinServer shared;
+
+    /**
+     * The one server the test classes of this JVM share (a Zipkin start costs seconds), started
+     * on first use and stopped when the JVM exits.
+     */
+    public static synchronized ZipkinServer shared() throws Exception {
+        if (shared == null) {
+            shared = start();
+            ZipkinServer server = shared;
+            Runtime.getRuntime().addShutdownHook(new Thread(server::close, "zipkin-server-stop"));
+        }
+        return shared;
+    }
+
+    /** Waits up to 10 s for {@code traceId} to have {@code spans} spans; returns its JSON or throws. */
+    public String awaitTrace(String traceId, int spans) throws Exception {
+        String body = null;
+        for (int i = 0; i < 100; i++) {
+            body = getTrace(traceId);
+            if (body != null && countSpans(body) >= spans) {
+                return body;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("Zipkin has no trace " + traceId + " of " + spans + " spans; last answer: " + body);
+    }
+
+    private static int countSpans(String json) {
+        int count = 0;
+        for (int i = json.indexOf("\"traceId\""); i >= 0; i = json.indexOf("\"traceId\"", i + 1)) {
+            count++;
+        }
+        return count;
+    }
+
     /** Starts the server and waits until it answers its health check. */
     public static ZipkinServer start() throws Exception {
         String jar = System.getProperty("zipkin.server.jar", "target/zipkin/zipkin-server.jar");

@@ -1,0 +1,68 @@
+package dev.tracing.autoconfigure;
+
+import dev.tracing.export.LoggingSpanExporter;
+import dev.tracing.export.OtlpSpanExporter;
+import dev.tracing.export.ZipkinSpanExporter;
+import zipkin2.reporter.Encoding;
+import zipkin2.reporter.urlconnection.URLConnectionSender;
+
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * A {@link dev.tracing.export.SpanExporter} per configured backend: Zipkin
+ * ({@code trace.export.zipkin.endpoint}), OTLP/HTTP ({@code trace.export.otlp.endpoint}) and JSON
+ * log lines ({@code trace.export.logging.enabled}). HTTP goes through zipkin-reporter's
+ * {@link URLConnectionSender}, gzip-compressed, with {@code trace.export.batch.timeout} as its
+ * connect and read timeouts.
+ */
+@AutoConfiguration(after = TraceAutoConfiguration.class)
+@ConditionalOnBean(TraceAutoConfiguration.class)
+public final class TraceExportersAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean(LoggingSpanExporter.class)
+    @ConditionalOnProperty(prefix = "trace.export.logging", name = "enabled", havingValue = "true")
+    LoggingSpanExporter traceLoggingSpanExporter() {
+        return new LoggingSpanExporter();
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "zipkin2.reporter.urlconnection.URLConnectionSender")
+    static class Http {
+
+        @Bean
+        @ConditionalOnMissingBean(ZipkinSpanExporter.class)
+        @ConditionalOnExpression("!'${trace.export.zipkin.endpoint:}'.isBlank()")
+        ZipkinSpanExporter traceZipkinSpanExporter(TraceProperties properties) {
+            return new ZipkinSpanExporter(
+                    sender(properties.getExport().getZipkin().getEndpoint(), Encoding.JSON, properties));
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(OtlpSpanExporter.class)
+        @ConditionalOnExpression("!'${trace.export.otlp.endpoint:}'.isBlank()")
+        OtlpSpanExporter traceOtlpSpanExporter(TraceProperties properties) {
+            return new OtlpSpanExporter(
+                    sender(properties.getExport().getOtlp().getEndpoint(), Encoding.PROTO3, properties));
+        }
+
+        private static URLConnectionSender sender(String endpoint, Encoding encoding, TraceProperties properties) {
+            int timeout = (int) properties.getExport().getBatch().getTimeout().toMillis();
+            return URLConnectionSender.newBuilder()
+                .endpoint(endpoint.trim())
+                .encoding(encoding)
+                .connectTimeout(timeout)
+                .readTimeout(timeout)
+                .build();
+        }
+
+    }
+
+}

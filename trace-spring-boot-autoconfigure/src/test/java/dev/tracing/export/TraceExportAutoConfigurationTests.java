@@ -1,0 +1,189 @@
+package dev.tracing.export;
+
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.zip.GZIPInputStream;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.tracing.autoconfigure.TraceAutoConfiguration;
+import dev.tracing.autoconfigure.TraceExportAutoConfiguration;
+import dev.tracing.autoconfigure.TraceExportersAutoConfiguration;
+import dev.tracing.testing.LogLines;
+import dev.tracing.testing.ZipkinServer;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Which exporters a configuration gets, what they send, metrics, and the shutdown flush. */
+class TraceExportAutoConfigurationTests {
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(TraceAutoConfiguration.class, TraceExportersAutoConfiguration.class,
+                TraceExportAutoConfiguration.class))
+        .withPropertyValues("spring.application.name=export-test");
+
+    @Test
+    void withoutABackendThereIsNoReporterAndNoThread() {
+        runner.withPropertyValues("trace.export.zipkin.endpoint=", "trace.export.otlp.endpoint= ").run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).doesNotHaveBean(SpanExporter.class).doesNotHaveBean(BatchingSpanReporter.class);
+        });
+    }
+
+    @Test
+    void eachConfiguredBackendGetsAnExporterBehindOneReporter() {
+        runner.withPropertyValues("trace.export.zipkin.endpoint=http://127.0.0.1:9/api/v2/spans",
+                "trace.export.otlp.endpoint=http://127.0.0.1:9/v1/traces", "trace.export.logging.enabled=true")
+            .run(context -> {
+                assertThat(context).hasSingleBean(ZipkinSpanExporter.class)
+                    .hasSingleBean(OtlpSpanExporter.class)
+                    .hasSingleBean(LoggingSpanExporter.class)
+                    .hasSingleBean(BatchingSpanReporter.class);
+                assertThat(context.getBean(BatchingSpanReporter.class).exporterNames())
+                    .containsExactlyInAnyOrder("zipkin", "otlp", "logging");
+            });
+    }
+
+    @Test
+    void invalidExportSettingsFailStartUpNamingTheProperty() {
+        runner.withPropertyValues("trace.export.zipkin.endpoint=ftp://zipkin/api/v2/spans").run(context -> assertThat(
+                context.getStartupFailure()).hasStackTraceContaining("trace.export.zipkin.endpoint"));
+        runner.withPropertyValues("trace.export.otlp.endpoint=http//no-scheme").run(
+                context -> assertThat(context.getStartupFailure()).hasStackTraceContaining("trace.export.otlp.endpoint"));
+        runner.withPropertyValues("trace.export.batch.max-queue-size=10", "trace.export.batch.max-batch-size=20")
+            .run(context -> assertThat(context.getStartupFailure())
+                .hasStackTraceContaining("trace.export.batch.max-batch-size"));
+        runner.withPropertyValues("trace.export.batch.timeout=0s").run(
+                context -> assertThat(context.getStartupFailure()).hasStackTraceContaining("trace.export.batch.timeout"));
+    }
+
+    @Test
+    void spansEndedJustBeforeShutdownReachZipkin() throws Exception {
+        ZipkinServer zipkin = ZipkinServer.shared();
+        String[] traceId = new String[1];
+        runner
+            .withPropertyValues("trace.export.zipkin.endpoint=" + zipkin.baseUrl() + "/api/v2/spans",
+                    "trace.export.batch.schedule-delay=1h")
+            .run(context -> {
+                Tracer tracer = context.getBean(Tracer.class);
+                Span root = tracer.nextSpan().name("last-work").start();
+                tracer.nextSpan(root).name("last-child").start().end();
+                root.end();
+                traceId[0] = root.context().traceId();
+                // the schedule would wait an hour: only the shutdown flush can send these
+                assertThat(context.getBean(BatchingSpanReporter.class).exportedCount("zipkin")).isZero();
+            });
+        assertThat(zipkin.awaitTrace(traceId[0], 2)).contains("\"name\":\"last-work\"", "\"name\":\"last-child\"");
+    }
+
+    @Test
+    void otlpExportSendsProtobufTheOfficialClassesDecode() throws Exception {
+        ConcurrentLinkedQueue<ExportTraceServiceRequest> received = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<String> contentTypes = new ConcurrentLinkedQueue<>();
+        HttpServer collector = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        collector.createContext("/v1/traces", exchange -> {
+            try (exchange; InputStream body = "gzip".equals(exchange.getRequestHeaders().getFirst("Content-Encoding"))
+                    ? new GZIPInputStream(exchange.getRequestBody()) : exchange.getRequestBody()) {
+                received.add(ExportTraceServiceRequest.parseFrom(body.readAllBytes()));
+                contentTypes.add(exchange.getRequestHeaders().getFirst("Content-Type"));
+                exchange.sendResponseHeaders(200, -1);
+            }
+        });
+        collector.start();
+        try {
+            String endpoint = "http://127.0.0.1:" + collector.getAddress().getPort() + "/v1/traces";
+            String[] ids = new String[2];
+            runner.withPropertyValues("trace.export.otlp.endpoint=" + endpoint).run(context -> {
+                Tracer tracer = context.getBean(Tracer.class);
+                Span span = tracer.spanBuilder().name("GET /orders").kind(Span.Kind.SERVER).start();
+                span.tag("http.route", "/orders");
+                span.end();
+                ids[0] = span.context().traceId();
+                ids[1] = span.context().spanId();
+            });
+            assertThat(contentTypes).containsOnly("application/x-protobuf");
+            List<io.opentelemetry.proto.trace.v1.Span> spans = received.stream()
+                .flatMap(request -> request.getResourceSpansList().stream())
+                .peek(resource -> assertThat(resource.getResource().getAttributes(0).getValue().getStringValue())
+                    .isEqualTo("export-test"))
+                .flatMap(resource -> resource.getScopeSpansList().stream())
+                .flatMap(scope -> scope.getSpansList().stream())
+                .toList();
+            assertThat(spans).singleElement().satisfies(span -> {
+                assertThat(java.util.HexFormat.of().formatHex(span.getTraceId().toByteArray())).isEqualTo(ids[0]);
+                assertThat(java.util.HexFormat.of().formatHex(span.getSpanId().toByteArray())).isEqualTo(ids[1]);
+                assertThat(span.getName()).isEqualTo("GET /orders");
+                assertThat(span.getKind()).isEqualTo(io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_SERVER);
+                assertThat(span.getAttributes(0).getKey()).isEqualTo("http.route");
+            });
+        }
+        finally {
+            collector.stop(0);
+        }
+    }
+
+    @Test
+    void loggingExportWritesOneJsonLinePerSpan() {
+        try (LogLines lines = LogLines.capture(LoggingSpanExporter.LOGGER_NAME)) {
+            String[] spanId = new String[1];
+            runner.withPropertyValues("trace.export.logging.enabled=true", "logging.level.dev.tracing.spans=info")
+                .run(context -> {
+                    Span span = context.getBean(Tracer.class).nextSpan().name("logged").start();
+                    span.end();
+                    spanId[0] = span.context().spanId();
+                });
+            assertThat(lines.lines()).extracting(LogLines.Line::message)
+                .anySatisfy(line -> assertThat(line).startsWith("{\"traceId\":")
+                    .contains("\"id\":\"" + spanId[0] + "\"", "\"name\":\"logged\"", "\"serviceName\":\"export-test\""));
+        }
+    }
+
+    @Test
+    void metricsCountExportedAndDroppedSpansAndShowTheQueue() {
+        runner.withPropertyValues("trace.export.zipkin.endpoint=http://127.0.0.1:" + closedPort() + "/api/v2/spans",
+                "trace.export.batch.schedule-delay=10ms", "trace.export.batch.timeout=500ms")
+            .run(context -> {
+                SimpleMeterRegistry registry = new SimpleMeterRegistry();
+                context.getBean(TraceExportAutoConfiguration.TraceExportMetrics.class).bindTo(registry);
+                Tracer tracer = context.getBean(Tracer.class);
+                for (int i = 0; i < 5; i++) {
+                    tracer.nextSpan().name("doomed").start().end();
+                }
+                FunctionCounter failed = registry.get("trace.export.spans.dropped")
+                    .tag("exporter", "zipkin")
+                    .tag("reason", "export_failed")
+                    .functionCounter();
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (failed.count() < 5 && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertThat(failed.count()).isEqualTo(5);
+                assertThat(registry.get("trace.export.spans.exported").tag("exporter", "zipkin").functionCounter().count())
+                    .isZero();
+                assertThat(registry.get("trace.export.queue.size").gauge().value()).isZero();
+                assertThat(registry.get("trace.export.spans.dropped").tag("reason", "queue_full").functionCounter().count())
+                    .isZero();
+            });
+    }
+
+    private static int closedPort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+        catch (java.io.IOException ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+}
