@@ -72,19 +72,40 @@ class TraceExportAutoConfigurationTests {
     void spansEndedJustBeforeShutdownReachZipkin() throws Exception {
         ZipkinServer zipkin = ZipkinServer.shared();
         String[] traceId = new String[1];
+        String[] recorded = new String[1];
         runner
             .withPropertyValues("trace.export.zipkin.endpoint=" + zipkin.baseUrl() + "/api/v2/spans",
                     "trace.export.batch.schedule-delay=1h")
             .run(context -> {
                 Tracer tracer = context.getBean(Tracer.class);
                 Span root = tracer.nextSpan().name("last-work").start();
-                tracer.nextSpan(root).name("last-child").start().end();
+                Span child = tracer.spanBuilder()
+                    .setParent(root.context())
+                    .name("select orders")
+                    .kind(Span.Kind.CLIENT)
+                    .remoteServiceName("postgres")
+                    .remoteIpAndPort("10.0.0.7", 5432)
+                    .start();
+                child.event("query-sent");
+                child.tag("db.system", "postgresql");
+                child.error(new IllegalStateException("deadlock"));
+                child.end();
                 root.end();
                 traceId[0] = root.context().traceId();
+                recorded[0] = ZipkinV2JsonEncoder.INSTANCE
+                    .encodeList(context.getBean(InMemorySpanStore.class).trace(traceId[0]));
                 // the schedule would wait an hour: only the shutdown flush can send these
                 assertThat(context.getBean(BatchingSpanReporter.class).exportedCount("zipkin")).isZero();
             });
-        assertThat(zipkin.awaitTrace(traceId[0], 2)).contains("\"name\":\"last-work\"", "\"name\":\"last-child\"");
+        tools.jackson.databind.json.JsonMapper json = tools.jackson.databind.json.JsonMapper.builder().build();
+        java.util.Set<tools.jackson.databind.JsonNode> expected = new java.util.HashSet<>();
+        json.readTree(recorded[0]).forEach(expected::add);
+        java.util.Set<tools.jackson.databind.JsonNode> stored = new java.util.HashSet<>();
+        json.readTree(zipkin.awaitTrace(traceId[0], 2)).forEach(stored::add);
+        // ids, parent, names, kind, times, endpoints (remote included), annotations, tags and error
+        assertThat(stored).isEqualTo(expected);
+        assertThat(recorded[0]).contains("\"remoteEndpoint\":{\"serviceName\":\"postgres\",\"ipv4\":\"10.0.0.7\",\"port\":5432}",
+                "\"annotations\":[{", "\"error\":\"deadlock\"");
     }
 
     @Test
