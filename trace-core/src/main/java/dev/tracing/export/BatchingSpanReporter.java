@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class BatchingSpanReporter implements SpanReporter {
 
-    /** Why spans were dropped: the keys of {@link #droppedCounts()}. */
+    /** Why spans were dropped: the reasons {@link #droppedCount(String, String)} takes. */
     public static final String QUEUE_FULL = "queue_full";
 
     public static final String EXPORT_FAILED = "export_failed";
@@ -46,8 +46,6 @@ public final class BatchingSpanReporter implements SpanReporter {
     private final List<SpanExporter> exporters;
 
     private final ArrayBlockingQueue<FinishedSpan> queue;
-
-    private final int maxQueueSize;
 
     private final int maxBatchSize;
 
@@ -74,11 +72,10 @@ public final class BatchingSpanReporter implements SpanReporter {
 
     private BatchingSpanReporter(Builder builder) {
         this.exporters = List.copyOf(builder.exporters);
-        this.maxQueueSize = builder.maxQueueSize;
         this.maxBatchSize = builder.maxBatchSize;
         this.scheduleDelayNanos = builder.scheduleDelay.toNanos();
         this.timeoutNanos = builder.timeout.toNanos();
-        this.queue = new ArrayBlockingQueue<>(maxQueueSize);
+        this.queue = new ArrayBlockingQueue<>(builder.maxQueueSize);
         for (SpanExporter exporter : exporters) {
             exported.put(exporter.name(), new LongAdder());
             failed.put(exporter.name(), new LongAdder());
@@ -104,11 +101,6 @@ public final class BatchingSpanReporter implements SpanReporter {
     /** Spans waiting in the queue. */
     public int queueSize() {
         return queue.size();
-    }
-
-    /** The queue's capacity, in spans. */
-    public int maxQueueSize() {
-        return maxQueueSize;
     }
 
     /** The exporters' names, in export order. */

@@ -16,15 +16,7 @@ public final class LoggingSpanExporter implements SpanExporter {
     /** The logger the lines are written to. */
     public static final String LOGGER_NAME = "dev.tracing.spans";
 
-    private final Logger logger;
-
-    public LoggingSpanExporter() {
-        this(LoggerFactory.getLogger(LOGGER_NAME));
-    }
-
-    LoggingSpanExporter(Logger logger) {
-        this.logger = logger;
-    }
+    private final Logger logger = LoggerFactory.getLogger(LOGGER_NAME);
 
     @Override
     public String name() {

@@ -1,6 +1,7 @@
 package dev.tracing.export;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -50,7 +51,7 @@ public final class OtlpProtoEncoder {
         Map<String, List<FinishedSpan>> byService = new LinkedHashMap<>();
         for (FinishedSpan span : spans) {
             String service = span.getLocalServiceName() != null ? span.getLocalServiceName() : "";
-            byService.computeIfAbsent(service, s -> new java.util.ArrayList<>()).add(span);
+            byService.computeIfAbsent(service, s -> new ArrayList<>()).add(span);
         }
         Writer out = new Writer(spans.size() * 256 + 64);
         for (Map.Entry<String, List<FinishedSpan>> service : byService.entrySet()) {

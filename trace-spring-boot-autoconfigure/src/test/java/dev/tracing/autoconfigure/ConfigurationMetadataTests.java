@@ -30,7 +30,10 @@ class ConfigurationMetadataTests {
                 "trace.baggage.remote-fields", "trace.baggage.correlation-fields", "trace.export.memory.enabled",
                 "trace.export.memory.max-spans", "trace.web.server.enabled", "trace.web.server.skip-pattern",
                 "trace.web.server.response-header", "trace.web.server.record-headers", "trace.web.client.enabled",
-                "trace.reactor.context-propagation", "trace.kafka.enabled", "trace.kafka.batch-record-spans");
+                "trace.reactor.context-propagation", "trace.kafka.enabled", "trace.kafka.batch-record-spans",
+                "trace.export.zipkin.endpoint", "trace.export.otlp.endpoint", "trace.export.logging.enabled",
+                "trace.export.batch.max-queue-size", "trace.export.batch.max-batch-size",
+                "trace.export.batch.schedule-delay", "trace.export.batch.timeout");
         properties.forEach((name, property) -> assertThat(property.path("description").asString())
             .as("description of %s", name)
             .isNotBlank());
@@ -38,6 +41,8 @@ class ConfigurationMetadataTests {
         assertThat(properties.get("trace.sampling.probability").get("defaultValue").asDouble()).isEqualTo(1.0);
         assertThat(properties.get("trace.reactor.context-propagation").get("defaultValue").asString()).isEqualTo("auto");
         assertThat(properties.get("trace.kafka.enabled").get("defaultValue").asBoolean()).isTrue();
+        assertThat(properties.get("trace.export.batch.max-queue-size").get("defaultValue").asInt()).isEqualTo(10000);
+        assertThat(properties.get("trace.export.batch.max-batch-size").get("defaultValue").asInt()).isEqualTo(512);
         assertThat(properties.get("trace.sampling.rate-limit").get("defaultValue").asInt()).isEqualTo(100);
         assertThat(properties.get("trace.export.memory.max-spans").get("defaultValue").asInt()).isEqualTo(10000);
         assertThat(values(properties.get("trace.propagation.produce").get("defaultValue"))).containsExactly("w3c");

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 
 import io.micrometer.tracing.Link;
 import io.micrometer.tracing.Span;
@@ -68,7 +69,7 @@ public final class KafkaTracing {
 
     private final Set<String> traceHeaders;
 
-    private final java.util.concurrent.atomic.LongAdder failures = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder failures = new LongAdder();
 
     private volatile boolean failureLogged;
 

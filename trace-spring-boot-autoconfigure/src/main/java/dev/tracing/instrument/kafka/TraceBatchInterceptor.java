@@ -19,16 +19,12 @@ import org.springframework.kafka.listener.BatchInterceptor;
  * <p>Composed with the interceptor that was already configured, never replacing it: that one
  * runs inside the span.
  */
-public final class TraceBatchInterceptor<K, V> implements BatchInterceptor<K, V> {
-
-    private final KafkaTracing tracing;
+public final class TraceBatchInterceptor<K, V> extends ListenerTracingInterceptor implements BatchInterceptor<K, V> {
 
     private final BatchInterceptor<K, V> delegate;
 
-    private final ListenerSpans.PerThread current = new ListenerSpans.PerThread();
-
     public TraceBatchInterceptor(KafkaTracing tracing, BatchInterceptor<K, V> delegate) {
-        this.tracing = tracing;
+        super(tracing, delegate);
         this.delegate = delegate;
     }
 
@@ -52,19 +48,13 @@ public final class TraceBatchInterceptor<K, V> implements BatchInterceptor<K, V>
         if (delegate == null) {
             return records;
         }
-        ConsumerRecords<K, V> result;
         try {
-            result = delegate.intercept(records, consumer);
+            return intercepted(delegate.intercept(records, consumer));
         }
         catch (RuntimeException | Error ex) {
-            current.fail(ex);
-            current.finish();
+            interceptFailed(ex);
             throw ex;
         }
-        if (result == null) {
-            current.finish();
-        }
-        return result;
     }
 
     @Override
@@ -84,25 +74,6 @@ public final class TraceBatchInterceptor<K, V> implements BatchInterceptor<K, V>
         current.fail(exception);
         if (delegate != null) {
             delegate.failure(records, exception, consumer);
-        }
-    }
-
-    @Override
-    public void setupThreadState(Consumer<?, ?> consumer) {
-        if (delegate != null) {
-            delegate.setupThreadState(consumer);
-        }
-    }
-
-    @Override
-    public void clearThreadState(Consumer<?, ?> consumer) {
-        try {
-            if (delegate != null) {
-                delegate.clearThreadState(consumer);
-            }
-        }
-        finally {
-            current.finish();
         }
     }
 

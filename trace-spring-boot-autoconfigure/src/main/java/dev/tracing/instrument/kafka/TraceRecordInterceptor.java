@@ -17,16 +17,12 @@ import org.springframework.kafka.listener.RecordInterceptor;
  * <p>Composed with the interceptor that was already configured, never replacing it: that one
  * runs inside the span, after this one starts it and before this one ends it.
  */
-public final class TraceRecordInterceptor<K, V> implements RecordInterceptor<K, V> {
-
-    private final KafkaTracing tracing;
+public final class TraceRecordInterceptor<K, V> extends ListenerTracingInterceptor implements RecordInterceptor<K, V> {
 
     private final RecordInterceptor<K, V> delegate;
 
-    private final ListenerSpans.PerThread current = new ListenerSpans.PerThread();
-
     public TraceRecordInterceptor(KafkaTracing tracing, RecordInterceptor<K, V> delegate) {
-        this.tracing = tracing;
+        super(tracing, delegate);
         this.delegate = delegate;
     }
 
@@ -42,20 +38,13 @@ public final class TraceRecordInterceptor<K, V> implements RecordInterceptor<K, 
         if (delegate == null) {
             return record;
         }
-        ConsumerRecord<K, V> result;
         try {
-            result = delegate.intercept(record, consumer);
+            return intercepted(delegate.intercept(record, consumer));
         }
         catch (RuntimeException | Error ex) {
-            current.fail(ex);
-            current.finish();
+            interceptFailed(ex);
             throw ex;
         }
-        if (result == null) {
-            // skipped by the delegate: the listener will not run
-            current.finish();
-        }
-        return result;
     }
 
     private void start(ConsumerRecord<K, V> record) {
@@ -102,25 +91,6 @@ public final class TraceRecordInterceptor<K, V> implements RecordInterceptor<K, 
         try {
             if (delegate != null) {
                 delegate.afterRecord(record, consumer);
-            }
-        }
-        finally {
-            current.finish();
-        }
-    }
-
-    @Override
-    public void setupThreadState(Consumer<?, ?> consumer) {
-        if (delegate != null) {
-            delegate.setupThreadState(consumer);
-        }
-    }
-
-    @Override
-    public void clearThreadState(Consumer<?, ?> consumer) {
-        try {
-            if (delegate != null) {
-                delegate.clearThreadState(consumer);
             }
         }
         finally {

@@ -1,0 +1,59 @@
+package dev.tracing.instrument.kafka;
+
+import org.apache.kafka.clients.consumer.Consumer;
+
+import org.springframework.kafka.listener.ThreadStateProcessor;
+
+/**
+ * What the record and the batch interceptor share: the spans of each consumer thread, the
+ * wrapped interceptor's thread-state callbacks, and ending the spans when the wrapped
+ * interceptor skips or fails.
+ */
+abstract class ListenerTracingInterceptor implements ThreadStateProcessor {
+
+    final KafkaTracing tracing;
+
+    final ListenerSpans.PerThread current = new ListenerSpans.PerThread();
+
+    private final ThreadStateProcessor wrapped;
+
+    ListenerTracingInterceptor(KafkaTracing tracing, ThreadStateProcessor wrapped) {
+        this.tracing = tracing;
+        this.wrapped = wrapped;
+    }
+
+    /** The wrapped interceptor's result: null skips the record or batch, so its spans end now. */
+    final <T> T intercepted(T result) {
+        if (result == null) {
+            current.finish();
+        }
+        return result;
+    }
+
+    /** The wrapped interceptor threw: the spans end with its error. */
+    final void interceptFailed(Throwable error) {
+        current.fail(error);
+        current.finish();
+    }
+
+    @Override
+    public final void setupThreadState(Consumer<?, ?> consumer) {
+        if (wrapped != null) {
+            wrapped.setupThreadState(consumer);
+        }
+    }
+
+    /** The container is done with the poll: whatever is still open ends. */
+    @Override
+    public final void clearThreadState(Consumer<?, ?> consumer) {
+        try {
+            if (wrapped != null) {
+                wrapped.clearThreadState(consumer);
+            }
+        }
+        finally {
+            current.finish();
+        }
+    }
+
+}
