@@ -16,11 +16,15 @@ import dev.tracing.propagation.PropagationType;
 import dev.tracing.propagation.TraceContextFormat;
 import dev.tracing.propagation.W3cBaggageFormat;
 import io.micrometer.tracing.CurrentTraceContext;
+import io.micrometer.tracing.SpanCustomizer;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.SpanExportingPredicate;
 import io.micrometer.tracing.exporter.SpanFilter;
 import io.micrometer.tracing.exporter.SpanReporter;
 import io.micrometer.tracing.propagation.Propagator;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -28,7 +32,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Primary;
 import org.springframework.core.env.Environment;
+import org.springframework.util.ClassUtils;
 
 /**
  * Registers this starter's tracer behind the Micrometer Tracing API: the {@link Tracer} (which
@@ -38,11 +44,15 @@ import org.springframework.core.env.Environment;
  *
  * <p>Ordered before Spring Boot's Micrometer Tracing auto-configurations, as Boot's own Brave
  * and OpenTelemetry bridges are, so Boot's observation handlers use this tracer and its no-op
- * fallback backs off. Every bean backs off when the application defines its own; an
+ * fallback backs off. A Brave or OpenTelemetry bridge on the classpath is not used (its tracer
+ * bean backs off); start-up says so in one log line. Every bean backs off when the application defines its own; an
  * application that defines its own {@link Tracer} gets none of these beans, since they only
  * work with this tracer.
  */
 @AutoConfiguration(beforeName = {
+        "org.springframework.boot.micrometer.tracing.opentelemetry.autoconfigure.OpenTelemetryTracingAutoConfiguration",
+        "org.springframework.boot.micrometer.tracing.autoconfigure.BraveAutoConfiguration",
+        "org.springframework.boot.micrometer.tracing.brave.autoconfigure.BraveAutoConfiguration",
         "org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration",
         "org.springframework.boot.micrometer.tracing.autoconfigure.NoopTracerAutoConfiguration" })
 @ConditionalOnProperty(prefix = "trace", name = "enabled", havingValue = "true", matchIfMissing = true)
@@ -50,13 +60,20 @@ import org.springframework.core.env.Environment;
 @EnableConfigurationProperties(TraceProperties.class)
 public final class TraceAutoConfiguration {
 
+    private static final Logger LOGGER = LoggerFactory.getLogger(TraceAutoConfiguration.class);
+
     @Bean
     @ConditionalOnMissingBean
     Sampler traceSampler(TraceProperties properties) {
         return Sampler.create(properties.getSampling().getProbability(), properties.getSampling().getRateLimit());
     }
 
+    /**
+     * Primary, since Spring Boot's OpenTelemetry module, when present, registers its own
+     * {@link CurrentTraceContext} (it only backs off for another OpenTelemetry one).
+     */
     @Bean
+    @Primary
     @ConditionalOnMissingBean
     CurrentTraceContext traceCurrentTraceContext(TraceProperties properties,
             ObjectProvider<ScopeDecorator> scopeDecorators) {
@@ -87,6 +104,7 @@ public final class TraceAutoConfiguration {
     @ConditionalOnMissingBean
     Tracer traceTracer(TraceProperties properties, Environment environment, Sampler sampler,
             CurrentTraceContext currentTraceContext, SpanPipeline pipeline) {
+        logUnusedBridges();
         return Tracing.newBuilder()
             .serviceName(serviceName(properties, environment))
             .sampler(sampler)
@@ -95,6 +113,13 @@ public final class TraceAutoConfiguration {
             .remoteFields(properties.getBaggage().getRemoteFields())
             .correlationFields(properties.getBaggage().getCorrelationFields())
             .build();
+    }
+
+    /** Customizes whichever span of this tracer is current when called. */
+    @Bean
+    @ConditionalOnMissingBean
+    SpanCustomizer traceSpanCustomizer(Tracer tracer) {
+        return tracer.currentSpanCustomizer();
     }
 
     @Bean
@@ -113,6 +138,21 @@ public final class TraceAutoConfiguration {
             }
         }
         return formats;
+    }
+
+    private static void logUnusedBridges() {
+        List<String> bridges = new ArrayList<>(2);
+        if (ClassUtils.isPresent("io.micrometer.tracing.otel.bridge.OtelTracer", null)) {
+            bridges.add("OpenTelemetry");
+        }
+        if (ClassUtils.isPresent("io.micrometer.tracing.brave.bridge.BraveTracer", null)) {
+            bridges.add("Brave");
+        }
+        if (!bridges.isEmpty()) {
+            LOGGER.info("Spans are recorded by trace-spring-boot-starter's tracer; the Micrometer Tracing {} "
+                    + "bridge on the classpath is not used (set trace.enabled=false to use it)",
+                    String.join(" and ", bridges));
+        }
     }
 
     static String serviceName(TraceProperties properties, Environment environment) {

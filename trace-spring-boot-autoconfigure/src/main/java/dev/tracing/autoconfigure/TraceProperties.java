@@ -45,6 +45,8 @@ public class TraceProperties implements Validator {
 
     private final Kafka kafka = new Kafka();
 
+    private final Annotations annotations = new Annotations();
+
     public boolean isEnabled() {
         return enabled;
     }
@@ -87,6 +89,10 @@ public class TraceProperties implements Validator {
 
     public Kafka getKafka() {
         return kafka;
+    }
+
+    public Annotations getAnnotations() {
+        return annotations;
     }
 
     @Override
@@ -587,6 +593,22 @@ public class TraceProperties implements Validator {
 
         public void setBatchRecordSpans(boolean batchRecordSpans) {
             this.batchRecordSpans = batchRecordSpans;
+        }
+
+    }
+
+    /** Micrometer Tracing's @NewSpan, @ContinueSpan and @SpanTag annotations. */
+    public static class Annotations {
+
+        /** Whether @NewSpan and @ContinueSpan methods get spans, when AspectJ is on the classpath. */
+        private boolean enabled = true;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
         }
 
     }

@@ -30,7 +30,7 @@ class ConfigurationMetadataTests {
                 "trace.baggage.remote-fields", "trace.baggage.correlation-fields", "trace.export.memory.enabled",
                 "trace.export.memory.max-spans", "trace.web.server.enabled", "trace.web.server.skip-pattern",
                 "trace.web.server.response-header", "trace.web.server.record-headers", "trace.web.client.enabled",
-                "trace.reactor.context-propagation", "trace.kafka.enabled", "trace.kafka.batch-record-spans",
+                "trace.reactor.context-propagation", "trace.kafka.enabled", "trace.kafka.batch-record-spans", "trace.annotations.enabled",
                 "trace.export.zipkin.endpoint", "trace.export.otlp.endpoint", "trace.export.logging.enabled",
                 "trace.export.batch.max-queue-size", "trace.export.batch.max-batch-size",
                 "trace.export.batch.schedule-delay", "trace.export.batch.timeout");

@@ -1,0 +1,144 @@
+package dev.tracing.autoconfigure;
+
+import dev.tracing.instrument.annotation.SpelValueExpressionResolver;
+import dev.tracing.instrument.metrics.PrometheusExemplarSpanContext;
+import dev.tracing.instrument.observation.InstrumentedExchangeObservationHandler;
+import dev.tracing.instrument.observation.InstrumentedExchanges;
+import dev.tracing.instrument.observation.ObservationSpanHandler;
+import dev.tracing.instrument.observation.ReceiverObservationSpanHandler;
+import dev.tracing.instrument.observation.SenderObservationSpanHandler;
+import io.micrometer.common.annotation.ValueExpressionResolver;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.annotation.DefaultNewSpanParser;
+import io.micrometer.tracing.annotation.ImperativeMethodInvocationProcessor;
+import io.micrometer.tracing.annotation.MethodInvocationProcessor;
+import io.micrometer.tracing.annotation.NewSpanParser;
+import io.micrometer.tracing.annotation.SpanAspect;
+import io.micrometer.tracing.annotation.SpanTagAnnotationHandler;
+import io.micrometer.tracing.handler.DefaultTracingObservationHandler;
+import io.micrometer.tracing.handler.PropagatingReceiverTracingObservationHandler;
+import io.micrometer.tracing.handler.PropagatingSenderTracingObservationHandler;
+import io.micrometer.tracing.propagation.Propagator;
+import io.prometheus.metrics.tracer.common.SpanContext;
+
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
+import org.springframework.util.ClassUtils;
+
+/**
+ * Lives beside Spring's Observation instrumentation. Registers the four tracing
+ * {@code ObservationHandler}s that Spring Boot collects into the {@code ObservationRegistry}
+ * (with or without Boot's tracing module, whose own three handlers then back off): exchanges
+ * this starter already traces get no second span, every other Observation becomes a span of
+ * this tracer. Also: Prometheus exemplars with our trace and span ids, and Micrometer's
+ * {@code @NewSpan}/{@code @ContinueSpan} aspect when AspectJ is present.
+ */
+@AutoConfiguration(after = TraceAutoConfiguration.class, beforeName = {
+        "org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration",
+        "org.springframework.boot.micrometer.tracing.autoconfigure.prometheus.PrometheusExemplarsAutoConfiguration",
+        "org.springframework.boot.micrometer.metrics.autoconfigure.export.prometheus.PrometheusMetricsExportAutoConfiguration" })
+@ConditionalOnBean(TraceAutoConfiguration.class)
+public final class TraceObservationAutoConfiguration {
+
+    /** Same order as Spring Boot gives its handlers; ours are disjoint, so it only matters to users' own. */
+    private static final int RECEIVER_ORDER = 1000;
+
+    private static final int SENDER_ORDER = 2000;
+
+    private static final int DEFAULT_ORDER = Integer.MAX_VALUE - 1000;
+
+    @Bean
+    @ConditionalOnMissingBean
+    InstrumentedExchanges traceInstrumentedExchanges(TraceProperties properties) {
+        return InstrumentedExchanges.of(properties.getWeb().getServer().isEnabled(),
+                properties.getWeb().getClient().isEnabled(),
+                properties.getKafka().isEnabled()
+                        && ClassUtils.isPresent("org.springframework.kafka.core.ProducerFactory", null));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @Order(0)
+    InstrumentedExchangeObservationHandler traceInstrumentedExchangeObservationHandler(Tracer tracer,
+            InstrumentedExchanges exchanges) {
+        return new InstrumentedExchangeObservationHandler(tracer, exchanges);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(DefaultTracingObservationHandler.class)
+    @Order(DEFAULT_ORDER)
+    ObservationSpanHandler traceObservationSpanHandler(Tracer tracer, InstrumentedExchanges exchanges) {
+        return new ObservationSpanHandler(tracer, exchanges);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(PropagatingSenderTracingObservationHandler.class)
+    @Order(SENDER_ORDER)
+    SenderObservationSpanHandler traceSenderObservationSpanHandler(Tracer tracer, Propagator propagator,
+            InstrumentedExchanges exchanges) {
+        return new SenderObservationSpanHandler(tracer, propagator, exchanges);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(PropagatingReceiverTracingObservationHandler.class)
+    @Order(RECEIVER_ORDER)
+    ReceiverObservationSpanHandler traceReceiverObservationSpanHandler(Tracer tracer, Propagator propagator,
+            InstrumentedExchanges exchanges) {
+        return new ReceiverObservationSpanHandler(tracer, propagator, exchanges);
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "io.prometheus.metrics.tracer.common.SpanContext")
+    static class PrometheusExemplars {
+
+        @Bean
+        @ConditionalOnMissingBean
+        SpanContext tracePrometheusExemplarSpanContext(ObjectProvider<Tracer> tracer) {
+            return new PrometheusExemplarSpanContext(tracer::getObject);
+        }
+
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.aspectj.weaver.Advice")
+    @ConditionalOnProperty(prefix = "trace.annotations", name = "enabled", havingValue = "true", matchIfMissing = true)
+    static class SpanAnnotations {
+
+        @Bean
+        @ConditionalOnMissingBean
+        NewSpanParser traceNewSpanParser() {
+            return new DefaultNewSpanParser();
+        }
+
+        @Bean
+        @ConditionalOnMissingBean
+        SpanTagAnnotationHandler traceSpanTagAnnotationHandler(BeanFactory beanFactory,
+                ObjectProvider<ValueExpressionResolver> resolver) {
+            ValueExpressionResolver expressions = resolver.getIfAvailable(SpelValueExpressionResolver::new);
+            return new SpanTagAnnotationHandler(beanFactory::getBean, type -> expressions);
+        }
+
+        @Bean
+        @ConditionalOnMissingBean
+        MethodInvocationProcessor traceMethodInvocationProcessor(NewSpanParser parser, Tracer tracer,
+                SpanTagAnnotationHandler tags) {
+            return new ImperativeMethodInvocationProcessor(parser, tracer, tags);
+        }
+
+        @Bean
+        @ConditionalOnMissingBean
+        SpanAspect traceSpanAspect(MethodInvocationProcessor processor) {
+            return new SpanAspect(processor);
+        }
+
+    }
+
+}

@@ -1,0 +1,58 @@
+package dev.tracing.instrument.metrics;
+
+import java.util.function.Supplier;
+
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.prometheus.metrics.tracer.common.SpanContext;
+
+/**
+ * Gives Prometheus exemplars the trace and span id of the span current when a metric is
+ * recorded, for sampled spans only.
+ *
+ * <p>Design notes: the tracer is looked up on first use, since the meter registry that uses this
+ * is built before the tracer can be (the tracer's exporters may record metrics).
+ */
+public final class PrometheusExemplarSpanContext implements SpanContext {
+
+    private final Supplier<Tracer> tracer;
+
+    private volatile Tracer resolved;
+
+    public PrometheusExemplarSpanContext(Supplier<Tracer> tracer) {
+        this.tracer = tracer;
+    }
+
+    @Override
+    public String getCurrentTraceId() {
+        Span span = currentSpan();
+        return span != null ? span.context().traceId() : null;
+    }
+
+    @Override
+    public String getCurrentSpanId() {
+        Span span = currentSpan();
+        return span != null ? span.context().spanId() : null;
+    }
+
+    @Override
+    public boolean isCurrentSpanSampled() {
+        Span span = currentSpan();
+        return span != null && Boolean.TRUE.equals(span.context().sampled());
+    }
+
+    @Override
+    public void markCurrentSpanAsExemplar() {
+        // the span is exported as it is; nothing to mark
+    }
+
+    private Span currentSpan() {
+        Tracer t = resolved;
+        if (t == null) {
+            t = tracer.get();
+            resolved = t;
+        }
+        return t.currentSpan();
+    }
+
+}

@@ -1,0 +1,34 @@
+package dev.tracing.instrument.observation;
+
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.transport.ReceiverContext;
+import io.micrometer.observation.transport.SenderContext;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.handler.DefaultTracingObservationHandler;
+
+/**
+ * Turns every local Observation ({@code @Observed} methods, scheduled tasks, Spring Data, a
+ * user's {@code Observation.createNotStarted(...).observe(...)}) into a span of this tracer: a
+ * child of the current span, or of the enclosing Observation's span.
+ *
+ * <p>Design notes: Micrometer's handler, limited to the contexts that neither the sender and
+ * receiver handlers nor {@link InstrumentedExchangeObservationHandler} claim. The four handlers
+ * are disjoint, so each Observation gets one span whether Spring Boot registers them as one
+ * first-match group (with its tracing module) or each on its own (without it).
+ */
+public final class ObservationSpanHandler extends DefaultTracingObservationHandler {
+
+    private final InstrumentedExchanges exchanges;
+
+    public ObservationSpanHandler(Tracer tracer, InstrumentedExchanges exchanges) {
+        super(tracer);
+        this.exchanges = exchanges;
+    }
+
+    @Override
+    public boolean supportsContext(Observation.Context context) {
+        return context != null && !(context instanceof SenderContext) && !(context instanceof ReceiverContext)
+                && !exchanges.covers(context);
+    }
+
+}

@@ -1,0 +1,28 @@
+package dev.tracing.instrument.observation;
+
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.transport.SenderContext;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.handler.PropagatingSenderTracingObservationHandler;
+import io.micrometer.tracing.propagation.Propagator;
+
+/**
+ * A CLIENT or PRODUCER span, and trace headers injected with this starter's propagator, for each
+ * outgoing Observation this starter does not already instrument (another messaging system, a
+ * library's own client).
+ */
+public final class SenderObservationSpanHandler extends PropagatingSenderTracingObservationHandler<SenderContext<?>> {
+
+    private final InstrumentedExchanges exchanges;
+
+    public SenderObservationSpanHandler(Tracer tracer, Propagator propagator, InstrumentedExchanges exchanges) {
+        super(tracer, propagator);
+        this.exchanges = exchanges;
+    }
+
+    @Override
+    public boolean supportsContext(Observation.Context context) {
+        return context instanceof SenderContext && !exchanges.covers(context);
+    }
+
+}
