@@ -1,0 +1,6 @@
+package dev.tracing.compatibility;
+
+/** Spring MVC with actuator, without Spring Boot's tracing module. */
+class ActuatorServletTests extends ServletExchangeSpansTests {
+
+}
