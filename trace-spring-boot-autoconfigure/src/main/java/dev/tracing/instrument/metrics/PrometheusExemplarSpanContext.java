@@ -2,7 +2,7 @@ package dev.tracing.instrument.metrics;
 
 import java.util.function.Supplier;
 
-import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import io.prometheus.metrics.tracer.common.SpanContext;
 
@@ -11,7 +11,9 @@ import io.prometheus.metrics.tracer.common.SpanContext;
  * recorded, for sampled spans only.
  *
  * <p>Design notes: the tracer is looked up on first use, since the meter registry that uses this
- * is built before the tracer can be (the tracer's exporters may record metrics).
+ * is built before the tracer can be (the tracer's exporters may record metrics). It reads the
+ * current context rather than {@code currentSpan()}, which would allocate a span handle on each
+ * of the three calls Prometheus makes per recorded value.
  */
 public final class PrometheusExemplarSpanContext implements SpanContext {
 
@@ -25,20 +27,20 @@ public final class PrometheusExemplarSpanContext implements SpanContext {
 
     @Override
     public String getCurrentTraceId() {
-        Span span = currentSpan();
-        return span != null ? span.context().traceId() : null;
+        TraceContext context = currentContext();
+        return context != null ? context.traceId() : null;
     }
 
     @Override
     public String getCurrentSpanId() {
-        Span span = currentSpan();
-        return span != null ? span.context().spanId() : null;
+        TraceContext context = currentContext();
+        return context != null ? context.spanId() : null;
     }
 
     @Override
     public boolean isCurrentSpanSampled() {
-        Span span = currentSpan();
-        return span != null && Boolean.TRUE.equals(span.context().sampled());
+        TraceContext context = currentContext();
+        return context != null && Boolean.TRUE.equals(context.sampled());
     }
 
     @Override
@@ -46,13 +48,13 @@ public final class PrometheusExemplarSpanContext implements SpanContext {
         // the span is exported as it is; nothing to mark
     }
 
-    private Span currentSpan() {
+    private TraceContext currentContext() {
         Tracer t = resolved;
         if (t == null) {
             t = tracer.get();
             resolved = t;
         }
-        return t.currentSpan();
+        return t.currentTraceContext().context();
     }
 
 }

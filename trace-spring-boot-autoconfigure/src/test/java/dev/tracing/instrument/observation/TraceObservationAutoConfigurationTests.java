@@ -2,11 +2,13 @@ package dev.tracing.instrument.observation;
 
 import dev.tracing.autoconfigure.TraceAutoConfiguration;
 import dev.tracing.autoconfigure.TraceObservationAutoConfiguration;
+import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.instrument.metrics.PrometheusExemplarSpanContext;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.exporter.FinishedSpan;
 import io.micrometer.tracing.annotation.SpanAspect;
 import io.micrometer.tracing.handler.DefaultTracingObservationHandler;
 import io.micrometer.tracing.handler.PropagatingReceiverTracingObservationHandler;
@@ -62,8 +64,8 @@ class TraceObservationAutoConfigurationTests {
                 http.stop();
             }
             server.end();
-            dev.tracing.export.InMemorySpanStore store = context.getBean(dev.tracing.export.InMemorySpanStore.class);
-            assertThat(store.trace(server.context().traceId())).extracting(s -> s.getName())
+            InMemorySpanStore store = context.getBean(InMemorySpanStore.class);
+            assertThat(store.trace(server.context().traceId())).extracting(FinishedSpan::getName)
                 .containsExactlyInAnyOrder("inner", "our server span");
         });
     }
