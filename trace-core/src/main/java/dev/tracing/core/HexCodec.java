@@ -1,5 +1,7 @@
 package dev.tracing.core;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * Lower-case hex encoding and decoding of 64-bit ids.
  *
@@ -10,6 +12,8 @@ package dev.tracing.core;
 public final class HexCodec {
 
     private static final char[] DIGITS = "0123456789abcdef".toCharArray();
+
+    private static final byte[] HEX_BYTES = "0123456789abcdef".getBytes(StandardCharsets.ISO_8859_1);
 
     private HexCodec() {
     }
@@ -24,17 +28,26 @@ public final class HexCodec {
 
     /** Returns {@code value} as 16 lower-case hex characters. */
     public static String toHex64(long value) {
-        char[] out = new char[16];
+        byte[] out = new byte[16];
         writeHex64(value, out, 0);
-        return new String(out);
+        return new String(out, StandardCharsets.ISO_8859_1);
     }
 
     /** Returns the 128-bit id {@code high:low} as 32 lower-case hex characters. */
     public static String toHex128(long high, long low) {
-        char[] out = new char[32];
+        byte[] out = new byte[32];
         writeHex64(high, out, 0);
         writeHex64(low, out, 16);
-        return new String(out);
+        return new String(out, StandardCharsets.ISO_8859_1);
+    }
+
+    // Latin-1 bytes: the JDK stores hex strings as one byte per character, so a byte[] source is
+    // copied as it is, where a char[] source would first be allocated at twice the size and compressed.
+    private static void writeHex64(long value, byte[] out, int offset) {
+        for (int i = 15; i >= 0; i--) {
+            out[offset + i] = HEX_BYTES[(int) (value & 0xf)];
+            value >>>= 4;
+        }
     }
 
     /**

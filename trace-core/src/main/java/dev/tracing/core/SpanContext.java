@@ -234,6 +234,7 @@ public final class SpanContext implements TraceContext {
     public SpanContext withTraceState(String traceState) {
         SpanContext copy = new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags, traceState, baggage);
         copy.record = record;
+        copy.shareIds(this);
         return copy;
     }
 
@@ -244,6 +245,7 @@ public final class SpanContext implements TraceContext {
     public SpanContext withBaggage(BaggageFields baggage) {
         SpanContext copy = new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags, traceState, baggage);
         copy.record = record;
+        copy.shareIds(this);
         return copy;
     }
 
@@ -254,7 +256,16 @@ public final class SpanContext implements TraceContext {
     }
 
     private SpanContext withFlags(int flags) {
-        return new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags, traceState, baggage);
+        SpanContext copy = new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags, traceState, baggage);
+        copy.shareIds(this);
+        return copy;
+    }
+
+    /** Reuses the hex ids already encoded for {@code same}, a context with the same ids. */
+    private void shareIds(SpanContext same) {
+        traceIdString = same.traceIdString;
+        spanIdString = same.spanIdString;
+        parentIdString = same.parentIdString;
     }
 
     /**
@@ -264,8 +275,12 @@ public final class SpanContext implements TraceContext {
     public SpanContext newChild(long childSpanId) {
         int childFlags = flags & ~FLAG_REMOTE;
         BaggageFields b = baggage;
-        return new SpanContext(traceIdHigh, traceIdLow, spanId, childSpanId, childFlags, traceState,
+        SpanContext child = new SpanContext(traceIdHigh, traceIdLow, spanId, childSpanId, childFlags, traceState,
                 b == null ? null : b.copy());
+        // Every span of a trace logs and exports the same trace id: encode it once per trace, not once per span.
+        child.traceIdString = traceId();
+        child.parentIdString = spanIdString;
+        return child;
     }
 
     /**
