@@ -278,7 +278,8 @@ public final class SpanContext implements TraceContext {
         SpanContext child = new SpanContext(traceIdHigh, traceIdLow, spanId, childSpanId, childFlags, traceState,
                 b == null ? null : b.copy());
         // Every span of a trace logs and exports the same trace id: encode it once per trace, not once per span.
-        child.traceIdString = traceId();
+        // A local parent needs its own for its MDC scope and its export anyway; a remote one may never be read.
+        child.traceIdString = (flags & FLAG_REMOTE) != 0 ? traceIdString : traceId();
         child.parentIdString = spanIdString;
         return child;
     }

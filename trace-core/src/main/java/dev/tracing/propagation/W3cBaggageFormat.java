@@ -163,12 +163,12 @@ public final class W3cBaggageFormat {
     }
 
     private Map<String, String> keepMember(String header, int start, int end, Map<String, String> kept) {
-        int semicolon = header.indexOf(';', start);
-        if (semicolon >= 0 && semicolon < end) {
+        int semicolon = indexOf(header, ';', start, end);
+        if (semicolon >= 0) {
             end = semicolon; // properties are not propagated
         }
-        int equals = header.indexOf('=', start);
-        if (equals < 0 || equals >= end) {
+        int equals = indexOf(header, '=', start, end);
+        if (equals < 0) {
             return kept;
         }
         int keyStart = skipOws(header, start, equals);
@@ -187,6 +187,19 @@ public final class W3cBaggageFormat {
         }
         kept.put(name, decode(header, valueStart, valueEnd));
         return kept;
+    }
+
+    /**
+     * Returns the index of {@code c} in {@code [start, end)} of {@code s}, or -1. Searches stop at
+     * the member's end, so a long header costs time linear in its length, not per member.
+     */
+    private static int indexOf(String s, char c, int start, int end) {
+        for (int i = start; i < end; i++) {
+            if (s.charAt(i) == c) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private String allowedName(String header, int start, int end) {
@@ -251,8 +264,8 @@ public final class W3cBaggageFormat {
 
     /** Returns the percent-decoded value in {@code [start, end)}. */
     static String decode(String header, int start, int end) {
-        int percent = header.indexOf('%', start);
-        if (percent < 0 || percent >= end) {
+        int percent = indexOf(header, '%', start, end);
+        if (percent < 0) {
             return header.substring(start, end);
         }
         byte[] bytes = new byte[end - start];
