@@ -99,7 +99,9 @@ public final class ZipkinV2JsonEncoder {
         Map<String, String> tags = span.getTags();
         Throwable error = span.getError();
         boolean errorTag = error != null && (tags == null || !tags.containsKey("error"));
-        if ((tags != null && !tags.isEmpty()) || errorTag) {
+        // the type and message of a failure are recorded, never its stack trace (it can name internals and data)
+        boolean typeTag = error != null && (tags == null || !tags.containsKey(EXCEPTION_TYPE));
+        if ((tags != null && !tags.isEmpty()) || errorTag || typeTag) {
             out.append(",\"tags\":{");
             boolean first = true;
             if (tags != null) {
@@ -122,11 +124,22 @@ public final class ZipkinV2JsonEncoder {
                 }
                 out.append("\"error\":");
                 JsonStrings.quote(errorMessage(error), out);
+                first = false;
+            }
+            if (typeTag) {
+                if (!first) {
+                    out.append(',');
+                }
+                out.append("\"" + EXCEPTION_TYPE + "\":");
+                JsonStrings.quote(error.getClass().getName(), out);
             }
             out.append('}');
         }
         out.append('}');
     }
+
+    /** The tag that names the type of a span's failure, as in the OpenTelemetry conventions. */
+    public static final String EXCEPTION_TYPE = "exception.type";
 
     /** The value of the {@code error} tag for {@code error}: its message, or its type without one. */
     public static String errorMessage(Throwable error) {

@@ -53,9 +53,14 @@ class ZipkinV2JsonEncoderTest {
         tracer.nextSpan().name("a").start().error(new IllegalStateException("boom")).end();
         tracer.nextSpan().name("b").start().error(new IllegalStateException()).end();
         tracer.nextSpan().name("c").start().tag("error", "custom").error(new IllegalStateException("boom")).end();
-        assertThat(encoder.encode(spans.get(0))).contains("\"tags\":{\"error\":\"boom\"}");
-        assertThat(encoder.encode(spans.get(1))).contains("\"tags\":{\"error\":\"IllegalStateException\"}");
-        assertThat(encoder.encode(spans.get(2))).contains("\"tags\":{\"error\":\"custom\"}");
+        assertThat(encoder.encode(spans.get(0)))
+            .contains("\"tags\":{\"error\":\"boom\",\"exception.type\":\"java.lang.IllegalStateException\"}");
+        assertThat(encoder.encode(spans.get(1)))
+            .contains("\"tags\":{\"error\":\"IllegalStateException\",\"exception.type\":\"java.lang.IllegalStateException\"}");
+        assertThat(encoder.encode(spans.get(2)))
+            .contains("\"tags\":{\"error\":\"custom\",\"exception.type\":\"java.lang.IllegalStateException\"}");
+        // type and message only: no frame of the stack trace
+        assertThat(encoder.encode(spans.get(0))).doesNotContain("ZipkinV2JsonEncoderTest").doesNotContain("\\tat ");
     }
 
     @Test

@@ -459,6 +459,20 @@ public class TraceProperties implements Validator {
 
         private final Client client = new Client();
 
+        /**
+         * Whether query strings are recorded: as url.query on SERVER spans and in url.full on CLIENT
+         * spans. Off by default, since query strings often carry tokens.
+         */
+        private boolean recordQuery = false;
+
+        public boolean isRecordQuery() {
+            return recordQuery;
+        }
+
+        public void setRecordQuery(boolean recordQuery) {
+            this.recordQuery = recordQuery;
+        }
+
         public Server getServer() {
             return server;
         }

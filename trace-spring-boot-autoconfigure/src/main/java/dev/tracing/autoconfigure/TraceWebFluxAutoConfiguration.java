@@ -34,7 +34,8 @@ public final class TraceWebFluxAutoConfiguration {
         String skipPattern = server.getSkipPattern() != null ? server.getSkipPattern()
                 : HttpSpanPolicy.defaultSkipPattern(
                         environment.getProperty("management.endpoints.web.base-path", "/actuator"));
-        return new HttpSpanPolicy(skipPattern, server.getResponseHeader(), server.getRecordHeaders());
+        return new HttpSpanPolicy(skipPattern, server.getResponseHeader(), server.getRecordHeaders(),
+                properties.getWeb().isRecordQuery());
     }
 
     @Configuration(proxyBeanMethods = false)

@@ -39,13 +39,28 @@ public final class HttpSpanPolicy {
 
     private final List<String> recordHeaders;
 
+    private final boolean recordQuery;
+
     /**
-     * Creates a policy.
+     * Creates a policy that records no query string.
      * @param skipPattern regular expression of paths without spans, null or empty for none
      * @param responseHeader response header that carries the trace back, null or empty for none
      * @param recordHeaders request headers recorded as tags (credentials are dropped)
      */
     public HttpSpanPolicy(String skipPattern, String responseHeader, List<String> recordHeaders) {
+        this(skipPattern, responseHeader, recordHeaders, false);
+    }
+
+    /**
+     * Creates a policy.
+     * @param skipPattern regular expression of paths without spans, null or empty for none
+     * @param responseHeader response header that carries the trace back, null or empty for none
+     * @param recordHeaders request headers recorded as tags (credentials are dropped)
+     * @param recordQuery whether query strings are recorded ({@code url.query} on SERVER spans,
+     * in {@code url.full} on CLIENT spans); they often carry tokens
+     */
+    public HttpSpanPolicy(String skipPattern, String responseHeader, List<String> recordHeaders, boolean recordQuery) {
+        this.recordQuery = recordQuery;
         this.skipPattern = skipPattern == null || skipPattern.isEmpty() ? null : Pattern.compile(skipPattern);
         this.responseHeader = responseHeader == null || responseHeader.isBlank() ? null : responseHeader.trim();
         this.w3cResponseHeader = "traceresponse".equalsIgnoreCase(this.responseHeader);
@@ -88,10 +103,12 @@ public final class HttpSpanPolicy {
 
     /**
      * Starts the SERVER span of an incoming request from the builder the propagator extracted.
+     * @param path the path, without query string
+     * @param query the raw query string (recorded only when the policy opts in), null when none
      * @param header reads a request header by name, null when absent
      */
-    public Span startServerSpan(Span.Builder extracted, String method, String scheme, String path, String host,
-            String clientAddress, Function<String, String> header) {
+    public Span startServerSpan(Span.Builder extracted, String method, String scheme, String path, String query,
+            String host, String clientAddress, Function<String, String> header) {
         Span span = extracted.kind(Span.Kind.SERVER).name(method).start();
         if (span.isNoop()) {
             return span;
@@ -99,6 +116,9 @@ public final class HttpSpanPolicy {
         span.tag("http.request.method", method);
         tagIfPresent(span, "url.scheme", scheme);
         tagIfPresent(span, "url.path", path);
+        if (recordQuery) {
+            tagIfPresent(span, "url.query", query);
+        }
         tagIfPresent(span, "server.address", host);
         tagIfPresent(span, "client.address", clientAddress);
         tagIfPresent(span, "user_agent.original", header.apply("User-Agent"));
@@ -135,7 +155,7 @@ public final class HttpSpanPolicy {
         }
         span.tag("http.request.method", method);
         if (uri != null) {
-            tagIfPresent(span, "url.full", urlFull(uri));
+            tagIfPresent(span, "url.full", recordQuery ? urlFullWithQuery(uri) : urlFull(uri));
             tagIfPresent(span, "server.address", uri.getHost());
             int port = uri.getPort() != -1 ? uri.getPort() : defaultPort(uri.getScheme());
             if (port > 0) {
@@ -180,6 +200,13 @@ public final class HttpSpanPolicy {
         String path = uri.getRawPath();
         url.append(path == null || path.isEmpty() ? "/" : path);
         return url.toString();
+    }
+
+    /** Returns {@code uri} without user-info or fragment, with its query string. */
+    static String urlFullWithQuery(URI uri) {
+        String query = uri.getRawQuery();
+        String url = urlFull(uri);
+        return query == null ? url : url + '?' + query;
     }
 
     private static int defaultPort(String scheme) {

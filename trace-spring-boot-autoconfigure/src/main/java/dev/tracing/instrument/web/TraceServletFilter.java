@@ -87,7 +87,7 @@ public final class TraceServletFilter extends OncePerRequestFilter {
     private Span start(HttpServletRequest request, HttpServletResponse response, String path) {
         try {
             Span span = policy.startServerSpan(propagator.extract(request, GETTER), request.getMethod(),
-                    request.getScheme(), path, request.getServerName(), request.getRemoteAddr(), request::getHeader);
+                    request.getScheme(), path, request.getQueryString(), request.getServerName(), request.getRemoteAddr(), request::getHeader);
             request.setAttribute(SPAN_ATTRIBUTE, span);
             String header = policy.responseHeader();
             if (header != null) {

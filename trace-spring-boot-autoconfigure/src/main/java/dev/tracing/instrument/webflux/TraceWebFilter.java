@@ -131,7 +131,8 @@ public final class TraceWebFilter implements WebFilter, Ordered {
                     : remote.getAddress() != null ? remote.getAddress().getHostAddress() : remote.getHostString();
             String method = request.getMethod().name();
             Span span = policy.startServerSpan(propagator.extract(request, GETTER), method, request.getURI().getScheme(),
-                    path, request.getURI().getHost(), client, request.getHeaders()::getFirst);
+                    path, request.getURI().getRawQuery(), request.getURI().getHost(), client,
+                    request.getHeaders()::getFirst);
             String header = policy.responseHeader();
             if (header != null) {
                 response.getHeaders().set(header, policy.responseHeaderValue(span.context()));

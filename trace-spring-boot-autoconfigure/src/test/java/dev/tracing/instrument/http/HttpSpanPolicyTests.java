@@ -27,6 +27,21 @@ class HttpSpanPolicyTests {
     }
 
     @Test
+    void queryStringsAreRecordedOnlyWhenOptedInAndUserInfoNever() {
+        URI uri = URI.create("http://user:secret@api.example.com/a?page=2#frag");
+        for (boolean recordQuery : new boolean[] { false, true }) {
+            HttpSpanPolicy policy = new HttpSpanPolicy(null, "", List.of(), recordQuery);
+            policy.endServerSpan(policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/a", "page=2", "h", null,
+                    name -> null), "GET", "/a", 200, null, false);
+            policy.endClientSpan(policy.startClientSpan(tracer.spanBuilder(), "GET", uri), 200, null, false);
+        }
+        assertThat(spans.get(0).getTags()).doesNotContainKey("url.query");
+        assertThat(spans.get(1).getTags()).containsEntry("url.full", "http://api.example.com/a");
+        assertThat(spans.get(2).getTags()).containsEntry("url.query", "page=2");
+        assertThat(spans.get(3).getTags()).containsEntry("url.full", "http://api.example.com/a?page=2");
+    }
+
+    @Test
     void defaultSkipPatternCoversActuatorStaticResourcesAndFavicon() {
         HttpSpanPolicy policy = new HttpSpanPolicy(HttpSpanPolicy.defaultSkipPattern("/actuator"), "", List.of());
         assertThat(policy.skip("/actuator")).isTrue();
@@ -48,7 +63,7 @@ class HttpSpanPolicyTests {
                 List.of("X-Tenant", "Authorization", "proxy-authorization", "Cookie", "Set-Cookie"));
         Map<String, String> headers = Map.of("x-tenant", "acme", "authorization", "Bearer t", "proxy-authorization",
                 "Basic p", "cookie", "SESSION=1", "set-cookie", "a=b");
-        Span span = policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/x", "host", "127.0.0.1",
+        Span span = policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/x", null, "host", "127.0.0.1",
                 name -> headers.get(name.toLowerCase()));
         policy.endServerSpan(span, "GET", "/x", 200, null, false);
         assertThat(spans.get(0).getTags()).containsEntry("http.request.header.x-tenant", "acme")
@@ -72,7 +87,7 @@ class HttpSpanPolicyTests {
         HttpSpanPolicy policy = new HttpSpanPolicy(null, "", List.of());
         Span client = policy.startClientSpan(tracer.spanBuilder(), "GET", URI.create("http://h/x"));
         policy.endClientSpan(client, 404, null, false);
-        Span server = policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/x", "h", null, name -> null);
+        Span server = policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/x", null, "h", null, name -> null);
         policy.endServerSpan(server, "GET", "/x", 404, null, false);
         assertThat(spans.get(0).getTags()).containsEntry("error", "404").containsEntry("server.port", "80");
         assertThat(spans.get(1).getTags()).doesNotContainKey("error");
