@@ -13,6 +13,7 @@ import brave.context.slf4j.MDCScopeDecorator;
 import dev.tracing.context.MdcScopeDecorator;
 import dev.tracing.context.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.Sampler;
+import io.micrometer.tracing.exporter.SpanReporter;
 import dev.tracing.core.Tracing;
 import dev.tracing.propagation.CompositePropagator;
 import dev.tracing.propagation.PropagationType;
@@ -73,11 +74,35 @@ final class ComparedTracer {
     static ComparedTracer create(String name, boolean sampled) {
         switch (name) {
             case "ours":
-                return ours(sampled);
+                return ours(sampled, span -> {
+                });
             case "brave":
-                return brave(sampled);
+                return brave(sampled, new SpanHandler() {
+                    @Override
+                    public boolean end(TraceContext traceContext, MutableSpan span, Cause cause) {
+                        return true;
+                    }
+                });
             case "otel":
-                return otel(sampled);
+                return otel(sampled, new SpanProcessor() {
+                    @Override
+                    public void onStart(Context parentContext, ReadWriteSpan span) {
+                    }
+
+                    @Override
+                    public boolean isStartRequired() {
+                        return false;
+                    }
+
+                    @Override
+                    public void onEnd(ReadableSpan span) {
+                    }
+
+                    @Override
+                    public boolean isEndRequired() {
+                        return true;
+                    }
+                });
             default:
                 throw new IllegalArgumentException(name);
         }
@@ -87,13 +112,13 @@ final class ComparedTracer {
         closer.close();
     }
 
-    private static ComparedTracer ours(boolean sampled) {
+    /** Our tracer reporting finished spans to {@code sink}. */
+    static ComparedTracer ours(boolean sampled, SpanReporter sink) {
         Tracer tracer = Tracing.newBuilder()
             .serviceName("bench")
             .sampler(Sampler.create(sampled ? 1.0 : 0.0, 0))
             .currentTraceContext(new ThreadLocalCurrentTraceContext(List.of(new MdcScopeDecorator(List.of()))))
-            .reporter(span -> {
-            })
+            .reporter(sink)
             .remoteFields(REMOTE_FIELDS)
             .build();
         CompositePropagator propagator = new CompositePropagator(tracer,
@@ -103,7 +128,8 @@ final class ComparedTracer {
         });
     }
 
-    private static ComparedTracer brave(boolean sampled) {
+    /** The Brave bridge ending spans into {@code sink}. */
+    static ComparedTracer brave(boolean sampled, SpanHandler sink) {
         BraveBaggageManager baggage = new BraveBaggageManager(List.of(), REMOTE_FIELDS);
         BaggagePropagation.FactoryBuilder w3c = BaggagePropagation.newFactoryBuilder(new W3CPropagation(baggage, List.of()));
         BaggagePropagation.FactoryBuilder b3 = BaggagePropagation.newFactoryBuilder(B3Propagation.FACTORY);
@@ -115,12 +141,6 @@ final class ComparedTracer {
             .newBuilder()
             .addScopeDecorator(MDCScopeDecorator.newBuilder().build())
             .build();
-        SpanHandler sink = new SpanHandler() {
-            @Override
-            public boolean end(TraceContext traceContext, MutableSpan span, Cause cause) {
-                return true;
-            }
-        };
         brave.Tracing tracing = brave.Tracing.newBuilder()
             .localServiceName("bench")
             .traceId128Bit(true)
@@ -145,26 +165,8 @@ final class ComparedTracer {
         });
     }
 
-    private static ComparedTracer otel(boolean sampled) {
-        SpanProcessor sink = new SpanProcessor() {
-            @Override
-            public void onStart(Context parentContext, ReadWriteSpan span) {
-            }
-
-            @Override
-            public boolean isStartRequired() {
-                return false;
-            }
-
-            @Override
-            public void onEnd(ReadableSpan span) {
-            }
-
-            @Override
-            public boolean isEndRequired() {
-                return true;
-            }
-        };
+    /** The OpenTelemetry bridge ending spans into {@code sink}. */
+    static ComparedTracer otel(boolean sampled, SpanProcessor sink) {
         SdkTracerProvider provider = SdkTracerProvider.builder()
             .setSampler(io.opentelemetry.sdk.trace.samplers.Sampler.parentBased(
                     io.opentelemetry.sdk.trace.samplers.Sampler.traceIdRatioBased(sampled ? 1.0 : 0.0)))

@@ -1,0 +1,66 @@
+package dev.tracing.benchmarks.e2e;
+
+import java.lang.management.ManagementFactory;
+
+import reactor.core.publisher.Mono;
+
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.reactive.function.client.WebClient;
+
+/**
+ * The application the end-to-end benchmark ({@code benchmarks/e2e.sh}) loads: {@code GET /front}
+ * makes one WebClient call to {@code GET /back} on the same server and answers with its body,
+ * the {@code traceparent} that {@code /back} received (so the script can check that each
+ * configuration traces and propagates, and that the one without tracing doesn't).
+ *
+ * <p>The tracer is chosen by the classpath the script starts it with, as a user chooses it by
+ * dependencies: nothing, our starter, Spring Boot's OpenTelemetry tracing, or the Brave bridge
+ * (wired by {@link BraveTracingConfiguration}, since Boot's Brave module does not resolve at
+ * 4.1.0). {@code GET /allocated} answers the bytes allocated so far by the live threads, read
+ * before and after the measured run.
+ */
+@SpringBootApplication
+public class EndToEndApp {
+
+    public static void main(String[] args) {
+        SpringApplication.run(EndToEndApp.class, args);
+    }
+
+    @RestController
+    static class Endpoints {
+
+        private final WebClient client;
+
+        Endpoints(WebClient.Builder builder, @Value("${server.port}") int port) {
+            this.client = builder.baseUrl("http://127.0.0.1:" + port).build();
+        }
+
+        @GetMapping("/front")
+        Mono<String> front() {
+            return client.get().uri("/back").retrieve().bodyToMono(String.class).map(body -> "front+" + body);
+        }
+
+        @GetMapping("/back")
+        String back(@RequestHeader(name = "traceparent", defaultValue = "none") String traceparent) {
+            return traceparent;
+        }
+
+        @GetMapping("/allocated")
+        long allocated() {
+            com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory
+                .getThreadMXBean();
+            long total = 0;
+            for (long bytes : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+                total += Math.max(bytes, 0);
+            }
+            return total;
+        }
+
+    }
+
+}
