@@ -25,7 +25,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
-import zipkin2.reporter.BytesMessageSender;
 import zipkin2.reporter.brave.AsyncZipkinSpanHandler;
 
 /**
@@ -80,7 +79,7 @@ public class ExportComparisonBenchmark {
         }).scheduleDelay(Duration.ofMillis(100)).build();
         oursBatching = ComparedTracer.ours(true, batching);
         oursMemory = ComparedTracer.ours(true, new InMemorySpanStore(10_000));
-        zipkinHandler = AsyncZipkinSpanHandler.newBuilder(new SinkSender())
+        zipkinHandler = AsyncZipkinSpanHandler.newBuilder(new SpanExportBenchmark.SinkSender())
             .messageTimeout(100, TimeUnit.MILLISECONDS)
             .build();
         brave = ComparedTracer.brave(true, zipkinHandler);
@@ -126,27 +125,6 @@ public class ExportComparisonBenchmark {
         span.tag("http.response.status_code", "200");
         span.end();
         return span;
-    }
-
-    static final class SinkSender extends BytesMessageSender.Base {
-
-        SinkSender() {
-            super(zipkin2.reporter.Encoding.JSON);
-        }
-
-        @Override
-        public int messageMaxBytes() {
-            return 500_000;
-        }
-
-        @Override
-        public void send(List<byte[]> encodedSpans) {
-        }
-
-        @Override
-        public void close() {
-        }
-
     }
 
     static final class SinkExporter implements io.opentelemetry.sdk.trace.export.SpanExporter {
