@@ -118,7 +118,7 @@ echo
 echo "| configuration | req/s | p50 ms | p99 ms | alloc MB/s | B/request | throughput | p50 | p99 | B/request |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 awk -F'\t' 'NR == 1 { next }
-  $1 == "none" || !base { if ($1 == "none") { r = $2; p5 = $3; p9 = $4; b = $6; base = 1 } }
+  $1 == "none" { r = $2; p5 = $3; p9 = $4; b = $6; base = 1 }
   { rows[NR] = $0 }
   END {
     for (i = 2; i <= NR; i++) {

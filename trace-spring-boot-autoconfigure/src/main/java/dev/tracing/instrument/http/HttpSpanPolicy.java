@@ -88,6 +88,11 @@ public final class HttpSpanPolicy {
         return skipPattern != null && path != null && skipPattern.matcher(path).matches();
     }
 
+    /** Returns whether query strings are recorded; adapters read a request's query only then. */
+    public boolean recordsQuery() {
+        return recordQuery;
+    }
+
     /** Returns the response header to write the trace into, or null. */
     public String responseHeader() {
         return responseHeader;

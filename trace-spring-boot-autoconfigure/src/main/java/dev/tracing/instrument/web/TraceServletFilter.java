@@ -86,8 +86,11 @@ public final class TraceServletFilter extends OncePerRequestFilter {
 
     private Span start(HttpServletRequest request, HttpServletResponse response, String path) {
         try {
+            // Tomcat decodes the query into a new String on each call: read it only when it is recorded
+            String query = policy.recordsQuery() ? request.getQueryString() : null;
             Span span = policy.startServerSpan(propagator.extract(request, GETTER), request.getMethod(),
-                    request.getScheme(), path, request.getQueryString(), request.getServerName(), request.getRemoteAddr(), request::getHeader);
+                    request.getScheme(), path, query, request.getServerName(), request.getRemoteAddr(),
+                    request::getHeader);
             request.setAttribute(SPAN_ATTRIBUTE, span);
             String header = policy.responseHeader();
             if (header != null) {

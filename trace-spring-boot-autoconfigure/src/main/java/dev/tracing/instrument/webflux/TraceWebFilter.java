@@ -130,9 +130,9 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             String client = remote == null ? null
                     : remote.getAddress() != null ? remote.getAddress().getHostAddress() : remote.getHostString();
             String method = request.getMethod().name();
+            String query = policy.recordsQuery() ? request.getURI().getRawQuery() : null;
             Span span = policy.startServerSpan(propagator.extract(request, GETTER), method, request.getURI().getScheme(),
-                    path, request.getURI().getRawQuery(), request.getURI().getHost(), client,
-                    request.getHeaders()::getFirst);
+                    path, query, request.getURI().getHost(), client, request.getHeaders()::getFirst);
             String header = policy.responseHeader();
             if (header != null) {
                 response.getHeaders().set(header, policy.responseHeaderValue(span.context()));

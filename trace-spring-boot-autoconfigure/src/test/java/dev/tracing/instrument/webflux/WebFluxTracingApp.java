@@ -32,6 +32,9 @@ public class WebFluxTracingApp {
     /** Every traceparent header value that /downstream received, by the request's marker. */
     static final Map<String, List<String>> downstreamTraceparents = new ConcurrentHashMap<>();
 
+    /** The tracestate and baggage header values that /downstream received, by the request's marker. */
+    static final Map<String, Map<String, List<String>>> downstreamHeaders = new ConcurrentHashMap<>();
+
     /** Boot offers a RestTemplateBuilder only to servlet applications: build one with the customizers. */
     @org.springframework.context.annotation.Bean
     org.springframework.boot.restclient.RestTemplateBuilder restTemplateBuilder(
@@ -66,6 +69,11 @@ public class WebFluxTracingApp {
         Mono<String> downstream(@PathVariable String marker, ServerHttpRequest request) {
             List<String> values = request.getHeaders().get("traceparent");
             downstreamTraceparents.put(marker, values == null ? List.of() : List.copyOf(values));
+            for (String name : List.of("tracestate", "baggage")) {
+                List<String> others = request.getHeaders().get(name);
+                downstreamHeaders.computeIfAbsent(marker, m -> new ConcurrentHashMap<>())
+                    .put(name, others == null ? List.of() : List.copyOf(others));
+            }
             return Mono.just("ok");
         }
 
