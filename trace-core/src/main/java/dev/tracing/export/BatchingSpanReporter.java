@@ -81,7 +81,7 @@ public final class BatchingSpanReporter implements SpanReporter {
             failed.put(exporter.name(), new LongAdder());
             shutdown.put(exporter.name(), new LongAdder());
         }
-        this.worker = new Thread(this::run, "trace-span-exporter");
+        this.worker = new Thread(this::run, builder.threadName);
         this.worker.setDaemon(true);
         this.worker.start();
     }
@@ -254,6 +254,8 @@ public final class BatchingSpanReporter implements SpanReporter {
 
         private Duration timeout = Duration.ofSeconds(10);
 
+        private String threadName = "trace-span-exporter";
+
         private Builder() {
         }
 
@@ -292,6 +294,15 @@ public final class BatchingSpanReporter implements SpanReporter {
                 throw new IllegalArgumentException("timeout must be positive: " + timeout);
             }
             this.timeout = timeout;
+            return this;
+        }
+
+        /** The background thread's name, for thread dumps. */
+        public Builder threadName(String threadName) {
+            if (threadName == null || threadName.isBlank()) {
+                throw new IllegalArgumentException("threadName must not be blank");
+            }
+            this.threadName = threadName;
             return this;
         }
 

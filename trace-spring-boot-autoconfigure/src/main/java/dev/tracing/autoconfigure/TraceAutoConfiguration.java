@@ -1,7 +1,9 @@
 package dev.tracing.autoconfigure;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 import dev.tracing.context.MdcScopeDecorator;
@@ -9,6 +11,7 @@ import dev.tracing.context.ScopeDecorator;
 import dev.tracing.context.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.Sampler;
 import dev.tracing.core.Tracing;
+import dev.tracing.export.BackgroundSpanReporters;
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.export.SpanPipeline;
 import dev.tracing.propagation.CompositePropagator;
@@ -26,6 +29,7 @@ import io.micrometer.tracing.propagation.Propagator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -91,13 +95,37 @@ public final class TraceAutoConfiguration {
         return new InMemorySpanStore(properties.getExport().getMemory().getMaxSpans());
     }
 
+    /**
+     * Every {@link SpanReporter} bean, the application's own each on a background thread of its
+     * own (bounded by {@code trace.export.batch.max-queue-size}, drained within
+     * {@code trace.export.batch.timeout} at shutdown), so a slow one never delays a request.
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    BackgroundSpanReporters traceBackgroundSpanReporters(TraceProperties properties,
+            ListableBeanFactory beanFactory, ObjectProvider<SpanReporter> reporters) {
+        Map<String, SpanReporter> byName = beanFactory.getBeansOfType(SpanReporter.class);
+        Map<String, SpanReporter> ordered = new LinkedHashMap<>();
+        reporters.orderedStream().forEach(reporter -> ordered.put(beanName(byName, reporter), reporter));
+        TraceProperties.Batch batch = properties.getExport().getBatch();
+        return new BackgroundSpanReporters(ordered, batch.getMaxQueueSize(), batch.getTimeout());
+    }
+
+    private static String beanName(Map<String, SpanReporter> byName, SpanReporter reporter) {
+        for (Map.Entry<String, SpanReporter> entry : byName.entrySet()) {
+            if (entry.getValue() == reporter) {
+                return entry.getKey();
+            }
+        }
+        return reporter.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(reporter));
+    }
+
     @Bean
     @ConditionalOnMissingBean
     SpanPipeline traceSpanPipeline(ObjectProvider<SpanFilter> filters,
-            ObjectProvider<SpanExportingPredicate> predicates, ObjectProvider<SpanReporter> reporters) {
+            ObjectProvider<SpanExportingPredicate> predicates, BackgroundSpanReporters reporters) {
         return new SpanPipeline(filters.orderedStream().collect(Collectors.toList()),
-                predicates.orderedStream().collect(Collectors.toList()),
-                reporters.orderedStream().collect(Collectors.toList()));
+                predicates.orderedStream().collect(Collectors.toList()), reporters.reporters());
     }
 
     @Bean

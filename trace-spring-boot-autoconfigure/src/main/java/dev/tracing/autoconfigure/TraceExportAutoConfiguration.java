@@ -2,6 +2,7 @@ package dev.tracing.autoconfigure;
 
 import java.util.List;
 
+import dev.tracing.export.BackgroundSpanReporters;
 import dev.tracing.export.BatchingSpanReporter;
 import dev.tracing.export.SpanExporter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -20,15 +21,17 @@ import org.springframework.context.annotation.Configuration;
 /**
  * The one {@link BatchingSpanReporter} that feeds every {@link SpanExporter} (those of
  * {@link TraceExportersAutoConfiguration} and the application's own) from the span pipeline,
- * with its counters and queue gauge when Micrometer metrics are present. Without an exporter
- * there is no reporter and no thread.
+ * and, when Micrometer metrics are present, the counters and queue gauge of it and of the
+ * application's background {@link io.micrometer.tracing.exporter.SpanReporter}s. Without an
+ * exporter there is no batching reporter and no thread.
  */
 @AutoConfiguration(after = TraceExportersAutoConfiguration.class)
-@ConditionalOnBean({ TraceAutoConfiguration.class, SpanExporter.class })
+@ConditionalOnBean(TraceAutoConfiguration.class)
 public final class TraceExportAutoConfiguration {
 
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
+    @ConditionalOnBean(SpanExporter.class)
     BatchingSpanReporter traceBatchingSpanReporter(TraceProperties properties, ObjectProvider<SpanExporter> exporters) {
         TraceProperties.Batch batch = properties.getExport().getBatch();
         BatchingSpanReporter.Builder builder = BatchingSpanReporter.builder()
@@ -46,8 +49,9 @@ public final class TraceExportAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        TraceExportMetrics traceExportMetrics(ObjectProvider<BatchingSpanReporter> reporter) {
-            return new TraceExportMetrics(reporter);
+        TraceExportMetrics traceExportMetrics(ObjectProvider<BatchingSpanReporter> reporter,
+                ObjectProvider<BackgroundSpanReporters> backgroundReporters) {
+            return new TraceExportMetrics(reporter, backgroundReporters);
         }
 
     }
@@ -56,7 +60,8 @@ public final class TraceExportAutoConfiguration {
      * Counters of exported and dropped spans (by exporter, and by reason for drops) and the queue
      * size, bound to every {@code MeterRegistry} Spring Boot configures:
      * {@code trace.export.spans.exported}, {@code trace.export.spans.dropped} and
-     * {@code trace.export.queue.size}.
+     * {@code trace.export.queue.size}. The application's background {@code SpanReporter}s count
+     * under the same names, with their bean name as the {@code exporter} tag.
      */
     public static final class TraceExportMetrics implements MeterBinder {
 
@@ -65,16 +70,33 @@ public final class TraceExportAutoConfiguration {
 
         private final ObjectProvider<BatchingSpanReporter> reporter;
 
-        TraceExportMetrics(ObjectProvider<BatchingSpanReporter> reporter) {
+        private final ObjectProvider<BackgroundSpanReporters> backgroundReporters;
+
+        TraceExportMetrics(ObjectProvider<BatchingSpanReporter> reporter,
+                ObjectProvider<BackgroundSpanReporters> backgroundReporters) {
             this.reporter = reporter;
+            this.backgroundReporters = backgroundReporters;
         }
 
         @Override
         public void bindTo(MeterRegistry registry) {
+            BackgroundSpanReporters background = backgroundReporters.getIfAvailable();
+            if (background != null) {
+                for (BatchingSpanReporter spans : background.background().values()) {
+                    bindCounters(spans, registry);
+                }
+            }
             BatchingSpanReporter spans = reporter.getIfAvailable();
             if (spans == null) {
                 return;
             }
+            bindCounters(spans, registry);
+            Gauge.builder("trace.export.queue.size", spans, BatchingSpanReporter::queueSize)
+                .description("Spans waiting for export")
+                .register(registry);
+        }
+
+        private static void bindCounters(BatchingSpanReporter spans, MeterRegistry registry) {
             for (String exporter : spans.exporterNames()) {
                 FunctionCounter.builder("trace.export.spans.exported", spans, r -> r.exportedCount(exporter))
                     .description("Spans the backend accepted")
@@ -89,9 +111,6 @@ public final class TraceExportAutoConfiguration {
                         .register(registry);
                 }
             }
-            Gauge.builder("trace.export.queue.size", spans, BatchingSpanReporter::queueSize)
-                .description("Spans waiting for export")
-                .register(registry);
         }
 
     }

@@ -376,7 +376,10 @@ public class TraceProperties implements Validator {
     /** How spans reach the exporters: a bounded queue drained by one background thread. */
     public static class Batch {
 
-        /** Spans waiting for export at most; when full, further spans are dropped and counted. */
+        /**
+         * Spans waiting for export at most, and for each application {@code SpanReporter}; when
+         * full, further spans are dropped and counted.
+         */
         private int maxQueueSize = 10000;
 
         /** Spans sent in one request at most. */

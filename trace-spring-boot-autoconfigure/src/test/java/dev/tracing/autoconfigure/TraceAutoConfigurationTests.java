@@ -105,11 +105,15 @@ class TraceAutoConfigurationTests {
             Tracer tracer = context.getBean(Tracer.class);
             tracer.nextSpan().name("kept").start().end();
             tracer.nextSpan().name("dropped").start().end();
-            List<FinishedSpan> reported = context.getBean(PipelineConfiguration.class).reported;
-            assertThat(reported).extracting(FinishedSpan::getName).containsExactly("kept");
-            assertThat(reported.get(0).getTags()).containsEntry("env", "test");
-            // the in-memory store is one of the reporters, behind the same predicate
+            // the in-memory store is one of the reporters, behind the same predicate, on the calling thread
             assertThat(context.getBean(InMemorySpanStore.class).spanCount()).isEqualTo(1);
+            // the application's reporter runs on a thread of its own, so it sees the span shortly after
+            PipelineConfiguration pipeline = context.getBean(PipelineConfiguration.class);
+            org.awaitility.Awaitility.await()
+                .untilAsserted(() -> assertThat(pipeline.reported).extracting(FinishedSpan::getName)
+                    .containsExactly("kept"));
+            assertThat(pipeline.reported.get(0).getTags()).containsEntry("env", "test");
+            assertThat(pipeline.reportingThreads).containsExactly("trace-span-reporter-collecting");
         });
     }
 
@@ -364,7 +368,9 @@ class TraceAutoConfigurationTests {
     @Configuration(proxyBeanMethods = false)
     static class PipelineConfiguration {
 
-        final List<FinishedSpan> reported = new ArrayList<>();
+        final List<FinishedSpan> reported = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        final java.util.Set<String> reportingThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
         @Bean
         SpanFilter envTag() {
@@ -382,7 +388,10 @@ class TraceAutoConfigurationTests {
 
         @Bean
         SpanReporter collecting() {
-            return reported::add;
+            return span -> {
+                reportingThreads.add(Thread.currentThread().getName());
+                reported.add(span);
+            };
         }
 
     }
