@@ -1,7 +1,10 @@
 package dev.tracing.context;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.WeakHashMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -39,7 +42,40 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
      * whichever instance (or Reactor's context propagation, through whichever registered
      * accessor) reads or writes it.
      */
-    private static final ThreadLocal<Holder> local = ThreadLocal.withInitial(Holder::new);
+    private static final ThreadLocal<Holder> local = ThreadLocal.withInitial(ThreadLocalCurrentTraceContext::register);
+
+    /**
+     * Every thread's holder, for {@link #threadsWithAContext()}. Weak keys: a thread that ends
+     * takes its entry with it. Written once per thread, when it first touches the current context.
+     */
+    private static final Map<Thread, Holder> holders = new WeakHashMap<>();
+
+    private static Holder register() {
+        Holder holder = new Holder();
+        synchronized (holders) {
+            holders.put(Thread.currentThread(), holder);
+        }
+        return holder;
+    }
+
+    /**
+     * The names of live threads that have a current trace context now. Once an application is
+     * idle, every name here is a thread that kept a span after its work was done: a leak. Meant for
+     * diagnostics (a soak test, a metric): it reads other threads' holders without synchronizing
+     * with them, so a thread that is busy right now may be seen a moment late.
+     */
+    public static List<String> threadsWithAContext() {
+        List<String> names = new ArrayList<>();
+        synchronized (holders) {
+            for (Map.Entry<Thread, Holder> entry : holders.entrySet()) {
+                Thread thread = entry.getKey();
+                if (thread != null && thread.isAlive() && entry.getValue().context != null) {
+                    names.add(thread.getName());
+                }
+            }
+        }
+        return names;
+    }
 
     private final ScopeDecorator[] decorators;
 

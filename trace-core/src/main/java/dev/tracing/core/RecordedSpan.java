@@ -58,6 +58,8 @@ public final class RecordedSpan implements FinishedSpan {
 
     private boolean finished;
 
+    private boolean started;
+
     RecordedSpan(SpanContext context, String localServiceName) {
         this.context = context;
         this.localServiceName = localServiceName;
@@ -72,11 +74,23 @@ public final class RecordedSpan implements FinishedSpan {
         return finished;
     }
 
-    synchronized void start(long epochMicros, long nanos) {
-        if (!finished && startMicros == 0L) {
-            startMicros = epochMicros;
-            startNanos = nanos;
+    /** Records the start; returns true for the call that started the span, false for any later one. */
+    synchronized boolean start(long epochMicros, long nanos) {
+        if (finished || started) {
+            return false;
         }
+        started = true;
+        startMicros = epochMicros;
+        startNanos = nanos;
+        return true;
+    }
+
+    /**
+     * Whether {@link #start} was called. Read by the thread that has just finished or abandoned the
+     * span, which took the lock after any start did, so the plain read sees it.
+     */
+    boolean wasStarted() {
+        return started;
     }
 
     /** Marks the span ended; returns false if it had ended already (it is then not reported again). */
@@ -102,8 +116,13 @@ public final class RecordedSpan implements FinishedSpan {
         return true;
     }
 
-    synchronized void abandon() {
+    /** Marks the span ended without reporting it; returns false if it had ended already. */
+    synchronized boolean abandon() {
+        if (finished) {
+            return false;
+        }
         finished = true;
+        return true;
     }
 
     synchronized void name(String name) {
@@ -167,11 +186,16 @@ public final class RecordedSpan implements FinishedSpan {
         links.add(link);
     }
 
-    synchronized void explicitStart(long epochMicros) {
-        if (!finished) {
-            startMicros = epochMicros;
-            startNanos = 0L;
+    /** Sets the start to a given time; returns true when this call started the span. */
+    synchronized boolean explicitStart(long epochMicros) {
+        if (finished) {
+            return false;
         }
+        boolean first = !started;
+        started = true;
+        startMicros = epochMicros;
+        startNanos = 0L;
+        return first;
     }
 
     /** Returns the start in epoch microseconds. */

@@ -48,7 +48,9 @@ final class TraceSpan implements Span {
         RecordedSpan record = record();
         if (record != null) {
             TraceClock clock = tracer.clock();
-            record.start(clock.epochMicros(), clock.nanoTime());
+            if (record.start(clock.epochMicros(), clock.nanoTime())) {
+                tracer.spanStarted();
+            }
         }
         return this;
     }
@@ -111,9 +113,11 @@ final class TraceSpan implements Span {
     @Override
     public void abandon() {
         RecordedSpan record = record();
-        if (record != null) {
-            record.abandon();
+        if (record != null && record.abandon()) {
             context.record = null;
+            if (record.wasStarted()) {
+                tracer.spanClosed();
+            }
         }
     }
 

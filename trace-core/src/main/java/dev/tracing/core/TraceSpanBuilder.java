@@ -168,7 +168,9 @@ final class TraceSpanBuilder implements Span.Builder {
             }
         }
         if (startMicros != 0L) {
-            record.explicitStart(startMicros);
+            if (record.explicitStart(startMicros)) {
+                tracer.spanStarted();
+            }
         }
         else {
             span.start();

@@ -6,6 +6,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 
 import io.micrometer.tracing.Baggage;
 import io.micrometer.tracing.CurrentTraceContext;
@@ -48,6 +49,10 @@ public final class TraceTracer implements Tracer {
 
     private final SpanCustomizer currentSpanCustomizer = new CurrentSpanCustomizer();
 
+    private final LongAdder started = new LongAdder();
+
+    private final LongAdder closed = new LongAdder();
+
     TraceTracer(CurrentTraceContext currentTraceContext, Sampler sampler, SpanReporter reporter, TraceClock clock,
             String serviceName, List<String> remoteFields, List<String> correlationFields) {
         this.currentTraceContext = currentTraceContext;
@@ -61,6 +66,29 @@ public final class TraceTracer implements Tracer {
 
     TraceClock clock() {
         return clock;
+    }
+
+    void spanStarted() {
+        started.increment();
+    }
+
+    void spanClosed() {
+        closed.increment();
+    }
+
+    /** Sampled spans started so far. */
+    public long startedSpanCount() {
+        return started.sum();
+    }
+
+    /**
+     * Sampled spans started and not yet ended or abandoned: after the application has gone idle, a
+     * figure above zero means spans were left open.
+     */
+    public long openSpanCount() {
+        // read closed first: a span closed between the two reads then cannot make the figure negative
+        long closedSpans = closed.sum();
+        return started.sum() - closedSpans;
     }
 
     /** Returns the service name recorded on every span. */
@@ -113,6 +141,9 @@ public final class TraceTracer implements Tracer {
             return;
         }
         context.record = null;
+        if (record.wasStarted()) {
+            closed.increment();
+        }
         try {
             reporter.report(record);
         }

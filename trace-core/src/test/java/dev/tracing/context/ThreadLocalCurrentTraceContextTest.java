@@ -42,6 +42,45 @@ class ThreadLocalCurrentTraceContextTest {
     }
 
     @Test
+    void threadsWithAContextNamesOnlyThreadsThatHoldOneNow() throws Exception {
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext();
+        java.util.concurrent.CountDownLatch opened = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch close = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        Thread leaky = new Thread(() -> {
+            CurrentTraceContext.Scope scope = current.newScope(a);
+            opened.countDown();
+            await(close);
+            scope.close();
+            closed.countDown();
+            await(new java.util.concurrent.CountDownLatch(1));
+        }, "leaky-worker");
+        leaky.setDaemon(true);
+        leaky.start();
+        opened.await();
+        try (CurrentTraceContext.Scope sb = current.newScope(b)) {
+            assertThat(ThreadLocalCurrentTraceContext.threadsWithAContext()).contains("leaky-worker",
+                    Thread.currentThread().getName());
+        }
+        assertThat(ThreadLocalCurrentTraceContext.threadsWithAContext()).contains("leaky-worker")
+            .doesNotContain(Thread.currentThread().getName());
+        close.countDown();
+        closed.await();
+        // the worker is alive, has touched the context, and holds none now
+        assertThat(ThreadLocalCurrentTraceContext.threadsWithAContext()).doesNotContain("leaky-worker");
+        leaky.interrupt();
+    }
+
+    private static void await(java.util.concurrent.CountDownLatch latch) {
+        try {
+            latch.await();
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
     void decoratorsRunInOrderAndAreUndoneInReverseOrder() {
         List<String> calls = new ArrayList<>();
         ScopeDecorator first = context -> {

@@ -726,4 +726,33 @@ class TraceTracerTest {
         assertThat(previous.isNoop()).isFalse();
         assertThat(reported).hasSize(2);
     }
+
+    @Test
+    void openSpansCountSampledSpansStartedAndNotYetEndedOrAbandoned() {
+        assertThat(tracer.openSpanCount()).isZero();
+        Span ended = tracer.nextSpan().start();
+        Span abandoned = tracer.nextSpan().start();
+        Span leftOpen = tracer.spanBuilder().setNoParent().startTimestamp(1_000L, TimeUnit.MILLISECONDS).start();
+        Span neverStarted = tracer.nextSpan();
+        assertThat(tracer.startedSpanCount()).isEqualTo(3);
+        assertThat(tracer.openSpanCount()).isEqualTo(3);
+
+        ended.start();
+        ended.end();
+        ended.end();
+        abandoned.abandon();
+        abandoned.end();
+        neverStarted.end();
+        assertThat(tracer.startedSpanCount()).isEqualTo(3);
+        assertThat(tracer.openSpanCount()).as("only the span left open").isEqualTo(1);
+
+        leftOpen.end();
+        assertThat(tracer.openSpanCount()).isZero();
+
+        TraceTracer unsampled = Tracing.newBuilder().sampler(dev.tracing.core.Sampler.NEVER_SAMPLE).build();
+        unsampled.nextSpan().start();
+        assertThat(unsampled.startedSpanCount()).isZero();
+        assertThat(unsampled.openSpanCount()).isZero();
+    }
+
 }

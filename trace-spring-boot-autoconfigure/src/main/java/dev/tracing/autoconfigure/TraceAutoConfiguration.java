@@ -10,6 +10,7 @@ import dev.tracing.context.MdcScopeDecorator;
 import dev.tracing.context.ScopeDecorator;
 import dev.tracing.context.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.Sampler;
+import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
 import dev.tracing.export.BackgroundSpanReporters;
 import dev.tracing.export.InMemorySpanStore;
@@ -18,6 +19,10 @@ import dev.tracing.propagation.CompositePropagator;
 import dev.tracing.propagation.PropagationType;
 import dev.tracing.propagation.TraceContextFormat;
 import dev.tracing.propagation.W3cBaggageFormat;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.SpanCustomizer;
 import io.micrometer.tracing.Tracer;
@@ -32,10 +37,12 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Primary;
 import org.springframework.core.env.Environment;
 import org.springframework.util.ClassUtils;
@@ -156,6 +163,59 @@ public final class TraceAutoConfiguration {
         TraceProperties.Propagation propagation = properties.getPropagation();
         return new CompositePropagator(tracer, formats(propagation.getConsume()), formats(propagation.getProduce()),
                 new W3cBaggageFormat(properties.getBaggage().getRemoteFields()));
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "io.micrometer.core.instrument.binder.MeterBinder")
+    static class Metrics {
+
+        @Bean
+        @ConditionalOnMissingBean
+        TraceTracerMetrics traceTracerMetrics(Tracer tracer, ObjectProvider<InMemorySpanStore> store) {
+            return new TraceTracerMetrics(tracer, store);
+        }
+
+    }
+
+    /**
+     * What shows the tracer's health over time, bound to every {@code MeterRegistry} Spring Boot
+     * configures: {@code trace.spans.started} (sampled spans), {@code trace.spans.open} (started,
+     * not yet ended), {@code trace.context.threads} (live threads with a current trace context
+     * now) and {@code trace.memory.spans} (spans the in-memory store holds). Once the application
+     * is idle, open spans and threads with a context are zero; above zero they point at a leak.
+     */
+    public static final class TraceTracerMetrics implements MeterBinder {
+
+        private final Tracer tracer;
+
+        private final ObjectProvider<InMemorySpanStore> store;
+
+        TraceTracerMetrics(Tracer tracer, ObjectProvider<InMemorySpanStore> store) {
+            this.tracer = tracer;
+            this.store = store;
+        }
+
+        @Override
+        public void bindTo(MeterRegistry registry) {
+            if (tracer instanceof TraceTracer ours) {
+                FunctionCounter.builder("trace.spans.started", ours, TraceTracer::startedSpanCount)
+                    .description("Sampled spans started")
+                    .register(registry);
+                Gauge.builder("trace.spans.open", ours, TraceTracer::openSpanCount)
+                    .description("Sampled spans started and not yet ended")
+                    .register(registry);
+            }
+            Gauge.builder("trace.context.threads", () -> ThreadLocalCurrentTraceContext.threadsWithAContext().size())
+                .description("Live threads that have a current trace context now")
+                .register(registry);
+            InMemorySpanStore spans = store.getIfAvailable();
+            if (spans != null) {
+                Gauge.builder("trace.memory.spans", spans, InMemorySpanStore::spanCount)
+                    .description("Spans held by the in-memory store")
+                    .register(registry);
+            }
+        }
+
     }
 
     private static List<TraceContextFormat> formats(List<PropagationType> types) {

@@ -138,6 +138,28 @@ class TraceAutoConfigurationTests {
     }
 
     @Test
+    void metricsShowStartedAndOpenSpansThreadsWithAContextAndTheStoredSpans() {
+        runner.run(context -> {
+            io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+            context.getBean(TraceAutoConfiguration.TraceTracerMetrics.class).bindTo(registry);
+            Tracer tracer = context.getBean(Tracer.class);
+            Span ended = tracer.nextSpan().name("ended").start();
+            Span open = tracer.nextSpan().name("open").start();
+            ended.end();
+            assertThat(registry.get("trace.spans.started").functionCounter().count()).isEqualTo(2);
+            assertThat(registry.get("trace.spans.open").gauge().value()).isEqualTo(1);
+            assertThat(registry.get("trace.memory.spans").gauge().value()).isEqualTo(1);
+            double before = registry.get("trace.context.threads").gauge().value();
+            try (Tracer.SpanInScope scope = tracer.withSpan(open)) {
+                assertThat(registry.get("trace.context.threads").gauge().value()).isEqualTo(before + 1);
+            }
+            assertThat(registry.get("trace.context.threads").gauge().value()).isEqualTo(before);
+            open.end();
+            assertThat(registry.get("trace.spans.open").gauge().value()).isZero();
+        });
+    }
+
+    @Test
     void userReportersAreClosedOnceAtShutdown() {
         java.util.concurrent.atomic.AtomicInteger closed = new java.util.concurrent.atomic.AtomicInteger();
         runner.withBean("countingReporter", SpanReporter.class, () -> new SpanReporter() {
