@@ -1,6 +1,7 @@
 package dev.tracing.instrument.kafka;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -45,11 +46,39 @@ public final class KafkaTracing {
 
     private static final Log logger = LogFactory.getLog(KafkaTracing.class);
 
-    /** Reads the last header of a name, as Kafka clients do for repeated headers. */
-    static final Propagator.Getter<Headers> GETTER = (headers, key) -> {
-        Header header = headers.lastHeader(key);
-        byte[] value = header != null ? header.value() : null;
-        return value != null ? new String(value, StandardCharsets.UTF_8) : null;
+    /**
+     * Reads the last header of a name, as Kafka clients do, and every header of a name for the
+     * formats that must see repeats: two different {@code traceparent} headers on one record
+     * contradict each other, so, as over HTTP, the record starts a new trace.
+     */
+    static final Propagator.Getter<Headers> GETTER = new Propagator.Getter<>() {
+
+        @Override
+        public String get(Headers headers, String key) {
+            Header header = headers.lastHeader(key);
+            return header != null ? text(header) : null;
+        }
+
+        @Override
+        public Iterable<String> getAll(Headers headers, String key) {
+            List<String> values = null;
+            for (Header header : headers.headers(key)) {
+                String value = text(header);
+                if (value != null) {
+                    if (values == null) {
+                        values = new ArrayList<>(1);
+                    }
+                    values.add(value);
+                }
+            }
+            return values != null ? values : List.of();
+        }
+
+        private String text(Header header) {
+            byte[] value = header.value();
+            return value != null ? new String(value, StandardCharsets.UTF_8) : null;
+        }
+
     };
 
     private static final Propagator.Setter<Headers> SETTER = (headers, key, value) -> headers.add(key,

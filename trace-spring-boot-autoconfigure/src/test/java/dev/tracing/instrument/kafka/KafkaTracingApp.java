@@ -78,7 +78,8 @@ public class KafkaTracingApp {
         Span span = tracer.currentSpan();
         List<String> traceparents = new ArrayList<>();
         for (Header header : record.headers().headers("traceparent")) {
-            traceparents.add(new String(header.value(), StandardCharsets.UTF_8));
+            // a hostile producer may send a header without a value
+            traceparents.add(header.value() != null ? new String(header.value(), StandardCharsets.UTF_8) : null);
         }
         Header tenant = record.headers().lastHeader("tenant");
         return new Seen(span != null ? span.context().traceId() : null, span != null ? span.context().spanId() : null,

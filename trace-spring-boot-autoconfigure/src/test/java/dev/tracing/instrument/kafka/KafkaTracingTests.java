@@ -7,12 +7,14 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import dev.tracing.export.InMemorySpanStore;
+import dev.tracing.testing.HostileHeaders;
 import dev.tracing.testing.LogLines;
 import io.micrometer.tracing.Link;
 import io.micrometer.tracing.Span;
@@ -185,11 +187,8 @@ class KafkaTracingTests {
     @Test
     void malformedOrMissingTraceHeadersStartANewTrace() throws Exception {
         String malformedTraceId = "0af7651916cd43dd8448eb211c80319c";
-        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString(),
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
         // a plain client, not from Spring's factory, so the headers reach the broker as written
-        try (KafkaProducer<String, String> plain = new KafkaProducer<>(config)) {
+        try (KafkaProducer<String, String> plain = new KafkaProducer<>(plainProducerConfig())) {
             ProducerRecord<String, String> malformed = new ProducerRecord<>(KafkaTracingApp.ORDERS, "malformed");
             malformed.headers()
                 .add("traceparent", ("00-" + malformedTraceId + "-zz67aa0ba902b7-01").getBytes(StandardCharsets.UTF_8));
@@ -206,6 +205,54 @@ class KafkaTracingTests {
             assertThat(consumer.getSpanId()).isEqualTo(seen.spanId());
         }
         assertThat(store.trace(malformedTraceId)).isEmpty();
+    }
+
+    @Test
+    void recordsWithHostileTraceHeadersAreConsumedEachUnderAFreshTrace() throws Exception {
+        Random random = new Random(20261121L);
+        int count = 200;
+        try (KafkaProducer<String, String> plain = new KafkaProducer<>(plainProducerConfig())) {
+            List<java.util.concurrent.Future<?>> sends = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                ProducerRecord<String, String> record = new ProducerRecord<>(KafkaTracingApp.ORDERS, "hostile-" + i);
+                String[] headers = HostileHeaders.of(random);
+                for (int h = 0; h < headers.length; h += 2) {
+                    record.headers().add(headers[h], headers[h + 1].getBytes(StandardCharsets.UTF_8));
+                }
+                switch (i % 4) {
+                    // bytes a header may carry that no text header can: none at all, and invalid UTF-8
+                    case 0 -> record.headers().add("traceparent", null);
+                    case 1 -> record.headers().add("tracestate", new byte[] { (byte) 0xff, (byte) 0xfe, 0 });
+                    case 2 -> record.headers().add("b3", new byte[0]);
+                    default -> {
+                    }
+                }
+                sends.add(plain.send(record));
+            }
+            for (java.util.concurrent.Future<?> send : sends) {
+                send.get(10, TimeUnit.SECONDS);
+            }
+        }
+        await(() -> java.util.stream.IntStream.range(0, count)
+            .allMatch(i -> KafkaTracingApp.seen.containsKey("hostile-" + i)));
+
+        Set<String> traceIds = new HashSet<>();
+        for (int i = 0; i < count; i++) {
+            KafkaTracingApp.Seen seen = KafkaTracingApp.seen.get("hostile-" + i);
+            assertThat(seen.traceId()).as("record %d", i).isNotNull().isNotEqualTo(HostileHeaders.TRACE_ID);
+            assertThat(seen.mdcTraceId()).as("record %d logs under its trace", i).isEqualTo(seen.traceId());
+            assertThat(traceIds.add(seen.traceId())).as("a fresh trace for record %d", i).isTrue();
+            FinishedSpan consumer = awaitTrace(store, seen.traceId(), 1).get(0);
+            assertThat(consumer.getKind()).isEqualTo(Span.Kind.CONSUMER);
+            assertThat(consumer.getParentId()).as("record %d", i).isNull();
+        }
+        assertThat(store.trace(HostileHeaders.TRACE_ID)).isEmpty();
+    }
+
+    private Map<String, Object> plainProducerConfig() {
+        return Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.util.Random;
 import java.util.Set;
 
 import dev.tracing.export.InMemorySpanStore;
+import dev.tracing.testing.HostileHeaders;
 import dev.tracing.testing.TraceAssertions;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.Test;
@@ -30,9 +31,9 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
 class HostileHeadersTests {
 
-    static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+    static final String TRACE_ID = HostileHeaders.TRACE_ID;
 
-    static final String VALID = "00-" + TRACE_ID + "-00f067aa0ba902b7-01";
+    static final String VALID = HostileHeaders.VALID;
 
     @LocalServerPort
     int port;
@@ -46,7 +47,7 @@ class HostileHeadersTests {
         Random random = new Random(20261121L);
         Set<String> traceIds = new HashSet<>();
         for (int i = 0; i < 1000; i++) {
-            String[] headers = hostileHeaders(random);
+            String[] headers = HostileHeaders.of(random);
             HttpResponse<String> response = TraceAssertions.get(port, "/users/7", headers);
 
             assertThat(response.statusCode()).as("request %d with %s", i, List.of(headers)).isEqualTo(200);
@@ -82,43 +83,6 @@ class HostileHeadersTests {
             .satisfies(traceparent -> assertThat(traceparent).startsWith("00-" + TRACE_ID + "-"));
         assertThat(WebFluxTracingApp.downstreamHeaders.get("big").get("tracestate")).isEmpty();
         assertThat(WebFluxTracingApp.downstreamHeaders.get("big").get("baggage")).containsExactly("tenant=acme");
-    }
-
-    /**
-     * One or more trace headers, each invalid in its own way: upper-cased, truncated below any id's
-     * length, doubled, a non-hex digit, an unknown field in front, a zero trace id, a misplaced
-     * dash, random text, non-ASCII, or two different {@code traceparent}s.
-     */
-    static String[] hostileHeaders(Random random) {
-        String[] valid = { VALID, TRACE_ID + "-00f067aa0ba902b7-1", TRACE_ID };
-        String value = valid[random.nextInt(valid.length)];
-        switch (random.nextInt(9)) {
-            case 0 -> value = value.toUpperCase();
-            case 1 -> value = value.substring(0, 2 + random.nextInt(14));
-            case 2 -> value = value + value;
-            case 3 -> value = value.replace('a', 'g');
-            case 4 -> value = "ff-" + value;
-            case 5 -> value = value.replace(TRACE_ID, "0".repeat(32));
-            case 6 -> value = value.substring(0, 10) + "-" + value.substring(10);
-            case 7 -> value = "x" + randomPrintable(random, random.nextInt(200));
-            default -> value = value.replace('0', 'é');
-        }
-        return switch (random.nextInt(5)) {
-            case 0 -> new String[] { "traceparent", VALID.toUpperCase(), "tracestate", value };
-            case 1 -> new String[] { "b3", value.replace("00-", "") };
-            case 2 -> new String[] { "X-B3-TraceId", value, "X-B3-SpanId", "00f067aa0ba902b7" };
-            case 3 -> new String[] { "traceparent", VALID, "traceparent", VALID.replace("-01", "-00") };
-            default -> new String[] { "traceparent", value.startsWith("00-") ? value : "00-" + value, "baggage",
-                    randomPrintable(random, random.nextInt(300)) };
-        };
-    }
-
-    static String randomPrintable(Random random, int length) {
-        StringBuilder out = new StringBuilder(length);
-        for (int i = 0; i < length; i++) {
-            out.append((char) (' ' + random.nextInt('~' - ' ' + 1)));
-        }
-        return out.toString().trim();
     }
 
 }
