@@ -44,14 +44,22 @@ public final class MdcScopeDecorator implements ScopeDecorator {
         String previousSpanId = MDC.get(SPAN_ID);
         boolean traceChanged = replace(TRACE_ID, previousTraceId, traceId);
         boolean spanChanged = replace(SPAN_ID, previousSpanId, spanId);
+        // allocated only once a field changes; the fields before it kept their values
         String[] previousFields = null;
         if (correlationFields.length > 0) {
             BaggageFields baggage = context instanceof SpanContext ? ((SpanContext) context).baggage() : null;
-            previousFields = new String[correlationFields.length];
             for (int i = 0; i < correlationFields.length; i++) {
                 String name = correlationFields[i];
-                previousFields[i] = MDC.get(name);
-                replace(name, previousFields[i], baggage == null ? null : baggage.get(name));
+                String previous = MDC.get(name);
+                if (replace(name, previous, baggage == null ? null : baggage.get(name)) && previousFields == null) {
+                    previousFields = new String[correlationFields.length];
+                    for (int j = 0; j < i; j++) {
+                        previousFields[j] = MDC.get(correlationFields[j]);
+                    }
+                }
+                if (previousFields != null) {
+                    previousFields[i] = previous;
+                }
             }
         }
         if (!traceChanged && !spanChanged && previousFields == null) {

@@ -14,7 +14,8 @@ import io.micrometer.tracing.TraceContext;
  *
  * <p>Design notes: the scopes opened here are kept on a per-thread stack and closed in reverse
  * order, on the thread that opened them, so a value restored around an operator never outlives
- * it and the thread is left as it was found.
+ * it and the thread is left as it was found. Setting the context the thread already has pushes
+ * the shared no-op scope: no allocation, no MDC writes.
  */
 public final class TraceContextThreadLocalAccessor implements ThreadLocalAccessor<TraceContext> {
 
@@ -42,12 +43,22 @@ public final class TraceContextThreadLocalAccessor implements ThreadLocalAccesso
 
     @Override
     public void setValue(TraceContext value) {
-        scopes.get().push(currentTraceContext.newScope(value));
+        scopes.get().push(scope(value));
     }
 
     @Override
     public void setValue() {
-        scopes.get().push(currentTraceContext.newScope(null));
+        scopes.get().push(scope(null));
+    }
+
+    /**
+     * A scope for {@code value}, or the no-op scope when the thread already has it: Reactor's
+     * automatic propagation sets the value around each signal at each boundary, and most arrive
+     * where an outer boundary already did.
+     */
+    private CurrentTraceContext.Scope scope(TraceContext value) {
+        return value == currentTraceContext.context() ? CurrentTraceContext.Scope.NOOP
+                : currentTraceContext.newScope(value);
     }
 
     @Override

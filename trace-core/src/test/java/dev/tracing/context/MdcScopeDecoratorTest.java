@@ -139,6 +139,20 @@ class MdcScopeDecoratorTest {
     }
 
     @Test
+    void aScopeThatChangesNothingHasNothingToUndoEvenWithCorrelationFields() {
+        MdcScopeDecorator decorator = new MdcScopeDecorator(List.of("userId", "region"));
+        Span span = tracer.nextSpan().name("span").start();
+        MDC.put("region", "eu");
+        Runnable first = decorator.decorate(span.context());
+        assertThat(first).isNotNull();
+        assertThat(MDC.get("region")).as("the span has no region baggage").isNull();
+        assertThat(decorator.decorate(span.context())).isNull();
+        first.run();
+        assertThat(MDC.get("region")).isEqualTo("eu");
+        assertThat(MDC.get("traceId")).isNull();
+    }
+
+    @Test
     void nestedBaggageScopesRestoreTheOuterValue() {
         Span span = tracer.nextSpan().name("span").start();
         try (Tracer.SpanInScope ws = tracer.withSpan(span)) {

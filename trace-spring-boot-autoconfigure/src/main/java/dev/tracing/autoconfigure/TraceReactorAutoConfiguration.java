@@ -1,7 +1,10 @@
 package dev.tracing.autoconfigure;
 
+import dev.tracing.context.ChangeOnlyThreadLocalAccessor;
 import dev.tracing.context.TraceContextThreadLocalAccessor;
 import io.micrometer.context.ContextRegistry;
+import io.micrometer.context.ThreadLocalAccessor;
+import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
 import io.micrometer.tracing.CurrentTraceContext;
 import reactor.core.publisher.Hooks;
 
@@ -30,9 +33,26 @@ public final class TraceReactorAutoConfiguration {
         // the registry is global; a later context replaces the accessor under the same key
         ContextRegistry.getInstance().registerThreadLocalAccessor(accessor);
         if (properties.getReactor().getContextPropagation() == TraceProperties.ContextPropagation.AUTO) {
+            skipUnchangedObservations(ContextRegistry.getInstance());
             Hooks.enableAutomaticContextPropagation();
         }
         return accessor;
+    }
+
+    /**
+     * Reactor restores every registered accessor around every signal; Micrometer's observation
+     * accessor opens an observation scope each time, even for the observation the thread already
+     * has. Wrapping it makes those repeats free; a change of observation still opens its scope.
+     */
+    static void skipUnchangedObservations(ContextRegistry registry) {
+        for (ThreadLocalAccessor<?> accessor : registry.getThreadLocalAccessors()) {
+            if (ObservationThreadLocalAccessor.KEY.equals(accessor.key())
+                    && !(accessor instanceof ChangeOnlyThreadLocalAccessor)) {
+                // replaces the accessor under the same key
+                registry.registerThreadLocalAccessor(new ChangeOnlyThreadLocalAccessor<>(accessor));
+                return;
+            }
+        }
     }
 
 }
