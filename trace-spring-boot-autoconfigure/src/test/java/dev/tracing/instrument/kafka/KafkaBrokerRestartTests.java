@@ -32,11 +32,13 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The broker goes away in the middle of sends and comes back on the same port: the producer
- * holds and retries what was sent meanwhile, and every record that is delivered carries exactly
- * the trace header of its own PRODUCER span, whose CONSUMER span is its child.
+ * holds and retries the records it had not delivered yet (they linger in its buffer when the
+ * broker goes down), and every record that is delivered carries exactly the trace header of its
+ * own PRODUCER span, whose CONSUMER span is its child.
  */
 @SpringBootTest(classes = KafkaTracingApp.class, webEnvironment = SpringBootTest.WebEnvironment.NONE,
         properties = { "spring.kafka.consumer.auto-offset-reset=earliest", "trace.sampling.rate-limit=0",
+                "spring.kafka.producer.properties.linger.ms=1000",
                 "logging.level.org.apache.kafka=off", "logging.level.kafka=off", "logging.level.state.change.logger=off",
                 "logging.level.org.springframework.kafka=off",
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
@@ -72,12 +74,12 @@ class KafkaBrokerRestartTests {
         send("before", roots, sends);
         CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
 
+        // these wait in the producer's buffer (linger) while the broker goes down, and are retried
+        send("during", roots, sends);
         for (BrokerServer server : broker.getCluster().brokers().values()) {
             server.shutdown();
             server.awaitShutdown();
         }
-        // the producer knows the topic: these wait in its buffer and are retried
-        send("during", roots, sends);
         for (BrokerServer server : broker.getCluster().brokers().values()) {
             server.startup();
         }
