@@ -29,11 +29,6 @@ public final class ChangeOnlyThreadLocalAccessor<V> implements ThreadLocalAccess
         this.delegate = delegate;
     }
 
-    /** The wrapped accessor. */
-    public ThreadLocalAccessor<V> delegate() {
-        return delegate;
-    }
-
     @Override
     public Object key() {
         return delegate.key();
