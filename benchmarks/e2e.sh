@@ -1,19 +1,32 @@
 #!/usr/bin/env bash
 # End-to-end overhead of tracing: the same WebFlux app (GET /front makes one WebClient call to
-# GET /back) in six configurations (five of issue 9, plus ours with limited Reactor propagation), each loaded by wrk from a separate process on loopback for a
-# fixed duration and connection count after a warm-up that is not measured. Prints requests/s,
-# p50 and p99 latency and allocation, each as a ratio to the configuration without tracing.
+# GET /back) in six configurations (five of issue 9, plus ours with limited Reactor propagation),
+# loaded by wrk from a separate process on loopback for a fixed duration and connection count.
+# Prints requests/s, p50 and p99 latency and allocation, each as a ratio to the configuration
+# without tracing.
+#
+# Every configuration runs in its own JVM, all started and warmed up (not measured) first. The
+# measured runs then take turns: ROUNDS rounds, each running every configuration once, in an order
+# that rotates each round. A ratio is taken within a round, against that round's run without
+# tracing, and the table shows the median over the rounds. So a change in the machine's speed
+# during the run (this is a shared VM) moves every configuration alike instead of favouring the
+# ones measured while it was fast.
 #
 # Needs wrk (Debian: apt-get install wrk) and curl. Run from anywhere:
 #   benchmarks/e2e.sh
-# Tunables (environment): DURATION (s measured, 30), WARMUP (s, 20), CONNECTIONS (32), HEAP (512m),
-# CONFIGS (subset of: none ours ours-limited ours-zipkin boot-otel brave), PORT (18080), ZIPKIN_PORT (19411),
-# SKIP_BUILD=1 to reuse the last build.
-# About (startup + WARMUP + DURATION) per configuration: the 6 configurations at the defaults take ~6 min.
+# Tunables (environment): ROUNDS (3), DURATION (s measured per configuration and round, 20),
+# WARMUP (s per configuration, 20), CONNECTIONS (32), HEAP (512m),
+# CONFIGS (subset of: none ours ours-limited ours-zipkin boot-otel brave; include none for the ratios),
+# PORT (the first configuration's; the others count up from it, 18080), ZIPKIN_PORT (19411),
+# SKIP_BUILD=1 to reuse the last build, JFR=1 to record the measured window of each configuration with
+# JFR's profile settings into $OUT/<config>-<round>.jfr (read with: jfr print --events jdk.ExecutionSample ...).
+# About (startup + WARMUP + ROUNDS x DURATION) per configuration: the 6 configurations at the defaults
+# take about 9 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=${DURATION:-30}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-20}
 WARMUP=${WARMUP:-20}
 CONNECTIONS=${CONNECTIONS:-32}
 HEAP=${HEAP:-512m}
@@ -75,57 +88,95 @@ await() { # url, seconds
 # wrk latency ("812.00us", "1.20ms", "1.01s") in milliseconds
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
 
-RESULTS=$OUT/results.tsv
-printf "config\treq_per_s\tp50_ms\tp99_ms\talloc_mb_per_s\tbytes_per_req\ttraceparent_seen\n" > $RESULTS
+rm -f $OUT/*.jfr
+if [[ " $CONFIGS " == *" ours-zipkin "* ]]; then
+  java -Xmx1g -jar $OUT/zipkin-server-exec.jar --server.port=$ZIPKIN_PORT --logging.level.root=WARN \
+    > $OUT/zipkin.log 2>&1 &
+  ZIPKIN_PID=$!; PIDS+=($ZIPKIN_PID)
+  await "http://127.0.0.1:$ZIPKIN_PORT/health" 120
+fi
 
+# start every configuration, each on its own port; check it traces (or, without tracing, doesn't)
+declare -A APP PORTS SEEN
+port=$PORT
 for config in $CONFIGS; do
-  if [ "$config" = ours-zipkin ]; then
-    java -Xmx1g -jar $OUT/zipkin-server-exec.jar --server.port=$ZIPKIN_PORT --logging.level.root=WARN \
-      > $OUT/zipkin.log 2>&1 &
-    ZIPKIN_PID=$!; PIDS+=($ZIPKIN_PID)
-    await "http://127.0.0.1:$ZIPKIN_PORT/health" 120
-  fi
-  echo "== $config"
+  PORTS[$config]=$port; port=$((port + 1))
   # shellcheck disable=SC2086
   java -Xms$HEAP -Xmx$HEAP -cp "$(classpath_without "${EXCLUDE[$config]}")" dev.tracing.benchmarks.e2e.EndToEndApp \
-    --server.port=$PORT --spring.application.name=e2e ${ARGS[$config]} > $OUT/$config.log 2>&1 &
-  APP_PID=$!; PIDS+=($APP_PID)
-  await "http://127.0.0.1:$PORT/allocated" 120
-  seen=$(curl -s "http://127.0.0.1:$PORT/front")
-  wrk -t1 -c$CONNECTIONS -d${WARMUP}s "http://127.0.0.1:$PORT/front" > $OUT/$config-warmup.txt
-  before=$(curl -s "http://127.0.0.1:$PORT/allocated")
-  wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency "http://127.0.0.1:$PORT/front" > $OUT/$config.txt
-  after=$(curl -s "http://127.0.0.1:$PORT/allocated")
-  kill $APP_PID; wait $APP_PID 2>/dev/null || true
-  if [ "$config" = ours-zipkin ]; then
-    echo "   zipkin services: $(curl -s "http://127.0.0.1:$ZIPKIN_PORT/api/v2/services")"
-    kill $ZIPKIN_PID; wait $ZIPKIN_PID 2>/dev/null || true
-  fi
-  if grep -q "Non-2xx\|Socket errors" $OUT/$config.txt; then
-    echo "   errors under load: $(grep 'Non-2xx\|Socket errors' $OUT/$config.txt)" >&2
-  fi
-  rps=$(awk '/^Requests\/sec/ {print $2}' $OUT/$config.txt)
-  requests=$(awk '/requests in/ {print $1}' $OUT/$config.txt)
-  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' $OUT/$config.txt)")
-  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' $OUT/$config.txt)")
-  alloc=$(awk -v b="$before" -v a="$after" -v d="$DURATION" 'BEGIN { printf "%.1f", (a - b) / d / 1e6 }')
-  perreq=$(awk -v b="$before" -v a="$after" -v n="$requests" 'BEGIN { printf "%.0f", (a - b) / n }')
-  printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$config" "$rps" "$p50" "$p99" "$alloc" "$perreq" "$seen" >> $RESULTS
-  echo "   $rps req/s, p50 $p50 ms, p99 $p99 ms, $alloc MB/s, $perreq B/request; /back saw traceparent: $seen"
+    --server.port=${PORTS[$config]} --spring.application.name=e2e ${ARGS[$config]} > $OUT/$config.log 2>&1 &
+  APP[$config]=$!; PIDS+=(${APP[$config]})
+done
+for config in $CONFIGS; do
+  await "http://127.0.0.1:${PORTS[$config]}/allocated" 180
+  SEEN[$config]=$(curl -s "http://127.0.0.1:${PORTS[$config]}/front")
+  echo "== $config (port ${PORTS[$config]}): /back saw traceparent: ${SEEN[$config]}"
+done
+for config in $CONFIGS; do
+  echo "   warming up $config (${WARMUP}s)"
+  wrk -t1 -c$CONNECTIONS -d${WARMUP}s "http://127.0.0.1:${PORTS[$config]}/front" > $OUT/$config-warmup.txt
 done
 
+RESULTS=$OUT/results.tsv
+printf "round\tconfig\treq_per_s\tp50_ms\tp99_ms\talloc_mb_per_s\tbytes_per_req\n" > $RESULTS
+read -r -a order <<< "$CONFIGS"
+for round in $(seq 1 "$ROUNDS"); do
+  for config in "${order[@]}"; do
+    url="http://127.0.0.1:${PORTS[$config]}"
+    before=$(curl -s "$url/allocated")
+    [ -n "${JFR:-}" ] && jcmd ${APP[$config]} JFR.start name=e2e settings=profile > /dev/null
+    wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency "$url/front" > $OUT/$config-$round.txt
+    [ -n "${JFR:-}" ] && jcmd ${APP[$config]} JFR.stop name=e2e filename="$PWD/$OUT/$config-$round.jfr" > /dev/null
+    after=$(curl -s "$url/allocated")
+    if grep -q "Non-2xx\|Socket errors" $OUT/$config-$round.txt; then
+      echo "   errors under load: $(grep 'Non-2xx\|Socket errors' $OUT/$config-$round.txt)" >&2
+    fi
+    rps=$(awk '/^Requests\/sec/ {print $2}' $OUT/$config-$round.txt)
+    requests=$(awk '/requests in/ {print $1}' $OUT/$config-$round.txt)
+    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' $OUT/$config-$round.txt)")
+    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' $OUT/$config-$round.txt)")
+    alloc=$(awk -v b="$before" -v a="$after" -v d="$DURATION" 'BEGIN { printf "%.1f", (a - b) / d / 1e6 }')
+    perreq=$(awk -v b="$before" -v a="$after" -v n="$requests" 'BEGIN { printf "%.0f", (a - b) / n }')
+    printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$round" "$config" "$rps" "$p50" "$p99" "$alloc" "$perreq" >> $RESULTS
+    echo "   round $round $config: $rps req/s, p50 $p50 ms, p99 $p99 ms, $alloc MB/s, $perreq B/request"
+  done
+  order=("${order[@]:1}" "${order[0]}")
+done
+if [ -n "${ZIPKIN_PID:-}" ]; then
+  echo "   zipkin services: $(curl -s "http://127.0.0.1:$ZIPKIN_PORT/api/v2/services")"
+fi
+
 echo
-echo "| configuration | req/s | p50 ms | p99 ms | alloc MB/s | B/request | throughput | p50 | p99 | B/request |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-awk -F'\t' 'NR == 1 { next }
-  $1 == "none" { r = $2; p5 = $3; p9 = $4; b = $6; base = 1 }
-  { rows[NR] = $0 }
+echo "Medians over $ROUNDS rounds of ${DURATION}s. Each ratio is to 'none' in the same round; the ratio columns"
+echo "show the median ratio and, in brackets, the lowest and highest round."
+echo
+echo "| configuration | req/s | p50 ms | p99 ms | B/request | throughput | p50 | p99 | B/request |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+awk -F'\t' -v configs="$CONFIGS" '
+  function median(list,   a, n, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  function lo(list,   a, n, i, m) { n = split(list, a, " "); m = a[1] + 0; for (i = 2; i <= n; i++) if (a[i] + 0 < m) m = a[i] + 0; return m }
+  function hi(list,   a, n, i, m) { n = split(list, a, " "); m = a[1] + 0; for (i = 2; i <= n; i++) if (a[i] + 0 > m) m = a[i] + 0; return m }
+  function ratio(list) { return sprintf("%.2f× (%.2f–%.2f)", median(list), lo(list), hi(list)) }
+  NR == 1 { next }
+  { v[$1, $2, "rps"] = $3; v[$1, $2, "p50"] = $4; v[$1, $2, "p99"] = $5; v[$1, $2, "b"] = $7; if ($1 > rounds) rounds = $1 }
   END {
-    for (i = 2; i <= NR; i++) {
-      split(rows[i], f, "\t")
-      if (base) printf "| %s | %.0f | %.2f | %.2f | %.0f | %.0f | %.2f× | %.2f× | %.2f× | %.2f× |\n", f[1], f[2], f[3], f[4], f[5], f[6], f[2] / r, f[3] / p5, f[4] / p9, f[6] / b
-      else printf "| %s | %.0f | %.2f | %.2f | %.0f | %.0f | | | | |\n", f[1], f[2], f[3], f[4], f[5], f[6]
+    n = split(configs, c, " ")
+    for (i = 1; i <= n; i++) {
+      split("", l); split("", r)
+      for (k = 1; k <= rounds; k++) {
+        for (m = 1; m <= 4; m++) {
+          f = m == 1 ? "rps" : m == 2 ? "p50" : m == 3 ? "p99" : "b"
+          l[f] = l[f] " " v[k, c[i], f]
+          if ((k, "none", f) in v) r[f] = r[f] " " (v[k, c[i], f] / v[k, "none", f])
+        }
+      }
+      printf "| %s | %.0f | %.2f | %.2f | %.0f |", c[i], median(l["rps"]), median(l["p50"]), median(l["p99"]), median(l["b"])
+      if (r["rps"] != "") printf " %s | %s | %s | %s |\n", ratio(r["rps"]), ratio(r["p50"]), ratio(r["p99"]), ratio(r["b"])
+      else printf " | | | |\n"
     }
   }' $RESULTS
 echo
-echo "Ratios are to 'none' (no tracing), same run; raw wrk output and app logs in $OUT/."
+echo "Raw wrk output (<config>-<round>.txt), results.tsv and app logs are in $OUT/."
