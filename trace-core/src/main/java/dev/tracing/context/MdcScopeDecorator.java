@@ -14,7 +14,10 @@ import org.slf4j.MDC;
  *
  * <p>Design notes: the previous values are read and restored one by one, so nested scopes and
  * values a user put in the MDC under the same keys come back as they were. A key whose value
- * does not change is not written, which keeps nested scopes in the same span nearly free.
+ * does not change is not written, which keeps nested scopes in the same span nearly free. When
+ * the thread had no ids before (the usual case when Reactor restores a context around an
+ * operator on an event-loop thread), the undo is one shared instance that removes them, so such
+ * a scope allocates nothing here.
  */
 public final class MdcScopeDecorator implements ScopeDecorator {
 
@@ -23,6 +26,12 @@ public final class MdcScopeDecorator implements ScopeDecorator {
 
     /** The MDC key of the span id, as Spring Boot's default log pattern expects. */
     public static final String SPAN_ID = "spanId";
+
+    /** Undoes a scope that set both ids where there were none, and changed no correlation field. */
+    private static final Runnable REMOVE_IDS = () -> {
+        MDC.remove(TRACE_ID);
+        MDC.remove(SPAN_ID);
+    };
 
     private final String[] correlationFields;
 
@@ -64,6 +73,10 @@ public final class MdcScopeDecorator implements ScopeDecorator {
         }
         if (!traceChanged && !spanChanged && previousFields == null) {
             return null;
+        }
+        if (traceChanged && spanChanged && previousTraceId == null && previousSpanId == null
+                && previousFields == null) {
+            return REMOVE_IDS;
         }
         String[] fieldsToRestore = previousFields;
         return () -> {

@@ -102,6 +102,10 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
         if (decorators.length == 0) {
             return new RevertingScope(holder, previous, context, null);
         }
+        if (decorators.length == 1) {
+            // the usual case (the MDC alone): its undo is kept as it is, without an array around it
+            return new RevertingScope(holder, previous, context, decorate(decorators[0], context));
+        }
         Runnable[] undo = null;
         for (int i = 0; i < decorators.length; i++) {
             Runnable u = decorate(decorators[i], context);
@@ -179,11 +183,12 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
 
         private final TraceContext context;
 
-        private final Runnable[] undo;
+        /** Null, one decorator's undo ({@link Runnable}), or several in decorator order ({@code Runnable[]}). */
+        private final Object undo;
 
         private boolean closed;
 
-        RevertingScope(Holder holder, TraceContext previous, TraceContext context, Runnable[] undo) {
+        RevertingScope(Holder holder, TraceContext previous, TraceContext context, Object undo) {
             this.holder = holder;
             this.previous = previous;
             this.context = context;
@@ -197,17 +202,25 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
             }
             closed = true;
             holder.context = previous;
-            if (undo != null) {
-                for (int i = undo.length - 1; i >= 0; i--) {
-                    if (undo[i] != null) {
-                        try {
-                            undo[i].run();
-                        }
-                        catch (RuntimeException | LinkageError ex) {
-                            failed(undo[i], ex);
-                        }
+            if (undo instanceof Runnable) {
+                run((Runnable) undo);
+            }
+            else if (undo != null) {
+                Runnable[] all = (Runnable[]) undo;
+                for (int i = all.length - 1; i >= 0; i--) {
+                    if (all[i] != null) {
+                        run(all[i]);
                     }
                 }
+            }
+        }
+
+        private static void run(Runnable undo) {
+            try {
+                undo.run();
+            }
+            catch (RuntimeException | LinkageError ex) {
+                failed(undo, ex);
             }
         }
 

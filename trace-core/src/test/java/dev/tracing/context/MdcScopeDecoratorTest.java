@@ -7,10 +7,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
+import dev.tracing.core.SpanContext;
 import dev.tracing.core.Tracing;
 import io.micrometer.tracing.BaggageInScope;
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -236,6 +238,41 @@ class MdcScopeDecoratorTest {
         assertThat(decorator.decorate(null)).isNull();
         assertThat(MDC.getCopyOfContextMap()).isNullOrEmpty();
         assertThat(decorator.correlationFields()).isEmpty();
+    }
+
+    @Test
+    void scopesOnAThreadWithoutIdsShareOneUndoThatLeavesTheMdcAsItWas() {
+        MdcScopeDecorator decorator = new MdcScopeDecorator(List.of("userId"));
+        MDC.put("requestId", "kept");
+        TraceContext first = SpanContext.create(1L, 2L, 0L, 3L, true, false);
+        TraceContext second = SpanContext.create(4L, 5L, 0L, 6L, true, false);
+
+        Runnable undoFirst = decorator.decorate(first);
+        assertThat(MDC.get("spanId")).isEqualTo(first.spanId());
+        undoFirst.run();
+        Runnable undoSecond = decorator.decorate(second);
+        assertThat(MDC.get("traceId")).isEqualTo(second.traceId());
+        undoSecond.run();
+
+        assertThat(undoSecond).isSameAs(undoFirst);
+        assertThat(MDC.getCopyOfContextMap()).isEqualTo(Map.of("requestId", "kept"));
+    }
+
+    @Test
+    void aScopeOverAnotherTracesIdsPutsThemBack() {
+        MdcScopeDecorator decorator = new MdcScopeDecorator(List.of());
+        TraceContext outer = SpanContext.create(1L, 2L, 0L, 3L, true, false);
+        TraceContext inner = SpanContext.create(4L, 5L, 0L, 6L, true, false);
+
+        Runnable undoOuter = decorator.decorate(outer);
+        Runnable undoInner = decorator.decorate(inner);
+        assertThat(undoInner).isNotSameAs(undoOuter);
+        undoInner.run();
+
+        assertThat(MDC.get("traceId")).isEqualTo(outer.traceId());
+        assertThat(MDC.get("spanId")).isEqualTo(outer.spanId());
+        undoOuter.run();
+        assertThat(MDC.getCopyOfContextMap()).isNullOrEmpty();
     }
 
 }

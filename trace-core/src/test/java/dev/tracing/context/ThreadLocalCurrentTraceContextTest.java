@@ -133,4 +133,30 @@ class ThreadLocalCurrentTraceContextTest {
 
         assertThat(current.context()).isNull();
     }
+
+    @Test
+    void aSingleDecoratorIsUndoneOnceEvenWhenItsUndoThrows() {
+        List<String> calls = new ArrayList<>();
+        ScopeDecorator decorator = context -> {
+            calls.add("open " + context.spanId());
+            return () -> {
+                calls.add("undo " + context.spanId());
+                throw new IllegalStateException("undo broke");
+            };
+        };
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext(List.of(decorator));
+        TraceContext outer = SpanContext.create(1L, 2L, 0L, 3L, true, false);
+        TraceContext inner = SpanContext.create(1L, 2L, 3L, 4L, true, false);
+
+        CurrentTraceContext.Scope outerScope = current.newScope(outer);
+        CurrentTraceContext.Scope innerScope = current.newScope(inner);
+        innerScope.close();
+        innerScope.close();
+        assertThat(current.context()).isEqualTo(outer);
+        outerScope.close();
+
+        assertThat(current.context()).isNull();
+        assertThat(calls).containsExactly("open " + outer.spanId(), "open " + inner.spanId(),
+                "undo " + inner.spanId(), "undo " + outer.spanId());
+    }
 }
