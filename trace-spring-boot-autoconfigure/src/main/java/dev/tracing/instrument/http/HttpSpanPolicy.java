@@ -31,7 +31,7 @@ public final class HttpSpanPolicy {
     private static final Set<String> SENSITIVE_HEADERS = Set.of("authorization", "proxy-authorization", "cookie",
             "set-cookie");
 
-    private final Pattern skipPattern;
+    private final SkipPattern skipPattern;
 
     private final String responseHeader;
 
@@ -61,7 +61,7 @@ public final class HttpSpanPolicy {
      */
     public HttpSpanPolicy(String skipPattern, String responseHeader, List<String> recordHeaders, boolean recordQuery) {
         this.recordQuery = recordQuery;
-        this.skipPattern = skipPattern == null || skipPattern.isEmpty() ? null : Pattern.compile(skipPattern);
+        this.skipPattern = SkipPattern.compile(skipPattern);
         this.responseHeader = responseHeader == null || responseHeader.isBlank() ? null : responseHeader.trim();
         this.w3cResponseHeader = "traceresponse".equalsIgnoreCase(this.responseHeader);
         List<String> headers = new ArrayList<>();
@@ -76,16 +76,12 @@ public final class HttpSpanPolicy {
 
     /** The default skip pattern: the actuator base path, static resources and the favicon. */
     public static String defaultSkipPattern(String actuatorBasePath) {
-        String base = actuatorBasePath == null || actuatorBasePath.isEmpty() || "/".equals(actuatorBasePath) ? ""
-                : Pattern.quote(actuatorBasePath.endsWith("/") ? actuatorBasePath.substring(0, actuatorBasePath.length() - 1)
-                        : actuatorBasePath);
-        String actuator = base.isEmpty() ? "" : base + "(/.*)?|";
-        return actuator + "/favicon\\.ico|.*\\.(css|js|map|png|jpe?g|gif|svg|ico|webp|woff2?|ttf|eot)";
+        return SkipPattern.defaultPattern(actuatorBasePath);
     }
 
     /** Returns true when requests to {@code path} get no span. */
     public boolean skip(String path) {
-        return skipPattern != null && path != null && skipPattern.matcher(path).matches();
+        return skipPattern != null && path != null && skipPattern.matches(path);
     }
 
     /** Returns whether query strings are recorded; adapters read a request's query only then. */
