@@ -33,7 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(classes = CompatibilityApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = { "spring.main.web-application-type=reactive", "spring.application.name=compat",
                 "spring.kafka.bootstrap-servers=${spring.embedded.kafka.brokers}",
-                "spring.kafka.consumer.auto-offset-reset=earliest", "trace.sampling.rate-limit=0",
+                "spring.kafka.consumer.auto-offset-reset=earliest", "trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0",
                 "management.observations.annotations.enabled=true",
                 "management.endpoints.web.exposure.include=prometheus,traces",
                 "management.metrics.distribution.percentiles-histogram.http.server.requests=true",

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 import io.micrometer.tracing.exporter.FinishedSpan;
 import io.micrometer.tracing.exporter.SpanReporter;
@@ -19,6 +20,15 @@ import io.micrometer.tracing.exporter.SpanReporter;
  * little use. Traces are kept in arrival order in a deque beside an index by trace id, so an
  * insert is constant time (amortized over evictions). One lock guards both: reporting a span
  * holds it for a few field writes, and queries copy what they return.
+ *
+ * <p>New traces can be limited to a number per second. Without a limit, a busy service at 100%
+ * sampling turns the whole store over in well under a second, so every span it holds is still
+ * young at the next young collection and is copied by it: the collector's pauses grow with the
+ * store, and every request waits for them. With the limit, the store keeps a steady sample of
+ * recent traces over a longer time, and most spans are never retained at all. The decision is
+ * made once per trace, by its first span to arrive: the ids of recently refused traces are
+ * remembered (a small table, overwritten as it goes), so the trace's later spans are refused too
+ * and a kept trace is whole.
  */
 public final class InMemorySpanStore implements SpanReporter {
 
@@ -34,7 +44,23 @@ public final class InMemorySpanStore implements SpanReporter {
 
     }
 
+    /** Slots of the table of recently refused trace ids (a power of two). */
+    private static final int REFUSED_SLOTS = 4096;
+
+    private static final long SECOND_NANOS = 1_000_000_000L;
+
     private final int maxSpans;
+
+    private final int maxTracesPerSecond;
+
+    private final LongSupplier nanoTime;
+
+    /** Refused trace ids by hash; null until the first refusal. */
+    private String[] refused;
+
+    private long windowStart;
+
+    private int tracesInWindow;
 
     private final ArrayDeque<TraceEntry> order = new ArrayDeque<>();
 
@@ -43,14 +69,35 @@ public final class InMemorySpanStore implements SpanReporter {
     private int spanCount;
 
     /**
-     * Creates a store of at most {@code maxSpans} spans.
+     * Creates a store of at most {@code maxSpans} spans, taking every trace.
      * @throws IllegalArgumentException when {@code maxSpans} is not positive
      */
     public InMemorySpanStore(int maxSpans) {
+        this(maxSpans, 0);
+    }
+
+    /**
+     * Creates a store of at most {@code maxSpans} spans that takes at most
+     * {@code maxTracesPerSecond} new traces a second.
+     * @param maxTracesPerSecond new traces taken per second at most; 0 for no limit
+     * @throws IllegalArgumentException when {@code maxSpans} is not positive or
+     * {@code maxTracesPerSecond} is negative
+     */
+    public InMemorySpanStore(int maxSpans, int maxTracesPerSecond) {
+        this(maxSpans, maxTracesPerSecond, System::nanoTime);
+    }
+
+    InMemorySpanStore(int maxSpans, int maxTracesPerSecond, LongSupplier nanoTime) {
         if (maxSpans <= 0) {
             throw new IllegalArgumentException("maxSpans must be positive, was " + maxSpans);
         }
+        if (maxTracesPerSecond < 0) {
+            throw new IllegalArgumentException("maxTracesPerSecond must not be negative, was " + maxTracesPerSecond);
+        }
         this.maxSpans = maxSpans;
+        this.maxTracesPerSecond = maxTracesPerSecond;
+        this.nanoTime = nanoTime;
+        this.windowStart = nanoTime.getAsLong();
     }
 
     @Override
@@ -62,6 +109,9 @@ public final class InMemorySpanStore implements SpanReporter {
         synchronized (this) {
             TraceEntry entry = byTraceId.get(traceId);
             if (entry == null) {
+                if (maxTracesPerSecond > 0 && !admitNewTrace(traceId)) {
+                    return;
+                }
                 entry = new TraceEntry(traceId);
                 byTraceId.put(traceId, entry);
                 order.addLast(entry);
@@ -74,6 +124,28 @@ public final class InMemorySpanStore implements SpanReporter {
                 spanCount -= eldest.spans.size();
             }
         }
+    }
+
+    /** Whether a trace not held now is taken; called under the lock, with a limit set. */
+    private boolean admitNewTrace(String traceId) {
+        int slot = traceId.hashCode() & (REFUSED_SLOTS - 1);
+        if (refused != null && traceId.equals(refused[slot])) {
+            return false;
+        }
+        long now = nanoTime.getAsLong();
+        if (now - windowStart >= SECOND_NANOS) {
+            windowStart = now;
+            tracesInWindow = 0;
+        }
+        if (tracesInWindow < maxTracesPerSecond) {
+            tracesInWindow++;
+            return true;
+        }
+        if (refused == null) {
+            refused = new String[REFUSED_SLOTS];
+        }
+        refused[slot] = traceId;
+        return false;
     }
 
     /**
@@ -114,10 +186,16 @@ public final class InMemorySpanStore implements SpanReporter {
         return maxSpans;
     }
 
+    /** Returns the bound on new traces taken per second; 0 when there is none. */
+    public int maxTracesPerSecond() {
+        return maxTracesPerSecond;
+    }
+
     /** Removes every span. */
     public synchronized void clear() {
         order.clear();
         byTraceId.clear();
         spanCount = 0;
+        refused = null;
     }
 }

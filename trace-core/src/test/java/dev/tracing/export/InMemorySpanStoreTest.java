@@ -211,4 +211,57 @@ class InMemorySpanStoreTest {
         assertThat(bounded.recentTraces(Integer.MAX_VALUE)).hasSize(bounded.traceCount());
     }
 
+    @Test
+    void newTracesBeyondTheLimitPerSecondAreRefusedWholeAndTheNextSecondTakesAgain() {
+        long[] now = { 5_000_000_000L };
+        InMemorySpanStore store = new InMemorySpanStore(100, 2, () -> now[0]);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+
+        Span a = trace(tracer, "a", 2);
+        Span b = trace(tracer, "b", 1);
+        Span c = trace(tracer, "c", 2);
+        now[0] += 999_999_999L;
+        Span d = trace(tracer, "d", 1);
+        now[0] += 1L;
+        Span e = trace(tracer, "e", 1);
+
+        assertThat(names(store.trace(a.context().traceId()))).containsExactly("a-child-0", "a-child-1", "a");
+        assertThat(names(store.trace(b.context().traceId()))).containsExactly("b-child-0", "b");
+        // refused by its first span, so neither its other child nor its root opened a partial trace
+        assertThat(store.trace(c.context().traceId())).isEmpty();
+        assertThat(store.trace(d.context().traceId())).isEmpty();
+        assertThat(names(store.trace(e.context().traceId()))).containsExactly("e-child-0", "e");
+        assertThat(store.traceCount()).isEqualTo(3);
+        assertThat(store.spanCount()).isEqualTo(7);
+    }
+
+    @Test
+    void spansOfATraceAlreadyKeptAreTakenWhateverTheLimit() {
+        long[] now = { 0L };
+        InMemorySpanStore store = new InMemorySpanStore(100, 1, () -> now[0]);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+
+        Span root = tracer.nextSpan().name("root").start();
+        tracer.nextSpan(root).name("first").start().end();
+        Span other = trace(tracer, "other", 0);
+        tracer.nextSpan(root).name("second").start().end();
+        root.end();
+
+        assertThat(names(store.trace(root.context().traceId()))).containsExactly("first", "second", "root");
+        assertThat(store.trace(other.context().traceId())).isEmpty();
+    }
+
+    @Test
+    void aNegativeLimitIsRefusedAndZeroMeansNone() {
+        assertThatIllegalArgumentException().isThrownBy(() -> new InMemorySpanStore(10, -1))
+            .withMessageContaining("maxTracesPerSecond");
+        InMemorySpanStore store = new InMemorySpanStore(1000, 0);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+        for (int i = 0; i < 300; i++) {
+            trace(tracer, "t" + i, 1);
+        }
+        assertThat(store.traceCount()).isEqualTo(300);
+        assertThat(store.maxTracesPerSecond()).isZero();
+    }
+
 }

@@ -99,7 +99,8 @@ public final class TraceAutoConfiguration {
     @ConditionalOnProperty(prefix = "trace.export.memory", name = "enabled", havingValue = "true",
             matchIfMissing = true)
     InMemorySpanStore traceInMemorySpanStore(TraceProperties properties) {
-        return new InMemorySpanStore(properties.getExport().getMemory().getMaxSpans());
+        TraceProperties.Memory memory = properties.getExport().getMemory();
+        return new InMemorySpanStore(memory.getMaxSpans(), memory.getMaxTracesPerSecond());
     }
 
     /**

@@ -138,6 +138,9 @@ public class TraceProperties implements Validator {
         if (export.getMemory().getMaxSpans() <= 0) {
             errors.rejectValue("export.memory.max-spans", "range", "must be positive");
         }
+        if (export.getMemory().getMaxTracesPerSecond() < 0) {
+            errors.rejectValue("export.memory.max-traces-per-second", "range", "must not be negative (0 is no limit)");
+        }
         rejectInvalidEndpoint(errors, "export.zipkin.endpoint", export.getZipkin().getEndpoint());
         rejectInvalidEndpoint(errors, "export.otlp.endpoint", export.getOtlp().getEndpoint());
         Batch batch = export.getBatch();
@@ -437,6 +440,14 @@ public class TraceProperties implements Validator {
         /** Maximum number of spans kept; the oldest traces are evicted first. */
         private int maxSpans = 10000;
 
+        /**
+         * Maximum number of new traces kept per second; the others are not kept in memory (they are
+         * still exported). 0 for no limit. A limit keeps a busy service's store a sample over time
+         * rather than its last fraction of a second, which the garbage collector would copy on every
+         * young collection.
+         */
+        private int maxTracesPerSecond = 100;
+
         public boolean isEnabled() {
             return enabled;
         }
@@ -451,6 +462,14 @@ public class TraceProperties implements Validator {
 
         public void setMaxSpans(int maxSpans) {
             this.maxSpans = maxSpans;
+        }
+
+        public int getMaxTracesPerSecond() {
+            return maxTracesPerSecond;
+        }
+
+        public void setMaxTracesPerSecond(int maxTracesPerSecond) {
+            this.maxTracesPerSecond = maxTracesPerSecond;
         }
 
     }

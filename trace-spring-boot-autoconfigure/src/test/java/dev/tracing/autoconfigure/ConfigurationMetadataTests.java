@@ -28,7 +28,7 @@ class ConfigurationMetadataTests {
         assertThat(properties).containsKeys("trace.enabled", "trace.service-name", "trace.sampling.probability",
                 "trace.sampling.rate-limit", "trace.propagation.produce", "trace.propagation.consume",
                 "trace.baggage.remote-fields", "trace.baggage.correlation-fields", "trace.export.memory.enabled",
-                "trace.export.memory.max-spans", "trace.web.server.enabled", "trace.web.server.skip-pattern",
+                "trace.export.memory.max-spans", "trace.export.memory.max-traces-per-second", "trace.web.server.enabled", "trace.web.server.skip-pattern",
                 "trace.web.server.response-header", "trace.web.server.record-headers", "trace.web.record-query",
                 "trace.web.client.enabled",
                 "trace.reactor.context-propagation", "trace.kafka.enabled", "trace.kafka.batch-record-spans", "trace.annotations.enabled",
@@ -46,6 +46,8 @@ class ConfigurationMetadataTests {
         assertThat(properties.get("trace.export.batch.max-batch-size").get("defaultValue").asInt()).isEqualTo(512);
         assertThat(properties.get("trace.sampling.rate-limit").get("defaultValue").asInt()).isEqualTo(100);
         assertThat(properties.get("trace.export.memory.max-spans").get("defaultValue").asInt()).isEqualTo(10000);
+        assertThat(properties.get("trace.export.memory.max-traces-per-second").get("defaultValue").asInt())
+            .isEqualTo(100);
         assertThat(values(properties.get("trace.propagation.produce").get("defaultValue"))).containsExactly("w3c");
         assertThat(values(properties.get("trace.propagation.consume").get("defaultValue")))
             .containsExactly("w3c", "b3", "b3-multi");

@@ -83,7 +83,19 @@ class TraceAutoConfigurationTests {
                     assertThat(finished.getLocalServiceName()).isEqualTo("orders");
                 });
                 assertThat(store.maxSpans()).isEqualTo(5);
+                assertThat(store.maxTracesPerSecond()).isEqualTo(100);
             });
+    }
+
+    @Test
+    void theStoresLimitOfNewTracesPerSecondIsBoundAndNegativeFailsStartupNamingIt() {
+        runner.withPropertyValues("trace.export.memory.max-traces-per-second=0")
+            .run(context -> assertThat(context.getBean(InMemorySpanStore.class).maxTracesPerSecond()).isZero());
+        runner.withPropertyValues("trace.export.memory.max-traces-per-second=-1").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(failureText(context.getStartupFailure()))
+                .contains("trace.export.memory.max-traces-per-second");
+        });
     }
 
     @Test
