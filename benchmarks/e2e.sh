@@ -16,12 +16,13 @@
 #   benchmarks/e2e.sh
 # Tunables (environment): ROUNDS (3), DURATION (s measured per configuration and round, 20),
 # WARMUP (s per configuration, 20), CONNECTIONS (32), HEAP (512m),
-# CONFIGS (subset of: none ours ours-limited ours-zipkin boot-otel brave; include none for the ratios),
+# CONFIGS (subset of: none ours ours-limited ours-limited-nostore ours-zipkin boot-otel brave; include none
+# for the ratios),
 # PORT (the first configuration's; the others count up from it, 18080), ZIPKIN_PORT (19411),
 # SKIP_BUILD=1 to reuse the last build, JFR=1 to record the measured window of each configuration with
 # JFR's profile settings into $OUT/<config>-<round>.jfr (read with: jfr print --events jdk.ExecutionSample ...).
 # About (startup + WARMUP + ROUNDS x DURATION) per configuration: the 6 configurations at the defaults
-# take about 9 min.
+# take about 9 min. Each app's GC log is $OUT/<config>-gc.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,6 +73,9 @@ ARGS[ours]="--trace.sampling.probability=1.0 --trace.sampling.rate-limit=0"
 # the peers restore the trace around Reactor operators only where asked (Boot's default); ours does it
 # around every operator by default (trace.reactor.context-propagation=auto): measured both ways
 ARGS[ours-limited]="${ARGS[ours]} --trace.reactor.context-propagation=limited"
+# what the in-memory store (the actuator endpoint's) costs: limited, with the store off
+EXCLUDE[ours-limited-nostore]="${EXCLUDE[ours]}"
+ARGS[ours-limited-nostore]="${ARGS[ours-limited]} --trace.export.memory.enabled=false"
 ARGS[ours-zipkin]="${ARGS[ours]} --trace.export.zipkin.endpoint=http://127.0.0.1:$ZIPKIN_PORT/api/v2/spans"
 ARGS[boot-otel]="--management.tracing.sampling.probability=1.0"
 ARGS[brave]=""
@@ -102,7 +106,7 @@ port=$PORT
 for config in $CONFIGS; do
   PORTS[$config]=$port; port=$((port + 1))
   # shellcheck disable=SC2086
-  java -Xms$HEAP -Xmx$HEAP -cp "$(classpath_without "${EXCLUDE[$config]}")" dev.tracing.benchmarks.e2e.EndToEndApp \
+  java -Xms$HEAP -Xmx$HEAP -Xlog:gc:file=$OUT/$config-gc.log -cp "$(classpath_without "${EXCLUDE[$config]}")" dev.tracing.benchmarks.e2e.EndToEndApp \
     --server.port=${PORTS[$config]} --spring.application.name=e2e ${ARGS[$config]} > $OUT/$config.log 2>&1 &
   APP[$config]=$!; PIDS+=(${APP[$config]})
 done
