@@ -41,17 +41,13 @@ class SkipPatternTests {
         }
     }
 
+    /** Beyond HttpSpanPolicyTests' cases: the spelled-out alternatives, case, and line terminators. */
     @Test
-    void theDefaultSkipsActuatorFaviconAndStaticResourcesAndNothingElse() {
+    void theDefaultByHandKeepsTheRegularExpressionsEdges() {
         SkipPattern skip = SkipPattern.compile(HttpSpanPolicy.defaultSkipPattern("/actuator"));
 
-        assertThat(skip.matches("/actuator")).isTrue();
-        assertThat(skip.matches("/actuator/health")).isTrue();
-        assertThat(skip.matches("/favicon.ico")).isTrue();
         assertThat(skip.matches("/static/app.woff2")).isTrue();
         assertThat(skip.matches("/img/logo.jpeg")).isTrue();
-        assertThat(skip.matches("/actuatorx")).isFalse();
-        assertThat(skip.matches("/api/users/7")).isFalse();
         assertThat(skip.matches("/api/report.pdf")).isFalse();
         assertThat(skip.matches("/api/style.CSS")).isFalse();
         assertThat(skip.matches("/actuator/\nx")).isFalse();
