@@ -26,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(classes = ServletApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = { "spring.main.web-application-type=servlet", "spring.application.name=compat-mvc",
-                "trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0", "management.observations.annotations.enabled=true" })
+                "trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0",
+                "management.observations.annotations.enabled=true" })
 abstract class ServletExchangeSpansTests {
 
     @LocalServerPort

@@ -19,7 +19,8 @@ final class SkipPattern {
             "webp", "woff", "woff2", "ttf", "eot" };
 
     /** The default pattern after its actuator part: the favicon, and static resources. */
-    private static final String RESOURCES = "/favicon\\.ico|.*\\.(css|js|map|png|jpe?g|gif|svg|ico|webp|woff2?|ttf|eot)";
+    private static final String RESOURCES = "/favicon\\.ico|"
+            + ".*\\.(css|js|map|png|jpe?g|gif|svg|ico|webp|woff2?|ttf|eot)";
 
     private static final String QUOTE = "\\Q";
 

@@ -42,7 +42,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * headers the downstream call carries.
  */
 @SpringBootTest(classes = SensitiveDataTests.App.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = { "spring.main.web-application-type=reactive", "trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0",
+        properties = { "spring.main.web-application-type=reactive", "trace.sampling.rate-limit=0",
+                "trace.export.memory.max-traces-per-second=0",
                 "trace.web.server.record-headers=Authorization,proxy-authorization,COOKIE,Set-Cookie,X-Tenant",
                 "trace.baggage.remote-fields=tenant", "trace.export.logging.enabled=true",
                 "trace.export.batch.schedule-delay=50ms",

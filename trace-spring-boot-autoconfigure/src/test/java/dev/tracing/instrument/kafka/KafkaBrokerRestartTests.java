@@ -37,7 +37,8 @@ import static org.awaitility.Awaitility.await;
  * own PRODUCER span, whose CONSUMER span is its child.
  */
 @SpringBootTest(classes = KafkaTracingApp.class, webEnvironment = SpringBootTest.WebEnvironment.NONE,
-        properties = { "spring.kafka.consumer.auto-offset-reset=earliest", "trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0",
+        properties = { "spring.kafka.consumer.auto-offset-reset=earliest", "trace.sampling.rate-limit=0",
+                "trace.export.memory.max-traces-per-second=0",
                 "spring.kafka.producer.properties.linger.ms=1000",
                 "logging.level.org.apache.kafka=off", "logging.level.kafka=off", "logging.level.state.change.logger=off",
                 "logging.level.org.springframework.kafka=off",

@@ -41,7 +41,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Spring MVC on Tomcat: the servlet filter and the RestClient/RestTemplate interceptor. */
 @SpringBootTest(classes = TraceWebMvcTests.App.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = { "spring.main.web-application-type=servlet", "spring.application.name=mvc-test",
-                "trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0", "trace.web.server.response-header=traceresponse",
+                "trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0",
+                "trace.web.server.response-header=traceresponse",
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
 @ExtendWith(OutputCaptureExtension.class)
 class TraceWebMvcTests {

@@ -25,7 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * filter (Reactor Netty refuses more than 8 KB by default, with a 431, before any tracing runs).
  */
 @SpringBootTest(classes = WebFluxTracingApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = { "spring.main.web-application-type=reactive", "trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0",
+        properties = { "spring.main.web-application-type=reactive", "trace.sampling.rate-limit=0",
+                "trace.export.memory.max-traces-per-second=0",
                 "trace.web.server.response-header=traceresponse", "trace.propagation.consume=w3c,b3,b3-multi",
                 "trace.baggage.remote-fields=tenant", "server.max-http-request-header-size=256KB",
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })

@@ -35,7 +35,8 @@ import static org.awaitility.Awaitility.await;
  */
 @SpringBootTest(classes = { WebFluxTracingApp.class, SlowAndFailingReportersTests.Reporters.class },
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = { "spring.main.web-application-type=reactive", "trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0",
+        properties = { "spring.main.web-application-type=reactive", "trace.sampling.rate-limit=0",
+                "trace.export.memory.max-traces-per-second=0",
                 "trace.web.server.response-header=traceresponse", "trace.export.batch.max-queue-size=16", "trace.export.batch.max-batch-size=16",
                 "trace.export.batch.timeout=2s",
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })

@@ -167,7 +167,8 @@ class TraceWebClientCustomizerTests {
     /** Retries and timeouts against the real Reactor Netty server. */
     @Nested
     @SpringBootTest(classes = WebFluxTracingApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-            properties = { "spring.main.web-application-type=reactive", "trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0",
+            properties = { "spring.main.web-application-type=reactive", "trace.sampling.rate-limit=0",
+                    "trace.export.memory.max-traces-per-second=0",
                     "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
     @Import(TraceWebClientCustomizerTests.FlakyEndpoints.class)
     class RealServer {

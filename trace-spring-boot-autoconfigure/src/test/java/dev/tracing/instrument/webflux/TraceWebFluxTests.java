@@ -29,7 +29,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 @SpringBootTest(classes = WebFluxTracingApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = { "spring.main.web-application-type=reactive", "spring.application.name=webflux-test",
-                "trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0", "trace.web.server.response-header=traceresponse",
+                "trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0",
+                "trace.web.server.response-header=traceresponse",
                 "trace.web.server.record-headers=X-Tenant,Authorization",
                 "trace.propagation.consume=w3c,b3,b3-multi",
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })

@@ -62,7 +62,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(classes = WebFluxIsolationTests.IsolationApp.class,
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = { "spring.main.web-application-type=reactive", "spring.application.name=isolation-test",
-                "trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0", "trace.export.memory.max-spans=20000",
+                "trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0",
+                "trace.export.memory.max-spans=20000",
                 "trace.reactor.context-propagation=auto",
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
 class WebFluxIsolationTests {
