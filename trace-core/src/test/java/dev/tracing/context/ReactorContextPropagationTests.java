@@ -399,6 +399,62 @@ class ReactorContextPropagationTests {
     }
 
     /**
+     * Every test of {@link Automatic} again, with Reactor restoring through
+     * {@link ChangeOnlyContextSnapshotFactory} as the starter installs it; and a restore that
+     * changes nothing no longer reaches the accessors.
+     */
+    @Nested
+    class AutomaticWithChangeOnlyRestores extends Automatic {
+
+        @BeforeEach
+        void install() {
+            assertThat(ChangeOnlyContextSnapshotFactory.installInReactor(true)).isTrue();
+        }
+
+        @Test
+        void aValueIsSetOnceForTheWholeChainNotAtEveryBoundary() {
+            List<String> calls = new CopyOnWriteArrayList<>();
+            ThreadLocal<String> local = new ThreadLocal<>();
+            ContextRegistry.getInstance().registerThreadLocalAccessor("counting", () -> local.get(), value -> {
+                calls.add("set " + value);
+                local.set(value);
+            }, () -> {
+                calls.add("reset");
+                local.remove();
+            });
+            try {
+                List<String> seen = new CopyOnWriteArrayList<>();
+                Mono.just(1)
+                    .map(i -> {
+                        seen.add(local.get());
+                        return i;
+                    })
+                    .contextWrite(ctx -> ctx.put("unrelated-1", 1))
+                    .map(i -> i + 1)
+                    .contextWrite(ctx -> ctx.put("unrelated-2", 2))
+                    .map(i -> {
+                        seen.add(local.get());
+                        return i;
+                    })
+                    .contextWrite(ctx -> ctx.put("counting", "v"))
+                    .block(Duration.ofSeconds(5));
+                assertThat(seen).containsExactly("v", "v");
+                // Reactor restores around each outermost signal (subscribe, request, onNext, ...); the default
+                // factory also sets the value again at every inner boundary and puts it back with another set
+                assertThat(calls).isNotEmpty().hasSize(calls.size() / 2 * 2);
+                for (int i = 0; i < calls.size(); i += 2) {
+                    assertThat(calls.subList(i, i + 2)).as("call %d", i).containsExactly("set v", "reset");
+                }
+                assertThat(local.get()).isNull();
+            }
+            finally {
+                ContextRegistry.getInstance().removeThreadLocalAccessor("counting");
+            }
+        }
+
+    }
+
+    /**
      * {@code trace.reactor.context-propagation=limited}: no automatic propagation. Reactor (with
      * context-propagation on the classpath) restores the thread-locals in {@code handle} and
      * {@code tap}; the Reactor Context itself and the helper always work.

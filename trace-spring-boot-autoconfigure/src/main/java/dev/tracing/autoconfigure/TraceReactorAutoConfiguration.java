@@ -1,5 +1,6 @@
 package dev.tracing.autoconfigure;
 
+import dev.tracing.context.ChangeOnlyContextSnapshotFactory;
 import dev.tracing.context.ChangeOnlyThreadLocalAccessor;
 import dev.tracing.context.TraceContextThreadLocalAccessor;
 import io.micrometer.context.ContextRegistry;
@@ -18,7 +19,8 @@ import org.springframework.context.annotation.Bean;
  * The Reactor-Context scope manager: registers the accessor that moves the current trace context
  * between the Reactor Context and the thread, and, with
  * {@code trace.reactor.context-propagation=auto}, turns on Reactor's automatic context
- * propagation so every operator of a traced chain sees the span (and logs carry its ids).
+ * propagation so every operator of a traced chain sees the span (and logs carry its ids), and
+ * makes those restores cheap ({@link ChangeOnlyContextSnapshotFactory}).
  */
 @AutoConfiguration(after = TraceAutoConfiguration.class)
 @ConditionalOnClass({ Hooks.class, ContextRegistry.class })
@@ -35,6 +37,8 @@ public final class TraceReactorAutoConfiguration {
         if (properties.getReactor().getContextPropagation() == TraceProperties.ContextPropagation.AUTO) {
             skipUnchangedObservations(ContextRegistry.getInstance());
             Hooks.enableAutomaticContextPropagation();
+            // after the hook, which replaces Reactor's factory; without it restores work as before, only dearer
+            ChangeOnlyContextSnapshotFactory.installInReactor(true);
         }
         return accessor;
     }

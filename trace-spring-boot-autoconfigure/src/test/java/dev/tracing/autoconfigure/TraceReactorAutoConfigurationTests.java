@@ -1,17 +1,75 @@
 package dev.tracing.autoconfigure;
 
+import java.lang.reflect.Field;
+
+import dev.tracing.context.ChangeOnlyContextSnapshotFactory;
 import dev.tracing.context.ChangeOnlyThreadLocalAccessor;
 import io.micrometer.context.ContextRegistry;
+import io.micrometer.context.ContextSnapshotFactory;
 import io.micrometer.context.ThreadLocalAccessor;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** What {@code auto} propagation does to Micrometer's observation accessor, on a registry of its own. */
+/**
+ * What {@code auto} propagation does to Micrometer's observation accessor (on a registry of its
+ * own) and to Reactor's restores.
+ */
 class TraceReactorAutoConfigurationTests {
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(TraceAutoConfiguration.class, TraceReactorAutoConfiguration.class));
+
+    private static Field reactorsFactory;
+
+    private static Field reactorsAutoFlag;
+
+    private Object factoryBefore;
+
+    private Object autoBefore;
+
+    @BeforeAll
+    static void openReactorsPropagationState() throws ReflectiveOperationException {
+        reactorsFactory = Class.forName("reactor.core.publisher.ContextPropagation")
+            .getDeclaredField("globalContextSnapshotFactory");
+        reactorsFactory.setAccessible(true);
+        reactorsAutoFlag = Class.forName("reactor.core.publisher.ContextPropagationSupport")
+            .getDeclaredField("propagateContextToThreadLocals");
+        reactorsAutoFlag.setAccessible(true);
+    }
+
+    @BeforeEach
+    void saveReactorsPropagationState() throws IllegalAccessException {
+        // global state that the other tests' cached contexts rely on
+        factoryBefore = reactorsFactory.get(null);
+        autoBefore = reactorsAutoFlag.get(null);
+    }
+
+    @AfterEach
+    void restoreReactorsPropagationState() throws IllegalAccessException {
+        reactorsFactory.set(null, factoryBefore);
+        reactorsAutoFlag.set(null, autoBefore);
+    }
+
+    @Test
+    void autoPropagationRestoresThroughTheChangeOnlyFactory() throws IllegalAccessException {
+        ContextSnapshotFactory reactorsOwn = ContextSnapshotFactory.builder().clearMissing(true).build();
+        reactorsFactory.set(null, reactorsOwn);
+        runner.withPropertyValues("trace.reactor.context-propagation=limited")
+            .run(context -> assertThat(reactorsFactory.get(null)).as("limited leaves Reactor alone")
+                .isSameAs(reactorsOwn));
+        runner.run(context -> assertThat(reactorsFactory.get(null)).as("auto, the default")
+            .isInstanceOf(ChangeOnlyContextSnapshotFactory.class));
+    }
 
     @Test
     void theObservationAccessorIsWrappedOnceAndStillMovesObservations() {

@@ -1,0 +1,185 @@
+package dev.tracing.context;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.List;
+
+import io.micrometer.context.ContextAccessor;
+import io.micrometer.context.ContextRegistry;
+import io.micrometer.context.ContextSnapshot;
+import io.micrometer.context.ContextSnapshotFactory;
+import io.micrometer.context.ThreadLocalAccessor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link ContextSnapshotFactory} whose restore from a context leaves alone every thread-local
+ * that already holds the context's value, and puts back only what it changed.
+ *
+ * <p>Design notes: Reactor's automatic context propagation restores every registered accessor
+ * from the Reactor Context around each signal at each boundary (a {@code contextWrite}, a
+ * {@code tap}, a source that is not Reactor's own): dozens of times per WebFlux request, and
+ * most arrive on a thread where an outer boundary has already restored the very same values.
+ * context-propagation's default factory still builds a map of previous values, a scope and two
+ * iterators for each, and sets and resets every accessor. Here each value is first compared
+ * (by identity) with the thread's: a restore that changes nothing returns a shared no-op scope
+ * and allocates nothing. A value that differs is set, and put back on close, as the default
+ * factory does (the previous value read before the set, put back in reverse order). The one
+ * difference is visible only to code that changes a thread-local inside a restore and leaves it
+ * changed: the default would undo that at the innermost boundary, this factory at the boundary
+ * that last changed the value.
+ */
+public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFactory {
+
+    private static final Logger logger = LoggerFactory.getLogger(ChangeOnlyContextSnapshotFactory.class);
+
+    private static final ContextSnapshot.Scope NOTHING_CHANGED = () -> {
+    };
+
+    private final ContextRegistry registry;
+
+    private final boolean clearMissing;
+
+    private final ContextSnapshotFactory delegate;
+
+    /**
+     * Creates a factory over {@code registry}. With {@code clearMissing}, a restore also clears
+     * (and later puts back) the thread-locals whose key the context does not have, as Reactor's
+     * automatic propagation asks.
+     */
+    public ChangeOnlyContextSnapshotFactory(ContextRegistry registry, boolean clearMissing) {
+        this.registry = registry;
+        this.clearMissing = clearMissing;
+        this.delegate = ContextSnapshotFactory.builder().contextRegistry(registry).clearMissing(clearMissing).build();
+    }
+
+    /**
+     * Makes Reactor's context propagation restore through a factory like this one, over the global
+     * registry. Reactor keeps its factory in a package-private field that
+     * {@code Hooks.enableAutomaticContextPropagation()} replaces, so call this after it, with the
+     * same {@code clearMissing} ({@code true} for automatic propagation). Returns false, and leaves
+     * Reactor as it was, when the field is not there or cannot be written (another Reactor
+     * version, or Reactor on the module path).
+     */
+    public static boolean installInReactor(boolean clearMissing) {
+        try {
+            Class<?> propagation = Class.forName("reactor.core.publisher.ContextPropagation", true,
+                    ChangeOnlyContextSnapshotFactory.class.getClassLoader());
+            Field field = propagation.getDeclaredField("globalContextSnapshotFactory");
+            int modifiers = field.getModifiers();
+            if (!Modifier.isStatic(modifiers) || Modifier.isFinal(modifiers)
+                    || field.getType() != ContextSnapshotFactory.class) {
+                logger.debug("Reactor's context snapshot factory field has an unexpected shape; left as it is");
+                return false;
+            }
+            field.setAccessible(true);
+            field.set(null, new ChangeOnlyContextSnapshotFactory(ContextRegistry.getInstance(), clearMissing));
+            return true;
+        }
+        catch (ReflectiveOperationException | LinkageError | RuntimeException ex) {
+            logger.debug("Reactor's context snapshot factory left as it is", ex);
+            return false;
+        }
+    }
+
+    @Override
+    public ContextSnapshot captureAll(Object... contexts) {
+        return delegate.captureAll(contexts);
+    }
+
+    @Override
+    public ContextSnapshot captureFrom(Object... contexts) {
+        return delegate.captureFrom(contexts);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <C> ContextSnapshot.Scope setThreadLocalsFrom(Object sourceContext, String... keys) {
+        ContextAccessor<C, ?> contextAccessor = keys == null || keys.length == 0 ? readerOf(sourceContext) : null;
+        if (contextAccessor == null) {
+            // named keys are not what Reactor asks for; an unknown context type gets the library's own error
+            return delegate.setThreadLocalsFrom(sourceContext, keys);
+        }
+        List<ThreadLocalAccessor<?>> accessors = registry.getThreadLocalAccessors();
+        Changes changes = null;
+        // by index: the registry's list is copy-on-write, and an iterator would be an allocation per restore
+        for (int i = 0, n = accessors.size(); i < n; i++) {
+            ThreadLocalAccessor<Object> accessor;
+            try {
+                accessor = (ThreadLocalAccessor<Object>) accessors.get(i);
+            }
+            catch (IndexOutOfBoundsException removedMeanwhile) {
+                break;
+            }
+            Object value = contextAccessor.readValue((C) sourceContext, accessor.key());
+            Object current = accessor.getValue();
+            if (value == current || (value == null && !clearMissing)) {
+                continue;
+            }
+            if (changes == null) {
+                changes = new Changes(n);
+            }
+            changes.add(accessor, current);
+            if (value != null) {
+                accessor.setValue(value);
+            }
+            else {
+                accessor.setValue();
+            }
+        }
+        return changes != null ? changes : NOTHING_CHANGED;
+    }
+
+    @SuppressWarnings("unchecked")
+    private <C> ContextAccessor<C, ?> readerOf(Object context) {
+        List<ContextAccessor<?, ?>> contextAccessors = registry.getContextAccessors();
+        Class<?> type = context.getClass();
+        for (int i = 0, n = contextAccessors.size(); i < n; i++) {
+            ContextAccessor<?, ?> accessor;
+            try {
+                accessor = contextAccessors.get(i);
+            }
+            catch (IndexOutOfBoundsException removedMeanwhile) {
+                return null;
+            }
+            if (accessor.readableType().isAssignableFrom(type)) {
+                return (ContextAccessor<C, ?>) accessor;
+            }
+        }
+        return null;
+    }
+
+    /** The accessors a restore changed, with the values they had; put back in reverse order. */
+    private static final class Changes implements ContextSnapshot.Scope {
+
+        private final Object[] changed;
+
+        private int size;
+
+        Changes(int accessors) {
+            this.changed = new Object[accessors * 2];
+        }
+
+        void add(ThreadLocalAccessor<Object> accessor, Object previous) {
+            changed[size++] = accessor;
+            changed[size++] = previous;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public void close() {
+            for (int i = size - 2; i >= 0; i -= 2) {
+                ThreadLocalAccessor<Object> accessor = (ThreadLocalAccessor<Object>) changed[i];
+                Object previous = changed[i + 1];
+                if (previous != null) {
+                    accessor.restore(previous);
+                }
+                else {
+                    accessor.restore();
+                }
+            }
+        }
+
+    }
+
+}
