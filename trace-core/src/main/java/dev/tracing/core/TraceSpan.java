@@ -48,7 +48,8 @@ final class TraceSpan implements Span {
         RecordedSpan record = record();
         if (record != null) {
             TraceClock clock = tracer.clock();
-            if (record.start(clock.epochMicros(), clock.nanoTime())) {
+            long nanoTime = clock.nanoTime();
+            if (record.start(clock.epochMicros(nanoTime), nanoTime)) {
                 tracer.spanStarted();
             }
         }
