@@ -5,7 +5,6 @@ import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -142,7 +141,7 @@ public final class RecordedSpan implements FinishedSpan {
             return;
         }
         if (tags == null) {
-            tags = new LinkedHashMap<>(8);
+            tags = new SpanTags(8);
         }
         tags.put(key, value);
     }
@@ -240,7 +239,7 @@ public final class RecordedSpan implements FinishedSpan {
 
     @Override
     public FinishedSpan setTags(Map<String, String> tags) {
-        this.tags = tags == null ? null : new LinkedHashMap<>(tags);
+        this.tags = tags == null ? null : new SpanTags(tags);
         return this;
     }
 
@@ -248,7 +247,7 @@ public final class RecordedSpan implements FinishedSpan {
     public Map<String, String> getTags() {
         // a mutable map even when empty: filters commonly add to what they get
         if (tags == null) {
-            tags = new LinkedHashMap<>(4);
+            tags = new SpanTags(4);
         }
         return tags;
     }
