@@ -22,7 +22,9 @@ import org.springframework.context.annotation.Bean;
  * propagation so every operator of a traced chain sees the span (and logs carry its ids), and
  * makes those restores cheap ({@link ChangeOnlyContextSnapshotFactory}).
  */
-@AutoConfiguration(after = TraceAutoConfiguration.class)
+// after Boot's, whose spring.reactor.context-propagation=auto enables the hook again and so replaces Reactor's factory
+@AutoConfiguration(after = TraceAutoConfiguration.class,
+        afterName = "org.springframework.boot.reactor.autoconfigure.ReactorAutoConfiguration")
 @ConditionalOnClass({ Hooks.class, ContextRegistry.class })
 @ConditionalOnBean(TraceAutoConfiguration.class)
 public final class TraceReactorAutoConfiguration {

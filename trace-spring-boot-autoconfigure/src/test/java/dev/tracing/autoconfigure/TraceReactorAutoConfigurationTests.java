@@ -16,6 +16,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.reactor.autoconfigure.ReactorAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -69,6 +70,15 @@ class TraceReactorAutoConfigurationTests {
                 .isSameAs(reactorsOwn));
         runner.run(context -> assertThat(reactorsFactory.get(null)).as("auto, the default")
             .isInstanceOf(ChangeOnlyContextSnapshotFactory.class));
+    }
+
+    @Test
+    void bootsOwnAutoPropagationDoesNotReplaceTheChangeOnlyFactory() throws IllegalAccessException {
+        reactorsFactory.set(null, ContextSnapshotFactory.builder().clearMissing(true).build());
+        runner.withConfiguration(AutoConfigurations.of(ReactorAutoConfiguration.class))
+            .withPropertyValues("spring.reactor.context-propagation=auto")
+            .run(context -> assertThat(reactorsFactory.get(null))
+                .isInstanceOf(ChangeOnlyContextSnapshotFactory.class));
     }
 
     @Test
