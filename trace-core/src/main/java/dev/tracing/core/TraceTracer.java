@@ -142,7 +142,7 @@ public final class TraceTracer implements Tracer {
         }
         context.record = null;
         if (record.wasStarted()) {
-            closed.increment();
+            spanClosed();
         }
         try {
             reporter.report(record);

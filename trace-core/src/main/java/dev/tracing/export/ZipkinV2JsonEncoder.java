@@ -28,6 +28,9 @@ public final class ZipkinV2JsonEncoder {
     /** The shared instance; the encoder is stateless. */
     public static final ZipkinV2JsonEncoder INSTANCE = new ZipkinV2JsonEncoder();
 
+    /** The tag that names the type of a span's failure, as in the OpenTelemetry conventions. */
+    public static final String EXCEPTION_TYPE = "exception.type";
+
     /** Writes {@code spans} as a JSON array. */
     public String encodeList(Collection<? extends FinishedSpan> spans) {
         StringBuilder out = new StringBuilder(spans.size() * 320 + 2);
@@ -137,9 +140,6 @@ public final class ZipkinV2JsonEncoder {
         }
         out.append('}');
     }
-
-    /** The tag that names the type of a span's failure, as in the OpenTelemetry conventions. */
-    public static final String EXCEPTION_TYPE = "exception.type";
 
     /** The value of the {@code error} tag for {@code error}: its message, or its type without one. */
     public static String errorMessage(Throwable error) {

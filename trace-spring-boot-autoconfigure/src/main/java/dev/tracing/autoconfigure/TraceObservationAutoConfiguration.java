@@ -44,7 +44,8 @@ import org.springframework.util.ClassUtils;
 @AutoConfiguration(after = TraceAutoConfiguration.class, beforeName = {
         "org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration",
         "org.springframework.boot.micrometer.tracing.autoconfigure.prometheus.PrometheusExemplarsAutoConfiguration",
-        "org.springframework.boot.micrometer.metrics.autoconfigure.export.prometheus.PrometheusMetricsExportAutoConfiguration" })
+        "org.springframework.boot.micrometer.metrics.autoconfigure.export.prometheus"
+                + ".PrometheusMetricsExportAutoConfiguration" })
 @ConditionalOnBean(TraceAutoConfiguration.class)
 public final class TraceObservationAutoConfiguration {
 

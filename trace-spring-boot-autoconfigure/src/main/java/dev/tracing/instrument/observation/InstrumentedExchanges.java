@@ -17,13 +17,16 @@ import io.micrometer.observation.Observation;
  */
 public final class InstrumentedExchanges {
 
-    static final Set<String> SERVER = Set.of("org.springframework.http.server.observation.ServerRequestObservationContext",
+    static final Set<String> SERVER = Set.of(
+            "org.springframework.http.server.observation.ServerRequestObservationContext",
             "org.springframework.http.server.reactive.observation.ServerRequestObservationContext");
 
-    static final Set<String> CLIENT = Set.of("org.springframework.http.client.observation.ClientRequestObservationContext",
+    static final Set<String> CLIENT = Set.of(
+            "org.springframework.http.client.observation.ClientRequestObservationContext",
             "org.springframework.web.reactive.function.client.ClientRequestObservationContext");
 
-    static final Set<String> KAFKA = Set.of("org.springframework.kafka.support.micrometer.KafkaRecordSenderContext",
+    static final Set<String> KAFKA = Set.of(
+            "org.springframework.kafka.support.micrometer.KafkaRecordSenderContext",
             "org.springframework.kafka.support.micrometer.KafkaRecordReceiverContext");
 
     private final Set<String> contextTypes;
