@@ -34,10 +34,16 @@ public final class TraceReactorAutoConfiguration {
     TraceContextThreadLocalAccessor traceContextThreadLocalAccessor(CurrentTraceContext currentTraceContext,
             TraceProperties properties) {
         TraceContextThreadLocalAccessor accessor = new TraceContextThreadLocalAccessor(currentTraceContext);
-        // the registry is global; a later context replaces the accessor under the same key
-        ContextRegistry.getInstance().registerThreadLocalAccessor(accessor);
-        if (properties.getReactor().getContextPropagation() == TraceProperties.ContextPropagation.AUTO) {
+        boolean auto = properties.getReactor().getContextPropagation() == TraceProperties.ContextPropagation.AUTO;
+        if (auto) {
+            // before ours is registered: re-registering moves an accessor to the end of the list
             skipUnchangedObservations(ContextRegistry.getInstance());
+        }
+        // The registry is global; a later context replaces the accessor under the same key. Ours must restore
+        // after Micrometer's observation accessor, whose clearing scope makes the tracing handlers clear the
+        // current span: restored last, the span the Reactor Context holds is the one the thread sees.
+        ContextRegistry.getInstance().registerThreadLocalAccessor(accessor);
+        if (auto) {
             Hooks.enableAutomaticContextPropagation();
             // after the hook, which replaces Reactor's factory; without it restores work as before, only dearer
             ChangeOnlyContextSnapshotFactory.installInReactor(true);

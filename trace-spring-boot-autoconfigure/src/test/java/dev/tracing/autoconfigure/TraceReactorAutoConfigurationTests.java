@@ -1,21 +1,30 @@
 package dev.tracing.autoconfigure;
 
 import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.List;
 
 import dev.tracing.context.ChangeOnlyContextSnapshotFactory;
 import dev.tracing.context.ChangeOnlyThreadLocalAccessor;
+import dev.tracing.context.TraceContextThreadLocalAccessor;
 import io.micrometer.context.ContextRegistry;
 import io.micrometer.context.ContextSnapshotFactory;
 import io.micrometer.context.ThreadLocalAccessor;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.BaseSubscriber;
+import reactor.core.publisher.Mono;
+import reactor.util.context.Context;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration;
 import org.springframework.boot.reactor.autoconfigure.ReactorAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
@@ -107,6 +116,38 @@ class TraceReactorAutoConfigurationTests {
         accessor.restore();
         assertThat(observations.getCurrentObservation()).isNull();
         observation.stop();
+    }
+
+    @Test
+    void theReactorContextsSpanIsCurrentWhereTheThreadHasAnObservationTheContextLacks() {
+        // Micrometer clears the thread's observation with a NullObservation scope, whose tracing handler clears
+        // the current span: our accessor must restore after it, or the Reactor Context's span would be lost.
+        // As in a new JVM: Micrometer's accessor registered (by the ServiceLoader) and not yet wrapped
+        ContextRegistry.getInstance().registerThreadLocalAccessor(new ObservationThreadLocalAccessor());
+        runner.withConfiguration(AutoConfigurations.of(ObservationAutoConfiguration.class,
+                TraceObservationAutoConfiguration.class))
+            .run(context -> {
+                Tracer tracer = context.getBean(Tracer.class);
+                ObservationRegistry observations = context.getBean(ObservationRegistry.class);
+                Span inContext = tracer.nextSpan().name("in the reactor context").start();
+                Observation outer = Observation.start("outer", observations);
+                List<String> seen = new ArrayList<>();
+                try (Observation.Scope scope = outer.openScope()) {
+                    String outerSpanId = tracer.currentSpan().context().spanId();
+                    Mono.just(1)
+                        .doOnNext(one -> seen.add(tracer.currentSpan() == null ? "none"
+                                : tracer.currentSpan().context().spanId()))
+                        .contextWrite(Context.of(TraceContextThreadLocalAccessor.KEY, inContext.context()))
+                        // not block(), which would capture the thread's observation into the Reactor Context
+                        .subscribe(new BaseSubscriber<>() {
+                        });
+                    assertThat(seen).containsExactly(inContext.context().spanId());
+                    assertThat(tracer.currentSpan().context().spanId()).as("after the chain").isEqualTo(outerSpanId);
+                }
+                outer.stop();
+                inContext.end();
+                assertThat(tracer.currentSpan()).isNull();
+            });
     }
 
 }
