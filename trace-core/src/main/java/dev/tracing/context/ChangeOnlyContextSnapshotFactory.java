@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * iterators for each, and sets and resets every accessor. Here each value is first compared
  * (by identity) with the thread's: a restore that changes nothing returns a shared no-op scope
  * and allocates nothing. A value that differs is set, and put back on close, as the default
- * factory does (the previous value read before the set, put back in reverse order). The one
+ * factory does (the previous value read before the set, put back in reverse order). A missing
+ * value is not cleared where a {@link ChangeOnlyThreadLocalAccessor} says the thread's value
+ * already means nothing. The one
  * difference is visible only to code that changes a thread-local inside a restore and leaves it
  * changed: the default would undo that at the innermost boundary, this factory at the boundary
  * that last changed the value.
@@ -113,7 +115,7 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
             }
             Object value = contextAccessor.readValue((C) sourceContext, accessor.key());
             Object current = accessor.getValue();
-            if (value == current || (value == null && !clearMissing)) {
+            if (value == current || (value == null && (!clearMissing || alreadyClear(accessor, current)))) {
                 continue;
             }
             if (changes == null) {
@@ -128,6 +130,13 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
             }
         }
         return changes != null ? changes : NOTHING_CHANGED;
+    }
+
+    /** Whether clearing {@code accessor} would change nothing, its value {@code current} already meaning nothing. */
+    @SuppressWarnings("unchecked")
+    private static boolean alreadyClear(ThreadLocalAccessor<Object> accessor, Object current) {
+        return accessor instanceof ChangeOnlyThreadLocalAccessor<?> changeOnly
+                && ((ChangeOnlyThreadLocalAccessor<Object>) changeOnly).isEmpty(current);
     }
 
     @SuppressWarnings("unchecked")

@@ -2,8 +2,12 @@ package dev.tracing.context;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Objects;
+import java.util.function.Predicate;
 
 import io.micrometer.context.ThreadLocalAccessor;
+import io.micrometer.observation.NullObservation;
+import io.micrometer.observation.Observation;
 
 /**
  * Wraps a {@link ThreadLocalAccessor} so that setting the value the thread already has does
@@ -16,17 +20,48 @@ import io.micrometer.context.ThreadLocalAccessor;
  * handler calls, to arrive where the thread already is. Whether a set was skipped is kept on a
  * per-thread stack of shared {@link Boolean}s, so the matching restore knows without allocating:
  * context-propagation restores in reverse order, on the thread that set.
+ *
+ * <p>Clearing is skipped, too, where the thread's value already means "nothing": for Micrometer's
+ * observations ({@link #ofObservations}) that is, besides no observation, the {@code NullObservation}
+ * whose scope the accessor opens to clear (so a clear inside a cleared region opens no second one)
+ * and a no-op observation, which no handler sees (Spring's request observation where no registry
+ * is configured).
  * @param <V> the value type
  */
 public final class ChangeOnlyThreadLocalAccessor<V> implements ThreadLocalAccessor<V> {
 
     private final ThreadLocalAccessor<V> delegate;
 
+    private final Predicate<? super V> empty;
+
     private final ThreadLocal<Deque<Boolean>> skipped = ThreadLocal.withInitial(ArrayDeque::new);
 
-    /** Wraps {@code delegate}, keeping its key. */
+    /** Wraps {@code delegate}, keeping its key; clearing is skipped where the thread has no value. */
     public ChangeOnlyThreadLocalAccessor(ThreadLocalAccessor<V> delegate) {
+        this(delegate, Objects::isNull);
+    }
+
+    /**
+     * Wraps {@code delegate}, keeping its key; clearing is skipped where the thread's value passes
+     * {@code empty} (which must accept {@code null}).
+     */
+    public ChangeOnlyThreadLocalAccessor(ThreadLocalAccessor<V> delegate, Predicate<? super V> empty) {
         this.delegate = delegate;
+        this.empty = empty;
+    }
+
+    /**
+     * Wraps Micrometer's observation accessor: besides repeats, clearing is skipped where the thread
+     * holds no observation, a {@code NullObservation} (an earlier clear) or a no-op observation.
+     */
+    public static ChangeOnlyThreadLocalAccessor<Observation> ofObservations(ThreadLocalAccessor<Observation> delegate) {
+        return new ChangeOnlyThreadLocalAccessor<>(delegate,
+                observation -> observation == null || observation.isNoop() || observation instanceof NullObservation);
+    }
+
+    /** Whether clearing would leave the thread as it is: its value {@code current} already means nothing. */
+    public boolean isEmpty(V current) {
+        return empty.test(current);
     }
 
     @Override
@@ -53,7 +88,7 @@ public final class ChangeOnlyThreadLocalAccessor<V> implements ThreadLocalAccess
     @Override
     public void setValue() {
         Deque<Boolean> stack = skipped.get();
-        if (delegate.getValue() == null) {
+        if (empty.test(delegate.getValue())) {
             stack.push(Boolean.TRUE);
             return;
         }

@@ -103,6 +103,24 @@ class ChangeOnlyContextSnapshotFactoryTest {
     }
 
     @Test
+    void aValueThatAlreadyMeansNothingIsNotClearedAgain() {
+        registry.registerThreadLocalAccessor(new ChangeOnlyThreadLocalAccessor<>(first, "none"::equals));
+        ChangeOnlyContextSnapshotFactory factory = new ChangeOnlyContextSnapshotFactory(registry, true);
+        ContextSnapshot.Scope unchanged = factory.setThreadLocalsFrom(Context.empty());
+        first.local.set("none");
+
+        ContextSnapshot.Scope scope = factory.setThreadLocalsFrom(Context.empty());
+        scope.close();
+
+        assertThat(scope).isSameAs(unchanged);
+        assertThat(calls).isEmpty();
+        assertThat(first.local.get()).isEqualTo("none");
+        first.local.set("a");
+        factory.setThreadLocalsFrom(Context.empty()).close();
+        assertThat(calls).containsExactly("first clear", "first restore a");
+    }
+
+    @Test
     void namedKeysAreRestoredAsTheDefaultFactoryDoes() {
         registry.registerThreadLocalAccessor(first);
         first.local.set("a");

@@ -5,6 +5,11 @@ import java.util.List;
 
 import dev.tracing.core.SpanContext;
 import io.micrometer.context.ThreadLocalAccessor;
+import io.micrometer.observation.NullObservation;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.TraceContext;
 import org.junit.jupiter.api.Test;
@@ -97,6 +102,83 @@ class ChangeOnlyThreadLocalAccessorTest {
         accessor.setValue();
         accessor.restore();
         assertThat(decorated).containsExactly(a, b);
+    }
+
+    /** An observation handler that records the scopes it sees opened and closed. */
+    static final class ScopeRecordingHandler implements ObservationHandler<Observation.Context> {
+
+        final List<String> scopes = new ArrayList<>();
+
+        @Override
+        public void onScopeOpened(Observation.Context context) {
+            scopes.add("open " + describe(context));
+        }
+
+        @Override
+        public void onScopeClosed(Observation.Context context) {
+            scopes.add("close " + describe(context));
+        }
+
+        private static String describe(Observation.Context context) {
+            return context instanceof NullObservation.NullContext ? "nothing" : context.getName();
+        }
+
+        @Override
+        public boolean supportsContext(Observation.Context context) {
+            return true;
+        }
+
+    }
+
+    @Test
+    void clearingAnObservationOpensOneClearingScopeHoweverDeepTheClearsNest() {
+        ScopeRecordingHandler handler = new ScopeRecordingHandler();
+        ObservationRegistry observations = ObservationRegistry.create();
+        observations.observationConfig().observationHandler(handler);
+        ChangeOnlyThreadLocalAccessor<Observation> accessor = ChangeOnlyThreadLocalAccessor
+            .ofObservations(new ObservationThreadLocalAccessor(observations));
+        Observation work = Observation.start("work", observations);
+
+        accessor.setValue(work);
+        accessor.setValue();
+        assertThat(observations.getCurrentObservation()).isInstanceOf(NullObservation.class);
+        assertThat(accessor.isEmpty(accessor.getValue())).isTrue();
+        accessor.setValue();
+        accessor.setValue();
+        accessor.restore();
+        accessor.restore();
+        assertThat(observations.getCurrentObservation()).isInstanceOf(NullObservation.class);
+        accessor.restore(work);
+        assertThat(observations.getCurrentObservation()).isSameAs(work);
+        accessor.restore();
+        assertThat(observations.getCurrentObservation()).isNull();
+        accessor.setValue();
+        accessor.restore();
+        work.stop();
+
+        assertThat(handler.scopes).containsExactly("open work", "open nothing", "close nothing", "close work");
+        assertThat(observations.getCurrentObservation()).isNull();
+    }
+
+    @Test
+    void aNoopObservationNeedsNoClearing() {
+        ChangeOnlyThreadLocalAccessor<Observation> accessor = ChangeOnlyThreadLocalAccessor
+            .ofObservations(new ObservationThreadLocalAccessor(ObservationRegistry.create()));
+        // what Spring's request observations are where no registry is configured
+        Observation noop = Observation.start("request", ObservationRegistry.NOOP);
+        try (Observation.Scope scope = noop.openScope()) {
+            assertThat(accessor.getValue()).as("the thread holds it").isSameAs(noop);
+            assertThat(accessor.isEmpty(noop)).isTrue();
+            accessor.setValue();
+            assertThat(accessor.getValue()).as("no clearing NullObservation").isSameAs(noop);
+            accessor.restore();
+            assertThat(accessor.getValue()).isSameAs(noop);
+        }
+        ObservationRegistry observed = ObservationRegistry.create();
+        observed.observationConfig().observationHandler(new ScopeRecordingHandler());
+        Observation real = Observation.start("real", observed);
+        assertThat(accessor.isEmpty(real)).isFalse();
+        real.stop();
     }
 
 }

@@ -5,6 +5,7 @@ import dev.tracing.context.ChangeOnlyThreadLocalAccessor;
 import dev.tracing.context.TraceContextThreadLocalAccessor;
 import io.micrometer.context.ContextRegistry;
 import io.micrometer.context.ThreadLocalAccessor;
+import io.micrometer.observation.Observation;
 import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
 import io.micrometer.tracing.CurrentTraceContext;
 import reactor.core.publisher.Hooks;
@@ -54,14 +55,17 @@ public final class TraceReactorAutoConfiguration {
     /**
      * Reactor restores every registered accessor around every signal; Micrometer's observation
      * accessor opens an observation scope each time, even for the observation the thread already
-     * has. Wrapping it makes those repeats free; a change of observation still opens its scope.
+     * has, and a NullObservation scope to clear even where the thread has nothing to clear. Wrapping
+     * it makes those free; a change of observation still opens its scope.
      */
+    @SuppressWarnings("unchecked")
     static void skipUnchangedObservations(ContextRegistry registry) {
         for (ThreadLocalAccessor<?> accessor : registry.getThreadLocalAccessors()) {
             if (ObservationThreadLocalAccessor.KEY.equals(accessor.key())
                     && !(accessor instanceof ChangeOnlyThreadLocalAccessor)) {
                 // replaces the accessor under the same key
-                registry.registerThreadLocalAccessor(new ChangeOnlyThreadLocalAccessor<>(accessor));
+                registry.registerThreadLocalAccessor(
+                        ChangeOnlyThreadLocalAccessor.ofObservations((ThreadLocalAccessor<Observation>) accessor));
                 return;
             }
         }
