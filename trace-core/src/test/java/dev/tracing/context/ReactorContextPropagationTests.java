@@ -1,5 +1,6 @@
 package dev.tracing.context;
 
+import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +14,7 @@ import java.util.function.Supplier;
 import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
 import io.micrometer.context.ContextRegistry;
+import io.micrometer.context.ContextSnapshotFactory;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.exporter.FinishedSpan;
@@ -463,8 +465,13 @@ class ReactorContextPropagationTests {
     class Limited {
 
         @BeforeEach
-        void disable() {
+        void disable() throws ReflectiveOperationException {
             Hooks.disableAutomaticContextPropagation();
+            // the factory Reactor starts with (disabling keeps whichever factory was last installed)
+            Field factory = Class.forName("reactor.core.publisher.ContextPropagation")
+                .getDeclaredField("globalContextSnapshotFactory");
+            factory.setAccessible(true);
+            factory.set(null, ContextSnapshotFactory.builder().clearMissing(false).build());
         }
 
         @Test
@@ -559,6 +566,21 @@ class ReactorContextPropagationTests {
             assertThat(child.getParentId()).isEqualTo(parent.context().spanId());
             assertThat(currentInBody[0]).isEqualTo(child.getSpanId());
             assertThat(ReactorTracing.traceContext(contextInBody[0]).spanId()).isEqualTo(child.getSpanId());
+        }
+
+    }
+
+    /**
+     * Every test of {@link Limited} again, with Reactor restoring through
+     * {@link ChangeOnlyContextSnapshotFactory} (keeping what the context lacks), as the starter
+     * installs it in {@code limited} mode.
+     */
+    @Nested
+    class LimitedWithChangeOnlyRestores extends Limited {
+
+        @BeforeEach
+        void install() {
+            assertThat(ChangeOnlyContextSnapshotFactory.installInReactor(false)).isTrue();
         }
 
     }

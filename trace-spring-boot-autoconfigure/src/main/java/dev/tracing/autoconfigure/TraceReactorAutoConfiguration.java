@@ -21,7 +21,8 @@ import org.springframework.context.annotation.Bean;
  * between the Reactor Context and the thread, and, with
  * {@code trace.reactor.context-propagation=auto}, turns on Reactor's automatic context
  * propagation so every operator of a traced chain sees the span (and logs carry its ids), and
- * makes those restores cheap ({@link ChangeOnlyContextSnapshotFactory}).
+ * makes those restores cheap ({@link ChangeOnlyContextSnapshotFactory}, in {@code limited} mode
+ * too, for the restores Reactor still does in {@code handle} and {@code tap}).
  */
 // after Boot's, whose spring.reactor.context-propagation=auto enables the hook again and so replaces Reactor's factory
 @AutoConfiguration(after = TraceAutoConfiguration.class,
@@ -48,6 +49,11 @@ public final class TraceReactorAutoConfiguration {
             Hooks.enableAutomaticContextPropagation();
             // after the hook, which replaces Reactor's factory; without it restores work as before, only dearer
             ChangeOnlyContextSnapshotFactory.installInReactor(true);
+        }
+        else if (!Hooks.isAutomaticContextPropagationEnabled()) {
+            // Reactor still restores in handle and tap (Spring's server observation taps every request), keeping
+            // what the Reactor Context lacks; unless someone else turned automatic propagation on
+            ChangeOnlyContextSnapshotFactory.installInReactor(false);
         }
         return accessor;
     }

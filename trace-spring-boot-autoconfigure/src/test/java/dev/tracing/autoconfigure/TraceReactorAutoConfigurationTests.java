@@ -3,6 +3,7 @@ package dev.tracing.autoconfigure;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 import dev.tracing.context.ChangeOnlyContextSnapshotFactory;
 import dev.tracing.context.ChangeOnlyThreadLocalAccessor;
@@ -19,7 +20,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import reactor.core.observability.DefaultSignalListener;
+import reactor.core.observability.SignalListener;
 import reactor.core.publisher.BaseSubscriber;
+import reactor.core.publisher.Hooks;
 import reactor.core.publisher.Mono;
 import reactor.util.context.Context;
 
@@ -74,11 +78,49 @@ class TraceReactorAutoConfigurationTests {
     void autoPropagationRestoresThroughTheChangeOnlyFactory() throws IllegalAccessException {
         ContextSnapshotFactory reactorsOwn = ContextSnapshotFactory.builder().clearMissing(true).build();
         reactorsFactory.set(null, reactorsOwn);
-        runner.withPropertyValues("trace.reactor.context-propagation=limited")
-            .run(context -> assertThat(reactorsFactory.get(null)).as("limited leaves Reactor alone")
-                .isSameAs(reactorsOwn));
         runner.run(context -> assertThat(reactorsFactory.get(null)).as("auto, the default")
             .isInstanceOf(ChangeOnlyContextSnapshotFactory.class));
+    }
+
+    @Test
+    void limitedPropagationRestoresThroughAChangeOnlyFactoryThatKeepsWhatTheContextLacks() throws Exception {
+        Hooks.disableAutomaticContextPropagation();
+        // what Reactor starts with when nothing enabled automatic propagation
+        reactorsFactory.set(null, ContextSnapshotFactory.builder().clearMissing(false).build());
+        runner.withPropertyValues("trace.reactor.context-propagation=limited").run(context -> {
+            assertThat(Hooks.isAutomaticContextPropagationEnabled()).isFalse();
+            assertThat(reactorsFactory.get(null)).isInstanceOf(ChangeOnlyContextSnapshotFactory.class);
+            Tracer tracer = context.getBean(Tracer.class);
+            Span onThread = tracer.nextSpan().name("on the thread").start();
+            Span inContext = tracer.nextSpan().name("in the reactor context").start();
+            List<String> seen = new ArrayList<>();
+            try (Tracer.SpanInScope scope = tracer.withSpan(onThread)) {
+                Supplier<SignalListener<Integer>> listener = () -> new DefaultSignalListener<>() {
+                    @Override
+                    public void doOnNext(Integer value) {
+                        seen.add(tracer.currentSpan().context().spanId());
+                    }
+                };
+                Mono.just(1).tap(listener::get).subscribe(new BaseSubscriber<>() {
+                });
+                Mono.just(2).tap(listener::get)
+                    .contextWrite(Context.of(TraceContextThreadLocalAccessor.KEY, inContext.context()))
+                    .subscribe(new BaseSubscriber<>() {
+                    });
+                assertThat(tracer.currentSpan()).isEqualTo(onThread);
+            }
+            onThread.end();
+            inContext.end();
+            // as Reactor's own factory in limited mode: a context without a span leaves the thread's
+            assertThat(seen).containsExactly(onThread.context().spanId(), inContext.context().spanId());
+        });
+        reactorsAutoFlag.set(null, true);
+        ContextSnapshotFactory reactorsOwn = ContextSnapshotFactory.builder().clearMissing(true).build();
+        reactorsFactory.set(null, reactorsOwn);
+        runner.withPropertyValues("trace.reactor.context-propagation=limited")
+            .run(context -> assertThat(reactorsFactory.get(null))
+                .as("someone else turned automatic propagation on: left as it is")
+                .isSameAs(reactorsOwn));
     }
 
     @Test
