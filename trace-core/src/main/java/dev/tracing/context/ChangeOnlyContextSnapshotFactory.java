@@ -45,6 +45,20 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
     private final ContextSnapshotFactory delegate;
 
     /**
+     * The reader of each context type, found once: Reactor restores from a handful of Context
+     * classes (Context1 ... ContextN) many times per request, and each scan of the registry calls
+     * {@code isAssignableFrom} per accessor. A context accessor removed later is still used for a
+     * type already looked up (registries add theirs at start-up); a type no accessor read when first
+     * seen keeps going to the default factory, which looks again.
+     */
+    private final ClassValue<Reader> readers = new ClassValue<>() {
+        @Override
+        protected Reader computeValue(Class<?> type) {
+            return new Reader(findReader(type));
+        }
+    };
+
+    /**
      * Creates a factory over {@code registry}. With {@code clearMissing}, a restore also clears
      * (and later puts back) the thread-locals whose key the context does not have, as Reactor's
      * automatic propagation asks.
@@ -141,21 +155,20 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
 
     @SuppressWarnings("unchecked")
     private <C> ContextAccessor<C, ?> readerOf(Object context) {
-        List<ContextAccessor<?, ?>> contextAccessors = registry.getContextAccessors();
-        Class<?> type = context.getClass();
-        for (int i = 0, n = contextAccessors.size(); i < n; i++) {
-            ContextAccessor<?, ?> accessor;
-            try {
-                accessor = contextAccessors.get(i);
-            }
-            catch (IndexOutOfBoundsException removedMeanwhile) {
-                return null;
-            }
+        return (ContextAccessor<C, ?>) readers.get(context.getClass()).accessor;
+    }
+
+    private ContextAccessor<?, ?> findReader(Class<?> type) {
+        for (ContextAccessor<?, ?> accessor : registry.getContextAccessors()) {
             if (accessor.readableType().isAssignableFrom(type)) {
-                return (ContextAccessor<C, ?>) accessor;
+                return accessor;
             }
         }
         return null;
+    }
+
+    /** The accessor that reads a context type, or null where none does. */
+    private record Reader(ContextAccessor<?, ?> accessor) {
     }
 
     /** The accessors a restore changed, with the values they had; put back in reverse order. */
