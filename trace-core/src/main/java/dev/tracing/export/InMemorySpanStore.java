@@ -55,8 +55,12 @@ public final class InMemorySpanStore implements SpanReporter {
 
     private final LongSupplier nanoTime;
 
-    /** Refused trace ids by hash; null until the first refusal. */
-    private String[] refused;
+    /**
+     * Refused trace ids, as 64-bit hashes in slots by hash; null until the first refusal. Hashes,
+     * not the ids: at full load thousands of ids are refused a second, and a table of strings in the
+     * old generation would keep each alive, and copied, through a young collection or two.
+     */
+    private long[] refused;
 
     private long windowStart;
 
@@ -128,8 +132,9 @@ public final class InMemorySpanStore implements SpanReporter {
 
     /** Whether a trace not held now is taken; called under the lock, with a limit set. */
     private boolean admitNewTrace(String traceId) {
-        int slot = traceId.hashCode() & (REFUSED_SLOTS - 1);
-        if (refused != null && traceId.equals(refused[slot])) {
+        long hash = hash64(traceId);
+        int slot = (int) hash & (REFUSED_SLOTS - 1);
+        if (refused != null && refused[slot] == hash) {
             return false;
         }
         long now = nanoTime.getAsLong();
@@ -142,10 +147,23 @@ public final class InMemorySpanStore implements SpanReporter {
             return true;
         }
         if (refused == null) {
-            refused = new String[REFUSED_SLOTS];
+            refused = new long[REFUSED_SLOTS];
         }
-        refused[slot] = traceId;
+        refused[slot] = hash;
         return false;
+    }
+
+    /**
+     * FNV-1a over the id's characters, never 0 (an empty slot): a kept trace loses a span only if
+     * another id refused within the same moments shares all 64 bits.
+     */
+    static long hash64(String traceId) {
+        long hash = 0xcbf29ce484222325L;
+        for (int i = 0, n = traceId.length(); i < n; i++) {
+            hash ^= traceId.charAt(i);
+            hash *= 0x100000001b3L;
+        }
+        return hash == 0 ? 1 : hash;
     }
 
     /**

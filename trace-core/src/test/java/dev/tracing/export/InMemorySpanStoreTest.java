@@ -1,7 +1,10 @@
 package dev.tracing.export;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -233,6 +236,23 @@ class InMemorySpanStoreTest {
         assertThat(names(store.trace(e.context().traceId()))).containsExactly("e-child-0", "e");
         assertThat(store.traceCount()).isEqualTo(3);
         assertThat(store.spanCount()).isEqualTo(7);
+    }
+
+    @Test
+    void refusedIdsAreToldApartByAll64BitsNotBySlotOrStringHash() {
+        // 32-character ids that String.hashCode cannot tell apart ("Aa" and "BB" hash alike)
+        String first = "0".repeat(30) + "Aa";
+        String second = "0".repeat(30) + "BB";
+        assertThat(first.hashCode()).isEqualTo(second.hashCode());
+        assertThat(InMemorySpanStore.hash64(first)).isNotEqualTo(InMemorySpanStore.hash64(second));
+        Set<Long> hashes = new HashSet<>();
+        Random random = new Random(9);
+        for (int i = 0; i < 100_000; i++) {
+            long hash = InMemorySpanStore.hash64(Long.toHexString(random.nextLong()) + Long.toHexString(i));
+            assertThat(hash).isNotZero();
+            hashes.add(hash);
+        }
+        assertThat(hashes).hasSize(100_000);
     }
 
     @Test
