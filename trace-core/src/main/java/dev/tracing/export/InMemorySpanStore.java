@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 
+import dev.tracing.core.RecordedSpan;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import io.micrometer.tracing.exporter.SpanReporter;
 
@@ -49,6 +50,9 @@ public final class InMemorySpanStore implements SpanReporter {
 
     private static final long SECOND_NANOS = 1_000_000_000L;
 
+    /** Distinct names and tag values remembered for sharing at most. */
+    private static final int SHARED_STRINGS = 4096;
+
     private final int maxSpans;
 
     private final int maxTracesPerSecond;
@@ -65,6 +69,13 @@ public final class InMemorySpanStore implements SpanReporter {
     private long windowStart;
 
     private int tracesInWindow;
+
+    /**
+     * One instance of each span name and tag value recently kept: the spans of one route repeat
+     * the same strings ({@code url.full}, the name, the address), each request with its own copy.
+     * Cleared when full, so it follows what the service is doing now.
+     */
+    private final Map<String, String> shared = new HashMap<>();
 
     private final ArrayDeque<TraceEntry> order = new ArrayDeque<>();
 
@@ -120,6 +131,9 @@ public final class InMemorySpanStore implements SpanReporter {
                 byTraceId.put(traceId, entry);
                 order.addLast(entry);
             }
+            if (span instanceof RecordedSpan recorded) {
+                shareRepeatedStrings(recorded);
+            }
             entry.spans.add(span);
             spanCount++;
             while (spanCount > maxSpans) {
@@ -128,6 +142,36 @@ public final class InMemorySpanStore implements SpanReporter {
                 spanCount -= eldest.spans.size();
             }
         }
+    }
+
+    /**
+     * Replaces the span's name and tag values by equal strings the store already
+     * holds, so that thousands of kept spans share them instead of each keeping its own. Only equal
+     * strings are swapped in, so what any reader of the span sees does not change. Called under
+     * the lock.
+     */
+    private void shareRepeatedStrings(RecordedSpan span) {
+        String name = span.getName();
+        String sharedName = share(name);
+        if (sharedName != name) {
+            span.setName(sharedName);
+        }
+        span.getTags().replaceAll((key, value) -> share(value));
+    }
+
+    private String share(String value) {
+        if (value == null) {
+            return null;
+        }
+        String existing = shared.get(value);
+        if (existing != null) {
+            return existing;
+        }
+        if (shared.size() >= SHARED_STRINGS) {
+            shared.clear();
+        }
+        shared.put(value, value);
+        return value;
     }
 
     /** Whether a trace not held now is taken; called under the lock, with a limit set. */
@@ -213,6 +257,7 @@ public final class InMemorySpanStore implements SpanReporter {
     public synchronized void clear() {
         order.clear();
         byTraceId.clear();
+        shared.clear();
         spanCount = 0;
         refused = null;
     }

@@ -3,6 +3,7 @@ package dev.tracing.export;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -253,6 +254,31 @@ class InMemorySpanStoreTest {
             hashes.add(hash);
         }
         assertThat(hashes).hasSize(100_000);
+    }
+
+    @Test
+    void keptSpansShareEqualNamesAndTagValuesAndReadTheSame() {
+        InMemorySpanStore store = new InMemorySpanStore(100);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+        Span[] requests = new Span[3];
+        for (int i = 0; i < requests.length; i++) {
+            // each request builds its own copies, as instrumentation does
+            requests[i] = tracer.nextSpan().name(new String("GET /back")).start();
+            requests[i].tag("url.full", new StringBuilder("http://127.0.0.1:8080").append("/back").toString());
+            requests[i].tag("http.response.status_code", String.valueOf(200 + i / 2));
+            requests[i].end();
+        }
+
+        FinishedSpan first = store.trace(requests[0].context().traceId()).get(0);
+        FinishedSpan second = store.trace(requests[1].context().traceId()).get(0);
+        FinishedSpan third = store.trace(requests[2].context().traceId()).get(0);
+        assertThat(second.getName()).isEqualTo("GET /back").isSameAs(first.getName());
+        assertThat(second.getTags().get("url.full")).isEqualTo("http://127.0.0.1:8080/back")
+            .isSameAs(first.getTags().get("url.full"));
+        assertThat(second.getTags().get("http.response.status_code")).isSameAs(
+                first.getTags().get("http.response.status_code"));
+        assertThat(third.getTags()).containsExactly(Map.entry("url.full", "http://127.0.0.1:8080/back"),
+                Map.entry("http.response.status_code", "201"));
     }
 
     @Test
