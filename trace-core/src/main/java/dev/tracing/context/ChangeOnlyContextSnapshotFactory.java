@@ -26,10 +26,9 @@ import org.slf4j.LoggerFactory;
  * and allocates nothing. A value that differs is set, and put back on close, as the default
  * factory does (the previous value read before the set, put back in reverse order). A missing
  * value is not cleared where a {@link ChangeOnlyThreadLocalAccessor} says the thread's value
- * already means nothing. The one
- * difference is visible only to code that changes a thread-local inside a restore and leaves it
- * changed: the default would undo that at the innermost boundary, this factory at the boundary
- * that last changed the value.
+ * already means nothing. The one difference is visible only to code that changes a thread-local
+ * inside a restore and leaves it changed: the default would undo that at the innermost boundary,
+ * this factory at the boundary that last changed the value.
  */
 public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFactory {
 
