@@ -70,6 +70,13 @@ class TraceReactorAutoConfigurationTests {
 
     @AfterEach
     void restoreReactorsPropagationState() throws IllegalAccessException {
+        // the schedule hook and queue wrapper too, which a test that disables the hook removes
+        if (Boolean.TRUE.equals(autoBefore)) {
+            Hooks.enableAutomaticContextPropagation();
+        }
+        else {
+            Hooks.disableAutomaticContextPropagation();
+        }
         reactorsFactory.set(null, factoryBefore);
         reactorsAutoFlag.set(null, autoBefore);
     }
