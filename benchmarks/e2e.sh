@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end overhead of tracing: the same WebFlux app (GET /front makes one WebClient call to
-# GET /back) in six configurations (five of issue 9, plus ours with limited Reactor propagation),
+# GET /back) in eight configurations: the five of issue 9, ours with limited Reactor propagation,
+# and the two peers with Boot's automatic Reactor propagation (what ours does by default),
 # loaded by wrk from a separate process on loopback for a fixed duration and connection count.
 # Prints requests/s, p50 and p99 latency and allocation, each as a ratio to the configuration
 # without tracing.
@@ -16,13 +17,13 @@
 #   benchmarks/e2e.sh
 # Tunables (environment): ROUNDS (3), DURATION (s measured per configuration and round, 20),
 # WARMUP (s per configuration, 20), CONNECTIONS (32), HEAP (512m),
-# CONFIGS (subset of: none ours ours-limited ours-limited-nostore ours-zipkin boot-otel brave; include none
-# for the ratios),
+# CONFIGS (subset of: none ours ours-limited ours-limited-nostore ours-zipkin boot-otel boot-otel-auto
+# brave brave-auto; include none for the ratios),
 # PORT (the first configuration's; the others count up from it, 18080), ZIPKIN_PORT (19411),
 # SKIP_BUILD=1 to reuse the last build, JFR=1 to record the measured window of each configuration with
 # JFR's profile settings into $OUT/<config>-<round>.jfr (read with: jfr print --events jdk.ExecutionSample ...).
-# About (startup + WARMUP + ROUNDS x DURATION) per configuration: the 6 configurations at the defaults
-# take about 9 min. Each app's GC log is $OUT/<config>-gc.log.
+# About (startup + WARMUP + ROUNDS x DURATION) per configuration: the 8 configurations at the defaults
+# take about 13 min. Each app's GC log is $OUT/<config>-gc.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,7 +32,7 @@ DURATION=${DURATION:-20}
 WARMUP=${WARMUP:-20}
 CONNECTIONS=${CONNECTIONS:-32}
 HEAP=${HEAP:-512m}
-CONFIGS=${CONFIGS:-"none ours ours-limited ours-zipkin boot-otel brave"}
+CONFIGS=${CONFIGS:-"none ours ours-limited ours-zipkin boot-otel boot-otel-auto brave brave-auto"}
 PORT=${PORT:-18080}
 ZIPKIN_PORT=${ZIPKIN_PORT:-19411}
 OUT=benchmarks/target/e2e
@@ -71,7 +72,7 @@ EXCLUDE[brave]="$OURS_JARS|$OTEL_JARS"
 ARGS[none]=""
 ARGS[ours]="--trace.sampling.probability=1.0 --trace.sampling.rate-limit=0"
 # the peers restore the trace around Reactor operators only where asked (Boot's default); ours does it
-# around every operator by default (trace.reactor.context-propagation=auto): measured both ways
+# around every operator by default (trace.reactor.context-propagation=auto): each measured both ways
 ARGS[ours-limited]="${ARGS[ours]} --trace.reactor.context-propagation=limited"
 # what the in-memory store (the actuator endpoint's) costs: limited, with the store off
 EXCLUDE[ours-limited-nostore]="${EXCLUDE[ours]}"
@@ -79,6 +80,12 @@ ARGS[ours-limited-nostore]="${ARGS[ours-limited]} --trace.export.memory.enabled=
 ARGS[ours-zipkin]="${ARGS[ours]} --trace.export.zipkin.endpoint=http://127.0.0.1:$ZIPKIN_PORT/api/v2/spans"
 ARGS[boot-otel]="--management.tracing.sampling.probability=1.0"
 ARGS[brave]=""
+# the peers as Boot configures them with spring.reactor.context-propagation=auto, so that log lines in
+# every operator carry the trace, as ours does by default
+EXCLUDE[boot-otel-auto]="${EXCLUDE[boot-otel]}"
+ARGS[boot-otel-auto]="${ARGS[boot-otel]} --spring.reactor.context-propagation=auto"
+EXCLUDE[brave-auto]="${EXCLUDE[brave]}"
+ARGS[brave-auto]="--spring.reactor.context-propagation=auto"
 
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; }
@@ -113,7 +120,7 @@ done
 for config in $CONFIGS; do
   await "http://127.0.0.1:${PORTS[$config]}/allocated" 180
   SEEN[$config]=$(curl -s "http://127.0.0.1:${PORTS[$config]}/front")
-  echo "== $config (port ${PORTS[$config]}): /back saw traceparent: ${SEEN[$config]}"
+  echo "== $config (port ${PORTS[$config]}): /front answered (/back's traceparent, the MDC traceId in /front's map): ${SEEN[$config]}"
 done
 for config in $CONFIGS; do
   echo "   warming up $config (${WARMUP}s)"

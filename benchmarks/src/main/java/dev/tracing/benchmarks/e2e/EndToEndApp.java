@@ -2,6 +2,7 @@ package dev.tracing.benchmarks.e2e;
 
 import java.lang.management.ManagementFactory;
 
+import org.slf4j.MDC;
 import reactor.core.publisher.Mono;
 
 import org.springframework.beans.factory.annotation.Value;
@@ -16,7 +17,9 @@ import org.springframework.web.reactive.function.client.WebClient;
  * The application the end-to-end benchmark ({@code benchmarks/e2e.sh}) loads: {@code GET /front}
  * makes one WebClient call to {@code GET /back} on the same server and answers with its body,
  * the {@code traceparent} that {@code /back} received (so the script can check that each
- * configuration traces and propagates, and that the one without tracing doesn't).
+ * configuration traces and propagates, and that the one without tracing doesn't), and the
+ * {@code traceId} in the MDC where {@code /front} maps the answer (so it shows which
+ * configurations put the trace into log lines written in any Reactor operator).
  *
  * <p>The tracer is chosen by the classpath the script starts it with, as a user chooses it by
  * dependencies: nothing, our starter, Spring Boot's OpenTelemetry tracing, or the Brave bridge
@@ -42,7 +45,13 @@ public class EndToEndApp {
 
         @GetMapping("/front")
         Mono<String> front() {
-            return client.get().uri("/back").retrieve().bodyToMono(String.class).map(body -> "front+" + body);
+            // the trace id a log line written in this operator would carry (MDC), to show which
+            // configurations restore the trace around every operator and which only where asked
+            return client.get()
+                .uri("/back")
+                .retrieve()
+                .bodyToMono(String.class)
+                .map(body -> "front+" + body + " mdc=" + MDC.get("traceId"));
         }
 
         @GetMapping("/back")
