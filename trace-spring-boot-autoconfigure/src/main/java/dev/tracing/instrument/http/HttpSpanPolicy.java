@@ -21,7 +21,10 @@ import io.micrometer.tracing.TraceContext;
  * {@code "{METHOD} {route}"} from the matched route pattern, or just the method when no route
  * matched (never the raw path, whose cardinality is unbounded); a client span is named after
  * the method. Query strings and URL user-info are never recorded, nor are credential headers,
- * even when a user names them in {@code trace.web.server.record-headers}.
+ * even when a user names them in {@code trace.web.server.record-headers}. Path parameters
+ * ({@code ;name=value} in a path segment) are never recorded either: that is where a servlet
+ * container puts the session id ({@code ;jsessionid=...}) when cookies are off, and Spring's
+ * route matching ignores them too.
  */
 public final class HttpSpanPolicy {
 
@@ -79,9 +82,9 @@ public final class HttpSpanPolicy {
         return SkipPattern.defaultPattern(actuatorBasePath);
     }
 
-    /** Returns true when requests to {@code path} get no span. */
+    /** Returns true when requests to {@code path} get no span; its path parameters are ignored. */
     public boolean skip(String path) {
-        return skipPattern != null && path != null && skipPattern.matches(path);
+        return skipPattern != null && path != null && skipPattern.matches(withoutPathParameters(path));
     }
 
     /** Returns whether query strings are recorded; adapters read a request's query only then. */
@@ -104,7 +107,7 @@ public final class HttpSpanPolicy {
 
     /**
      * Starts the SERVER span of an incoming request from the builder the propagator extracted.
-     * @param path the path, without query string
+     * @param path the path, without query string; its path parameters are not recorded
      * @param query the raw query string (recorded only when the policy opts in), null when none
      * @param header reads a request header by name, null when absent
      */
@@ -116,7 +119,7 @@ public final class HttpSpanPolicy {
         }
         span.tag("http.request.method", method);
         tagIfPresent(span, "url.scheme", scheme);
-        tagIfPresent(span, "url.path", path);
+        tagIfPresent(span, "url.path", path == null ? null : withoutPathParameters(path));
         if (recordQuery) {
             tagIfPresent(span, "url.query", query);
         }
@@ -189,18 +192,42 @@ public final class HttpSpanPolicy {
         }
     }
 
-    /** Returns {@code uri} without user-info, query string or fragment: they carry credentials and tokens. */
+    /**
+     * Returns {@code uri} without user-info, path parameters, query string or fragment: they carry
+     * credentials, session ids and tokens.
+     */
     public static String urlFull(URI uri) {
         if (uri.getScheme() == null || uri.getHost() == null) {
-            return uri.getRawPath();
+            String path = uri.getRawPath();
+            return path == null ? null : withoutPathParameters(path);
         }
         StringBuilder url = new StringBuilder(64).append(uri.getScheme()).append("://").append(uri.getHost());
         if (uri.getPort() != -1) {
             url.append(':').append(uri.getPort());
         }
         String path = uri.getRawPath();
-        url.append(path == null || path.isEmpty() ? "/" : path);
+        url.append(path == null || path.isEmpty() ? "/" : withoutPathParameters(path));
         return url.toString();
+    }
+
+    /**
+     * Returns {@code path} without the parameters of its segments: {@code /a;jsessionid=1/b;v=2}
+     * becomes {@code /a/b}. Returns {@code path} itself when it has none.
+     */
+    public static String withoutPathParameters(String path) {
+        int semicolon = path.indexOf(';');
+        if (semicolon < 0) {
+            return path;
+        }
+        StringBuilder result = new StringBuilder(path.length()).append(path, 0, semicolon);
+        int next = path.indexOf('/', semicolon);
+        while (next >= 0) {
+            semicolon = path.indexOf(';', next);
+            int end = semicolon < 0 ? path.length() : semicolon;
+            result.append(path, next, end);
+            next = semicolon < 0 ? -1 : path.indexOf('/', semicolon);
+        }
+        return result.toString();
     }
 
     /** Returns {@code uri} without user-info or fragment, with its query string. */

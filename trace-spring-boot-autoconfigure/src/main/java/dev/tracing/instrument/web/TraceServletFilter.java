@@ -60,8 +60,7 @@ public final class TraceServletFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        String path = request.getRequestURI().substring(request.getContextPath().length());
-        Span span = policy.skip(path) ? null : start(request, response, path);
+        Span span = start(request, response);
         if (span == null) {
             chain.doFilter(request, response);
             return;
@@ -84,8 +83,13 @@ public final class TraceServletFilter extends OncePerRequestFilter {
         }
     }
 
-    private Span start(HttpServletRequest request, HttpServletResponse response, String path) {
+    /** Returns the request's SERVER span, or null when the request is skipped or tracing failed. */
+    private Span start(HttpServletRequest request, HttpServletResponse response) {
         try {
+            String path = pathWithinApplication(request);
+            if (policy.skip(path)) {
+                return null;
+            }
             // Tomcat decodes the query into a new String on each call: read it only when it is recorded
             String query = policy.recordsQuery() ? request.getQueryString() : null;
             Span span = policy.startServerSpan(propagator.extract(request, GETTER), request.getMethod(),
@@ -102,6 +106,14 @@ public final class TraceServletFilter extends OncePerRequestFilter {
             // tracing never fails a request
             return null;
         }
+    }
+
+    /** The request URI without the context path (still encoded, as {@code url.path} wants it). */
+    private static String pathWithinApplication(HttpServletRequest request) {
+        String uri = request.getRequestURI();
+        String contextPath = request.getContextPath();
+        return contextPath != null && !contextPath.isEmpty() && uri.startsWith(contextPath)
+                ? uri.substring(contextPath.length()) : uri;
     }
 
     private void end(Span span, HttpServletRequest request, HttpServletResponse response, Throwable error) {

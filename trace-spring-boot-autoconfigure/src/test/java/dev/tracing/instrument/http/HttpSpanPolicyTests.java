@@ -27,6 +27,31 @@ class HttpSpanPolicyTests {
     }
 
     @Test
+    void pathParametersWhereContainersPutTheSessionIdAreNeverRecorded() {
+        HttpSpanPolicy policy = new HttpSpanPolicy(HttpSpanPolicy.defaultSkipPattern("/actuator"), "", List.of(),
+                true);
+        policy.endServerSpan(policy.startServerSpan(tracer.spanBuilder(), "GET", "http",
+                "/cart;jsessionid=ABC123/items;v=2", "page=2", "h", null, name -> null), "GET", null, 200, null, false);
+        policy.endClientSpan(policy.startClientSpan(tracer.spanBuilder(), "GET",
+                URI.create("http://api.example.com/cart;JSESSIONID=ABC123?page=2")), 200, null, false);
+        assertThat(spans.get(0).getTags()).containsEntry("url.path", "/cart/items");
+        assertThat(spans.get(1).getTags()).containsEntry("url.full", "http://api.example.com/cart?page=2");
+        assertThat(HttpSpanPolicy.urlFull(URI.create("/a;jsessionid=1/b"))).isEqualTo("/a/b");
+        assertThat(policy.skip("/favicon.ico;jsessionid=ABC123")).isTrue();
+        assertThat(policy.skip("/api;jsessionid=ABC123/favicon.ico.html")).isFalse();
+    }
+
+    @Test
+    void withoutPathParametersKeepsEverySegmentAndDropsOnlyItsParameters() {
+        assertThat(HttpSpanPolicy.withoutPathParameters("/a/b")).isEqualTo("/a/b");
+        assertThat(HttpSpanPolicy.withoutPathParameters("/a;x=1")).isEqualTo("/a");
+        assertThat(HttpSpanPolicy.withoutPathParameters("/a;x=1;y=2/b/c;z")).isEqualTo("/a/b/c");
+        assertThat(HttpSpanPolicy.withoutPathParameters("/a;x=1/;y=2/")).isEqualTo("/a//");
+        assertThat(HttpSpanPolicy.withoutPathParameters(";x")).isEqualTo("");
+        assertThat(HttpSpanPolicy.withoutPathParameters("")).isEqualTo("");
+    }
+
+    @Test
     void queryStringsAreRecordedOnlyWhenOptedInAndUserInfoNever() {
         URI uri = URI.create("http://user:secret@api.example.com/a?page=2#frag");
         for (boolean recordQuery : new boolean[] { false, true }) {
