@@ -121,6 +121,21 @@ class TraceWebMvcTests {
     }
 
     @Test
+    void aCallableRunsInTheRequestsSpan(CapturedOutput output) throws Exception {
+        String marker = UUID.randomUUID().toString();
+        HttpResponse<String> response = get("/mvc/callable/" + marker);
+        assertThat(response.statusCode()).isEqualTo(200);
+        String traceId = traceId(response);
+        // the Callable runs on Boot's task executor: its call and its log line are in the request's trace
+        assertCallChain(traceId, marker, "GET /mvc/callable/{marker}");
+        assertThat(output.getOut().lines().filter(line -> line.contains("callable calling downstream " + marker)))
+            .singleElement()
+            .asString()
+            .contains(traceId)
+            .contains("task-");
+    }
+
+    @Test
     void asyncRequestsEndTheirSpanAfterTheAsyncWork() throws Exception {
         HttpResponse<String> response = get("/mvc/async");
         assertThat(response.statusCode()).isEqualTo(200);
@@ -142,6 +157,16 @@ class TraceWebMvcTests {
         assertThat(span.getName()).isEqualTo("GET /mvc/fail");
         assertThat(span.getTags()).containsEntry("http.response.status_code", "500");
         assertThat(span.getError()).hasRootCauseMessage("mvc handler failed");
+    }
+
+    @Test
+    void aSessionIdInThePathIsNotRecorded() throws Exception {
+        HttpResponse<String> response = get("/mvc/current;jsessionid=5EC2E7A1B2C3D4E5F6A7B8C9D0E1F2A3");
+        assertThat(response.statusCode()).isEqualTo(200);
+        FinishedSpan span = awaitTrace(traceId(response), 1).get(0);
+        assertThat(span.getName()).isEqualTo("GET /mvc/current");
+        assertThat(span.getTags()).containsEntry("url.path", "/mvc/current");
+        assertThat(span.getTags().values()).noneMatch(value -> value.contains("5EC2E7A1"));
     }
 
     @Test
@@ -215,6 +240,15 @@ class TraceWebMvcTests {
                 DeferredResult<String> result = new DeferredResult<>();
                 CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS).execute(() -> result.setResult("done later"));
                 return result;
+            }
+
+            @GetMapping("/mvc/callable/{marker}")
+            java.util.concurrent.Callable<String> callable(@PathVariable String marker) {
+                return () -> {
+                    logger.info("callable calling downstream {} on {}", marker, Thread.currentThread().getName());
+                    return restClientBuilder.build().get().uri(base() + "/mvc/downstream/" + marker).retrieve()
+                        .body(String.class);
+                };
             }
 
             @GetMapping("/mvc/fail")
