@@ -22,8 +22,8 @@ final class HttpBackend implements AutoCloseable {
         ACCEPT, FAIL, HANG
     }
 
-    /** One request as the backend decoded it. */
-    record Request(String path, String contentType, byte[] body) {
+    /** One request as the backend decoded it; {@code authorization} is that header's value, or null. */
+    record Request(String path, String contentType, String authorization, byte[] body) {
     }
 
     private final HttpServer server;
@@ -59,7 +59,8 @@ final class HttpBackend implements AutoCloseable {
                     return;
                 }
                 requests.add(new Request(exchange.getRequestURI().getPath(),
-                        exchange.getRequestHeaders().getFirst("Content-Type"), body));
+                        exchange.getRequestHeaders().getFirst("Content-Type"),
+                        exchange.getRequestHeaders().getFirst("Authorization"), body));
                 exchange.sendResponseHeaders(202, -1);
             }
             catch (InterruptedException ex) {

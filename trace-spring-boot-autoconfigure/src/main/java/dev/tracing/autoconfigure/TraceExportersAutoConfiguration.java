@@ -1,5 +1,6 @@
 package dev.tracing.autoconfigure;
 
+import dev.tracing.export.HttpSpanSender;
 import dev.tracing.export.LoggingSpanExporter;
 import dev.tracing.export.OtlpSpanExporter;
 import dev.tracing.export.ZipkinSpanExporter;
@@ -18,9 +19,10 @@ import org.springframework.context.annotation.Configuration;
 /**
  * A {@link dev.tracing.export.SpanExporter} per configured backend: Zipkin
  * ({@code trace.export.zipkin.endpoint}), OTLP/HTTP ({@code trace.export.otlp.endpoint}) and JSON
- * log lines ({@code trace.export.logging.enabled}). HTTP goes through zipkin-reporter's
- * {@link URLConnectionSender}, gzip-compressed, with {@code trace.export.batch.timeout} as its
- * connect and read timeouts.
+ * log lines ({@code trace.export.logging.enabled}). Zipkin goes through zipkin-reporter's
+ * {@link URLConnectionSender}, OTLP through {@link HttpSpanSender} (built on zipkin-reporter's
+ * base HTTP sender), which adds {@code trace.export.otlp.headers}; both gzip-compressed, with
+ * {@code trace.export.batch.timeout} as their connect and read timeouts.
  */
 @AutoConfiguration(after = TraceAutoConfiguration.class)
 @ConditionalOnBean(TraceAutoConfiguration.class)
@@ -33,6 +35,16 @@ public final class TraceExportersAutoConfiguration {
         return new LoggingSpanExporter();
     }
 
+    @Bean
+    @ConditionalOnMissingBean(OtlpSpanExporter.class)
+    @ConditionalOnExpression("!'${trace.export.otlp.endpoint:}'.isBlank()")
+    OtlpSpanExporter traceOtlpSpanExporter(TraceProperties properties) {
+        // zipkin-reporter's URLConnectionSender cannot add the headers hosted OTLP backends ask for
+        return new OtlpSpanExporter(HttpSpanSender.create(properties.getExport().getOtlp().getEndpoint().trim(),
+                Encoding.PROTO3, properties.getExport().getOtlp().getHeaders(),
+                properties.getExport().getBatch().getTimeout()));
+    }
+
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = "zipkin2.reporter.urlconnection.URLConnectionSender")
     static class Http {
@@ -43,14 +55,6 @@ public final class TraceExportersAutoConfiguration {
         ZipkinSpanExporter traceZipkinSpanExporter(TraceProperties properties) {
             return new ZipkinSpanExporter(
                     sender(properties.getExport().getZipkin().getEndpoint(), Encoding.JSON, properties));
-        }
-
-        @Bean
-        @ConditionalOnMissingBean(OtlpSpanExporter.class)
-        @ConditionalOnExpression("!'${trace.export.otlp.endpoint:}'.isBlank()")
-        OtlpSpanExporter traceOtlpSpanExporter(TraceProperties properties) {
-            return new OtlpSpanExporter(
-                    sender(properties.getExport().getOtlp().getEndpoint(), Encoding.PROTO3, properties));
         }
 
         private static URLConnectionSender sender(String endpoint, Encoding encoding, TraceProperties properties) {

@@ -2,8 +2,11 @@ package dev.tracing.autoconfigure;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
+import dev.tracing.export.HttpSpanSender;
 import dev.tracing.propagation.PropagationType;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.validation.Errors;
@@ -143,6 +146,12 @@ public class TraceProperties implements Validator {
         }
         rejectInvalidEndpoint(errors, "export.zipkin.endpoint", export.getZipkin().getEndpoint());
         rejectInvalidEndpoint(errors, "export.otlp.endpoint", export.getOtlp().getEndpoint());
+        export.getOtlp().getHeaders().forEach((name, value) -> {
+            String problem = HttpSpanSender.headerProblem(name, value);
+            if (problem != null) {
+                errors.rejectValue("export.otlp.headers", "header", problem);
+            }
+        });
         Batch batch = export.getBatch();
         if (batch.getMaxQueueSize() <= 0) {
             errors.rejectValue("export.batch.max-queue-size", "range", "must be positive");
@@ -347,12 +356,26 @@ public class TraceProperties implements Validator {
          */
         private String endpoint = "";
 
+        /**
+         * Headers added to every OTLP request, e.g. 'Authorization: Bearer ...' or a hosted
+         * backend's API key header. Their values are never logged.
+         */
+        private Map<String, String> headers = new LinkedHashMap<>();
+
         public String getEndpoint() {
             return endpoint;
         }
 
         public void setEndpoint(String endpoint) {
             this.endpoint = endpoint;
+        }
+
+        public Map<String, String> getHeaders() {
+            return headers;
+        }
+
+        public void setHeaders(Map<String, String> headers) {
+            this.headers = headers;
         }
 
     }

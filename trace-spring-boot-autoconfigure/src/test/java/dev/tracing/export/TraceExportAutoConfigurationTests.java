@@ -64,6 +64,8 @@ class TraceExportAutoConfigurationTests {
         runner.withPropertyValues("trace.export.batch.max-queue-size=10", "trace.export.batch.max-batch-size=20")
             .run(context -> assertThat(context.getStartupFailure())
                 .hasStackTraceContaining("trace.export.batch.max-batch-size"));
+        runner.withPropertyValues("trace.export.otlp.headers[bad name]=x").run(
+                context -> assertThat(context.getStartupFailure()).hasStackTraceContaining("trace.export.otlp.headers"));
         runner.withPropertyValues("trace.export.batch.timeout=0s").run(
                 context -> assertThat(context.getStartupFailure()).hasStackTraceContaining("trace.export.batch.timeout"));
     }
@@ -112,12 +114,15 @@ class TraceExportAutoConfigurationTests {
     void otlpExportSendsProtobufTheOfficialClassesDecode() throws Exception {
         ConcurrentLinkedQueue<ExportTraceServiceRequest> received = new ConcurrentLinkedQueue<>();
         ConcurrentLinkedQueue<String> contentTypes = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<String> credentials = new ConcurrentLinkedQueue<>();
         HttpServer collector = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         collector.createContext("/v1/traces", exchange -> {
             try (exchange; InputStream body = "gzip".equals(exchange.getRequestHeaders().getFirst("Content-Encoding"))
                     ? new GZIPInputStream(exchange.getRequestBody()) : exchange.getRequestBody()) {
                 received.add(ExportTraceServiceRequest.parseFrom(body.readAllBytes()));
                 contentTypes.add(exchange.getRequestHeaders().getFirst("Content-Type"));
+                credentials.add(exchange.getRequestHeaders().getFirst("Authorization") + " / "
+                        + exchange.getRequestHeaders().getFirst("x-honeycomb-team"));
                 exchange.sendResponseHeaders(200, -1);
             }
         });
@@ -125,7 +130,9 @@ class TraceExportAutoConfigurationTests {
         try {
             String endpoint = "http://127.0.0.1:" + collector.getAddress().getPort() + "/v1/traces";
             String[] ids = new String[2];
-            runner.withPropertyValues("trace.export.otlp.endpoint=" + endpoint).run(context -> {
+            runner.withPropertyValues("trace.export.otlp.endpoint=" + endpoint,
+                    "trace.export.otlp.headers.Authorization=Bearer s3cr3t",
+                    "trace.export.otlp.headers.x-honeycomb-team=team-key").run(context -> {
                 Tracer tracer = context.getBean(Tracer.class);
                 Span span = tracer.spanBuilder().name("GET /orders").kind(Span.Kind.SERVER).start();
                 span.tag("http.route", "/orders");
@@ -134,6 +141,8 @@ class TraceExportAutoConfigurationTests {
                 ids[1] = span.context().spanId();
             });
             assertThat(contentTypes).containsOnly("application/x-protobuf");
+            // the headers hosted backends authenticate by
+            assertThat(credentials).containsOnly("Bearer s3cr3t / team-key");
             List<io.opentelemetry.proto.trace.v1.Span> spans = received.stream()
                 .flatMap(request -> request.getResourceSpansList().stream())
                 .peek(resource -> assertThat(resource.getResource().getAttributes(0).getValue().getStringValue())

@@ -1,0 +1,158 @@
+package dev.tracing.export;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.zip.GZIPOutputStream;
+
+import zipkin2.reporter.BaseHttpSender;
+import zipkin2.reporter.Encoding;
+import zipkin2.reporter.HttpEndpointSuppliers;
+
+/**
+ * POSTs span messages over HTTP with request headers of the user's choosing, such as the API key
+ * or {@code Authorization} header a hosted OTLP backend asks for. One message is one request,
+ * gzip-compressed, with the encoding's media type; any status outside 2xx fails the send, so the
+ * exporter counts the batch as dropped.
+ *
+ * <p>Design notes: zipkin-reporter's {@code URLConnectionSender} cannot add headers, so this
+ * builds on the same library's {@link BaseHttpSender} (endpoint handling, close semantics) and
+ * only posts. Header values are never written into an exception message or a log line: they are
+ * credentials.
+ */
+public final class HttpSpanSender extends BaseHttpSender<URL, byte[]> {
+
+    private final Map<String, String> headers;
+
+    private final int timeoutMillis;
+
+    private HttpSpanSender(String endpoint, Encoding encoding, Map<String, String> headers, Duration timeout) {
+        super(encoding, HttpEndpointSuppliers.constantFactory(), endpoint);
+        this.headers = headers;
+        this.timeoutMillis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
+    }
+
+    /**
+     * Creates a sender.
+     * @param endpoint the http or https URL spans are POSTed to
+     * @param encoding the encoding of the messages (its media type is the request's content type)
+     * @param headers request headers added to every request; names must be HTTP tokens and values
+     * must not hold line breaks
+     * @param timeout the connect and the read timeout
+     * @throws IllegalArgumentException for a malformed endpoint, header name or header value
+     */
+    public static HttpSpanSender create(String endpoint, Encoding encoding, Map<String, String> headers,
+            Duration timeout) {
+        Map<String, String> checked = new LinkedHashMap<>();
+        headers.forEach((name, value) -> {
+            String problem = headerProblem(name, value);
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
+            }
+            checked.put(name, value);
+        });
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive");
+        }
+        return new HttpSpanSender(endpoint, encoding, Map.copyOf(checked), timeout);
+    }
+
+    /** Returns the names of the headers added to every request (not their values). */
+    public List<String> headerNames() {
+        return List.copyOf(headers.keySet());
+    }
+
+    @Override
+    protected URL newEndpoint(String endpoint) {
+        try {
+            URL url = new URL(endpoint);
+            String protocol = url.getProtocol().toLowerCase(Locale.ROOT);
+            if (!protocol.equals("http") && !protocol.equals("https")) {
+                throw new IllegalArgumentException("endpoint must be an http or https URL: " + endpoint);
+            }
+            return url;
+        }
+        catch (MalformedURLException ex) {
+            throw new IllegalArgumentException("malformed endpoint " + endpoint, ex);
+        }
+    }
+
+    @Override
+    protected byte[] newBody(List<byte[]> encodedSpans) {
+        return encoding.encode(encodedSpans);
+    }
+
+    @Override
+    protected void postSpans(URL endpoint, byte[] body) throws IOException {
+        HttpURLConnection connection = (HttpURLConnection) endpoint.openConnection();
+        try {
+            connection.setConnectTimeout(timeoutMillis);
+            connection.setReadTimeout(timeoutMillis);
+            connection.setRequestMethod("POST");
+            connection.setDoOutput(true);
+            connection.setRequestProperty("Content-Type", encoding.mediaType());
+            connection.setRequestProperty("Content-Encoding", "gzip");
+            headers.forEach(connection::setRequestProperty);
+            try (OutputStream out = new GZIPOutputStream(connection.getOutputStream())) {
+                out.write(body);
+            }
+            int status = connection.getResponseCode();
+            // read the answer to its end so the connection can be reused
+            try (InputStream in = status >= 400 ? connection.getErrorStream() : connection.getInputStream()) {
+                if (in != null) {
+                    in.transferTo(OutputStream.nullOutputStream());
+                }
+            }
+            if (status < 200 || status > 299) {
+                throw new IOException("HTTP " + status + " from " + endpoint);
+            }
+        }
+        catch (IOException | RuntimeException ex) {
+            connection.disconnect();
+            throw ex;
+        }
+    }
+
+    /**
+     * Returns why a header cannot be sent, or null when it can. The message names the header,
+     * never its value, which is usually a credential.
+     */
+    public static String headerProblem(String name, String value) {
+        if (!isToken(name)) {
+            return "'" + name + "' is not a valid HTTP header name";
+        }
+        if (value == null || value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
+            return "the value of header '" + name + "' is missing or holds a line break";
+        }
+        return null;
+    }
+
+    private static boolean isToken(String name) {
+        if (name == null || name.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return "HttpSpanSender{" + encoding + ", headers=" + headers.keySet() + "}";
+    }
+
+}
