@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
 
+import dev.tracing.propagation.W3cBaggageFormat;
 import zipkin2.reporter.BaseHttpSender;
 import zipkin2.reporter.Encoding;
 import zipkin2.reporter.HttpEndpointSuppliers;
@@ -126,28 +127,13 @@ public final class HttpSpanSender extends BaseHttpSender<URL, byte[]> {
      * never its value, which is usually a credential.
      */
     public static String headerProblem(String name, String value) {
-        if (!isToken(name)) {
+        if (name == null || !W3cBaggageFormat.isToken(name, 0, name.length())) {
             return "'" + name + "' is not a valid HTTP header name";
         }
         if (value == null || value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
             return "the value of header '" + name + "' is missing or holds a line break";
         }
         return null;
-    }
-
-    private static boolean isToken(String name) {
-        if (name == null || name.isEmpty()) {
-            return false;
-        }
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-            if (!ok) {
-                return false;
-            }
-        }
-        return true;
     }
 
     @Override

@@ -300,8 +300,11 @@ public final class W3cBaggageFormat {
         return true;
     }
 
-    /** RFC 7230 {@code token}: one or more of ALPHA, DIGIT and {@code !#$%&'*+-.^_`|~}. */
-    static boolean isToken(CharSequence s, int start, int end) {
+    /**
+     * RFC 7230 {@code token}: one or more of ALPHA, DIGIT and {@code !#$%&'*+-.^_`|~}. A baggage
+     * key and an HTTP header name are both tokens.
+     */
+    public static boolean isToken(CharSequence s, int start, int end) {
         if (start >= end) {
             return false;
         }
