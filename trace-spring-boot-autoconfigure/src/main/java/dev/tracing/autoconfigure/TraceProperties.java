@@ -149,7 +149,8 @@ public class TraceProperties implements Validator {
         export.getOtlp().getHeaders().forEach((name, value) -> {
             String problem = HttpSpanSender.headerProblem(name, value);
             if (problem != null) {
-                errors.rejectValue("export.otlp.headers", "header", problem);
+                // not rejectValue: a field error would carry the headers' values, which are credentials
+                errors.reject("header", "trace.export.otlp.headers: " + problem);
             }
         });
         Batch batch = export.getBatch();

@@ -66,6 +66,16 @@ class TraceExportAutoConfigurationTests {
                 .hasStackTraceContaining("trace.export.batch.max-batch-size"));
         runner.withPropertyValues("trace.export.otlp.headers[bad name]=x").run(
                 context -> assertThat(context.getStartupFailure()).hasStackTraceContaining("trace.export.otlp.headers"));
+        // a header value is a credential: the failure names the header, never shows its value
+        runner.withPropertyValues("trace.export.otlp.headers.x-api-key=s3cr3t\r\nHost: evil").run(context -> {
+            assertThat(context.getStartupFailure()).hasStackTraceContaining("trace.export.otlp.headers")
+                .hasStackTraceContaining("x-api-key");
+            assertThat(context.getStartupFailure()).satisfies(failure -> {
+                java.io.StringWriter trace = new java.io.StringWriter();
+                failure.printStackTrace(new java.io.PrintWriter(trace));
+                assertThat(trace.toString()).doesNotContain("s3cr3t");
+            });
+        });
         runner.withPropertyValues("trace.export.batch.timeout=0s").run(
                 context -> assertThat(context.getStartupFailure()).hasStackTraceContaining("trace.export.batch.timeout"));
     }
