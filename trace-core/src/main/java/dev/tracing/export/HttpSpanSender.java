@@ -66,11 +66,6 @@ public final class HttpSpanSender extends BaseHttpSender<URL, byte[]> {
         return new HttpSpanSender(endpoint, encoding, Map.copyOf(checked), timeout);
     }
 
-    /** Returns the names of the headers added to every request (not their values). */
-    public List<String> headerNames() {
-        return List.copyOf(headers.keySet());
-    }
-
     @Override
     protected URL newEndpoint(String endpoint) {
         try {
