@@ -17,7 +17,7 @@
 #   benchmarks/e2e.sh
 # Tunables (environment): ROUNDS (3), DURATION (s measured per configuration and round, 20),
 # WARMUP (s per configuration, 20), CONNECTIONS (32), HEAP (512m),
-# CONFIGS (subset of: none ours ours-limited ours-limited-nostore ours-zipkin boot-otel boot-otel-auto
+# CONFIGS (subset of: none ours ours-limited ours-limited-nostore ours-limited-unsampled ours-zipkin boot-otel boot-otel-auto
 # brave brave-auto; include none for the ratios),
 # PORT (the first configuration's; the others count up from it, 18080), ZIPKIN_PORT (19411),
 # SKIP_BUILD=1 to reuse the last build, JFR=1 to record the measured window of each configuration with
@@ -77,6 +77,9 @@ ARGS[ours-limited]="${ARGS[ours]} --trace.reactor.context-propagation=limited"
 # what the in-memory store (the actuator endpoint's) costs: limited, with the store off
 EXCLUDE[ours-limited-nostore]="${EXCLUDE[ours]}"
 ARGS[ours-limited-nostore]="${ARGS[ours-limited]} --trace.export.memory.enabled=false"
+# what the instrumentation costs without recording: limited, nothing sampled (headers still read and written)
+EXCLUDE[ours-limited-unsampled]="${EXCLUDE[ours]}"
+ARGS[ours-limited-unsampled]="--trace.sampling.probability=0.0 --trace.sampling.rate-limit=0 --trace.reactor.context-propagation=limited"
 ARGS[ours-zipkin]="${ARGS[ours]} --trace.export.zipkin.endpoint=http://127.0.0.1:$ZIPKIN_PORT/api/v2/spans"
 ARGS[boot-otel]="--management.tracing.sampling.probability=1.0"
 ARGS[brave]=""

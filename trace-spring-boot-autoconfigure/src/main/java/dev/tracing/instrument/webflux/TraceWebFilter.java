@@ -46,6 +46,8 @@ public final class TraceWebFilter implements WebFilter, Ordered {
 
     private static final String STATE_KEY = TraceWebFilter.class.getName() + ".state";
 
+    private static final String DESCRIPTION = TraceWebFilter.class.getSimpleName();
+
     private static final Propagator.Getter<ServerHttpRequest> GETTER = new Propagator.Getter<>() {
         @Override
         public String get(ServerHttpRequest request, String key) {
@@ -74,6 +76,15 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     @Override
     public int getOrder() {
         return Ordered.HIGHEST_PRECEDENCE;
+    }
+
+    /**
+     * A constant: Spring's filter chain describes each filter it invokes with {@code toString()},
+     * on every request, and {@code Object.toString()} builds a new string each time.
+     */
+    @Override
+    public String toString() {
+        return DESCRIPTION;
     }
 
     /** Returns {@code handler} with a SERVER span around each request it handles. */
