@@ -1,0 +1,184 @@
+package dev.tracing.compatibility;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+
+import dev.tracing.export.InMemorySpanStore;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.security.autoconfigure.actuate.web.servlet.EndpointRequest;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.security.config.Customizer;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.core.userdetails.User;
+import org.springframework.security.provisioning.InMemoryUserDetailsManager;
+import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Spring Security on Tomcat with actuator: the README's example that puts the {@code traces}
+ * endpoint behind authentication does what it says, and Spring Security's observations of a
+ * secured request are spans of that request's trace, under its SERVER span.
+ */
+@SpringBootTest(classes = SecuredEndpointTests.SecuredApp.class,
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = { "spring.main.web-application-type=servlet", "spring.application.name=compat-secured",
+                "management.endpoints.web.exposure.include=health,traces", "trace.sampling.rate-limit=0",
+                "trace.export.memory.max-traces-per-second=0" })
+class SecuredEndpointTests {
+
+    static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    InMemorySpanStore store;
+
+    @Test
+    void theTracesEndpointAsksForCredentials() throws Exception {
+        HttpResponse<String> response = get("/actuator/traces", null, null);
+
+        assertThat(response.statusCode()).isEqualTo(401);
+        assertThat(response.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(
+                value -> assertThat(value).startsWith("Basic"));
+    }
+
+    @Test
+    void aUserWithoutTheRoleIsRefused() throws Exception {
+        assertThat(get("/actuator/traces", "dev:dev-password", null).statusCode()).isEqualTo(403);
+    }
+
+    @Test
+    void theRoleReadsTracesAndHealthStaysOpen() throws Exception {
+        assertThat(get("/open", null, null).statusCode()).isEqualTo(200);
+
+        HttpResponse<String> traces = get("/actuator/traces", "ops:ops-password", null);
+
+        assertThat(traces.statusCode()).isEqualTo(200);
+        assertThat(traces.body()).startsWith("[").contains("\"name\":\"GET /open\"");
+        assertThat(get("/actuator/health", null, null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void springSecuritysObservationsAreSpansUnderTheRequestsServerSpan() throws Exception {
+        String parent = "00f067aa0ba902b7";
+        HttpResponse<String> response = get("/secured", "dev:dev-password", "00-" + TRACE_ID + "-" + parent + "-01");
+        assertThat(response.statusCode()).isEqualTo(200);
+
+        List<FinishedSpan> spans = awaitTrace(TRACE_ID, 6);
+        FinishedSpan server = spans.stream()
+            .filter(s -> s.getKind() == Span.Kind.SERVER)
+            .findFirst()
+            .orElseThrow();
+        assertThat(server.getName()).isEqualTo("GET /secured");
+        assertThat(server.getParentId()).isEqualTo(parent);
+        assertThat(spans).allSatisfy(span -> assertThat(span.getTraceId()).isEqualTo(TRACE_ID));
+        // the filter chain's sections and the secured request are the SERVER span's children; the
+        // authentication and the authorization decision happen inside the chain's first section
+        FinishedSpan before = named(spans, "security filterchain before");
+        for (String name : List.of("security filterchain before", "secured request", "security filterchain after")) {
+            assertThat(named(spans, name).getParentId()).as(name).isEqualTo(server.getSpanId());
+        }
+        for (String name : List.of("authenticate usernamepassword", "authorize request")) {
+            assertThat(named(spans, name).getParentId()).as(name).isEqualTo(before.getSpanId());
+        }
+        assertThat(named(spans, "authorize request").getTags())
+            .containsEntry("spring.security.authorization.decision", "true");
+        assertThat(spans).as("every span of the trace").hasSize(6);
+    }
+
+    private static FinishedSpan named(List<FinishedSpan> spans, String name) {
+        return spans.stream()
+            .filter(span -> span.getName().equals(name))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no span named '" + name + "' in " + spans));
+    }
+
+    private List<FinishedSpan> awaitTrace(String traceId, int atLeast) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (store.trace(traceId).size() < atLeast && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        Thread.sleep(200); // a late span of the same request would arrive now
+        return store.trace(traceId);
+    }
+
+    private HttpResponse<String> get(String path, String credentials, String traceparent) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path));
+        if (credentials != null) {
+            request.header("Authorization",
+                    "Basic " + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
+        }
+        if (traceparent != null) {
+            request.header("traceparent", traceparent);
+        }
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration(excludeName = "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration")
+    @Import(SecuredApp.Endpoints.class)
+    static class SecuredApp {
+
+        /** The README's example, as written there. */
+        @Bean
+        SecurityFilterChain actuatorSecurity(HttpSecurity http) throws Exception {
+            http.securityMatcher(EndpointRequest.toAnyEndpoint())
+                .authorizeHttpRequests(requests -> requests
+                    .requestMatchers(EndpointRequest.to("health")).permitAll()
+                    .anyRequest().hasRole("OPS"))
+                .httpBasic(Customizer.withDefaults());
+            return http.build();
+        }
+
+        @Bean
+        SecurityFilterChain applicationSecurity(HttpSecurity http) throws Exception {
+            http.securityMatcher("/secured")
+                .authorizeHttpRequests(requests -> requests.anyRequest().authenticated())
+                .httpBasic(Customizer.withDefaults());
+            return http.build();
+        }
+
+        @Bean
+        InMemoryUserDetailsManager users() {
+            return new InMemoryUserDetailsManager(
+                    User.withUsername("ops").password("{noop}ops-password").roles("OPS").build(),
+                    User.withUsername("dev").password("{noop}dev-password").roles("USER").build());
+        }
+
+        @RestController
+        static class Endpoints {
+
+            @GetMapping("/open")
+            String open() {
+                return "open";
+            }
+
+            @GetMapping("/secured")
+            String secured() {
+                return "secured";
+            }
+
+        }
+
+    }
+
+}
