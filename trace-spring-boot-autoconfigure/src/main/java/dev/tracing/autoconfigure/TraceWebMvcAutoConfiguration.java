@@ -1,6 +1,7 @@
 package dev.tracing.autoconfigure;
 
 import dev.tracing.instrument.http.HttpSpanPolicy;
+import dev.tracing.instrument.web.FailedRequestScopeValve;
 import dev.tracing.instrument.web.TraceClientHttpRequestInterceptor;
 import dev.tracing.instrument.web.TraceRestClientCustomizers;
 import dev.tracing.instrument.web.TraceServletFilter;
@@ -14,6 +15,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.tomcat.TomcatContextCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -46,6 +48,21 @@ public final class TraceWebMvcAutoConfiguration {
             registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
             registration.setDispatcherTypes(DispatcherType.REQUEST);
             return registration;
+        }
+
+        /** On embedded Tomcat, the line Tomcat logs for a request that threw carries the request's trace. */
+        @Configuration(proxyBeanMethods = false)
+        @ConditionalOnClass(name = { "org.apache.catalina.valves.ValveBase",
+                "org.springframework.boot.tomcat.TomcatContextCustomizer" })
+        static class TomcatErrorLog {
+
+            @Bean
+            @ConditionalOnMissingBean(name = "traceFailedRequestScopeCustomizer")
+            TomcatContextCustomizer traceFailedRequestScopeCustomizer() {
+                // a valve per context: a valve links to the next one, so it can be in one pipeline only
+                return context -> context.getPipeline().addValve(new FailedRequestScopeValve());
+            }
+
         }
 
     }

@@ -26,7 +26,8 @@ import org.springframework.web.servlet.HandlerMapping;
  * <p>Design notes: an asynchronous request ({@code Callable}, {@code DeferredResult}) leaves this
  * filter before it is done; the span then ends from an {@link AsyncListener} when the async
  * processing completes, fails or times out. The scope is always closed on the thread that
- * opened it, before this filter returns.
+ * opened it: before this filter returns, or, when the request failed and a container hook runs
+ * around the filter chain, after the container has logged the failure ({@link FailedRequestScope}).
  */
 public final class TraceServletFilter extends OncePerRequestFilter {
 
@@ -66,7 +67,8 @@ public final class TraceServletFilter extends OncePerRequestFilter {
             return;
         }
         Throwable error = null;
-        try (Tracer.SpanInScope ws = tracer.withSpan(span)) {
+        Tracer.SpanInScope ws = tracer.withSpan(span);
+        try {
             chain.doFilter(request, response);
         }
         catch (IOException | ServletException | RuntimeException | Error ex) {
@@ -74,6 +76,10 @@ public final class TraceServletFilter extends OncePerRequestFilter {
             throw ex;
         }
         finally {
+            // the container logs an exception after this filter returns: keep the span current for that line
+            if (error == null || !FailedRequestScope.keep(ws)) {
+                ws.close();
+            }
             if (error == null && request.isAsyncStarted()) {
                 request.getAsyncContext().addListener(new EndOnCompletion(span, request, response));
             }

@@ -12,12 +12,14 @@ import dev.tracing.propagation.W3cBaggageFormat;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import jakarta.servlet.http.HttpServletResponse;
 import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
 
 import org.springframework.mock.web.MockFilterChain;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /** The servlet filter outside a server: what it does with requests a server would not produce. */
 class TraceServletFilterTests {
@@ -59,6 +61,60 @@ class TraceServletFilterTests {
         filter.doFilter(request, new MockHttpServletResponse(), new MockFilterChain());
         assertThat(spans).singleElement()
             .satisfies(span -> assertThat(span.getTags()).containsEntry("url.path", "/orders"));
+    }
+
+
+    private static MockFilterChain failingChain() {
+        return new MockFilterChain() {
+            @Override
+            public void doFilter(jakarta.servlet.ServletRequest req, jakarta.servlet.ServletResponse res) {
+                throw new IllegalStateException("handler failed");
+            }
+        };
+    }
+
+    @Test
+    void aFailedRequestLeavesNoSpanCurrentWithoutAContainerHook() {
+        assertThatIllegalStateException()
+            .isThrownBy(() -> filter.doFilter(new MockHttpServletRequest("GET", "/orders"), new MockHttpServletResponse(),
+                    failingChain()));
+        assertThat(spans).singleElement().satisfies(span -> assertThat(span.getError()).hasMessage("handler failed"));
+        assertThat(tracer.currentSpan()).isNull();
+        assertThat(MDC.get("traceId")).isNull();
+    }
+
+    @Test
+    void aFailedRequestStaysCurrentUntilTheContainerHookExits() {
+        FailedRequestScope hook = FailedRequestScope.enter();
+        try {
+            assertThatIllegalStateException().isThrownBy(() -> filter
+                .doFilter(new MockHttpServletRequest("GET", "/orders"), new MockHttpServletResponse(), failingChain()));
+            // where the container logs the exception: the failed request's ids are still in the MDC
+            FinishedSpan failed = spans.get(0);
+            assertThat(failed.getTags()).containsEntry("http.response.status_code", "500");
+            assertThat(MDC.get("traceId")).isEqualTo(failed.getTraceId());
+            assertThat(MDC.get("spanId")).isEqualTo(failed.getSpanId());
+        }
+        finally {
+            hook.exit();
+        }
+        assertThat(tracer.currentSpan()).isNull();
+        assertThat(MDC.get("traceId")).isNull();
+    }
+
+    @Test
+    void aRequestThatSucceedsInsideAContainerHookClosesItsScopeItself() throws Exception {
+        FailedRequestScope hook = FailedRequestScope.enter();
+        try {
+            filter.doFilter(new MockHttpServletRequest("GET", "/orders"), new MockHttpServletResponse(),
+                    new MockFilterChain());
+            assertThat(spans).hasSize(1);
+            assertThat(tracer.currentSpan()).isNull();
+            assertThat(MDC.get("traceId")).isNull();
+        }
+        finally {
+            hook.exit();
+        }
     }
 
 }

@@ -3,15 +3,18 @@ package dev.tracing.instrument.web;
 import dev.tracing.autoconfigure.TraceAutoConfiguration;
 import dev.tracing.autoconfigure.TraceWebFluxAutoConfiguration;
 import dev.tracing.autoconfigure.TraceWebMvcAutoConfiguration;
+import org.apache.catalina.core.StandardContext;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.restclient.autoconfigure.RestClientAutoConfiguration;
 import org.springframework.boot.restclient.autoconfigure.RestTemplateAutoConfiguration;
 import org.springframework.boot.restclient.RestTemplateBuilder;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.boot.tomcat.TomcatContextCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestTemplate;
@@ -32,6 +35,25 @@ class TraceWebMvcAutoConfigurationTests {
             FilterRegistrationBean<TraceServletFilter> registration = context.getBean(FilterRegistrationBean.class);
             assertThat(registration.getOrder()).isEqualTo(Integer.MIN_VALUE);
         });
+    }
+
+    @Test
+    void tomcatGetsTheValveThatKeepsAFailedRequestsTraceForItsErrorLine() {
+        new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS).run(context -> {
+            StandardContext tomcatContext = new StandardContext();
+            context.getBean("traceFailedRequestScopeCustomizer", TomcatContextCustomizer.class).customize(tomcatContext);
+            assertThat(tomcatContext.getPipeline().getValves()).hasAtLeastOneElementOfType(FailedRequestScopeValve.class);
+        });
+    }
+
+    @Test
+    void withoutTomcatThereIsNoValve() {
+        new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS)
+            .withClassLoader(new FilteredClassLoader("org.apache.catalina"))
+            .run(context -> {
+                assertThat(context).hasSingleBean(TraceServletFilter.class);
+                assertThat(context).doesNotHaveBean("traceFailedRequestScopeCustomizer");
+            });
     }
 
     @Test
@@ -82,6 +104,7 @@ class TraceWebMvcAutoConfigurationTests {
             .withPropertyValues("trace.enabled=false")
             .run(context -> {
                 assertThat(context).doesNotHaveBean(TraceServletFilter.class);
+                assertThat(context).doesNotHaveBean("traceFailedRequestScopeCustomizer");
                 assertThat(context).doesNotHaveBean(TraceClientHttpRequestInterceptor.class);
             });
         new ApplicationContextRunner().withConfiguration(CONFIGURATIONS)

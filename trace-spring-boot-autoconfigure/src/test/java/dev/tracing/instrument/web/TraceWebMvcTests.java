@@ -13,6 +13,7 @@ import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import jakarta.servlet.http.HttpServletRequest;
+import dev.tracing.testing.LogLines;
 import dev.tracing.testing.TraceAssertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -157,6 +158,29 @@ class TraceWebMvcTests {
         assertThat(span.getName()).isEqualTo("GET /mvc/fail");
         assertThat(span.getTags()).containsEntry("http.response.status_code", "500");
         assertThat(span.getError()).hasRootCauseMessage("mvc handler failed");
+    }
+
+    @Test
+    void tomcatsLogLineForAFailedRequestCarriesItsTrace() throws Exception {
+        String traceId = "6af7651916cd43dd8448eb211c80319c";
+        // Tomcat's wrapper logs an exception that escaped the filter chain after every filter has returned
+        try (LogLines tomcat = LogLines.capture("org.apache.catalina.core.ContainerBase")) {
+            HttpResponse<String> response = get("/mvc/fail", "traceparent",
+                    "00-" + traceId + "-" + CALLER_SPAN_ID + "-01");
+            assertThat(response.statusCode()).isEqualTo(500);
+            FinishedSpan span = awaitTrace(traceId, 1).get(0);
+            assertThat(tomcat.lines()).filteredOn(line -> line.message().contains("mvc handler failed"))
+                .singleElement()
+                .satisfies(line -> {
+                    assertThat(line.traceId()).isEqualTo(traceId);
+                    assertThat(line.spanId()).isEqualTo(span.getSpanId());
+                });
+        }
+        // and the failed request's trace is not left on Tomcat's threads
+        for (int i = 0; i < 20; i++) {
+            HttpResponse<String> response = get("/mvc/current");
+            assertThat(response.body()).isEqualTo(traceId(response));
+        }
     }
 
     @Test
