@@ -26,8 +26,8 @@ import zipkin2.reporter.HttpEndpointSuppliers;
  *
  * <p>Design notes: zipkin-reporter's {@code URLConnectionSender} cannot add headers, so this
  * builds on the same library's {@link BaseHttpSender} (endpoint handling, close semantics) and
- * only posts. Header values are never written into an exception message or a log line: they are
- * credentials.
+ * only posts. Header values, and the endpoint's user-info and query, are never written into an
+ * exception message or a log line: they can be credentials.
  */
 public final class HttpSpanSender extends BaseHttpSender<URL, byte[]> {
 
@@ -108,13 +108,19 @@ public final class HttpSpanSender extends BaseHttpSender<URL, byte[]> {
                 }
             }
             if (status < 200 || status > 299) {
-                throw new IOException("HTTP " + status + " from " + endpoint);
+                throw new IOException("HTTP " + status + " from " + withoutCredentials(endpoint));
             }
         }
         catch (IOException | RuntimeException ex) {
             connection.disconnect();
             throw ex;
         }
+    }
+
+    /** The endpoint without its user-info and query, which can hold credentials too. */
+    private static String withoutCredentials(URL endpoint) {
+        return endpoint.getProtocol() + "://" + endpoint.getHost()
+                + (endpoint.getPort() < 0 ? "" : ":" + endpoint.getPort()) + endpoint.getPath();
     }
 
     /**

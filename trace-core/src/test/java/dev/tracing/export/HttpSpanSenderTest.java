@@ -52,6 +52,18 @@ class HttpSpanSenderTest {
     }
 
     @Test
+    void aRefusedRequestNamesTheEndpointWithoutItsUserInfoOrQuery() throws Exception {
+        try (HttpBackend backend = new HttpBackend();
+                HttpSpanSender sender = HttpSpanSender.create(
+                        backend.url("/v1/traces").replace("http://", "http://ops:s3cr3t@") + "?api-key=s3cr3t",
+                        Encoding.PROTO3, Map.of(), Duration.ofSeconds(5))) {
+            backend.mode(HttpBackend.Mode.FAIL);
+            assertThatThrownBy(() -> sender.send(List.of(MESSAGE))).isInstanceOf(IOException.class)
+                .hasMessage("HTTP 500 from " + backend.url("/v1/traces"));
+        }
+    }
+
+    @Test
     void aBackendThatNeverAnswersFailsTheSendAfterTheTimeout() throws Exception {
         try (HttpBackend backend = new HttpBackend();
                 HttpSpanSender sender = HttpSpanSender.create(backend.url("/v1/traces"), Encoding.PROTO3, Map.of(),
