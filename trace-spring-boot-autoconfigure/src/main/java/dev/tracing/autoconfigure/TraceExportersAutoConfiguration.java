@@ -1,5 +1,7 @@
 package dev.tracing.autoconfigure;
 
+import java.time.Duration;
+
 import dev.tracing.export.HttpSpanSender;
 import dev.tracing.export.LoggingSpanExporter;
 import dev.tracing.export.OtlpSpanExporter;
@@ -20,9 +22,10 @@ import org.springframework.context.annotation.Configuration;
  * A {@link dev.tracing.export.SpanExporter} per configured backend: Zipkin
  * ({@code trace.export.zipkin.endpoint}), OTLP/HTTP ({@code trace.export.otlp.endpoint}) and JSON
  * log lines ({@code trace.export.logging.enabled}). Zipkin goes through zipkin-reporter's
- * {@link URLConnectionSender}, OTLP through {@link HttpSpanSender} (built on zipkin-reporter's
- * base HTTP sender), which adds {@code trace.export.otlp.headers}; both gzip-compressed, with
- * {@code trace.export.batch.timeout} as their connect and read timeouts.
+ * {@link URLConnectionSender}, or, when {@code trace.export.zipkin.headers} are set, through
+ * {@link HttpSpanSender} (built on zipkin-reporter's base HTTP sender), which adds them; OTLP
+ * always through {@link HttpSpanSender}, with {@code trace.export.otlp.headers}. All
+ * gzip-compressed, with {@code trace.export.batch.timeout} as their connect and read timeouts.
  */
 @AutoConfiguration(after = TraceAutoConfiguration.class)
 @ConditionalOnBean(TraceAutoConfiguration.class)
@@ -53,18 +56,19 @@ public final class TraceExportersAutoConfiguration {
         @ConditionalOnMissingBean(ZipkinSpanExporter.class)
         @ConditionalOnExpression("!'${trace.export.zipkin.endpoint:}'.isBlank()")
         ZipkinSpanExporter traceZipkinSpanExporter(TraceProperties properties) {
-            return new ZipkinSpanExporter(
-                    sender(properties.getExport().getZipkin().getEndpoint(), Encoding.JSON, properties));
-        }
-
-        private static URLConnectionSender sender(String endpoint, Encoding encoding, TraceProperties properties) {
-            int timeout = (int) properties.getExport().getBatch().getTimeout().toMillis();
-            return URLConnectionSender.newBuilder()
-                .endpoint(endpoint.trim())
-                .encoding(encoding)
-                .connectTimeout(timeout)
-                .readTimeout(timeout)
-                .build();
+            TraceProperties.Zipkin zipkin = properties.getExport().getZipkin();
+            Duration timeout = properties.getExport().getBatch().getTimeout();
+            if (!zipkin.getHeaders().isEmpty()) {
+                return new ZipkinSpanExporter(
+                        HttpSpanSender.create(zipkin.getEndpoint().trim(), Encoding.JSON, zipkin.getHeaders(), timeout));
+            }
+            int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
+            return new ZipkinSpanExporter(URLConnectionSender.newBuilder()
+                .endpoint(zipkin.getEndpoint().trim())
+                .encoding(Encoding.JSON)
+                .connectTimeout(millis)
+                .readTimeout(millis)
+                .build());
         }
 
     }

@@ -146,13 +146,8 @@ public class TraceProperties implements Validator {
         }
         rejectInvalidEndpoint(errors, "export.zipkin.endpoint", export.getZipkin().getEndpoint());
         rejectInvalidEndpoint(errors, "export.otlp.endpoint", export.getOtlp().getEndpoint());
-        export.getOtlp().getHeaders().forEach((name, value) -> {
-            String problem = HttpSpanSender.headerProblem(name, value);
-            if (problem != null) {
-                // not rejectValue: a field error would carry the headers' values, which are credentials
-                errors.reject("header", "trace.export.otlp.headers: " + problem);
-            }
-        });
+        rejectInvalidHeaders(errors, "export.zipkin.headers", export.getZipkin().getHeaders());
+        rejectInvalidHeaders(errors, "export.otlp.headers", export.getOtlp().getHeaders());
         Batch batch = export.getBatch();
         if (batch.getMaxQueueSize() <= 0) {
             errors.rejectValue("export.batch.max-queue-size", "range", "must be positive");
@@ -171,6 +166,16 @@ public class TraceProperties implements Validator {
                 || batch.getTimeout().toMillis() > Integer.MAX_VALUE) {
             errors.rejectValue("export.batch.timeout", "range", "must be positive");
         }
+    }
+
+    private static void rejectInvalidHeaders(Errors errors, String property, Map<String, String> headers) {
+        headers.forEach((name, value) -> {
+            String problem = HttpSpanSender.headerProblem(name, value);
+            if (problem != null) {
+                // not rejectValue: a field error would carry the headers' values, which are credentials
+                errors.reject("header", "trace." + property + ": " + problem);
+            }
+        });
     }
 
     private static void rejectInvalidEndpoint(Errors errors, String field, String endpoint) {
@@ -338,12 +343,26 @@ public class TraceProperties implements Validator {
          */
         private String endpoint = "";
 
+        /**
+         * Headers added to every Zipkin request, e.g. 'Authorization: Bearer ...' for a Zipkin
+         * behind an authenticating proxy. Their values are never logged.
+         */
+        private Map<String, String> headers = new LinkedHashMap<>();
+
         public String getEndpoint() {
             return endpoint;
         }
 
         public void setEndpoint(String endpoint) {
             this.endpoint = endpoint;
+        }
+
+        public Map<String, String> getHeaders() {
+            return headers;
+        }
+
+        public void setHeaders(Map<String, String> headers) {
+            this.headers = headers;
         }
 
     }

@@ -33,7 +33,7 @@ class ConfigurationMetadataTests {
                 "trace.web.server.response-header", "trace.web.server.record-headers", "trace.web.record-query",
                 "trace.web.client.enabled",
                 "trace.reactor.context-propagation", "trace.kafka.enabled", "trace.kafka.batch-record-spans", "trace.annotations.enabled",
-                "trace.export.zipkin.endpoint", "trace.export.otlp.endpoint", "trace.export.otlp.headers", "trace.export.logging.enabled",
+                "trace.export.zipkin.endpoint", "trace.export.zipkin.headers", "trace.export.otlp.endpoint", "trace.export.otlp.headers", "trace.export.logging.enabled",
                 "trace.export.batch.max-queue-size", "trace.export.batch.max-batch-size",
                 "trace.export.batch.schedule-delay", "trace.export.batch.timeout");
         properties.forEach((name, property) -> assertThat(property.path("description").asString())

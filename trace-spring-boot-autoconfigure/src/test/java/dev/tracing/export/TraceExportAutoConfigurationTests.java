@@ -2,6 +2,10 @@ package dev.tracing.export;
 
 import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.zip.GZIPInputStream;
@@ -64,6 +68,8 @@ class TraceExportAutoConfigurationTests {
         runner.withPropertyValues("trace.export.batch.max-queue-size=10", "trace.export.batch.max-batch-size=20")
             .run(context -> assertThat(context.getStartupFailure())
                 .hasStackTraceContaining("trace.export.batch.max-batch-size"));
+        runner.withPropertyValues("trace.export.zipkin.headers[bad name]=x").run(
+                context -> assertThat(context.getStartupFailure()).hasStackTraceContaining("trace.export.zipkin.headers"));
         runner.withPropertyValues("trace.export.otlp.headers[bad name]=x").run(
                 context -> assertThat(context.getStartupFailure()).hasStackTraceContaining("trace.export.otlp.headers"));
         // a header value is a credential: the failure names the header, never shows its value
@@ -118,6 +124,66 @@ class TraceExportAutoConfigurationTests {
         assertThat(stored).isEqualTo(expected);
         assertThat(recorded[0]).contains("\"remoteEndpoint\":{\"serviceName\":\"postgres\",\"ipv4\":\"10.0.0.7\",\"port\":5432}",
                 "\"annotations\":[{", "\"error\":\"deadlock\"");
+    }
+
+    @Test
+    void zipkinHeadersGetSpansThroughAnAuthenticatingProxyToZipkin() throws Exception {
+        ZipkinServer zipkin = ZipkinServer.shared();
+        HttpClient client = HttpClient.newHttpClient();
+        ConcurrentLinkedQueue<Integer> answers = new ConcurrentLinkedQueue<>();
+        // a proxy in front of a real Zipkin that lets through only requests with the right credentials
+        HttpServer proxy = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        proxy.createContext("/api/v2/spans", exchange -> {
+            try (exchange) {
+                byte[] body = exchange.getRequestBody().readAllBytes();
+                int status = 401;
+                if ("Bearer s3cr3t".equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+                    HttpRequest.Builder forward = HttpRequest.newBuilder(URI.create(zipkin.baseUrl() + "/api/v2/spans"))
+                        .header("Content-Type", exchange.getRequestHeaders().getFirst("Content-Type"))
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+                    String encoding = exchange.getRequestHeaders().getFirst("Content-Encoding");
+                    if (encoding != null) {
+                        forward.header("Content-Encoding", encoding);
+                    }
+                    status = client.send(forward.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+                }
+                answers.add(status);
+                exchange.sendResponseHeaders(status, -1);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        proxy.start();
+        try {
+            String endpoint = "http://127.0.0.1:" + proxy.getAddress().getPort() + "/api/v2/spans";
+            String[] traceId = new String[1];
+            runner.withPropertyValues("trace.export.zipkin.endpoint=" + endpoint,
+                    "trace.export.zipkin.headers.Authorization=Bearer s3cr3t").run(context -> {
+                Span span = context.getBean(Tracer.class).nextSpan().name("behind-proxy").start();
+                span.end();
+                traceId[0] = span.context().traceId();
+            });
+            assertThat(zipkin.awaitTrace(traceId[0], 1)).contains("\"name\":\"behind-proxy\"");
+            assertThat(answers).containsOnly(202);
+            // without the header the proxy refuses, and the exporter counts the spans as dropped
+            runner.withPropertyValues("trace.export.zipkin.endpoint=" + endpoint, "trace.export.batch.schedule-delay=10ms")
+                .run(context -> {
+                    context.getBean(Tracer.class).nextSpan().name("refused").start().end();
+                    BatchingSpanReporter reporter = context.getBean(BatchingSpanReporter.class);
+                    long deadline = System.nanoTime() + 10_000_000_000L;
+                    while (reporter.droppedCount("zipkin", BatchingSpanReporter.EXPORT_FAILED) == 0
+                            && System.nanoTime() < deadline) {
+                        Thread.sleep(10);
+                    }
+                    assertThat(reporter.droppedCount("zipkin", BatchingSpanReporter.EXPORT_FAILED)).isEqualTo(1);
+                    assertThat(reporter.exportedCount("zipkin")).isZero();
+                });
+            assertThat(answers).contains(401);
+        }
+        finally {
+            proxy.stop(0);
+        }
     }
 
     @Test
