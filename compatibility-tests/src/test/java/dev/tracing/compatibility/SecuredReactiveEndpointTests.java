@@ -1,0 +1,219 @@
+package dev.tracing.compatibility;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+
+import dev.tracing.export.InMemorySpanStore;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.security.autoconfigure.actuate.web.reactive.EndpointRequest;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.core.annotation.Order;
+import org.springframework.security.config.Customizer;
+import org.springframework.security.config.web.server.ServerHttpSecurity;
+import org.springframework.security.core.userdetails.MapReactiveUserDetailsService;
+import org.springframework.security.core.userdetails.User;
+import org.springframework.security.web.server.SecurityWebFilterChain;
+import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatchers;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Spring Security on WebFlux (Reactor Netty) with actuator: the {@code traces} endpoint behind
+ * authentication with Boot's reactive {@code EndpointRequest}, and Spring Security's reactive
+ * observations of a secured request as spans of that request's trace, under its SERVER span, with
+ * either way of restoring the trace in Reactor operators.
+ */
+class SecuredReactiveEndpointTests {
+
+    static final String TRACE_ID = "5bf92f3577b34da6a3ce929d0e0e4736";
+
+    abstract static class Checks {
+
+        @LocalServerPort
+        int port;
+
+        @Autowired
+        InMemorySpanStore store;
+
+        @Test
+        void theTracesEndpointAsksForCredentialsAndTheRoleReadsIt() throws Exception {
+            HttpResponse<String> anonymous = get("/actuator/traces", null, null);
+            assertThat(anonymous.statusCode()).isEqualTo(401);
+            assertThat(anonymous.headers().firstValue("WWW-Authenticate"))
+                .hasValueSatisfying(value -> assertThat(value).startsWith("Basic"));
+            assertThat(get("/actuator/traces", "dev:dev-password", null).statusCode()).isEqualTo(403);
+
+            assertThat(get("/open", null, null).statusCode()).isEqualTo(200);
+            HttpResponse<String> traces = get("/actuator/traces", "ops:ops-password", null);
+            assertThat(traces.statusCode()).isEqualTo(200);
+            assertThat(traces.body()).startsWith("[").contains("\"name\":\"GET /open\"");
+            assertThat(get("/actuator/health", null, null).statusCode()).isEqualTo(200);
+        }
+
+        @Test
+        void springSecuritysObservationsAreSpansUnderTheRequestsServerSpan() throws Exception {
+            String parent = "00f067aa0ba902b7";
+            HttpResponse<String> response = get("/secured", "dev:dev-password",
+                    "00-" + TRACE_ID + "-" + parent + "-01");
+            assertThat(response.statusCode()).isEqualTo(200);
+
+            List<FinishedSpan> spans = awaitTrace(TRACE_ID, 5);
+            FinishedSpan server = spans.stream()
+                .filter(s -> s.getKind() == Span.Kind.SERVER)
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no SERVER span in " + spans));
+            assertThat(server.getName()).isEqualTo("GET /secured");
+            assertThat(server.getParentId()).isEqualTo(parent);
+            // the chain's two sections are the request span's children. Spring Security nests the
+            // authentication, the authorization decision and the secured request inside the first section;
+            // Micrometer makes them children of the span current where they start when there is one, which
+            // for these is the request's span (always with automatic propagation, which restores it around
+            // every operator; with limited, depending on the thread they start on), else of that section
+            FinishedSpan before = named(spans, "security filterchain before");
+            for (String name : List.of("security filterchain before", "security filterchain after")) {
+                assertThat(named(spans, name).getParentId()).as(name + " in " + tree(spans))
+                    .isEqualTo(server.getSpanId());
+            }
+            for (String name : List.of("authenticate usernamepassword", "authorize exchange", "secured request")) {
+                assertThat(named(spans, name).getParentId()).as(name + " in " + tree(spans))
+                    .isIn(server.getSpanId(), before.getSpanId());
+            }
+            assertThat(named(spans, "authorize exchange").getTags())
+                .containsEntry("spring.security.authorization.decision", "true");
+            assertThat(spans).as("every span of the trace").hasSize(6);
+        }
+
+        private List<FinishedSpan> awaitTrace(String traceId, int atLeast) throws InterruptedException {
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (store.trace(traceId).size() < atLeast && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            Thread.sleep(200); // a late span of the same request would arrive now
+            return store.trace(traceId);
+        }
+
+        private HttpResponse<String> get(String path, String credentials, String traceparent) throws Exception {
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path));
+            if (credentials != null) {
+                request.header("Authorization",
+                        "Basic " + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
+            }
+            if (traceparent != null) {
+                request.header("traceparent", traceparent);
+            }
+            return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+        }
+
+    }
+
+    private static String tree(List<FinishedSpan> spans) {
+        StringBuilder out = new StringBuilder();
+        for (FinishedSpan span : spans) {
+            out.append("\n  ").append(span.getName()).append(" id=").append(span.getSpanId()).append(" parent=")
+                .append(span.getParentId()).append(" tags=").append(span.getTags());
+        }
+        return out.toString();
+    }
+
+    private static FinishedSpan named(List<FinishedSpan> spans, String name) {
+        return spans.stream()
+            .filter(span -> span.getName().equals(name))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no span named '" + name + "' in " + spans));
+    }
+
+    @Nested
+    @SpringBootTest(classes = SecuredReactiveApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+            properties = { "spring.main.web-application-type=reactive", "spring.application.name=compat-secured-reactive",
+                    "management.endpoints.web.exposure.include=health,traces", "trace.sampling.rate-limit=0",
+                    "trace.export.memory.max-traces-per-second=0" })
+    class Automatic extends Checks {
+
+    }
+
+    @Nested
+    @SpringBootTest(classes = SecuredReactiveApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+            properties = { "spring.main.web-application-type=reactive", "spring.application.name=compat-secured-reactive",
+                    "management.endpoints.web.exposure.include=health,traces", "trace.sampling.rate-limit=0",
+                    "trace.export.memory.max-traces-per-second=0", "trace.reactor.context-propagation=limited" })
+    class Limited extends Checks {
+
+    }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration(excludeName = "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration")
+    @Import(SecuredReactiveApp.Endpoints.class)
+    static class SecuredReactiveApp {
+
+        /** The README's servlet example, in its reactive form. */
+        @Bean
+        @Order(1)
+        SecurityWebFilterChain actuatorSecurity(ServerHttpSecurity http) {
+            return http.securityMatcher(EndpointRequest.toAnyEndpoint())
+                .authorizeExchange(exchanges -> exchanges.matchers(EndpointRequest.to("health"))
+                    .permitAll()
+                    .anyExchange()
+                    .hasRole("OPS"))
+                .httpBasic(Customizer.withDefaults())
+                .build();
+        }
+
+        @Bean
+        @Order(2)
+        SecurityWebFilterChain applicationSecurity(ServerHttpSecurity http) {
+            return http.securityMatcher(ServerWebExchangeMatchers.pathMatchers("/secured"))
+                .authorizeExchange(exchanges -> exchanges.anyExchange().authenticated())
+                .httpBasic(Customizer.withDefaults())
+                .build();
+        }
+
+        @Bean
+        @Order(3)
+        SecurityWebFilterChain openSecurity(ServerHttpSecurity http) {
+            return http.authorizeExchange(exchanges -> exchanges.anyExchange().permitAll()).build();
+        }
+
+        @Bean
+        MapReactiveUserDetailsService users() {
+            return new MapReactiveUserDetailsService(
+                    User.withUsername("ops").password("{noop}ops-password").roles("OPS").build(),
+                    User.withUsername("dev").password("{noop}dev-password").roles("USER").build());
+        }
+
+        @RestController
+        static class Endpoints {
+
+            @GetMapping("/open")
+            Mono<String> open() {
+                return Mono.just("open");
+            }
+
+            @GetMapping("/secured")
+            Mono<String> secured() {
+                return Mono.just("secured");
+            }
+
+        }
+
+    }
+
+}
