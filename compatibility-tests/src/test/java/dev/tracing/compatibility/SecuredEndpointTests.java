@@ -1,12 +1,6 @@
 package dev.tracing.compatibility;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 
 import dev.tracing.export.InMemorySpanStore;
@@ -24,12 +18,14 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
-import org.springframework.security.core.userdetails.User;
 import org.springframework.security.provisioning.InMemoryUserDetailsManager;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
+import static dev.tracing.compatibility.SecurityRequests.awaitTrace;
+import static dev.tracing.compatibility.SecurityRequests.get;
+import static dev.tracing.compatibility.SecurityRequests.named;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -53,37 +49,17 @@ class SecuredEndpointTests {
     InMemorySpanStore store;
 
     @Test
-    void theTracesEndpointAsksForCredentials() throws Exception {
-        HttpResponse<String> response = get("/actuator/traces", null, null);
-
-        assertThat(response.statusCode()).isEqualTo(401);
-        assertThat(response.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(
-                value -> assertThat(value).startsWith("Basic"));
-    }
-
-    @Test
-    void aUserWithoutTheRoleIsRefused() throws Exception {
-        assertThat(get("/actuator/traces", "dev:dev-password", null).statusCode()).isEqualTo(403);
-    }
-
-    @Test
-    void theRoleReadsTracesAndHealthStaysOpen() throws Exception {
-        assertThat(get("/open", null, null).statusCode()).isEqualTo(200);
-
-        HttpResponse<String> traces = get("/actuator/traces", "ops:ops-password", null);
-
-        assertThat(traces.statusCode()).isEqualTo(200);
-        assertThat(traces.body()).startsWith("[").contains("\"name\":\"GET /open\"");
-        assertThat(get("/actuator/health", null, null).statusCode()).isEqualTo(200);
+    void theTracesEndpointAsksForCredentialsAndTheRoleReadsIt() throws Exception {
+        SecurityRequests.assertTracesNeedTheOpsRoleAndHealthIsOpen(port);
     }
 
     @Test
     void springSecuritysObservationsAreSpansUnderTheRequestsServerSpan() throws Exception {
         String parent = "00f067aa0ba902b7";
-        HttpResponse<String> response = get("/secured", "dev:dev-password", "00-" + TRACE_ID + "-" + parent + "-01");
+        HttpResponse<String> response = get(port, "/secured", "dev:dev-password", "00-" + TRACE_ID + "-" + parent + "-01");
         assertThat(response.statusCode()).isEqualTo(200);
 
-        List<FinishedSpan> spans = awaitTrace(TRACE_ID, 6);
+        List<FinishedSpan> spans = awaitTrace(store, TRACE_ID, 6);
         FinishedSpan server = spans.stream()
             .filter(s -> s.getKind() == Span.Kind.SERVER)
             .findFirst()
@@ -103,34 +79,6 @@ class SecuredEndpointTests {
         assertThat(named(spans, "authorize request").getTags())
             .containsEntry("spring.security.authorization.decision", "true");
         assertThat(spans).as("every span of the trace").hasSize(6);
-    }
-
-    private static FinishedSpan named(List<FinishedSpan> spans, String name) {
-        return spans.stream()
-            .filter(span -> span.getName().equals(name))
-            .findFirst()
-            .orElseThrow(() -> new AssertionError("no span named '" + name + "' in " + spans));
-    }
-
-    private List<FinishedSpan> awaitTrace(String traceId, int atLeast) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (store.trace(traceId).size() < atLeast && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        Thread.sleep(200); // a late span of the same request would arrive now
-        return store.trace(traceId);
-    }
-
-    private HttpResponse<String> get(String path, String credentials, String traceparent) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path));
-        if (credentials != null) {
-            request.header("Authorization",
-                    "Basic " + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
-        }
-        if (traceparent != null) {
-            request.header("traceparent", traceparent);
-        }
-        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @SpringBootConfiguration
@@ -159,9 +107,7 @@ class SecuredEndpointTests {
 
         @Bean
         InMemoryUserDetailsManager users() {
-            return new InMemoryUserDetailsManager(
-                    User.withUsername("ops").password("{noop}ops-password").roles("OPS").build(),
-                    User.withUsername("dev").password("{noop}dev-password").roles("USER").build());
+            return new InMemoryUserDetailsManager(SecurityRequests.users());
         }
 
         @RestController

@@ -1,12 +1,6 @@
 package dev.tracing.compatibility;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 
 import dev.tracing.export.InMemorySpanStore;
@@ -14,7 +8,6 @@ import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import reactor.core.publisher.Mono;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
@@ -28,12 +21,12 @@ import org.springframework.core.annotation.Order;
 import org.springframework.security.config.Customizer;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.core.userdetails.MapReactiveUserDetailsService;
-import org.springframework.security.core.userdetails.User;
 import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatchers;
-import org.springframework.web.bind.annotation.GetMapping;
-import org.springframework.web.bind.annotation.RestController;
 
+import static dev.tracing.compatibility.SecurityRequests.awaitTrace;
+import static dev.tracing.compatibility.SecurityRequests.get;
+import static dev.tracing.compatibility.SecurityRequests.named;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -56,27 +49,17 @@ class SecuredReactiveEndpointTests {
 
         @Test
         void theTracesEndpointAsksForCredentialsAndTheRoleReadsIt() throws Exception {
-            HttpResponse<String> anonymous = get("/actuator/traces", null, null);
-            assertThat(anonymous.statusCode()).isEqualTo(401);
-            assertThat(anonymous.headers().firstValue("WWW-Authenticate"))
-                .hasValueSatisfying(value -> assertThat(value).startsWith("Basic"));
-            assertThat(get("/actuator/traces", "dev:dev-password", null).statusCode()).isEqualTo(403);
-
-            assertThat(get("/open", null, null).statusCode()).isEqualTo(200);
-            HttpResponse<String> traces = get("/actuator/traces", "ops:ops-password", null);
-            assertThat(traces.statusCode()).isEqualTo(200);
-            assertThat(traces.body()).startsWith("[").contains("\"name\":\"GET /open\"");
-            assertThat(get("/actuator/health", null, null).statusCode()).isEqualTo(200);
+            SecurityRequests.assertTracesNeedTheOpsRoleAndHealthIsOpen(port);
         }
 
         @Test
         void springSecuritysObservationsAreSpansUnderTheRequestsServerSpan() throws Exception {
             String parent = "00f067aa0ba902b7";
-            HttpResponse<String> response = get("/secured", "dev:dev-password",
+            HttpResponse<String> response = get(port, "/secured", "dev:dev-password",
                     "00-" + TRACE_ID + "-" + parent + "-01");
             assertThat(response.statusCode()).isEqualTo(200);
 
-            List<FinishedSpan> spans = awaitTrace(TRACE_ID, 5);
+            List<FinishedSpan> spans = awaitTrace(store, TRACE_ID, 5);
             FinishedSpan server = spans.stream()
                 .filter(s -> s.getKind() == Span.Kind.SERVER)
                 .findFirst()
@@ -102,27 +85,6 @@ class SecuredReactiveEndpointTests {
             assertThat(spans).as("every span of the trace").hasSize(6);
         }
 
-        private List<FinishedSpan> awaitTrace(String traceId, int atLeast) throws InterruptedException {
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (store.trace(traceId).size() < atLeast && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            Thread.sleep(200); // a late span of the same request would arrive now
-            return store.trace(traceId);
-        }
-
-        private HttpResponse<String> get(String path, String credentials, String traceparent) throws Exception {
-            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path));
-            if (credentials != null) {
-                request.header("Authorization",
-                        "Basic " + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
-            }
-            if (traceparent != null) {
-                request.header("traceparent", traceparent);
-            }
-            return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
-        }
-
     }
 
     private static String tree(List<FinishedSpan> spans) {
@@ -132,13 +94,6 @@ class SecuredReactiveEndpointTests {
                 .append(span.getParentId()).append(" tags=").append(span.getTags());
         }
         return out.toString();
-    }
-
-    private static FinishedSpan named(List<FinishedSpan> spans, String name) {
-        return spans.stream()
-            .filter(span -> span.getName().equals(name))
-            .findFirst()
-            .orElseThrow(() -> new AssertionError("no span named '" + name + "' in " + spans));
     }
 
     @Nested
@@ -161,7 +116,8 @@ class SecuredReactiveEndpointTests {
 
     @SpringBootConfiguration
     @EnableAutoConfiguration(excludeName = "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration")
-    @Import(SecuredReactiveApp.Endpoints.class)
+    // the same controller as the servlet test's: WebFlux serves plain return values too
+    @Import(SecuredEndpointTests.SecuredApp.Endpoints.class)
     static class SecuredReactiveApp {
 
         /** The README's servlet example, in its reactive form. */
@@ -194,24 +150,7 @@ class SecuredReactiveEndpointTests {
 
         @Bean
         MapReactiveUserDetailsService users() {
-            return new MapReactiveUserDetailsService(
-                    User.withUsername("ops").password("{noop}ops-password").roles("OPS").build(),
-                    User.withUsername("dev").password("{noop}dev-password").roles("USER").build());
-        }
-
-        @RestController
-        static class Endpoints {
-
-            @GetMapping("/open")
-            Mono<String> open() {
-                return Mono.just("open");
-            }
-
-            @GetMapping("/secured")
-            Mono<String> secured() {
-                return Mono.just("secured");
-            }
-
+            return new MapReactiveUserDetailsService(SecurityRequests.users());
         }
 
     }

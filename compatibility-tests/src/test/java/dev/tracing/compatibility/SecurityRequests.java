@@ -1,0 +1,82 @@
+package dev.tracing.compatibility;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+
+import dev.tracing.export.InMemorySpanStore;
+import io.micrometer.tracing.exporter.FinishedSpan;
+
+import org.springframework.security.core.userdetails.User;
+import org.springframework.security.core.userdetails.UserDetails;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What the Spring Security tests share: requests with Basic credentials, and reading a trace's spans. */
+final class SecurityRequests {
+
+    private SecurityRequests() {
+    }
+
+    /** GET on the local server, with Basic {@code credentials} ("user:password") and a traceparent when not null. */
+    static HttpResponse<String> get(int port, String path, String credentials, String traceparent) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path));
+        if (credentials != null) {
+            request.header("Authorization",
+                    "Basic " + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
+        }
+        if (traceparent != null) {
+            request.header("traceparent", traceparent);
+        }
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * The README's example holds: the traces endpoint answers 401 (asking for Basic credentials)
+     * without credentials, 403 to a user without the OPS role, the traces list to the role; health
+     * stays open.
+     */
+    static void assertTracesNeedTheOpsRoleAndHealthIsOpen(int port) throws Exception {
+        HttpResponse<String> anonymous = get(port, "/actuator/traces", null, null);
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        assertThat(anonymous.headers().firstValue("WWW-Authenticate"))
+            .hasValueSatisfying(value -> assertThat(value).startsWith("Basic"));
+        assertThat(get(port, "/actuator/traces", "dev:dev-password", null).statusCode()).isEqualTo(403);
+
+        assertThat(get(port, "/open", null, null).statusCode()).isEqualTo(200);
+        HttpResponse<String> traces = get(port, "/actuator/traces", "ops:ops-password", null);
+        assertThat(traces.statusCode()).isEqualTo(200);
+        assertThat(traces.body()).startsWith("[").contains("\"name\":\"GET /open\"");
+        assertThat(get(port, "/actuator/health", null, null).statusCode()).isEqualTo(200);
+    }
+
+    /** The trace's spans once it has {@code atLeast} of them (or after 10 s), plus any that arrive soon after. */
+    static List<FinishedSpan> awaitTrace(InMemorySpanStore store, String traceId, int atLeast)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (store.trace(traceId).size() < atLeast && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        Thread.sleep(200); // a late span of the same request would arrive now
+        return store.trace(traceId);
+    }
+
+    /** The users both tests know: "ops" with the OPS role, "dev" without it. */
+    static UserDetails[] users() {
+        return new UserDetails[] { User.withUsername("ops").password("{noop}ops-password").roles("OPS").build(),
+                User.withUsername("dev").password("{noop}dev-password").roles("USER").build() };
+    }
+
+    static FinishedSpan named(List<FinishedSpan> spans, String name) {
+        return spans.stream()
+            .filter(span -> span.getName().equals(name))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no span named '" + name + "' in " + spans));
+    }
+
+}
