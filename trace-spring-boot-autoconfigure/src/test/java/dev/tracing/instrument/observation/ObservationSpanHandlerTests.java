@@ -1,0 +1,131 @@
+package dev.tracing.instrument.observation;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.tracing.core.TraceTracer;
+import dev.tracing.core.Tracing;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Which span a nested Observation's span is a child of, when the thread's current span and the
+ * enclosing Observation disagree, as they do in a reactive chain with automatic propagation:
+ * Reactor opens the enclosing Observation's scope, then restores the request's span over it.
+ */
+class ObservationSpanHandlerTests {
+
+    private final List<FinishedSpan> spans = new ArrayList<>();
+
+    private final TraceTracer tracer = Tracing.newBuilder().reporter(spans::add).build();
+
+    private final ObservationRegistry registry = ObservationRegistry.create();
+
+    ObservationSpanHandlerTests() {
+        registry.observationConfig()
+            .observationHandler(new ObservationSpanHandler(tracer, InstrumentedExchanges.of(true, true, true)));
+    }
+
+    @Test
+    void aNestedObservationIsAChildOfItsOpenEnclosingObservationWhenTheCurrentSpanIsTheRequests() {
+        Span request = tracer.nextSpan().name("request").start();
+        try (Tracer.SpanInScope inRequest = tracer.withSpan(request)) {
+            Observation section = Observation.start("section", registry);
+            try (Observation.Scope sectionScope = section.openScope();
+                    Tracer.SpanInScope restored = tracer.withSpan(request)) {
+                assertThat(tracer.currentSpan()).isEqualTo(request);
+                Observation.createNotStarted("authenticate", registry).parentObservation(section).observe(() -> {
+                });
+            }
+            section.stop();
+        }
+        request.end();
+
+        assertThat(named("section").getParentId()).isEqualTo(request.context().spanId());
+        assertThat(named("authenticate").getParentId()).as("under the open section, not the request")
+            .isEqualTo(named("section").getSpanId());
+    }
+
+    @Test
+    void theSearchForTheCurrentSpanGoesUpThroughEnclosingObservations() {
+        Span request = tracer.nextSpan().name("request").start();
+        try (Tracer.SpanInScope inRequest = tracer.withSpan(request)) {
+            Observation section = Observation.start("section", registry);
+            Observation filter = Observation.createNotStarted("filter", registry).parentObservation(section).start();
+            try (Observation.Scope filterScope = filter.openScope();
+                    Tracer.SpanInScope restored = tracer.withSpan(request)) {
+                Observation.createNotStarted("authenticate", registry).parentObservation(filter).observe(() -> {
+                });
+            }
+            filter.stop();
+            section.stop();
+        }
+        request.end();
+
+        assertThat(named("filter").getParentId()).isEqualTo(named("section").getSpanId());
+        assertThat(named("authenticate").getParentId()).isEqualTo(named("filter").getSpanId());
+    }
+
+    @Test
+    void aStoppedEnclosingObservationNoLongerEnclosesWhatStartsAfterIt() {
+        Span request = tracer.nextSpan().name("request").start();
+        try (Tracer.SpanInScope inRequest = tracer.withSpan(request)) {
+            Observation section = Observation.start("section", registry);
+            section.stop();
+            Observation.createNotStarted("secured request", registry).parentObservation(section).observe(() -> {
+            });
+        }
+        request.end();
+
+        assertThat(named("secured request").getParentId()).as("the request's, as Micrometer chooses")
+            .isEqualTo(request.context().spanId());
+    }
+
+    @Test
+    void aSpanTheUserMadeInsideTheObservationStaysTheParent() {
+        Observation section = Observation.start("section", registry);
+        try (Observation.Scope sectionScope = section.openScope()) {
+            Span mine = tracer.nextSpan().name("mine").start();
+            try (Tracer.SpanInScope inMine = tracer.withSpan(mine)) {
+                Observation.createNotStarted("inner", registry).parentObservation(section).observe(() -> {
+                });
+            }
+            mine.end();
+        }
+        section.stop();
+
+        assertThat(named("mine").getParentId()).isEqualTo(named("section").getSpanId());
+        assertThat(named("inner").getParentId()).isEqualTo(named("mine").getSpanId());
+    }
+
+    @Test
+    void aCurrentSpanOfAnotherTraceStaysTheParent() {
+        Observation section = Observation.start("section", registry);
+        Span elsewhere = tracer.nextSpan(null).name("elsewhere").start();
+        try (Observation.Scope sectionScope = section.openScope();
+                Tracer.SpanInScope inElsewhere = tracer.withSpan(elsewhere)) {
+            Observation.createNotStarted("inner", registry).parentObservation(section).observe(() -> {
+            });
+        }
+        elsewhere.end();
+        section.stop();
+
+        assertThat(elsewhere.context().traceId()).isNotEqualTo(named("section").getTraceId());
+        assertThat(named("inner").getTraceId()).isEqualTo(elsewhere.context().traceId());
+        assertThat(named("inner").getParentId()).isEqualTo(elsewhere.context().spanId());
+    }
+
+    private FinishedSpan named(String name) {
+        return spans.stream()
+            .filter(span -> name.equals(span.getName()))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no span " + name + " in " + spans));
+    }
+
+}
