@@ -46,7 +46,7 @@ public final class TraceWebMvcAutoConfiguration {
         FilterRegistrationBean<TraceServletFilter> traceServletFilterRegistration(TraceServletFilter filter) {
             FilterRegistrationBean<TraceServletFilter> registration = new FilterRegistrationBean<>(filter);
             registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
-            registration.setDispatcherTypes(DispatcherType.REQUEST);
+            registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC);
             return registration;
         }
 

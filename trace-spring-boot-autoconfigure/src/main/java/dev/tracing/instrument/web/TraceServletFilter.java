@@ -25,7 +25,8 @@ import org.springframework.web.servlet.HandlerMapping;
  *
  * <p>Design notes: an asynchronous request ({@code Callable}, {@code DeferredResult}) leaves this
  * filter before it is done; the span then ends from an {@link AsyncListener} when the async
- * processing completes, fails or times out. The scope is always closed on the thread that
+ * processing completes, fails or times out, and the container's dispatch of the async result
+ * runs with the span current again. The scope is always closed on the thread that
  * opened it: before this filter returns, or, when the request failed and a container hook runs
  * around the filter chain, after the container has logged the failure ({@link FailedRequestScope}).
  */
@@ -59,9 +60,16 @@ public final class TraceServletFilter extends OncePerRequestFilter {
     }
 
     @Override
+    protected boolean shouldNotFilterAsyncDispatch() {
+        // the dispatch that finishes an async request (exception handlers, the response body) runs in its span
+        return false;
+    }
+
+    @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        Span span = start(request, response);
+        boolean asyncDispatch = isAsyncDispatch(request);
+        Span span = asyncDispatch ? spanOf(request) : start(request, response);
         if (span == null) {
             chain.doFilter(request, response);
             return;
@@ -80,13 +88,20 @@ public final class TraceServletFilter extends OncePerRequestFilter {
             if (error == null || !FailedRequestScope.keep(ws)) {
                 ws.close();
             }
-            if (error == null && request.isAsyncStarted()) {
-                request.getAsyncContext().addListener(new EndOnCompletion(span, request, response));
-            }
-            else {
-                end(span, request, response, error);
+            // after an async dispatch the listener ends the span; the container hands it what the dispatch threw
+            if (!asyncDispatch) {
+                if (error == null && request.isAsyncStarted()) {
+                    request.getAsyncContext().addListener(new EndOnCompletion(span, request, response));
+                }
+                else {
+                    end(span, request, response, error);
+                }
             }
         }
+    }
+
+    private static Span spanOf(HttpServletRequest request) {
+        return request.getAttribute(SPAN_ATTRIBUTE) instanceof Span span ? span : null;
     }
 
     /** Returns the request's SERVER span, or null when the request is skipped or tracing failed. */

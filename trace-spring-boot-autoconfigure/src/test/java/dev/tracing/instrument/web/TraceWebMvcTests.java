@@ -30,6 +30,8 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ApplicationContext;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RestController;
@@ -150,6 +152,55 @@ class TraceWebMvcTests {
     }
 
     @Test
+    void theDispatchThatFinishesAnAsyncRequestRunsInItsSpan() throws Exception {
+        String traceId = "7af7651916cd43dd8448eb211c80319c";
+        String marker = UUID.randomUUID().toString();
+        // the Callable's exception is handled by an @ExceptionHandler, which Spring MVC runs when Tomcat
+        // dispatches the async result: a container thread, after the first dispatch left the filter
+        try (LogLines handler = LogLines.capture(App.Endpoints.class.getName())) {
+            HttpResponse<String> response = get("/mvc/callable-fails/" + marker, "traceparent",
+                    "00-" + traceId + "-" + CALLER_SPAN_ID + "-01");
+            assertThat(response.statusCode()).isEqualTo(409);
+            FinishedSpan span = awaitTrace(traceId, 1).get(0);
+            assertThat(span.getName()).isEqualTo("GET /mvc/callable-fails/{marker}");
+            assertThat(span.getTags()).containsEntry("http.response.status_code", "409");
+            assertThat(handler.lines()).filteredOn(line -> line.message().contains("handled " + marker))
+                .singleElement()
+                .satisfies(line -> {
+                    assertThat(line.traceId()).isEqualTo(traceId);
+                    assertThat(line.spanId()).isEqualTo(span.getSpanId());
+                });
+        }
+        for (int i = 0; i < 20; i++) {
+            HttpResponse<String> response = get("/mvc/current");
+            assertThat(response.body()).isEqualTo(traceId(response));
+        }
+    }
+
+    @Test
+    void tomcatsLogLineForAFailedAsyncDispatchCarriesItsTraceAndTheSpanItsError() throws Exception {
+        String traceId = "8af7651916cd43dd8448eb211c80319c";
+        try (LogLines tomcat = LogLines.capture("org.apache.catalina.core.ContainerBase")) {
+            HttpResponse<String> response = get("/mvc/callable-unhandled", "traceparent",
+                    "00-" + traceId + "-" + CALLER_SPAN_ID + "-01");
+            assertThat(response.statusCode()).isEqualTo(500);
+            FinishedSpan span = awaitTrace(traceId, 1).get(0);
+            assertThat(span.getTags()).containsEntry("http.response.status_code", "500");
+            assertThat(span.getError()).hasRootCauseMessage("callable not handled");
+            assertThat(tomcat.lines()).filteredOn(line -> line.message().contains("callable not handled"))
+                .singleElement()
+                .satisfies(line -> {
+                    assertThat(line.traceId()).isEqualTo(traceId);
+                    assertThat(line.spanId()).isEqualTo(span.getSpanId());
+                });
+        }
+        for (int i = 0; i < 20; i++) {
+            HttpResponse<String> response = get("/mvc/current");
+            assertThat(response.body()).isEqualTo(traceId(response));
+        }
+    }
+
+    @Test
     void a500MarksTheSpanAsAnError() throws Exception {
         String traceId = "5af7651916cd43dd8448eb211c80319c";
         HttpResponse<String> response = get("/mvc/fail", "traceparent", "00-" + traceId + "-" + CALLER_SPAN_ID + "-01");
@@ -200,6 +251,14 @@ class TraceWebMvcTests {
             // a new request starts with only its own span current: never a previous request's
             assertThat(response.body()).isEqualTo(traceId(response));
         }
+    }
+
+    static final class CallableFailed extends RuntimeException {
+
+        CallableFailed(String marker) {
+            super(marker);
+        }
+
     }
 
     @SpringBootConfiguration
@@ -272,6 +331,26 @@ class TraceWebMvcTests {
                     logger.info("callable calling downstream {} on {}", marker, Thread.currentThread().getName());
                     return restClientBuilder.build().get().uri(base() + "/mvc/downstream/" + marker).retrieve()
                         .body(String.class);
+                };
+            }
+
+            @GetMapping("/mvc/callable-fails/{marker}")
+            java.util.concurrent.Callable<String> callableFails(@PathVariable String marker) {
+                return () -> {
+                    throw new CallableFailed(marker);
+                };
+            }
+
+            @ExceptionHandler
+            ResponseEntity<String> handle(CallableFailed failure) {
+                logger.info("handled {}", failure.getMessage());
+                return ResponseEntity.status(409).body(failure.getMessage());
+            }
+
+            @GetMapping("/mvc/callable-unhandled")
+            java.util.concurrent.Callable<String> callableUnhandled() {
+                return () -> {
+                    throw new IllegalStateException("callable not handled");
                 };
             }
 
