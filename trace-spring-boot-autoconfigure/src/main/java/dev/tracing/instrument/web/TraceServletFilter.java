@@ -47,6 +47,9 @@ public final class TraceServletFilter extends OncePerRequestFilter {
         }
     };
 
+    /** Request attribute holding the SERVER span of an async request until it completes. */
+    private static final String ASYNC_SPAN_ATTRIBUTE = TraceServletFilter.class.getName() + ".asyncSpan";
+
     private final Tracer tracer;
 
     private final Propagator propagator;
@@ -91,6 +94,7 @@ public final class TraceServletFilter extends OncePerRequestFilter {
             // after an async dispatch the listener ends the span; the container hands it what the dispatch threw
             if (!asyncDispatch) {
                 if (error == null && request.isAsyncStarted()) {
+                    request.setAttribute(ASYNC_SPAN_ATTRIBUTE, span);
                     request.getAsyncContext().addListener(new EndOnCompletion(span, request, response));
                 }
                 else {
@@ -100,8 +104,9 @@ public final class TraceServletFilter extends OncePerRequestFilter {
         }
     }
 
+    /** The span an async dispatch continues: only one that waits for the request to complete, never an ended one. */
     private static Span spanOf(HttpServletRequest request) {
-        return request.getAttribute(SPAN_ATTRIBUTE) instanceof Span span ? span : null;
+        return request.getAttribute(ASYNC_SPAN_ATTRIBUTE) instanceof Span span ? span : null;
     }
 
     /** Returns the request's SERVER span, or null when the request is skipped or tracing failed. */

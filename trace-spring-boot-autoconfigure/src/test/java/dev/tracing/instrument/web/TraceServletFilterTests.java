@@ -116,5 +116,31 @@ class TraceServletFilterTests {
             hook.exit();
         }
     }
+    @Test
+    void anAsyncDispatchAfterTheSpanEndedMakesNoSpanCurrent() throws Exception {
+        MockHttpServletRequest request = new MockHttpServletRequest("GET", "/orders");
+        request.setAsyncSupported(true);
+        // the handler started async processing, then threw: the first dispatch ends the span
+        assertThatIllegalStateException().isThrownBy(() -> filter.doFilter(request, new MockHttpServletResponse(),
+                new MockFilterChain() {
+                    @Override
+                    public void doFilter(jakarta.servlet.ServletRequest req, jakarta.servlet.ServletResponse res) {
+                        req.startAsync();
+                        throw new IllegalStateException("handler failed after starting async");
+                    }
+                }));
+        assertThat(spans).hasSize(1);
+
+        request.setDispatcherType(jakarta.servlet.DispatcherType.ASYNC);
+        List<Object> current = new ArrayList<>();
+        filter.doFilter(request, new MockHttpServletResponse(), new MockFilterChain() {
+            @Override
+            public void doFilter(jakarta.servlet.ServletRequest req, jakarta.servlet.ServletResponse res) {
+                current.add(String.valueOf(tracer.currentSpan()));
+            }
+        });
+        assertThat(current).as("an ended span is never current again").containsExactly("null");
+        assertThat(spans).hasSize(1);
+    }
 
 }
