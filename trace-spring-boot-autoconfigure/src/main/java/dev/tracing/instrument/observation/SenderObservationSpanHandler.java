@@ -2,6 +2,7 @@ package dev.tracing.instrument.observation;
 
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.transport.SenderContext;
+import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.handler.PropagatingSenderTracingObservationHandler;
 import io.micrometer.tracing.propagation.Propagator;
@@ -9,7 +10,8 @@ import io.micrometer.tracing.propagation.Propagator;
 /**
  * A CLIENT or PRODUCER span, and trace headers injected with this starter's propagator, for each
  * outgoing Observation this starter does not already instrument (another messaging system, a
- * library's own client).
+ * library's own client). Inside an open Observation its parent is that Observation's span, also
+ * where Reactor restored the request's span over it ({@link EnclosingObservation}).
  */
 public final class SenderObservationSpanHandler extends PropagatingSenderTracingObservationHandler<SenderContext<?>> {
 
@@ -23,6 +25,11 @@ public final class SenderObservationSpanHandler extends PropagatingSenderTracing
     @Override
     public boolean supportsContext(Observation.Context context) {
         return context instanceof SenderContext && !exchanges.covers(context);
+    }
+
+    @Override
+    public Span getParentSpan(Observation.ContextView context) {
+        return EnclosingObservation.parentSpan(super.getParentSpan(context), context);
     }
 
 }

@@ -1,15 +1,22 @@
 package dev.tracing.instrument.observation;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
+import dev.tracing.propagation.CompositePropagator;
+import dev.tracing.propagation.PropagationType;
+import dev.tracing.propagation.W3cBaggageFormat;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.observation.transport.SenderContext;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
+import io.micrometer.tracing.propagation.Propagator;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -19,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * enclosing Observation disagree, as they do in a reactive chain with automatic propagation:
  * Reactor opens the enclosing Observation's scope, then restores the request's span over it.
  */
-class ObservationSpanHandlerTests {
+class EnclosingObservationTests {
 
     private final List<FinishedSpan> spans = new ArrayList<>();
 
@@ -27,9 +34,13 @@ class ObservationSpanHandlerTests {
 
     private final ObservationRegistry registry = ObservationRegistry.create();
 
-    ObservationSpanHandlerTests() {
+    EnclosingObservationTests() {
+        InstrumentedExchanges exchanges = InstrumentedExchanges.of(true, true, true);
+        Propagator propagator = new CompositePropagator(tracer, List.of(PropagationType.W3C.format()),
+                List.of(PropagationType.W3C.format()), new W3cBaggageFormat(List.of()));
         registry.observationConfig()
-            .observationHandler(new ObservationSpanHandler(tracer, InstrumentedExchanges.of(true, true, true)));
+            .observationHandler(new ObservationSpanHandler(tracer, exchanges))
+            .observationHandler(new SenderObservationSpanHandler(tracer, propagator, exchanges));
     }
 
     @Test
@@ -50,6 +61,29 @@ class ObservationSpanHandlerTests {
         assertThat(named("section").getParentId()).isEqualTo(request.context().spanId());
         assertThat(named("authenticate").getParentId()).as("under the open section, not the request")
             .isEqualTo(named("section").getSpanId());
+    }
+
+    @Test
+    void anOutgoingCallInsideTheOpenEnclosingObservationIsItsChildAndSaysSoInItsHeaders() {
+        Map<String, String> headers = new HashMap<>();
+        Span request = tracer.nextSpan().name("request").start();
+        try (Tracer.SpanInScope inRequest = tracer.withSpan(request)) {
+            Observation section = Observation.start("section", registry);
+            try (Observation.Scope sectionScope = section.openScope();
+                    Tracer.SpanInScope restored = tracer.withSpan(request)) {
+                SenderContext<Map<String, String>> send = new SenderContext<>(Map::put);
+                send.setCarrier(headers);
+                Observation.createNotStarted("send", () -> send, registry).parentObservation(section).observe(() -> {
+                });
+            }
+            section.stop();
+        }
+        request.end();
+
+        FinishedSpan send = named("send");
+        assertThat(send.getKind()).isEqualTo(Span.Kind.PRODUCER);
+        assertThat(send.getParentId()).isEqualTo(named("section").getSpanId());
+        assertThat(headers).containsEntry("traceparent", "00-" + send.getTraceId() + "-" + send.getSpanId() + "-01");
     }
 
     @Test

@@ -1,0 +1,84 @@
+package dev.tracing.instrument.observation;
+
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationView;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.handler.TracingObservationHandler.TracingContext;
+
+/**
+ * The parent of an Observation's span when the thread's current span and the enclosing
+ * Observation disagree.
+ *
+ * <p>Micrometer prefers a current span that differs from the enclosing Observation's span,
+ * taking it for one the user made inside the Observation. In a reactive chain with automatic
+ * propagation the current span is often an <em>ancestor</em> instead: Reactor opens the enclosing
+ * Observation's scope, then restores the request's span from the Reactor Context over it, so every
+ * nested Observation (Spring Security's authentication inside its filter chain) would become a
+ * child of the request. Here the enclosing Observation wins when it is still open and the current
+ * span is one of its ancestors; a span the user made inside it, or a stopped enclosing
+ * Observation, keeps Micrometer's choice.
+ *
+ * <p>Design notes: "open" is known only for Observations that {@link ObservationSpanHandler}
+ * traces, through its {@link Tracked} context, which it marks on stop. Ancestry is read from span
+ * parent ids up the chain of enclosing Observations, which is shallow, so the walk is bounded.
+ */
+final class EnclosingObservation {
+
+    /** How many enclosing Observations are searched for the current span. */
+    private static final int MAX_ANCESTORS = 8;
+
+    private EnclosingObservation() {
+    }
+
+    /**
+     * Returns the span of the open enclosing Observation when {@code chosen}, Micrometer's choice,
+     * is one of its ancestors; otherwise {@code chosen}.
+     */
+    static Span parentSpan(Span chosen, Observation.ContextView context) {
+        ObservationView enclosing = context.getParentObservation();
+        if (chosen == null || enclosing == null || context.get(TracingContext.class) != null) {
+            return chosen;
+        }
+        Span enclosingSpan = openSpanOf(enclosing);
+        if (enclosingSpan == null || enclosingSpan.equals(chosen) || !isAncestor(chosen, enclosing)) {
+            return chosen;
+        }
+        return enclosingSpan;
+    }
+
+    /** The span of a tracked Observation that has not stopped, or null. */
+    private static Span openSpanOf(ObservationView observation) {
+        Object tracing = observation.getContextView().get(TracingContext.class);
+        if (tracing instanceof Tracked tracked && !tracked.stopped) {
+            return tracked.getSpan();
+        }
+        return null;
+    }
+
+    /** Whether {@code candidate} is the parent of the span of {@code observation} or of one enclosing it. */
+    private static boolean isAncestor(Span candidate, ObservationView observation) {
+        String traceId = candidate.context().traceId();
+        String spanId = candidate.context().spanId();
+        ObservationView current = observation;
+        for (int i = 0; i < MAX_ANCESTORS && current != null; i++) {
+            Object tracing = current.getContextView().get(TracingContext.class);
+            Span span = tracing instanceof TracingContext context ? context.getSpan() : null;
+            if (span == null || !traceId.equals(span.context().traceId())) {
+                return false;
+            }
+            if (spanId.equals(span.context().parentId())) {
+                return true;
+            }
+            current = current.getContextView().getParentObservation();
+        }
+        return false;
+    }
+
+    /** The tracing state of an Observation that also says whether it has stopped. */
+    static final class Tracked extends TracingContext {
+
+        volatile boolean stopped;
+
+    }
+
+}
