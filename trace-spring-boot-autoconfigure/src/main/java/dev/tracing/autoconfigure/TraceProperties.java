@@ -8,6 +8,7 @@ import java.util.Map;
 
 import dev.tracing.export.HttpSpanSender;
 import dev.tracing.propagation.PropagationType;
+import dev.tracing.propagation.W3cBaggageFormat;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.validation.Errors;
 import org.springframework.validation.Validator;
@@ -137,6 +138,17 @@ public class TraceProperties implements Validator {
                         + ex.getDescription());
             }
         }
+        // a name a server refuses would leave every request without its span
+        String responseHeader = properties.getWeb().getServer().getResponseHeader();
+        if (responseHeader != null && !responseHeader.isBlank() && !isHeaderName(responseHeader.trim())) {
+            errors.rejectValue("web.server.response-header", "name", "is not a valid HTTP header name");
+        }
+        for (String name : properties.getWeb().getServer().getRecordHeaders()) {
+            if (name == null || !isHeaderName(name.trim())) {
+                errors.rejectValue("web.server.record-headers", "name", "must hold valid HTTP header names");
+                break;
+            }
+        }
         Export export = properties.getExport();
         if (export.getMemory().getMaxSpans() <= 0) {
             errors.rejectValue("export.memory.max-spans", "range", "must be positive");
@@ -144,8 +156,10 @@ public class TraceProperties implements Validator {
         if (export.getMemory().getMaxTracesPerSecond() < 0) {
             errors.rejectValue("export.memory.max-traces-per-second", "range", "must not be negative (0 is no limit)");
         }
-        rejectInvalidEndpoint(errors, "export.zipkin.endpoint", export.getZipkin().getEndpoint());
-        rejectInvalidEndpoint(errors, "export.otlp.endpoint", export.getOtlp().getEndpoint());
+        rejectInvalidEndpoint(errors, "export.zipkin.endpoint", export.getZipkin().getEndpoint(),
+                "http://localhost:9411/api/v2/spans");
+        rejectInvalidEndpoint(errors, "export.otlp.endpoint", export.getOtlp().getEndpoint(),
+                "http://localhost:4318/v1/traces");
         rejectInvalidHeaders(errors, "export.zipkin.headers", export.getZipkin().getHeaders());
         rejectInvalidHeaders(errors, "export.otlp.headers", export.getOtlp().getHeaders());
         Batch batch = export.getBatch();
@@ -168,6 +182,10 @@ public class TraceProperties implements Validator {
         }
     }
 
+    private static boolean isHeaderName(String name) {
+        return W3cBaggageFormat.isToken(name, 0, name.length());
+    }
+
     private static void rejectInvalidHeaders(Errors errors, String property, Map<String, String> headers) {
         headers.forEach((name, value) -> {
             String problem = HttpSpanSender.headerProblem(name, value);
@@ -178,15 +196,19 @@ public class TraceProperties implements Validator {
         });
     }
 
-    private static void rejectInvalidEndpoint(Errors errors, String field, String endpoint) {
+    private static void rejectInvalidEndpoint(Errors errors, String field, String endpoint, String example) {
         if (endpoint == null || endpoint.isBlank()) {
             return;
         }
         try {
             java.net.URI uri = new java.net.URI(endpoint.trim());
             if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
-                errors.rejectValue(field, "url", "must be an http or https URL with a host, e.g. "
-                        + "http://localhost:9411/api/v2/spans");
+                errors.rejectValue(field, "url", "must be an http or https URL with a host, e.g. " + example);
+            }
+            else if (uri.getPath() == null || uri.getPath().isEmpty() || "/".equals(uri.getPath())) {
+                // a collector's base URL, as OTEL_EXPORTER_OTLP_ENDPOINT takes it: every export would be refused
+                errors.rejectValue(field, "url", "must be the URL that spans are posted to, with its path, e.g. "
+                        + example);
             }
         }
         catch (java.net.URISyntaxException ex) {
@@ -338,8 +360,9 @@ public class TraceProperties implements Validator {
     public static class Zipkin {
 
         /**
-         * Zipkin's span endpoint, e.g. 'http://localhost:9411/api/v2/spans'. Spans are POSTed there
-         * as Zipkin v2 JSON. Empty: no Zipkin export.
+         * Zipkin's span endpoint, the full URL with its path, e.g.
+         * 'http://localhost:9411/api/v2/spans'. Spans are POSTed there as Zipkin v2 JSON. Empty: no
+         * Zipkin export.
          */
         private String endpoint = "";
 
@@ -371,7 +394,8 @@ public class TraceProperties implements Validator {
     public static class Otlp {
 
         /**
-         * OTLP/HTTP traces endpoint, e.g. 'http://localhost:4318/v1/traces'. Spans are POSTed there
+         * OTLP/HTTP traces endpoint, the full URL with its path, e.g.
+         * 'http://localhost:4318/v1/traces' (not the collector's base URL). Spans are POSTed there
          * as protobuf. Empty: no OTLP export.
          */
         private String endpoint = "";

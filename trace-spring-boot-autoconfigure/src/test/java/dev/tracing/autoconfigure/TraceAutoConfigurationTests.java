@@ -208,6 +208,28 @@ class TraceAutoConfigurationTests {
     }
 
     @Test
+    void aResponseHeaderThatIsNoHeaderNameFailsStartupNamingTheProperty() {
+        // on Reactor Netty such a name is refused when the response is written, which would leave every
+        // request without its span
+        runner.withPropertyValues("trace.web.server.response-header=X Trace Id").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(failureText(context.getStartupFailure())).contains("trace.web.server.response-header")
+                .contains("is not a valid HTTP header name");
+        });
+        runner.withPropertyValues("trace.web.server.response-header= X-Trace-Id ")
+            .run(context -> assertThat(context).hasNotFailed());
+    }
+
+    @Test
+    void recordHeadersThatAreNoHeaderNamesFailStartupNamingTheProperty() {
+        runner.withPropertyValues("trace.web.server.record-headers=x-tenant,user:agent").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(failureText(context.getStartupFailure())).contains("trace.web.server.record-headers")
+                .contains("must hold valid HTTP header names");
+        });
+    }
+
+    @Test
     void correlationFieldsMustNotShadowTheTraceIds() {
         runner.withPropertyValues("trace.baggage.correlation-fields=traceId").run(context -> {
             assertThat(context).hasFailed();

@@ -65,6 +65,13 @@ class TraceExportAutoConfigurationTests {
                 context.getStartupFailure()).hasStackTraceContaining("trace.export.zipkin.endpoint"));
         runner.withPropertyValues("trace.export.otlp.endpoint=http//no-scheme").run(
                 context -> assertThat(context.getStartupFailure()).hasStackTraceContaining("trace.export.otlp.endpoint"));
+        // a collector's base URL, the habit from OTEL_EXPORTER_OTLP_ENDPOINT: nothing would ever be accepted there
+        runner.withPropertyValues("trace.export.otlp.endpoint=http://collector:4318").run(context -> assertThat(
+                context.getStartupFailure()).hasStackTraceContaining("trace.export.otlp.endpoint")
+            .hasStackTraceContaining("with its path, e.g. http://localhost:4318/v1/traces"));
+        runner.withPropertyValues("trace.export.zipkin.endpoint=http://zipkin:9411/").run(context -> assertThat(
+                context.getStartupFailure()).hasStackTraceContaining("trace.export.zipkin.endpoint")
+            .hasStackTraceContaining("with its path, e.g. http://localhost:9411/api/v2/spans"));
         runner.withPropertyValues("trace.export.batch.max-queue-size=10", "trace.export.batch.max-batch-size=20")
             .run(context -> assertThat(context.getStartupFailure())
                 .hasStackTraceContaining("trace.export.batch.max-batch-size"));
