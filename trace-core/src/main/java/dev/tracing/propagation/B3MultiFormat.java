@@ -17,8 +17,9 @@ import io.micrometer.tracing.propagation.Propagator;
  *
  * <p>Design notes: field names are lower case, both to read and to write. HTTP header names are
  * case-insensitive and every HTTP carrier this starter adapts looks them up that way, while
- * HTTP/2 requires lower-case names on the wire and Kafka record headers are case-sensitive: writing
- * and reading the same lower-case spelling is the one choice that works on all of them. The parent
+ * HTTP/2 requires lower-case names on the wire, so this format reads and writes lower-case names.
+ * Kafka record headers are case-sensitive, and Brave and OpenTelemetry write {@code X-B3-TraceId}
+ * there: the Kafka instrumentation maps the names to that spelling and reads both. The parent
  * id is written when present, as the specification asks of the multi-header form, and debug is
  * written as {@code X-B3-Flags: 1} without {@code X-B3-Sampled}, as debug implies it.
  */

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -56,13 +57,22 @@ public final class KafkaTracing {
         @Override
         public String get(Headers headers, String key) {
             Header header = headers.lastHeader(key);
+            if (header == null) {
+                String other = OTHER_SPELLING.get(key);
+                header = other != null ? headers.lastHeader(other) : null;
+            }
             return header != null ? text(header) : null;
         }
 
         @Override
         public Iterable<String> getAll(Headers headers, String key) {
+            Iterable<Header> named = headers.headers(key);
+            String other = OTHER_SPELLING.get(key);
+            if (other != null && !named.iterator().hasNext()) {
+                named = headers.headers(other);
+            }
             List<String> values = null;
-            for (Header header : headers.headers(key)) {
+            for (Header header : named) {
                 String value = text(header);
                 if (value != null) {
                     if (values == null) {
@@ -81,8 +91,17 @@ public final class KafkaTracing {
 
     };
 
-    private static final Propagator.Setter<Headers> SETTER = (headers, key, value) -> headers.add(key,
-            value.getBytes(StandardCharsets.UTF_8));
+    /**
+     * The B3 multi-header names as Brave and OpenTelemetry write them on records, by the
+     * lower-case names the propagator reads and writes. Record headers are case-sensitive, unlike
+     * HTTP's, so records carry these spellings, and both are read.
+     */
+    private static final Map<String, String> OTHER_SPELLING = Map.of("x-b3-traceid", "X-B3-TraceId",
+            "x-b3-spanid", "X-B3-SpanId", "x-b3-parentspanid", "X-B3-ParentSpanId", "x-b3-sampled", "X-B3-Sampled",
+            "x-b3-flags", "X-B3-Flags");
+
+    private static final Propagator.Setter<Headers> SETTER = (headers, key, value) -> headers
+        .add(OTHER_SPELLING.getOrDefault(key, key), value.getBytes(StandardCharsets.UTF_8));
 
     /**
      * Header names that carry a trace context in any consumed format; records without one never
@@ -109,6 +128,12 @@ public final class KafkaTracing {
         Set<String> names = new HashSet<>(TRACE_HEADERS);
         names.addAll(propagator.fields());
         names.remove("baggage");
+        for (String name : List.copyOf(names)) {
+            String other = OTHER_SPELLING.get(name);
+            if (other != null) {
+                names.add(other);
+            }
+        }
         this.traceHeaders = Set.copyOf(names);
     }
 
@@ -145,6 +170,10 @@ public final class KafkaTracing {
                 Headers headers = record.headers();
                 for (String field : propagator.fields()) {
                     headers.remove(field);
+                    String other = OTHER_SPELLING.get(field);
+                    if (other != null) {
+                        headers.remove(other);
+                    }
                 }
                 propagator.inject(span.context(), headers, SETTER);
             }

@@ -209,6 +209,25 @@ class KafkaTracingTests {
     }
 
     @Test
+    void aRecordWithB3MultiHeadersSpelledAsBraveAndOpenTelemetryWriteThemContinuesTheirTrace() throws Exception {
+        String traceId = "463ac35c9f6413ad48485a3953bb6124";
+        String spanId = "a2fb4a1d1a96d312";
+        try (KafkaProducer<String, String> plain = new KafkaProducer<>(plainProducerConfig())) {
+            ProducerRecord<String, String> record = new ProducerRecord<>(KafkaTracingApp.ORDERS, "b3-multi-spelled");
+            record.headers().add("X-B3-TraceId", traceId.getBytes(StandardCharsets.UTF_8));
+            record.headers().add("X-B3-SpanId", spanId.getBytes(StandardCharsets.UTF_8));
+            record.headers().add("X-B3-Sampled", "1".getBytes(StandardCharsets.UTF_8));
+            plain.send(record).get(10, TimeUnit.SECONDS);
+        }
+        await(() -> KafkaTracingApp.seen.containsKey("b3-multi-spelled"));
+        KafkaTracingApp.Seen seen = KafkaTracingApp.seen.get("b3-multi-spelled");
+        assertThat(seen.traceId()).isEqualTo(traceId);
+        FinishedSpan consumer = awaitTrace(store, traceId, 1).get(0);
+        assertThat(consumer.getKind()).isEqualTo(Span.Kind.CONSUMER);
+        assertThat(consumer.getParentId()).isEqualTo(spanId);
+    }
+
+    @Test
     void recordsWithHostileTraceHeadersAreConsumedEachUnderAFreshTrace() throws Exception {
         Random random = new Random(20261121L);
         int count = 200;
