@@ -164,17 +164,9 @@ class TraceWebMvcTests {
             FinishedSpan span = awaitTrace(traceId, 1).get(0);
             assertThat(span.getName()).isEqualTo("GET /mvc/callable-fails/{marker}");
             assertThat(span.getTags()).containsEntry("http.response.status_code", "409");
-            assertThat(handler.lines()).filteredOn(line -> line.message().contains("handled " + marker))
-                .singleElement()
-                .satisfies(line -> {
-                    assertThat(line.traceId()).isEqualTo(traceId);
-                    assertThat(line.spanId()).isEqualTo(span.getSpanId());
-                });
+            assertOneLineCarries(handler, "handled " + marker, span);
         }
-        for (int i = 0; i < 20; i++) {
-            HttpResponse<String> response = get("/mvc/current");
-            assertThat(response.body()).isEqualTo(traceId(response));
-        }
+        assertEachRequestSeesOnlyItsOwnTrace();
     }
 
     @Test
@@ -187,17 +179,9 @@ class TraceWebMvcTests {
             FinishedSpan span = awaitTrace(traceId, 1).get(0);
             assertThat(span.getTags()).containsEntry("http.response.status_code", "500");
             assertThat(span.getError()).hasRootCauseMessage("callable not handled");
-            assertThat(tomcat.lines()).filteredOn(line -> line.message().contains("callable not handled"))
-                .singleElement()
-                .satisfies(line -> {
-                    assertThat(line.traceId()).isEqualTo(traceId);
-                    assertThat(line.spanId()).isEqualTo(span.getSpanId());
-                });
+            assertOneLineCarries(tomcat, "callable not handled", span);
         }
-        for (int i = 0; i < 20; i++) {
-            HttpResponse<String> response = get("/mvc/current");
-            assertThat(response.body()).isEqualTo(traceId(response));
-        }
+        assertEachRequestSeesOnlyItsOwnTrace();
     }
 
     @Test
@@ -220,18 +204,10 @@ class TraceWebMvcTests {
                     "00-" + traceId + "-" + CALLER_SPAN_ID + "-01");
             assertThat(response.statusCode()).isEqualTo(500);
             FinishedSpan span = awaitTrace(traceId, 1).get(0);
-            assertThat(tomcat.lines()).filteredOn(line -> line.message().contains("mvc handler failed"))
-                .singleElement()
-                .satisfies(line -> {
-                    assertThat(line.traceId()).isEqualTo(traceId);
-                    assertThat(line.spanId()).isEqualTo(span.getSpanId());
-                });
+            assertOneLineCarries(tomcat, "mvc handler failed", span);
         }
         // and the failed request's trace is not left on Tomcat's threads
-        for (int i = 0; i < 20; i++) {
-            HttpResponse<String> response = get("/mvc/current");
-            assertThat(response.body()).isEqualTo(traceId(response));
-        }
+        assertEachRequestSeesOnlyItsOwnTrace();
     }
 
     @Test
@@ -246,11 +222,7 @@ class TraceWebMvcTests {
 
     @Test
     void noSpanIsLeftCurrentOnTheRequestThreads() throws Exception {
-        for (int i = 0; i < 20; i++) {
-            HttpResponse<String> response = get("/mvc/current");
-            // a new request starts with only its own span current: never a previous request's
-            assertThat(response.body()).isEqualTo(traceId(response));
-        }
+        assertEachRequestSeesOnlyItsOwnTrace();
     }
 
     static final class CallableFailed extends RuntimeException {
@@ -259,6 +231,24 @@ class TraceWebMvcTests {
             super(marker);
         }
 
+    }
+
+    /** One line holds the text, and it carries the span's trace and span ids. */
+    private static void assertOneLineCarries(LogLines log, String text, FinishedSpan span) {
+        assertThat(log.lines()).filteredOn(line -> line.message().contains(text))
+            .singleElement()
+            .satisfies(line -> {
+                assertThat(line.traceId()).isEqualTo(span.getTraceId());
+                assertThat(line.spanId()).isEqualTo(span.getSpanId());
+            });
+    }
+
+    /** A new request starts with only its own span current: never a previous request's. */
+    private void assertEachRequestSeesOnlyItsOwnTrace() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            HttpResponse<String> response = get("/mvc/current");
+            assertThat(response.body()).isEqualTo(traceId(response));
+        }
     }
 
     @SpringBootConfiguration
