@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 import dev.tracing.context.MdcScopeDecorator;
@@ -44,7 +45,10 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Primary;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.EnumerablePropertySource;
 import org.springframework.core.env.Environment;
+import org.springframework.core.env.PropertySource;
 import org.springframework.util.ClassUtils;
 
 /**
@@ -72,6 +76,19 @@ import org.springframework.util.ClassUtils;
 public final class TraceAutoConfiguration {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(TraceAutoConfiguration.class);
+
+    /** Prefixes of Boot's and Sleuth's tracing properties, each with what this starter reads instead. */
+    private static final String[][] REPLACED_PROPERTIES = {
+            { "management.tracing.enabled", "trace.enabled" },
+            { "management.tracing.sampling.", "trace.sampling.probability" },
+            { "management.tracing.propagation.", "trace.propagation.produce and trace.propagation.consume" },
+            { "management.tracing.baggage.remote-fields", "trace.baggage.remote-fields" },
+            { "management.tracing.baggage.correlation.", "trace.baggage.correlation-fields" },
+            { "management.tracing.export.zipkin.", "trace.export.zipkin.endpoint" },
+            { "management.zipkin.tracing.", "trace.export.zipkin.endpoint" },
+            { "management.opentelemetry.tracing.export.otlp.", "trace.export.otlp.endpoint and headers" },
+            { "management.otlp.tracing.", "trace.export.otlp.endpoint and headers" },
+            { "spring.sleuth.", "the trace.* properties" } };
 
     @Bean
     @ConditionalOnMissingBean
@@ -141,6 +158,7 @@ public final class TraceAutoConfiguration {
     Tracer traceTracer(TraceProperties properties, Environment environment, Sampler sampler,
             CurrentTraceContext currentTraceContext, SpanPipeline pipeline) {
         logUnusedBridges();
+        logIgnoredTracingProperties(environment);
         return Tracing.newBuilder()
             .serviceName(serviceName(properties, environment))
             .sampler(sampler)
@@ -242,6 +260,47 @@ public final class TraceAutoConfiguration {
                     + "bridge on the classpath is not used (set trace.enabled=false to use it)",
                     String.join(" and ", bridges));
         }
+    }
+
+    /**
+     * Where the properties of Spring Boot's own tracing or of Spring Cloud Sleuth are set, one
+     * warning names them and what this starter reads instead: a sampling probability or a
+     * propagation type carried over from them would otherwise be ignored without a word.
+     */
+    static void logIgnoredTracingProperties(Environment environment) {
+        if (!(environment instanceof ConfigurableEnvironment configurable)) {
+            return;
+        }
+        Map<String, String> ignored = new TreeMap<>();
+        for (PropertySource<?> source : configurable.getPropertySources()) {
+            if (source instanceof EnumerablePropertySource<?> enumerable) {
+                for (String name : enumerable.getPropertyNames()) {
+                    String instead = readInstead(name);
+                    if (instead != null) {
+                        // a list's elements once: remote-fields[0], remote-fields[1]
+                        int index = name.indexOf('[');
+                        ignored.put(index < 0 ? name : name.substring(0, index), instead);
+                    }
+                }
+            }
+        }
+        if (!ignored.isEmpty()) {
+            StringBuilder list = new StringBuilder();
+            ignored.forEach((name, instead) -> list.append(list.length() == 0 ? "" : ", ").append(name)
+                .append(" (use ").append(instead).append(')'));
+            LOGGER.warn("trace-spring-boot-starter does not read these properties of Spring Boot's tracing or "
+                    + "Spring Cloud Sleuth: {}", list);
+        }
+    }
+
+    /** The property of this starter that replaces a property of Boot's tracing or of Sleuth, or null. */
+    static String readInstead(String name) {
+        for (String[] replacement : REPLACED_PROPERTIES) {
+            if (name.startsWith(replacement[0])) {
+                return replacement[1];
+            }
+        }
+        return null;
     }
 
     static String serviceName(TraceProperties properties, Environment environment) {

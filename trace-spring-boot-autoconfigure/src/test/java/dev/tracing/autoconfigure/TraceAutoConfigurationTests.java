@@ -10,6 +10,7 @@ import dev.tracing.core.TraceTracer;
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.export.SpanPipeline;
 import dev.tracing.propagation.CompositePropagator;
+import dev.tracing.testing.LogLines;
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
@@ -197,6 +198,31 @@ class TraceAutoConfigurationTests {
             assertThat(span.context().sampled()).isTrue();
             assertThat(tracer.getAllBaggage(span.context())).containsExactly(Map.entry("tenant", "acme"));
         });
+    }
+
+    @Test
+    void propertiesOfBootsTracingOrSleuthAreNamedInOneWarningWithWhatToUseInstead() {
+        try (LogLines log = LogLines.capture(TraceAutoConfiguration.class.getName())) {
+            runner.withPropertyValues("management.tracing.sampling.probability=0.1",
+                    "management.tracing.baggage.remote-fields[0]=tenant", "management.tracing.baggage.remote-fields[1]=user",
+                    "spring.sleuth.propagation.type=B3", "management.endpoints.web.exposure.include=traces")
+                .run(context -> {
+                    assertThat(context).hasSingleBean(Tracer.class);
+                    assertThat(context.getBean(Tracer.class).nextSpan().isNoop()).isFalse();
+                });
+            assertThat(log.lines()).filteredOn(line -> line.message().contains("does not read these properties"))
+                .singleElement()
+                .satisfies(line -> assertThat(line.message())
+                    .contains("management.tracing.baggage.remote-fields (use trace.baggage.remote-fields)")
+                    .contains("management.tracing.sampling.probability (use trace.sampling.probability)")
+                    .contains("spring.sleuth.propagation.type (use the trace.* properties)")
+                    .doesNotContain("remote-fields[")
+                    .doesNotContain("management.endpoints"));
+        }
+        try (LogLines log = LogLines.capture(TraceAutoConfiguration.class.getName())) {
+            runner.withPropertyValues("trace.sampling.probability=0.1").run(context -> assertThat(context).hasNotFailed());
+            assertThat(log.lines()).noneMatch(line -> line.message().contains("does not read these properties"));
+        }
     }
 
     @Test
