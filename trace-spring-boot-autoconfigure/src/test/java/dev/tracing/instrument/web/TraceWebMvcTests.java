@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import dev.tracing.export.InMemorySpanStore;
+import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
@@ -101,6 +102,22 @@ class TraceWebMvcTests {
             .asString()
             .contains(traceId)
             .contains(server.getSpanId());
+    }
+
+    @Test
+    void aClientBuiltByHandWithAnObservationRegistryIsTracedByItsObservation() throws Exception {
+        String marker = UUID.randomUUID().toString();
+        HttpResponse<String> response = get("/mvc/hand-built/" + marker);
+        assertThat(response.statusCode()).isEqualTo(200);
+        String traceId = traceId(response);
+        List<FinishedSpan> spans = awaitTrace(traceId, 3);
+        FinishedSpan server = only(spans, s -> "GET /mvc/hand-built/{marker}".equals(s.getName()));
+        // no interceptor of ours on this client: Spring's Observation makes the one CLIENT span and sends the headers
+        FinishedSpan client = only(spans, s -> s.getKind() == Span.Kind.CLIENT);
+        FinishedSpan downstream = only(spans, s -> "GET /mvc/downstream/{marker}".equals(s.getName()));
+        assertThat(client.getParentId()).isEqualTo(server.getSpanId());
+        assertThat(downstream.getParentId()).isEqualTo(client.getSpanId());
+        assertThat(downstreamTraceparents.get(marker)).containsExactly("00-" + traceId + "-" + client.getSpanId() + "-01");
     }
 
     @Test
@@ -268,8 +285,11 @@ class TraceWebMvcTests {
 
             private final Tracer tracer;
 
+            private final ObservationRegistry observationRegistry;
+
             Endpoints(RestClient.Builder restClientBuilder, RestTemplateBuilder restTemplateBuilder,
-                    ApplicationContext context, Tracer tracer) {
+                    ApplicationContext context, Tracer tracer, ObservationRegistry observationRegistry) {
+                this.observationRegistry = observationRegistry;
                 this.restClientBuilder = restClientBuilder;
                 this.restTemplateBuilder = restTemplateBuilder;
                 this.context = context;
@@ -291,6 +311,12 @@ class TraceWebMvcTests {
                 logger.info("calling downstream {}", marker);
                 return restClientBuilder.build().get().uri(base() + "/mvc/downstream/" + marker).retrieve()
                     .body(String.class);
+            }
+
+            @GetMapping("/mvc/hand-built/{marker}")
+            String handBuilt(@PathVariable String marker) {
+                return RestClient.builder().observationRegistry(observationRegistry).build().get()
+                    .uri(base() + "/mvc/downstream/" + marker).retrieve().body(String.class);
             }
 
             @GetMapping("/mvc/rest-template/{marker}")
