@@ -274,7 +274,15 @@ public final class TraceAutoConfiguration {
         Map<String, String> ignored = new TreeMap<>();
         for (PropertySource<?> source : configurable.getPropertySources()) {
             if (source instanceof EnumerablePropertySource<?> enumerable) {
-                for (String name : enumerable.getPropertyNames()) {
+                String[] names;
+                try {
+                    names = enumerable.getPropertyNames();
+                }
+                catch (RuntimeException ex) {
+                    // a composite of sources that cannot all list their names: nothing to warn about there
+                    continue;
+                }
+                for (String name : names) {
                     String instead = readInstead(name);
                     if (instead != null) {
                         // a list's elements once: remote-fields[0], remote-fields[1]
@@ -295,12 +303,18 @@ public final class TraceAutoConfiguration {
 
     /** The property of this starter that replaces a property of Boot's tracing or of Sleuth, or null. */
     static String readInstead(String name) {
+        // MANAGEMENT_TRACING_SAMPLING_PROBABILITY as well as management.tracing.sampling.probability
+        String normalized = normalized(name);
         for (String[] replacement : REPLACED_PROPERTIES) {
-            if (name.startsWith(replacement[0])) {
+            if (normalized.startsWith(normalized(replacement[0]))) {
                 return replacement[1];
             }
         }
         return null;
+    }
+
+    private static String normalized(String name) {
+        return name.toLowerCase(java.util.Locale.ROOT).replace('_', '.').replace('-', '.');
     }
 
     static String serviceName(TraceProperties properties, Environment environment) {

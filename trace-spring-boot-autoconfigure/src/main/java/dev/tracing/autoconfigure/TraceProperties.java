@@ -144,7 +144,8 @@ public class TraceProperties implements Validator {
             errors.rejectValue("web.server.response-header", "name", "is not a valid HTTP header name");
         }
         for (String name : properties.getWeb().getServer().getRecordHeaders()) {
-            if (name == null || !isHeaderName(name.trim())) {
+            // an empty entry (a trailing comma, an empty placeholder) records nothing, as before
+            if (name != null && !name.isBlank() && !isHeaderName(name.trim())) {
                 errors.rejectValue("web.server.record-headers", "name", "must hold valid HTTP header names");
                 break;
             }
@@ -202,7 +203,10 @@ public class TraceProperties implements Validator {
         }
         try {
             java.net.URI uri = new java.net.URI(endpoint.trim());
-            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+            // a host with an underscore (a docker-compose service name) is no server-based authority to
+            // java.net.URI, but HttpURLConnection reaches it
+            boolean hasHost = uri.getHost() != null || (uri.getAuthority() != null && !uri.getAuthority().isBlank());
+            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || !hasHost) {
                 errors.rejectValue(field, "url", "must be an http or https URL with a host, e.g. " + example);
             }
             else if (uri.getPath() == null || uri.getPath().isEmpty() || "/".equals(uri.getPath())) {

@@ -223,6 +223,36 @@ class TraceAutoConfigurationTests {
             runner.withPropertyValues("trace.sampling.probability=0.1").run(context -> assertThat(context).hasNotFailed());
             assertThat(log.lines()).noneMatch(line -> line.message().contains("does not read these properties"));
         }
+        // as environment variables, the usual way in a container
+        assertThat(TraceAutoConfiguration.readInstead("MANAGEMENT_TRACING_SAMPLING_PROBABILITY"))
+            .isEqualTo("trace.sampling.probability");
+        assertThat(TraceAutoConfiguration.readInstead("MANAGEMENT_TRACING_BAGGAGE_REMOTE_FIELDS"))
+            .isEqualTo("trace.baggage.remote-fields");
+        assertThat(TraceAutoConfiguration.readInstead("MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE")).isNull();
+    }
+
+    @Test
+    void aPropertySourceThatCannotListItsNamesDoesNotStopStartup() {
+        // a composite with a source that cannot list its names throws when asked for them
+        org.springframework.core.env.CompositePropertySource composite =
+                new org.springframework.core.env.CompositePropertySource("bootstrap");
+        composite.addPropertySource(new org.springframework.core.env.PropertySource<Object>("opaque", new Object()) {
+            @Override
+            public Object getProperty(String name) {
+                return null;
+            }
+        });
+        org.springframework.core.env.StandardEnvironment environment = new org.springframework.core.env.StandardEnvironment();
+        environment.getPropertySources().addFirst(composite);
+        environment.getPropertySources()
+            .addLast(new org.springframework.core.env.MapPropertySource("application",
+                    Map.of("management.tracing.sampling.probability", "0.1")));
+        try (LogLines log = LogLines.capture(TraceAutoConfiguration.class.getName())) {
+            TraceAutoConfiguration.logIgnoredTracingProperties(environment);
+            assertThat(log.lines()).filteredOn(line -> line.message().contains("does not read these properties"))
+                .singleElement()
+                .satisfies(line -> assertThat(line.message()).contains("management.tracing.sampling.probability"));
+        }
     }
 
     @Test
@@ -253,6 +283,9 @@ class TraceAutoConfigurationTests {
             assertThat(failureText(context.getStartupFailure())).contains("trace.web.server.record-headers")
                 .contains("must hold valid HTTP header names");
         });
+        // an empty entry, from a trailing comma or an empty placeholder, records nothing and is fine
+        runner.withPropertyValues("trace.web.server.record-headers=x-tenant,")
+            .run(context -> assertThat(context).hasNotFailed());
     }
 
     @Test

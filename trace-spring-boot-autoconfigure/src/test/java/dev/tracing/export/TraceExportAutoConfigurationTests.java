@@ -69,6 +69,9 @@ class TraceExportAutoConfigurationTests {
         runner.withPropertyValues("trace.export.otlp.endpoint=http://collector:4318").run(context -> assertThat(
                 context.getStartupFailure()).hasStackTraceContaining("trace.export.otlp.endpoint")
             .hasStackTraceContaining("with its path, e.g. http://localhost:4318/v1/traces"));
+        // a docker-compose service name with an underscore is a host HttpURLConnection reaches
+        runner.withPropertyValues("trace.export.otlp.endpoint=http://otel_collector:4318/v1/traces")
+            .run(context -> assertThat(context).hasNotFailed());
         runner.withPropertyValues("trace.export.zipkin.endpoint=http://zipkin:9411/").run(context -> assertThat(
                 context.getStartupFailure()).hasStackTraceContaining("trace.export.zipkin.endpoint")
             .hasStackTraceContaining("with its path, e.g. http://localhost:9411/api/v2/spans"));

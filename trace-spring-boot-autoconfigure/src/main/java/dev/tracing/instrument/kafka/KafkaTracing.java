@@ -56,20 +56,21 @@ public final class KafkaTracing {
 
         @Override
         public String get(Headers headers, String key) {
-            Header header = headers.lastHeader(key);
+            // the spelling records carry first, then the one older writers used
+            String other = OTHER_SPELLING.get(key);
+            Header header = other != null ? headers.lastHeader(other) : null;
             if (header == null) {
-                String other = OTHER_SPELLING.get(key);
-                header = other != null ? headers.lastHeader(other) : null;
+                header = headers.lastHeader(key);
             }
             return header != null ? text(header) : null;
         }
 
         @Override
         public Iterable<String> getAll(Headers headers, String key) {
-            Iterable<Header> named = headers.headers(key);
             String other = OTHER_SPELLING.get(key);
-            if (other != null && !named.iterator().hasNext()) {
-                named = headers.headers(other);
+            Iterable<Header> named = other != null ? headers.headers(other) : null;
+            if (named == null || !named.iterator().hasNext()) {
+                named = headers.headers(key);
             }
             List<String> values = null;
             for (Header header : named) {

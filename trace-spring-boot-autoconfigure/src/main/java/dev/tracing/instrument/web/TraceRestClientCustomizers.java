@@ -15,6 +15,12 @@ import org.springframework.web.client.RestTemplate;
  * Adds the tracing interceptor, once, to every RestTemplate and RestClient Spring Boot builds,
  * and marks their requests as traced ({@link InstrumentedExchanges#TRACED_ATTRIBUTE}), so that
  * Spring's client Observation of the same request makes no second span.
+ *
+ * <p>Design notes: the mark is a request initializer because initializers run before Spring's
+ * Observation of the request starts, and interceptors after. An application that later replaces
+ * the initializers ({@code setClientHttpRequestInitializers}) but keeps the interceptors loses
+ * the mark: with an {@code ObservationRegistry}, such a client's requests get the Observation's
+ * CLIENT span and ours as its child.
  */
 public final class TraceRestClientCustomizers implements RestTemplateCustomizer, RestClientCustomizer {
 
