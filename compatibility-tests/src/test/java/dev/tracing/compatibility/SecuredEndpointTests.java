@@ -1,10 +1,8 @@
 package dev.tracing.compatibility;
 
-import java.net.http.HttpResponse;
 import java.util.List;
 
 import dev.tracing.export.InMemorySpanStore;
-import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.Test;
 
@@ -23,8 +21,6 @@ import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
-import static dev.tracing.compatibility.SecurityRequests.awaitTrace;
-import static dev.tracing.compatibility.SecurityRequests.get;
 import static dev.tracing.compatibility.SecurityRequests.named;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -55,17 +51,9 @@ class SecuredEndpointTests {
 
     @Test
     void springSecuritysObservationsAreSpansUnderTheRequestsServerSpan() throws Exception {
-        String parent = "00f067aa0ba902b7";
-        HttpResponse<String> response = get(port, "/secured", "dev:dev-password", "00-" + TRACE_ID + "-" + parent + "-01");
-        assertThat(response.statusCode()).isEqualTo(200);
-
-        List<FinishedSpan> spans = awaitTrace(store, TRACE_ID, 6);
-        FinishedSpan server = spans.stream()
-            .filter(s -> s.getKind() == Span.Kind.SERVER)
-            .findFirst()
-            .orElseThrow();
-        assertThat(server.getName()).isEqualTo("GET /secured");
-        assertThat(server.getParentId()).isEqualTo(parent);
+        SecurityRequests.SecuredTrace trace = SecurityRequests.securedRequestTrace(port, store, TRACE_ID, 6);
+        List<FinishedSpan> spans = trace.spans();
+        FinishedSpan server = trace.server();
         assertThat(spans).allSatisfy(span -> assertThat(span.getTraceId()).isEqualTo(TRACE_ID));
         // the filter chain's sections and the secured request are the SERVER span's children; the
         // authentication and the authorization decision happen inside the chain's first section

@@ -1,10 +1,8 @@
 package dev.tracing.compatibility;
 
-import java.net.http.HttpResponse;
 import java.util.List;
 
 import dev.tracing.export.InMemorySpanStore;
-import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.ClassOrderer;
@@ -28,8 +26,6 @@ import org.springframework.security.core.userdetails.MapReactiveUserDetailsServi
 import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatchers;
 
-import static dev.tracing.compatibility.SecurityRequests.awaitTrace;
-import static dev.tracing.compatibility.SecurityRequests.get;
 import static dev.tracing.compatibility.SecurityRequests.named;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -68,18 +64,9 @@ class SecuredReactiveEndpointTests {
 
         @Test
         void springSecuritysObservationsAreSpansUnderTheRequestsServerSpan() throws Exception {
-            String parent = "00f067aa0ba902b7";
-            HttpResponse<String> response = get(port, "/secured", "dev:dev-password",
-                    "00-" + TRACE_ID + "-" + parent + "-01");
-            assertThat(response.statusCode()).isEqualTo(200);
-
-            List<FinishedSpan> spans = awaitTrace(store, TRACE_ID, 5);
-            FinishedSpan server = spans.stream()
-                .filter(s -> s.getKind() == Span.Kind.SERVER)
-                .findFirst()
-                .orElseThrow(() -> new AssertionError("no SERVER span in " + spans));
-            assertThat(server.getName()).isEqualTo("GET /secured");
-            assertThat(server.getParentId()).isEqualTo(parent);
+            SecurityRequests.SecuredTrace trace = SecurityRequests.securedRequestTrace(port, store, TRACE_ID, 5);
+            List<FinishedSpan> spans = trace.spans();
+            FinishedSpan server = trace.server();
             // the chain's two sections are the request span's children, and the authentication and the
             // authorization decision, made inside the first section, are that section's children. With automatic
             // propagation Reactor restores the request's span over the section; our Observation handler still

@@ -10,6 +10,7 @@ import java.util.Base64;
 import java.util.List;
 
 import dev.tracing.export.InMemorySpanStore;
+import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
 
 import org.springframework.security.core.userdetails.User;
@@ -53,6 +54,30 @@ final class SecurityRequests {
         assertThat(traces.statusCode()).isEqualTo(200);
         assertThat(traces.body()).startsWith("[").contains("\"name\":\"GET /open\"");
         assertThat(get(port, "/actuator/health", null, null).statusCode()).isEqualTo(200);
+    }
+
+    /** The spans of one secured request, and its SERVER span among them. */
+    record SecuredTrace(List<FinishedSpan> spans, FinishedSpan server) {
+    }
+
+    /**
+     * Sends {@code GET /secured} as the user without the OPS role, continuing a caller's trace
+     * {@code traceId}: it must answer 200, and its SERVER span must be named after the route and
+     * be the caller's child. Returns the trace once it has {@code atLeast} spans.
+     */
+    static SecuredTrace securedRequestTrace(int port, InMemorySpanStore store, String traceId, int atLeast)
+            throws Exception {
+        String caller = "00f067aa0ba902b7";
+        HttpResponse<String> response = get(port, "/secured", "dev:dev-password", "00-" + traceId + "-" + caller + "-01");
+        assertThat(response.statusCode()).isEqualTo(200);
+        List<FinishedSpan> spans = awaitTrace(store, traceId, atLeast);
+        FinishedSpan server = spans.stream()
+            .filter(span -> span.getKind() == Span.Kind.SERVER)
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no SERVER span in " + spans));
+        assertThat(server.getName()).isEqualTo("GET /secured");
+        assertThat(server.getParentId()).isEqualTo(caller);
+        return new SecuredTrace(spans, server);
     }
 
     /** The trace's spans once it has {@code atLeast} of them (or after 10 s), plus any that arrive soon after. */
