@@ -74,6 +74,16 @@ class TraceWebMvcTests {
     }
 
     void assertCallChain(String traceId, String marker, String serverName) throws Exception {
+        FinishedSpan client = assertOneClientSpanBetween(traceId, marker, serverName);
+        assertThat(client.getTags()).containsEntry("http.response.status_code", "200")
+            .containsEntry("url.full", "http://127.0.0.1:" + port + "/mvc/downstream/" + marker);
+    }
+
+    /**
+     * The trace is the server span, exactly one CLIENT span as its child, and the downstream's
+     * SERVER span as that one's child, whose traceparent named the CLIENT span. Returns the CLIENT span.
+     */
+    FinishedSpan assertOneClientSpanBetween(String traceId, String marker, String serverName) throws Exception {
         List<FinishedSpan> spans = awaitTrace(traceId, 3);
         FinishedSpan server = only(spans, s -> serverName.equals(s.getName()));
         FinishedSpan client = only(spans, s -> s.getKind() == Span.Kind.CLIENT);
@@ -82,8 +92,7 @@ class TraceWebMvcTests {
         assertThat(client.getParentId()).isEqualTo(server.getSpanId());
         assertThat(downstream.getParentId()).isEqualTo(client.getSpanId());
         assertThat(downstreamTraceparents.get(marker)).containsExactly("00-" + traceId + "-" + client.getSpanId() + "-01");
-        assertThat(client.getTags()).containsEntry("http.response.status_code", "200")
-            .containsEntry("url.full", "http://127.0.0.1:" + port + "/mvc/downstream/" + marker);
+        return client;
     }
 
     @Test
@@ -109,15 +118,8 @@ class TraceWebMvcTests {
         String marker = UUID.randomUUID().toString();
         HttpResponse<String> response = get("/mvc/hand-built/" + marker);
         assertThat(response.statusCode()).isEqualTo(200);
-        String traceId = traceId(response);
-        List<FinishedSpan> spans = awaitTrace(traceId, 3);
-        FinishedSpan server = only(spans, s -> "GET /mvc/hand-built/{marker}".equals(s.getName()));
         // no interceptor of ours on this client: Spring's Observation makes the one CLIENT span and sends the headers
-        FinishedSpan client = only(spans, s -> s.getKind() == Span.Kind.CLIENT);
-        FinishedSpan downstream = only(spans, s -> "GET /mvc/downstream/{marker}".equals(s.getName()));
-        assertThat(client.getParentId()).isEqualTo(server.getSpanId());
-        assertThat(downstream.getParentId()).isEqualTo(client.getSpanId());
-        assertThat(downstreamTraceparents.get(marker)).containsExactly("00-" + traceId + "-" + client.getSpanId() + "-01");
+        assertOneClientSpanBetween(traceId(response), marker, "GET /mvc/hand-built/{marker}");
     }
 
     @Test

@@ -67,21 +67,32 @@ class TraceWebFluxTests {
         JsonNode body = json.readTree(response.body());
         assertThat(body.get("traceId").asString()).isEqualTo(traceId);
         assertThat(body.get("current").asString()).isEqualTo(traceId);
-        List<FinishedSpan> spans = awaitTrace(traceId, 3);
-        FinishedSpan chain = only(spans, server("GET /chain/{marker}"));
-        FinishedSpan client = only(spans, span -> span.getKind() == Span.Kind.CLIENT);
-        FinishedSpan downstream = only(spans, server("GET /downstream/{marker}"));
-        assertThat(chain.getParentId()).isEqualTo(parentSpanId);
-        assertThat(client.getParentId()).isEqualTo(chain.getSpanId());
-        assertThat(downstream.getParentId()).isEqualTo(client.getSpanId());
-        assertThat(WebFluxTracingApp.downstreamTraceparents.get(marker))
-            .containsExactly("00-" + traceId + "-" + client.getSpanId() + "-01");
+        FinishedSpan client = assertOneClientSpanBetween(traceId, parentSpanId, marker, "GET /chain/{marker}");
         assertThat(client.getTags()).containsEntry("http.request.method", "GET")
             .containsEntry("url.full", "http://127.0.0.1:" + port + "/downstream/" + marker)
             .containsEntry("server.address", "127.0.0.1")
             .containsEntry("server.port", String.valueOf(port))
             .containsEntry("http.response.status_code", "200");
         assertThat(client.getName()).isEqualTo("GET");
+    }
+
+    /**
+     * The trace is the server span (the caller's child), exactly one CLIENT span as its child, and
+     * the downstream's SERVER span as that one's child, whose traceparent named the CLIENT span.
+     * Returns the CLIENT span.
+     */
+    FinishedSpan assertOneClientSpanBetween(String traceId, String parentSpanId, String marker, String serverName)
+            throws Exception {
+        List<FinishedSpan> spans = awaitTrace(traceId, 3);
+        FinishedSpan server = only(spans, server(serverName));
+        FinishedSpan client = only(spans, span -> span.getKind() == Span.Kind.CLIENT);
+        FinishedSpan downstream = only(spans, server("GET /downstream/{marker}"));
+        assertThat(server.getParentId()).isEqualTo(parentSpanId);
+        assertThat(client.getParentId()).isEqualTo(server.getSpanId());
+        assertThat(downstream.getParentId()).isEqualTo(client.getSpanId());
+        assertThat(WebFluxTracingApp.downstreamTraceparents.get(marker))
+            .containsExactly("00-" + traceId + "-" + client.getSpanId() + "-01");
+        return client;
     }
 
     @Test
@@ -91,15 +102,8 @@ class TraceWebFluxTests {
         HttpResponse<String> response = get("/hand-built/" + marker, "traceparent",
                 "00-" + traceId + "-" + CALLER_SPAN_ID + "-01");
         assertThat(response.statusCode()).isEqualTo(200);
-        List<FinishedSpan> spans = awaitTrace(traceId, 3);
-        FinishedSpan server = only(spans, server("GET /hand-built/{marker}"));
         // no filter of ours on this client: Spring's Observation makes the one CLIENT span and sends the headers
-        FinishedSpan client = only(spans, span -> span.getKind() == Span.Kind.CLIENT);
-        FinishedSpan downstream = only(spans, server("GET /downstream/{marker}"));
-        assertThat(client.getParentId()).isEqualTo(server.getSpanId());
-        assertThat(downstream.getParentId()).isEqualTo(client.getSpanId());
-        assertThat(WebFluxTracingApp.downstreamTraceparents.get(marker))
-            .containsExactly("00-" + traceId + "-" + client.getSpanId() + "-01");
+        assertOneClientSpanBetween(traceId, CALLER_SPAN_ID, marker, "GET /hand-built/{marker}");
     }
 
     @Test
