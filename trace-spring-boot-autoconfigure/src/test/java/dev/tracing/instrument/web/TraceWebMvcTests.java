@@ -9,7 +9,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import dev.tracing.export.InMemorySpanStore;
-import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
@@ -111,15 +110,6 @@ class TraceWebMvcTests {
             .asString()
             .contains(traceId)
             .contains(server.getSpanId());
-    }
-
-    @Test
-    void aClientBuiltByHandWithAnObservationRegistryIsTracedByItsObservation() throws Exception {
-        String marker = UUID.randomUUID().toString();
-        HttpResponse<String> response = get("/mvc/hand-built/" + marker);
-        assertThat(response.statusCode()).isEqualTo(200);
-        // no interceptor of ours on this client: Spring's Observation makes the one CLIENT span and sends the headers
-        assertOneClientSpanBetween(traceId(response), marker, "GET /mvc/hand-built/{marker}");
     }
 
     @Test
@@ -287,11 +277,8 @@ class TraceWebMvcTests {
 
             private final Tracer tracer;
 
-            private final ObservationRegistry observationRegistry;
-
             Endpoints(RestClient.Builder restClientBuilder, RestTemplateBuilder restTemplateBuilder,
-                    ApplicationContext context, Tracer tracer, ObservationRegistry observationRegistry) {
-                this.observationRegistry = observationRegistry;
+                    ApplicationContext context, Tracer tracer) {
                 this.restClientBuilder = restClientBuilder;
                 this.restTemplateBuilder = restTemplateBuilder;
                 this.context = context;
@@ -313,12 +300,6 @@ class TraceWebMvcTests {
                 logger.info("calling downstream {}", marker);
                 return restClientBuilder.build().get().uri(base() + "/mvc/downstream/" + marker).retrieve()
                     .body(String.class);
-            }
-
-            @GetMapping("/mvc/hand-built/{marker}")
-            String handBuilt(@PathVariable String marker) {
-                return RestClient.builder().observationRegistry(observationRegistry).build().get()
-                    .uri(base() + "/mvc/downstream/" + marker).retrieve().body(String.class);
             }
 
             @GetMapping("/mvc/rest-template/{marker}")

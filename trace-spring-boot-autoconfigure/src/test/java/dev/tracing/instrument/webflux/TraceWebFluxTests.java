@@ -96,17 +96,6 @@ class TraceWebFluxTests {
     }
 
     @Test
-    void aWebClientBuiltByHandWithAnObservationRegistryIsTracedByItsObservation() throws Exception {
-        String marker = UUID.randomUUID().toString();
-        String traceId = "5bf92f3577b34da6a3ce929d0e0e4736";
-        HttpResponse<String> response = get("/hand-built/" + marker, "traceparent",
-                "00-" + traceId + "-" + CALLER_SPAN_ID + "-01");
-        assertThat(response.statusCode()).isEqualTo(200);
-        // no filter of ours on this client: Spring's Observation makes the one CLIENT span and sends the headers
-        assertOneClientSpanBetween(traceId, CALLER_SPAN_ID, marker, "GET /hand-built/{marker}");
-    }
-
-    @Test
     void w3cCallerIsContinuedThroughWebClientToTheDownstream(CapturedOutput output) throws Exception {
         String marker = UUID.randomUUID().toString();
         HttpResponse<String> response = get("/chain/" + marker, "traceparent",
