@@ -2,28 +2,27 @@ package dev.tracing.benchmarks;
 
 import java.util.List;
 
-import brave.handler.MutableSpan;
-import brave.handler.SpanHandler;
-import brave.propagation.B3Propagation;
-import brave.propagation.TraceContext;
 import brave.baggage.BaggageField;
 import brave.baggage.BaggagePropagation;
 import brave.baggage.BaggagePropagationConfig;
 import brave.context.slf4j.MDCScopeDecorator;
+import brave.handler.MutableSpan;
+import brave.handler.SpanHandler;
+import brave.propagation.B3Propagation;
+import brave.propagation.TraceContext;
 import dev.tracing.context.MdcScopeDecorator;
-import dev.tracing.context.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.Sampler;
-import io.micrometer.tracing.exporter.SpanReporter;
+import dev.tracing.core.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.Tracing;
 import dev.tracing.propagation.CompositePropagator;
 import dev.tracing.propagation.PropagationType;
-import dev.tracing.propagation.W3cBaggageFormat;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.brave.bridge.BraveBaggageManager;
 import io.micrometer.tracing.brave.bridge.BraveCurrentTraceContext;
 import io.micrometer.tracing.brave.bridge.BravePropagator;
 import io.micrometer.tracing.brave.bridge.BraveTracer;
 import io.micrometer.tracing.brave.bridge.W3CPropagation;
+import io.micrometer.tracing.exporter.SpanReporter;
 import io.micrometer.tracing.otel.bridge.OtelBaggageManager;
 import io.micrometer.tracing.otel.bridge.OtelCurrentTraceContext;
 import io.micrometer.tracing.otel.bridge.OtelPropagator;
@@ -121,9 +120,11 @@ final class ComparedTracer {
             .reporter(sink)
             .remoteFields(REMOTE_FIELDS)
             .build();
-        CompositePropagator propagator = new CompositePropagator(tracer,
-                List.of(PropagationType.W3C.format(), PropagationType.B3.format(), PropagationType.B3_MULTI.format()),
-                List.of(PropagationType.W3C.format()), new W3cBaggageFormat(REMOTE_FIELDS));
+        CompositePropagator propagator = CompositePropagator.builder(tracer)
+                .consume(List.of(PropagationType.W3C, PropagationType.B3, PropagationType.B3_MULTI))
+                .produce(List.of(PropagationType.W3C))
+                .remoteFields(REMOTE_FIELDS)
+                .build();
         return new ComparedTracer(tracer, propagator, propagator, () -> {
         });
     }

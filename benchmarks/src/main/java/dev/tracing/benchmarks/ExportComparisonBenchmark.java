@@ -78,7 +78,7 @@ public class ExportComparisonBenchmark {
             }
         }).scheduleDelay(Duration.ofMillis(100)).build();
         oursBatching = ComparedTracer.ours(true, batching);
-        oursMemory = ComparedTracer.ours(true, new InMemorySpanStore(10_000));
+        oursMemory = ComparedTracer.ours(true, InMemorySpanStore.builder().maxSpans(10_000).maxTracesPerSecond(0).build());
         zipkinHandler = AsyncZipkinSpanHandler.newBuilder(new SpanExportBenchmark.SinkSender())
             .messageTimeout(100, TimeUnit.MILLISECONDS)
             .build();

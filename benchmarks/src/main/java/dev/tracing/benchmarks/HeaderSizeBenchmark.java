@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Issue 10: extracting a valid {@code traceparent} beside an oversized {@code baggage} or
+ * Extracting a valid {@code traceparent} beside an oversized {@code baggage} or
  * {@code tracestate} of 1 KB, 8 KB and 64 KB on our propagator. Parse time grows with the size
  * up to the specs' limits (8,192 baggage characters, 32 tracestate members) and is flat beyond
  * them; bytes/op stay near what is kept (one allowed baggage field; a tracestate of more than 32

@@ -22,6 +22,7 @@ import org.springframework.context.ApplicationContext;
 import org.springframework.kafka.test.context.EmbeddedKafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * What must hold on every classpath: one request to {@code /front} is one trace with exactly one
@@ -66,14 +67,12 @@ abstract class ExchangeSpansTests {
         assertThat(response.statusCode()).isEqualTo(200);
         String traceId = response.body();
         int expected = observationsTraced() ? 11 : 8;
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        List<FinishedSpan> spans = store.trace(traceId);
-        while ((spans.size() < expected || !CompatibilityApp.received.containsKey(traceId))
-                && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-            spans = store.trace(traceId);
-        }
-        Thread.sleep(200); // a duplicate span would arrive now
+        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(30))
+            .until(() -> store.trace(traceId).size() >= expected && CompatibilityApp.received.containsKey(traceId));
+        // a duplicate span would arrive now
+        await().pollInterval(Duration.ofMillis(10)).during(Duration.ofMillis(200))
+            .atMost(Duration.ofSeconds(2))
+            .until(() -> store.trace(traceId).size() == expected);
         Trace trace = new Trace(traceId, store.trace(traceId));
         CALLED.add(trace);
         return trace;

@@ -17,6 +17,7 @@ import org.springframework.security.core.userdetails.User;
 import org.springframework.security.core.userdetails.UserDetails;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** What the Spring Security tests share: requests with Basic credentials, and reading a trace's spans. */
 final class SecurityRequests {
@@ -81,13 +82,11 @@ final class SecurityRequests {
     }
 
     /** The trace's spans once it has {@code atLeast} of them (or after 10 s), plus any that arrive soon after. */
-    static List<FinishedSpan> awaitTrace(InMemorySpanStore store, String traceId, int atLeast)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (store.trace(traceId).size() < atLeast && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        Thread.sleep(200); // a late span of the same request would arrive now
+    static List<FinishedSpan> awaitTrace(InMemorySpanStore store, String traceId, int atLeast) {
+        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(10)).until(() -> store.trace(traceId).size() >= atLeast);
+        // a late span of the same request would arrive now
+        int count = store.trace(traceId).size();
+        await().pollInterval(Duration.ofMillis(10)).during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> store.trace(traceId).size() == count);
         return store.trace(traceId);
     }
 

@@ -18,6 +18,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The Spring MVC side beside Spring's observations (servlet filter, RestTemplate, RestClient) on
@@ -46,11 +47,9 @@ abstract class ServletExchangeSpansTests {
                     HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(200);
         String traceId = response.body();
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (store.trace(traceId).size() < 7 && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        Thread.sleep(200); // a duplicate span would arrive now
+        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(10)).until(() -> store.trace(traceId).size() >= 7);
+        // a duplicate span would arrive now
+        await().pollInterval(Duration.ofMillis(10)).during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> store.trace(traceId).size() == 7);
         List<FinishedSpan> spans = store.trace(traceId);
 
         assertThat(spans).filteredOn(s -> s.getKind() == Span.Kind.SERVER).hasSize(3);

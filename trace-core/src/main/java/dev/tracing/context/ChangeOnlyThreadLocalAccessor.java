@@ -5,9 +5,11 @@ import java.util.Deque;
 import java.util.Objects;
 import java.util.function.Predicate;
 
+import io.micrometer.context.ContextRegistry;
 import io.micrometer.context.ThreadLocalAccessor;
 import io.micrometer.observation.NullObservation;
 import io.micrometer.observation.Observation;
+import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
 
 /**
  * Wraps a {@link ThreadLocalAccessor} so that setting the value the thread already has does
@@ -57,6 +59,25 @@ public final class ChangeOnlyThreadLocalAccessor<V> implements ThreadLocalAccess
     public static ChangeOnlyThreadLocalAccessor<Observation> ofObservations(ThreadLocalAccessor<Observation> delegate) {
         return new ChangeOnlyThreadLocalAccessor<>(delegate,
                 observation -> observation == null || observation.isNoop() || observation instanceof NullObservation);
+    }
+
+    /**
+     * Replaces Micrometer's observation accessor in {@code registry} (under the same key) with
+     * {@link #ofObservations its change-only wrapper}, unless it is wrapped already. Reactor restores
+     * every registered accessor around every signal; Micrometer's opens an observation scope each
+     * time, even for the observation the thread already has, and a {@code NullObservation} scope to
+     * clear even where the thread has nothing to clear. Wrapped, those are free; a change of
+     * observation still opens its scope.
+     */
+    @SuppressWarnings("unchecked")
+    public static void wrapObservationAccessor(ContextRegistry registry) {
+        for (ThreadLocalAccessor<?> accessor : registry.getThreadLocalAccessors()) {
+            if (ObservationThreadLocalAccessor.KEY.equals(accessor.key())
+                    && !(accessor instanceof ChangeOnlyThreadLocalAccessor)) {
+                registry.registerThreadLocalAccessor(ofObservations((ThreadLocalAccessor<Observation>) accessor));
+                return;
+            }
+        }
     }
 
     /** Whether clearing would leave the thread as it is: its value {@code current} already means nothing. */

@@ -3,6 +3,7 @@ package dev.tracing.context;
 import java.util.List;
 
 import dev.tracing.core.BaggageFields;
+import dev.tracing.core.ScopeDecorator;
 import dev.tracing.core.SpanContext;
 import io.micrometer.tracing.TraceContext;
 import org.slf4j.MDC;
@@ -35,8 +36,19 @@ public final class MdcScopeDecorator implements ScopeDecorator {
 
     private final String[] correlationFields;
 
-    /** Creates a decorator that also copies the given baggage fields into the MDC. */
+    /**
+     * Creates a decorator that also copies the given baggage fields into the MDC.
+     * @throws IllegalArgumentException when a name is blank or is one of the MDC keys of the ids
+     */
     public MdcScopeDecorator(List<String> correlationFields) {
+        for (String name : correlationFields) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("must not contain blank names");
+            }
+            if (TRACE_ID.equals(name) || SPAN_ID.equals(name)) {
+                throw new IllegalArgumentException("must not name traceId or spanId: the MDC keys of the trace ids");
+            }
+        }
         this.correlationFields = correlationFields.toArray(new String[0]);
     }
 

@@ -37,7 +37,7 @@ public final class BaggageFields {
     }
 
     /** Returns a new holder for a child context, starting with this holder's current values. */
-    public BaggageFields copy() {
+    BaggageFields copy() {
         return new BaggageFields(values);
     }
 
@@ -56,8 +56,11 @@ public final class BaggageFields {
         return values.isEmpty();
     }
 
-    /** Sets {@code name} to {@code value}, or removes it when {@code value} is null. */
-    public synchronized void put(String name, String value) {
+    /**
+     * Sets {@code name} to {@code value}, or removes it when {@code value} is null. Only the
+     * tracer writes baggage, through Micrometer's {@code Baggage} API.
+     */
+    synchronized void put(String name, String value) {
         Map<String, String> current = values;
         if (value == null ? !current.containsKey(name) : value.equals(current.get(name))) {
             return;

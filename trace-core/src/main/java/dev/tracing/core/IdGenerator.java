@@ -9,7 +9,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * ids costs a few nanoseconds on any number of threads. The ids are not secrets, so a
  * cryptographic generator would only cost time.
  */
-public final class IdGenerator {
+final class IdGenerator {
 
     private IdGenerator() {
     }

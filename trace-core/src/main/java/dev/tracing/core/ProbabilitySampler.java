@@ -8,7 +8,7 @@ package dev.tracing.core;
  * does, so every service configured with the same probability (ours or OpenTelemetry's) makes
  * the same decision for the same trace, with no shared state and no coordination.
  */
-public final class ProbabilitySampler implements Sampler {
+final class ProbabilitySampler implements Sampler {
 
     private final long bound;
 
@@ -16,14 +16,8 @@ public final class ProbabilitySampler implements Sampler {
         this.bound = (long) (probability * Long.MAX_VALUE);
     }
 
-    /**
-     * Returns a sampler for {@code probability} in {@code [0, 1]}.
-     * @throws IllegalArgumentException when it is outside that range or not a number
-     */
-    public static Sampler create(double probability) {
-        if (!(probability >= 0.0 && probability <= 1.0)) {
-            throw new IllegalArgumentException("probability must be between 0.0 and 1.0, was " + probability);
-        }
+    /** Returns a sampler for {@code probability}, which {@link Sampler.Builder} checked to be in {@code [0, 1]}. */
+    static Sampler create(double probability) {
         if (probability == 0.0) {
             return NEVER_SAMPLE;
         }

@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * at most {@code rate * T + rate / 10 + 1} traces pass. It has no calendar windows, costs one
  * CAS per decision and allocates nothing.
  */
-public final class RateLimitingSampler implements Sampler {
+final class RateLimitingSampler implements Sampler {
 
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
 

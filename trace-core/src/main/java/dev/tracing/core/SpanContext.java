@@ -1,5 +1,6 @@
 package dev.tracing.core;
 
+import dev.tracing.internal.HexCodec;
 import io.micrometer.tracing.TraceContext;
 
 /**
@@ -216,7 +217,7 @@ public final class SpanContext implements TraceContext {
      * Returns the baggage of this context, creating an empty holder if it has none, so a value
      * can be set on a context that was created without baggage.
      */
-    public BaggageFields baggageForUpdate() {
+    BaggageFields baggageForUpdate() {
         BaggageFields b = baggage;
         if (b == null) {
             synchronized (this) {
@@ -239,8 +240,9 @@ public final class SpanContext implements TraceContext {
     }
 
     /**
-     * Returns a copy of this context with the given baggage holder. The copy is the same span
-     * (equal, writing to the same record), so it can be made current in place of this one.
+     * Returns a copy of this context with the given baggage holder, as a propagator attaches
+     * extracted baggage. The copy is the same span (equal, writing to the same record), so it can
+     * be made current in place of this one.
      */
     public SpanContext withBaggage(BaggageFields baggage) {
         SpanContext copy = new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags, traceState, baggage);
@@ -250,7 +252,7 @@ public final class SpanContext implements TraceContext {
     }
 
     /** Returns a copy of this context with the given sampling decision. */
-    public SpanContext withSampled(boolean sampled) {
+    SpanContext withSampled(boolean sampled) {
         int next = (flags & ~(FLAG_SAMPLED | FLAG_DEBUG)) | FLAG_SAMPLED_SET | (sampled ? FLAG_SAMPLED : 0);
         return withFlags(next);
     }
@@ -272,7 +274,7 @@ public final class SpanContext implements TraceContext {
      * Returns a child context: same trace, a new span id, this span as parent, the same
      * sampling decision, {@code tracestate} and a copy of the baggage.
      */
-    public SpanContext newChild(long childSpanId) {
+    SpanContext newChild(long childSpanId) {
         int childFlags = flags & ~FLAG_REMOTE;
         BaggageFields b = baggage;
         SpanContext child = new SpanContext(traceIdHigh, traceIdLow, spanId, childSpanId, childFlags, traceState,

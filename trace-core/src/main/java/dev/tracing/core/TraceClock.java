@@ -12,6 +12,8 @@ import java.time.Instant;
  * most about once a second: in between, wall time is its last reading plus the monotonic time
  * elapsed since, so starting a span reads one clock instead of two (as Brave's and
  * OpenTelemetry's anchored clocks do, per trace). A wall-clock step is seen within a second.
+ *
+ * <p>Not final: a test extends it to control time ({@link #nanoTime()} and the wall clock).
  */
 public class TraceClock {
 

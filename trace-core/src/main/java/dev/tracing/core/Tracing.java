@@ -3,14 +3,14 @@ package dev.tracing.core;
 import java.util.List;
 import java.util.Objects;
 
-import dev.tracing.context.MdcScopeDecorator;
-import dev.tracing.context.ThreadLocalCurrentTraceContext;
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.exporter.SpanReporter;
 
 /**
- * Builds a {@link TraceTracer} from its parts, with defaults that suit a service: every trace
- * sampled, thread-local current context with the trace ids in the MDC, spans dropped.
+ * Builds a {@link TraceTracer} from its parts, with defaults that suit a unit test: every trace
+ * sampled, a thread-local current context, spans dropped. For trace ids in log lines, give it a
+ * {@link ThreadLocalCurrentTraceContext} with {@code dev.tracing.context.MdcScopeDecorator}, as
+ * the starter does.
  */
 public final class Tracing {
 
@@ -22,10 +22,13 @@ public final class Tracing {
         return new Builder();
     }
 
+    /** The service name of a tracer built without one. */
+    public static final String DEFAULT_SERVICE_NAME = "unknown";
+
     /** Configures a {@link TraceTracer}. */
     public static final class Builder {
 
-        private String serviceName = "unknown";
+        private String serviceName = DEFAULT_SERVICE_NAME;
 
         private Sampler sampler = Sampler.ALWAYS_SAMPLE;
 
@@ -55,10 +58,7 @@ public final class Tracing {
             return this;
         }
 
-        /**
-         * Where the current span lives; default a {@link ThreadLocalCurrentTraceContext} that
-         * writes the trace ids and the correlation fields into the MDC.
-         */
+        /** Where the current span lives; default a {@link ThreadLocalCurrentTraceContext} without decorators. */
         public Builder currentTraceContext(CurrentTraceContext currentTraceContext) {
             this.currentTraceContext = Objects.requireNonNull(currentTraceContext, "currentTraceContext");
             return this;
@@ -82,7 +82,10 @@ public final class Tracing {
             return this;
         }
 
-        /** The baggage names copied into the MDC. */
+        /**
+         * The baggage names that the current context's decorators copy into the MDC: they are
+         * local baggage fields of every span, as the remote fields are.
+         */
         public Builder correlationFields(List<String> correlationFields) {
             this.correlationFields = List.copyOf(correlationFields);
             return this;
@@ -91,7 +94,7 @@ public final class Tracing {
         /** Returns the tracer. */
         public TraceTracer build() {
             CurrentTraceContext current = currentTraceContext != null ? currentTraceContext
-                    : new ThreadLocalCurrentTraceContext(List.of(new MdcScopeDecorator(correlationFields)));
+                    : new ThreadLocalCurrentTraceContext();
             return new TraceTracer(current, sampler, reporter, clock, serviceName, remoteFields, correlationFields);
         }
     }

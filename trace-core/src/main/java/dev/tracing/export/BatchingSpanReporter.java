@@ -27,19 +27,38 @@ import org.slf4j.LoggerFactory;
  * <p>Design notes: as OpenTelemetry's BatchSpanProcessor, and unlike zipkin-reporter's
  * AsyncReporter, nothing is encoded on the thread that ends the span (AsyncReporter sizes each
  * span in bytes when it is reported, to bound its queue by bytes): the request path is one
- * {@code offer} to an {@link ArrayBlockingQueue}. The queue is bounded by spans, and spans are
- * immutable once reported, so its memory is bounded too. One thread and one queue serve every
- * exporter, so enabling Zipkin and OTLP costs the request path nothing more. Each exporter
- * bounds its own calls by the timeout (HTTP connect and read timeouts).
+ * {@code offer} to an {@link ArrayBlockingQueue}. The queue is bounded by spans, so its memory is
+ * bounded by what each span recorded. A queued span is not changed any more by this project (the
+ * span filters ran before it was reported); {@code FinishedSpan}'s setters would allow it, and an
+ * exporter must not call them, since every exporter receives the same instances. One thread and
+ * one queue serve every exporter, so enabling Zipkin and OTLP costs the request path nothing
+ * more. Each exporter bounds its own calls by the timeout (HTTP connect and read timeouts).
  */
 public final class BatchingSpanReporter implements SpanReporter {
 
-    /** Why spans were dropped: the reasons {@link #droppedCount(String, String)} takes. */
+    /** Dropped because the queue was full when the span ended: a reason {@link #droppedCount(String, String)} takes. */
     public static final String QUEUE_FULL = "queue_full";
 
+    /** Dropped because the backend failed, refused the batch or did not answer in time. */
     public static final String EXPORT_FAILED = "export_failed";
 
+    /** Dropped because the reporter was closing or closed: still queued when the close timeout ran out, or ended after. */
     public static final String SHUTDOWN = "shutdown";
+
+    /** The spans that may wait for export at most, without a choice. */
+    public static final int DEFAULT_MAX_QUEUE_SIZE = 10_000;
+
+    /** The spans sent in one request at most, without a choice. */
+    public static final int DEFAULT_MAX_BATCH_SIZE = 512;
+
+    /** How long the first queued span waits for a batch to fill, without a choice. */
+    public static final Duration DEFAULT_SCHEDULE_DELAY = Duration.ofSeconds(1);
+
+    /** The time one export and the flush at close may take, without a choice. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+
+    /** The longest timeout: the HTTP senders take it in int milliseconds (about 24.8 days). */
+    public static final Duration MAX_TIMEOUT = Duration.ofMillis(Integer.MAX_VALUE);
 
     private static final Logger logger = LoggerFactory.getLogger(BatchingSpanReporter.class);
 
@@ -90,11 +109,23 @@ public final class BatchingSpanReporter implements SpanReporter {
         return new Builder();
     }
 
-    /** Queues the span for export; drops and counts it when the queue is full or closed. */
+    /**
+     * Queues the span for export; drops and counts it when the queue is full ({@link #QUEUE_FULL})
+     * or the reporter is closed ({@link #SHUTDOWN}).
+     */
     @Override
     public void report(FinishedSpan span) {
-        if (closed.get() || !queue.offer(span)) {
+        if (closed.get()) {
+            droppedAtShutdown(1);
+        }
+        else if (!queue.offer(span)) {
             queueFull.increment();
+        }
+    }
+
+    private void droppedAtShutdown(int spans) {
+        for (LongAdder count : shutdown.values()) {
+            count.add(spans);
         }
     }
 
@@ -117,7 +148,8 @@ public final class BatchingSpanReporter implements SpanReporter {
     /**
      * Spans an exporter did not send, by reason: {@link #QUEUE_FULL} (never queued, so dropped for
      * every exporter), {@link #EXPORT_FAILED} (the backend failed, refused or did not answer in
-     * time) and {@link #SHUTDOWN} (still queued when the close timeout ran out).
+     * time) and {@link #SHUTDOWN} (still queued when the close timeout ran out, or reported after
+     * {@link #close()}).
      */
     public long droppedCount(String exporter, String reason) {
         switch (reason) {
@@ -229,9 +261,7 @@ public final class BatchingSpanReporter implements SpanReporter {
         int left = queue.size();
         queue.clear();
         if (left > 0) {
-            for (LongAdder count : shutdown.values()) {
-                count.add(left);
-            }
+            droppedAtShutdown(left);
             logger.warn("Dropped {} spans still queued when the exporter closed", left);
         }
     }
@@ -241,57 +271,80 @@ public final class BatchingSpanReporter implements SpanReporter {
         return "BatchingSpanReporter" + exporterNames();
     }
 
-    /** Settings with the defaults of {@code trace.export.batch.*}. */
+    /** Configures a {@link BatchingSpanReporter}; the settings start from the {@code DEFAULT_*} constants. */
     public static final class Builder {
 
         private final List<SpanExporter> exporters = new ArrayList<>();
 
-        private int maxQueueSize = 10_000;
+        private int maxQueueSize = DEFAULT_MAX_QUEUE_SIZE;
 
-        private int maxBatchSize = 512;
+        private int maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
 
-        private Duration scheduleDelay = Duration.ofSeconds(1);
+        private Duration scheduleDelay = DEFAULT_SCHEDULE_DELAY;
 
-        private Duration timeout = Duration.ofSeconds(10);
+        private Duration timeout = DEFAULT_TIMEOUT;
 
         private String threadName = "trace-span-exporter";
 
         private Builder() {
         }
 
+        /** Adds an exporter; each batch goes to every exporter, in the order they were added. */
         public Builder exporter(SpanExporter exporter) {
             exporters.add(exporter);
             return this;
         }
 
+        /**
+         * The spans that may wait for export at most; when full, further spans are dropped and
+         * counted.
+         * @throws IllegalArgumentException when it is not positive
+         */
         public Builder maxQueueSize(int maxQueueSize) {
             if (maxQueueSize < 1) {
-                throw new IllegalArgumentException("maxQueueSize must be positive: " + maxQueueSize);
+                throw new IllegalArgumentException("must be positive, was " + maxQueueSize);
             }
             this.maxQueueSize = maxQueueSize;
             return this;
         }
 
+        /**
+         * The spans sent in one request at most; it must not exceed the queue size, which
+         * {@link #check()} verifies.
+         * @throws IllegalArgumentException when it is not positive
+         */
         public Builder maxBatchSize(int maxBatchSize) {
             if (maxBatchSize < 1) {
-                throw new IllegalArgumentException("maxBatchSize must be positive: " + maxBatchSize);
+                throw new IllegalArgumentException("must be positive, was " + maxBatchSize);
             }
             this.maxBatchSize = maxBatchSize;
             return this;
         }
 
+        /**
+         * How long the first queued span waits for a batch to fill before it is sent.
+         * @throws IllegalArgumentException when it is null or negative
+         */
         public Builder scheduleDelay(Duration scheduleDelay) {
             if (scheduleDelay == null || scheduleDelay.isNegative()) {
-                throw new IllegalArgumentException("scheduleDelay must be zero or positive: " + scheduleDelay);
+                throw new IllegalArgumentException("must be zero or positive, was " + scheduleDelay);
             }
             this.scheduleDelay = scheduleDelay;
             return this;
         }
 
-        /** How long {@link BatchingSpanReporter#close()} may take to send what is queued. */
+        /**
+         * The time one export may take, and {@link BatchingSpanReporter#close()} to send what is
+         * queued.
+         * @throws IllegalArgumentException when it is null, not positive or longer than {@link #MAX_TIMEOUT}
+         */
         public Builder timeout(Duration timeout) {
             if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("timeout must be positive: " + timeout);
+                throw new IllegalArgumentException("must be positive, was " + timeout);
+            }
+            if (timeout.compareTo(MAX_TIMEOUT) > 0) {
+                throw new IllegalArgumentException("must be at most " + MAX_TIMEOUT + " (Integer.MAX_VALUE ms), was "
+                        + timeout);
             }
             this.timeout = timeout;
             return this;
@@ -306,10 +359,38 @@ public final class BatchingSpanReporter implements SpanReporter {
             return this;
         }
 
+        /** The queue size set so far. */
+        public int maxQueueSize() {
+            return maxQueueSize;
+        }
+
+        /** The timeout set so far. */
+        public Duration timeout() {
+            return timeout;
+        }
+
+        /**
+         * Checks the settings against each other, as {@link #build()} does: a batch must fit in
+         * the queue.
+         * @throws IllegalArgumentException when the batch size exceeds the queue size
+         */
+        public Builder check() {
+            if (maxBatchSize > maxQueueSize) {
+                throw new IllegalArgumentException("the batch size (" + maxBatchSize
+                        + ") must not exceed the queue size (" + maxQueueSize + ")");
+            }
+            return this;
+        }
+
+        /**
+         * Returns the reporter, whose thread is started.
+         * @throws IllegalArgumentException without an exporter, or when {@link #check()} fails
+         */
         public BatchingSpanReporter build() {
             if (exporters.isEmpty()) {
                 throw new IllegalArgumentException("at least one exporter is needed");
             }
+            check();
             return new BatchingSpanReporter(this);
         }
 

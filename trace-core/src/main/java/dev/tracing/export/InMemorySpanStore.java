@@ -83,36 +83,31 @@ public final class InMemorySpanStore implements SpanReporter {
 
     private int spanCount;
 
-    /**
-     * Creates a store of at most {@code maxSpans} spans, taking every trace.
-     * @throws IllegalArgumentException when {@code maxSpans} is not positive
-     */
-    public InMemorySpanStore(int maxSpans) {
+    /** The spans a store built without a choice keeps at most. */
+    public static final int DEFAULT_MAX_SPANS = 10_000;
+
+    /** The new traces a second a store built without a choice takes at most. */
+    public static final int DEFAULT_MAX_TRACES_PER_SECOND = 100;
+
+    /** A store of at most {@code maxSpans} spans that takes every trace. */
+    InMemorySpanStore(int maxSpans) {
         this(maxSpans, 0);
     }
 
-    /**
-     * Creates a store of at most {@code maxSpans} spans that takes at most
-     * {@code maxTracesPerSecond} new traces a second.
-     * @param maxTracesPerSecond new traces taken per second at most; 0 for no limit
-     * @throws IllegalArgumentException when {@code maxSpans} is not positive or
-     * {@code maxTracesPerSecond} is negative
-     */
-    public InMemorySpanStore(int maxSpans, int maxTracesPerSecond) {
+    InMemorySpanStore(int maxSpans, int maxTracesPerSecond) {
         this(maxSpans, maxTracesPerSecond, System::nanoTime);
     }
 
     InMemorySpanStore(int maxSpans, int maxTracesPerSecond, LongSupplier nanoTime) {
-        if (maxSpans <= 0) {
-            throw new IllegalArgumentException("maxSpans must be positive, was " + maxSpans);
-        }
-        if (maxTracesPerSecond < 0) {
-            throw new IllegalArgumentException("maxTracesPerSecond must not be negative, was " + maxTracesPerSecond);
-        }
-        this.maxSpans = maxSpans;
-        this.maxTracesPerSecond = maxTracesPerSecond;
+        this.maxSpans = Builder.checkMaxSpans(maxSpans);
+        this.maxTracesPerSecond = Builder.checkMaxTracesPerSecond(maxTracesPerSecond);
         this.nanoTime = nanoTime;
         this.windowStart = nanoTime.getAsLong();
+    }
+
+    /** Returns a builder with {@link #DEFAULT_MAX_SPANS} and {@link #DEFAULT_MAX_TRACES_PER_SECOND}. */
+    public static Builder builder() {
+        return new Builder();
     }
 
     @Override
@@ -261,4 +256,53 @@ public final class InMemorySpanStore implements SpanReporter {
         spanCount = 0;
         refused = null;
     }
+    /** Configures an {@link InMemorySpanStore}. */
+    public static final class Builder {
+
+        private int maxSpans = DEFAULT_MAX_SPANS;
+
+        private int maxTracesPerSecond = DEFAULT_MAX_TRACES_PER_SECOND;
+
+        private Builder() {
+        }
+
+        /**
+         * The spans kept at most; when a span would exceed it, whole traces are evicted oldest first.
+         * @throws IllegalArgumentException when it is not positive
+         */
+        public Builder maxSpans(int maxSpans) {
+            this.maxSpans = checkMaxSpans(maxSpans);
+            return this;
+        }
+
+        /**
+         * The new traces taken per second at most, each whole; 0 for no limit.
+         * @throws IllegalArgumentException when it is negative
+         */
+        public Builder maxTracesPerSecond(int maxTracesPerSecond) {
+            this.maxTracesPerSecond = checkMaxTracesPerSecond(maxTracesPerSecond);
+            return this;
+        }
+
+        /** Returns the store. */
+        public InMemorySpanStore build() {
+            return new InMemorySpanStore(maxSpans, maxTracesPerSecond);
+        }
+
+        static int checkMaxSpans(int maxSpans) {
+            if (maxSpans <= 0) {
+                throw new IllegalArgumentException("must be positive, was " + maxSpans);
+            }
+            return maxSpans;
+        }
+
+        static int checkMaxTracesPerSecond(int maxTracesPerSecond) {
+            if (maxTracesPerSecond < 0) {
+                throw new IllegalArgumentException("must not be negative (0 is no limit), was " + maxTracesPerSecond);
+            }
+            return maxTracesPerSecond;
+        }
+
+    }
+
 }

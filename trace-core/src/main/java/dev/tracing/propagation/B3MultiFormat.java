@@ -2,8 +2,8 @@ package dev.tracing.propagation;
 
 import java.util.List;
 
-import dev.tracing.core.HexCodec;
 import dev.tracing.core.SpanContext;
+import dev.tracing.internal.HexCodec;
 import io.micrometer.tracing.propagation.Propagator;
 
 /**
@@ -23,7 +23,7 @@ import io.micrometer.tracing.propagation.Propagator;
  * id is written when present, as the specification asks of the multi-header form, and debug is
  * written as {@code X-B3-Flags: 1} without {@code X-B3-Sampled}, as debug implies it.
  */
-public final class B3MultiFormat implements TraceContextFormat {
+final class B3MultiFormat implements TraceContextFormat {
 
     /** The shared instance: this format has no state. */
     public static final B3MultiFormat INSTANCE = new B3MultiFormat();

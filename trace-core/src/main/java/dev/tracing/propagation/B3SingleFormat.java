@@ -2,8 +2,8 @@ package dev.tracing.propagation;
 
 import java.util.List;
 
-import dev.tracing.core.HexCodec;
 import dev.tracing.core.SpanContext;
+import dev.tracing.internal.HexCodec;
 import io.micrometer.tracing.propagation.Propagator;
 
 /**
@@ -27,7 +27,7 @@ import io.micrometer.tracing.propagation.Propagator;
  * parent id is left out: a receiver starts a child span and never needs it, and it saves 17
  * bytes on every request (the specification lists it as optional).
  */
-public final class B3SingleFormat implements TraceContextFormat {
+final class B3SingleFormat implements TraceContextFormat {
 
     /** The shared instance: this format has no state. */
     public static final B3SingleFormat INSTANCE = new B3SingleFormat();

@@ -8,15 +8,14 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import dev.tracing.core.BaggageFields;
 import dev.tracing.core.SpanContext;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@link Propagator} of this tracer: reads the first context found among the consumed
@@ -35,6 +34,13 @@ import io.micrometer.tracing.propagation.Propagator;
  */
 public final class CompositePropagator implements Propagator {
 
+    /** The formats read by a propagator built without a choice: W3C, then B3 single, then B3 multi. */
+    public static final List<PropagationType> DEFAULT_CONSUME = List.of(PropagationType.W3C, PropagationType.B3,
+            PropagationType.B3_MULTI);
+
+    /** The formats written by a propagator built without a choice: W3C. */
+    public static final List<PropagationType> DEFAULT_PRODUCE = List.of(PropagationType.W3C);
+
     private static final Logger logger = LoggerFactory.getLogger(CompositePropagator.class);
 
     private final Tracer tracer;
@@ -52,13 +58,22 @@ public final class CompositePropagator implements Propagator {
     private volatile boolean failureLogged;
 
     /**
+     * Returns a builder with the defaults: {@link #DEFAULT_CONSUME}, {@link #DEFAULT_PRODUCE} and
+     * no remote baggage.
+     * @param tracer the tracer whose {@link Tracer#spanBuilder()} the extracted builders come from
+     */
+    public static Builder builder(Tracer tracer) {
+        return new Builder(tracer);
+    }
+
+    /**
      * Creates a propagator.
      * @param tracer the tracer whose {@link Tracer#spanBuilder()} the extracted builders come from
      * @param consume the formats read on extract, in order of preference
      * @param produce the formats written on inject
      * @param baggageFormat the baggage format; null propagates no baggage
      */
-    public CompositePropagator(Tracer tracer, List<? extends TraceContextFormat> consume,
+    CompositePropagator(Tracer tracer, List<? extends TraceContextFormat> consume,
             List<? extends TraceContextFormat> produce, W3cBaggageFormat baggageFormat) {
         this.tracer = Objects.requireNonNull(tracer, "tracer");
         this.consume = toArray(consume);
@@ -194,4 +209,78 @@ public final class CompositePropagator implements Propagator {
     public String toString() {
         return "CompositePropagator" + fields;
     }
+
+    /** Configures a {@link CompositePropagator}. */
+    public static final class Builder {
+
+        private final Tracer tracer;
+
+        private List<PropagationType> consume = DEFAULT_CONSUME;
+
+        private List<PropagationType> produce = DEFAULT_PRODUCE;
+
+        private W3cBaggageFormat baggageFormat = new W3cBaggageFormat(List.of());
+
+        private Builder(Tracer tracer) {
+            this.tracer = Objects.requireNonNull(tracer, "tracer");
+        }
+
+        /**
+         * The formats read on extract, in order of preference; duplicates are ignored.
+         * @throws IllegalArgumentException when none is named
+         */
+        public Builder consume(List<PropagationType> consume) {
+            this.consume = atLeastOne(consume);
+            return this;
+        }
+
+        /**
+         * The formats written on inject; duplicates are ignored.
+         * @throws IllegalArgumentException when none is named
+         */
+        public Builder produce(List<PropagationType> produce) {
+            this.produce = atLeastOne(produce);
+            return this;
+        }
+
+        /**
+         * The baggage names that cross process boundaries in the W3C {@code baggage} header,
+         * matched exactly; every other name stays in the process.
+         * @throws IllegalArgumentException when a name is not a valid W3C baggage key
+         */
+        public Builder remoteFields(List<String> remoteFields) {
+            this.baggageFormat = new W3cBaggageFormat(remoteFields);
+            return this;
+        }
+
+        private static List<PropagationType> atLeastOne(List<PropagationType> types) {
+            List<PropagationType> named = new ArrayList<>();
+            if (types != null) {
+                for (PropagationType type : types) {
+                    if (type != null && !named.contains(type)) {
+                        named.add(type);
+                    }
+                }
+            }
+            if (named.isEmpty()) {
+                throw new IllegalArgumentException("must name at least one of w3c, b3, b3-multi");
+            }
+            return List.copyOf(named);
+        }
+
+        /** Returns the propagator. */
+        public CompositePropagator build() {
+            return new CompositePropagator(tracer, formats(consume), formats(produce), baggageFormat);
+        }
+
+        private static List<TraceContextFormat> formats(List<PropagationType> types) {
+            List<TraceContextFormat> formats = new ArrayList<>(types.size());
+            for (PropagationType type : types) {
+                formats.add(type.format());
+            }
+            return formats;
+        }
+
+    }
+
 }

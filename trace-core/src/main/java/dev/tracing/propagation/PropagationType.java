@@ -30,7 +30,7 @@ public enum PropagationType {
     }
 
     /** Returns the shared, stateless format for this type. */
-    public TraceContextFormat format() {
+    TraceContextFormat format() {
         return format;
     }
 

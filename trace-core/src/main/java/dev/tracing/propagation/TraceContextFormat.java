@@ -12,7 +12,7 @@ import io.micrometer.tracing.propagation.Propagator;
  * <p>Implementations are stateless and shared. They never throw on malformed input: a carrier
  * without a usable context is a normal outcome and yields null.
  */
-public interface TraceContextFormat {
+interface TraceContextFormat {
 
     /** Returns the (lower-case) carrier field names this format reads and writes. */
     List<String> fields();

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 
 import dev.tracing.core.BaggageFields;
+import dev.tracing.internal.HttpTokens;
 import io.micrometer.tracing.propagation.Propagator;
 
 /**
@@ -37,7 +38,7 @@ import io.micrometer.tracing.propagation.Propagator;
  * kept, and only decoded through a byte buffer when it contains {@code '%'}. The byte limit is
  * counted in characters: a compliant header is ASCII, where the two are equal.
  */
-public final class W3cBaggageFormat {
+final class W3cBaggageFormat {
 
     static final String BAGGAGE = "baggage";
 
@@ -55,15 +56,15 @@ public final class W3cBaggageFormat {
      * Creates a format that propagates only {@code allowedNames}.
      * @param allowedNames the baggage names allowed to cross a process boundary, matched exactly;
      * null or empty for none
-     * @throws IllegalArgumentException when a name is not a valid W3C baggage key (an RFC 7230
+     * @throws IllegalArgumentException when a name is not a valid W3C baggage key (an RFC 9110
      * token)
      */
     public W3cBaggageFormat(Collection<String> allowedNames) {
         Set<String> unique = new LinkedHashSet<>();
         if (allowedNames != null) {
             for (String name : allowedNames) {
-                if (name == null || !isToken(name, 0, name.length())) {
-                    throw new IllegalArgumentException("trace.baggage.remote-fields: '" + name
+                if (name == null || !HttpTokens.isToken(name, 0, name.length())) {
+                    throw new IllegalArgumentException("'" + name
                             + "' is not a valid W3C baggage key (letters, digits and !#$%&'*+-.^_`|~ only)");
                 }
                 unique.add(name);
@@ -294,25 +295,6 @@ public final class W3cBaggageFormat {
     private static boolean isBaggageValue(String s, int start, int end) {
         for (int i = start; i < end; i++) {
             if (!isBaggageOctet(s.charAt(i))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
-     * RFC 7230 {@code token}: one or more of ALPHA, DIGIT and {@code !#$%&'*+-.^_`|~}. A baggage
-     * key and an HTTP header name are both tokens.
-     */
-    public static boolean isToken(CharSequence s, int start, int end) {
-        if (start >= end) {
-            return false;
-        }
-        for (int i = start; i < end; i++) {
-            char c = s.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-            if (!ok) {
                 return false;
             }
         }

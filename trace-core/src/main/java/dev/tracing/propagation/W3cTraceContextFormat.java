@@ -2,8 +2,8 @@ package dev.tracing.propagation;
 
 import java.util.List;
 
-import dev.tracing.core.HexCodec;
 import dev.tracing.core.SpanContext;
+import dev.tracing.internal.HexCodec;
 import io.micrometer.tracing.propagation.Propagator;
 
 /**
@@ -34,7 +34,7 @@ import io.micrometer.tracing.propagation.Propagator;
  * Leading and trailing optional whitespace around {@code traceparent} is tolerated, as HTTP field
  * values allow it and the W3C test suite sends it.
  */
-public final class W3cTraceContextFormat implements TraceContextFormat {
+final class W3cTraceContextFormat implements TraceContextFormat {
 
     /** The shared instance: this format has no state. */
     public static final W3cTraceContextFormat INSTANCE = new W3cTraceContextFormat();

@@ -11,6 +11,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
+import dev.tracing.core.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
 import io.micrometer.context.ContextRegistry;
@@ -37,6 +38,7 @@ import reactor.util.context.ContextView;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The Reactor-Context scope manager without Spring: the span in the Reactor Context becomes the
@@ -46,7 +48,11 @@ class ReactorContextPropagationTests {
 
     static final List<FinishedSpan> reported = new CopyOnWriteArrayList<>();
 
-    static final TraceTracer tracer = Tracing.newBuilder().serviceName("reactor-test").reporter(reported::add).build();
+    static final TraceTracer tracer = Tracing.newBuilder()
+        .serviceName("reactor-test")
+        .currentTraceContext(new ThreadLocalCurrentTraceContext(List.of(new MdcScopeDecorator(List.of()))))
+        .reporter(reported::add)
+        .build();
 
     @BeforeAll
     static void registerAccessor() {
@@ -591,16 +597,7 @@ class ReactorContextPropagationTests {
      * {@code block()} returns: wait for it briefly.
      */
     static FinishedSpan only(String name) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (reported.stream().noneMatch(s -> name.equals(s.getName())) && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(5);
-            }
-            catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(5)).until(() -> reported.stream().anyMatch(s -> name.equals(s.getName())));
         List<FinishedSpan> matching = reported.stream().filter(s -> name.equals(s.getName())).toList();
         assertThat(matching).as("finished spans named %s", name).hasSize(1);
         return matching.get(0);

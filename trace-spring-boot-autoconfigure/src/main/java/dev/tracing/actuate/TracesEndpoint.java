@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import dev.tracing.core.HexCodec;
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.export.ZipkinV2JsonEncoder;
+import dev.tracing.internal.HexCodec;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.jspecify.annotations.Nullable;
 

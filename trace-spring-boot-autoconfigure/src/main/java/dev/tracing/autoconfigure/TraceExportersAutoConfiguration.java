@@ -15,6 +15,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -29,7 +30,12 @@ import org.springframework.context.annotation.Configuration;
  */
 @AutoConfiguration(after = TraceAutoConfiguration.class)
 @ConditionalOnBean(TraceAutoConfiguration.class)
+@EnableConfigurationProperties({ TraceExportProperties.class, TraceZipkinProperties.class, TraceOtlpProperties.class })
 public final class TraceExportersAutoConfiguration {
+
+    private static final String ZIPKIN_EXAMPLE = "http://localhost:9411/api/v2/spans";
+
+    private static final String OTLP_EXAMPLE = "http://localhost:4318/v1/traces";
 
     @Bean
     @ConditionalOnMissingBean(LoggingSpanExporter.class)
@@ -41,11 +47,13 @@ public final class TraceExportersAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean(OtlpSpanExporter.class)
     @ConditionalOnExpression("!'${trace.export.otlp.endpoint:}'.isBlank()")
-    OtlpSpanExporter traceOtlpSpanExporter(TraceProperties properties) {
+    OtlpSpanExporter traceOtlpSpanExporter(TraceOtlpProperties otlp, TraceExportProperties export) {
         // zipkin-reporter's URLConnectionSender cannot add the headers hosted OTLP backends ask for
-        return new OtlpSpanExporter(HttpSpanSender.create(properties.getExport().getOtlp().getEndpoint().trim(),
-                Encoding.PROTO3, properties.getExport().getOtlp().getHeaders(),
-                properties.getExport().getBatch().getTimeout()));
+        String endpoint = PropertyMapping.mapSecret("trace.export.otlp.endpoint",
+                () -> HttpSpanSender.checkEndpoint(otlp.getEndpoint(), OTLP_EXAMPLE));
+        PropertyMapping.mapSecret("trace.export.otlp.headers", () -> HttpSpanSender.checkHeaders(otlp.getHeaders()));
+        Duration timeout = export.getBatch().getTimeout();
+        return new OtlpSpanExporter(HttpSpanSender.create(endpoint, Encoding.PROTO3, otlp.getHeaders(), timeout));
     }
 
     @Configuration(proxyBeanMethods = false)
@@ -55,16 +63,18 @@ public final class TraceExportersAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean(ZipkinSpanExporter.class)
         @ConditionalOnExpression("!'${trace.export.zipkin.endpoint:}'.isBlank()")
-        ZipkinSpanExporter traceZipkinSpanExporter(TraceProperties properties) {
-            TraceProperties.Zipkin zipkin = properties.getExport().getZipkin();
-            Duration timeout = properties.getExport().getBatch().getTimeout();
+        ZipkinSpanExporter traceZipkinSpanExporter(TraceZipkinProperties zipkin, TraceExportProperties export) {
+            String endpoint = PropertyMapping.mapSecret("trace.export.zipkin.endpoint",
+                    () -> HttpSpanSender.checkEndpoint(zipkin.getEndpoint(), ZIPKIN_EXAMPLE));
+            PropertyMapping.mapSecret("trace.export.zipkin.headers",
+                    () -> HttpSpanSender.checkHeaders(zipkin.getHeaders()));
+            Duration timeout = export.getBatch().getTimeout();
             if (!zipkin.getHeaders().isEmpty()) {
-                return new ZipkinSpanExporter(
-                        HttpSpanSender.create(zipkin.getEndpoint().trim(), Encoding.JSON, zipkin.getHeaders(), timeout));
+                return new ZipkinSpanExporter(HttpSpanSender.create(endpoint, Encoding.JSON, zipkin.getHeaders(), timeout));
             }
             int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
             return new ZipkinSpanExporter(URLConnectionSender.newBuilder()
-                .endpoint(zipkin.getEndpoint().trim())
+                .endpoint(endpoint)
                 .encoding(Encoding.JSON)
                 .connectTimeout(millis)
                 .readTimeout(millis)

@@ -1,6 +1,6 @@
 package dev.tracing.autoconfigure;
 
-import dev.tracing.instrument.kafka.KafkaTracing;
+import dev.tracing.instrument.kafka.KafkaSpanPolicy;
 import dev.tracing.instrument.kafka.TraceKafkaFactoryPostProcessor;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
@@ -11,6 +11,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 
 /**
@@ -23,17 +24,18 @@ import org.springframework.context.annotation.Bean;
 @ConditionalOnClass(name = { "org.springframework.kafka.core.ProducerFactory",
         "org.springframework.kafka.config.AbstractKafkaListenerContainerFactory" })
 @ConditionalOnProperty(prefix = "trace.kafka", name = "enabled", havingValue = "true", matchIfMissing = true)
+@EnableConfigurationProperties(TraceKafkaProperties.class)
 public final class TraceKafkaAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    KafkaTracing traceKafkaTracing(Tracer tracer, Propagator propagator, TraceProperties properties) {
-        return new KafkaTracing(tracer, propagator, properties.getKafka().isBatchRecordSpans());
+    KafkaSpanPolicy traceKafkaSpanPolicy(Tracer tracer, Propagator propagator, TraceKafkaProperties properties) {
+        return new KafkaSpanPolicy(tracer, propagator, properties.isBatchRecordSpans());
     }
 
     @Bean
-    static TraceKafkaFactoryPostProcessor traceKafkaFactoryPostProcessor(ObjectProvider<KafkaTracing> tracing) {
-        return new TraceKafkaFactoryPostProcessor(tracing::getObject);
+    static TraceKafkaFactoryPostProcessor traceKafkaFactoryPostProcessor(ObjectProvider<KafkaSpanPolicy> policy) {
+        return new TraceKafkaFactoryPostProcessor(policy::getObject);
     }
 
 }

@@ -28,6 +28,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
@@ -47,6 +48,7 @@ import org.springframework.util.ClassUtils;
         "org.springframework.boot.micrometer.metrics.autoconfigure.export.prometheus"
                 + ".PrometheusMetricsExportAutoConfiguration" })
 @ConditionalOnBean(TraceAutoConfiguration.class)
+@EnableConfigurationProperties({ TraceWebProperties.class, TraceKafkaProperties.class, TraceAnnotationsProperties.class })
 public final class TraceObservationAutoConfiguration {
 
     /** Same order as Spring Boot gives its handlers; ours are disjoint, so it only matters to users' own. */
@@ -58,10 +60,9 @@ public final class TraceObservationAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    InstrumentedExchanges traceInstrumentedExchanges(TraceProperties properties) {
-        return InstrumentedExchanges.of(properties.getWeb().getServer().isEnabled(),
-                properties.getWeb().getClient().isEnabled(),
-                properties.getKafka().isEnabled()
+    InstrumentedExchanges traceInstrumentedExchanges(TraceWebProperties web, TraceKafkaProperties kafka) {
+        return InstrumentedExchanges.of(web.getServer().isEnabled(), web.getClient().isEnabled(),
+                kafka.isEnabled()
                         && ClassUtils.isPresent("org.springframework.kafka.core.ProducerFactory", null));
     }
 

@@ -4,9 +4,6 @@ import dev.tracing.context.ChangeOnlyContextSnapshotFactory;
 import dev.tracing.context.ChangeOnlyThreadLocalAccessor;
 import dev.tracing.context.TraceContextThreadLocalAccessor;
 import io.micrometer.context.ContextRegistry;
-import io.micrometer.context.ThreadLocalAccessor;
-import io.micrometer.observation.Observation;
-import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
 import io.micrometer.tracing.CurrentTraceContext;
 import reactor.core.publisher.Hooks;
 
@@ -14,6 +11,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 
 /**
@@ -29,17 +27,18 @@ import org.springframework.context.annotation.Bean;
         afterName = "org.springframework.boot.reactor.autoconfigure.ReactorAutoConfiguration")
 @ConditionalOnClass({ Hooks.class, ContextRegistry.class })
 @ConditionalOnBean(TraceAutoConfiguration.class)
+@EnableConfigurationProperties(TraceReactorProperties.class)
 public final class TraceReactorAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
     TraceContextThreadLocalAccessor traceContextThreadLocalAccessor(CurrentTraceContext currentTraceContext,
-            TraceProperties properties) {
+            TraceReactorProperties properties) {
         TraceContextThreadLocalAccessor accessor = new TraceContextThreadLocalAccessor(currentTraceContext);
-        boolean auto = properties.getReactor().getContextPropagation() == TraceProperties.ContextPropagation.AUTO;
+        boolean auto = properties.getContextPropagation() == TraceReactorProperties.ContextPropagation.AUTO;
         if (auto) {
             // before ours is registered: re-registering moves an accessor to the end of the list
-            skipUnchangedObservations(ContextRegistry.getInstance());
+            ChangeOnlyThreadLocalAccessor.wrapObservationAccessor(ContextRegistry.getInstance());
         }
         // The registry is global; a later context replaces the accessor under the same key. Ours must restore
         // after Micrometer's observation accessor, whose clearing scope makes the tracing handlers clear the
@@ -56,25 +55,6 @@ public final class TraceReactorAutoConfiguration {
             ChangeOnlyContextSnapshotFactory.installInReactor(false);
         }
         return accessor;
-    }
-
-    /**
-     * Reactor restores every registered accessor around every signal; Micrometer's observation
-     * accessor opens an observation scope each time, even for the observation the thread already
-     * has, and a NullObservation scope to clear even where the thread has nothing to clear. Wrapping
-     * it makes those free; a change of observation still opens its scope.
-     */
-    @SuppressWarnings("unchecked")
-    static void skipUnchangedObservations(ContextRegistry registry) {
-        for (ThreadLocalAccessor<?> accessor : registry.getThreadLocalAccessors()) {
-            if (ObservationThreadLocalAccessor.KEY.equals(accessor.key())
-                    && !(accessor instanceof ChangeOnlyThreadLocalAccessor)) {
-                // replaces the accessor under the same key
-                registry.registerThreadLocalAccessor(
-                        ChangeOnlyThreadLocalAccessor.ofObservations((ThreadLocalAccessor<Observation>) accessor));
-                return;
-            }
-        }
     }
 
 }

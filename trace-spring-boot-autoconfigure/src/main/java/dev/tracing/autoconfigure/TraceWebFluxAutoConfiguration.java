@@ -14,6 +14,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
@@ -25,17 +26,21 @@ import org.springframework.core.env.Environment;
  */
 @AutoConfiguration(after = TraceAutoConfiguration.class)
 @ConditionalOnBean(TraceAutoConfiguration.class)
+@EnableConfigurationProperties(TraceWebProperties.class)
 public final class TraceWebFluxAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    HttpSpanPolicy traceHttpSpanPolicy(TraceProperties properties, Environment environment) {
-        TraceProperties.Server server = properties.getWeb().getServer();
+    HttpSpanPolicy traceHttpSpanPolicy(TraceWebProperties web, Environment environment) {
+        TraceWebProperties.Server server = web.getServer();
         String skipPattern = server.getSkipPattern() != null ? server.getSkipPattern()
                 : HttpSpanPolicy.defaultSkipPattern(
                         environment.getProperty("management.endpoints.web.base-path", "/actuator"));
-        return new HttpSpanPolicy(skipPattern, server.getResponseHeader(), server.getRecordHeaders(),
-                properties.getWeb().isRecordQuery());
+        HttpSpanPolicy.Builder builder = HttpSpanPolicy.builder().recordQuery(web.isRecordQuery());
+        PropertyMapping.map("trace.web.server.skip-pattern", skipPattern, builder::skipPattern);
+        PropertyMapping.map("trace.web.server.response-header", server.getResponseHeader(), builder::responseHeader);
+        PropertyMapping.map("trace.web.server.record-headers", server.getRecordHeaders(), builder::recordHeaders);
+        return builder.build();
     }
 
     @Configuration(proxyBeanMethods = false)

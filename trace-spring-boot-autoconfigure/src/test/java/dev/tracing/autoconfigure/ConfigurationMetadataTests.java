@@ -5,9 +5,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.tracing.core.Sampler;
+import dev.tracing.export.BatchingSpanReporter;
+import dev.tracing.export.InMemorySpanStore;
+import dev.tracing.propagation.CompositePropagator;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.boot.convert.DurationStyle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -40,18 +46,61 @@ class ConfigurationMetadataTests {
             .as("description of %s", name)
             .isNotBlank());
         assertThat(properties.get("trace.enabled").get("defaultValue").asBoolean()).isTrue();
-        assertThat(properties.get("trace.sampling.probability").get("defaultValue").asDouble()).isEqualTo(1.0);
         assertThat(properties.get("trace.reactor.context-propagation").get("defaultValue").asString()).isEqualTo("auto");
         assertThat(properties.get("trace.kafka.enabled").get("defaultValue").asBoolean()).isTrue();
-        assertThat(properties.get("trace.export.batch.max-queue-size").get("defaultValue").asInt()).isEqualTo(10000);
-        assertThat(properties.get("trace.export.batch.max-batch-size").get("defaultValue").asInt()).isEqualTo(512);
-        assertThat(properties.get("trace.sampling.rate-limit").get("defaultValue").asInt()).isEqualTo(100);
-        assertThat(properties.get("trace.export.memory.max-spans").get("defaultValue").asInt()).isEqualTo(10000);
+    }
+
+    /**
+     * The builders of trace-core own the defaults; the properties start from them, and the
+     * metadata an IDE shows (written by hand where the annotation processor cannot read another
+     * class's constant) says the same.
+     */
+    @Test
+    void defaultsInTheMetadataAreTheBuildersDefaults() throws Exception {
+        Map<String, JsonNode> properties = properties();
+        assertThat(properties.get("trace.sampling.probability").get("defaultValue").asDouble())
+            .isEqualTo(Sampler.DEFAULT_PROBABILITY)
+            .isEqualTo(new TraceSamplingProperties().getProbability());
+        assertThat(properties.get("trace.sampling.rate-limit").get("defaultValue").asInt())
+            .isEqualTo(Sampler.DEFAULT_RATE_LIMIT)
+            .isEqualTo(new TraceSamplingProperties().getRateLimit());
+        TraceExportProperties export = new TraceExportProperties();
+        assertThat(properties.get("trace.export.memory.max-spans").get("defaultValue").asInt())
+            .isEqualTo(InMemorySpanStore.DEFAULT_MAX_SPANS)
+            .isEqualTo(export.getMemory().getMaxSpans());
         assertThat(properties.get("trace.export.memory.max-traces-per-second").get("defaultValue").asInt())
-            .isEqualTo(100);
+            .isEqualTo(InMemorySpanStore.DEFAULT_MAX_TRACES_PER_SECOND)
+            .isEqualTo(export.getMemory().getMaxTracesPerSecond());
+        assertThat(properties.get("trace.export.batch.max-queue-size").get("defaultValue").asInt())
+            .isEqualTo(BatchingSpanReporter.DEFAULT_MAX_QUEUE_SIZE)
+            .isEqualTo(export.getBatch().getMaxQueueSize());
+        assertThat(properties.get("trace.export.batch.max-batch-size").get("defaultValue").asInt())
+            .isEqualTo(BatchingSpanReporter.DEFAULT_MAX_BATCH_SIZE)
+            .isEqualTo(export.getBatch().getMaxBatchSize());
+        assertThat(DurationStyle.detectAndParse(properties.get("trace.export.batch.schedule-delay").get("defaultValue")
+            .asString())).isEqualTo(BatchingSpanReporter.DEFAULT_SCHEDULE_DELAY)
+            .isEqualTo(export.getBatch().getScheduleDelay());
+        assertThat(DurationStyle.detectAndParse(properties.get("trace.export.batch.timeout").get("defaultValue")
+            .asString())).isEqualTo(BatchingSpanReporter.DEFAULT_TIMEOUT)
+            .isEqualTo(export.getBatch().getTimeout());
+        TracePropagationProperties propagation = new TracePropagationProperties();
         assertThat(values(properties.get("trace.propagation.produce").get("defaultValue"))).containsExactly("w3c");
+        assertThat(propagation.getProduce()).isEqualTo(CompositePropagator.DEFAULT_PRODUCE);
         assertThat(values(properties.get("trace.propagation.consume").get("defaultValue")))
             .containsExactly("w3c", "b3", "b3-multi");
+        assertThat(propagation.getConsume()).isEqualTo(CompositePropagator.DEFAULT_CONSUME);
+    }
+
+    private Map<String, JsonNode> properties() throws Exception {
+        JsonNode metadata;
+        try (InputStream in = getClass().getResourceAsStream("/META-INF/spring-configuration-metadata.json")) {
+            metadata = JsonMapper.builder().build().readTree(in);
+        }
+        Map<String, JsonNode> properties = new HashMap<>();
+        for (JsonNode property : metadata.get("properties")) {
+            properties.put(property.get("name").asString(), property);
+        }
+        return properties;
     }
 
     private static List<String> values(JsonNode array) {

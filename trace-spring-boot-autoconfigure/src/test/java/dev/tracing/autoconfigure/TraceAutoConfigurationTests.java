@@ -94,7 +94,7 @@ class TraceAutoConfigurationTests {
             .run(context -> assertThat(context.getBean(InMemorySpanStore.class).maxTracesPerSecond()).isZero());
         runner.withPropertyValues("trace.export.memory.max-traces-per-second=-1").run(context -> {
             assertThat(context).hasFailed();
-            assertThat(failureText(context.getStartupFailure()))
+            assertThat(StartupFailures.text(context.getStartupFailure()))
                 .contains("trace.export.memory.max-traces-per-second");
         });
     }
@@ -154,7 +154,7 @@ class TraceAutoConfigurationTests {
     void metricsShowStartedAndOpenSpansThreadsWithAContextAndTheStoredSpans() {
         runner.run(context -> {
             io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
-            context.getBean(TraceAutoConfiguration.TraceTracerMetrics.class).bindTo(registry);
+            context.getBean(dev.tracing.actuate.TracerMetrics.class).bindTo(registry);
             Tracer tracer = context.getBean(Tracer.class);
             Span ended = tracer.nextSpan().name("ended").start();
             Span open = tracer.nextSpan().name("open").start();
@@ -201,98 +201,10 @@ class TraceAutoConfigurationTests {
     }
 
     @Test
-    void propertiesOfBootsTracingOrSleuthAreNamedInOneWarningWithWhatToUseInstead() {
-        try (LogLines log = LogLines.capture(TraceAutoConfiguration.class.getName())) {
-            runner.withPropertyValues("management.tracing.sampling.probability=0.1",
-                    "management.tracing.baggage.remote-fields[0]=tenant", "management.tracing.baggage.remote-fields[1]=user",
-                    "spring.sleuth.propagation.type=B3", "management.endpoints.web.exposure.include=traces")
-                .run(context -> {
-                    assertThat(context).hasSingleBean(Tracer.class);
-                    assertThat(context.getBean(Tracer.class).nextSpan().isNoop()).isFalse();
-                });
-            assertThat(log.lines()).filteredOn(line -> line.message().contains("does not read these properties"))
-                .singleElement()
-                .satisfies(line -> assertThat(line.message())
-                    .contains("management.tracing.baggage.remote-fields (use trace.baggage.remote-fields)")
-                    .contains("management.tracing.sampling.probability (use trace.sampling.probability)")
-                    .contains("spring.sleuth.propagation.type (use the trace.* properties)")
-                    .doesNotContain("remote-fields[")
-                    .doesNotContain("management.endpoints"));
-        }
-        try (LogLines log = LogLines.capture(TraceAutoConfiguration.class.getName())) {
-            runner.withPropertyValues("trace.sampling.probability=0.1").run(context -> assertThat(context).hasNotFailed());
-            assertThat(log.lines()).noneMatch(line -> line.message().contains("does not read these properties"));
-        }
-        // as environment variables, the usual way in a container
-        assertThat(TraceAutoConfiguration.readInstead("MANAGEMENT_TRACING_SAMPLING_PROBABILITY"))
-            .isEqualTo("trace.sampling.probability");
-        assertThat(TraceAutoConfiguration.readInstead("MANAGEMENT_TRACING_BAGGAGE_REMOTE_FIELDS"))
-            .isEqualTo("trace.baggage.remote-fields");
-        assertThat(TraceAutoConfiguration.readInstead("MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE")).isNull();
-    }
-
-    @Test
-    void aPropertySourceThatCannotListItsNamesDoesNotStopStartup() {
-        // a composite with a source that cannot list its names throws when asked for them
-        org.springframework.core.env.CompositePropertySource composite =
-                new org.springframework.core.env.CompositePropertySource("bootstrap");
-        composite.addPropertySource(new org.springframework.core.env.PropertySource<Object>("opaque", new Object()) {
-            @Override
-            public Object getProperty(String name) {
-                return null;
-            }
-        });
-        org.springframework.core.env.StandardEnvironment environment = new org.springframework.core.env.StandardEnvironment();
-        environment.getPropertySources().addFirst(composite);
-        environment.getPropertySources()
-            .addLast(new org.springframework.core.env.MapPropertySource("application",
-                    Map.of("management.tracing.sampling.probability", "0.1")));
-        try (LogLines log = LogLines.capture(TraceAutoConfiguration.class.getName())) {
-            TraceAutoConfiguration.logIgnoredTracingProperties(environment);
-            assertThat(log.lines()).filteredOn(line -> line.message().contains("does not read these properties"))
-                .singleElement()
-                .satisfies(line -> assertThat(line.message()).contains("management.tracing.sampling.probability"));
-        }
-    }
-
-    @Test
-    void invalidSkipPatternFailsStartupNamingTheProperty() {
-        runner.withPropertyValues("trace.web.server.skip-pattern=/health(").run(context -> {
-            assertThat(context).hasFailed();
-            assertThat(failureText(context.getStartupFailure())).contains("trace.web.server.skip-pattern");
-        });
-    }
-
-    @Test
-    void aResponseHeaderThatIsNoHeaderNameFailsStartupNamingTheProperty() {
-        // on Reactor Netty such a name is refused when the response is written, which would leave every
-        // request without its span
-        runner.withPropertyValues("trace.web.server.response-header=X Trace Id").run(context -> {
-            assertThat(context).hasFailed();
-            assertThat(failureText(context.getStartupFailure())).contains("trace.web.server.response-header")
-                .contains("is not a valid HTTP header name");
-        });
-        runner.withPropertyValues("trace.web.server.response-header= X-Trace-Id ")
-            .run(context -> assertThat(context).hasNotFailed());
-    }
-
-    @Test
-    void recordHeadersThatAreNoHeaderNamesFailStartupNamingTheProperty() {
-        runner.withPropertyValues("trace.web.server.record-headers=x-tenant,user:agent").run(context -> {
-            assertThat(context).hasFailed();
-            assertThat(failureText(context.getStartupFailure())).contains("trace.web.server.record-headers")
-                .contains("must hold valid HTTP header names");
-        });
-        // an empty entry, from a trailing comma or an empty placeholder, records nothing and is fine
-        runner.withPropertyValues("trace.web.server.record-headers=x-tenant,")
-            .run(context -> assertThat(context).hasNotFailed());
-    }
-
-    @Test
     void correlationFieldsMustNotShadowTheTraceIds() {
         runner.withPropertyValues("trace.baggage.correlation-fields=traceId").run(context -> {
             assertThat(context).hasFailed();
-            assertThat(failureText(context.getStartupFailure())).contains("trace.baggage.correlation-fields");
+            assertThat(StartupFailures.text(context.getStartupFailure())).contains("trace.baggage.correlation-fields");
         });
     }
 
@@ -429,7 +341,7 @@ class TraceAutoConfigurationTests {
     void invalidProbabilityFailsStartupNamingTheProperty() {
         runner.withPropertyValues("trace.sampling.probability=1.5").run(context -> {
             assertThat(context).hasFailed();
-            assertThat(failureText(context.getStartupFailure())).contains("trace.sampling.probability")
+            assertThat(StartupFailures.text(context.getStartupFailure())).contains("trace.sampling.probability")
                 .contains("must be between 0.0 and 1.0");
         });
     }
@@ -438,7 +350,7 @@ class TraceAutoConfigurationTests {
     void unknownPropagationFormatFailsStartupNamingTheProperty() {
         runner.withPropertyValues("trace.propagation.produce=w3c,jaeger").run(context -> {
             assertThat(context).hasFailed();
-            assertThat(failureText(context.getStartupFailure())).contains("trace.propagation.produce");
+            assertThat(StartupFailures.text(context.getStartupFailure())).contains("trace.propagation.produce");
         });
     }
 
@@ -446,7 +358,7 @@ class TraceAutoConfigurationTests {
     void negativeRateLimitFailsStartupNamingTheProperty() {
         runner.withPropertyValues("trace.sampling.rate-limit=-1").run(context -> {
             assertThat(context).hasFailed();
-            assertThat(failureText(context.getStartupFailure())).contains("trace.sampling.rate-limit");
+            assertThat(StartupFailures.text(context.getStartupFailure())).contains("trace.sampling.rate-limit");
         });
     }
 
@@ -454,29 +366,15 @@ class TraceAutoConfigurationTests {
     void nonPositiveMaxSpansFailsStartupNamingTheProperty() {
         runner.withPropertyValues("trace.export.memory.max-spans=0").run(context -> {
             assertThat(context).hasFailed();
-            assertThat(failureText(context.getStartupFailure())).contains("trace.export.memory.max-spans");
+            assertThat(StartupFailures.text(context.getStartupFailure())).contains("trace.export.memory.max-spans");
         });
-    }
-
-    /** What Spring Boot's failure analysis reports to the user: the chain of messages. */
-    private static String failureText(Throwable failure) {
-        StringBuilder text = new StringBuilder();
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            text.append(t.getMessage()).append('\n');
-            if (t instanceof org.springframework.boot.context.properties.bind.validation.BindValidationException) {
-                ((org.springframework.boot.context.properties.bind.validation.BindValidationException) t)
-                    .getValidationErrors()
-                    .forEach(error -> text.append(error).append('\n'));
-            }
-        }
-        return text.toString();
     }
 
     @Test
     void emptyProduceListFailsStartupNamingTheProperty() {
         runner.withPropertyValues("trace.propagation.produce=").run(context -> {
             assertThat(context).hasFailed();
-            assertThat(failureText(context.getStartupFailure())).contains("trace.propagation.produce");
+            assertThat(StartupFailures.text(context.getStartupFailure())).contains("trace.propagation.produce");
         });
     }
 

@@ -140,34 +140,6 @@ class TraceReactorAutoConfigurationTests {
     }
 
     @Test
-    void theObservationAccessorIsWrappedOnceAndStillMovesObservations() {
-        ContextRegistry registry = new ContextRegistry();
-        ObservationRegistry observations = ObservationRegistry.create();
-        registry.registerThreadLocalAccessor(new ObservationThreadLocalAccessor(observations));
-
-        TraceReactorAutoConfiguration.skipUnchangedObservations(registry);
-        TraceReactorAutoConfiguration.skipUnchangedObservations(registry);
-
-        assertThat(registry.getThreadLocalAccessors()).singleElement()
-            .isInstanceOf(ChangeOnlyThreadLocalAccessor.class)
-            .satisfies(accessor -> assertThat(accessor.key()).isEqualTo(ObservationThreadLocalAccessor.KEY));
-        @SuppressWarnings("unchecked")
-        ThreadLocalAccessor<Observation> accessor = (ThreadLocalAccessor<Observation>) registry
-            .getThreadLocalAccessors()
-            .get(0);
-        Observation observation = Observation.start("work", observations);
-        accessor.setValue(observation);
-        assertThat(observations.getCurrentObservation()).isSameAs(observation);
-        accessor.setValue(observation);
-        accessor.restore(observation);
-        assertThat(observations.getCurrentObservation()).as("the repeat's restore keeps the first scope")
-            .isSameAs(observation);
-        accessor.restore();
-        assertThat(observations.getCurrentObservation()).isNull();
-        observation.stop();
-    }
-
-    @Test
     void theReactorContextsSpanIsCurrentWhereTheThreadHasAnObservationTheContextLacks() {
         // Micrometer clears the thread's observation with a NullObservation scope, whose tracing handler clears
         // the current span: our accessor must restore after it, or the Reactor Context's span would be lost.

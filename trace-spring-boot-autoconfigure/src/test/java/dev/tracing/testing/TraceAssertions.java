@@ -4,6 +4,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Predicate;
 
@@ -11,6 +12,7 @@ import dev.tracing.export.InMemorySpanStore;
 import io.micrometer.tracing.exporter.FinishedSpan;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** What the HTTP instrumentation tests share: a request to the test server, and reading its spans. */
 public final class TraceAssertions {
@@ -35,15 +37,9 @@ public final class TraceAssertions {
      * Spans end after the response is written: waits (up to 5 s) until the trace has {@code count}
      * spans, and asserts it has exactly that many.
      */
-    public static List<FinishedSpan> awaitTrace(InMemorySpanStore store, String traceId, int count)
-            throws InterruptedException {
-        List<FinishedSpan> spans = List.of();
-        for (int i = 0; i < 200 && spans.size() < count; i++) {
-            spans = store.trace(traceId);
-            if (spans.size() < count) {
-                Thread.sleep(25);
-            }
-        }
+    public static List<FinishedSpan> awaitTrace(InMemorySpanStore store, String traceId, int count) {
+        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(5)).until(() -> store.trace(traceId).size() >= count);
+        List<FinishedSpan> spans = store.trace(traceId);
         assertThat(spans).as("spans of trace %s", traceId).hasSize(count);
         return spans;
     }

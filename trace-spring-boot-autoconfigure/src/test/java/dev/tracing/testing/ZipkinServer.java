@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import org.awaitility.Awaitility;
+
 /**
  * A real Zipkin server (the {@code zipkin-server} exec jar that Maven copies into
  * {@code target/zipkin}), started on a free loopback port with in-memory storage.
@@ -50,16 +52,11 @@ public final class ZipkinServer implements AutoCloseable {
     }
 
     /** Waits up to 10 s for {@code traceId} to have {@code spans} spans; returns its JSON or throws. */
-    public String awaitTrace(String traceId, int spans) throws Exception {
-        String body = null;
-        for (int i = 0; i < 100; i++) {
-            body = getTrace(traceId);
-            if (body != null && countSpans(body) >= spans) {
-                return body;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("Zipkin has no trace " + traceId + " of " + spans + " spans; last answer: " + body);
+    public String awaitTrace(String traceId, int spans) {
+        return Awaitility.await("Zipkin has trace " + traceId + " with " + spans + " spans")
+            .atMost(Duration.ofSeconds(10))
+            .pollInterval(Duration.ofMillis(100))
+            .until(() -> getTrace(traceId), body -> body != null && countSpans(body) >= spans);
     }
 
     private static int countSpans(String json) {
@@ -96,26 +93,32 @@ public final class ZipkinServer implements AutoCloseable {
     }
 
     private void awaitHealthy() throws Exception {
-        long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("zipkin-server exited: " + Files.readString(log));
-            }
-            try {
-                HttpResponse<String> response = http.send(
-                        HttpRequest.newBuilder(URI.create(baseUrl() + "/health")).timeout(Duration.ofSeconds(2)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200) {
-                    return;
-                }
-            }
-            catch (IOException ex) {
-                // not listening yet
-            }
-            Thread.sleep(250);
+        try {
+            Awaitility.await("zipkin-server answers its health check")
+                .atMost(STARTUP_TIMEOUT)
+                .pollInterval(Duration.ofMillis(250))
+                .until(this::healthy);
         }
-        close();
-        throw new IllegalStateException("zipkin-server did not start within " + STARTUP_TIMEOUT);
+        catch (RuntimeException | Error ex) {
+            close();
+            throw ex;
+        }
+    }
+
+    private boolean healthy() throws Exception {
+        if (!process.isAlive()) {
+            throw new IllegalStateException("zipkin-server exited: " + Files.readString(log));
+        }
+        try {
+            HttpResponse<String> response = http.send(
+                    HttpRequest.newBuilder(URI.create(baseUrl() + "/health")).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200;
+        }
+        catch (IOException ex) {
+            // not listening yet
+            return false;
+        }
     }
 
     /** Returns {@code http://127.0.0.1:<port>}. */

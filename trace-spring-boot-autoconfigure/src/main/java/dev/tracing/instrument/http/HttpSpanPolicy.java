@@ -6,8 +6,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
+import dev.tracing.internal.HttpTokens;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 
@@ -20,8 +21,9 @@ import io.micrometer.tracing.TraceContext;
  * <p>Names and tags follow the OpenTelemetry HTTP semantic conventions: a server span is named
  * {@code "{METHOD} {route}"} from the matched route pattern, or just the method when no route
  * matched (never the raw path, whose cardinality is unbounded); a client span is named after
- * the method. Query strings and URL user-info are never recorded, nor are credential headers,
- * even when a user names them in {@code trace.web.server.record-headers}. Path parameters
+ * the method. URL user-info is never recorded, nor are credential headers, even when a user names
+ * them in {@code trace.web.server.record-headers}; query strings only when the application opts
+ * in ({@code trace.web.record-query}), since they often carry tokens. Path parameters
  * ({@code ;name=value} in a path segment) are never recorded either: that is where a servlet
  * container puts the session id ({@code ;jsessionid=...}) when cookies are off, and Spring's
  * route matching ignores them too.
@@ -49,32 +51,23 @@ public final class HttpSpanPolicy {
      * @param skipPattern regular expression of paths without spans, null or empty for none
      * @param responseHeader response header that carries the trace back, null or empty for none
      * @param recordHeaders request headers recorded as tags (credentials are dropped)
+     * @throws IllegalArgumentException as the {@link Builder}'s setters do
      */
     public HttpSpanPolicy(String skipPattern, String responseHeader, List<String> recordHeaders) {
-        this(skipPattern, responseHeader, recordHeaders, false);
+        this(builder().skipPattern(skipPattern).responseHeader(responseHeader).recordHeaders(recordHeaders));
     }
 
-    /**
-     * Creates a policy.
-     * @param skipPattern regular expression of paths without spans, null or empty for none
-     * @param responseHeader response header that carries the trace back, null or empty for none
-     * @param recordHeaders request headers recorded as tags (credentials are dropped)
-     * @param recordQuery whether query strings are recorded ({@code url.query} on SERVER spans,
-     * in {@code url.full} on CLIENT spans); they often carry tokens
-     */
-    public HttpSpanPolicy(String skipPattern, String responseHeader, List<String> recordHeaders, boolean recordQuery) {
-        this.recordQuery = recordQuery;
-        this.skipPattern = SkipPattern.compile(skipPattern);
-        this.responseHeader = responseHeader == null || responseHeader.isBlank() ? null : responseHeader.trim();
+    private HttpSpanPolicy(Builder builder) {
+        this.recordQuery = builder.recordQuery;
+        this.skipPattern = builder.skipPattern;
+        this.responseHeader = builder.responseHeader;
         this.w3cResponseHeader = "traceresponse".equalsIgnoreCase(this.responseHeader);
-        List<String> headers = new ArrayList<>();
-        for (String header : recordHeaders) {
-            String name = header.trim().toLowerCase(Locale.ROOT);
-            if (!name.isEmpty() && !SENSITIVE_HEADERS.contains(name) && !headers.contains(name)) {
-                headers.add(name);
-            }
-        }
-        this.recordHeaders = List.copyOf(headers);
+        this.recordHeaders = builder.recordHeaders;
+    }
+
+    /** Returns a builder of a policy that skips nothing, writes no response header and records no header or query. */
+    public static Builder builder() {
+        return new Builder();
     }
 
     /** The default skip pattern: the actuator base path, static resources and the favicon. */
@@ -252,4 +245,86 @@ public final class HttpSpanPolicy {
             span.tag(key, value);
         }
     }
+    /** Configures an {@link HttpSpanPolicy}; each setter checks its own value. */
+    public static final class Builder {
+
+        private SkipPattern skipPattern;
+
+        private String responseHeader;
+
+        private List<String> recordHeaders = List.of();
+
+        private boolean recordQuery;
+
+        private Builder() {
+        }
+
+        /**
+         * The regular expression of request paths that get no span; null or empty for none.
+         * @throws IllegalArgumentException when it is not a valid regular expression
+         */
+        public Builder skipPattern(String skipPattern) {
+            try {
+                this.skipPattern = SkipPattern.compile(skipPattern);
+            }
+            catch (PatternSyntaxException ex) {
+                throw new IllegalArgumentException("is not a valid regular expression: " + ex.getDescription());
+            }
+            return this;
+        }
+
+        /**
+         * The response header that carries the trace back to the caller: {@code traceresponse}
+         * in the W3C format, any other name the bare trace id; null or blank for none.
+         * @throws IllegalArgumentException when it is not an HTTP header name, which a server
+         * would refuse on every response
+         */
+        public Builder responseHeader(String responseHeader) {
+            String name = responseHeader == null || responseHeader.isBlank() ? null : responseHeader.trim();
+            if (name != null && !HttpTokens.isHeaderName(name)) {
+                throw new IllegalArgumentException("is not a valid HTTP header name");
+            }
+            this.responseHeader = name;
+            return this;
+        }
+
+        /**
+         * The request headers recorded as {@code http.request.header.<name>} tags; credential
+         * headers are dropped, and empty entries (a trailing comma) ignored.
+         * @throws IllegalArgumentException when an entry is not an HTTP header name
+         */
+        public Builder recordHeaders(List<String> recordHeaders) {
+            List<String> headers = new ArrayList<>();
+            for (String header : recordHeaders) {
+                String name = header == null ? "" : header.trim().toLowerCase(Locale.ROOT);
+                if (name.isEmpty()) {
+                    continue;
+                }
+                if (!HttpTokens.isHeaderName(name)) {
+                    throw new IllegalArgumentException("must hold valid HTTP header names");
+                }
+                if (!SENSITIVE_HEADERS.contains(name) && !headers.contains(name)) {
+                    headers.add(name);
+                }
+            }
+            this.recordHeaders = List.copyOf(headers);
+            return this;
+        }
+
+        /**
+         * Whether query strings are recorded ({@code url.query} on SERVER spans, in
+         * {@code url.full} on CLIENT spans); they often carry tokens.
+         */
+        public Builder recordQuery(boolean recordQuery) {
+            this.recordQuery = recordQuery;
+            return this;
+        }
+
+        /** Returns the policy. */
+        public HttpSpanPolicy build() {
+            return new HttpSpanPolicy(this);
+        }
+
+    }
+
 }

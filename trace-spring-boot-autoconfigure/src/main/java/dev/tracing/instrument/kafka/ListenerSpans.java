@@ -27,7 +27,7 @@ final class ListenerSpans {
 
     private final boolean nested;
 
-    private final KafkaTracing tracing;
+    private final KafkaSpanPolicy policy;
 
     private Tracer.SpanInScope scope;
 
@@ -35,17 +35,17 @@ final class ListenerSpans {
 
     private boolean ended;
 
-    ListenerSpans(Span span, List<Span> recordSpans, KafkaTracing tracing) {
+    ListenerSpans(Span span, List<Span> recordSpans, KafkaSpanPolicy policy) {
         this.span = span;
         this.recordSpans = recordSpans;
-        this.tracing = tracing;
-        Tracer tracer = tracing.tracer();
+        this.policy = policy;
+        Tracer tracer = policy.tracer();
         this.nested = tracer.currentTraceContext().context() != null;
         try {
             this.scope = tracer.withSpan(span);
         }
         catch (RuntimeException ex) {
-            tracing.failed("opening a consumer scope", ex);
+            policy.failed("opening a consumer scope", ex);
         }
     }
 
@@ -75,7 +75,7 @@ final class ListenerSpans {
                 open.close();
             }
             catch (RuntimeException ex) {
-                tracing.failed("closing a consumer scope", ex);
+                policy.failed("closing a consumer scope", ex);
             }
         }
     }
@@ -96,12 +96,12 @@ final class ListenerSpans {
     private void end(Span target) {
         try {
             if (error != null) {
-                tracing.error(target, error);
+                policy.error(target, error);
             }
             target.end();
         }
         catch (RuntimeException ex) {
-            tracing.failed("ending a consumer span", ex);
+            policy.failed("ending a consumer span", ex);
         }
     }
 

@@ -11,14 +11,14 @@ import org.springframework.kafka.listener.ThreadStateProcessor;
  */
 abstract class ListenerTracingInterceptor implements ThreadStateProcessor {
 
-    final KafkaTracing tracing;
+    final KafkaSpanPolicy policy;
 
     final ListenerSpans.PerThread current = new ListenerSpans.PerThread();
 
     private final ThreadStateProcessor wrapped;
 
-    ListenerTracingInterceptor(KafkaTracing tracing, ThreadStateProcessor wrapped) {
-        this.tracing = tracing;
+    ListenerTracingInterceptor(KafkaSpanPolicy policy, ThreadStateProcessor wrapped) {
+        this.policy = policy;
         this.wrapped = wrapped;
     }
 

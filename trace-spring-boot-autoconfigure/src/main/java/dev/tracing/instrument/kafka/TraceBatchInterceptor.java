@@ -23,8 +23,8 @@ public final class TraceBatchInterceptor<K, V> extends ListenerTracingIntercepto
 
     private final BatchInterceptor<K, V> delegate;
 
-    public TraceBatchInterceptor(KafkaTracing tracing, BatchInterceptor<K, V> delegate) {
-        super(tracing, delegate);
+    public TraceBatchInterceptor(KafkaSpanPolicy policy, BatchInterceptor<K, V> delegate) {
+        super(policy, delegate);
         this.delegate = delegate;
     }
 
@@ -38,12 +38,12 @@ public final class TraceBatchInterceptor<K, V> extends ListenerTracingIntercepto
         // a retry of a failed batch re-intercepts: the failed attempt's span ends here
         current.finish();
         try {
-            List<Span> recordSpans = tracing.batchRecordSpans() ? new ArrayList<>(records.count()) : null;
-            Span span = tracing.startBatchSpan(records, records.count(), recordSpans);
-            current.set(new ListenerSpans(span, recordSpans, tracing));
+            List<Span> recordSpans = policy.batchRecordSpans() ? new ArrayList<>(records.count()) : null;
+            Span span = policy.startBatchSpan(records, records.count(), recordSpans);
+            current.set(new ListenerSpans(span, recordSpans, policy));
         }
         catch (RuntimeException ex) {
-            tracing.failed("starting a batch span", ex);
+            policy.failed("starting a batch span", ex);
         }
         if (delegate == null) {
             return records;

@@ -29,10 +29,10 @@ import org.springframework.kafka.listener.RecordInterceptor;
  */
 public final class TraceKafkaFactoryPostProcessor implements BeanPostProcessor {
 
-    private final Supplier<KafkaTracing> tracing;
+    private final Supplier<KafkaSpanPolicy> policy;
 
-    public TraceKafkaFactoryPostProcessor(Supplier<KafkaTracing> tracing) {
-        this.tracing = tracing;
+    public TraceKafkaFactoryPostProcessor(Supplier<KafkaSpanPolicy> policy) {
+        this.policy = policy;
     }
 
     @Override
@@ -57,17 +57,17 @@ public final class TraceKafkaFactoryPostProcessor implements BeanPostProcessor {
                 return;
             }
         }
-        factory.addPostProcessor(new TraceProducerPostProcessor<>(tracing.get()));
+        factory.addPostProcessor(new TraceProducerPostProcessor<>(policy.get()));
     }
 
     private <K, V> void instrument(AbstractKafkaListenerContainerFactory<?, K, V> factory) {
         RecordInterceptor<K, V> record = factory.getRecordInterceptor();
         if (!(record instanceof TraceRecordInterceptor)) {
-            factory.setRecordInterceptor(new TraceRecordInterceptor<>(tracing.get(), record));
+            factory.setRecordInterceptor(new TraceRecordInterceptor<>(policy.get(), record));
         }
         BatchInterceptor<K, V> batch = factory.getBatchInterceptor();
         if (!(batch instanceof TraceBatchInterceptor)) {
-            factory.setBatchInterceptor(new TraceBatchInterceptor<>(tracing.get(), batch));
+            factory.setBatchInterceptor(new TraceBatchInterceptor<>(policy.get(), batch));
         }
     }
 

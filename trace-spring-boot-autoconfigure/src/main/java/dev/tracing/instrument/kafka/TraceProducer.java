@@ -34,11 +34,11 @@ final class TraceProducer<K, V> implements Producer<K, V> {
 
     private final Producer<K, V> delegate;
 
-    private final KafkaTracing tracing;
+    private final KafkaSpanPolicy policy;
 
-    TraceProducer(Producer<K, V> delegate, KafkaTracing tracing) {
+    TraceProducer(Producer<K, V> delegate, KafkaSpanPolicy policy) {
         this.delegate = delegate;
-        this.tracing = tracing;
+        this.policy = policy;
     }
 
     @Override
@@ -48,11 +48,11 @@ final class TraceProducer<K, V> implements Producer<K, V> {
 
     @Override
     public Future<RecordMetadata> send(ProducerRecord<K, V> record, Callback callback) {
-        Span span = record != null ? tracing.startProducerSpan(record) : null;
+        Span span = record != null ? policy.startProducerSpan(record) : null;
         if (span == null) {
             return delegate.send(record, callback);
         }
-        SpanEndingCallback ending = new SpanEndingCallback(span, callback, tracing);
+        SpanEndingCallback ending = new SpanEndingCallback(span, callback, policy);
         try {
             return delegate.send(record, ending);
         }
@@ -139,19 +139,19 @@ final class TraceProducer<K, V> implements Producer<K, V> {
 
         private final Callback delegate;
 
-        private final KafkaTracing tracing;
+        private final KafkaSpanPolicy policy;
 
-        SpanEndingCallback(Span span, Callback delegate, KafkaTracing tracing) {
+        SpanEndingCallback(Span span, Callback delegate, KafkaSpanPolicy policy) {
             this.span = span;
             this.delegate = delegate;
-            this.tracing = tracing;
+            this.policy = policy;
         }
 
         @Override
         public void onCompletion(RecordMetadata metadata, Exception exception) {
             end(metadata, exception);
             if (delegate != null) {
-                try (Tracer.SpanInScope scope = tracing.tracer().withSpan(span)) {
+                try (Tracer.SpanInScope scope = policy.tracer().withSpan(span)) {
                     delegate.onCompletion(metadata, exception);
                 }
             }
@@ -159,7 +159,7 @@ final class TraceProducer<K, V> implements Producer<K, V> {
 
         void end(RecordMetadata metadata, Throwable error) {
             if (compareAndSet(false, true)) {
-                tracing.endProducerSpan(span, metadata, error);
+                policy.endProducerSpan(span, metadata, error);
             }
         }
 

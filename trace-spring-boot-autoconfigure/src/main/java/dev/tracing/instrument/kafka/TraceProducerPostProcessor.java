@@ -7,15 +7,15 @@ import org.springframework.kafka.core.ProducerPostProcessor;
 /** Wraps every producer a Spring {@code ProducerFactory} creates in a {@link TraceProducer}. */
 public final class TraceProducerPostProcessor<K, V> implements ProducerPostProcessor<K, V> {
 
-    private final KafkaTracing tracing;
+    private final KafkaSpanPolicy policy;
 
-    public TraceProducerPostProcessor(KafkaTracing tracing) {
-        this.tracing = tracing;
+    public TraceProducerPostProcessor(KafkaSpanPolicy policy) {
+        this.policy = policy;
     }
 
     @Override
     public Producer<K, V> apply(Producer<K, V> producer) {
-        return producer instanceof TraceProducer ? producer : new TraceProducer<>(producer, tracing);
+        return producer instanceof TraceProducer ? producer : new TraceProducer<>(producer, policy);
     }
 
 }

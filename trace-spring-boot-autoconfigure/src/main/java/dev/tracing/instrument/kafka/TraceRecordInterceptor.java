@@ -21,8 +21,8 @@ public final class TraceRecordInterceptor<K, V> extends ListenerTracingIntercept
 
     private final RecordInterceptor<K, V> delegate;
 
-    public TraceRecordInterceptor(KafkaTracing tracing, RecordInterceptor<K, V> delegate) {
-        super(tracing, delegate);
+    public TraceRecordInterceptor(KafkaSpanPolicy policy, RecordInterceptor<K, V> delegate) {
+        super(policy, delegate);
         this.delegate = delegate;
     }
 
@@ -49,11 +49,11 @@ public final class TraceRecordInterceptor<K, V> extends ListenerTracingIntercept
 
     private void start(ConsumerRecord<K, V> record) {
         try {
-            Span span = tracing.startRecordSpan(record);
-            current.set(new ListenerSpans(span, null, tracing));
+            Span span = policy.startRecordSpan(record);
+            current.set(new ListenerSpans(span, null, policy));
         }
         catch (RuntimeException ex) {
-            tracing.failed("starting a consumer span", ex);
+            policy.failed("starting a consumer span", ex);
         }
     }
 

@@ -12,6 +12,7 @@ import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 class HttpSpanPolicyTests {
 
@@ -28,8 +29,10 @@ class HttpSpanPolicyTests {
 
     @Test
     void pathParametersWhereContainersPutTheSessionIdAreNeverRecorded() {
-        HttpSpanPolicy policy = new HttpSpanPolicy(HttpSpanPolicy.defaultSkipPattern("/actuator"), "", List.of(),
-                true);
+        HttpSpanPolicy policy = HttpSpanPolicy.builder()
+            .skipPattern(HttpSpanPolicy.defaultSkipPattern("/actuator"))
+            .recordQuery(true)
+            .build();
         policy.endServerSpan(policy.startServerSpan(tracer.spanBuilder(), "GET", "http",
                 "/cart;jsessionid=ABC123/items;v=2", "page=2", "h", null, name -> null), "GET", null, 200, null, false);
         policy.endClientSpan(policy.startClientSpan(tracer.spanBuilder(), "GET",
@@ -55,7 +58,7 @@ class HttpSpanPolicyTests {
     void queryStringsAreRecordedOnlyWhenOptedInAndUserInfoNever() {
         URI uri = URI.create("http://user:secret@api.example.com/a?page=2#frag");
         for (boolean recordQuery : new boolean[] { false, true }) {
-            HttpSpanPolicy policy = new HttpSpanPolicy(null, "", List.of(), recordQuery);
+            HttpSpanPolicy policy = HttpSpanPolicy.builder().recordQuery(recordQuery).build();
             policy.endServerSpan(policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/a", "page=2", "h", null,
                     name -> null), "GET", "/a", 200, null, false);
             policy.endClientSpan(policy.startClientSpan(tracer.spanBuilder(), "GET", uri), 200, null, false);
@@ -117,6 +120,21 @@ class HttpSpanPolicyTests {
         assertThat(spans.get(0).getTags()).containsEntry("error", "404").containsEntry("server.port", "80");
         assertThat(spans.get(1).getTags()).doesNotContainKey("error");
         assertThat(spans.get(1).getName()).isEqualTo("GET /x");
+    }
+
+    @Test
+    void theBuilderRefusesWhatAServerWouldRefuseOnEveryRequest() {
+        assertThatIllegalArgumentException().isThrownBy(() -> HttpSpanPolicy.builder().skipPattern("/health("))
+            .withMessageStartingWith("is not a valid regular expression");
+        assertThatIllegalArgumentException().isThrownBy(() -> HttpSpanPolicy.builder().responseHeader("X Trace Id"))
+            .withMessage("is not a valid HTTP header name");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> HttpSpanPolicy.builder().recordHeaders(List.of("x-tenant", "user:agent")))
+            .withMessage("must hold valid HTTP header names");
+        // surrounding blanks and empty entries are fine
+        assertThat(HttpSpanPolicy.builder().responseHeader(" X-Trace-Id ").build().responseHeader())
+            .isEqualTo("X-Trace-Id");
+        assertThat(HttpSpanPolicy.builder().recordHeaders(List.of("x-tenant", "")).build()).isNotNull();
     }
 
 }

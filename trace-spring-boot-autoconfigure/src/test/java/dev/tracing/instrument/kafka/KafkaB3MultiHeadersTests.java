@@ -8,7 +8,6 @@ import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
 import dev.tracing.propagation.CompositePropagator;
 import dev.tracing.propagation.PropagationType;
-import dev.tracing.propagation.W3cBaggageFormat;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -29,9 +28,11 @@ class KafkaB3MultiHeadersTests {
 
     private final TraceTracer tracer = Tracing.newBuilder().reporter(spans::add).build();
 
-    private final KafkaTracing tracing = new KafkaTracing(tracer,
-            new CompositePropagator(tracer, List.of(PropagationType.B3_MULTI.format()),
-                    List.of(PropagationType.B3_MULTI.format()), new W3cBaggageFormat(List.of())),
+    private final KafkaSpanPolicy tracing = new KafkaSpanPolicy(tracer,
+            CompositePropagator.builder(tracer)
+                .consume(List.of(PropagationType.B3_MULTI))
+                .produce(List.of(PropagationType.B3_MULTI))
+                .build(),
             false);
 
     @Test

@@ -87,7 +87,7 @@ class KafkaBrokerRestartTests {
         send("after", roots, sends);
         CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(90, TimeUnit.SECONDS);
 
-        await().atMost(Duration.ofSeconds(90))
+        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(90))
             .until(() -> roots.keySet().stream().allMatch(KafkaTracingApp.seen::containsKey));
         for (Map.Entry<String, Span> entry : roots.entrySet()) {
             String traceId = entry.getValue().context().traceId();

@@ -7,13 +7,12 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 
-import dev.tracing.context.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.Sampler;
+import dev.tracing.core.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
 import dev.tracing.propagation.CompositePropagator;
 import dev.tracing.propagation.PropagationType;
-import dev.tracing.propagation.W3cBaggageFormat;
 import io.micrometer.tracing.Link;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
@@ -48,9 +47,10 @@ class TraceInterceptorTests {
         .reporter(spans::add)
         .build();
 
-    private final CompositePropagator propagator = new CompositePropagator(tracer,
-            List.of(PropagationType.W3C.format(), PropagationType.B3.format()), List.of(PropagationType.W3C.format()),
-            new W3cBaggageFormat(List.of()));
+    private final CompositePropagator propagator = CompositePropagator.builder(tracer)
+                .consume(List.of(PropagationType.W3C, PropagationType.B3))
+                .produce(List.of(PropagationType.W3C))
+                .build();
 
     @AfterEach
     void noSpanLeftCurrent() {
@@ -60,7 +60,7 @@ class TraceInterceptorTests {
     @Test
     void batchRecordSpansAreChildrenOfEachRecordsContextAndEndWithTheBatch() {
         TraceBatchInterceptor<String, String> interceptor = new TraceBatchInterceptor<>(
-                new KafkaTracing(tracer, propagator, true), null);
+                new KafkaSpanPolicy(tracer, propagator, true), null);
         ConsumerRecords<String, String> records = records(record("a", traceparent("1", "a1")),
                 record("b", traceparent("2", "b2")), record("c", null));
 
@@ -86,7 +86,7 @@ class TraceInterceptorTests {
     @Test
     void aFailedBatchStaysCurrentThroughTheErrorHandlerUntilItsRetry() {
         TraceBatchInterceptor<String, String> interceptor = new TraceBatchInterceptor<>(
-                new KafkaTracing(tracer, propagator, false), null);
+                new KafkaSpanPolicy(tracer, propagator, false), null);
         ConsumerRecords<String, String> records = records(record("a", traceparent("1", "a1")));
         interceptor.intercept(records, null);
         String firstAttempt = tracer.currentSpan().context().spanId();
@@ -107,7 +107,7 @@ class TraceInterceptorTests {
     @Test
     void aRecordSpanEndsWithTheListenerButStaysCurrentUntilTheContainerIsDone() {
         TraceRecordInterceptor<String, String> interceptor = new TraceRecordInterceptor<>(
-                new KafkaTracing(tracer, propagator, false), null);
+                new KafkaSpanPolicy(tracer, propagator, false), null);
         ConsumerRecord<String, String> record = record("a", traceparent("1", "a1"));
         interceptor.intercept(record, null);
         interceptor.failure(record, new IllegalStateException("listener failed"), null);
@@ -121,7 +121,7 @@ class TraceInterceptorTests {
     @Test
     void insideSpringKafkasOwnListenerObservationOurScopeClosesFirst() {
         TraceRecordInterceptor<String, String> interceptor = new TraceRecordInterceptor<>(
-                new KafkaTracing(tracer, propagator, false), null);
+                new KafkaSpanPolicy(tracer, propagator, false), null);
         ConsumerRecord<String, String> record = record("a", traceparent("1", "a1"));
         // the container's order when spring.kafka.listener.observation-enabled=true: the
         // observation's scope opens before interception and closes before afterRecord
@@ -140,7 +140,7 @@ class TraceInterceptorTests {
     @Test
     void aRecordThatFailsBeforeInterceptionStillGetsAFailedSpan() {
         TraceRecordInterceptor<String, String> interceptor = new TraceRecordInterceptor<>(
-                new KafkaTracing(tracer, propagator, false), null);
+                new KafkaSpanPolicy(tracer, propagator, false), null);
         ConsumerRecord<String, String> record = record("a", traceparent("1", "a1"));
         interceptor.failure(record, new IllegalArgumentException("cannot deserialize"), null);
         assertThat(tracer.currentSpan()).isNotNull();
@@ -159,7 +159,7 @@ class TraceInterceptorTests {
             return null;
         };
         TraceRecordInterceptor<String, String> interceptor = new TraceRecordInterceptor<>(
-                new KafkaTracing(tracer, propagator, false), skipping);
+                new KafkaSpanPolicy(tracer, propagator, false), skipping);
 
         assertThat(interceptor.intercept(record("a", traceparent("1", "a1")), null)).isNull();
         assertThat(delegateSaw).containsExactly(traceId("1"));
@@ -172,7 +172,7 @@ class TraceInterceptorTests {
             throw new IllegalStateException("interceptor failed");
         };
         TraceRecordInterceptor<String, String> interceptor = new TraceRecordInterceptor<>(
-                new KafkaTracing(tracer, propagator, false), throwing);
+                new KafkaSpanPolicy(tracer, propagator, false), throwing);
         assertThatIllegalStateException().isThrownBy(() -> interceptor.intercept(record("a", null), null));
         assertThat(spans).singleElement().satisfies(span -> assertThat(span.getError()).hasMessage("interceptor failed"));
     }
@@ -180,7 +180,7 @@ class TraceInterceptorTests {
     @Test
     void aRecordWithoutAnOutcomeIsEndedWhenTheContainerClearsItsThreadState() {
         TraceRecordInterceptor<String, String> interceptor = new TraceRecordInterceptor<>(
-                new KafkaTracing(tracer, propagator, false), null);
+                new KafkaSpanPolicy(tracer, propagator, false), null);
         interceptor.intercept(record("a", null), null);
         assertThat(tracer.currentSpan()).isNotNull();
         interceptor.clearThreadState((Consumer<?, ?>) null);
@@ -191,7 +191,7 @@ class TraceInterceptorTests {
     void aSendThatThrowsEndsItsSpanWithTheError() {
         MockProducer<String, String> mock = new MockProducer<>(true, null, new StringSerializer(), new StringSerializer());
         mock.sendException = new IllegalStateException("producer closed");
-        TraceProducer<String, String> producer = new TraceProducer<>(mock, new KafkaTracing(tracer, propagator, false));
+        TraceProducer<String, String> producer = new TraceProducer<>(mock, new KafkaSpanPolicy(tracer, propagator, false));
         assertThatIllegalStateException().isThrownBy(() -> producer.send(new ProducerRecord<>("t", "v")));
         assertThat(spans).singleElement().satisfies(span -> {
             assertThat(span.getKind()).isEqualTo(Span.Kind.PRODUCER);
@@ -202,7 +202,7 @@ class TraceInterceptorTests {
     @Test
     void aRecordWithReadOnlyHeadersIsStillSent() throws Exception {
         MockProducer<String, String> mock = new MockProducer<>(true, null, new StringSerializer(), new StringSerializer());
-        TraceProducer<String, String> producer = new TraceProducer<>(mock, new KafkaTracing(tracer, propagator, false));
+        TraceProducer<String, String> producer = new TraceProducer<>(mock, new KafkaSpanPolicy(tracer, propagator, false));
         ProducerRecord<String, String> record = new ProducerRecord<>("t", "v");
         record.headers().add("traceparent", traceparent("1", "a1").getBytes(StandardCharsets.UTF_8));
         ((org.apache.kafka.common.header.internals.RecordHeaders) record.headers()).setReadOnly();

@@ -9,7 +9,6 @@ import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
 import dev.tracing.propagation.CompositePropagator;
 import dev.tracing.propagation.PropagationType;
-import dev.tracing.propagation.W3cBaggageFormat;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.observation.transport.SenderContext;
@@ -36,8 +35,10 @@ class EnclosingObservationTests {
 
     EnclosingObservationTests() {
         InstrumentedExchanges exchanges = InstrumentedExchanges.of(true, true, true);
-        Propagator propagator = new CompositePropagator(tracer, List.of(PropagationType.W3C.format()),
-                List.of(PropagationType.W3C.format()), new W3cBaggageFormat(List.of()));
+        Propagator propagator = CompositePropagator.builder(tracer)
+                .consume(List.of(PropagationType.W3C))
+                .produce(List.of(PropagationType.W3C))
+                .build();
         registry.observationConfig()
             .observationHandler(new ObservationSpanHandler(tracer, exchanges))
             .observationHandler(new SenderObservationSpanHandler(tracer, propagator, exchanges));

@@ -3,12 +3,13 @@ package dev.tracing.instrument.web;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.tracing.context.MdcScopeDecorator;
+import dev.tracing.core.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
 import dev.tracing.instrument.http.HttpSpanPolicy;
 import dev.tracing.propagation.CompositePropagator;
 import dev.tracing.propagation.PropagationType;
-import dev.tracing.propagation.W3cBaggageFormat;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import jakarta.servlet.http.HttpServletResponse;
 import org.junit.jupiter.api.Test;
@@ -26,11 +27,16 @@ class TraceServletFilterTests {
 
     private final List<FinishedSpan> spans = new ArrayList<>();
 
-    private final TraceTracer tracer = Tracing.newBuilder().reporter(spans::add).build();
+    private final TraceTracer tracer = Tracing.newBuilder()
+        .currentTraceContext(new ThreadLocalCurrentTraceContext(List.of(new MdcScopeDecorator(List.of()))))
+        .reporter(spans::add)
+        .build();
 
     private final TraceServletFilter filter = new TraceServletFilter(tracer,
-            new CompositePropagator(tracer, List.of(PropagationType.W3C.format()),
-                    List.of(PropagationType.W3C.format()), new W3cBaggageFormat(List.of())),
+            CompositePropagator.builder(tracer)
+                .consume(List.of(PropagationType.W3C))
+                .produce(List.of(PropagationType.W3C))
+                .build(),
             new HttpSpanPolicy(null, "", List.of()));
 
     @Test

@@ -1,6 +1,7 @@
 package dev.tracing.instrument.web;
 
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -9,12 +10,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import dev.tracing.export.InMemorySpanStore;
+import dev.tracing.testing.LogLines;
+import dev.tracing.testing.TraceAssertions;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import jakarta.servlet.http.HttpServletRequest;
-import dev.tracing.testing.LogLines;
-import dev.tracing.testing.TraceAssertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.Logger;
@@ -40,6 +41,7 @@ import org.springframework.web.context.request.async.DeferredResult;
 
 import static dev.tracing.testing.TraceAssertions.only;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** Spring MVC on Tomcat: the servlet filter and the RestClient/RestTemplate interceptor. */
 @SpringBootTest(classes = TraceWebMvcTests.App.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
@@ -156,8 +158,9 @@ class TraceWebMvcTests {
         assertThat(span.getName()).isEqualTo("GET /mvc/async");
         assertThat(span.getDuration().toMillis()).isGreaterThanOrEqualTo(300);
         assertThat(span.getTags()).containsEntry("http.response.status_code", "200");
-        Thread.sleep(100);
-        assertThat(store.trace(traceId(response))).hasSize(1);
+        // no second span arrives later
+        await().pollInterval(Duration.ofMillis(10)).during(Duration.ofMillis(100)).atMost(Duration.ofSeconds(2))
+            .until(() -> store.trace(traceId(response)).size() == 1);
     }
 
     @Test

@@ -9,7 +9,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import dev.tracing.autoconfigure.TraceExportAutoConfiguration.TraceExportMetrics;
+import dev.tracing.actuate.SpanExportMetrics;
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.testing.TraceAssertions;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -57,7 +57,7 @@ class SlowAndFailingReportersTests {
     Reporters reporters;
 
     @Autowired
-    TraceExportMetrics metrics;
+    SpanExportMetrics metrics;
 
     @AfterEach
     void release() {
@@ -90,7 +90,7 @@ class SlowAndFailingReportersTests {
         assertThat(count(registry, "trace.export.spans.dropped", "stuckReporter", "queue_full"))
             .isEqualTo(SPANS - 1 - 16);
         // the throwing reporter saw every span that fit its queue, and each failure is counted
-        await().atMost(Duration.ofSeconds(10))
+        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(10))
             .untilAsserted(() -> assertThat(count(registry, "trace.export.spans.dropped", "throwingReporter",
                     "export_failed") + count(registry, "trace.export.spans.dropped", "throwingReporter", "queue_full"))
                 .isEqualTo(SPANS));
@@ -98,7 +98,7 @@ class SlowAndFailingReportersTests {
         assertThat(reporters.throwingThreads).containsExactly("trace-span-reporter-throwingReporter");
 
         reporters.release.countDown();
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(reporters.stuck).hasSize(1 + 16));
+        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(reporters.stuck).hasSize(1 + 16));
         assertThat(reporters.stuck.get(0).getTraceId()).isEqualTo(first);
         assertThat(count(registry, "trace.export.spans.exported", "stuckReporter", null)).isEqualTo(17);
     }

@@ -43,6 +43,7 @@ import org.springframework.web.server.ResponseStatusException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /** Where the WebClient and server filters are registered, and how retries and timeouts are traced. */
 class TraceWebClientCustomizerTests {
@@ -186,13 +187,8 @@ class TraceWebClientCustomizerTests {
         InMemorySpanStore store;
 
         List<FinishedSpan> awaitClientSpans(String traceId, int count) throws InterruptedException {
-            List<FinishedSpan> clients = List.of();
-            for (int i = 0; i < 200 && clients.size() < count; i++) {
-                clients = clientSpans(traceId);
-                if (clients.size() < count) {
-                    Thread.sleep(25);
-                }
-            }
+            await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(5)).until(() -> clientSpans(traceId).size() >= count);
+            List<FinishedSpan> clients = clientSpans(traceId);
             assertThat(clients).as("CLIENT spans of %s", traceId).hasSize(count);
             return clients;
         }
@@ -237,17 +233,14 @@ class TraceWebClientCustomizerTests {
                 .doesNotContainKey("error");
             assertThat(clients.get(2).getError()).isNull();
             // each attempt reached the server as a child of its own CLIENT span
-            List<String> serverParents = List.of();
-            for (int i = 0; i < 200 && serverParents.size() < 3; i++) {
-                serverParents = store.trace(parent.context().traceId())
+            List<String> serverParents = await().pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(10))
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> store.trace(parent.context().traceId())
                     .stream()
                     .filter(s -> s.getKind() == Span.Kind.SERVER)
                     .map(FinishedSpan::getParentId)
-                    .toList();
-                if (serverParents.size() < 3) {
-                    Thread.sleep(25);
-                }
-            }
+                    .toList(), parents -> parents.size() >= 3);
             assertThat(serverParents).containsExactlyInAnyOrderElementsOf(
                     clients.stream().map(FinishedSpan::getSpanId).toList());
         }
@@ -291,8 +284,9 @@ class TraceWebClientCustomizerTests {
             assertThat(client.getParentId()).isEqualTo(parent.context().spanId());
             assertThat(client.getTags()).containsEntry("cancelled", "true")
                 .doesNotContainKey("http.response.status_code");
-            Thread.sleep(300);
-            assertThat(clientSpans(parent.context().traceId())).hasSize(1);
+            // no second CLIENT span arrives later
+            await().pollInterval(Duration.ofMillis(10)).during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                .until(() -> clientSpans(parent.context().traceId()).size() == 1);
         }
 
     }

@@ -53,6 +53,7 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.reactive.function.client.WebClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Isolation under load: 1,000 concurrent traced requests whose handlers hop threads and call a
@@ -293,13 +294,9 @@ class WebFluxIsolationTests {
 
     Map<String, List<FinishedSpan>> awaitTraces(List<Caller> callers, int spansEach) throws InterruptedException {
         Map<String, List<FinishedSpan>> traces = new HashMap<>();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         for (Caller caller : callers) {
+            await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(20)).until(() -> store.trace(caller.traceId()).size() >= spansEach);
             List<FinishedSpan> spans = store.trace(caller.traceId());
-            while (spans.size() < spansEach && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-                spans = store.trace(caller.traceId());
-            }
             assertThat(spans).as("spans of %s (%s)", caller.marker(), caller.traceId()).hasSize(spansEach);
             traces.put(caller.traceId(), spans);
         }

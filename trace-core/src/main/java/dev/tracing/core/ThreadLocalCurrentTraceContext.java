@@ -1,0 +1,231 @@
+package dev.tracing.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.WeakHashMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.micrometer.tracing.CurrentTraceContext;
+import io.micrometer.tracing.TraceContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The current trace context of each thread, with decorators (MDC) run as scopes open and close.
+ *
+ * <p>Design notes: each thread keeps one mutable holder in its {@link ThreadLocal}, so opening
+ * and closing a scope is a field write rather than a {@code ThreadLocal.set}, which would touch
+ * the thread's hash table each time. The thread-local is static: instances differ only in their
+ * decorators. A scope restores exactly the context that was current
+ * when it opened, so scopes must close in reverse order on the thread that opened them.
+ */
+public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext {
+
+    private static final class Holder {
+
+        TraceContext context;
+
+    }
+
+    private static final Logger logger = LoggerFactory.getLogger(ThreadLocalCurrentTraceContext.class);
+
+    private static final AtomicBoolean loggedFailure = new AtomicBoolean();
+
+    /**
+     * Shared by every instance, as Brave's default is: the thread's current span is one fact,
+     * whichever instance (or Reactor's context propagation, through whichever registered
+     * accessor) reads or writes it.
+     */
+    private static final ThreadLocal<Holder> local = ThreadLocal.withInitial(ThreadLocalCurrentTraceContext::register);
+
+    /**
+     * Every thread's holder, for {@link #threadsWithAContext()}. Weak keys: a thread that ends
+     * takes its entry with it. Written once per thread, when it first touches the current context.
+     */
+    private static final Map<Thread, Holder> holders = new WeakHashMap<>();
+
+    private static Holder register() {
+        Holder holder = new Holder();
+        synchronized (holders) {
+            holders.put(Thread.currentThread(), holder);
+        }
+        return holder;
+    }
+
+    /**
+     * The names of live threads that have a current trace context now. Once an application is
+     * idle, every name here is a thread that kept a span after its work was done: a leak. Meant for
+     * diagnostics (a soak test, a metric): it reads other threads' holders without synchronizing
+     * with them, so a thread that is busy right now may be seen a moment late.
+     */
+    public static List<String> threadsWithAContext() {
+        List<String> names = new ArrayList<>();
+        synchronized (holders) {
+            for (Map.Entry<Thread, Holder> entry : holders.entrySet()) {
+                Thread thread = entry.getKey();
+                if (thread != null && thread.isAlive() && entry.getValue().context != null) {
+                    names.add(thread.getName());
+                }
+            }
+        }
+        return names;
+    }
+
+    private final ScopeDecorator[] decorators;
+
+    /** Creates a current-context with no decorators. */
+    public ThreadLocalCurrentTraceContext() {
+        this(List.of());
+    }
+
+    /** Creates a current-context that runs {@code decorators} in order as scopes open. */
+    public ThreadLocalCurrentTraceContext(List<? extends ScopeDecorator> decorators) {
+        this.decorators = decorators.toArray(new ScopeDecorator[0]);
+    }
+
+    @Override
+    public TraceContext context() {
+        return local.get().context;
+    }
+
+    @Override
+    public Scope newScope(TraceContext context) {
+        Holder holder = local.get();
+        TraceContext previous = holder.context;
+        holder.context = context;
+        if (decorators.length == 0) {
+            return new RevertingScope(holder, previous, context, null);
+        }
+        if (decorators.length == 1) {
+            // the usual case (the MDC alone): its undo is kept as it is, without an array around it
+            return new RevertingScope(holder, previous, context, decorate(decorators[0], context));
+        }
+        Runnable[] undo = null;
+        for (int i = 0; i < decorators.length; i++) {
+            Runnable u = decorate(decorators[i], context);
+            if (u != null) {
+                if (undo == null) {
+                    undo = new Runnable[decorators.length];
+                }
+                undo[i] = u;
+            }
+        }
+        return new RevertingScope(holder, previous, context, undo);
+    }
+
+    /** Runs a decorator; one that throws is skipped, so the scope still opens and closes. */
+    private static Runnable decorate(ScopeDecorator decorator, TraceContext context) {
+        try {
+            return decorator.decorate(context);
+        }
+        catch (RuntimeException | LinkageError ex) {
+            failed(decorator, ex);
+            return null;
+        }
+    }
+
+    private static void failed(Object what, Throwable ex) {
+        if (loggedFailure.compareAndSet(false, true) && logger.isDebugEnabled()) {
+            logger.debug("Scope decorator " + what + " failed; further failures are not logged", ex);
+        }
+    }
+
+    @Override
+    public Scope maybeScope(TraceContext context) {
+        TraceContext current = local.get().context;
+        if (Objects.equals(current, context)) {
+            return Scope.NOOP;
+        }
+        return newScope(context);
+    }
+
+    @Override
+    public <C> Callable<C> wrap(Callable<C> task) {
+        TraceContext captured = context();
+        return () -> {
+            try (Scope scope = maybeScope(captured)) {
+                return task.call();
+            }
+        };
+    }
+
+    @Override
+    public Runnable wrap(Runnable task) {
+        TraceContext captured = context();
+        return () -> {
+            try (Scope scope = maybeScope(captured)) {
+                task.run();
+            }
+        };
+    }
+
+    @Override
+    public Executor wrap(Executor delegate) {
+        return task -> delegate.execute(wrap(task));
+    }
+
+    @Override
+    public ExecutorService wrap(ExecutorService delegate) {
+        return new TraceContextExecutorService(this, delegate);
+    }
+
+    private static final class RevertingScope implements Scope {
+
+        private final Holder holder;
+
+        private final TraceContext previous;
+
+        private final TraceContext context;
+
+        /** Null, one decorator's undo ({@link Runnable}), or several in decorator order ({@code Runnable[]}). */
+        private final Object undo;
+
+        private boolean closed;
+
+        RevertingScope(Holder holder, TraceContext previous, TraceContext context, Object undo) {
+            this.holder = holder;
+            this.previous = previous;
+            this.context = context;
+            this.undo = undo;
+        }
+
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            holder.context = previous;
+            if (undo instanceof Runnable) {
+                run((Runnable) undo);
+            }
+            else if (undo != null) {
+                Runnable[] all = (Runnable[]) undo;
+                for (int i = all.length - 1; i >= 0; i--) {
+                    if (all[i] != null) {
+                        run(all[i]);
+                    }
+                }
+            }
+        }
+
+        private static void run(Runnable undo) {
+            try {
+                undo.run();
+            }
+            catch (RuntimeException | LinkageError ex) {
+                failed(undo, ex);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Scope{" + context + "}";
+        }
+    }
+}

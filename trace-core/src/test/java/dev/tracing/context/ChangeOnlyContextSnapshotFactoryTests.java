@@ -1,0 +1,181 @@
+package dev.tracing.context;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.micrometer.context.ContextRegistry;
+import io.micrometer.context.ContextSnapshot;
+import io.micrometer.context.ThreadLocalAccessor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import reactor.util.context.Context;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A restore from a Reactor Context touches only the thread-locals whose value it changes, and puts
+ * those back as context-propagation's default factory would.
+ */
+class ChangeOnlyContextSnapshotFactoryTests {
+
+    private final List<String> calls = new ArrayList<>();
+
+    private final Recording first = new Recording("first");
+
+    private final Recording second = new Recording("second");
+
+    private final ContextRegistry registry = new ContextRegistry().loadContextAccessors();
+
+    @AfterEach
+    void clearThread() {
+        first.local.remove();
+        second.local.remove();
+    }
+
+    @Test
+    void restoringWhatTheThreadHasCallsNoAccessorAndSharesOneScope() {
+        registry.registerThreadLocalAccessor(first);
+        ChangeOnlyContextSnapshotFactory factory = new ChangeOnlyContextSnapshotFactory(registry, true);
+        first.local.set("a");
+
+        ContextSnapshot.Scope scope = factory.setThreadLocalsFrom(Context.of("first", "a"));
+        ContextSnapshot.Scope again = factory.setThreadLocalsFrom(Context.of("first", "a", "other", "x"));
+        again.close();
+        scope.close();
+
+        assertThat(again).isSameAs(scope);
+        assertThat(calls).isEmpty();
+        assertThat(first.local.get()).isEqualTo("a");
+        first.local.remove();
+        assertThat(factory.setThreadLocalsFrom(Context.empty())).as("nothing to clear").isSameAs(scope);
+    }
+
+    @Test
+    void aChangedValueIsSetAndThePreviousOnePutBack() {
+        registry.registerThreadLocalAccessor(first);
+        ChangeOnlyContextSnapshotFactory factory = new ChangeOnlyContextSnapshotFactory(registry, true);
+        first.local.set("a");
+
+        try (ContextSnapshot.Scope scope = factory.setThreadLocalsFrom(Context.of("first", "b"))) {
+            assertThat(first.local.get()).isEqualTo("b");
+        }
+        assertThat(first.local.get()).isEqualTo("a");
+        first.local.remove();
+        try (ContextSnapshot.Scope scope = factory.setThreadLocalsFrom(Context.of("first", "c"))) {
+            assertThat(first.local.get()).isEqualTo("c");
+        }
+        assertThat(first.local.get()).isNull();
+        assertThat(calls).containsExactly("first set b", "first restore a", "first set c", "first restore nothing");
+    }
+
+    @Test
+    void aKeyTheContextLacksIsClearedOnlyWhenAsked() {
+        registry.registerThreadLocalAccessor(first);
+        first.local.set("a");
+
+        try (ContextSnapshot.Scope scope = new ChangeOnlyContextSnapshotFactory(registry, false)
+            .setThreadLocalsFrom(Context.empty())) {
+            assertThat(first.local.get()).as("left as it is").isEqualTo("a");
+        }
+        try (ContextSnapshot.Scope scope = new ChangeOnlyContextSnapshotFactory(registry, true)
+            .setThreadLocalsFrom(Context.empty())) {
+            assertThat(first.local.get()).as("cleared").isNull();
+        }
+        assertThat(first.local.get()).isEqualTo("a");
+        assertThat(calls).containsExactly("first clear", "first restore a");
+    }
+
+    @Test
+    void onlyTheChangedAccessorsArePutBackInReverseOrder() {
+        Recording third = new Recording("third");
+        registry.registerThreadLocalAccessor(first);
+        registry.registerThreadLocalAccessor(second);
+        registry.registerThreadLocalAccessor(third);
+        ChangeOnlyContextSnapshotFactory factory = new ChangeOnlyContextSnapshotFactory(registry, true);
+        second.local.set("same");
+
+        factory.setThreadLocalsFrom(Context.of("first", "1", "second", "same", "third", "3")).close();
+
+        assertThat(calls).containsExactly("first set 1", "third set 3", "third restore nothing",
+                "first restore nothing");
+        assertThat(second.local.get()).isEqualTo("same");
+        third.local.remove();
+    }
+
+    @Test
+    void aValueThatAlreadyMeansNothingIsNotClearedAgain() {
+        registry.registerThreadLocalAccessor(new ChangeOnlyThreadLocalAccessor<>(first, "none"::equals));
+        ChangeOnlyContextSnapshotFactory factory = new ChangeOnlyContextSnapshotFactory(registry, true);
+        ContextSnapshot.Scope unchanged = factory.setThreadLocalsFrom(Context.empty());
+        first.local.set("none");
+
+        ContextSnapshot.Scope scope = factory.setThreadLocalsFrom(Context.empty());
+        scope.close();
+
+        assertThat(scope).isSameAs(unchanged);
+        assertThat(calls).isEmpty();
+        assertThat(first.local.get()).isEqualTo("none");
+        first.local.set("a");
+        factory.setThreadLocalsFrom(Context.empty()).close();
+        assertThat(calls).containsExactly("first clear", "first restore a");
+    }
+
+    @Test
+    void namedKeysAreRestoredAsTheDefaultFactoryDoes() {
+        registry.registerThreadLocalAccessor(first);
+        first.local.set("a");
+
+        new ChangeOnlyContextSnapshotFactory(registry, true).setThreadLocalsFrom(Context.of("first", "a"), "first")
+            .close();
+
+        assertThat(calls).containsExactly("first set a", "first restore a");
+    }
+
+    /** A thread-local accessor that records what is done to it. */
+    private final class Recording implements ThreadLocalAccessor<String> {
+
+        final ThreadLocal<String> local = new ThreadLocal<>();
+
+        private final String key;
+
+        Recording(String key) {
+            this.key = key;
+        }
+
+        @Override
+        public Object key() {
+            return key;
+        }
+
+        @Override
+        public String getValue() {
+            return local.get();
+        }
+
+        @Override
+        public void setValue(String value) {
+            calls.add(key + " set " + value);
+            local.set(value);
+        }
+
+        @Override
+        public void setValue() {
+            calls.add(key + " clear");
+            local.remove();
+        }
+
+        @Override
+        public void restore(String previousValue) {
+            calls.add(key + " restore " + previousValue);
+            local.set(previousValue);
+        }
+
+        @Override
+        public void restore() {
+            calls.add(key + " restore nothing");
+            local.remove();
+        }
+
+    }
+
+}

@@ -1,0 +1,162 @@
+package dev.tracing.core;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.tracing.core.SpanContext;
+import io.micrometer.tracing.CurrentTraceContext;
+import io.micrometer.tracing.TraceContext;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The current context on its own, without a tracer. */
+class ThreadLocalCurrentTraceContextTests {
+
+    private final SpanContext a = SpanContext.create(1L, 1L, 0L, 10L, true, false);
+
+    private final SpanContext b = SpanContext.create(2L, 2L, 0L, 20L, true, false);
+
+    @Test
+    void scopesNestAndRestoreInReverseOrder() {
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext();
+        try (CurrentTraceContext.Scope sa = current.newScope(a)) {
+            try (CurrentTraceContext.Scope sb = current.newScope(b)) {
+                assertThat(current.context()).isEqualTo(b);
+            }
+            assertThat(current.context()).isEqualTo(a);
+        }
+        assertThat(current.context()).isNull();
+    }
+
+    @Test
+    void eachThreadHasItsOwnContext() throws InterruptedException {
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext();
+        TraceContext[] seen = new TraceContext[1];
+        try (CurrentTraceContext.Scope sa = current.newScope(a)) {
+            Thread other = new Thread(() -> seen[0] = current.context());
+            other.start();
+            other.join();
+        }
+        assertThat(seen[0]).isNull();
+    }
+
+    @Test
+    void threadsWithAContextNamesOnlyThreadsThatHoldOneNow() throws Exception {
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext();
+        java.util.concurrent.CountDownLatch opened = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch close = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        Thread leaky = new Thread(() -> {
+            CurrentTraceContext.Scope scope = current.newScope(a);
+            opened.countDown();
+            await(close);
+            scope.close();
+            closed.countDown();
+            await(new java.util.concurrent.CountDownLatch(1));
+        }, "leaky-worker");
+        leaky.setDaemon(true);
+        leaky.start();
+        opened.await();
+        try (CurrentTraceContext.Scope sb = current.newScope(b)) {
+            assertThat(ThreadLocalCurrentTraceContext.threadsWithAContext()).contains("leaky-worker",
+                    Thread.currentThread().getName());
+        }
+        assertThat(ThreadLocalCurrentTraceContext.threadsWithAContext()).contains("leaky-worker")
+            .doesNotContain(Thread.currentThread().getName());
+        close.countDown();
+        closed.await();
+        // the worker is alive, has touched the context, and holds none now
+        assertThat(ThreadLocalCurrentTraceContext.threadsWithAContext()).doesNotContain("leaky-worker");
+        leaky.interrupt();
+    }
+
+    private static void await(java.util.concurrent.CountDownLatch latch) {
+        try {
+            latch.await();
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
+    void decoratorsRunInOrderAndAreUndoneInReverseOrder() {
+        List<String> calls = new ArrayList<>();
+        ScopeDecorator first = context -> {
+            calls.add("open first " + context.spanId());
+            return () -> calls.add("close first");
+        };
+        ScopeDecorator second = context -> {
+            calls.add("open second " + context.spanId());
+            return () -> calls.add("close second");
+        };
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext(List.of(first, second));
+        CurrentTraceContext.Scope scope = current.newScope(a);
+        scope.close();
+        scope.close();
+
+        assertThat(calls).containsExactly("open first " + a.spanId(), "open second " + a.spanId(), "close second",
+                "close first");
+    }
+
+    @Test
+    void maybeScopeOfAnEqualContextIsANoop() {
+        List<String> calls = new ArrayList<>();
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext(List.of(context -> {
+            calls.add("open");
+            return null;
+        }));
+        SpanContext sameIdsOtherInstance = SpanContext.create(1L, 1L, 0L, 10L, true, false);
+        try (CurrentTraceContext.Scope sa = current.newScope(a);
+                CurrentTraceContext.Scope same = current.maybeScope(sameIdsOtherInstance)) {
+            assertThat(same).isSameAs(CurrentTraceContext.Scope.NOOP);
+            assertThat(current.context()).isSameAs(a);
+        }
+        assertThat(calls).containsExactly("open");
+    }
+
+    @Test
+    void aThrowingDecoratorNeitherEscapesNorLeavesTheContextBehind() {
+        ScopeDecorator throwsOnOpen = context -> {
+            throw new IllegalStateException("decorator broke");
+        };
+        ScopeDecorator throwsOnClose = context -> () -> {
+            throw new IllegalStateException("undo broke");
+        };
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext(List.of(throwsOnOpen, throwsOnClose));
+        TraceContext context = SpanContext.create(1L, 2L, 0L, 3L, true, false);
+
+        CurrentTraceContext.Scope scope = current.newScope(context);
+        assertThat(current.context()).isEqualTo(context);
+        scope.close();
+
+        assertThat(current.context()).isNull();
+    }
+
+    @Test
+    void aSingleDecoratorIsUndoneOnceEvenWhenItsUndoThrows() {
+        List<String> calls = new ArrayList<>();
+        ScopeDecorator decorator = context -> {
+            calls.add("open " + context.spanId());
+            return () -> {
+                calls.add("undo " + context.spanId());
+                throw new IllegalStateException("undo broke");
+            };
+        };
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext(List.of(decorator));
+        TraceContext outer = SpanContext.create(1L, 2L, 0L, 3L, true, false);
+        TraceContext inner = SpanContext.create(1L, 2L, 3L, 4L, true, false);
+
+        CurrentTraceContext.Scope outerScope = current.newScope(outer);
+        CurrentTraceContext.Scope innerScope = current.newScope(inner);
+        innerScope.close();
+        innerScope.close();
+        assertThat(current.context()).isEqualTo(outer);
+        outerScope.close();
+
+        assertThat(current.context()).isNull();
+        assertThat(calls).containsExactly("open " + outer.spanId(), "open " + inner.spanId(),
+                "undo " + inner.spanId(), "undo " + outer.spanId());
+    }
+}

@@ -1,0 +1,759 @@
+package dev.tracing.core;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
+
+import dev.tracing.internal.HexCodec;
+import io.micrometer.tracing.CurrentTraceContext;
+import io.micrometer.tracing.ScopedSpan;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import io.micrometer.tracing.test.simple.SpansAssert;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+/**
+ * Behaviour of this project's tracer that Micrometer's {@code SimpleTracer} does not share, so it
+ * is not in {@link TracerContractTests}: id format, span equality across views, single reporting,
+ * unsampled spans that record nothing, monotonic durations, scoped spans, explicit end, wrapping.
+ */
+class TraceTracerTests {
+
+    private static final Pattern TRACE_ID = Pattern.compile("[0-9a-f]{32}");
+
+    private static final Pattern SPAN_ID = Pattern.compile("[0-9a-f]{16}");
+
+    private final List<FinishedSpan> reported = new CopyOnWriteArrayList<>();
+
+    private final List<ExecutorService> executors = new ArrayList<>();
+
+    private TraceTracer tracer = Tracing.newBuilder().serviceName("svc").reporter(reported::add).build();
+
+    @AfterEach
+    void shutdownExecutors() throws InterruptedException {
+        for (ExecutorService executor : executors) {
+            executor.shutdownNow();
+            executor.awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private ExecutorService singleThread() {
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        executors.add(executor);
+        return executor;
+    }
+
+    private FinishedSpan onlyReported() {
+        assertThat(reported).hasSize(1);
+        return reported.get(0);
+    }
+
+    // ---- ids ----
+
+    @Test
+    void idsAreLowerCaseHexOfTheRightLengthAndNeverZero() {
+        Set<String> traceIds = new HashSet<>();
+        for (int i = 0; i < 2000; i++) {
+            Span root = tracer.nextSpan().start();
+            Span child = tracer.nextSpan(root).start();
+            for (TraceContext context : List.of(root.context(), child.context())) {
+                assertThat(context.traceId()).matches(TRACE_ID).isNotEqualTo("0".repeat(32));
+                assertThat(context.spanId()).matches(SPAN_ID).isNotEqualTo("0".repeat(16));
+            }
+            assertThat(child.context().parentId()).matches(SPAN_ID);
+            traceIds.add(root.context().traceId());
+        }
+        assertThat(traceIds).hasSize(2000);
+    }
+
+    @Test
+    void rootParentIdIsNullNotEmpty() {
+        Span root = tracer.nextSpan().name("root").start();
+        root.end();
+
+        assertThat(root.context().parentId()).isNull();
+        assertThat(onlyReported().getParentId()).isNull();
+    }
+
+    @Test
+    void finishedSpanCarriesTheServiceName() {
+        tracer.nextSpan().name("span").start().end();
+
+        assertThat(onlyReported().getLocalServiceName()).isEqualTo("svc");
+    }
+
+    @Test
+    void spanBuilderWithoutParentIsAChildOfTheCurrentSpan() {
+        // SimpleTracer's builder starts a root here; ours follows Tracer#nextSpan()
+        Span parent = tracer.nextSpan().name("parent").start();
+        Span child;
+        try (Tracer.SpanInScope ws = tracer.withSpan(parent)) {
+            child = tracer.spanBuilder().name("child").start();
+        }
+
+        assertThat(child.context().traceId()).isEqualTo(parent.context().traceId());
+        assertThat(child.context().parentId()).isEqualTo(parent.context().spanId());
+    }
+
+    @Test
+    void spanBuilderSetParentNullMakesARoot() {
+        Span parent = tracer.nextSpan().name("parent").start();
+        try (Tracer.SpanInScope ws = tracer.withSpan(parent)) {
+            Span root = tracer.spanBuilder().setParent(null).name("root").start();
+            assertThat(root.context().parentId()).isNull();
+            assertThat(root.context().traceId()).isNotEqualTo(parent.context().traceId());
+        }
+    }
+
+    // ---- equality ----
+
+    @Test
+    void spanEqualityFollowsTheContext() {
+        Span span = tracer.nextSpan().name("span").start();
+        Span other = tracer.nextSpan().name("other").start();
+        try (Tracer.SpanInScope ws = tracer.withSpan(span)) {
+            Span view = tracer.currentSpan();
+            assertThat(view).isNotSameAs(span).isEqualTo(span).hasSameHashCodeAs(span);
+            assertThat(view).isNotEqualTo(other);
+            assertThat(new HashSet<>(List.of(span, view, tracer.currentSpan()))).hasSize(1);
+        }
+    }
+
+    @Test
+    void aViewOfTheCurrentSpanWritesToTheSameFinishedSpan() {
+        Span span = tracer.nextSpan().name("span").start();
+        try (Tracer.SpanInScope ws = tracer.withSpan(span)) {
+            tracer.currentSpan().tag("a", "1").name("renamed");
+            tracer.currentSpanCustomizer().tag("b", "2").event("e");
+        }
+        span.end();
+
+        SpansAssert.assertThat(reported).hasNumberOfSpansEqualTo(1)
+            .hasASpanWithName("renamed", s -> s.hasTag("a", "1").hasTag("b", "2").hasEventWithNameEqualTo("e"));
+    }
+
+    @Test
+    void endingTheCurrentSpanViewEndsTheSpanOnce() {
+        Span span = tracer.nextSpan().name("span").start();
+        try (Tracer.SpanInScope ws = tracer.withSpan(span)) {
+            tracer.currentSpan().end();
+        }
+        span.end();
+
+        assertThat(reported).hasSize(1);
+    }
+
+    // ---- reporting ----
+
+    @Test
+    void aSpanEndedTwiceIsReportedOnce() {
+        Span span = tracer.nextSpan().name("twice").start();
+        span.end();
+        span.end();
+        span.end(System.currentTimeMillis(), TimeUnit.MILLISECONDS);
+
+        assertThat(reported).hasSize(1);
+    }
+
+    @Test
+    void writesAfterEndAreIgnored() {
+        Span span = tracer.nextSpan().name("done").start();
+        span.end();
+        span.tag("late", "x").name("late-name").event("late-event");
+
+        FinishedSpan finished = onlyReported();
+        assertThat(finished.getName()).isEqualTo("done");
+        assertThat(finished.getTags()).doesNotContainKey("late");
+        assertThat(finished.getEvents()).isEmpty();
+    }
+
+    @Test
+    void abandonReportsNothing() {
+        Span span = tracer.nextSpan().name("abandoned").start();
+        span.tag("k", "v");
+        span.abandon();
+        span.end();
+
+        assertThat(reported).isEmpty();
+    }
+
+    @Test
+    void aThrowingReporterNeverReachesTheCaller() {
+        TraceTracer failing = Tracing.newBuilder().reporter(span -> {
+            throw new IllegalStateException("reporter down");
+        }).build();
+        Span span = failing.nextSpan().name("span").start();
+
+        assertThatCode(span::end).doesNotThrowAnyException();
+        // the span is still ended: a second end does not report (or throw) again
+        assertThatCode(span::end).doesNotThrowAnyException();
+    }
+
+    // ---- sampling ----
+
+    @Test
+    void unsampledSpanIsNoopAndReportsNothing() {
+        tracer = Tracing.newBuilder().sampler(Sampler.NEVER_SAMPLE).reporter(reported::add).build();
+        Span root = tracer.nextSpan().name("root").start();
+        root.tag("k", "v");
+        Span child = tracer.nextSpan(root).name("child").start();
+        Span grandChild;
+        try (Tracer.SpanInScope ws = tracer.withSpan(child)) {
+            // the unsampled context is still current, so it propagates sampled=0 downstream
+            assertThat(tracer.currentSpan()).isNotNull();
+            assertThat(tracer.currentSpan().context().sampled()).isFalse();
+            grandChild = tracer.nextSpan().name("grand-child").start();
+        }
+        grandChild.end();
+        child.end();
+        root.end();
+
+        assertThat(root.isNoop()).isTrue();
+        assertThat(root.context().sampled()).isFalse();
+        assertThat(child.isNoop()).isTrue();
+        assertThat(child.context().sampled()).isFalse();
+        assertThat(child.context().parentId()).isEqualTo(root.context().spanId());
+        assertThat(grandChild.isNoop()).isTrue();
+        assertThat(grandChild.context().sampled()).isFalse();
+        assertThat(grandChild.context().traceId()).isEqualTo(root.context().traceId()).matches(TRACE_ID);
+        assertThat(reported).isEmpty();
+    }
+
+    @Test
+    void childOfAnUnsampledRemoteContextReportsNothing() {
+        TraceContext unsampled = tracer.traceContextBuilder()
+            .traceId("463ac35c9f6413ad48485a3953bb6124")
+            .spanId("a2fb4a1d1a96d312")
+            .sampled(false)
+            .build();
+        Span child = tracer.spanBuilder().setParent(unsampled).name("child").start();
+        child.tag("k", "v");
+        child.end();
+
+        assertThat(child.isNoop()).isTrue();
+        assertThat(child.context().sampled()).isFalse();
+        assertThat(reported).isEmpty();
+    }
+
+    @Test
+    void sampledSpanIsNotNoop() {
+        Span span = tracer.nextSpan().start();
+
+        assertThat(span.isNoop()).isFalse();
+        assertThat(span.context().sampled()).isTrue();
+    }
+
+    @Test
+    void debugFlagImpliesSampledEvenWhenTheSamplerSaysNo() {
+        tracer = Tracing.newBuilder().sampler(Sampler.NEVER_SAMPLE).reporter(reported::add).build();
+        SpanContext debugParent = SpanContext.create(1L, 2L, 0L, 3L, null, true);
+
+        assertThat(debugParent.sampled()).isTrue();
+        assertThat(debugParent.isDebug()).isTrue();
+
+        Span child = tracer.spanBuilder().setParent(debugParent).name("child").start();
+        child.end();
+
+        assertThat(child.context().sampled()).isTrue();
+        assertThat(child.isNoop()).isFalse();
+        assertThat(((SpanContext) child.context()).isDebug()).isTrue();
+        assertThat(onlyReported().getParentId()).isEqualTo(HexCodec.toHex64(3L));
+    }
+
+    @Test
+    void debugSamplingFlagsWithoutIdsStartASampledRoot() {
+        tracer = Tracing.newBuilder().sampler(Sampler.NEVER_SAMPLE).reporter(reported::add).build();
+        SpanContext flagsOnly = SpanContext.samplingFlagsOnly(null, true);
+
+        Span root = tracer.spanBuilder().setParent(flagsOnly).name("root").start();
+        root.end();
+
+        assertThat(root.context().sampled()).isTrue();
+        assertThat(root.context().parentId()).isNull();
+        assertThat(root.context().traceId()).matches(TRACE_ID);
+        assertThat(onlyReported().getName()).isEqualTo("root");
+    }
+
+    @Test
+    void debugSamplingFlagsWithoutIdsKeepTheDebugFlagOnTheNewRoot() {
+        // a bare "b3: d" must reach the next hop as debug again, as "b3: <ids>-d" already does;
+        // fails today: TraceTracer#newSpan's withSampled(..) clears FLAG_DEBUG on the new root
+        SpanContext flagsOnly = SpanContext.samplingFlagsOnly(null, true);
+
+        Span root = tracer.spanBuilder().setParent(flagsOnly).name("root").start();
+        Span child = tracer.nextSpan(root).name("child").start();
+
+        assertThat(((SpanContext) root.context()).isDebug()).isTrue();
+        assertThat(((SpanContext) child.context()).isDebug()).isTrue();
+    }
+
+    @Test
+    void unsampledFlagsWithoutIdsStartAnUnsampledRootEvenWhenTheSamplerSaysYes() {
+        SpanContext flagsOnly = SpanContext.samplingFlagsOnly(false, false);
+
+        Span root = tracer.spanBuilder().setParent(flagsOnly).name("root").start();
+        root.end();
+
+        assertThat(root.context().sampled()).isFalse();
+        assertThat(root.context().traceId()).matches(TRACE_ID);
+        assertThat(reported).isEmpty();
+    }
+
+    @Test
+    void parentWithoutADecisionGetsOneFromTheSampler() {
+        List<long[]> asked = new CopyOnWriteArrayList<>();
+        Sampler recording = (high, low) -> {
+            asked.add(new long[] { high, low });
+            return low % 2 == 0;
+        };
+        tracer = Tracing.newBuilder().sampler(recording).reporter(reported::add).build();
+
+        SpanContext undecidedEven = SpanContext.create(7L, 42L, 0L, 9L, null, false);
+        SpanContext undecidedOdd = SpanContext.create(7L, 43L, 0L, 9L, null, false);
+        assertThat(undecidedEven.sampled()).isNull();
+
+        Span sampled = tracer.spanBuilder().setParent(undecidedEven).name("even").start();
+        Span unsampled = tracer.spanBuilder().setParent(undecidedOdd).name("odd").start();
+        sampled.end();
+        unsampled.end();
+
+        assertThat(asked).hasSize(2);
+        assertThat(asked.get(0)).containsExactly(7L, 42L);
+        assertThat(asked.get(1)).containsExactly(7L, 43L);
+        assertThat(sampled.context().sampled()).isTrue();
+        assertThat(sampled.context().traceId()).isEqualTo(HexCodec.toHex128(7L, 42L));
+        assertThat(unsampled.context().sampled()).isFalse();
+        assertThat(reported).extracting(FinishedSpan::getName).containsExactly("even");
+    }
+
+    @Test
+    void parentWithADecisionIsNotOverruledByTheSampler() {
+        tracer = Tracing.newBuilder().sampler(Sampler.NEVER_SAMPLE).reporter(reported::add).build();
+        TraceContext sampledParent = tracer.traceContextBuilder()
+            .traceId("463ac35c9f6413ad48485a3953bb6124")
+            .spanId("a2fb4a1d1a96d312")
+            .sampled(true)
+            .build();
+
+        Span child = tracer.spanBuilder().setParent(sampledParent).name("child").start();
+        child.end();
+
+        assertThat(child.context().sampled()).isTrue();
+        assertThat(onlyReported().getTraceId()).isEqualTo("463ac35c9f6413ad48485a3953bb6124");
+    }
+
+    @Test
+    void traceContextBuilderWithInvalidIdsBuildsAContextThatStartsANewTrace() {
+        TraceContext invalid = tracer.traceContextBuilder().traceId("not-hex").spanId("zz").build();
+
+        Span span = tracer.spanBuilder().setParent(invalid).name("span").start();
+
+        assertThat(span.context().traceId()).matches(TRACE_ID);
+        assertThat(span.context().parentId()).isNull();
+    }
+
+    // ---- baggage ----
+
+    @Test
+    void getBaggageForAContextReadsThatContextNotTheCurrentOne() {
+        // as Brave's bridge does: the Baggage returned by getBaggage(context, name) reads that context
+        Span withBaggage = tracer.nextSpan().name("with-baggage").start();
+        tracer.createBaggage("tenant").set(withBaggage.context(), "acme");
+        Span current = tracer.nextSpan().name("current").start();
+        try (Tracer.SpanInScope ws = tracer.withSpan(current)) {
+            assertThat(tracer.getAllBaggage(withBaggage.context())).containsEntry("tenant", "acme");
+            assertThat(tracer.getAllBaggage()).doesNotContainKey("tenant");
+            assertThat(tracer.getBaggage(withBaggage.context(), "tenant")).isNotNull();
+            assertThat(tracer.getBaggage(withBaggage.context(), "tenant").get()).isEqualTo("acme");
+        }
+    }
+
+    @Test
+    void baggageFollowsTheSpanIntoItsChildrenButNotBack() {
+        Span parent = tracer.nextSpan().name("parent").start();
+        try (Tracer.SpanInScope ws = tracer.withSpan(parent);
+                io.micrometer.tracing.BaggageInScope b = tracer.createBaggageInScope("tenant", "acme")) {
+            Span child = tracer.nextSpan().name("child").start();
+            try (Tracer.SpanInScope ws2 = tracer.withSpan(child);
+                    io.micrometer.tracing.BaggageInScope b2 = tracer.createBaggageInScope("tenant", "child-value")) {
+                assertThat(tracer.getAllBaggage()).containsEntry("tenant", "child-value");
+            }
+            assertThat(tracer.getAllBaggage(child.context())).containsEntry("tenant", "acme");
+            assertThat(tracer.getAllBaggage()).containsEntry("tenant", "acme");
+        }
+    }
+
+    // ---- time ----
+
+    @Test
+    void timestampsAreEpochMicrosCloseToNowAndDurationIsNotNegative() throws InterruptedException {
+        long beforeMicros = System.currentTimeMillis() * 1000L;
+        Span span = tracer.nextSpan().name("timed").start();
+        Thread.sleep(5);
+        span.end();
+        long afterMicros = (System.currentTimeMillis() + 1) * 1000L;
+
+        RecordedSpan finished = (RecordedSpan) onlyReported();
+        assertThat(finished.startMicros()).isBetween(beforeMicros - 1000L, afterMicros);
+        assertThat(finished.endMicros()).isBetween(finished.startMicros(), afterMicros + 1000L);
+        assertThat(finished.durationMicros()).isGreaterThanOrEqualTo(4_000L);
+        assertThat(finished.getStartTimestamp())
+            .isEqualTo(Instant.ofEpochSecond(0, finished.startMicros() * 1000L));
+    }
+
+    @Test
+    void durationComesFromTheMonotonicClockNotTheWallClock() {
+        FakeClock clock = new FakeClock(1_700_000_000_000_000L, 5_000_000_000L);
+        tracer = Tracing.newBuilder().clock(clock).reporter(reported::add).build();
+
+        Span backwards = tracer.nextSpan().name("backwards").start();
+        clock.advanceNanos(3_000_000L); // 3 ms really elapse
+        clock.jumpWallMicros(-3_600_000_000L); // NTP steps the wall clock back an hour
+        backwards.end();
+
+        Span forwards = tracer.nextSpan().name("forwards").start();
+        clock.advanceNanos(250_000L);
+        clock.jumpWallMicros(+86_400_000_000L); // and forward a day
+        forwards.end();
+
+        RecordedSpan first = (RecordedSpan) reported.get(0);
+        assertThat(first.startMicros()).isEqualTo(1_700_000_000_000_000L);
+        assertThat(first.endMicros()).isEqualTo(1_700_000_000_000_000L + 3_000L);
+        assertThat(first.durationMicros()).isEqualTo(3_000L);
+
+        RecordedSpan second = (RecordedSpan) reported.get(1);
+        assertThat(second.startMicros()).isEqualTo(1_700_000_000_003_000L - 3_600_000_000L);
+        assertThat(second.durationMicros()).isEqualTo(250L);
+    }
+
+    @Test
+    void explicitStartAndEndAreRecordedExactly() {
+        long startMicros = 1_700_000_000_123_456L;
+        Span span = tracer.spanBuilder()
+            .name("explicit")
+            .startTimestamp(startMicros, TimeUnit.MICROSECONDS)
+            .start();
+        span.end(startMicros + 1_234L, TimeUnit.MICROSECONDS);
+
+        RecordedSpan finished = (RecordedSpan) onlyReported();
+        assertThat(finished.startMicros()).isEqualTo(startMicros);
+        assertThat(finished.endMicros()).isEqualTo(startMicros + 1_234L);
+        assertThat(finished.getStartTimestamp()).isEqualTo(Instant.ofEpochSecond(1_700_000_000L, 123_456_000L));
+        assertThat(finished.getEndTimestamp()).isEqualTo(Instant.ofEpochSecond(1_700_000_000L, 124_690_000L));
+    }
+
+    @Test
+    void explicitEndInMillisecondsIsConvertedToMicros() {
+        // SimpleTracer stores end(time, unit) as micros in a millisecond field, so this is ours only
+        Span span = tracer.nextSpan().name("span").start();
+        long endMillis = System.currentTimeMillis() + 10;
+        span.end(endMillis, TimeUnit.MILLISECONDS);
+
+        assertThat(onlyReported().getEndTimestamp()).isEqualTo(Instant.ofEpochMilli(endMillis));
+    }
+
+    @Test
+    void builderEventsAreStampedAtTheStart() {
+        long startMicros = 1_700_000_000_000_000L;
+        tracer.spanBuilder()
+            .name("span")
+            .event("queued")
+            .startTimestamp(startMicros, TimeUnit.MICROSECONDS)
+            .start()
+            .end();
+
+        assertThat(onlyReported().getEvents()).singleElement().satisfies(e -> {
+            assertThat(e.getKey()).isEqualTo(startMicros);
+            assertThat(e.getValue()).isEqualTo("queued");
+        });
+    }
+
+    // ---- scoped spans and scopes ----
+
+    @Test
+    void startScopedSpanIsCurrentUntilEnd() {
+        Span outer = tracer.nextSpan().name("outer").start();
+        try (Tracer.SpanInScope ws = tracer.withSpan(outer)) {
+            ScopedSpan scoped = tracer.startScopedSpan("scoped");
+            assertThat(tracer.currentSpan()).isNotNull();
+            assertThat(tracer.currentSpan().context().spanId()).isEqualTo(scoped.context().spanId());
+            assertThat(scoped.context().parentId()).isEqualTo(outer.context().spanId());
+            scoped.tag("k", "v");
+            scoped.end();
+            assertThat(tracer.currentSpan().context().spanId()).isEqualTo(outer.context().spanId());
+        }
+        assertThat(tracer.currentSpan()).isNull();
+        SpansAssert.assertThat(reported).hasASpanWithName("scoped",
+                s -> s.hasTag("k", "v").hasParentIdEqualTo(outer.context().spanId()));
+    }
+
+    @Test
+    void closingWithSpanNullRestoresTheOuterSpan() {
+        // SimpleTracer's withSpan(null) clears without restoring
+        Span outer = tracer.nextSpan().name("outer").start();
+        try (Tracer.SpanInScope ws = tracer.withSpan(outer)) {
+            try (Tracer.SpanInScope cleared = tracer.withSpan(null)) {
+                assertThat(tracer.currentSpan()).isNull();
+            }
+            assertThat(tracer.currentSpan()).isEqualTo(outer);
+        }
+    }
+
+    @Test
+    void closingMaybeScopeNullRestoresTheOuterContext() {
+        Span outer = tracer.nextSpan().name("outer").start();
+        try (Tracer.SpanInScope ws = tracer.withSpan(outer)) {
+            try (CurrentTraceContext.Scope scope = tracer.currentTraceContext().maybeScope(null)) {
+                assertThat(tracer.currentTraceContext().context()).isNull();
+            }
+            assertThat(tracer.currentTraceContext().context()).isEqualTo(outer.context());
+        }
+    }
+
+    @Test
+    void closingAScopeTwiceDoesNotClobberTheOuterOne() {
+        Span outer = tracer.nextSpan().name("outer").start();
+        Span inner = tracer.nextSpan().name("inner").start();
+        try (Tracer.SpanInScope ws = tracer.withSpan(outer)) {
+            Tracer.SpanInScope innerScope = tracer.withSpan(inner);
+            innerScope.close();
+            innerScope.close();
+            assertThat(tracer.currentSpan()).isEqualTo(outer);
+        }
+    }
+
+    // ---- wrapping ----
+
+    @Test
+    void wrappedRunnableSeesTheSpanCurrentAtWrapTimeOnAnotherThread() throws Exception {
+        Span span = tracer.nextSpan().name("span").start();
+        AtomicReference<Span> seen = new AtomicReference<>();
+        Runnable wrapped;
+        try (Tracer.SpanInScope ws = tracer.withSpan(span)) {
+            wrapped = tracer.currentTraceContext().wrap(() -> seen.set(tracer.currentSpan()));
+        }
+        ExecutorService executor = singleThread();
+        executor.submit(wrapped).get(5, TimeUnit.SECONDS);
+
+        assertThat(seen.get()).isEqualTo(span);
+        assertThat(executor.submit(tracer::currentSpan).get(5, TimeUnit.SECONDS)).isNull();
+    }
+
+    @Test
+    void wrappedRunnableRunOnTheSameThreadAfterTheScopeStillSeesTheSpan() {
+        Span span = tracer.nextSpan().name("span").start();
+        AtomicReference<Span> seen = new AtomicReference<>();
+        Runnable wrapped;
+        try (Tracer.SpanInScope ws = tracer.withSpan(span)) {
+            wrapped = tracer.currentTraceContext().wrap(() -> seen.set(tracer.currentSpan()));
+        }
+        wrapped.run();
+
+        assertThat(seen.get()).isEqualTo(span);
+        assertThat(tracer.currentSpan()).isNull();
+    }
+
+    @Test
+    void wrappedCallableSeesTheSpanCurrentAtWrapTime() throws Exception {
+        Span span = tracer.nextSpan().name("span").start();
+        Callable<String> wrapped;
+        try (Tracer.SpanInScope ws = tracer.withSpan(span)) {
+            wrapped = tracer.currentTraceContext().wrap(() -> tracer.currentSpan().context().spanId());
+        }
+        ExecutorService executor = singleThread();
+
+        assertThat(executor.submit(wrapped).get(5, TimeUnit.SECONDS)).isEqualTo(span.context().spanId());
+        assertThat(executor.submit(tracer::currentSpan).get(5, TimeUnit.SECONDS)).isNull();
+    }
+
+    @Test
+    void wrappedRunnableWithoutASpanClearsTheCallersSpan() {
+        Runnable wrapped = tracer.currentTraceContext().wrap(() -> assertThat(tracer.currentSpan()).isNull());
+        Span span = tracer.nextSpan().name("span").start();
+        try (Tracer.SpanInScope ws = tracer.withSpan(span)) {
+            wrapped.run();
+            assertThat(tracer.currentSpan()).isEqualTo(span);
+        }
+    }
+
+    @Test
+    void wrappedExecutorRunsTasksInTheSpanCurrentAtExecuteTime() throws Exception {
+        ExecutorService raw = singleThread();
+        java.util.concurrent.Executor wrapped = tracer.currentTraceContext().wrap((java.util.concurrent.Executor) raw);
+        Span first = tracer.nextSpan().name("first").start();
+        Span second = tracer.nextSpan().name("second").start();
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (Tracer.SpanInScope ws = tracer.withSpan(first)) {
+            wrapped.execute(() -> seen.add(tracer.currentSpan().context().spanId()));
+        }
+        try (Tracer.SpanInScope ws = tracer.withSpan(second)) {
+            wrapped.execute(() -> seen.add(tracer.currentSpan().context().spanId()));
+        }
+        wrapped.execute(() -> seen.add(String.valueOf(tracer.currentSpan())));
+
+        assertThat(raw.submit(tracer::currentSpan).get(5, TimeUnit.SECONDS)).isNull();
+        assertThat(seen).containsExactly(first.context().spanId(), second.context().spanId(), "null");
+    }
+
+    @Test
+    void wrappedExecutorServiceRunsSubmittedTasksInTheSpanCurrentAtSubmitTime() throws Exception {
+        ExecutorService raw = singleThread();
+        ExecutorService wrapped = tracer.currentTraceContext().wrap(raw);
+        Span span = tracer.nextSpan().name("span").start();
+        String fromCallable;
+        String fromInvokeAll;
+        AtomicReference<Span> fromRunnable = new AtomicReference<>();
+        try (Tracer.SpanInScope ws = tracer.withSpan(span)) {
+            java.util.concurrent.Future<String> future = wrapped.submit(() -> tracer.currentSpan().context().spanId());
+            wrapped.submit(() -> fromRunnable.set(tracer.currentSpan())).get(5, TimeUnit.SECONDS);
+            fromCallable = future.get(5, TimeUnit.SECONDS);
+            fromInvokeAll = wrapped.invokeAll(List.<Callable<String>>of(() -> tracer.currentSpan().context().traceId()))
+                .get(0)
+                .get(5, TimeUnit.SECONDS);
+        }
+        Span outside = wrapped.submit(tracer::currentSpan).get(5, TimeUnit.SECONDS);
+
+        assertThat(fromCallable).isEqualTo(span.context().spanId());
+        assertThat(fromRunnable.get()).isEqualTo(span);
+        assertThat(fromInvokeAll).isEqualTo(span.context().traceId());
+        assertThat(outside).isNull();
+        assertThat(raw.submit(tracer::currentSpan).get(5, TimeUnit.SECONDS)).isNull();
+    }
+
+    /** A clock whose wall time and monotonic time the test moves independently. */
+    static final class FakeClock extends TraceClock {
+
+        private long wallMicros;
+
+        private long nanos;
+
+        FakeClock(long wallMicros, long nanos) {
+            super(Clock.systemUTC());
+            this.wallMicros = wallMicros;
+            this.nanos = nanos;
+        }
+
+        void advanceNanos(long delta) {
+            nanos += delta;
+            wallMicros += delta / 1000L;
+        }
+
+        void jumpWallMicros(long delta) {
+            wallMicros += delta;
+        }
+
+        @Override
+        public long epochMicros() {
+            return wallMicros;
+        }
+
+        @Override
+        public long nanoTime() {
+            return nanos;
+        }
+
+    }
+
+    @Test
+    void baggageScopesOnThreadsSharingASpanDoNotSeeEachOther() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Span root = tracer.nextSpan().name("fan-out").start();
+            java.util.concurrent.CountDownLatch bothOpen = new java.util.concurrent.CountDownLatch(2);
+            List<java.util.concurrent.Future<String>> seen = new ArrayList<>();
+            try (Tracer.SpanInScope ws = tracer.withSpan(root)) {
+                ExecutorService wrapped = tracer.currentTraceContext().wrap(pool);
+                for (String tenant : List.of("A", "B")) {
+                    seen.add(wrapped.submit(() -> {
+                        try (var baggage = tracer.createBaggageInScope("tenant", tenant)) {
+                            bothOpen.countDown();
+                            bothOpen.await(5, TimeUnit.SECONDS);
+                            return tracer.getBaggage("tenant").get() + "/" + tracer.getAllBaggage().get("tenant");
+                        }
+                    }));
+                }
+                assertThat(seen.get(0).get(5, TimeUnit.SECONDS)).isEqualTo("A/A");
+                assertThat(seen.get(1).get(5, TimeUnit.SECONDS)).isEqualTo("B/B");
+                assertThat(tracer.getAllBaggage()).doesNotContainKey("tenant");
+            }
+            assertThat(tracer.getAllBaggage(root.context())).doesNotContainKey("tenant");
+        }
+        finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void childrenStartedInsideABaggageScopeCarryTheValue() {
+        Span root = tracer.nextSpan().name("root").start();
+        Span child;
+        try (Tracer.SpanInScope ws = tracer.withSpan(root);
+                var baggage = tracer.createBaggageInScope("tenant", "acme")) {
+            child = tracer.nextSpan().name("child").start();
+            // the span in scope is still the root, and writes through currentSpan() reach its record
+            assertThat(tracer.currentSpan()).isEqualTo(root);
+            tracer.currentSpan().tag("in", "scope");
+        }
+        assertThat(tracer.getAllBaggage(child.context())).containsEntry("tenant", "acme");
+        root.end();
+        assertThat(onlyReported().getTags()).containsEntry("in", "scope");
+    }
+
+    @Test
+    void anEndedSpansContextNoLongerHoldsItsRecord() {
+        Span previous = tracer.nextSpan().name("previous-run").start();
+        previous.end();
+        Span next = tracer.spanBuilder().name("next-run").addLink(new io.micrometer.tracing.Link(previous)).start();
+        next.end();
+        // a link keeps the context, and the context no longer keeps the previous span's data
+        assertThat(((SpanContext) previous.context()).record).isNull();
+        assertThat(((SpanContext) next.context()).record).isNull();
+        assertThat(previous.isNoop()).isFalse();
+        assertThat(reported).hasSize(2);
+    }
+
+    @Test
+    void openSpansCountSampledSpansStartedAndNotYetEndedOrAbandoned() {
+        assertThat(tracer.openSpanCount()).isZero();
+        Span ended = tracer.nextSpan().start();
+        Span abandoned = tracer.nextSpan().start();
+        Span leftOpen = tracer.spanBuilder().setNoParent().startTimestamp(1_000L, TimeUnit.MILLISECONDS).start();
+        Span neverStarted = tracer.nextSpan();
+        assertThat(tracer.startedSpanCount()).isEqualTo(3);
+        assertThat(tracer.openSpanCount()).isEqualTo(3);
+
+        ended.start();
+        ended.end();
+        ended.end();
+        abandoned.abandon();
+        abandoned.end();
+        neverStarted.end();
+        assertThat(tracer.startedSpanCount()).isEqualTo(3);
+        assertThat(tracer.openSpanCount()).as("only the span left open").isEqualTo(1);
+
+        leftOpen.end();
+        assertThat(tracer.openSpanCount()).isZero();
+
+        TraceTracer unsampled = Tracing.newBuilder().sampler(dev.tracing.core.Sampler.NEVER_SAMPLE).build();
+        unsampled.nextSpan().start();
+        assertThat(unsampled.startedSpanCount()).isZero();
+        assertThat(unsampled.openSpanCount()).isZero();
+    }
+
+}

@@ -1,0 +1,62 @@
+package dev.tracing.export;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.tracing.core.TraceTracer;
+import dev.tracing.core.Tracing;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import io.micrometer.tracing.exporter.SpanReporter;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Which reporters move to a thread of their own, and what closing leaves to the reporters' owner. */
+class BackgroundSpanReportersTests {
+
+    @Test
+    void ourReportersStayOnTheCallingThreadAndTheApplicationsMoveToTheirOwn() {
+        InMemorySpanStore store = new InMemorySpanStore(10);
+        List<String> threads = new CopyOnWriteArrayList<>();
+        List<FinishedSpan> reported = new CopyOnWriteArrayList<>();
+        AtomicInteger closed = new AtomicInteger();
+        SpanReporter application = new SpanReporter() {
+            @Override
+            public void report(FinishedSpan span) {
+                threads.add(Thread.currentThread().getName());
+                reported.add(span);
+            }
+
+            @Override
+            public void close() {
+                closed.incrementAndGet();
+            }
+        };
+        Map<String, SpanReporter> byName = new LinkedHashMap<>();
+        byName.put("store", store);
+        byName.put("audit", application);
+
+        try (BackgroundSpanReporters reporters = new BackgroundSpanReporters(byName, 100, Duration.ofSeconds(2))) {
+            assertThat(reporters.reporters()).hasSize(2).first().isSameAs(store);
+            assertThat(reporters.reporters().get(1)).isSameAs(reporters.background().get("audit"));
+            assertThat(reporters.background()).containsOnlyKeys("audit");
+
+            SpanPipeline pipeline = new SpanPipeline(List.of(), List.of(), reporters.reporters());
+            TraceTracer tracer = Tracing.newBuilder().serviceName("svc").reporter(pipeline::report).build();
+            for (int i = 0; i < 5; i++) {
+                tracer.nextSpan().name("span-" + i).start().end();
+            }
+            assertThat(store.spanCount()).isEqualTo(5);
+        }
+        // closing drains the queue, and leaves closing the reporter to whoever created it
+        assertThat(reported).extracting(FinishedSpan::getName)
+            .containsExactly("span-0", "span-1", "span-2", "span-3", "span-4");
+        assertThat(threads).containsOnly("trace-span-reporter-audit");
+        assertThat(closed).hasValue(0);
+    }
+
+}

@@ -1,0 +1,334 @@
+package dev.tracing.export;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.tracing.core.Tracing;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.slf4j.LoggerFactory;
+import zipkin2.reporter.Encoding;
+import zipkin2.reporter.urlconnection.URLConnectionSender;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+/** The batching reporter against real HTTP backends: batches, faults, recovery and shutdown. */
+class BatchingSpanReporterTests {
+
+    private final List<FinishedSpan> ended = new ArrayList<>();
+
+    private final Tracer tracer = Tracing.newBuilder().serviceName("orders").reporter(ended::add).build();
+
+    private static URLConnectionSender sender(String url, Encoding encoding, int timeoutMillis) {
+        return URLConnectionSender.newBuilder()
+            .endpoint(url)
+            .encoding(encoding)
+            .connectTimeout(timeoutMillis)
+            .readTimeout(timeoutMillis)
+            .build();
+    }
+
+    private List<FinishedSpan> spans(int count) {
+        ended.clear();
+        for (int i = 0; i < count; i++) {
+            tracer.nextSpan().name("span-" + i).start().end();
+        }
+        return List.copyOf(ended);
+    }
+
+    private static Set<String> otlpSpanIds(List<HttpBackend.Request> requests) throws IOException {
+        Set<String> ids = new java.util.HashSet<>();
+        for (HttpBackend.Request request : requests) {
+            for (var span : ExportTraceServiceRequest.parseFrom(request.body())
+                .getResourceSpans(0)
+                .getScopeSpans(0)
+                .getSpansList()) {
+                ids.add(java.util.HexFormat.of().formatHex(span.getSpanId().toByteArray()));
+            }
+        }
+        return ids;
+    }
+
+    @Test
+    void sendsOtlpProtobufInBatchesOfAtMostMaxBatchSize() throws Exception {
+        try (HttpBackend backend = new HttpBackend();
+                BatchingSpanReporter reporter = BatchingSpanReporter.builder()
+                    .exporter(new OtlpSpanExporter(sender(backend.url("/v1/traces"), Encoding.PROTO3, 2000)))
+                    .maxBatchSize(100)
+                    .scheduleDelay(Duration.ofMillis(20))
+                    .build()) {
+            List<FinishedSpan> spans = spans(1000);
+            spans.forEach(reporter::report);
+            await(() -> reporter.exportedCount("otlp") == 1000);
+
+            List<HttpBackend.Request> requests = backend.requests();
+            assertThat(requests).allSatisfy(request -> {
+                assertThat(request.path()).isEqualTo("/v1/traces");
+                assertThat(request.contentType()).isEqualTo("application/x-protobuf");
+                assertThat(ExportTraceServiceRequest.parseFrom(request.body())
+                    .getResourceSpans(0)
+                    .getScopeSpans(0)
+                    .getSpansCount()).isBetween(1, 100);
+            });
+            assertThat(otlpSpanIds(requests))
+                .isEqualTo(spans.stream().map(FinishedSpan::getSpanId).collect(Collectors.toSet()));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Fault.class)
+    void aFailingBackendNeverBlocksReportingDropsAndCountsAndExportResumes(Fault fault) throws Exception {
+        try (HttpBackend backend = new HttpBackend()) {
+            String url = fault == Fault.UNREACHABLE ? "http://127.0.0.1:" + closedPort() + "/v1/traces"
+                    : backend.url("/v1/traces");
+            backend.mode(fault == Fault.ANSWERS_500 ? HttpBackend.Mode.FAIL : fault == Fault.NEVER_ANSWERS
+                    ? HttpBackend.Mode.HANG : HttpBackend.Mode.ACCEPT);
+            SwitchableExporter exporter = new SwitchableExporter(
+                    new OtlpSpanExporter(sender(url, Encoding.PROTO3, 1000)));
+            try (BatchingSpanReporter reporter = BatchingSpanReporter.builder()
+                .exporter(exporter)
+                .maxQueueSize(200)
+                .maxBatchSize(50)
+                .scheduleDelay(Duration.ofMillis(10))
+                .timeout(Duration.ofSeconds(1))
+                .build()) {
+                List<FinishedSpan> spans = spans(20_000);
+                int maxQueued = 0;
+                long start = System.nanoTime();
+                for (FinishedSpan span : spans) {
+                    reporter.report(span);
+                    maxQueued = Math.max(maxQueued, reporter.queueSize());
+                }
+                long reportingMillis = (System.nanoTime() - start) / 1_000_000;
+                // 20,000 reports while the backend fails: none waited for it (its timeout is 1 s)
+                assertThat(reportingMillis).isLessThan(1000);
+                assertThat(maxQueued).isLessThanOrEqualTo(200);
+                assertThat(reporter.droppedCount("otlp", BatchingSpanReporter.QUEUE_FULL)).isPositive();
+                await(() -> reporter.droppedCount("otlp", BatchingSpanReporter.EXPORT_FAILED) > 0);
+                assertThat(reporter.exportedCount("otlp")).isZero();
+
+                // the backend recovers: later spans reach it without a restart
+                HttpBackend healthy = new HttpBackend();
+                try (healthy) {
+                    exporter.target = new OtlpSpanExporter(sender(healthy.url("/v1/traces"), Encoding.PROTO3, 1000));
+                    List<FinishedSpan> later = spans(30);
+                    await(() -> reporter.queueSize() == 0);
+                    later.forEach(reporter::report);
+                    await(() -> otlpSpanIds(healthy.requests())
+                        .containsAll(later.stream().map(FinishedSpan::getSpanId).toList()));
+                }
+            }
+        }
+    }
+
+    enum Fault {
+        UNREACHABLE, ANSWERS_500, NEVER_ANSWERS
+    }
+
+    @Test
+    void closeSendsWhatIsQueued() throws Exception {
+        try (HttpBackend backend = new HttpBackend()) {
+            BatchingSpanReporter reporter = BatchingSpanReporter.builder()
+                .exporter(new OtlpSpanExporter(sender(backend.url("/v1/traces"), Encoding.PROTO3, 2000)))
+                .scheduleDelay(Duration.ofSeconds(30))
+                .build();
+            List<FinishedSpan> spans = spans(100);
+            spans.forEach(reporter::report);
+            // the worker holds them all in its batch, waiting 30 s for more
+            await(() -> reporter.queueSize() == 0);
+            reporter.close();
+            assertThat(otlpSpanIds(backend.requests()))
+                .isEqualTo(spans.stream().map(FinishedSpan::getSpanId).collect(Collectors.toSet()));
+            // ended after close: dropped for shutting down, not for a full queue
+            reporter.report(spans.get(0));
+            assertThat(reporter.droppedCount("otlp", BatchingSpanReporter.SHUTDOWN)).isEqualTo(1);
+            assertThat(reporter.droppedCount("otlp", BatchingSpanReporter.QUEUE_FULL)).isZero();
+        }
+    }
+
+    @Test
+    void closeGivesUpAfterTheTimeoutAndCountsWhatIsLeft() throws Exception {
+        try (HttpBackend backend = new HttpBackend()) {
+            backend.mode(HttpBackend.Mode.HANG);
+            BatchingSpanReporter reporter = BatchingSpanReporter.builder()
+                .exporter(new OtlpSpanExporter(sender(backend.url("/v1/traces"), Encoding.PROTO3, 30_000)))
+                .maxBatchSize(10)
+                .scheduleDelay(Duration.ZERO)
+                .timeout(Duration.ofMillis(500))
+                .build();
+            spans(100).forEach(reporter::report);
+            await(() -> backend.hanging > 0);
+            long start = System.nanoTime();
+            reporter.close();
+            assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5_000);
+            // the hanging batch holds 1 to 10 spans; the rest never left the queue
+            assertThat(reporter.droppedCount("otlp", BatchingSpanReporter.SHUTDOWN)).isBetween(90L, 99L);
+        }
+    }
+
+    @Test
+    void zipkinExporterPostsJsonArraysSplitToTheSendersLimit() throws Exception {
+        try (HttpBackend backend = new HttpBackend()) {
+            URLConnectionSender sender = URLConnectionSender.newBuilder()
+                .endpoint(backend.url("/api/v2/spans"))
+                .messageMaxBytes(2000)
+                .build();
+            try (BatchingSpanReporter reporter = BatchingSpanReporter.builder()
+                .exporter(new ZipkinSpanExporter(sender))
+                .scheduleDelay(Duration.ofMillis(20))
+                .build()) {
+                List<FinishedSpan> spans = spans(50);
+                spans.forEach(reporter::report);
+                await(() -> reporter.exportedCount("zipkin") == 50);
+                List<HttpBackend.Request> requests = backend.requests();
+                assertThat(requests).hasSizeGreaterThan(1).allSatisfy(request -> {
+                    assertThat(request.path()).isEqualTo("/api/v2/spans");
+                    assertThat(request.contentType()).isEqualTo("application/json");
+                    assertThat(request.body().length).isLessThanOrEqualTo(2000);
+                });
+                String all = requests.stream()
+                    .map(request -> new String(request.body(), StandardCharsets.UTF_8))
+                    .collect(Collectors.joining());
+                assertThat(all).startsWith("[{").endsWith("}]");
+                spans.forEach(span -> assertThat(all).contains("\"id\":\"" + span.getSpanId() + "\""));
+            }
+        }
+    }
+
+    @Test
+    void loggingExporterWritesOneJsonLinePerSpanOnItsOwnLogger() throws Exception {
+        Logger logger = (Logger) LoggerFactory.getLogger(LoggingSpanExporter.LOGGER_NAME);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        logger.setLevel(ch.qos.logback.classic.Level.INFO);
+        try (BatchingSpanReporter reporter = BatchingSpanReporter.builder()
+            .exporter(new LoggingSpanExporter())
+            .scheduleDelay(Duration.ofMillis(10))
+            .build()) {
+            List<FinishedSpan> spans = spans(3);
+            spans.forEach(reporter::report);
+            await(() -> appender.list.size() == 3);
+            for (int i = 0; i < 3; i++) {
+                assertThat(appender.list.get(i).getFormattedMessage())
+                    .isEqualTo(ZipkinV2JsonEncoder.INSTANCE.encode(spans.get(i)))
+                    .doesNotContain("\n");
+            }
+        }
+        finally {
+            logger.setLevel(null);
+            logger.detachAppender(appender);
+        }
+    }
+
+    @Test
+    void anExporterThatThrowsDoesNotStopTheOthers() throws Exception {
+        ConcurrentLinkedQueue<FinishedSpan> received = new ConcurrentLinkedQueue<>();
+        try (BatchingSpanReporter reporter = BatchingSpanReporter.builder()
+            .exporter(new SpanExporter() {
+                @Override
+                public String name() {
+                    return "broken";
+                }
+
+                @Override
+                public void export(List<FinishedSpan> spans) {
+                    throw new IllegalStateException("broken exporter");
+                }
+            })
+            .exporter(new SpanExporter() {
+                @Override
+                public String name() {
+                    return "working";
+                }
+
+                @Override
+                public void export(List<FinishedSpan> spans) {
+                    received.addAll(spans);
+                }
+            })
+            .scheduleDelay(Duration.ofMillis(10))
+            .build()) {
+            spans(10).forEach(reporter::report);
+            await(() -> received.size() == 10);
+            assertThat(reporter.droppedCount("broken", BatchingSpanReporter.EXPORT_FAILED)).isEqualTo(10);
+            assertThat(reporter.exportedCount("working")).isEqualTo(10);
+        }
+    }
+
+    /** Lets a test point the reporter's exporter at a recovered backend. */
+    private static final class SwitchableExporter implements SpanExporter {
+
+        volatile SpanExporter target;
+
+        SwitchableExporter(SpanExporter target) {
+            this.target = target;
+        }
+
+        @Override
+        public String name() {
+            return "otlp";
+        }
+
+        @Override
+        public void export(List<FinishedSpan> spans) throws IOException {
+            target.export(spans);
+        }
+
+    }
+
+    private static int closedPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void await(ThrowingCondition condition) {
+        Awaitility.await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(20)).until(condition::met);
+    }
+
+    private interface ThrowingCondition {
+
+        boolean met() throws Exception;
+
+    }
+
+    @Test
+    void builderDefaults() {
+        BatchingSpanReporter.Builder builder = BatchingSpanReporter.builder();
+        assertThat(builder.maxQueueSize()).isEqualTo(BatchingSpanReporter.DEFAULT_MAX_QUEUE_SIZE).isEqualTo(10_000);
+        assertThat(builder.timeout()).isEqualTo(BatchingSpanReporter.DEFAULT_TIMEOUT).isEqualTo(Duration.ofSeconds(10));
+        assertThat(BatchingSpanReporter.DEFAULT_MAX_BATCH_SIZE).isEqualTo(512);
+        assertThat(BatchingSpanReporter.DEFAULT_SCHEDULE_DELAY).isEqualTo(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void settingsAreCheckedAloneAndTogether() {
+        assertThatIllegalArgumentException().isThrownBy(() -> BatchingSpanReporter.builder().maxQueueSize(0))
+            .withMessage("must be positive, was 0");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> BatchingSpanReporter.builder().timeout(Duration.ofDays(30)))
+            .withMessageStartingWith("must be at most PT596H31M23.647S (Integer.MAX_VALUE ms)");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> BatchingSpanReporter.builder().maxQueueSize(10).maxBatchSize(20).check())
+            .withMessage("the batch size (20) must not exceed the queue size (10)");
+        assertThat(BatchingSpanReporter.builder().maxQueueSize(20).maxBatchSize(20).check()).isNotNull();
+    }
+}

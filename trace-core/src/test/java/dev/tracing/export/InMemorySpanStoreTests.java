@@ -1,0 +1,320 @@
+package dev.tracing.export;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import dev.tracing.core.TraceTracer;
+import dev.tracing.core.Tracing;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+/** The store behind the {@code traces} endpoint, fed by a tracer as in the application. */
+class InMemorySpanStoreTests {
+
+    /** Ends a root and {@code children} children, children first; returns the root. */
+    private static Span trace(TraceTracer tracer, String name, int children) {
+        Span root = tracer.nextSpan().name(name).start();
+        for (int i = 0; i < children; i++) {
+            tracer.nextSpan(root).name(name + "-child-" + i).start().end();
+        }
+        root.end();
+        return root;
+    }
+
+    private static List<String> names(List<FinishedSpan> spans) {
+        List<String> names = new ArrayList<>();
+        for (FinishedSpan span : spans) {
+            names.add(span.getName());
+        }
+        return names;
+    }
+
+    private static List<String> rootNames(List<List<FinishedSpan>> traces) {
+        List<String> names = new ArrayList<>();
+        for (List<FinishedSpan> trace : traces) {
+            names.add(trace.get(trace.size() - 1).getName());
+        }
+        return names;
+    }
+
+    @Test
+    void spansAreGroupedByTraceInFinishOrder() {
+        InMemorySpanStore store = new InMemorySpanStore(100);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+
+        Span a = trace(tracer, "a", 2);
+        Span b = trace(tracer, "b", 1);
+
+        assertThat(names(store.trace(a.context().traceId()))).containsExactly("a-child-0", "a-child-1", "a");
+        assertThat(names(store.trace(b.context().traceId()))).containsExactly("b-child-0", "b");
+        assertThat(store.trace(a.context().traceId())).allSatisfy(
+                span -> assertThat(span.getTraceId()).isEqualTo(a.context().traceId()));
+        assertThat(store.spanCount()).isEqualTo(5);
+        assertThat(store.traceCount()).isEqualTo(2);
+    }
+
+    @Test
+    void interleavedTracesStayApart() {
+        InMemorySpanStore store = new InMemorySpanStore(100);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+        Span a = tracer.nextSpan().name("a").start();
+        Span b = tracer.nextSpan().name("b").start();
+        tracer.nextSpan(a).name("a1").start().end();
+        tracer.nextSpan(b).name("b1").start().end();
+        tracer.nextSpan(a).name("a2").start().end();
+        b.end();
+        a.end();
+
+        assertThat(names(store.trace(a.context().traceId()))).containsExactly("a1", "a2", "a");
+        assertThat(names(store.trace(b.context().traceId()))).containsExactly("b1", "b");
+    }
+
+    @Test
+    void recentTracesAreNewestFirstAndLimited() {
+        InMemorySpanStore store = new InMemorySpanStore(100);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+        for (String name : List.of("t1", "t2", "t3", "t4")) {
+            trace(tracer, name, 1);
+        }
+
+        assertThat(rootNames(store.recentTraces(2))).containsExactly("t4", "t3");
+        assertThat(rootNames(store.recentTraces(20))).containsExactly("t4", "t3", "t2", "t1");
+        assertThat(store.recentTraces(0)).isEmpty();
+        assertThat(store.recentTraces(-1)).isEmpty();
+    }
+
+    @Test
+    void unknownTraceIsAnEmptyList() {
+        InMemorySpanStore store = new InMemorySpanStore(10);
+
+        assertThat(store.trace("463ac35c9f6413ad48485a3953bb6124")).isEmpty();
+        assertThat(store.trace("not-an-id")).isEmpty();
+        assertThat(store.recentTraces(5)).isEmpty();
+    }
+
+    @Test
+    void returnedListsAreCopies() {
+        InMemorySpanStore store = new InMemorySpanStore(10);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+        Span a = trace(tracer, "a", 1);
+
+        List<FinishedSpan> snapshot = store.trace(a.context().traceId());
+        tracer.nextSpan(a).name("late").start().end();
+
+        assertThat(names(snapshot)).containsExactly("a-child-0", "a");
+        assertThat(names(store.trace(a.context().traceId()))).containsExactly("a-child-0", "a", "late");
+    }
+
+    @Test
+    void oldestWholeTracesAreEvictedFirstAndTheBoundIsNeverExceeded() {
+        InMemorySpanStore store = new InMemorySpanStore(10);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+
+        Span t1 = trace(tracer, "t1", 3); // 4 spans
+        Span t2 = trace(tracer, "t2", 3); // 8
+        Span t3 = trace(tracer, "t3", 1); // 10: full, nothing evicted
+        assertThat(store.spanCount()).isEqualTo(10);
+        assertThat(store.traceCount()).isEqualTo(3);
+
+        Span t4 = trace(tracer, "t4", 0); // 11 > 10: the whole of t1 goes
+        assertThat(store.trace(t1.context().traceId())).isEmpty();
+        assertThat(store.trace(t2.context().traceId())).hasSize(4);
+        assertThat(store.trace(t3.context().traceId())).hasSize(2);
+        assertThat(store.trace(t4.context().traceId())).hasSize(1);
+        assertThat(store.spanCount()).isEqualTo(7);
+        assertThat(rootNames(store.recentTraces(10))).containsExactly("t4", "t3", "t2");
+
+        for (int i = 0; i < 50; i++) {
+            trace(tracer, "more-" + i, i % 4);
+            assertThat(store.spanCount()).isLessThanOrEqualTo(10);
+            int held = 0;
+            for (List<FinishedSpan> trace : store.recentTraces(Integer.MAX_VALUE)) {
+                held += trace.size();
+            }
+            assertThat(held).isEqualTo(store.spanCount());
+        }
+        assertThat(rootNames(store.recentTraces(1))).containsExactly("more-49");
+    }
+
+    @Test
+    void invalidBoundIsRejected() {
+        assertThatIllegalArgumentException().isThrownBy(() -> InMemorySpanStore.builder().maxSpans(0));
+        assertThat(new InMemorySpanStore(5).maxSpans()).isEqualTo(5);
+    }
+
+    @Test
+    void clearEmptiesTheStore() {
+        InMemorySpanStore store = new InMemorySpanStore(10);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+        Span a = trace(tracer, "a", 1);
+
+        store.clear();
+
+        assertThat(store.spanCount()).isZero();
+        assertThat(store.traceCount()).isZero();
+        assertThat(store.trace(a.context().traceId())).isEmpty();
+    }
+
+    @Test
+    void concurrentInsertsKeepCountsConsistent() throws Exception {
+        int threads = 4;
+        int tracesPerThread = 500;
+        int spansPerTrace = 5;
+        InMemorySpanStore unbounded = new InMemorySpanStore(1_000_000);
+        InMemorySpanStore bounded = new InMemorySpanStore(997);
+        TraceTracer tracer = Tracing.newBuilder().reporter(span -> {
+            unbounded.report(span);
+            bounded.report(span);
+        }).build();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < tracesPerThread; i++) {
+                        trace(tracer, "t", spansPerTrace - 1);
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> future : futures) {
+                future.get(20, TimeUnit.SECONDS);
+            }
+        }
+        finally {
+            pool.shutdownNow();
+        }
+
+        assertThat(unbounded.spanCount()).isEqualTo(threads * tracesPerThread * spansPerTrace);
+        assertThat(unbounded.traceCount()).isEqualTo(threads * tracesPerThread);
+        List<List<FinishedSpan>> all = unbounded.recentTraces(Integer.MAX_VALUE);
+        assertThat(all).hasSize(threads * tracesPerThread).allSatisfy(trace -> assertThat(trace).hasSize(spansPerTrace));
+
+        assertThat(bounded.spanCount()).isLessThanOrEqualTo(997).isGreaterThan(997 - spansPerTrace);
+        int held = 0;
+        for (List<FinishedSpan> trace : bounded.recentTraces(Integer.MAX_VALUE)) {
+            held += trace.size();
+        }
+        assertThat(held).isEqualTo(bounded.spanCount());
+        assertThat(bounded.recentTraces(Integer.MAX_VALUE)).hasSize(bounded.traceCount());
+    }
+
+    @Test
+    void newTracesBeyondTheLimitPerSecondAreRefusedWholeAndTheNextSecondTakesAgain() {
+        long[] now = { 5_000_000_000L };
+        InMemorySpanStore store = new InMemorySpanStore(100, 2, () -> now[0]);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+
+        Span a = trace(tracer, "a", 2);
+        Span b = trace(tracer, "b", 1);
+        Span c = trace(tracer, "c", 2);
+        now[0] += 999_999_999L;
+        Span d = trace(tracer, "d", 1);
+        now[0] += 1L;
+        Span e = trace(tracer, "e", 1);
+
+        assertThat(names(store.trace(a.context().traceId()))).containsExactly("a-child-0", "a-child-1", "a");
+        assertThat(names(store.trace(b.context().traceId()))).containsExactly("b-child-0", "b");
+        // refused by its first span, so neither its other child nor its root opened a partial trace
+        assertThat(store.trace(c.context().traceId())).isEmpty();
+        assertThat(store.trace(d.context().traceId())).isEmpty();
+        assertThat(names(store.trace(e.context().traceId()))).containsExactly("e-child-0", "e");
+        assertThat(store.traceCount()).isEqualTo(3);
+        assertThat(store.spanCount()).isEqualTo(7);
+    }
+
+    @Test
+    void refusedIdsAreToldApartByAll64BitsNotBySlotOrStringHash() {
+        // 32-character ids that String.hashCode cannot tell apart ("Aa" and "BB" hash alike)
+        String first = "0".repeat(30) + "Aa";
+        String second = "0".repeat(30) + "BB";
+        assertThat(first.hashCode()).isEqualTo(second.hashCode());
+        assertThat(InMemorySpanStore.hash64(first)).isNotEqualTo(InMemorySpanStore.hash64(second));
+        Set<Long> hashes = new HashSet<>();
+        Random random = new Random(9);
+        for (int i = 0; i < 100_000; i++) {
+            long hash = InMemorySpanStore.hash64(Long.toHexString(random.nextLong()) + Long.toHexString(i));
+            assertThat(hash).isNotZero();
+            hashes.add(hash);
+        }
+        assertThat(hashes).hasSize(100_000);
+    }
+
+    @Test
+    void keptSpansShareEqualNamesAndTagValuesAndReadTheSame() {
+        InMemorySpanStore store = new InMemorySpanStore(100);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+        Span[] requests = new Span[3];
+        for (int i = 0; i < requests.length; i++) {
+            // each request builds its own copies, as instrumentation does
+            requests[i] = tracer.nextSpan().name(new String("GET /back")).start();
+            requests[i].tag("url.full", new StringBuilder("http://127.0.0.1:8080").append("/back").toString());
+            requests[i].tag("http.response.status_code", String.valueOf(200 + i / 2));
+            requests[i].end();
+        }
+
+        FinishedSpan first = store.trace(requests[0].context().traceId()).get(0);
+        FinishedSpan second = store.trace(requests[1].context().traceId()).get(0);
+        FinishedSpan third = store.trace(requests[2].context().traceId()).get(0);
+        assertThat(second.getName()).isEqualTo("GET /back").isSameAs(first.getName());
+        assertThat(second.getTags().get("url.full")).isEqualTo("http://127.0.0.1:8080/back")
+            .isSameAs(first.getTags().get("url.full"));
+        assertThat(second.getTags().get("http.response.status_code")).isSameAs(
+                first.getTags().get("http.response.status_code"));
+        assertThat(third.getTags()).containsExactly(Map.entry("url.full", "http://127.0.0.1:8080/back"),
+                Map.entry("http.response.status_code", "201"));
+    }
+
+    @Test
+    void spansOfATraceAlreadyKeptAreTakenWhateverTheLimit() {
+        long[] now = { 0L };
+        InMemorySpanStore store = new InMemorySpanStore(100, 1, () -> now[0]);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+
+        Span root = tracer.nextSpan().name("root").start();
+        tracer.nextSpan(root).name("first").start().end();
+        Span other = trace(tracer, "other", 0);
+        tracer.nextSpan(root).name("second").start().end();
+        root.end();
+
+        assertThat(names(store.trace(root.context().traceId()))).containsExactly("first", "second", "root");
+        assertThat(store.trace(other.context().traceId())).isEmpty();
+    }
+
+    @Test
+    void aNegativeLimitIsRefusedAndZeroMeansNone() {
+        assertThatIllegalArgumentException().isThrownBy(() -> InMemorySpanStore.builder().maxTracesPerSecond(-1))
+            .withMessageContaining("must not be negative");
+        InMemorySpanStore store = new InMemorySpanStore(1000, 0);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+        for (int i = 0; i < 300; i++) {
+            trace(tracer, "t" + i, 1);
+        }
+        assertThat(store.traceCount()).isEqualTo(300);
+        assertThat(store.maxTracesPerSecond()).isZero();
+    }
+
+    @Test
+    void builderDefaults() {
+        InMemorySpanStore store = InMemorySpanStore.builder().build();
+        assertThat(store.maxSpans()).isEqualTo(InMemorySpanStore.DEFAULT_MAX_SPANS).isEqualTo(10_000);
+        assertThat(store.maxTracesPerSecond()).isEqualTo(InMemorySpanStore.DEFAULT_MAX_TRACES_PER_SECOND)
+            .isEqualTo(100);
+    }
+}

@@ -1,0 +1,165 @@
+package dev.tracing.export;
+
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import com.google.protobuf.ByteString;
+import dev.tracing.core.Tracing;
+import io.micrometer.tracing.Link;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.common.v1.AnyValue;
+import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import io.opentelemetry.proto.trace.v1.Status;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The encoder's output, decoded with the official opentelemetry-proto classes. */
+class OtlpProtoEncoderTests {
+
+    private final List<FinishedSpan> spans = new ArrayList<>();
+
+    private final Tracer tracer = Tracing.newBuilder().serviceName("orders").reporter(spans::add).build();
+
+    @Test
+    void everyFieldDecodesWithTheOfficialClasses() throws Exception {
+        Span parent = tracer.nextSpan().name("parent").start();
+        Span linked = tracer.nextSpan().name("linked").start();
+        Span span = tracer.spanBuilder()
+            .setParent(parent.context())
+            .name("GET /users/{id}")
+            .kind(Span.Kind.CLIENT)
+            .remoteServiceName("users")
+            .remoteIpAndPort("10.1.2.3", 8080)
+            .addLink(new Link(linked.context(), Map.of("why", "batch")))
+            .startTimestamp(1_700_000_000_000_000L, TimeUnit.MICROSECONDS)
+            .start();
+        span.tag("http.request.method", "GET");
+        span.tag("ünïcødé", "välue");
+        span.event("wire-send", 1_700_000_000_000_500L, TimeUnit.MICROSECONDS);
+        span.error(new IllegalStateException("boom"));
+        span.end(1_700_000_000_002_000L, TimeUnit.MICROSECONDS);
+
+        ExportTraceServiceRequest request = ExportTraceServiceRequest
+            .parseFrom(OtlpProtoEncoder.INSTANCE.encode(spans));
+
+        assertThat(request.getResourceSpansCount()).isEqualTo(1);
+        ResourceSpans resourceSpans = request.getResourceSpans(0);
+        assertThat(attributes(resourceSpans.getResource().getAttributesList())).containsEntry("service.name", "orders");
+        assertThat(resourceSpans.getScopeSpans(0).getScope().getName()).isEqualTo("dev.tracing");
+        io.opentelemetry.proto.trace.v1.Span decoded = resourceSpans.getScopeSpans(0).getSpans(0);
+        assertThat(hex(decoded.getTraceId())).isEqualTo(span.context().traceId());
+        assertThat(hex(decoded.getSpanId())).isEqualTo(span.context().spanId());
+        assertThat(hex(decoded.getParentSpanId())).isEqualTo(parent.context().spanId());
+        assertThat(decoded.getName()).isEqualTo("GET /users/{id}");
+        assertThat(decoded.getKind()).isEqualTo(io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_CLIENT);
+        assertThat(decoded.getStartTimeUnixNano()).isEqualTo(1_700_000_000_000_000_000L);
+        assertThat(decoded.getEndTimeUnixNano()).isEqualTo(1_700_000_000_002_000_000L);
+        assertThat(attributes(decoded.getAttributesList())).containsEntry("http.request.method", "GET")
+            .containsEntry("ünïcødé", "välue")
+            .containsEntry("peer.service", "users")
+            .containsEntry("network.peer.address", "10.1.2.3")
+            .containsEntry("network.peer.port", "8080");
+        assertThat(decoded.getEvents(0).getName()).isEqualTo("wire-send");
+        assertThat(decoded.getEvents(0).getTimeUnixNano()).isEqualTo(1_700_000_000_000_500_000L);
+        assertThat(decoded.getEvents(1).getName()).isEqualTo("exception");
+        assertThat(attributes(decoded.getEvents(1).getAttributesList()))
+            .containsEntry("exception.type", "java.lang.IllegalStateException")
+            .containsEntry("exception.message", "boom")
+            .doesNotContainKey("exception.stacktrace");
+        assertThat(decoded.getLinksCount()).isEqualTo(1);
+        assertThat(hex(decoded.getLinks(0).getTraceId())).isEqualTo(linked.context().traceId());
+        assertThat(hex(decoded.getLinks(0).getSpanId())).isEqualTo(linked.context().spanId());
+        assertThat(attributes(decoded.getLinks(0).getAttributesList())).containsEntry("why", "batch");
+        assertThat(decoded.getStatus().getCode()).isEqualTo(Status.StatusCode.STATUS_CODE_ERROR);
+        assertThat(decoded.getStatus().getMessage()).isEqualTo("boom");
+        assertThat(decoded.getFlags() & 1).isEqualTo(1);
+    }
+
+    @Test
+    void rootServerSpanWithoutErrorHasNoParentAndUnsetStatus() throws Exception {
+        tracer.spanBuilder().name("GET /").kind(Span.Kind.SERVER).start().end();
+        tracer.nextSpan().name("local").start().end();
+        io.opentelemetry.proto.trace.v1.ScopeSpans scope = ExportTraceServiceRequest
+            .parseFrom(OtlpProtoEncoder.INSTANCE.encode(spans))
+            .getResourceSpans(0)
+            .getScopeSpans(0);
+        assertThat(scope.getSpans(0).getParentSpanId()).isEmpty();
+        assertThat(scope.getSpans(0).getKind()).isEqualTo(io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_SERVER);
+        assertThat(scope.getSpans(0).getStatus().getCode()).isEqualTo(Status.StatusCode.STATUS_CODE_UNSET);
+        assertThat(scope.getSpans(1).getKind())
+            .isEqualTo(io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_INTERNAL);
+    }
+
+    @Test
+    void anErrorTagWithoutAThrowableIsAnErrorStatus() throws Exception {
+        tracer.nextSpan().name("GET").start().tag("error", "503").end();
+        io.opentelemetry.proto.trace.v1.Span decoded = ExportTraceServiceRequest
+            .parseFrom(OtlpProtoEncoder.INSTANCE.encode(spans))
+            .getResourceSpans(0)
+            .getScopeSpans(0)
+            .getSpans(0);
+        assertThat(decoded.getStatus().getCode()).isEqualTo(Status.StatusCode.STATUS_CODE_ERROR);
+        assertThat(decoded.getStatus().getMessage()).isEqualTo("503");
+    }
+
+    @Test
+    void spansOfTwoServicesAreTwoResourcesAndA64BitTraceIdIsPadded() throws Exception {
+        Tracer other = Tracing.newBuilder().serviceName("billing").reporter(spans::add).build();
+        tracer.nextSpan().name("a").start().end();
+        other.nextSpan().name("b").start().end();
+        ExportTraceServiceRequest request = ExportTraceServiceRequest
+            .parseFrom(OtlpProtoEncoder.INSTANCE.encode(spans));
+        assertThat(request.getResourceSpansList().stream()
+            .map(r -> attributes(r.getResource().getAttributesList()).get("service.name")))
+            .containsExactly("orders", "billing");
+
+        // another tracer's span (Micrometer's SimpleSpan) with a 64-bit trace id
+        io.micrometer.tracing.test.simple.SimpleSpan shortId = new io.micrometer.tracing.test.simple.SimpleSpan();
+        shortId.context().setTraceId("463ac35c9f6413ad");
+        shortId.context().setSpanId("a2fb4a1d1a96d312");
+        shortId.name("continued").start();
+        shortId.end();
+        byte[] bytes = OtlpProtoEncoder.INSTANCE.encode(List.of(shortId));
+        ByteString traceId = ExportTraceServiceRequest.parseFrom(bytes)
+            .getResourceSpans(0)
+            .getScopeSpans(0)
+            .getSpans(0)
+            .getTraceId();
+        assertThat(hex(traceId)).isEqualTo("0000000000000000463ac35c9f6413ad");
+    }
+
+    @Test
+    void manySpansMakeOneValidRequest() throws Exception {
+        for (int i = 0; i < 600; i++) {
+            tracer.nextSpan().name("span-" + i).start().tag("i", String.valueOf(i)).end();
+        }
+        ExportTraceServiceRequest request = ExportTraceServiceRequest
+            .parseFrom(OtlpProtoEncoder.INSTANCE.encode(spans));
+        List<io.opentelemetry.proto.trace.v1.Span> decoded = request.getResourceSpans(0).getScopeSpans(0).getSpansList();
+        assertThat(decoded).hasSize(600);
+        assertThat(decoded.get(599).getName()).isEqualTo("span-599");
+        assertThat(hex(decoded.get(599).getSpanId())).isEqualTo(spans.get(599).getSpanId());
+    }
+
+    private static Map<String, String> attributes(List<KeyValue> attributes) {
+        return attributes.stream().collect(Collectors.toMap(KeyValue::getKey, kv -> value(kv.getValue())));
+    }
+
+    private static String value(AnyValue value) {
+        return value.hasIntValue() ? String.valueOf(value.getIntValue()) : value.getStringValue();
+    }
+
+    private static String hex(ByteString bytes) {
+        return HexFormat.of().formatHex(bytes.toByteArray());
+    }
+
+}

@@ -1,0 +1,55 @@
+package dev.tracing.actuate;
+
+import dev.tracing.core.ThreadLocalCurrentTraceContext;
+import dev.tracing.core.TraceTracer;
+import dev.tracing.export.InMemorySpanStore;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.tracing.Tracer;
+
+/**
+ * What shows the tracer's health over time, bound to every {@code MeterRegistry} Spring Boot
+ * configures: {@code trace.spans.started} (sampled spans), {@code trace.spans.open} (started,
+ * not yet ended), {@code trace.context.threads} (live threads with a current trace context
+ * now) and {@code trace.memory.spans} (spans the in-memory store holds). Once the application
+ * is idle, open spans and threads with a context are zero; above zero they point at a leak.
+ */
+public final class TracerMetrics implements MeterBinder {
+
+    private final Tracer tracer;
+
+    private final InMemorySpanStore store;
+
+    /**
+     * Creates the binder.
+     * @param tracer the tracer; its span counts are bound when it is this project's
+     * @param store the in-memory store, or null when it is off
+     */
+    public TracerMetrics(Tracer tracer, InMemorySpanStore store) {
+        this.tracer = tracer;
+        this.store = store;
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        if (tracer instanceof TraceTracer ours) {
+            FunctionCounter.builder("trace.spans.started", ours, TraceTracer::startedSpanCount)
+                .description("Sampled spans started")
+                .register(registry);
+            Gauge.builder("trace.spans.open", ours, TraceTracer::openSpanCount)
+                .description("Sampled spans started and not yet ended")
+                .register(registry);
+        }
+        Gauge.builder("trace.context.threads", () -> ThreadLocalCurrentTraceContext.threadsWithAContext().size())
+            .description("Live threads that have a current trace context now")
+            .register(registry);
+        if (store != null) {
+            Gauge.builder("trace.memory.spans", store, InMemorySpanStore::spanCount)
+                .description("Spans held by the in-memory store")
+                .register(registry);
+        }
+    }
+
+}

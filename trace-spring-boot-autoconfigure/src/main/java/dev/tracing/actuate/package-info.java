@@ -1,0 +1,5 @@
+/**
+ * What the starter shows about itself: the read-only {@code traces} actuator endpoint over the
+ * in-memory store, and the metrics of the tracer and of the export queues.
+ */
+package dev.tracing.actuate;

@@ -1,0 +1,101 @@
+package dev.tracing.autoconfigure;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.EnumerablePropertySource;
+import org.springframework.core.env.Environment;
+import org.springframework.core.env.PropertySource;
+
+/**
+ * One warning at start-up that names the properties of Spring Boot's own tracing and of Spring
+ * Cloud Sleuth that are set, each with the {@code trace.*} property to use instead: a sampling
+ * probability or a propagation type carried over from them would otherwise be ignored without a
+ * word. Environment variables count too ({@code MANAGEMENT_TRACING_SAMPLING_PROBABILITY}).
+ */
+public final class ReplacedTracingPropertiesWarning implements SmartInitializingSingleton {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(ReplacedTracingPropertiesWarning.class);
+
+    /** Prefixes of Boot's and Sleuth's tracing properties, each with what this starter reads instead. */
+    private static final String[][] REPLACED_PROPERTIES = {
+            { "management.tracing.enabled", "trace.enabled" },
+            { "management.tracing.sampling.", "trace.sampling.probability" },
+            { "management.tracing.propagation.", "trace.propagation.produce and trace.propagation.consume" },
+            { "management.tracing.baggage.remote-fields", "trace.baggage.remote-fields" },
+            { "management.tracing.baggage.correlation.", "trace.baggage.correlation-fields" },
+            { "management.tracing.export.zipkin.", "trace.export.zipkin.endpoint" },
+            { "management.zipkin.tracing.", "trace.export.zipkin.endpoint" },
+            { "management.opentelemetry.tracing.export.otlp.", "trace.export.otlp.endpoint and headers" },
+            { "management.otlp.tracing.", "trace.export.otlp.endpoint and headers" },
+            { "spring.sleuth.", "the trace.* properties" } };
+
+    private final Environment environment;
+
+    public ReplacedTracingPropertiesWarning(Environment environment) {
+        this.environment = environment;
+    }
+
+    @Override
+    public void afterSingletonsInstantiated() {
+        warnIfSet(environment);
+    }
+
+    /** Logs the warning when any of the replaced properties is set in {@code environment}. */
+    static void warnIfSet(Environment environment) {
+        if (!(environment instanceof ConfigurableEnvironment configurable)) {
+            return;
+        }
+        Map<String, String> ignored = new TreeMap<>();
+        for (PropertySource<?> source : configurable.getPropertySources()) {
+            if (source instanceof EnumerablePropertySource<?> enumerable) {
+                String[] names;
+                try {
+                    names = enumerable.getPropertyNames();
+                }
+                catch (RuntimeException ex) {
+                    // a composite of sources that cannot all list their names: nothing to warn about there
+                    continue;
+                }
+                for (String name : names) {
+                    String instead = readInstead(name);
+                    if (instead != null) {
+                        // a list's elements once: remote-fields[0], remote-fields[1]
+                        int index = name.indexOf('[');
+                        ignored.put(index < 0 ? name : name.substring(0, index), instead);
+                    }
+                }
+            }
+        }
+        if (!ignored.isEmpty()) {
+            StringBuilder list = new StringBuilder();
+            ignored.forEach((name, instead) -> list.append(list.length() == 0 ? "" : ", ").append(name)
+                .append(" (use ").append(instead).append(')'));
+            LOGGER.warn("trace-spring-boot-starter does not read these properties of Spring Boot's tracing or "
+                    + "Spring Cloud Sleuth: {}", list);
+        }
+    }
+
+    /** The property of this starter that replaces a property of Boot's tracing or of Sleuth, or null. */
+    static String readInstead(String name) {
+        // MANAGEMENT_TRACING_SAMPLING_PROBABILITY as well as management.tracing.sampling.probability
+        String normalized = normalized(name);
+        for (String[] replacement : REPLACED_PROPERTIES) {
+            if (normalized.startsWith(normalized(replacement[0]))) {
+                return replacement[1];
+            }
+        }
+        return null;
+    }
+
+    private static String normalized(String name) {
+        return name.toLowerCase(Locale.ROOT).replace('_', '.').replace('-', '.');
+    }
+
+}

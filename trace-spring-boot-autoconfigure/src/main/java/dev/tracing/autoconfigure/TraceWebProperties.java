@@ -1,0 +1,113 @@
+package dev.tracing.autoconfigure;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/** HTTP instrumentation: WebFlux, Spring MVC, WebClient, RestTemplate and RestClient. */
+@ConfigurationProperties("trace.web")
+public class TraceWebProperties {
+
+    private final Server server = new Server();
+
+    private final Client client = new Client();
+
+    /**
+     * Whether query strings are recorded: as url.query on SERVER spans and in url.full on CLIENT
+     * spans. Off by default, since query strings often carry tokens.
+     */
+    private boolean recordQuery = false;
+
+    public boolean isRecordQuery() {
+        return recordQuery;
+    }
+
+    public void setRecordQuery(boolean recordQuery) {
+        this.recordQuery = recordQuery;
+    }
+
+    public Server getServer() {
+        return server;
+    }
+
+    public Client getClient() {
+        return client;
+    }
+
+    /** The server side: a SERVER span per incoming request. */
+    public static class Server {
+
+        /** Whether incoming requests (WebFlux and Spring MVC) get a SERVER span. */
+        private boolean enabled = true;
+
+        /**
+         * Regular expression of request paths that get no span. Defaults to the actuator base
+         * path, static resources and the favicon.
+         */
+        private String skipPattern;
+
+        /**
+         * Response header that carries the trace back to the caller; 'traceresponse' writes the
+         * W3C format (00-traceid-spanid-flags), any other name the bare trace id. Empty means
+         * off.
+         */
+        private String responseHeader = "";
+
+        /**
+         * Request headers recorded as 'http.request.header.<name>' tags. Credentials
+         * (Authorization, Proxy-Authorization, Cookie, Set-Cookie) are never recorded.
+         */
+        private List<String> recordHeaders = new ArrayList<>();
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public String getSkipPattern() {
+            return skipPattern;
+        }
+
+        public void setSkipPattern(String skipPattern) {
+            this.skipPattern = skipPattern;
+        }
+
+        public String getResponseHeader() {
+            return responseHeader;
+        }
+
+        public void setResponseHeader(String responseHeader) {
+            this.responseHeader = responseHeader;
+        }
+
+        public List<String> getRecordHeaders() {
+            return recordHeaders;
+        }
+
+        public void setRecordHeaders(List<String> recordHeaders) {
+            this.recordHeaders = recordHeaders;
+        }
+
+    }
+
+    /** The client side: a CLIENT span per outgoing request. */
+    public static class Client {
+
+        /** Whether outgoing requests (WebClient, RestTemplate, RestClient) get a CLIENT span. */
+        private boolean enabled = true;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+    }
+
+}

@@ -1,0 +1,326 @@
+package dev.tracing.instrument.kafka;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
+
+import io.micrometer.tracing.Link;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+
+import org.springframework.kafka.listener.ListenerExecutionFailedException;
+import org.springframework.kafka.support.KafkaUtils;
+
+/**
+ * The one Kafka span policy: how PRODUCER and CONSUMER spans are parented, named and tagged, and
+ * how trace headers are read from and written to records. The producer wrapper and the listener
+ * interceptors only call it at the right moments.
+ *
+ * <p>Names and tags follow the OpenTelemetry messaging conventions ({@code send orders},
+ * {@code process orders}, {@code messaging.system=kafka}, ...). Record keys and values are never
+ * recorded.
+ *
+ * <p>Design notes: instrumentation talks to the tracer only through the Micrometer Tracing API,
+ * which has no "extract a context" call, only {@link Propagator#extract} returning a span
+ * builder. Where a batch span needs a link to a record's context without a span per record, a
+ * child span is started and abandoned (never reported) and the link names its parent. That
+ * costs one span object per record on the batch path only, and only for records that carry a
+ * trace header: records without one never consult the sampler (a malformed header still does,
+ * as it starts a new trace).
+ */
+public final class KafkaSpanPolicy {
+
+    static final String SYSTEM = "kafka";
+
+    private static final Log logger = LogFactory.getLog(KafkaSpanPolicy.class);
+
+    /**
+     * Reads the last header of a name, as Kafka clients do, and every header of a name for the
+     * formats that must see repeats: two different {@code traceparent} headers on one record
+     * contradict each other, so, as over HTTP, the record starts a new trace.
+     */
+    static final Propagator.Getter<Headers> GETTER = new Propagator.Getter<>() {
+
+        @Override
+        public String get(Headers headers, String key) {
+            // the spelling records carry first, then the one older writers used
+            String other = OTHER_SPELLING.get(key);
+            Header header = other != null ? headers.lastHeader(other) : null;
+            if (header == null) {
+                header = headers.lastHeader(key);
+            }
+            return header != null ? text(header) : null;
+        }
+
+        @Override
+        public Iterable<String> getAll(Headers headers, String key) {
+            String other = OTHER_SPELLING.get(key);
+            Iterable<Header> named = other != null ? headers.headers(other) : null;
+            if (named == null || !named.iterator().hasNext()) {
+                named = headers.headers(key);
+            }
+            List<String> values = null;
+            for (Header header : named) {
+                String value = text(header);
+                if (value != null) {
+                    if (values == null) {
+                        values = new ArrayList<>(1);
+                    }
+                    values.add(value);
+                }
+            }
+            return values != null ? values : List.of();
+        }
+
+        private String text(Header header) {
+            byte[] value = header.value();
+            return value != null ? new String(value, StandardCharsets.UTF_8) : null;
+        }
+
+    };
+
+    /**
+     * The B3 multi-header names as Brave and OpenTelemetry write them on records, by the
+     * lower-case names the propagator reads and writes. Record headers are case-sensitive, unlike
+     * HTTP's, so records carry these spellings, and both are read.
+     */
+    private static final Map<String, String> OTHER_SPELLING = Map.of("x-b3-traceid", "X-B3-TraceId",
+            "x-b3-spanid", "X-B3-SpanId", "x-b3-parentspanid", "X-B3-ParentSpanId", "x-b3-sampled", "X-B3-Sampled",
+            "x-b3-flags", "X-B3-Flags");
+
+    private static final Propagator.Setter<Headers> SETTER = (headers, key, value) -> headers
+        .add(OTHER_SPELLING.getOrDefault(key, key), value.getBytes(StandardCharsets.UTF_8));
+
+    /**
+     * Header names that carry a trace context in any consumed format; records without one never
+     * start a probe span. Baggage alone carries no context to link to.
+     */
+    private static final List<String> TRACE_HEADERS = List.of("traceparent", "b3", "x-b3-traceid");
+
+    private final Tracer tracer;
+
+    private final Propagator propagator;
+
+    private final boolean batchRecordSpans;
+
+    private final Set<String> traceHeaders;
+
+    private final LongAdder failures = new LongAdder();
+
+    private volatile boolean failureLogged;
+
+    public KafkaSpanPolicy(Tracer tracer, Propagator propagator, boolean batchRecordSpans) {
+        this.tracer = tracer;
+        this.propagator = propagator;
+        this.batchRecordSpans = batchRecordSpans;
+        Set<String> names = new HashSet<>(TRACE_HEADERS);
+        names.addAll(propagator.fields());
+        names.remove("baggage");
+        for (String name : List.copyOf(names)) {
+            String other = OTHER_SPELLING.get(name);
+            if (other != null) {
+                names.add(other);
+            }
+        }
+        this.traceHeaders = Set.copyOf(names);
+    }
+
+    Tracer tracer() {
+        return tracer;
+    }
+
+    boolean batchRecordSpans() {
+        return batchRecordSpans;
+    }
+
+    /**
+     * Starts the PRODUCER span of a record and writes its headers, replacing only the header names
+     * this tracer writes. The parent is the current span; without one, the context already in the
+     * record's headers (a forwarded or dead-lettered record), else a new trace. Returns null when
+     * tracing failed; the record is then sent as it is.
+     */
+    Span startProducerSpan(ProducerRecord<?, ?> record) {
+        try {
+            TraceContext parent = tracer.currentTraceContext().context();
+            Span.Builder builder = parent != null ? tracer.spanBuilder().setParent(parent)
+                    : propagator.extract(record.headers(), GETTER);
+            Span span = builder.kind(Span.Kind.PRODUCER)
+                .name("send " + record.topic())
+                .tag("messaging.system", SYSTEM)
+                .tag("messaging.operation.type", "send")
+                .tag("messaging.destination.name", record.topic())
+                .remoteServiceName(SYSTEM)
+                .start();
+            if (record.partition() != null) {
+                span.tag("messaging.destination.partition.id", String.valueOf(record.partition()));
+            }
+            try {
+                Headers headers = record.headers();
+                for (String field : propagator.fields()) {
+                    headers.remove(field);
+                    String other = OTHER_SPELLING.get(field);
+                    if (other != null) {
+                        headers.remove(other);
+                    }
+                }
+                propagator.inject(span.context(), headers, SETTER);
+            }
+            catch (RuntimeException ex) {
+                // read-only headers of a record that was already sent: send it without ours
+                failed("writing trace headers", ex);
+            }
+            return span;
+        }
+        catch (RuntimeException ex) {
+            failed("starting a producer span", ex);
+            return null;
+        }
+    }
+
+    /** Tags the acknowledged partition and offset, or the error, and ends the span. */
+    void endProducerSpan(Span span, RecordMetadata metadata, Throwable error) {
+        try {
+            if (error != null) {
+                span.error(error);
+            }
+            else if (metadata != null) {
+                span.tag("messaging.destination.partition.id", String.valueOf(metadata.partition()));
+                if (metadata.hasOffset()) {
+                    span.tag("messaging.kafka.offset", String.valueOf(metadata.offset()));
+                }
+            }
+            span.end();
+        }
+        catch (RuntimeException ex) {
+            failed("ending a producer span", ex);
+        }
+    }
+
+    /**
+     * Starts the CONSUMER span of one record: a child of the context in its headers, or of a new
+     * trace when there is none or it is malformed.
+     */
+    Span startRecordSpan(ConsumerRecord<?, ?> record) {
+        Span.Builder builder = propagator.extract(record.headers(), GETTER);
+        Span span = consumerSpan(builder, record.topic()).tag("messaging.destination.partition.id",
+                String.valueOf(record.partition()))
+            .tag("messaging.kafka.offset", String.valueOf(record.offset()))
+            .start();
+        return span;
+    }
+
+    /**
+     * Starts the CONSUMER span of a batch: a new trace, linked to the context of every record that
+     * carries one. {@code recordSpans} receives one span per record when
+     * {@link #batchRecordSpans()} is on.
+     */
+    Span startBatchSpan(Iterable<? extends ConsumerRecord<?, ?>> records, int count, List<Span> recordSpans) {
+        Span.Builder batch = tracer.spanBuilder().setNoParent();
+        String topic = null;
+        boolean oneTopic = true;
+        for (ConsumerRecord<?, ?> record : records) {
+            if (topic == null) {
+                topic = record.topic();
+            }
+            else if (oneTopic && !topic.equals(record.topic())) {
+                oneTopic = false;
+            }
+            try {
+                Span child = null;
+                if (recordSpans != null) {
+                    child = startRecordSpan(record);
+                    recordSpans.add(child);
+                }
+                else if (hasTraceHeader(record.headers())) {
+                    child = propagator.extract(record.headers(), GETTER).start();
+                    child.abandon();
+                }
+                TraceContext link = child != null ? parentOf(child.context()) : null;
+                if (link != null) {
+                    batch.addLink(new Link(link));
+                }
+            }
+            catch (RuntimeException ex) {
+                // one record's headers must not cost the batch its span
+                failed("linking a record to its batch", ex);
+            }
+        }
+        consumerSpan(batch, oneTopic ? topic : null);
+        batch.tag("messaging.batch.message_count", String.valueOf(count));
+        return batch.start();
+    }
+
+    /** Marks a listener failure on a span, unwrapping the container's wrapper exception. */
+    void error(Span span, Throwable error) {
+        Throwable cause = error;
+        if (cause instanceof ListenerExecutionFailedException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        span.error(cause);
+    }
+
+    /** How many times tracing a record failed (and the record was processed without it). */
+    public long failureCount() {
+        return failures.sum();
+    }
+
+    void failed(String what, RuntimeException ex) {
+        // tracing never throws into the application: count it, log it once at debug
+        failures.increment();
+        if (!failureLogged) {
+            failureLogged = true;
+            logger.debug("Kafka tracing failed " + what + "; the record is processed without it", ex);
+        }
+    }
+
+    private Span.Builder consumerSpan(Span.Builder builder, String topic) {
+        builder.kind(Span.Kind.CONSUMER)
+            .name(topic != null ? "process " + topic : "process")
+            .tag("messaging.system", SYSTEM)
+            .tag("messaging.operation.type", "process")
+            .remoteServiceName(SYSTEM);
+        if (topic != null) {
+            builder.tag("messaging.destination.name", topic);
+        }
+        String group = KafkaUtils.getConsumerGroupId();
+        if (group != null) {
+            builder.tag("messaging.consumer.group.name", group);
+        }
+        return builder;
+    }
+
+    private boolean hasTraceHeader(Headers headers) {
+        for (Header header : headers) {
+            if (traceHeaders.contains(header.key())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private TraceContext parentOf(TraceContext child) {
+        String parentId = child.parentId();
+        if (parentId == null) {
+            return null;
+        }
+        return tracer.traceContextBuilder()
+            .traceId(child.traceId())
+            .spanId(parentId)
+            .sampled(child.sampled())
+            .build();
+    }
+
+}

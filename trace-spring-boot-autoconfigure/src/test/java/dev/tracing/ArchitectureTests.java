@@ -1,0 +1,52 @@
+package dev.tracing;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+/**
+ * The layering of the starter, checked on the compiled classes of this module and trace-core:
+ * instrumentation talks to the tracer through the Micrometer Tracing API only (so it runs the
+ * same on our tracer, Brave or OpenTelemetry), and no two packages depend on each other.
+ */
+class ArchitectureTests {
+
+    private static final JavaClasses CLASSES = new ClassFileImporter()
+        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+        .importPackages("dev.tracing");
+
+    /**
+     * What instrumentation may use of ours besides the Micrometer API: the Reactor Context key
+     * and helper of {@code dev.tracing.context} (the scope manager's public face) and the
+     * internal utilities (the HTTP token check). Never the tracer, its exporters or formats.
+     */
+    @Test
+    void instrumentationUsesTheMicrometerApiNotTheTracersInternals() {
+        noClasses().that()
+            .resideInAPackage("dev.tracing.instrument..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("dev.tracing.core..", "dev.tracing.export..", "dev.tracing.propagation..")
+            .check(CLASSES);
+    }
+
+    @Test
+    void instrumentationKnowsNothingOfTheAutoConfigurationOrTheEndpoint() {
+        noClasses().that()
+            .resideInAPackage("dev.tracing.instrument..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("dev.tracing.autoconfigure..", "dev.tracing.actuate..")
+            .check(CLASSES);
+    }
+
+    @Test
+    void noPackageCycles() {
+        slices().matching("dev.tracing.(**)").should().beFreeOfCycles().check(CLASSES);
+    }
+
+}

@@ -1,0 +1,37 @@
+package dev.tracing.actuate;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Like every actuator endpoint but health, the traces endpoint is not reachable over HTTP until exposed. */
+class TracesEndpointExposureTests {
+
+    @Test
+    void notExposedOverHttpByDefault() throws Exception {
+        try (ConfigurableApplicationContext context = new SpringApplicationBuilder(TracesEndpointHttpTests.App.class)
+            .properties("spring.main.web-application-type=reactive", "server.port=0", "spring.main.banner-mode=off")
+            .run()) {
+            int port = ((WebServerApplicationContext) context).getWebServer().getPort();
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> traces = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/traces")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> health = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(traces.statusCode()).isEqualTo(404);
+        }
+    }
+
+}

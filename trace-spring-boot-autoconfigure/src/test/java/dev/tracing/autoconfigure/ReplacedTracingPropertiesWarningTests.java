@@ -1,0 +1,78 @@
+package dev.tracing.autoconfigure;
+
+import java.util.Map;
+
+import dev.tracing.testing.LogLines;
+import io.micrometer.tracing.Tracer;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.core.env.CompositePropertySource;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.core.env.PropertySource;
+import org.springframework.core.env.StandardEnvironment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ReplacedTracingPropertiesWarningTests {
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(TraceAutoConfiguration.class));
+
+    @Test
+    void propertiesOfBootsTracingOrSleuthAreNamedInOneWarningWithWhatToUseInstead() {
+        try (LogLines log = LogLines.capture(ReplacedTracingPropertiesWarning.class.getName())) {
+            runner.withPropertyValues("management.tracing.sampling.probability=0.1",
+                    "management.tracing.baggage.remote-fields[0]=tenant", "management.tracing.baggage.remote-fields[1]=user",
+                    "spring.sleuth.propagation.type=B3", "management.endpoints.web.exposure.include=traces")
+                .run(context -> {
+                    assertThat(context).hasSingleBean(Tracer.class);
+                    assertThat(context.getBean(Tracer.class).nextSpan().isNoop()).isFalse();
+                });
+            assertThat(log.lines()).filteredOn(line -> line.message().contains("does not read these properties"))
+                .singleElement()
+                .satisfies(line -> assertThat(line.message())
+                    .contains("management.tracing.baggage.remote-fields (use trace.baggage.remote-fields)")
+                    .contains("management.tracing.sampling.probability (use trace.sampling.probability)")
+                    .contains("spring.sleuth.propagation.type (use the trace.* properties)")
+                    .doesNotContain("remote-fields[")
+                    .doesNotContain("management.endpoints"));
+        }
+        try (LogLines log = LogLines.capture(ReplacedTracingPropertiesWarning.class.getName())) {
+            runner.withPropertyValues("trace.sampling.probability=0.1").run(context -> assertThat(context).hasNotFailed());
+            assertThat(log.lines()).noneMatch(line -> line.message().contains("does not read these properties"));
+        }
+        // as environment variables, the usual way in a container
+        assertThat(ReplacedTracingPropertiesWarning.readInstead("MANAGEMENT_TRACING_SAMPLING_PROBABILITY"))
+            .isEqualTo("trace.sampling.probability");
+        assertThat(ReplacedTracingPropertiesWarning.readInstead("MANAGEMENT_TRACING_BAGGAGE_REMOTE_FIELDS"))
+            .isEqualTo("trace.baggage.remote-fields");
+        assertThat(ReplacedTracingPropertiesWarning.readInstead("MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE")).isNull();
+    }
+
+    @Test
+    void aPropertySourceThatCannotListItsNamesDoesNotStopStartup() {
+        // a composite with a source that cannot list its names throws when asked for them
+        CompositePropertySource composite =
+                new CompositePropertySource("bootstrap");
+        composite.addPropertySource(new PropertySource<Object>("opaque", new Object()) {
+            @Override
+            public Object getProperty(String name) {
+                return null;
+            }
+        });
+        StandardEnvironment environment = new StandardEnvironment();
+        environment.getPropertySources().addFirst(composite);
+        environment.getPropertySources()
+            .addLast(new MapPropertySource("application",
+                    Map.of("management.tracing.sampling.probability", "0.1")));
+        try (LogLines log = LogLines.capture(ReplacedTracingPropertiesWarning.class.getName())) {
+            ReplacedTracingPropertiesWarning.warnIfSet(environment);
+            assertThat(log.lines()).filteredOn(line -> line.message().contains("does not read these properties"))
+                .singleElement()
+                .satisfies(line -> assertThat(line.message()).contains("management.tracing.sampling.probability"));
+        }
+    }
+
+}

@@ -1,0 +1,124 @@
+package dev.tracing.autoconfigure;
+
+import dev.tracing.export.InMemorySpanStore;
+import dev.tracing.instrument.metrics.PrometheusExemplarSpanContext;
+import dev.tracing.instrument.observation.InstrumentedExchangeObservationHandler;
+import dev.tracing.instrument.observation.InstrumentedExchanges;
+import dev.tracing.instrument.observation.ObservationSpanHandler;
+import dev.tracing.instrument.observation.ReceiverObservationSpanHandler;
+import dev.tracing.instrument.observation.SenderObservationSpanHandler;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.annotation.SpanAspect;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import io.micrometer.tracing.handler.DefaultTracingObservationHandler;
+import io.micrometer.tracing.handler.PropagatingReceiverTracingObservationHandler;
+import io.micrometer.tracing.handler.PropagatingSenderTracingObservationHandler;
+import io.prometheus.metrics.tracer.common.SpanContext;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration;
+import org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.http.server.observation.ServerRequestObservationContext;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.mock.web.MockHttpServletResponse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TraceObservationAutoConfigurationTests {
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner().withConfiguration(
+            AutoConfigurations.of(TraceAutoConfiguration.class, TraceObservationAutoConfiguration.class,
+                    ObservationAutoConfiguration.class, MicrometerTracingAutoConfiguration.class));
+
+    @Test
+    void oursReplaceSpringBootsTracingHandlers() {
+        runner.run(context -> {
+            assertThat(context).hasSingleBean(InstrumentedExchangeObservationHandler.class);
+            assertThat(context.getBean(DefaultTracingObservationHandler.class)).isInstanceOf(ObservationSpanHandler.class);
+            assertThat(context.getBean(PropagatingSenderTracingObservationHandler.class))
+                .isInstanceOf(SenderObservationSpanHandler.class);
+            assertThat(context.getBean(PropagatingReceiverTracingObservationHandler.class))
+                .isInstanceOf(ReceiverObservationSpanHandler.class);
+        });
+    }
+
+    @Test
+    void anObservationInsideAServerRequestIsAChildOfOurSpanAndTheRequestGetsNoSecondSpan() {
+        runner.run(context -> {
+            Tracer tracer = context.getBean(Tracer.class);
+            ObservationRegistry registry = context.getBean(ObservationRegistry.class);
+            Span server = tracer.nextSpan().name("our server span").start();
+            try (Tracer.SpanInScope ws = tracer.withSpan(server)) {
+                ServerRequestObservationContext request = new ServerRequestObservationContext(
+                        new MockHttpServletRequest("GET", "/x"), new MockHttpServletResponse());
+                Observation http = Observation.createNotStarted("http.server.requests", () -> request, registry).start();
+                try (Observation.Scope scope = http.openScope()) {
+                    assertThat(tracer.currentSpan()).as("the observation's scope keeps our span").isEqualTo(server);
+                    Observation.createNotStarted("inner", registry).observe(() -> {
+                        assertThat(tracer.currentSpan().context().parentId()).isEqualTo(server.context().spanId());
+                    });
+                }
+                http.stop();
+            }
+            server.end();
+            InMemorySpanStore store = context.getBean(InMemorySpanStore.class);
+            assertThat(store.trace(server.context().traceId())).extracting(FinishedSpan::getName)
+                .containsExactlyInAnyOrder("inner", "our server span");
+        });
+    }
+
+    @Test
+    void exchangesFollowTheInstrumentationSwitches() {
+        ServerRequestObservationContext request = new ServerRequestObservationContext(new MockHttpServletRequest(),
+                new MockHttpServletResponse());
+        runner.run(context -> assertThat(context.getBean(InstrumentedExchanges.class).covers(request)).isTrue());
+        runner.withPropertyValues("trace.web.server.enabled=false")
+            .run(context -> assertThat(context.getBean(InstrumentedExchanges.class).covers(request))
+                .as("with our server instrumentation off, Spring's observation makes the span")
+                .isFalse());
+    }
+
+    @Test
+    void backsOffForTheApplicationsOwnHandler() {
+        runner.withBean(DefaultTracingObservationHandler.class, () -> new DefaultTracingObservationHandler(Tracer.NOOP))
+            .run(context -> {
+                assertThat(context).doesNotHaveBean(ObservationSpanHandler.class);
+                assertThat(context).hasSingleBean(DefaultTracingObservationHandler.class);
+            });
+    }
+
+    @Test
+    void prometheusExemplarsReadOurCurrentSpan() {
+        runner.run(context -> {
+            SpanContext exemplars = context.getBean(SpanContext.class);
+            assertThat(exemplars).isInstanceOf(PrometheusExemplarSpanContext.class);
+            assertThat(exemplars.getCurrentTraceId()).isNull();
+            Tracer tracer = context.getBean(Tracer.class);
+            Span span = tracer.nextSpan().start();
+            try (Tracer.SpanInScope ws = tracer.withSpan(span)) {
+                assertThat(exemplars.getCurrentTraceId()).isEqualTo(span.context().traceId());
+                assertThat(exemplars.getCurrentSpanId()).isEqualTo(span.context().spanId());
+                assertThat(exemplars.isCurrentSpanSampled()).isTrue();
+            }
+            span.end();
+        });
+        runner.withClassLoader(new FilteredClassLoader(SpanContext.class))
+            .run(context -> assertThat(context).doesNotHaveBean(PrometheusExemplarSpanContext.class));
+    }
+
+    @Test
+    void spanAnnotationsNeedAspectJAndCanBeTurnedOff() {
+        runner.run(context -> assertThat(context).hasSingleBean(SpanAspect.class));
+        runner.withPropertyValues("trace.annotations.enabled=false")
+            .run(context -> assertThat(context).doesNotHaveBean(SpanAspect.class));
+        runner.withClassLoader(new FilteredClassLoader("org.aspectj"))
+            .run(context -> assertThat(context).doesNotHaveBean(SpanAspect.class));
+    }
+
+}

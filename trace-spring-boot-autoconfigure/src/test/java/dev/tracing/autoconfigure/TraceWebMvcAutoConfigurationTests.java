@@ -1,0 +1,115 @@
+package dev.tracing.autoconfigure;
+
+import dev.tracing.instrument.web.FailedRequestScopeValve;
+import dev.tracing.instrument.web.TraceClientHttpRequestInterceptor;
+import dev.tracing.instrument.web.TraceRestClientCustomizers;
+import dev.tracing.instrument.web.TraceServletFilter;
+import org.apache.catalina.core.StandardContext;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.restclient.RestTemplateBuilder;
+import org.springframework.boot.restclient.autoconfigure.RestClientAutoConfiguration;
+import org.springframework.boot.restclient.autoconfigure.RestTemplateAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
+import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.boot.tomcat.TomcatContextCustomizer;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.client.RestTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TraceWebMvcAutoConfigurationTests {
+
+    private static final AutoConfigurations CONFIGURATIONS = AutoConfigurations.of(TraceAutoConfiguration.class,
+            TraceWebFluxAutoConfiguration.class, TraceWebMvcAutoConfiguration.class, RestTemplateAutoConfiguration.class,
+            RestClientAutoConfiguration.class);
+
+    @Test
+    void servletApplicationsGetTheFilterFirstInTheChain() {
+        new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS).run(context -> {
+            assertThat(context).hasSingleBean(TraceServletFilter.class);
+            @SuppressWarnings("unchecked")
+            FilterRegistrationBean<TraceServletFilter> registration = context.getBean(FilterRegistrationBean.class);
+            assertThat(registration.getOrder()).isEqualTo(Integer.MIN_VALUE);
+        });
+    }
+
+    @Test
+    void tomcatGetsTheValveThatKeepsAFailedRequestsTraceForItsErrorLine() {
+        new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS).run(context -> {
+            StandardContext tomcatContext = new StandardContext();
+            context.getBean("traceFailedRequestScopeCustomizer", TomcatContextCustomizer.class).customize(tomcatContext);
+            assertThat(tomcatContext.getPipeline().getValves()).hasAtLeastOneElementOfType(FailedRequestScopeValve.class);
+        });
+    }
+
+    @Test
+    void withoutTomcatThereIsNoValve() {
+        new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS)
+            .withClassLoader(new FilteredClassLoader("org.apache.catalina"))
+            .run(context -> {
+                assertThat(context).hasSingleBean(TraceServletFilter.class);
+                assertThat(context).doesNotHaveBean("traceFailedRequestScopeCustomizer");
+            });
+    }
+
+    @Test
+    void reactiveApplicationsDoNotGetTheServletFilter() {
+        new ReactiveWebApplicationContextRunner().withConfiguration(CONFIGURATIONS)
+            .run(context -> assertThat(context).doesNotHaveBean(TraceServletFilter.class));
+    }
+
+    @Test
+    void serverSpansCanBeTurnedOff() {
+        new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS)
+            .withPropertyValues("trace.web.server.enabled=false")
+            .run(context -> assertThat(context).doesNotHaveBean(TraceServletFilter.class));
+    }
+
+    @Test
+    void restTemplatesAndRestClientsGetTheInterceptorOnce() {
+        new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS).run(context -> {
+            RestTemplateBuilder builder = context.getBean(RestTemplateBuilder.class);
+            RestTemplate restTemplate = builder.build();
+            assertThat(restTemplate.getInterceptors()).filteredOn(TraceClientHttpRequestInterceptor.class::isInstance)
+                .hasSize(1);
+            TraceRestClientCustomizers customizers = context.getBean(TraceRestClientCustomizers.class);
+            customizers.customize(restTemplate);
+            assertThat(restTemplate.getInterceptors()).filteredOn(TraceClientHttpRequestInterceptor.class::isInstance)
+                .hasSize(1);
+            RestClient.Builder restClient = context.getBean(RestClient.Builder.class);
+            customizers.customize(restClient);
+            restClient.requestInterceptors(interceptors -> assertThat(interceptors)
+                .filteredOn(TraceClientHttpRequestInterceptor.class::isInstance)
+                .hasSize(1));
+        });
+    }
+
+    @Test
+    void clientSpansOffTurnsOffRestTemplateAndRestClientAlike() {
+        new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS)
+            .withPropertyValues("trace.web.client.enabled=false")
+            .run(context -> {
+                assertThat(context).doesNotHaveBean(TraceClientHttpRequestInterceptor.class);
+                assertThat(context.getBean(RestTemplateBuilder.class).build().getInterceptors()).isEmpty();
+            });
+    }
+
+    @Test
+    void tracingOffRegistersNoneOfIt() {
+        new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS)
+            .withPropertyValues("trace.enabled=false")
+            .run(context -> {
+                assertThat(context).doesNotHaveBean(TraceServletFilter.class);
+                assertThat(context).doesNotHaveBean("traceFailedRequestScopeCustomizer");
+                assertThat(context).doesNotHaveBean(TraceClientHttpRequestInterceptor.class);
+            });
+        new ApplicationContextRunner().withConfiguration(CONFIGURATIONS)
+            .run(context -> assertThat(context).doesNotHaveBean(TraceServletFilter.class));
+    }
+
+}
