@@ -1,6 +1,9 @@
 package dev.tracing.sample;
 
+import java.util.ArrayList;
 import java.util.List;
+
+import org.apache.kafka.common.utils.Exit;
 
 import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
@@ -20,15 +23,53 @@ class EmbeddedKafkaConfiguration {
     static final String EVENTS_TOPIC = "sample-events";
 
     @Bean(destroyMethod = "destroy")
-    EmbeddedKafkaKraftBroker sampleKafkaBroker() {
+    InProcessBroker sampleKafkaBroker() {
         // started by Spring (afterPropertiesSet), on a free port
-        return new EmbeddedKafkaKraftBroker(1, 1, EVENTS_TOPIC);
+        return new InProcessBroker(EVENTS_TOPIC);
     }
 
     @Bean
-    KafkaConnectionDetails sampleKafkaConnectionDetails(EmbeddedKafkaKraftBroker broker) {
+    KafkaConnectionDetails sampleKafkaConnectionDetails(InProcessBroker broker) {
         List<String> servers = List.of(broker.getBrokersAsString().split(","));
         return () -> servers;
+    }
+
+    /**
+     * The embedded broker, whose directories are deleted after it has stopped. Kafka's test kit
+     * deletes them in a JVM shutdown hook of its own, which on Ctrl-C runs at the same time as
+     * Spring's and pulls the directories from under the stopping broker (a dozen ERROR lines). The
+     * kit registers that hook through Kafka's {@link Exit}, so while the broker starts its hooks
+     * are kept here instead, and run once it is down.
+     */
+    static final class InProcessBroker extends EmbeddedKafkaKraftBroker {
+
+        private final List<Runnable> deleteDirectories = new ArrayList<>();
+
+        InProcessBroker(String... topics) {
+            super(1, 1, topics);
+        }
+
+        @Override
+        public void afterPropertiesSet() {
+            Exit.setShutdownHookAdder((name, hook) -> deleteDirectories.add(hook));
+            try {
+                super.afterPropertiesSet();
+            }
+            finally {
+                Exit.resetShutdownHookAdder();
+            }
+        }
+
+        @Override
+        public void destroy() {
+            try {
+                super.destroy();
+            }
+            finally {
+                deleteDirectories.forEach(Runnable::run);
+            }
+        }
+
     }
 
 }

@@ -19,6 +19,7 @@ import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient
@@ -31,13 +32,12 @@ class SampleApplicationTests {
     @Autowired
     InMemorySpanStore store;
 
-    List<FinishedSpan> awaitTrace(String traceId, int count) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    List<FinishedSpan> awaitTrace(String traceId, int count) {
+        await().pollDelay(Duration.ZERO)
+            .pollInterval(Duration.ofMillis(10))
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> store.trace(traceId).size() >= count);
         List<FinishedSpan> spans = store.trace(traceId);
-        while (spans.size() < count && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-            spans = store.trace(traceId);
-        }
         assertThat(spans).hasSize(count);
         return spans;
     }
