@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end overhead of tracing: the same WebFlux app (GET /front makes one WebClient call to
-# GET /back) in eight configurations: the five of issue 9, ours with limited Reactor propagation,
-# and the two peers with Boot's automatic Reactor propagation (what ours does by default),
+# GET /back) in eight configurations: none, ours, ours with limited Reactor propagation, ours
+# exporting to Zipkin, the Brave and OpenTelemetry bridges as Boot configures them, and the two
+# peers with Boot's automatic Reactor propagation (what ours does by default),
 # loaded by wrk from a separate process on loopback for a fixed duration and connection count.
 # Prints requests/s, p50 and p99 latency and allocation, each as a ratio to the configuration
 # without tracing.
