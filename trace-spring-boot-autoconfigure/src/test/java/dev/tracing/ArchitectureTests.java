@@ -3,8 +3,13 @@ package dev.tracing;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import dev.tracing.context.ReactorTracing;
+import dev.tracing.context.TraceContextThreadLocalAccessor;
 import org.junit.jupiter.api.Test;
 
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.type;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -31,6 +36,17 @@ class ArchitectureTests {
             .should()
             .dependOnClassesThat()
             .resideInAnyPackage("dev.tracing.core..", "dev.tracing.export..", "dev.tracing.propagation..")
+            .check(CLASSES);
+    }
+
+    @Test
+    void ofTheScopeManagerInstrumentationUsesOnlyItsPublicFace() {
+        noClasses().that()
+            .resideInAPackage("dev.tracing.instrument..")
+            .should()
+            .dependOnClassesThat(resideInAPackage("dev.tracing.context..")
+                .and(not(type(ReactorTracing.class)))
+                .and(not(type(TraceContextThreadLocalAccessor.class))))
             .check(CLASSES);
     }
 

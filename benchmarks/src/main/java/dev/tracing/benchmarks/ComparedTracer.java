@@ -10,7 +10,7 @@ import brave.handler.MutableSpan;
 import brave.handler.SpanHandler;
 import brave.propagation.B3Propagation;
 import brave.propagation.TraceContext;
-import dev.tracing.context.MdcScopeDecorator;
+import dev.tracing.core.MdcScopeDecorator;
 import dev.tracing.core.Sampler;
 import dev.tracing.core.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.Tracing;

@@ -27,7 +27,8 @@ import org.springframework.web.reactive.function.client.WebClient;
  * The sample's endpoints. There is no tracing code here but reading the trace id to show it: the
  * starter's server filter gives each request a SERVER span, the WebClient filter each call a
  * CLIENT span, and the log lines carry the ids. The id is read through Micrometer's
- * {@link Tracer}, which Reactor's context propagation makes current in every operator; with
+ * {@link Tracer}, which Reactor's context propagation makes current in every operator (the
+ * starter's default, {@code trace.reactor.context-propagation=auto}); with
  * {@code trace.enabled=false} there is no tracer, and the id is empty.
  */
 @RestController

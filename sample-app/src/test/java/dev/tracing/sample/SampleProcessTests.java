@@ -43,6 +43,8 @@ class SampleProcessTests {
             assertThat(chain.statusCode()).isEqualTo(200);
             assertThat(chain.body()).contains("\"traceId\":\"\"");
             assertThat(get(sample.port(), "/actuator/health").statusCode()).isEqualTo(200);
+            // no tracer, no store: the traces endpoint is not there, whatever the exposure says
+            assertThat(get(sample.port(), "/actuator/traces").statusCode()).isEqualTo(404);
             assertThat(sample.stop()).as("exit code after SIGTERM").isIn(0, 143);
             assertThat(sample.errorLines()).isEmpty();
         }

@@ -7,10 +7,9 @@ import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.exporter.SpanReporter;
 
 /**
- * Builds a {@link TraceTracer} from its parts, with defaults that suit a unit test: every trace
- * sampled, a thread-local current context, spans dropped. For trace ids in log lines, give it a
- * {@link ThreadLocalCurrentTraceContext} with {@code dev.tracing.context.MdcScopeDecorator}, as
- * the starter does.
+ * Builds a {@link TraceTracer} from its parts, with defaults that suit a service: every trace
+ * sampled, a thread-local current context with the trace ids (and the correlation fields) in the
+ * MDC, spans dropped.
  */
 public final class Tracing {
 
@@ -58,7 +57,10 @@ public final class Tracing {
             return this;
         }
 
-        /** Where the current span lives; default a {@link ThreadLocalCurrentTraceContext} without decorators. */
+        /**
+         * Where the current span lives; default a {@link ThreadLocalCurrentTraceContext} that
+         * writes the trace ids and the correlation fields into the MDC ({@link MdcScopeDecorator}).
+         */
         public Builder currentTraceContext(CurrentTraceContext currentTraceContext) {
             this.currentTraceContext = Objects.requireNonNull(currentTraceContext, "currentTraceContext");
             return this;
@@ -82,10 +84,7 @@ public final class Tracing {
             return this;
         }
 
-        /**
-         * The baggage names that the current context's decorators copy into the MDC: they are
-         * local baggage fields of every span, as the remote fields are.
-         */
+        /** The baggage names copied into the MDC, by the default current context. */
         public Builder correlationFields(List<String> correlationFields) {
             this.correlationFields = List.copyOf(correlationFields);
             return this;
@@ -94,7 +93,7 @@ public final class Tracing {
         /** Returns the tracer. */
         public TraceTracer build() {
             CurrentTraceContext current = currentTraceContext != null ? currentTraceContext
-                    : new ThreadLocalCurrentTraceContext();
+                    : new ThreadLocalCurrentTraceContext(List.of(new MdcScopeDecorator(correlationFields)));
             return new TraceTracer(current, sampler, reporter, clock, serviceName, remoteFields, correlationFields);
         }
     }

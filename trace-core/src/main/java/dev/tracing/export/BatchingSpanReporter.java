@@ -28,9 +28,10 @@ import org.slf4j.LoggerFactory;
  * AsyncReporter, nothing is encoded on the thread that ends the span (AsyncReporter sizes each
  * span in bytes when it is reported, to bound its queue by bytes): the request path is one
  * {@code offer} to an {@link ArrayBlockingQueue}. The queue is bounded by spans, so its memory is
- * bounded by what each span recorded. A queued span is not changed any more by this project (the
- * span filters ran before it was reported); {@code FinishedSpan}'s setters would allow it, and an
- * exporter must not call them, since every exporter receives the same instances. One thread and
+ * bounded by what each span recorded. Reported spans are not immutable: {@code FinishedSpan} has
+ * setters, the span filters have used them before, and the in-memory store swaps a span's strings
+ * for equal shared ones; an exporter must not change them, since every exporter receives the same
+ * instances. One thread and
  * one queue serve every exporter, so enabling Zipkin and OTLP costs the request path nothing
  * more. Each exporter bounds its own calls by the timeout (HTTP connect and read timeouts).
  */
@@ -120,6 +121,10 @@ public final class BatchingSpanReporter implements SpanReporter {
         }
         else if (!queue.offer(span)) {
             queueFull.increment();
+        }
+        else if (closed.get() && queue.remove(span)) {
+            // close() drained and cleared the queue between the check and the offer
+            droppedAtShutdown(1);
         }
     }
 

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.tracing.actuate.TracerMetrics;
-import dev.tracing.context.MdcScopeDecorator;
+import dev.tracing.core.MdcScopeDecorator;
 import dev.tracing.core.Sampler;
 import dev.tracing.core.ScopeDecorator;
 import dev.tracing.core.ThreadLocalCurrentTraceContext;
@@ -177,7 +177,7 @@ public final class TraceAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     UnusedBridgesNotice traceUnusedBridgesNotice() {
-        return new UnusedBridgesNotice(TraceAutoConfiguration.class.getClassLoader());
+        return new UnusedBridgesNotice();
     }
 
     @Configuration(proxyBeanMethods = false)

@@ -52,7 +52,7 @@ public final class TraceExportersAutoConfiguration {
         String endpoint = PropertyMapping.mapSecret("trace.export.otlp.endpoint",
                 () -> HttpSpanSender.checkEndpoint(otlp.getEndpoint(), OTLP_EXAMPLE));
         PropertyMapping.mapSecret("trace.export.otlp.headers", () -> HttpSpanSender.checkHeaders(otlp.getHeaders()));
-        Duration timeout = export.getBatch().getTimeout();
+        Duration timeout = PropertyMapping.batching(export.getBatch()).timeout();
         return new OtlpSpanExporter(HttpSpanSender.create(endpoint, Encoding.PROTO3, otlp.getHeaders(), timeout));
     }
 
@@ -68,11 +68,11 @@ public final class TraceExportersAutoConfiguration {
                     () -> HttpSpanSender.checkEndpoint(zipkin.getEndpoint(), ZIPKIN_EXAMPLE));
             PropertyMapping.mapSecret("trace.export.zipkin.headers",
                     () -> HttpSpanSender.checkHeaders(zipkin.getHeaders()));
-            Duration timeout = export.getBatch().getTimeout();
+            Duration timeout = PropertyMapping.batching(export.getBatch()).timeout();
             if (!zipkin.getHeaders().isEmpty()) {
                 return new ZipkinSpanExporter(HttpSpanSender.create(endpoint, Encoding.JSON, zipkin.getHeaders(), timeout));
             }
-            int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
+            int millis = (int) timeout.toMillis();
             return new ZipkinSpanExporter(URLConnectionSender.newBuilder()
                 .endpoint(endpoint)
                 .encoding(Encoding.JSON)

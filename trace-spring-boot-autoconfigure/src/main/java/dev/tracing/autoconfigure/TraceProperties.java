@@ -9,8 +9,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * {@link TraceKafkaProperties}, {@link TraceAnnotationsProperties}, {@link TraceExportProperties},
  * {@link TraceZipkinProperties} and {@link TraceOtlpProperties}.
  *
- * <p>Values are checked by the trace-core builders they are handed to; a value a builder refuses
- * fails start-up with Spring Boot's report naming the property.
+ * <p>Values are checked by the builders they are handed to (trace-core's, and the HTTP span
+ * policy's), when the setting is in use; a value a builder refuses fails start-up naming the
+ * property, with the value unless it can hold credentials (endpoints and headers).
  */
 @ConfigurationProperties("trace")
 public class TraceProperties {

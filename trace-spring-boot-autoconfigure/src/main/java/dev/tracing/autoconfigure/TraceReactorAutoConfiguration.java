@@ -1,7 +1,6 @@
 package dev.tracing.autoconfigure;
 
-import dev.tracing.context.ChangeOnlyContextSnapshotFactory;
-import dev.tracing.context.ChangeOnlyThreadLocalAccessor;
+import dev.tracing.context.ReactorContextPropagation;
 import dev.tracing.context.TraceContextThreadLocalAccessor;
 import io.micrometer.context.ContextRegistry;
 import io.micrometer.tracing.CurrentTraceContext;
@@ -19,7 +18,7 @@ import org.springframework.context.annotation.Bean;
  * between the Reactor Context and the thread, and, with
  * {@code trace.reactor.context-propagation=auto}, turns on Reactor's automatic context
  * propagation so every operator of a traced chain sees the span (and logs carry its ids), and
- * makes those restores cheap ({@link ChangeOnlyContextSnapshotFactory}, in {@code limited} mode
+ * makes those restores cheap (ChangeOnlyContextSnapshotFactory, in {@code limited} mode
  * too, for the restores Reactor still does in {@code handle} and {@code tap}).
  */
 // after Boot's, whose spring.reactor.context-propagation=auto enables the hook again and so replaces Reactor's factory
@@ -35,25 +34,8 @@ public final class TraceReactorAutoConfiguration {
     TraceContextThreadLocalAccessor traceContextThreadLocalAccessor(CurrentTraceContext currentTraceContext,
             TraceReactorProperties properties) {
         TraceContextThreadLocalAccessor accessor = new TraceContextThreadLocalAccessor(currentTraceContext);
-        boolean auto = properties.getContextPropagation() == TraceReactorProperties.ContextPropagation.AUTO;
-        if (auto) {
-            // before ours is registered: re-registering moves an accessor to the end of the list
-            ChangeOnlyThreadLocalAccessor.wrapObservationAccessor(ContextRegistry.getInstance());
-        }
-        // The registry is global; a later context replaces the accessor under the same key. Ours must restore
-        // after Micrometer's observation accessor, whose clearing scope makes the tracing handlers clear the
-        // current span: restored last, the span the Reactor Context holds is the one the thread sees.
-        ContextRegistry.getInstance().registerThreadLocalAccessor(accessor);
-        if (auto) {
-            Hooks.enableAutomaticContextPropagation();
-            // after the hook, which replaces Reactor's factory; without it restores work as before, only dearer
-            ChangeOnlyContextSnapshotFactory.installInReactor(true);
-        }
-        else if (!Hooks.isAutomaticContextPropagationEnabled()) {
-            // Reactor still restores in handle and tap (Spring's server observation taps every request), keeping
-            // what the Reactor Context lacks; unless someone else turned automatic propagation on
-            ChangeOnlyContextSnapshotFactory.installInReactor(false);
-        }
+        ReactorContextPropagation.install(accessor,
+                properties.getContextPropagation() == TraceReactorProperties.ContextPropagation.AUTO);
         return accessor;
     }
 

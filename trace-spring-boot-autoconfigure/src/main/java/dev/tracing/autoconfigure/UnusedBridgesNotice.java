@@ -6,6 +6,7 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.beans.factory.BeanClassLoaderAware;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.util.ClassUtils;
 
@@ -14,13 +15,14 @@ import org.springframework.util.ClassUtils;
  * classpath: this starter's tracer records the spans, the bridge is not used, and
  * {@code trace.enabled=false} would use it instead.
  */
-public final class UnusedBridgesNotice implements SmartInitializingSingleton {
+public final class UnusedBridgesNotice implements SmartInitializingSingleton, BeanClassLoaderAware {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(UnusedBridgesNotice.class);
 
-    private final ClassLoader classLoader;
+    private ClassLoader classLoader;
 
-    public UnusedBridgesNotice(ClassLoader classLoader) {
+    @Override
+    public void setBeanClassLoader(ClassLoader classLoader) {
         this.classLoader = classLoader;
     }
 

@@ -1,7 +1,5 @@
 package dev.tracing.autoconfigure;
 
-import org.springframework.boot.context.properties.bind.validation.BindValidationException;
-
 /** What Spring Boot's failure analysis reports to the user when start-up fails: the chain of messages. */
 final class StartupFailures {
 
@@ -12,9 +10,6 @@ final class StartupFailures {
         StringBuilder text = new StringBuilder();
         for (Throwable t = failure; t != null; t = t.getCause()) {
             text.append(t.getMessage()).append('\n');
-            if (t instanceof BindValidationException validation) {
-                validation.getValidationErrors().forEach(error -> text.append(error).append('\n'));
-            }
         }
         return text.toString();
     }

@@ -46,17 +46,6 @@ public final class HttpSpanPolicy {
 
     private final boolean recordQuery;
 
-    /**
-     * Creates a policy that records no query string.
-     * @param skipPattern regular expression of paths without spans, null or empty for none
-     * @param responseHeader response header that carries the trace back, null or empty for none
-     * @param recordHeaders request headers recorded as tags (credentials are dropped)
-     * @throws IllegalArgumentException as the {@link Builder}'s setters do
-     */
-    public HttpSpanPolicy(String skipPattern, String responseHeader, List<String> recordHeaders) {
-        this(builder().skipPattern(skipPattern).responseHeader(responseHeader).recordHeaders(recordHeaders));
-    }
-
     private HttpSpanPolicy(Builder builder) {
         this.recordQuery = builder.recordQuery;
         this.skipPattern = builder.skipPattern;

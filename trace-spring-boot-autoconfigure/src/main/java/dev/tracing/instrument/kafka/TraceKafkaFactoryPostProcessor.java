@@ -24,7 +24,7 @@ import org.springframework.kafka.listener.RecordInterceptor;
  * <p>Design notes: a bean post-processor rather than Spring Boot's factory customizers, because
  * those only reach the factories Boot builds itself. A {@code ContainerCustomizer} that sets a
  * container's interceptor after the factory configured it replaces ours; compose with
- * {@code getRecordInterceptor()} there. The tracing is looked up when the first
+ * {@code getRecordInterceptor()} there. The span policy is looked up when the first
  * factory appears, not when this post-processor is created, so the tracer is not created early.
  */
 public final class TraceKafkaFactoryPostProcessor implements BeanPostProcessor {

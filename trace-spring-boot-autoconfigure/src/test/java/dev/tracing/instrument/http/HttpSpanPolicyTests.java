@@ -71,7 +71,7 @@ class HttpSpanPolicyTests {
 
     @Test
     void defaultSkipPatternCoversActuatorStaticResourcesAndFavicon() {
-        HttpSpanPolicy policy = new HttpSpanPolicy(HttpSpanPolicy.defaultSkipPattern("/actuator"), "", List.of());
+        HttpSpanPolicy policy = HttpSpanPolicy.builder().skipPattern(HttpSpanPolicy.defaultSkipPattern("/actuator")).build();
         assertThat(policy.skip("/actuator")).isTrue();
         assertThat(policy.skip("/actuator/health")).isTrue();
         assertThat(policy.skip("/favicon.ico")).isTrue();
@@ -80,15 +80,14 @@ class HttpSpanPolicyTests {
         assertThat(policy.skip("/api/actuators")).isFalse();
         assertThat(policy.skip("/actuatorx")).isFalse();
         assertThat(policy.skip("/api/users/1")).isFalse();
-        HttpSpanPolicy management = new HttpSpanPolicy(HttpSpanPolicy.defaultSkipPattern("/manage/"), "", List.of());
+        HttpSpanPolicy management = HttpSpanPolicy.builder().skipPattern(HttpSpanPolicy.defaultSkipPattern("/manage/")).build();
         assertThat(management.skip("/manage/health")).isTrue();
         assertThat(management.skip("/actuator/health")).isFalse();
     }
 
     @Test
     void credentialHeadersAreNeverRecordedEvenWhenNamed() {
-        HttpSpanPolicy policy = new HttpSpanPolicy(null, "",
-                List.of("X-Tenant", "Authorization", "proxy-authorization", "Cookie", "Set-Cookie"));
+        HttpSpanPolicy policy = HttpSpanPolicy.builder().recordHeaders(List.of("X-Tenant", "Authorization", "proxy-authorization", "Cookie", "Set-Cookie")).build();
         Map<String, String> headers = Map.of("x-tenant", "acme", "authorization", "Bearer t", "proxy-authorization",
                 "Basic p", "cookie", "SESSION=1", "set-cookie", "a=b");
         Span span = policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/x", null, "host", "127.0.0.1",
@@ -103,16 +102,16 @@ class HttpSpanPolicyTests {
     @Test
     void responseHeaderIsW3cTraceresponseOrTheBareTraceId() {
         Span span = tracer.nextSpan().start();
-        assertThat(new HttpSpanPolicy(null, "traceresponse", List.of()).responseHeaderValue(span.context()))
+        assertThat(HttpSpanPolicy.builder().responseHeader("traceresponse").build().responseHeaderValue(span.context()))
             .isEqualTo("00-" + span.context().traceId() + "-" + span.context().spanId() + "-01");
-        assertThat(new HttpSpanPolicy(null, "X-Trace-Id", List.of()).responseHeaderValue(span.context()))
+        assertThat(HttpSpanPolicy.builder().responseHeader("X-Trace-Id").build().responseHeaderValue(span.context()))
             .isEqualTo(span.context().traceId());
-        assertThat(new HttpSpanPolicy(null, " ", List.of()).responseHeader()).isNull();
+        assertThat(HttpSpanPolicy.builder().responseHeader(" ").build().responseHeader()).isNull();
     }
 
     @Test
     void clientErrorsStartAt400ServerErrorsAt500() {
-        HttpSpanPolicy policy = new HttpSpanPolicy(null, "", List.of());
+        HttpSpanPolicy policy = HttpSpanPolicy.builder().build();
         Span client = policy.startClientSpan(tracer.spanBuilder(), "GET", URI.create("http://h/x"));
         policy.endClientSpan(client, 404, null, false);
         Span server = policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/x", null, "h", null, name -> null);

@@ -43,7 +43,7 @@ class TraceInterceptorTests {
 
     private final TraceTracer tracer = Tracing.newBuilder()
         .sampler(Sampler.create(1.0, 0))
-        .currentTraceContext(new ThreadLocalCurrentTraceContext(List.of(new dev.tracing.context.MdcScopeDecorator(List.of()))))
+        .currentTraceContext(new ThreadLocalCurrentTraceContext(List.of(new dev.tracing.core.MdcScopeDecorator(List.of()))))
         .reporter(spans::add)
         .build();
 

@@ -3,7 +3,7 @@ package dev.tracing.instrument.web;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.tracing.context.MdcScopeDecorator;
+import dev.tracing.core.MdcScopeDecorator;
 import dev.tracing.core.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
@@ -37,7 +37,7 @@ class TraceServletFilterTests {
                 .consume(List.of(PropagationType.W3C))
                 .produce(List.of(PropagationType.W3C))
                 .build(),
-            new HttpSpanPolicy(null, "", List.of()));
+            HttpSpanPolicy.builder().build());
 
     @Test
     void aRequestWhosePathCannotBeReadIsServedWithoutASpan() throws Exception {

@@ -59,7 +59,7 @@ class TraceWebClientCustomizerTests {
     void theFilterIsAddedOnceEvenWhenTheBuilderIsCustomizedTwice() {
         Tracer tracer = Tracing.newBuilder().build();
         TraceExchangeFilterFunction filter = new TraceExchangeFilterFunction(tracer, null,
-                new HttpSpanPolicy(null, null, List.of()));
+                HttpSpanPolicy.builder().build());
         TraceWebClientCustomizer customizer = new TraceWebClientCustomizer(filter);
         ExchangeFilterFunction userFilter = (request, next) -> next.exchange(request);
         WebClient.Builder builder = WebClient.builder().filter(userFilter);

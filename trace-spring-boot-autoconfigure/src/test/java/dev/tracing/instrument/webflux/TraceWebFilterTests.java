@@ -17,7 +17,7 @@ class TraceWebFilterTests {
         // describe its checkpoint: Object.toString() would build a new string (class name and
         // hash) each time
         TraceWebFilter filter = new TraceWebFilter(Tracing.newBuilder().build(), null,
-                new HttpSpanPolicy(null, null, List.of()));
+                HttpSpanPolicy.builder().build());
 
         assertThat(filter.toString()).isEqualTo("TraceWebFilter").isSameAs(filter.toString());
     }

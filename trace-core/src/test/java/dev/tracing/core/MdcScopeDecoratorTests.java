@@ -1,4 +1,4 @@
-package dev.tracing.context;
+package dev.tracing.core;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -7,9 +7,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
-import dev.tracing.core.SpanContext;
-import dev.tracing.core.ThreadLocalCurrentTraceContext;
-import dev.tracing.core.Tracing;
 import io.micrometer.tracing.BaggageInScope;
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.Span;

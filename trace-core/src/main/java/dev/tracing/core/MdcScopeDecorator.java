@@ -1,10 +1,7 @@
-package dev.tracing.context;
+package dev.tracing.core;
 
 import java.util.List;
 
-import dev.tracing.core.BaggageFields;
-import dev.tracing.core.ScopeDecorator;
-import dev.tracing.core.SpanContext;
 import io.micrometer.tracing.TraceContext;
 import org.slf4j.MDC;
 
