@@ -4,8 +4,12 @@
 # exporting to Zipkin, the Brave and OpenTelemetry bridges as Boot configures them, and the two
 # peers with Boot's automatic Reactor propagation (what ours does by default),
 # loaded by wrk from a separate process on loopback for a fixed duration and connection count.
-# Prints requests/s, p50 and p99 latency and allocation, each as a ratio to the configuration
-# without tracing.
+# Two request pairs: /front (one call to /back, which does nothing) and /order-page (one call to
+# /orders, which builds and serializes a JSON page of about 20 KB, about a millisecond of work).
+# Prints, per pair, requests/s, p50 and p99 latency, allocation per request and process CPU per
+# request, each as a ratio to the configuration without tracing, and what tracing adds per
+# request (bytes and CPU microseconds) against it; then each configuration's start-up time (JVM
+# start to the first answered /front, median of STARTS sequential starts).
 #
 # Every configuration runs in its own JVM, all started and warmed up (not measured) first. The
 # measured runs then take turns: ROUNDS rounds, each running every configuration once, in an order
@@ -16,15 +20,17 @@
 #
 # Needs wrk (Debian: apt-get install wrk) and curl. Run from anywhere:
 #   benchmarks/e2e.sh
-# Tunables (environment): ROUNDS (3), DURATION (s measured per configuration and round, 20),
+# Tunables (environment): ROUNDS (3), DURATION (s measured per configuration, path and round, 20),
+# PATHS ("front order-page"), STARTS (3; 0 skips the start-up measurement),
 # WARMUP (s per configuration, 20), CONNECTIONS (32), HEAP (512m),
 # CONFIGS (subset of: none ours ours-limited ours-limited-nostore ours-limited-unsampled ours-zipkin boot-otel boot-otel-auto
 # brave brave-auto; include none for the ratios),
 # PORT (the first configuration's; the others count up from it, 18080), ZIPKIN_PORT (19411),
 # SKIP_BUILD=1 to reuse the last build, JFR=1 to record the measured window of each configuration with
-# JFR's profile settings into $OUT/<config>-<round>.jfr (read with: jfr print --events jdk.ExecutionSample ...).
-# About (startup + WARMUP + ROUNDS x DURATION) per configuration: the 8 configurations at the defaults
-# take about 13 min. Each app's GC log is $OUT/<config>-gc.log.
+# JFR's profile settings (or JFR_SETTINGS, a .jfc file) into $OUT/<config>-<path>-<round>.jfr (read with:
+# jfr print --events jdk.ExecutionSample ...).
+# About (STARTS starts + PATHS x (WARMUP + ROUNDS x DURATION)) per configuration: the 8 configurations
+# at the defaults take about 30 min. Each app's GC log is $OUT/<config>-gc.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +40,8 @@ WARMUP=${WARMUP:-20}
 CONNECTIONS=${CONNECTIONS:-32}
 HEAP=${HEAP:-512m}
 CONFIGS=${CONFIGS:-"none ours ours-limited ours-zipkin boot-otel boot-otel-auto brave brave-auto"}
+PATHS=${PATHS:-"front order-page"}
+STARTS=${STARTS:-3}
 PORT=${PORT:-18080}
 ZIPKIN_PORT=${ZIPKIN_PORT:-19411}
 OUT=benchmarks/target/e2e
@@ -60,7 +68,7 @@ classpath_without() {
 
 # What each configuration leaves out, and its arguments.
 OURS_JARS='trace-core|trace-spring-boot-'
-BRAVE_JARS='brave|micrometer-tracing-bridge-brave'
+BRAVE_JARS='brave|micrometer-tracing-bridge-brave|spring-boot-micrometer-tracing-brave'
 OTEL_JARS='opentelemetry|micrometer-tracing-bridge-otel|spring-boot-micrometer-tracing-opentelemetry|spring-boot-opentelemetry'
 BOOT_TRACING_JARS='spring-boot-micrometer-tracing|spring-boot-micrometer-observation'
 declare -A EXCLUDE ARGS
@@ -83,13 +91,14 @@ EXCLUDE[ours-limited-unsampled]="${EXCLUDE[ours]}"
 ARGS[ours-limited-unsampled]="--trace.sampling.probability=0.0 --trace.sampling.rate-limit=0 --trace.reactor.context-propagation=limited"
 ARGS[ours-zipkin]="${ARGS[ours]} --trace.export.zipkin.endpoint=http://127.0.0.1:$ZIPKIN_PORT/api/v2/spans"
 ARGS[boot-otel]="--management.tracing.sampling.probability=1.0"
-ARGS[brave]=""
+# Boot's Brave module samples 10% unless told otherwise
+ARGS[brave]="--management.tracing.sampling.probability=1.0"
 # the peers as Boot configures them with spring.reactor.context-propagation=auto, so that log lines in
 # every operator carry the trace, as ours does by default
 EXCLUDE[boot-otel-auto]="${EXCLUDE[boot-otel]}"
 ARGS[boot-otel-auto]="${ARGS[boot-otel]} --spring.reactor.context-propagation=auto"
 EXCLUDE[brave-auto]="${EXCLUDE[brave]}"
-ARGS[brave-auto]="--spring.reactor.context-propagation=auto"
+ARGS[brave-auto]="${ARGS[brave]} --spring.reactor.context-propagation=auto"
 
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; }
@@ -111,6 +120,29 @@ if [[ " $CONFIGS " == *" ours-zipkin "* ]]; then
   await "http://127.0.0.1:$ZIPKIN_PORT/health" 120
 fi
 
+# start-up: each configuration alone on the machine, from the JVM's start to the first answered /front
+STARTUP=$OUT/startup.tsv
+printf "config\tstart\tms\n" > $STARTUP
+if [ "$STARTS" -gt 0 ]; then
+  for config in $CONFIGS; do
+    for start in $(seq 1 "$STARTS"); do
+      t0=$(date +%s%N)
+      # shellcheck disable=SC2086
+      java -Xms$HEAP -Xmx$HEAP -cp "$(classpath_without "${EXCLUDE[$config]}")" dev.tracing.benchmarks.e2e.EndToEndApp \
+        --server.port=$PORT --spring.application.name=e2e ${ARGS[$config]} > $OUT/$config-start.log 2>&1 &
+      pid=$!
+      until curl -sf -o /dev/null "http://127.0.0.1:$PORT/front"; do
+        kill -0 $pid 2>/dev/null || { echo "$config did not start: $OUT/$config-start.log" >&2; exit 1; }
+        sleep 0.01
+      done
+      t1=$(date +%s%N)
+      kill $pid; wait $pid 2>/dev/null || true
+      printf "%s\t%s\t%s\n" "$config" "$start" $(( (t1 - t0) / 1000000 )) >> $STARTUP
+      echo "   start-up $config #$start: $(( (t1 - t0) / 1000000 )) ms"
+    done
+  done
+fi
+
 # start every configuration, each on its own port; check it traces (or, without tracing, doesn't)
 declare -A APP PORTS SEEN
 port=$PORT
@@ -125,34 +157,42 @@ for config in $CONFIGS; do
   await "http://127.0.0.1:${PORTS[$config]}/allocated" 180
   SEEN[$config]=$(curl -s "http://127.0.0.1:${PORTS[$config]}/front")
   echo "== $config (port ${PORTS[$config]}): /front answered (/back's traceparent, the MDC traceId in /front's map): ${SEEN[$config]}"
+  echo "   /order-page answered: $(curl -s "http://127.0.0.1:${PORTS[$config]}/order-page")"
 done
 for config in $CONFIGS; do
-  echo "   warming up $config (${WARMUP}s)"
-  wrk -t1 -c$CONNECTIONS -d${WARMUP}s "http://127.0.0.1:${PORTS[$config]}/front" > $OUT/$config-warmup.txt
+  for path in $PATHS; do
+    echo "   warming up $config /$path (${WARMUP}s)"
+    wrk -t1 -c$CONNECTIONS -d${WARMUP}s "http://127.0.0.1:${PORTS[$config]}/$path" > $OUT/$config-$path-warmup.txt
+  done
 done
 
 RESULTS=$OUT/results.tsv
-printf "round\tconfig\treq_per_s\tp50_ms\tp99_ms\talloc_mb_per_s\tbytes_per_req\n" > $RESULTS
+printf "round\tconfig\tpath\treq_per_s\tp50_ms\tp99_ms\talloc_mb_per_s\tbytes_per_req\tcpu_us_per_req\n" > $RESULTS
 read -r -a order <<< "$CONFIGS"
 for round in $(seq 1 "$ROUNDS"); do
   for config in "${order[@]}"; do
-    url="http://127.0.0.1:${PORTS[$config]}"
-    before=$(curl -s "$url/allocated")
-    [ -n "${JFR:-}" ] && jcmd ${APP[$config]} JFR.start name=e2e settings=profile > /dev/null
-    wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency "$url/front" > $OUT/$config-$round.txt
-    [ -n "${JFR:-}" ] && jcmd ${APP[$config]} JFR.stop name=e2e filename="$PWD/$OUT/$config-$round.jfr" > /dev/null
-    after=$(curl -s "$url/allocated")
-    if grep -q "Non-2xx\|Socket errors" $OUT/$config-$round.txt; then
-      echo "   errors under load: $(grep 'Non-2xx\|Socket errors' $OUT/$config-$round.txt)" >&2
-    fi
-    rps=$(awk '/^Requests\/sec/ {print $2}' $OUT/$config-$round.txt)
-    requests=$(awk '/requests in/ {print $1}' $OUT/$config-$round.txt)
-    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' $OUT/$config-$round.txt)")
-    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' $OUT/$config-$round.txt)")
-    alloc=$(awk -v b="$before" -v a="$after" -v d="$DURATION" 'BEGIN { printf "%.1f", (a - b) / d / 1e6 }')
-    perreq=$(awk -v b="$before" -v a="$after" -v n="$requests" 'BEGIN { printf "%.0f", (a - b) / n }')
-    printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$round" "$config" "$rps" "$p50" "$p99" "$alloc" "$perreq" >> $RESULTS
-    echo "   round $round $config: $rps req/s, p50 $p50 ms, p99 $p99 ms, $alloc MB/s, $perreq B/request"
+    for path in $PATHS; do
+      url="http://127.0.0.1:${PORTS[$config]}"
+      out=$OUT/$config-$path-$round.txt
+      before=$(curl -s "$url/allocated"); cpu_before=$(curl -s "$url/cpu")
+      [ -n "${JFR:-}" ] && jcmd ${APP[$config]} JFR.start name=e2e settings=${JFR_SETTINGS:-profile} > /dev/null
+      wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency "$url/$path" > $out
+      [ -n "${JFR:-}" ] && jcmd ${APP[$config]} JFR.stop name=e2e filename="$PWD/$OUT/$config-$path-$round.jfr" > /dev/null
+      after=$(curl -s "$url/allocated"); cpu_after=$(curl -s "$url/cpu")
+      if grep -q "Non-2xx\|Socket errors" $out; then
+        echo "   errors under load: $(grep 'Non-2xx\|Socket errors' $out)" >&2
+      fi
+      rps=$(awk '/^Requests\/sec/ {print $2}' $out)
+      requests=$(awk '/requests in/ {print $1}' $out)
+      p50=$(to_ms "$(awk '$1 == "50%" {print $2}' $out)")
+      p99=$(to_ms "$(awk '$1 == "99%" {print $2}' $out)")
+      alloc=$(awk -v b="$before" -v a="$after" -v d="$DURATION" 'BEGIN { printf "%.1f", (a - b) / d / 1e6 }')
+      perreq=$(awk -v b="$before" -v a="$after" -v n="$requests" 'BEGIN { printf "%.0f", (a - b) / n }')
+      cpureq=$(awk -v b="$cpu_before" -v a="$cpu_after" -v n="$requests" 'BEGIN { printf "%.1f", (a - b) / 1000 / n }')
+      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$round" "$config" "$path" "$rps" "$p50" "$p99" "$alloc" "$perreq" \
+        "$cpureq" >> $RESULTS
+      echo "   round $round $config /$path: $rps req/s, p50 $p50 ms, p99 $p99 ms, $perreq B/request, $cpureq µs CPU/request"
+    done
   done
   order=("${order[@]:1}" "${order[0]}")
 done
@@ -160,13 +200,15 @@ if [ -n "${ZIPKIN_PID:-}" ]; then
   echo "   zipkin services: $(curl -s "http://127.0.0.1:$ZIPKIN_PORT/api/v2/services")"
 fi
 
+for path in $PATHS; do
 echo
-echo "Medians over $ROUNDS rounds of ${DURATION}s. Each ratio is to 'none' in the same round; the ratio columns"
-echo "show the median ratio and, in brackets, the lowest and highest round."
+echo "/$path: medians over $ROUNDS rounds of ${DURATION}s. Each ratio is to 'none' in the same round (median, and in"
+echo "brackets the lowest and highest round); 'added' is the median over rounds of this configuration's value minus"
+echo "none's in the same round."
 echo
-echo "| configuration | req/s | p50 ms | p99 ms | B/request | throughput | p50 | p99 | B/request |"
+echo "| configuration | req/s | p99 ms | B/request | CPU µs/request | throughput | p99 | added B/request | added CPU µs/request |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-awk -F'\t' -v configs="$CONFIGS" '
+awk -F'\t' -v configs="$CONFIGS" -v path="$path" '
   function median(list,   a, n, i, j, t) {
     n = split(list, a, " ")
     for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -175,23 +217,45 @@ awk -F'\t' -v configs="$CONFIGS" '
   function lo(list,   a, n, i, m) { n = split(list, a, " "); m = a[1] + 0; for (i = 2; i <= n; i++) if (a[i] + 0 < m) m = a[i] + 0; return m }
   function hi(list,   a, n, i, m) { n = split(list, a, " "); m = a[1] + 0; for (i = 2; i <= n; i++) if (a[i] + 0 > m) m = a[i] + 0; return m }
   function ratio(list) { return sprintf("%.2f× (%.2f–%.2f)", median(list), lo(list), hi(list)) }
-  NR == 1 { next }
-  { v[$1, $2, "rps"] = $3; v[$1, $2, "p50"] = $4; v[$1, $2, "p99"] = $5; v[$1, $2, "b"] = $7; if ($1 > rounds) rounds = $1 }
+  NR == 1 || $3 != path { next }
+  { v[$1, $2, "rps"] = $4; v[$1, $2, "p99"] = $6; v[$1, $2, "b"] = $8; v[$1, $2, "cpu"] = $9; if ($1 > rounds) rounds = $1 }
   END {
     n = split(configs, c, " ")
     for (i = 1; i <= n; i++) {
-      split("", l); split("", r)
+      split("", l); split("", r); split("", d)
       for (k = 1; k <= rounds; k++) {
         for (m = 1; m <= 4; m++) {
-          f = m == 1 ? "rps" : m == 2 ? "p50" : m == 3 ? "p99" : "b"
+          f = m == 1 ? "rps" : m == 2 ? "p99" : m == 3 ? "b" : "cpu"
           l[f] = l[f] " " v[k, c[i], f]
-          if ((k, "none", f) in v) r[f] = r[f] " " (v[k, c[i], f] / v[k, "none", f])
+          if ((k, "none", f) in v) { r[f] = r[f] " " (v[k, c[i], f] / v[k, "none", f]); d[f] = d[f] " " (v[k, c[i], f] - v[k, "none", f]) }
         }
       }
-      printf "| %s | %.0f | %.2f | %.2f | %.0f |", c[i], median(l["rps"]), median(l["p50"]), median(l["p99"]), median(l["b"])
-      if (r["rps"] != "") printf " %s | %s | %s | %s |\n", ratio(r["rps"]), ratio(r["p50"]), ratio(r["p99"]), ratio(r["b"])
+      printf "| %s | %.0f | %.2f | %.0f | %.1f |", c[i], median(l["rps"]), median(l["p99"]), median(l["b"]), median(l["cpu"])
+      if (r["rps"] != "") printf " %s | %s | %+.0f | %+.1f |\n", ratio(r["rps"]), ratio(r["p99"]), median(d["b"]), median(d["cpu"])
       else printf " | | | |\n"
     }
   }' $RESULTS
+done
+if [ "$STARTS" -gt 0 ]; then
+  echo
+  echo "Start-up, JVM start to the first answered /front, each configuration alone, median of $STARTS (ms):"
+  echo
+  echo "| configuration | start-up ms | added ms |"
+  echo "| --- | ---: | ---: |"
+  awk -F'\t' -v configs="$CONFIGS" '
+    function median(list,   a, n, i, j, t) {
+      n = split(list, a, " ")
+      for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    NR == 1 { next }
+    { ms[$1] = ms[$1] " " $3 }
+    END {
+      n = split(configs, c, " ")
+      base = ("none" in ms) ? median(ms["none"]) : 0
+      for (i = 1; i <= n; i++) printf "| %s | %.0f | %s |\n", c[i], median(ms[c[i]]), base ? sprintf("%+.0f", median(ms[c[i]]) - base) : ""
+    }' $STARTUP
+fi
 echo
-echo "Raw wrk output (<config>-<round>.txt), results.tsv and app logs are in $OUT/."
+echo
+echo "Raw wrk output (<config>-<path>-<round>.txt), results.tsv, startup.tsv and app logs are in $OUT/."

@@ -3,6 +3,8 @@ package dev.tracing.context;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.micrometer.context.ContextAccessor;
 import io.micrometer.context.ContextRegistry;
@@ -42,6 +44,9 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
     private final boolean clearMissing;
 
     private final ContextSnapshotFactory delegate;
+
+    /** For each accessor, the scope that puts back "nothing": most restores change one accessor that had no value. */
+    private final Map<ThreadLocalAccessor<?>, ContextSnapshot.Scope> restoresToNothing = new ConcurrentHashMap<>();
 
     /**
      * The reader of each context type, found once: Reactor restores from a handful of Context
@@ -116,6 +121,9 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
             return delegate.setThreadLocalsFrom(sourceContext, keys);
         }
         List<ThreadLocalAccessor<?>> accessors = registry.getThreadLocalAccessors();
+        // the usual restore changes one accessor (the trace context, on a thread that had none): no array for it
+        ThreadLocalAccessor<Object> first = null;
+        Object firstPrevious = null;
         Changes changes = null;
         // by index: the registry's list is copy-on-write, and an iterator would be an allocation per restore
         for (int i = 0, n = accessors.size(); i < n; i++) {
@@ -131,10 +139,17 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
             if (value == current || (value == null && (!clearMissing || alreadyClear(accessor, current)))) {
                 continue;
             }
-            if (changes == null) {
-                changes = new Changes(n);
+            if (first == null) {
+                first = accessor;
+                firstPrevious = current;
             }
-            changes.add(accessor, current);
+            else {
+                if (changes == null) {
+                    changes = new Changes(n);
+                    changes.add(first, firstPrevious);
+                }
+                changes.add(accessor, current);
+            }
             if (value != null) {
                 accessor.setValue(value);
             }
@@ -142,7 +157,23 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
                 accessor.setValue();
             }
         }
-        return changes != null ? changes : NOTHING_CHANGED;
+        if (changes != null) {
+            return changes;
+        }
+        if (first == null) {
+            return NOTHING_CHANGED;
+        }
+        return firstPrevious == null ? restoreToNothing(first) : new SingleChange(first, firstPrevious);
+    }
+
+    /** The scope that puts back "nothing" for {@code accessor}: one shared instance per accessor. */
+    private ContextSnapshot.Scope restoreToNothing(ThreadLocalAccessor<Object> accessor) {
+        ContextSnapshot.Scope scope = restoresToNothing.get(accessor);
+        if (scope == null) {
+            scope = accessor::restore;
+            restoresToNothing.put(accessor, scope);
+        }
+        return scope;
     }
 
     /** Whether clearing {@code accessor} would change nothing, its value {@code current} already meaning nothing. */
@@ -168,6 +199,16 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
 
     /** The accessor that reads a context type, or null where none does. */
     private record Reader(ContextAccessor<?, ?> accessor) {
+    }
+
+    /** The one accessor a restore changed, with the value it had. */
+    private record SingleChange(ThreadLocalAccessor<Object> accessor, Object previous) implements ContextSnapshot.Scope {
+
+        @Override
+        public void close() {
+            accessor.restore(previous);
+        }
+
     }
 
     /** The accessors a restore changed, with the values they had; put back in reverse order. */

@@ -1,6 +1,7 @@
 package dev.tracing.core;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -29,6 +30,11 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
     private static final class Holder {
 
         TraceContext context;
+
+        /** What {@link #push} replaced, in pairs (previous context, undo), for {@link #pop}; null until first used. */
+        Object[] pushed;
+
+        int pushedSize;
 
     }
 
@@ -98,12 +104,62 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
         Holder holder = local.get();
         TraceContext previous = holder.context;
         holder.context = context;
+        return new RevertingScope(holder, previous, context, decorateAll(context));
+    }
+
+    /**
+     * Makes {@code context} current on this thread until the matching {@link #pop()}, as a scope
+     * would, without a scope object: for context-propagation's accessor, which sets and puts back
+     * the current context many times per request, always in reverse order on the same thread.
+     * Pushing the context the thread already has changes nothing (and still needs its pop).
+     */
+    public void push(TraceContext context) {
+        Holder holder = local.get();
+        TraceContext previous = holder.context;
+        Object undo = null;
+        if (context != previous) {
+            holder.context = context;
+            undo = decorateAll(context);
+        }
+        Object[] pushed = holder.pushed;
+        int size = holder.pushedSize;
+        if (pushed == null || size == pushed.length) {
+            pushed = Arrays.copyOf(pushed == null ? new Object[0] : pushed, Math.max(8, size * 2));
+            holder.pushed = pushed;
+        }
+        pushed[size] = previous;
+        pushed[size + 1] = undo;
+        holder.pushedSize = size + 2;
+    }
+
+    /** Puts back what the latest {@link #push} on this thread replaced; does nothing without one. */
+    public void pop() {
+        Holder holder = local.get();
+        int size = holder.pushedSize;
+        if (size == 0) {
+            return;
+        }
+        Object[] pushed = holder.pushed;
+        TraceContext previous = (TraceContext) pushed[size - 2];
+        Object undo = pushed[size - 1];
+        pushed[size - 2] = null;
+        pushed[size - 1] = null;
+        holder.pushedSize = size - 2;
+        holder.context = previous;
+        undo(undo);
+    }
+
+    /**
+     * Runs the decorators for {@code context}; returns what undoes them: null, one decorator's undo
+     * (the usual case, the MDC alone, kept as it is without an array around it), or several in
+     * decorator order.
+     */
+    private Object decorateAll(TraceContext context) {
         if (decorators.length == 0) {
-            return new RevertingScope(holder, previous, context, null);
+            return null;
         }
         if (decorators.length == 1) {
-            // the usual case (the MDC alone): its undo is kept as it is, without an array around it
-            return new RevertingScope(holder, previous, context, decorate(decorators[0], context));
+            return decorate(decorators[0], context);
         }
         Runnable[] undo = null;
         for (int i = 0; i < decorators.length; i++) {
@@ -115,7 +171,31 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
                 undo[i] = u;
             }
         }
-        return new RevertingScope(holder, previous, context, undo);
+        return undo;
+    }
+
+    /** Runs what {@link #decorateAll} returned, in reverse decorator order. */
+    private static void undo(Object undo) {
+        if (undo instanceof Runnable) {
+            runUndo((Runnable) undo);
+        }
+        else if (undo != null) {
+            Runnable[] all = (Runnable[]) undo;
+            for (int i = all.length - 1; i >= 0; i--) {
+                if (all[i] != null) {
+                    runUndo(all[i]);
+                }
+            }
+        }
+    }
+
+    private static void runUndo(Runnable undo) {
+        try {
+            undo.run();
+        }
+        catch (RuntimeException | LinkageError ex) {
+            failed(undo, ex);
+        }
     }
 
     /** Runs a decorator; one that throws is skipped, so the scope still opens and closes. */
@@ -182,7 +262,7 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
 
         private final TraceContext context;
 
-        /** Null, one decorator's undo ({@link Runnable}), or several in decorator order ({@code Runnable[]}). */
+        /** What {@link #decorateAll} returned. */
         private final Object undo;
 
         private boolean closed;
@@ -201,26 +281,7 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
             }
             closed = true;
             holder.context = previous;
-            if (undo instanceof Runnable) {
-                run((Runnable) undo);
-            }
-            else if (undo != null) {
-                Runnable[] all = (Runnable[]) undo;
-                for (int i = all.length - 1; i >= 0; i--) {
-                    if (all[i] != null) {
-                        run(all[i]);
-                    }
-                }
-            }
-        }
-
-        private static void run(Runnable undo) {
-            try {
-                undo.run();
-            }
-            catch (RuntimeException | LinkageError ex) {
-                failed(undo, ex);
-            }
+            undo(undo);
         }
 
         @Override

@@ -159,4 +159,34 @@ class ThreadLocalCurrentTraceContextTests {
         assertThat(calls).containsExactly("open " + outer.spanId(), "open " + inner.spanId(),
                 "undo " + inner.spanId(), "undo " + outer.spanId());
     }
+
+    @Test
+    void pushAndPopNestLikeScopesAndUndoTheDecoratorsInReverse() {
+        List<String> calls = new ArrayList<>();
+        ScopeDecorator recording = context -> {
+            calls.add("set " + context.spanId());
+            return () -> calls.add("undo " + context.spanId());
+        };
+        ThreadLocalCurrentTraceContext current = new ThreadLocalCurrentTraceContext(List.of(recording));
+        current.push(a);
+        // the context the thread has already: nothing set, nothing undone, still a level to pop
+        current.push(a);
+        current.push(b);
+        assertThat(current.context()).isEqualTo(b);
+        current.pop();
+        assertThat(current.context()).isEqualTo(a);
+        current.pop();
+        assertThat(current.context()).isEqualTo(a);
+        // a scope opened between a push and its pop restores what the push set
+        try (CurrentTraceContext.Scope scope = current.newScope(b)) {
+            assertThat(current.context()).isEqualTo(b);
+        }
+        current.pop();
+        assertThat(current.context()).isNull();
+        current.pop();
+        assertThat(current.context()).isNull();
+        assertThat(calls).containsExactly("set " + a.spanId(), "set " + b.spanId(), "undo " + b.spanId(),
+                "set " + b.spanId(), "undo " + b.spanId(), "undo " + a.spanId());
+    }
+
 }

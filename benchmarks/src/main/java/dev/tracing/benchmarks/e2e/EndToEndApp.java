@@ -1,6 +1,7 @@
 package dev.tracing.benchmarks.e2e;
 
 import java.lang.management.ManagementFactory;
+import java.util.concurrent.ThreadLocalRandom;
 
 import org.slf4j.MDC;
 import reactor.core.publisher.Mono;
@@ -23,9 +24,13 @@ import org.springframework.web.reactive.function.client.WebClient;
  *
  * <p>The tracer is chosen by the classpath the script starts it with, as a user chooses it by
  * dependencies: nothing, our starter, Spring Boot's OpenTelemetry tracing, or the Brave bridge
- * (wired by {@link BraveTracingConfiguration}, since Boot's Brave module does not resolve at
- * 4.1.0). {@code GET /allocated} answers the bytes allocated so far by the live threads, read
- * before and after the measured run.
+ * (Boot's Brave module). {@code GET /allocated} answers the bytes allocated so far by the live
+ * threads and {@code GET /cpu} the CPU time the process has used, both read before and after the
+ * measured run.
+ *
+ * <p>{@code GET /order-page} is the same hop with a realistic amount of work behind it:
+ * {@code /orders} builds an order list (prices, totals, a digest per order) and answers it as a
+ * JSON document of about 20 KB, about a millisecond of work, as a typical service's endpoint does.
  */
 @SpringBootApplication
 public class EndToEndApp {
@@ -57,6 +62,26 @@ public class EndToEndApp {
         @GetMapping("/back")
         String back(@RequestHeader(name = "traceparent", defaultValue = "none") String traceparent) {
             return traceparent;
+        }
+
+        @GetMapping("/order-page")
+        Mono<String> orderPage() {
+            return client.get()
+                .uri("/orders")
+                .retrieve()
+                .bodyToMono(String.class)
+                .map(body -> "page of " + body.length() + " bytes, mdc=" + MDC.get("traceId"));
+        }
+
+        @GetMapping("/orders")
+        Orders orders() {
+            return Orders.build(ThreadLocalRandom.current().nextLong());
+        }
+
+        @GetMapping("/cpu")
+        long cpu() {
+            return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
         }
 
         @GetMapping("/allocated")

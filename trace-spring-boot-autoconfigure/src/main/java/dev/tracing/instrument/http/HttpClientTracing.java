@@ -34,6 +34,16 @@ public final class HttpClientTracing {
      */
     public <C> Span start(TraceContext parent, String method, URI uri, C carrier, BiConsumer<C, String> remove,
             Propagator.Setter<C> setter) {
+        Span span = start(parent, method, uri);
+        inject(span, carrier, remove, setter);
+        return span;
+    }
+
+    /**
+     * Starts the CLIENT span of a request, a child of {@code parent} or, when null, of the current
+     * span (or a new trace); {@link #inject} then writes it into the request.
+     */
+    public Span start(TraceContext parent, String method, URI uri) {
         TraceContext resolved = parent != null ? parent : tracer.currentTraceContext().context();
         Span.Builder builder = tracer.spanBuilder();
         if (resolved != null) {
@@ -42,12 +52,18 @@ public final class HttpClientTracing {
         else {
             builder.setNoParent();
         }
-        Span span = policy.startClientSpan(builder, method, uri);
+        return policy.startClientSpan(builder, method, uri);
+    }
+
+    /**
+     * Writes {@code span}'s context into {@code carrier}, after removing every header name this
+     * tracer propagates, so the request carries exactly one set.
+     */
+    public <C> void inject(Span span, C carrier, BiConsumer<C, String> remove, Propagator.Setter<C> setter) {
         for (String field : propagator.fields()) {
             remove.accept(carrier, field);
         }
         propagator.inject(span.context(), carrier, setter);
-        return span;
     }
 
     /** Tags and ends a CLIENT span; {@code status} 0 when no response arrived. */

@@ -6,9 +6,11 @@ import dev.tracing.instrument.http.HttpSpanPolicy;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.SignalType;
+import reactor.core.publisher.MonoOperator;
 
+import org.springframework.http.HttpHeaders;
 import org.springframework.web.reactive.function.client.ClientRequest;
 import org.springframework.web.reactive.function.client.ClientResponse;
 import org.springframework.web.reactive.function.client.ExchangeFilterFunction;
@@ -21,8 +23,8 @@ import org.springframework.web.reactive.function.client.ExchangeFunction;
  *
  * <p>Design notes: the span starts when the exchange is subscribed, so each retry is its own
  * span. Header names this tracer propagates are replaced, never added to, so the request carries
- * exactly one set. The span ends in {@code doFinally}: once, on response, error or cancel
- * (a timeout cancels).
+ * exactly one set. The span ends once, on response, error or cancel (a timeout cancels), in an
+ * {@link EndOnceSubscriber} that also notes the status.
  */
 public final class TraceExchangeFilterFunction implements ExchangeFilterFunction {
 
@@ -38,22 +40,62 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
             Span span;
             ClientRequest traced;
             try {
-                ClientRequest.Builder copy = ClientRequest.from(request);
-                span = tracing.start(ReactorTracing.traceContext(context), request.method().name(), request.url(), copy,
-                        (builder, key) -> builder.headers(headers -> headers.remove(key)),
-                        (builder, key, value) -> builder.headers(headers -> headers.set(key, value)));
-                traced = copy.build();
+                span = tracing.start(ReactorTracing.traceContext(context), request.method().name(), request.url());
+                traced = ClientRequest.from(request)
+                    .headers(headers -> tracing.inject(span, headers, HttpHeaders::remove, HttpHeaders::set))
+                    .build();
             }
             catch (RuntimeException ex) {
                 // tracing never fails a request
                 return next.exchange(request);
             }
-            int[] status = new int[1];
-            Throwable[] error = new Throwable[1];
-            return next.exchange(traced)
-                .doOnNext(response -> status[0] = response.statusCode().value())
-                .doOnError(ex -> error[0] = ex)
-                .doFinally(signal -> tracing.end(span, status[0], error[0], signal == SignalType.CANCEL));
+            return new EndingSpan(next.exchange(traced), span, tracing);
         });
+    }
+
+    /** The exchange, ending the span once with the response's status, the error or the cancel. */
+    private static final class EndingSpan extends MonoOperator<ClientResponse, ClientResponse> {
+
+        private final Span span;
+
+        private final HttpClientTracing tracing;
+
+        EndingSpan(Mono<ClientResponse> exchange, Span span, HttpClientTracing tracing) {
+            super(exchange);
+            this.span = span;
+            this.tracing = tracing;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super ClientResponse> actual) {
+            source.subscribe(new EndingSubscriber(actual, span, tracing));
+        }
+
+    }
+
+    private static final class EndingSubscriber extends EndOnceSubscriber<ClientResponse> {
+
+        private final Span span;
+
+        private final HttpClientTracing tracing;
+
+        private int status;
+
+        EndingSubscriber(CoreSubscriber<? super ClientResponse> actual, Span span, HttpClientTracing tracing) {
+            super(actual);
+            this.span = span;
+            this.tracing = tracing;
+        }
+
+        @Override
+        void next(ClientResponse response) {
+            status = response.statusCode().value();
+        }
+
+        @Override
+        void end(Throwable error, boolean cancelled) {
+            tracing.end(span, status, error, cancelled);
+        }
+
     }
 }

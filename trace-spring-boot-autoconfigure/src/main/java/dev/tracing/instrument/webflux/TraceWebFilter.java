@@ -2,14 +2,18 @@ package dev.tracing.instrument.webflux;
 
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import dev.tracing.context.TraceContextThreadLocalAccessor;
 import dev.tracing.instrument.http.HttpSpanPolicy;
 import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.SignalType;
+import reactor.core.publisher.MonoOperator;
 
 import org.springframework.core.Ordered;
 import org.springframework.http.HttpStatusCode;
@@ -36,15 +40,17 @@ import org.springframework.web.util.pattern.PathPattern;
  * handler mapping names it; without the decorator (an application that builds its own
  * HttpHandler) the filter starts and ends the span itself.
  *
- * <p>Design notes: the span ends in {@code doFinally}, which Reactor signals exactly once, on
- * completion, error or cancellation (the client went away).
+ * <p>Design notes: the span ends once, on completion, error or cancellation (the client went
+ * away), in an {@link EndOnceSubscriber}. The Reactor Context gets one entry,
+ * the span's context: Reactor's contexts of four entries and more check their keys with a message
+ * built for each key on every copy, which cost more than everything else this filter does. So the
+ * decorator hands its state to the filter through a map keyed by the span's context, emptied
+ * when the span ends.
  */
 public final class TraceWebFilter implements WebFilter, Ordered {
 
     /** Exchange attribute holding the request's SERVER span. */
     public static final String SPAN_ATTRIBUTE = TraceWebFilter.class.getName() + ".span";
-
-    private static final String STATE_KEY = TraceWebFilter.class.getName() + ".state";
 
     private static final String DESCRIPTION = TraceWebFilter.class.getSimpleName();
 
@@ -66,6 +72,9 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     private final Propagator propagator;
 
     private final HttpSpanPolicy policy;
+
+    /** The requests whose span the decorator started, by the span's context, until it ends. */
+    private final Map<TraceContext, ServerSpan> started = new ConcurrentHashMap<>();
 
     public TraceWebFilter(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
         this.tracer = tracer;
@@ -94,25 +103,26 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             if (state == null) {
                 return handler.handle(request, response);
             }
+            TraceContext context = state.span.context();
             Mono<Void> result;
             try (Tracer.SpanInScope ws = tracer.withSpan(state.span)) {
                 result = handler.handle(request, response);
             }
-            return result.doOnError(state::failed)
-                .doFinally(signal -> end(state, response, signal))
-                .contextWrite(context -> context.put(TraceContextThreadLocalAccessor.KEY, state.span.context())
-                    .put(STATE_KEY, state));
+            started.put(context, state);
+            return new EndingSpan(result, context, state, response)
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, context));
         };
     }
 
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
         return Mono.deferContextual(context -> {
-            ServerSpan started = context.getOrDefault(STATE_KEY, null);
-            if (started != null) {
-                started.exchange = exchange;
-                exchange.getAttributes().put(SPAN_ATTRIBUTE, started.span);
-                return chain.filter(exchange).doOnError(started::failed);
+            Object current = context.getOrDefault(TraceContextThreadLocalAccessor.KEY, null);
+            ServerSpan decorated = current != null ? started.get(current) : null;
+            if (decorated != null) {
+                decorated.exchange = exchange;
+                exchange.getAttributes().put(SPAN_ATTRIBUTE, decorated.span);
+                return chain.filter(exchange).doOnError(decorated::failed);
             }
             ServerSpan state = start(exchange.getRequest(), exchange.getResponse());
             if (state == null) {
@@ -124,8 +134,7 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             try (Tracer.SpanInScope ws = tracer.withSpan(state.span)) {
                 result = chain.filter(exchange);
             }
-            return result.doOnError(state::failed)
-                .doFinally(signal -> end(state, exchange.getResponse(), signal))
+            return new EndingSpan(result, null, state, exchange.getResponse())
                 .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, state.span.context()));
         });
     }
@@ -156,7 +165,7 @@ public final class TraceWebFilter implements WebFilter, Ordered {
         }
     }
 
-    private void end(ServerSpan state, ServerHttpResponse response, SignalType signal) {
+    private void end(ServerSpan state, ServerHttpResponse response, boolean cancelled) {
         try {
             Throwable error = state.error;
             HttpStatusCode code = response.getStatusCode();
@@ -171,8 +180,7 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             }
             // a 4xx answered from an exception (e.g. 404 Not Found) is the client's error, not ours
             Throwable recorded = error instanceof ResponseStatusException && status < 500 ? null : error;
-            policy.endServerSpan(state.span, state.method, route(state.exchange), status, recorded,
-                    signal == SignalType.CANCEL);
+            policy.endServerSpan(state.span, state.method, route(state.exchange), status, recorded, cancelled);
         }
         catch (RuntimeException ex) {
             state.span.end();
@@ -191,6 +199,41 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             return ((PathPattern) pattern).getPatternString();
         }
         return pattern == null ? null : pattern.toString();
+    }
+
+    /** The request's exchange, ending its span once on completion, error or cancel. */
+    private final class EndingSpan extends MonoOperator<Void, Void> {
+
+        /** The key of the decorator's handoff to the filter, removed on end; null on the filter-only path. */
+        private final TraceContext decorated;
+
+        private final ServerSpan state;
+
+        private final ServerHttpResponse response;
+
+        EndingSpan(Mono<Void> exchange, TraceContext decorated, ServerSpan state, ServerHttpResponse response) {
+            super(exchange);
+            this.decorated = decorated;
+            this.state = state;
+            this.response = response;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super Void> actual) {
+            source.subscribe(new EndOnceSubscriber<Void>(actual) {
+                @Override
+                void end(Throwable error, boolean cancelled) {
+                    if (decorated != null) {
+                        started.remove(decorated);
+                    }
+                    if (error != null) {
+                        state.failed(error);
+                    }
+                    TraceWebFilter.this.end(state, response, cancelled);
+                }
+            });
+        }
+
     }
 
     /** What the decorator and the filter share about one request's span. */
