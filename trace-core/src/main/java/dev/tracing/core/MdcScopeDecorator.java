@@ -10,6 +10,8 @@ import org.slf4j.MDC;
  * configured correlation baggage fields while a scope is open, and exactly what was there before
  * once it closes.
  *
+ * <p>Correlation values lose their control characters on the way in: a caller chooses baggage.
+ *
  * <p>Design notes: the previous values are read and restored one by one, so nested scopes and
  * values a user put in the MDC under the same keys come back as they were. A key whose value
  * does not change is not written, which keeps nested scopes in the same span nearly free. When
@@ -69,7 +71,8 @@ public final class MdcScopeDecorator implements ScopeDecorator {
             for (int i = 0; i < correlationFields.length; i++) {
                 String name = correlationFields[i];
                 String previous = MDC.get(name);
-                if (replace(name, previous, baggage == null ? null : baggage.get(name)) && previousFields == null) {
+                if (replace(name, previous, baggage == null ? null : printable(baggage.get(name)))
+                        && previousFields == null) {
                     previousFields = new String[correlationFields.length];
                     for (int j = 0; j < i; j++) {
                         previousFields[j] = MDC.get(correlationFields[j]);
@@ -120,4 +123,37 @@ public final class MdcScopeDecorator implements ScopeDecorator {
             MDC.put(key, value);
         }
     }
+
+    /**
+     * Returns {@code value} without control characters (C0, DEL, C1 and the Unicode line and
+     * paragraph separators): a remote caller chooses baggage values, and a line break copied into
+     * the MDC would let it write a log line of its own under a plain pattern. The usual value has
+     * none and is returned as it is.
+     */
+    static String printable(String value) {
+        if (value == null) {
+            return null;
+        }
+        int length = value.length();
+        int i = 0;
+        while (i < length && !isControl(value.charAt(i))) {
+            i++;
+        }
+        if (i == length) {
+            return value;
+        }
+        StringBuilder kept = new StringBuilder(length - 1).append(value, 0, i);
+        for (; i < length; i++) {
+            char c = value.charAt(i);
+            if (!isControl(c)) {
+                kept.append(c);
+            }
+        }
+        return kept.toString();
+    }
+
+    private static boolean isControl(char c) {
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029';
+    }
+
 }

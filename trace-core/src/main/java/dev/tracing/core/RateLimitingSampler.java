@@ -35,6 +35,12 @@ final class RateLimitingSampler implements Sampler {
         this.theoreticalArrival = new AtomicLong(System.nanoTime());
     }
 
+    /** Gives back the interval the abandoned trace took, so the next one can be sampled. */
+    @Override
+    public void abandoned(long traceIdHigh, long traceIdLow) {
+        theoreticalArrival.addAndGet(-intervalNanos);
+    }
+
     @Override
     public boolean isSampled(long traceIdHigh, long traceIdLow) {
         long now = System.nanoTime();

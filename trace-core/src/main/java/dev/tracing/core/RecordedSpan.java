@@ -59,9 +59,15 @@ public final class RecordedSpan implements FinishedSpan {
 
     private boolean started;
 
-    RecordedSpan(SpanContext context, String localServiceName) {
+    private final SpanLimits limits;
+
+    /** Tags, events and links dropped over the limits. */
+    private int dropped;
+
+    RecordedSpan(SpanContext context, String localServiceName, SpanLimits limits) {
         this.context = context;
         this.localServiceName = localServiceName;
+        this.limits = limits;
     }
 
     /** Returns the context of the span this record belongs to. */
@@ -83,6 +89,9 @@ public final class RecordedSpan implements FinishedSpan {
         startNanos = nanos;
         return true;
     }
+
+    /** Whether this tracer's sampler chose to record the span (rather than a parent's decision). */
+    boolean sampledHere;
 
     /**
      * Whether {@link #start} was called. Read by the thread that has just finished or abandoned the
@@ -140,20 +149,28 @@ public final class RecordedSpan implements FinishedSpan {
         if (finished || key == null || value == null) {
             return;
         }
+        if ((tags == null ? 0 : tags.size()) >= limits.maxTags() && (tags == null || !tags.containsKey(key))) {
+            dropped++;
+            return;
+        }
         if (tags == null) {
             tags = new SpanTags(8);
         }
-        tags.put(key, value);
+        tags.put(key, limits.cut(value));
     }
 
     synchronized void event(long epochMicros, String value) {
         if (finished || value == null) {
             return;
         }
+        if ((events == null ? 0 : events.size()) >= limits.maxEvents()) {
+            dropped++;
+            return;
+        }
         if (events == null) {
             events = new ArrayList<>(4);
         }
-        events.add(new AbstractMap.SimpleImmutableEntry<>(epochMicros, value));
+        events.add(new AbstractMap.SimpleImmutableEntry<>(epochMicros, limits.cut(value)));
     }
 
     synchronized void error(Throwable error) {
@@ -179,6 +196,10 @@ public final class RecordedSpan implements FinishedSpan {
         if (finished || link == null) {
             return;
         }
+        if ((links == null ? 0 : links.size()) >= limits.maxLinks()) {
+            dropped++;
+            return;
+        }
         if (links == null) {
             links = new ArrayList<>(2);
         }
@@ -195,6 +216,11 @@ public final class RecordedSpan implements FinishedSpan {
         startMicros = epochMicros;
         startNanos = 0L;
         return first;
+    }
+
+    /** Returns how many tags, events and links were dropped over the span limits. */
+    public synchronized int droppedCount() {
+        return dropped;
     }
 
     /** Returns the start in epoch microseconds. */

@@ -23,6 +23,14 @@ public interface Sampler {
     boolean isSampled(long traceIdHigh, long traceIdLow);
 
     /**
+     * Told that a trace this sampler chose to record was dropped before anything of it was
+     * recorded (a span started only to read its parent's context, then abandoned): a rate limit
+     * then counts it as not taken, so such spans cost no caller its share. Does nothing by default.
+     */
+    default void abandoned(long traceIdHigh, long traceIdLow) {
+    }
+
+    /**
      * Returns a builder of the usual sampler: a decision from the trace id with a probability,
      * then a rate limit, with {@link #DEFAULT_PROBABILITY} and {@link #DEFAULT_RATE_LIMIT}.
      */
@@ -81,7 +89,24 @@ public interface Sampler {
             if (byProbability == ALWAYS_SAMPLE) {
                 return limiter;
             }
-            return (high, low) -> byProbability.isSampled(high, low) && limiter.isSampled(high, low);
+            return new Sampler() {
+
+                @Override
+                public boolean isSampled(long high, long low) {
+                    return byProbability.isSampled(high, low) && limiter.isSampled(high, low);
+                }
+
+                @Override
+                public void abandoned(long high, long low) {
+                    limiter.abandoned(high, low);
+                }
+
+                @Override
+                public String toString() {
+                    return byProbability + " then " + limiter;
+                }
+
+            };
         }
 
     }

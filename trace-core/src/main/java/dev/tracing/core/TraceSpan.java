@@ -119,6 +119,9 @@ final class TraceSpan implements Span {
             if (record.wasStarted()) {
                 tracer.spanClosed();
             }
+            if (record.sampledHere) {
+                tracer.sampledSpanAbandoned(context);
+            }
         }
     }
 

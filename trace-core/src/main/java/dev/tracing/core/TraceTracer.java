@@ -47,6 +47,11 @@ public final class TraceTracer implements Tracer {
 
     private final List<String> remoteFields;
 
+    /** Whether a decision that arrives with a remote context is kept, or the local sampler decides. */
+    private final boolean respectIncoming;
+
+    private final SpanLimits spanLimits;
+
     private final SpanCustomizer currentSpanCustomizer = new CurrentSpanCustomizer();
 
     private final LongAdder started = new LongAdder();
@@ -54,7 +59,10 @@ public final class TraceTracer implements Tracer {
     private final LongAdder closed = new LongAdder();
 
     TraceTracer(CurrentTraceContext currentTraceContext, Sampler sampler, SpanReporter reporter, TraceClock clock,
-            String serviceName, List<String> remoteFields, List<String> correlationFields) {
+            String serviceName, List<String> remoteFields, List<String> correlationFields, boolean respectIncoming,
+            SpanLimits spanLimits) {
+        this.respectIncoming = respectIncoming;
+        this.spanLimits = spanLimits;
         this.currentTraceContext = currentTraceContext;
         this.sampler = sampler;
         this.reporter = reporter;
@@ -74,6 +82,16 @@ public final class TraceTracer implements Tracer {
 
     void spanClosed() {
         closed.increment();
+    }
+
+    /** A span this tracer's sampler chose to record was abandoned: the sampler may count it as not taken. */
+    void sampledSpanAbandoned(SpanContext context) {
+        try {
+            sampler.abandoned(context.traceIdHigh(), context.traceIdLow());
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Sampler failed", ex);
+        }
     }
 
     /** Sampled spans started so far. */
@@ -108,16 +126,18 @@ public final class TraceTracer implements Tracer {
 
     TraceSpan newSpan(SpanContext parent) {
         SpanContext context;
+        boolean decidedHere;
         if (parent == null || parent.isSamplingFlagsOnly()) {
             long high = IdGenerator.nextId();
             long low = IdGenerator.nextId();
             long spanId = IdGenerator.nextId();
-            Boolean upstream = parent == null ? null : parent.sampled();
+            Boolean upstream = parent == null || !respectIncoming ? null : parent.sampled();
+            decidedHere = upstream == null;
             boolean sampled = upstream != null ? upstream : sampler.isSampled(high, low);
             if (parent == null) {
                 context = SpanContext.create(high, low, 0L, spanId, sampled, false);
             }
-            else if (parent.isDebug()) {
+            else if (parent.isDebug() && respectIncoming) {
                 context = parent.newRoot(high, low, spanId); // keeps the debug flag, which implies sampled
             }
             else {
@@ -126,12 +146,15 @@ public final class TraceTracer implements Tracer {
         }
         else {
             context = parent.newChild(IdGenerator.nextId());
-            if (context.sampled() == null) {
+            decidedHere = context.sampled() == null || (!respectIncoming && parent.isRemote());
+            if (decidedHere) {
+                // a caller's decision is only a request here when this service decides for itself
                 context = context.withSampled(sampler.isSampled(context.traceIdHigh(), context.traceIdLow()));
             }
         }
         if (context.isSampled()) {
-            context.record = new RecordedSpan(context, serviceName);
+            context.record = new RecordedSpan(context, serviceName, spanLimits);
+            context.record.sampledHere = decidedHere;
         }
         return new TraceSpan(this, context);
     }

@@ -21,6 +21,9 @@ public final class Tracing {
         return new Builder();
     }
 
+    /** Whether a tracer built without a choice keeps the sampling decision callers send: it does. */
+    public static final boolean DEFAULT_RESPECT_INCOMING = true;
+
     /** The service name of a tracer built without one. */
     public static final String DEFAULT_SERVICE_NAME = "unknown";
 
@@ -41,6 +44,10 @@ public final class Tracing {
         private List<String> remoteFields = List.of();
 
         private List<String> correlationFields = List.of();
+
+        private boolean respectIncoming = DEFAULT_RESPECT_INCOMING;
+
+        private SpanLimits spanLimits = SpanLimits.DEFAULTS;
 
         private Builder() {
         }
@@ -90,11 +97,30 @@ public final class Tracing {
             return this;
         }
 
+        /**
+         * Whether a sampling decision that arrives with a remote context is kept (the default), or
+         * the trace is continued under this tracer's own decision: what a service at the edge of the
+         * internet wants, where a caller sending {@code traceparent ...-01} would otherwise make it
+         * record every request, past the probability and the rate limit. The debug flag of B3 is a
+         * caller's request too, and is then ignored.
+         */
+        public Builder respectIncoming(boolean respectIncoming) {
+            this.respectIncoming = respectIncoming;
+            return this;
+        }
+
+        /** What one span may hold at most; default {@link SpanLimits#DEFAULTS}. */
+        public Builder spanLimits(SpanLimits spanLimits) {
+            this.spanLimits = Objects.requireNonNull(spanLimits, "spanLimits");
+            return this;
+        }
+
         /** Returns the tracer. */
         public TraceTracer build() {
             CurrentTraceContext current = currentTraceContext != null ? currentTraceContext
                     : new ThreadLocalCurrentTraceContext(List.of(new MdcScopeDecorator(correlationFields)));
-            return new TraceTracer(current, sampler, reporter, clock, serviceName, remoteFields, correlationFields);
+            return new TraceTracer(current, sampler, reporter, clock, serviceName, remoteFields, correlationFields,
+                    respectIncoming, spanLimits);
         }
     }
 }

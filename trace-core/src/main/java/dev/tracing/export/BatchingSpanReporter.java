@@ -2,10 +2,10 @@ package dev.tracing.export;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -16,28 +16,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hands finished spans to {@link SpanExporter}s in batches from one background thread, so the
- * thread that ends a span never waits for a backend. Spans wait in a bounded queue; when it is
- * full the span is dropped and counted. The thread sends a batch when it has
- * {@code maxBatchSize} spans or {@code scheduleDelay} after the first one arrived, to every
- * exporter in turn; a batch an exporter fails to send is dropped and counted, and the next one
- * is tried as usual, so export resumes by itself when the backend is back.
- * {@link #close()} sends what is queued, within the timeout, then stops the thread.
+ * Hands finished spans to {@link SpanExporter}s in batches from background threads, so the thread
+ * that ends a span never waits for a backend. Each exporter has a bounded queue and a thread of
+ * its own: spans wait in the queue; when it is full the span is dropped for that exporter and
+ * counted. The thread sends a batch when it has {@code maxBatchSize} spans or
+ * {@code scheduleDelay} after the first one arrived; a batch the exporter fails to send is dropped
+ * and counted, and the next one is tried as usual, so export resumes by itself when the backend is
+ * back. The first failure of each kind is logged at WARN, the same kind again at most once a
+ * minute. {@link #close()} sends what is queued, within the timeout, then stops the threads.
  *
  * <p>Design notes: as OpenTelemetry's BatchSpanProcessor, and unlike zipkin-reporter's
  * AsyncReporter, nothing is encoded on the thread that ends the span (AsyncReporter sizes each
  * span in bytes when it is reported, to bound its queue by bytes): the request path is one
- * {@code offer} to an {@link ArrayBlockingQueue}. The queue is bounded by spans, so its memory is
- * bounded by what each span recorded. Reported spans are not immutable: {@code FinishedSpan} has
- * setters, the span filters have used them before, and the in-memory store swaps a span's strings
- * for equal shared ones; an exporter must not change them, since every exporter receives the same
- * instances. One thread and
- * one queue serve every exporter, so enabling Zipkin and OTLP costs the request path nothing
- * more. Each exporter bounds its own calls by the timeout (HTTP connect and read timeouts).
+ * {@code offer} to an {@link ArrayBlockingQueue} per exporter. The queues are bounded by spans, so
+ * their memory is bounded by what each span recorded. A queue and a thread per exporter cost a
+ * second queue and thread when Zipkin and OTLP are both on, and buy that a slow or dead backend
+ * never delays the other. Reported spans are not immutable: {@code FinishedSpan} has setters, the
+ * span filters have used them before, and the in-memory store swaps a span's strings for equal
+ * shared ones; an exporter must not change them, since every exporter receives the same instances.
+ * Each exporter bounds its own calls by the timeout.
  */
 public final class BatchingSpanReporter implements SpanReporter {
 
-    /** Dropped because the queue was full when the span ended: a reason {@link #droppedCount(String, String)} takes. */
+    /** Dropped because the exporter's queue was full when the span ended: a reason {@link #droppedCount(String, String)} takes. */
     public static final String QUEUE_FULL = "queue_full";
 
     /** Dropped because the backend failed, refused the batch or did not answer in time. */
@@ -61,49 +62,30 @@ public final class BatchingSpanReporter implements SpanReporter {
     /** The longest timeout: the HTTP senders take it in int milliseconds (about 24.8 days). */
     public static final Duration MAX_TIMEOUT = Duration.ofMillis(Integer.MAX_VALUE);
 
+    /** How often the same kind of export failure is logged again at most. */
+    static final long FAILURE_LOG_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+
     private static final Logger logger = LoggerFactory.getLogger(BatchingSpanReporter.class);
 
-    private final List<SpanExporter> exporters;
-
-    private final ArrayBlockingQueue<FinishedSpan> queue;
-
-    private final int maxBatchSize;
-
-    private final long scheduleDelayNanos;
+    private final List<Lane> lanes;
 
     private final long timeoutNanos;
 
-    private final Thread worker;
-
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private final LongAdder queueFull = new LongAdder();
-
-    private final Map<String, LongAdder> exported = new ConcurrentHashMap<>();
-
-    private final Map<String, LongAdder> failed = new ConcurrentHashMap<>();
-
-    private final Map<String, LongAdder> shutdown = new ConcurrentHashMap<>();
-
-    private final Map<String, Boolean> failureLogged = new ConcurrentHashMap<>();
-
-    /** Set by {@link #close()}: the worker sends what is left and stops. */
-    private volatile boolean draining;
-
     private BatchingSpanReporter(Builder builder) {
-        this.exporters = List.copyOf(builder.exporters);
-        this.maxBatchSize = builder.maxBatchSize;
-        this.scheduleDelayNanos = builder.scheduleDelay.toNanos();
         this.timeoutNanos = builder.timeout.toNanos();
-        this.queue = new ArrayBlockingQueue<>(builder.maxQueueSize);
-        for (SpanExporter exporter : exporters) {
-            exported.put(exporter.name(), new LongAdder());
-            failed.put(exporter.name(), new LongAdder());
-            shutdown.put(exporter.name(), new LongAdder());
+        List<Lane> lanes = new ArrayList<>(builder.exporters.size());
+        for (SpanExporter exporter : builder.exporters) {
+            String threadName = builder.exporters.size() == 1 ? builder.threadName
+                    : builder.threadName + "-" + exporter.name();
+            lanes.add(new Lane(exporter, builder.maxQueueSize, builder.maxBatchSize, builder.scheduleDelay.toNanos(),
+                    threadName));
         }
-        this.worker = new Thread(this::run, builder.threadName);
-        this.worker.setDaemon(true);
-        this.worker.start();
+        this.lanes = List.copyOf(lanes);
+        for (Lane lane : this.lanes) {
+            lane.worker.start();
+        }
     }
 
     public static Builder builder() {
@@ -111,169 +93,272 @@ public final class BatchingSpanReporter implements SpanReporter {
     }
 
     /**
-     * Queues the span for export; drops and counts it when the queue is full ({@link #QUEUE_FULL})
-     * or the reporter is closed ({@link #SHUTDOWN}).
+     * Queues the span for each exporter; drops and counts it for an exporter whose queue is full
+     * ({@link #QUEUE_FULL}), and for all when the reporter is closed ({@link #SHUTDOWN}).
      */
     @Override
     public void report(FinishedSpan span) {
-        if (closed.get()) {
-            droppedAtShutdown(1);
-        }
-        else if (!queue.offer(span)) {
-            queueFull.increment();
-        }
-        else if (closed.get() && queue.remove(span)) {
-            // close() drained and cleared the queue between the check and the offer
-            droppedAtShutdown(1);
+        for (int i = 0, n = lanes.size(); i < n; i++) {
+            lanes.get(i).offer(span);
         }
     }
 
-    private void droppedAtShutdown(int spans) {
-        for (LongAdder count : shutdown.values()) {
-            count.add(spans);
-        }
-    }
-
-    /** Spans waiting in the queue. */
+    /** Spans waiting in the fullest exporter's queue. */
     public int queueSize() {
-        return queue.size();
+        int size = 0;
+        for (Lane lane : lanes) {
+            size = Math.max(size, lane.queue.size());
+        }
+        return size;
     }
 
-    /** The exporters' names, in export order. */
+    /** The exporters' names, in the order they were added. */
     public List<String> exporterNames() {
-        return exporters.stream().map(SpanExporter::name).toList();
+        return lanes.stream().map(lane -> lane.exporter.name()).toList();
     }
 
     /** Spans each exporter's backend accepted, by exporter name. */
     public long exportedCount(String exporter) {
-        LongAdder count = exported.get(exporter);
-        return count != null ? count.sum() : 0L;
+        Lane lane = lane(exporter);
+        return lane != null ? lane.exported.sum() : 0L;
     }
 
     /**
-     * Spans an exporter did not send, by reason: {@link #QUEUE_FULL} (never queued, so dropped for
-     * every exporter), {@link #EXPORT_FAILED} (the backend failed, refused or did not answer in
-     * time) and {@link #SHUTDOWN} (still queued when the close timeout ran out, or reported after
+     * Spans an exporter did not send, by reason: {@link #QUEUE_FULL} (its queue was full when the
+     * span ended), {@link #EXPORT_FAILED} (the backend failed, refused or did not answer in time)
+     * and {@link #SHUTDOWN} (still queued when the close timeout ran out, or reported after
      * {@link #close()}).
      */
     public long droppedCount(String exporter, String reason) {
+        Lane lane = lane(exporter);
+        if (lane == null) {
+            return 0L;
+        }
         switch (reason) {
             case QUEUE_FULL:
-                return queueFull.sum();
+                return lane.queueFull.sum();
             case EXPORT_FAILED:
-                return sum(failed, exporter);
+                return lane.failed.sum();
             case SHUTDOWN:
-                return sum(shutdown, exporter);
+                return lane.shutdown.sum();
             default:
                 return 0L;
         }
     }
 
-    private static long sum(Map<String, LongAdder> counts, String exporter) {
-        LongAdder count = counts.get(exporter);
-        return count != null ? count.sum() : 0L;
-    }
-
-    private void run() {
-        List<FinishedSpan> batch = new ArrayList<>(maxBatchSize);
-        while (true) {
-            try {
-                FinishedSpan first = draining ? queue.poll() : queue.poll(1, TimeUnit.SECONDS);
-                if (first == null) {
-                    if (draining) {
-                        return;
-                    }
-                    continue;
-                }
-                batch.add(first);
-                long deadline = System.nanoTime() + scheduleDelayNanos;
-                while (batch.size() < maxBatchSize) {
-                    long wait = draining ? 0L : deadline - System.nanoTime();
-                    FinishedSpan next = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
-                    if (next == null) {
-                        break;
-                    }
-                    batch.add(next);
-                }
-                export(batch);
-                batch.clear();
-            }
-            catch (InterruptedException ex) {
-                // close() wakes the thread to drain: send the batch in hand, then the rest
-                if (!batch.isEmpty()) {
-                    export(batch);
-                    batch.clear();
-                }
-                if (!draining) {
-                    return;
-                }
-            }
-            catch (RuntimeException | Error ex) {
-                // never let the worker die: the batch in hand is lost, the next one is tried
-                logger.debug("Exporting spans failed unexpectedly", ex);
-                batch.clear();
+    private Lane lane(String exporter) {
+        for (Lane lane : lanes) {
+            if (lane.exporter.name().equals(exporter)) {
+                return lane;
             }
         }
-    }
-
-    private void export(List<FinishedSpan> batch) {
-        List<FinishedSpan> spans = List.copyOf(batch);
-        for (SpanExporter exporter : exporters) {
-            try {
-                exporter.export(spans);
-                exported.get(exporter.name()).add(spans.size());
-            }
-            catch (Exception | LinkageError ex) {
-                failed.get(exporter.name()).add(spans.size());
-                if (failureLogged.putIfAbsent(exporter.name(), Boolean.TRUE) == null) {
-                    logger.debug("Exporting spans to {} failed; they are dropped and counted, later batches are "
-                            + "tried as usual", exporter.name(), ex);
-                }
-            }
-        }
+        return null;
     }
 
     /**
-     * Stops accepting spans, sends what is queued within the timeout, counts what is left as
-     * dropped, stops the thread and closes the exporters.
+     * Stops accepting spans, sends what is queued within the timeout (the exporters in parallel),
+     * counts what is left as dropped, stops the threads and closes the exporters.
      */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        draining = true;
-        // wakes the worker from its wait for spans; it then sends what is queued without waiting
-        worker.interrupt();
-        awaitDrained();
-        for (SpanExporter exporter : exporters) {
+        for (Lane lane : lanes) {
+            lane.drain();
+        }
+        long deadline = System.nanoTime() + timeoutNanos;
+        for (Lane lane : lanes) {
+            lane.awaitDrained(deadline);
+        }
+        for (Lane lane : lanes) {
             try {
-                exporter.close();
+                lane.exporter.close();
             }
             catch (RuntimeException ex) {
-                logger.debug("Closing the {} exporter failed", exporter.name(), ex);
+                logger.debug("Closing the {} exporter failed", lane.exporter.name(), ex);
             }
-        }
-    }
-
-    private void awaitDrained() {
-        try {
-            worker.join(TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + 1);
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-        }
-        int left = queue.size();
-        queue.clear();
-        if (left > 0) {
-            droppedAtShutdown(left);
-            logger.warn("Dropped {} spans still queued when the exporter closed", left);
         }
     }
 
     @Override
     public String toString() {
         return "BatchingSpanReporter" + exporterNames();
+    }
+
+    /** One exporter with its queue, its thread and its counters. */
+    private final class Lane {
+
+        final SpanExporter exporter;
+
+        final ArrayBlockingQueue<FinishedSpan> queue;
+
+        final int maxBatchSize;
+
+        final long scheduleDelayNanos;
+
+        final Thread worker;
+
+        final LongAdder exported = new LongAdder();
+
+        final LongAdder failed = new LongAdder();
+
+        final LongAdder shutdown = new LongAdder();
+
+        final LongAdder queueFull = new LongAdder();
+
+        /** When each kind of failure was last logged (nanoTime), and how many happened since; worker thread only. */
+        final Map<String, long[]> failureLog = new HashMap<>();
+
+        /** Set by {@link #close()}: the worker sends what is left and stops. */
+        volatile boolean draining;
+
+        /** Whether the worker is in an export, which an interrupt must not cut short; guarded by itself. */
+        private boolean exporting;
+
+        Lane(SpanExporter exporter, int maxQueueSize, int maxBatchSize, long scheduleDelayNanos, String threadName) {
+            this.exporter = exporter;
+            this.queue = new ArrayBlockingQueue<>(maxQueueSize);
+            this.maxBatchSize = maxBatchSize;
+            this.scheduleDelayNanos = scheduleDelayNanos;
+            this.worker = new Thread(this::run, threadName);
+            this.worker.setDaemon(true);
+        }
+
+        /**
+         * Makes the worker send what is queued without waiting for more: an idle worker is woken
+         * by an interrupt, one that is exporting finishes that export first (an interrupt would
+         * cut the request short and lose the batch).
+         */
+        synchronized void drain() {
+            draining = true;
+            if (!exporting) {
+                worker.interrupt();
+            }
+        }
+
+        private synchronized void exporting(boolean exporting) {
+            this.exporting = exporting;
+            if (exporting) {
+                // an interrupt that arrived after the wait ended is not for the export
+                Thread.interrupted();
+            }
+        }
+
+        void offer(FinishedSpan span) {
+            if (closed.get()) {
+                shutdown.increment();
+            }
+            else if (!queue.offer(span)) {
+                queueFull.increment();
+            }
+            else if (closed.get() && queue.remove(span)) {
+                // close() drained and cleared the queue between the check and the offer
+                shutdown.increment();
+            }
+        }
+
+        private void run() {
+            List<FinishedSpan> batch = new ArrayList<>(maxBatchSize);
+            while (true) {
+                try {
+                    FinishedSpan first = draining ? queue.poll() : queue.poll(1, TimeUnit.SECONDS);
+                    if (first == null) {
+                        if (draining) {
+                            return;
+                        }
+                        continue;
+                    }
+                    batch.add(first);
+                    long deadline = System.nanoTime() + scheduleDelayNanos;
+                    while (batch.size() < maxBatchSize) {
+                        long wait = draining ? 0L : deadline - System.nanoTime();
+                        FinishedSpan next = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
+                        if (next == null) {
+                            break;
+                        }
+                        batch.add(next);
+                    }
+                    export(batch);
+                    batch.clear();
+                }
+                catch (InterruptedException ex) {
+                    // close() wakes the thread to drain: send the batch in hand, then the rest
+                    if (!batch.isEmpty()) {
+                        export(batch);
+                        batch.clear();
+                    }
+                    if (!draining) {
+                        return;
+                    }
+                }
+                catch (RuntimeException | Error ex) {
+                    // never let the worker die: the batch in hand is lost, the next one is tried
+                    logger.debug("Exporting spans failed unexpectedly", ex);
+                    batch.clear();
+                }
+            }
+        }
+
+        private void export(List<FinishedSpan> batch) {
+            List<FinishedSpan> spans = List.copyOf(batch);
+            exporting(true);
+            try {
+                exporter.export(spans);
+                exported.add(spans.size());
+            }
+            catch (Exception | LinkageError ex) {
+                failed.add(spans.size());
+                logFailure(ex);
+            }
+            finally {
+                exporting(false);
+            }
+        }
+
+        /** The first failure of each kind at WARN, the same kind again at most once a minute. */
+        private void logFailure(Throwable ex) {
+            String kind = ex instanceof ExportFailure failure ? failure.kind() : ex.getClass().getName();
+            long now = System.nanoTime();
+            long[] logged = failureLog.get(kind);
+            if (logged == null) {
+                failureLog.put(kind, new long[] { now, 0 });
+                logger.warn("Exporting spans to {} failed: {}. The spans are dropped and counted in "
+                        + "trace.export.spans.dropped{{exporter={},reason=export_failed}}; later failures of this "
+                        + "kind are logged at most once a minute", exporter.name(), message(ex), exporter.name());
+                logger.debug("Export failure", ex);
+            }
+            else if (now - logged[0] >= FAILURE_LOG_INTERVAL_NANOS) {
+                logger.warn("Exporting spans to {} failed again: {} ({} more failures of this kind since the last "
+                        + "warning)", exporter.name(), message(ex), logged[1]);
+                logged[0] = now;
+                logged[1] = 0;
+            }
+            else {
+                logged[1]++;
+            }
+        }
+
+        private String message(Throwable ex) {
+            // our senders' messages name the endpoint without credentials; others' by their type only
+            return ex instanceof ExportFailure ? ex.getMessage() : ex.getClass().getSimpleName();
+        }
+
+        void awaitDrained(long deadline) {
+            try {
+                worker.join(Math.max(1L, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            int left = queue.size();
+            queue.clear();
+            if (left > 0) {
+                shutdown.add(left);
+                logger.warn("Dropped {} spans still queued for {} when the exporter closed", left, exporter.name());
+            }
+        }
+
     }
 
     /** Configures a {@link BatchingSpanReporter}; the settings start from the {@code DEFAULT_*} constants. */

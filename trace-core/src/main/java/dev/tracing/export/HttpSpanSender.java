@@ -1,67 +1,148 @@
 package dev.tracing.export;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.HttpURLConnection;
-import java.net.MalformedURLException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.zip.GZIPOutputStream;
 
 import dev.tracing.internal.HttpTokens;
-import zipkin2.reporter.BaseHttpSender;
+import zipkin2.reporter.BytesMessageSender;
 import zipkin2.reporter.Encoding;
-import zipkin2.reporter.HttpEndpointSuppliers;
 
 /**
- * POSTs span messages over HTTP with request headers of the user's choosing, such as the API key
- * or {@code Authorization} header a hosted OTLP backend asks for. One message is one request,
- * gzip-compressed, with the encoding's media type; any status outside 2xx fails the send, so the
- * exporter counts the batch as dropped.
+ * POSTs span messages over HTTP with the JDK's {@link HttpClient}: one message is one request,
+ * gzip-compressed, with the encoding's media type and the headers of the user's choosing (the
+ * API key or {@code Authorization} a hosted backend asks for).
  *
- * <p>Design notes: zipkin-reporter's {@code URLConnectionSender} cannot add headers, so this
- * builds on the same library's {@link BaseHttpSender} (endpoint handling, close semantics) and
- * only posts. Header values, and the endpoint's user-info and query, are never written into an
- * exception message or a log line: they can be credentials.
+ * <p>What a slow, redirecting or throttling backend can cost is bounded:
+ * <ul>
+ * <li>One deadline, {@code timeout}, covers the whole send: connecting, every attempt and every
+ * wait between them. The answer's body is never waited for (it is read in the background, up to
+ * 64 KB, then dropped), so a backend that trickles its answer holds nothing.</li>
+ * <li>Redirects are never followed: a 307 would re-post the spans and the headers wherever the
+ * backend points, a 301 or 302 would turn into a GET that "succeeds" while the spans are lost. A
+ * redirect fails the send, naming the location (without its user-info and query).</li>
+ * <li>429, 502, 503 and 504 answers and connection failures are tried again with exponential
+ * backoff and jitter (100 ms, doubling, at most 5 s), honouring {@code Retry-After} up to 10 s,
+ * while the deadline allows another attempt.</li>
+ * </ul>
+ * A send that finally fails throws an {@link ExportFailure} saying what kind of failure it was
+ * (for logging once per kind) and the endpoint without its user-info and query; header values
+ * appear in no message: they can be credentials.
+ *
+ * <p>Design notes: the exporter's thread is the only one that waits (never a request thread), and
+ * one sender serves one backend, so a slow backend delays no other. The JDK client gives the
+ * whole-request deadline, the no-redirect policy and connection reuse that
+ * {@code HttpURLConnection} did not.
  */
-public final class HttpSpanSender extends BaseHttpSender<URL, byte[]> {
+public final class HttpSpanSender implements BytesMessageSender {
+
+    /** The largest message: zipkin-reporter's usual 5 MiB. */
+    static final int MESSAGE_MAX_BYTES = 5 * 1024 * 1024;
+
+    static final long FIRST_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    static final long MAX_RETRY_AFTER_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    /** How much of an answer's body is read before the rest is dropped. */
+    static final int MAX_ANSWER_BYTES = 64 * 1024;
+
+    private final URI endpoint;
+
+    private final String shownEndpoint;
+
+    private final Encoding encoding;
 
     private final Map<String, String> headers;
 
-    private final int timeoutMillis;
+    private final Duration timeout;
 
-    private HttpSpanSender(String endpoint, Encoding encoding, Map<String, String> headers, Duration timeout) {
-        super(encoding, HttpEndpointSuppliers.constantFactory(), endpoint);
+    private final HttpClient client;
+
+    private volatile boolean closed;
+
+    private HttpSpanSender(URI endpoint, Encoding encoding, Map<String, String> headers, Duration timeout) {
+        this.endpoint = endpoint;
+        this.shownEndpoint = withoutCredentials(endpoint);
+        this.encoding = encoding;
         this.headers = headers;
-        this.timeoutMillis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
+        this.timeout = timeout;
+        this.client = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .connectTimeout(timeout)
+            .build();
     }
 
     /**
      * Creates a sender.
      * @param endpoint the http or https URL spans are POSTed to, with its path
      * @param encoding the encoding of the messages (its media type is the request's content type)
-     * @param headers request headers added to every request; names must be HTTP tokens and values
-     * must not hold line breaks
-     * @param timeout the connect and the read timeout
+     * @param headers request headers added to every request; names must be HTTP tokens that the
+     * JDK's client lets an application set, values must not hold line breaks. User-info in the
+     * endpoint becomes a Basic {@code Authorization} header unless one is given
+     * @param timeout the deadline of one send, retries included
      * @throws IllegalArgumentException for a malformed endpoint, header name or header value, or a
      * timeout that is not positive
      */
     public static HttpSpanSender create(String endpoint, Encoding encoding, Map<String, String> headers,
             Duration timeout) {
-        checkEndpoint(endpoint, null);
-        Map<String, String> checked = checkHeaders(headers);
+        String checked = checkEndpoint(endpoint, null);
+        Map<String, String> checkedHeaders = checkHeaders(headers);
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be positive");
         }
-        return new HttpSpanSender(endpoint.trim(), encoding, checked, timeout);
+        URI uri = URI.create(checked);
+        if (uri.getRawUserInfo() != null) {
+            // user-info in the endpoint is Basic authentication, sent as its header and kept out of the URL
+            String userInfo = uri.getUserInfo();
+            uri = URI.create(checked.replace(uri.getRawUserInfo() + "@", ""));
+            if (checkedHeaders.keySet().stream().noneMatch("Authorization"::equalsIgnoreCase)) {
+                Map<String, String> withAuthorization = new LinkedHashMap<>(checkedHeaders);
+                withAuthorization.put("Authorization", "Basic " + Base64.getEncoder()
+                    .encodeToString(userInfo.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                checkedHeaders = Collections.unmodifiableMap(withAuthorization);
+            }
+        }
+        HttpRequest.Builder probe = HttpRequest.newBuilder(uri);
+        for (Map.Entry<String, String> header : checkedHeaders.entrySet()) {
+            String name = header.getKey();
+            try {
+                probe.header(name, header.getValue());
+            }
+            catch (IllegalArgumentException ex) {
+                // Host, Connection, Content-Length and the like belong to the client
+                throw new IllegalArgumentException("header '" + name + "' cannot be set on an export request");
+            }
+        }
+        return new HttpSpanSender(uri, encoding, checkedHeaders, timeout);
     }
 
     /**
@@ -79,11 +160,16 @@ public final class HttpSpanSender extends BaseHttpSender<URL, byte[]> {
         }
         try {
             URI uri = new URI(endpoint.trim());
-            // a host with an underscore (a docker-compose service name) is no server-based authority to
-            // java.net.URI, but HttpURLConnection reaches it
-            boolean hasHost = uri.getHost() != null || (uri.getAuthority() != null && !uri.getAuthority().isBlank());
-            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || !hasHost) {
+            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+                    || uri.getRawAuthority() == null || uri.getRawAuthority().isBlank()) {
                 throw new IllegalArgumentException("must be an http or https URL with a host" + suffix);
+            }
+            if (uri.getHost() == null) {
+                // java.net.URI, and so the JDK's client, takes no host name with an underscore (a
+                // docker-compose service name, say): better said at start-up than at every export
+                throw new IllegalArgumentException("has a host that is not a valid internet host name (an underscore, "
+                        + "say), which the HTTP client cannot reach; use a name of letters, digits, '-' and '.' "
+                        + "(a network alias in docker-compose)");
             }
             if (uri.getPath() == null || uri.getPath().isEmpty() || "/".equals(uri.getPath())) {
                 throw new IllegalArgumentException("must be the URL that spans are posted to, with its path" + suffix);
@@ -117,65 +203,237 @@ public final class HttpSpanSender extends BaseHttpSender<URL, byte[]> {
     }
 
     @Override
-    protected URL newEndpoint(String endpoint) {
-        try {
-            URL url = new URL(endpoint);
-            String protocol = url.getProtocol().toLowerCase(Locale.ROOT);
-            if (!protocol.equals("http") && !protocol.equals("https")) {
-                throw new IllegalArgumentException("endpoint must be an http or https URL: " + endpoint);
-            }
-            return url;
-        }
-        catch (MalformedURLException ex) {
-            throw new IllegalArgumentException("malformed endpoint " + endpoint, ex);
-        }
+    public Encoding encoding() {
+        return encoding;
     }
 
     @Override
-    protected byte[] newBody(List<byte[]> encodedSpans) {
-        return encoding.encode(encodedSpans);
+    public int messageMaxBytes() {
+        return MESSAGE_MAX_BYTES;
     }
 
     @Override
-    protected void postSpans(URL endpoint, byte[] body) throws IOException {
-        HttpURLConnection connection = (HttpURLConnection) endpoint.openConnection();
-        try {
-            connection.setConnectTimeout(timeoutMillis);
-            connection.setReadTimeout(timeoutMillis);
-            connection.setRequestMethod("POST");
-            connection.setDoOutput(true);
-            connection.setRequestProperty("Content-Type", encoding.mediaType());
-            connection.setRequestProperty("Content-Encoding", "gzip");
-            headers.forEach(connection::setRequestProperty);
-            try (OutputStream out = new GZIPOutputStream(connection.getOutputStream())) {
-                out.write(body);
-            }
-            int status = connection.getResponseCode();
-            // read the answer to its end so the connection can be reused
-            try (InputStream in = status >= 400 ? connection.getErrorStream() : connection.getInputStream()) {
-                if (in != null) {
-                    in.transferTo(OutputStream.nullOutputStream());
+    public int messageSizeInBytes(List<byte[]> encodedSpans) {
+        return encoding.listSizeInBytes(encodedSpans);
+    }
+
+    @Override
+    public int messageSizeInBytes(int encodedSizeInBytes) {
+        return encoding.listSizeInBytes(encodedSizeInBytes);
+    }
+
+    /**
+     * Sends one message, trying again where it may help, within the deadline.
+     * @throws ExportFailure when the backend did not take it
+     */
+    @Override
+    public void send(List<byte[]> encodedSpans) throws IOException {
+        if (closed) {
+            throw new ExportFailure("closed", "the sender to " + shownEndpoint + " is closed");
+        }
+        byte[] body = gzip(encoding.encode(encodedSpans));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long backoff = FIRST_BACKOFF_NANOS;
+        while (true) {
+            long wait;
+            String failure;
+            try {
+                HttpResponse<Void> response = exchange(body, deadline);
+                int status = response.statusCode();
+                if (status >= 200 && status < 300) {
+                    return;
                 }
+                if (status != 429 && status != 502 && status != 503 && status != 504) {
+                    throw new ExportFailure("HTTP " + status, "HTTP " + status + " from " + shownEndpoint);
+                }
+                wait = retryAfter(response.headers().firstValue("Retry-After").orElse(null));
+                if (wait < 0) {
+                    wait = jittered(backoff);
+                }
+                failure = "HTTP " + status;
             }
-            if (status < 200 || status > 299) {
-                throw new IOException("HTTP " + status + " from " + withoutCredentials(endpoint));
+            catch (ConnectException | HttpConnectTimeoutException ex) {
+                wait = jittered(backoff);
+                failure = "connection failed";
             }
-        }
-        catch (IOException | RuntimeException ex) {
-            connection.disconnect();
-            throw ex;
+            long remaining = deadline - System.nanoTime();
+            if (wait >= remaining) {
+                throw new ExportFailure(failure,
+                        failure + " from " + shownEndpoint + ", no time left to try again within " + timeout);
+            }
+            pause(wait);
+            backoff = Math.min(MAX_BACKOFF_NANOS, backoff * 2);
         }
     }
 
-    /** The endpoint without its user-info and query, which can hold credentials too. */
-    private static String withoutCredentials(URL endpoint) {
-        return endpoint.getProtocol() + "://" + endpoint.getHost()
-                + (endpoint.getPort() < 0 ? "" : ":" + endpoint.getPort()) + endpoint.getPath();
+    /** One attempt: returns the answer, whose body is left to drain in the background. */
+    private HttpResponse<Void> exchange(byte[] body, long deadline) throws IOException {
+        long remaining = deadline - System.nanoTime();
+        if (remaining <= 0) {
+            throw new ExportFailure("timed out", "no answer from " + shownEndpoint + " within " + timeout);
+        }
+        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint)
+            .timeout(Duration.ofNanos(remaining))
+            .header("Content-Type", encoding.mediaType())
+            .header("Content-Encoding", "gzip")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        headers.forEach(request::header);
+        CompletableFuture<HttpResponse<Void>> answer = client.sendAsync(request.build(), info -> new Drain());
+        HttpResponse<Void> response;
+        try {
+            response = answer.get(remaining, TimeUnit.NANOSECONDS);
+        }
+        catch (TimeoutException ex) {
+            answer.cancel(true);
+            throw new ExportFailure("timed out", "no answer from " + shownEndpoint + " within " + timeout);
+        }
+        catch (InterruptedException ex) {
+            answer.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new ExportFailure("interrupted", "interrupted while sending to " + shownEndpoint);
+        }
+        catch (ExecutionException | CancellationException ex) {
+            Throwable cause = ex.getCause() != null ? ex.getCause() : ex;
+            if (cause instanceof ConnectException || cause instanceof HttpConnectTimeoutException) {
+                throw (IOException) cause;
+            }
+            if (cause instanceof HttpTimeoutException) {
+                throw new ExportFailure("timed out", "no answer from " + shownEndpoint + " within " + timeout);
+            }
+            // reset, closed or broken connections: the backend may be restarting
+            ConnectException connection = new ConnectException(String.valueOf(cause.getMessage()));
+            connection.initCause(cause);
+            throw connection;
+        }
+        int status = response.statusCode();
+        if (status >= 300 && status < 400) {
+            String location = response.headers()
+                .firstValue("Location")
+                .map(HttpSpanSender::withoutCredentials)
+                .orElse("nowhere");
+            throw new ExportFailure("redirect", "HTTP " + status + " from " + shownEndpoint + " redirects to "
+                    + location + "; redirects are not followed, set the endpoint to where spans are taken");
+        }
+        return response;
+    }
+
+    /** {@code Retry-After} in seconds or as an HTTP date, in nanoseconds capped at 10 s; -1 when absent or bad. */
+    static long retryAfter(String value) {
+        if (value == null || value.isBlank()) {
+            return -1;
+        }
+        String trimmed = value.trim();
+        long nanos;
+        try {
+            nanos = TimeUnit.SECONDS.toNanos(Math.max(0L, Long.parseLong(trimmed)));
+        }
+        catch (NumberFormatException notSeconds) {
+            try {
+                ZonedDateTime at = ZonedDateTime.parse(trimmed, DateTimeFormatter.RFC_1123_DATE_TIME);
+                nanos = Math.max(0L, TimeUnit.MILLISECONDS.toNanos(at.toInstant().toEpochMilli()
+                        - System.currentTimeMillis()));
+            }
+            catch (DateTimeParseException notADate) {
+                return -1;
+            }
+        }
+        return Math.min(nanos, MAX_RETRY_AFTER_NANOS);
+    }
+
+    /** Half the backoff, plus a random part of the other half: callers that failed together spread out. */
+    private static long jittered(long backoff) {
+        return backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
+    }
+
+    private static void pause(long nanos) throws ExportFailure {
+        try {
+            TimeUnit.NANOSECONDS.sleep(nanos);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new ExportFailure("interrupted", "interrupted while waiting to send again");
+        }
+    }
+
+    private static byte[] gzip(byte[] message) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, message.length / 4));
+        try (GZIPOutputStream zip = new GZIPOutputStream(out)) {
+            zip.write(message);
+        }
+        return out.toByteArray();
+    }
+
+    /** A URL without its user-info, query and fragment, which can hold credentials. */
+    static String withoutCredentials(String url) {
+        try {
+            return withoutCredentials(URI.create(url.trim()));
+        }
+        catch (IllegalArgumentException ex) {
+            return "an invalid URL";
+        }
+    }
+
+    static String withoutCredentials(URI uri) {
+        String host = uri.getHost() != null ? uri.getHost() : "";
+        if (uri.getHost() == null && uri.getRawAuthority() != null) {
+            String authority = uri.getRawAuthority();
+            int at = authority.lastIndexOf('@');
+            host = at < 0 ? authority : authority.substring(at + 1);
+        }
+        return (uri.getScheme() == null ? "" : uri.getScheme() + "://") + host
+                + (uri.getPort() < 0 || uri.getHost() == null ? "" : ":" + uri.getPort())
+                + (uri.getRawPath() == null ? "" : uri.getRawPath());
+    }
+
+    @Override
+    public void close() {
+        closed = true;
     }
 
     @Override
     public String toString() {
-        return "HttpSpanSender{" + encoding + ", headers=" + headers.keySet() + "}";
+        return "HttpSpanSender{" + shownEndpoint + ", " + encoding + ", headers=" + headers.keySet() + "}";
+    }
+
+    /**
+     * Reads an answer's body in the background and drops it, past 64 KB by cancelling: the status
+     * is all a send needs, and a body that never ends must hold nothing.
+     */
+    private static final class Drain implements HttpResponse.BodySubscriber<Void> {
+
+        private Flow.Subscription subscription;
+
+        private long read;
+
+        @Override
+        public CompletionStage<Void> getBody() {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            this.subscription = subscription;
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            for (ByteBuffer item : items) {
+                read += item.remaining();
+            }
+            if (read > MAX_ANSWER_BYTES) {
+                subscription.cancel();
+            }
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+        }
+
+        @Override
+        public void onComplete() {
+        }
+
     }
 
 }

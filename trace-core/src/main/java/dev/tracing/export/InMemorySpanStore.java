@@ -8,19 +8,25 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 import dev.tracing.core.RecordedSpan;
+import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import io.micrometer.tracing.exporter.SpanReporter;
 
 /**
  * The most recent finished spans, grouped by trace, for the {@code traces} endpoint.
  *
- * <p>Design notes: bounded by a number of spans; when a span would exceed the bound, whole
- * traces are evicted oldest first (by when their first span arrived), since half a trace is of
- * little use. Traces are kept in arrival order in a deque beside an index by trace id, so an
- * insert is constant time (amortized over evictions). One lock guards both: reporting a span
- * holds it for a few field writes, and queries copy what they return.
+ * <p>Design notes: bounded by a number of spans, and by a number of spans per trace (so a caller
+ * that reuses one trace id cannot push every other trace out); when a span would exceed the
+ * bound, whole traces are evicted oldest first (by when their first span arrived), since half a
+ * trace is of little use. With the span limits of the tracer, that bounds the store's bytes too.
+ * Traces are kept in arrival order in a deque beside an index by trace id, so an insert is
+ * constant time (amortized over evictions). Each trace keeps its summary (root name, start, end,
+ * error) up to date as spans arrive, so listing recent traces reads only as many entries as it
+ * returns. One lock guards all of it: reporting a span holds it for a few field writes, and
+ * queries copy what they return.
  *
  * <p>New traces can be limited to a number per second. Without a limit, a busy service at 100%
  * sampling turns the whole store over in well under a second, so every span it holds is still
@@ -39,11 +45,68 @@ public final class InMemorySpanStore implements SpanReporter {
 
         final List<FinishedSpan> spans = new ArrayList<>(4);
 
+        /** The root span (no parent), once it arrived; else null. */
+        FinishedSpan root;
+
+        /** The span that started first, standing in for the root while it is missing. */
+        FinishedSpan earliest;
+
+        long firstStart = Long.MAX_VALUE;
+
+        long lastEnd = Long.MIN_VALUE;
+
+        boolean error;
+
         TraceEntry(String traceId) {
             this.traceId = traceId;
         }
 
+        /** Keeps the summary current as a span arrives: O(1), under the store's lock. */
+        void add(FinishedSpan span) {
+            spans.add(span);
+            long start = ZipkinV2JsonEncoder.startMicros(span);
+            if (start < firstStart) {
+                firstStart = start;
+                earliest = span;
+            }
+            lastEnd = Math.max(lastEnd, ZipkinV2JsonEncoder.endMicros(span));
+            if (root == null && (span.getParentId() == null || span.getParentId().isEmpty())) {
+                root = span;
+            }
+            error |= span.getError() != null || span.getTags().containsKey("error");
+        }
+
+        Summary summary() {
+            FinishedSpan named = root != null ? root : earliest;
+            return new Summary(traceId, named.getName(), named.getLocalServiceName(), named.getKind(), firstStart,
+                    Math.max(0L, lastEnd - firstStart), spans.size(), error);
+        }
+
     }
+
+    /**
+     * What the store knows of one trace without reading its spans.
+     * @param traceId the trace id, 32 lower-case hex characters
+     * @param name the root span's name, or the earliest span's while the root is not in the store
+     * @param serviceName the service of that span
+     * @param kind the kind of that span, null for a local span
+     * @param timestamp when the trace's first span started, in epoch microseconds
+     * @param duration from the first start to the last end, in microseconds
+     * @param spanCount how many of the trace's spans are in the store
+     * @param error whether any span of the trace recorded an error
+     */
+    public record Summary(String traceId, String name, String serviceName, Span.Kind kind, long timestamp,
+            long duration, int spanCount, boolean error) {
+    }
+
+    /** Why a span was not kept: its trace already has {@code maxSpansPerTrace} spans here. */
+    public static final String TRACE_FULL = "trace_full";
+
+    /** Why a span was not kept: its trace is new, and the store took its new traces for this second. */
+    public static final String RATE_LIMITED = "rate_limited";
+
+    /** The spans of one trace a store built without a choice keeps at most. */
+    public static final int DEFAULT_MAX_SPANS_PER_TRACE = 1000;
 
     /** Slots of the table of recently refused trace ids (a power of two). */
     private static final int REFUSED_SLOTS = 4096;
@@ -57,7 +120,13 @@ public final class InMemorySpanStore implements SpanReporter {
 
     private final int maxTracesPerSecond;
 
+    private final int maxSpansPerTrace;
+
     private final LongSupplier nanoTime;
+
+    private long droppedTraceFull;
+
+    private long droppedRateLimited;
 
     /**
      * Refused trace ids, as 64-bit hashes in slots by hash; null until the first refusal. Hashes,
@@ -95,12 +164,17 @@ public final class InMemorySpanStore implements SpanReporter {
     }
 
     InMemorySpanStore(int maxSpans, int maxTracesPerSecond) {
-        this(maxSpans, maxTracesPerSecond, System::nanoTime);
+        this(maxSpans, maxTracesPerSecond, DEFAULT_MAX_SPANS_PER_TRACE, System::nanoTime);
     }
 
     InMemorySpanStore(int maxSpans, int maxTracesPerSecond, LongSupplier nanoTime) {
+        this(maxSpans, maxTracesPerSecond, DEFAULT_MAX_SPANS_PER_TRACE, nanoTime);
+    }
+
+    InMemorySpanStore(int maxSpans, int maxTracesPerSecond, int maxSpansPerTrace, LongSupplier nanoTime) {
         this.maxSpans = Builder.checkMaxSpans(maxSpans);
         this.maxTracesPerSecond = Builder.checkMaxTracesPerSecond(maxTracesPerSecond);
+        this.maxSpansPerTrace = Builder.checkMaxSpans(maxSpansPerTrace);
         this.nanoTime = nanoTime;
         this.windowStart = nanoTime.getAsLong();
     }
@@ -120,16 +194,22 @@ public final class InMemorySpanStore implements SpanReporter {
             TraceEntry entry = byTraceId.get(traceId);
             if (entry == null) {
                 if (maxTracesPerSecond > 0 && !admitNewTrace(traceId)) {
+                    droppedRateLimited++;
                     return;
                 }
                 entry = new TraceEntry(traceId);
                 byTraceId.put(traceId, entry);
                 order.addLast(entry);
             }
+            else if (entry.spans.size() >= maxSpansPerTrace) {
+                // one trace id (a caller that reuses it) cannot push every other trace out
+                droppedTraceFull++;
+                return;
+            }
             if (span instanceof RecordedSpan recorded) {
                 shareRepeatedStrings(recorded);
             }
-            entry.spans.add(span);
+            entry.add(span);
             spanCount++;
             while (spanCount > maxSpans) {
                 TraceEntry eldest = order.pollFirst();
@@ -220,6 +300,26 @@ public final class InMemorySpanStore implements SpanReporter {
         return result;
     }
 
+    /**
+     * Returns the summaries of up to {@code limit} traces that {@code filter} accepts, the trace
+     * that arrived last first. Costs the lock for as many traces as it looks at (with no filter,
+     * {@code limit}), never a copy of the spans: the endpoint polls this while every span end takes
+     * the same lock.
+     */
+    public List<Summary> recentSummaries(int limit, Predicate<? super Summary> filter) {
+        List<Summary> result = new ArrayList<>(Math.min(Math.max(limit, 0), 64));
+        synchronized (this) {
+            Iterator<TraceEntry> it = order.descendingIterator();
+            while (it.hasNext() && result.size() < limit) {
+                Summary summary = it.next().summary();
+                if (filter == null || filter.test(summary)) {
+                    result.add(summary);
+                }
+            }
+        }
+        return result;
+    }
+
     /** Returns the spans of the trace {@code traceId} in the order they finished, or an empty list. */
     public List<FinishedSpan> trace(String traceId) {
         synchronized (this) {
@@ -243,6 +343,16 @@ public final class InMemorySpanStore implements SpanReporter {
         return maxSpans;
     }
 
+    /** Returns the bound on spans held of one trace. */
+    public int maxSpansPerTrace() {
+        return maxSpansPerTrace;
+    }
+
+    /** Spans not kept, by reason: {@link #TRACE_FULL} or {@link #RATE_LIMITED}. */
+    public synchronized long droppedCount(String reason) {
+        return TRACE_FULL.equals(reason) ? droppedTraceFull : RATE_LIMITED.equals(reason) ? droppedRateLimited : 0L;
+    }
+
     /** Returns the bound on new traces taken per second; 0 when there is none. */
     public int maxTracesPerSecond() {
         return maxTracesPerSecond;
@@ -255,6 +365,8 @@ public final class InMemorySpanStore implements SpanReporter {
         shared.clear();
         spanCount = 0;
         refused = null;
+        droppedTraceFull = 0;
+        droppedRateLimited = 0;
     }
     /** Configures an {@link InMemorySpanStore}. */
     public static final class Builder {
@@ -263,7 +375,19 @@ public final class InMemorySpanStore implements SpanReporter {
 
         private int maxTracesPerSecond = DEFAULT_MAX_TRACES_PER_SECOND;
 
+        private int maxSpansPerTrace = DEFAULT_MAX_SPANS_PER_TRACE;
+
         private Builder() {
+        }
+
+        /**
+         * The spans of one trace kept at most; later ones are dropped and counted
+         * ({@link #TRACE_FULL}), so a caller reusing a trace id cannot fill the store.
+         * @throws IllegalArgumentException when it is not positive
+         */
+        public Builder maxSpansPerTrace(int maxSpansPerTrace) {
+            this.maxSpansPerTrace = checkMaxSpans(maxSpansPerTrace);
+            return this;
         }
 
         /**
@@ -286,7 +410,7 @@ public final class InMemorySpanStore implements SpanReporter {
 
         /** Returns the store. */
         public InMemorySpanStore build() {
-            return new InMemorySpanStore(maxSpans, maxTracesPerSecond);
+            return new InMemorySpanStore(maxSpans, maxTracesPerSecond, maxSpansPerTrace, System::nanoTime);
         }
 
         static int checkMaxSpans(int maxSpans) {

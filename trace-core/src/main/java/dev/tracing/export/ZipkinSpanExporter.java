@@ -10,9 +10,9 @@ import zipkin2.reporter.BytesMessageSender;
 import zipkin2.reporter.Encoding;
 
 /**
- * Sends spans to Zipkin as v2 JSON through a zipkin-reporter {@link BytesMessageSender} (for
- * example its {@code URLConnectionSender} POSTing to {@code /api/v2/spans}), splitting a batch
- * into messages no larger than the sender accepts.
+ * Sends spans to Zipkin as v2 JSON through a zipkin-reporter {@link BytesMessageSender} (the
+ * starter's {@link HttpSpanSender} POSTing to {@code /api/v2/spans}, or any other sender), splitting
+ * a batch into messages no larger than the sender accepts.
  */
 public final class ZipkinSpanExporter implements SpanExporter {
 

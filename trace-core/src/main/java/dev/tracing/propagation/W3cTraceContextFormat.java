@@ -7,7 +7,8 @@ import dev.tracing.internal.HexCodec;
 import io.micrometer.tracing.propagation.Propagator;
 
 /**
- * W3C Trace Context Level 1: the {@code traceparent} and {@code tracestate} headers.
+ * W3C Trace Context: the {@code traceparent} header (Level 1) and the {@code tracestate} header
+ * (the current, Level 2 grammar of its keys).
  *
  * <pre>{@code
  * traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
@@ -22,8 +23,10 @@ import io.micrometer.tracing.propagation.Propagator;
  * sampled bit ({@code 0x01}) is used.</li>
  * <li>Several {@code traceparent} values are invalid unless they are identical.</li>
  * <li>Several {@code tracestate} values are one list joined with {@code ','}. A list with more
- * than 32 members, an invalid key or value, or a duplicated key is dropped whole, while the
- * {@code traceparent} is still used. Empty members are skipped.</li>
+ * than 32 members, or an invalid key or value, is dropped whole, while the {@code traceparent} is
+ * still used. Of a duplicated key the first member is kept, the others dropped. Empty members are
+ * skipped. A key starts with a lower-case letter or a digit and has up to 256 characters of
+ * {@code a-z 0-9 _ - * / @}.</li>
  * <li>An invalid {@code traceparent} means no context, and then {@code tracestate} is ignored.</li>
  * </ul>
  *
@@ -227,29 +230,34 @@ final class W3cTraceContextFormat implements TraceContextFormat {
                 normal = false; // an empty member: allowed, skipped
             }
             else {
-                if (count == MAX_TRACESTATE_MEMBERS) {
-                    return null;
-                }
                 int equals = list.indexOf('=', start);
                 if (equals < 0 || equals >= end || !isValidKey(list, start, equals)
                         || !isValidValue(list, equals + 1, end)) {
                     return null;
                 }
-                if (members == null) {
-                    members = new int[MAX_TRACESTATE_MEMBERS * 3];
-                }
-                for (int i = 0; i < count; i++) {
+                boolean duplicate = false;
+                for (int i = 0; i < count && !duplicate; i++) {
                     int otherStart = members[i * 3];
                     int otherKeyLength = members[i * 3 + 1] - otherStart;
-                    if (otherKeyLength == equals - start
-                            && list.regionMatches(otherStart, list, start, otherKeyLength)) {
-                        return null; // duplicated key
-                    }
+                    duplicate = otherKeyLength == equals - start
+                            && list.regionMatches(otherStart, list, start, otherKeyLength);
                 }
-                members[count * 3] = start;
-                members[count * 3 + 1] = equals;
-                members[count * 3 + 2] = end;
-                count++;
+                if (duplicate) {
+                    // the first of a duplicated key is kept, the others dropped (a vendor may discard them)
+                    normal = false;
+                }
+                else {
+                    if (count == MAX_TRACESTATE_MEMBERS) {
+                        return null;
+                    }
+                    if (members == null) {
+                        members = new int[MAX_TRACESTATE_MEMBERS * 3];
+                    }
+                    members[count * 3] = start;
+                    members[count * 3 + 1] = equals;
+                    members[count * 3 + 2] = end;
+                    count++;
+                }
             }
             if (comma < 0) {
                 break;
@@ -273,35 +281,25 @@ final class W3cTraceContextFormat implements TraceContextFormat {
     }
 
     /**
-     * {@code key = simple-key / multi-tenant-key}; {@code simple-key = lcalpha 0*255(keychar)};
-     * {@code multi-tenant-key = (lcalpha / DIGIT) 0*240(keychar) "@" lcalpha 0*13(keychar)}.
+     * {@code key = (lcalpha / DIGIT) 0*255(keychar)}, {@code keychar = lcalpha / DIGIT / "_" / "-" /
+     * "*" / "/" / "@"}: the current grammar, which replaced Level 1's simple and multi-tenant keys
+     * (where {@code foo@} or a 256-character key were invalid).
      */
     static boolean isValidKey(CharSequence s, int start, int end) {
         int length = end - start;
         if (length < 1 || length > 256) {
             return false;
         }
-        int at = -1;
-        for (int i = start; i < end; i++) {
-            char c = s.charAt(i);
-            if (c == '@') {
-                if (at >= 0) {
-                    return false;
-                }
-                at = i;
-            }
-            else if (!isKeyChar(c)) {
+        char first = s.charAt(start);
+        if (!isLcAlpha(first) && !isDigit(first)) {
+            return false;
+        }
+        for (int i = start + 1; i < end; i++) {
+            if (!isKeyChar(s.charAt(i))) {
                 return false;
             }
         }
-        if (at < 0) {
-            return isLcAlpha(s.charAt(start));
-        }
-        int tenantLength = at - start;
-        int systemLength = end - at - 1;
-        char tenantFirst = s.charAt(start);
-        return tenantLength >= 1 && tenantLength <= 241 && (isLcAlpha(tenantFirst) || isDigit(tenantFirst))
-                && systemLength >= 1 && systemLength <= 14 && isLcAlpha(s.charAt(at + 1));
+        return true;
     }
 
     /** {@code value = 0*255(chr) nblk-chr}: printable ASCII except ',' and '=', not ending in space. */
@@ -320,7 +318,7 @@ final class W3cTraceContextFormat implements TraceContextFormat {
     }
 
     private static boolean isKeyChar(char c) {
-        return isLcAlpha(c) || isDigit(c) || c == '_' || c == '-' || c == '*' || c == '/';
+        return isLcAlpha(c) || isDigit(c) || c == '_' || c == '-' || c == '*' || c == '/' || c == '@';
     }
 
     private static boolean isLcAlpha(char c) {

@@ -206,4 +206,21 @@ class SamplerTests {
         assertThat(Sampler.builder().build()).isInstanceOf(RateLimitingSampler.class);
         assertThat(Sampler.builder().rateLimit(0).build()).isSameAs(Sampler.ALWAYS_SAMPLE);
     }
+
+    @Test
+    void anAbandonedRootGivesBackItsShareOfTheRateLimit() {
+        java.util.List<io.micrometer.tracing.exporter.FinishedSpan> reported = new java.util.ArrayList<>();
+        TraceTracer tracer = Tracing.newBuilder().sampler(Sampler.create(1.0, 1)).reporter(reported::add).build();
+        // a span started only to read a context, then dropped: what the Kafka batch instrumentation does
+        io.micrometer.tracing.Span probe = tracer.nextSpan().start();
+        assertThat(probe.isNoop()).isFalse();
+        probe.abandon();
+        // the second's one trace is still there for a span that is recorded
+        tracer.nextSpan().name("kept").start().end();
+        assertThat(reported).extracting(io.micrometer.tracing.exporter.FinishedSpan::getName).containsExactly("kept");
+        // and then it is taken
+        tracer.nextSpan().name("over the limit").start().end();
+        assertThat(reported).hasSize(1);
+    }
+
 }

@@ -36,13 +36,8 @@ class BatchingSpanReporterTests {
 
     private final Tracer tracer = Tracing.newBuilder().serviceName("orders").reporter(ended::add).build();
 
-    private static URLConnectionSender sender(String url, Encoding encoding, int timeoutMillis) {
-        return URLConnectionSender.newBuilder()
-            .endpoint(url)
-            .encoding(encoding)
-            .connectTimeout(timeoutMillis)
-            .readTimeout(timeoutMillis)
-            .build();
+    private static HttpSpanSender sender(String url, Encoding encoding, int timeoutMillis) {
+        return HttpSpanSender.create(url, encoding, java.util.Map.of(), Duration.ofMillis(timeoutMillis));
     }
 
     private List<FinishedSpan> spans(int count) {
@@ -331,4 +326,69 @@ class BatchingSpanReporterTests {
             .withMessage("the batch size (20) must not exceed the queue size (10)");
         assertThat(BatchingSpanReporter.builder().maxQueueSize(20).maxBatchSize(20).check()).isNotNull();
     }
+
+    @Test
+    void aBackendThatHangsDelaysNoOther() throws Exception {
+        try (HttpBackend hanging = new HttpBackend(); HttpBackend healthy = new HttpBackend()) {
+            hanging.mode(HttpBackend.Mode.HANG);
+            try (BatchingSpanReporter reporter = BatchingSpanReporter.builder()
+                .exporter(new ZipkinSpanExporter(sender(hanging.url("/api/v2/spans"), Encoding.JSON, 30_000)))
+                .exporter(new OtlpSpanExporter(sender(healthy.url("/v1/traces"), Encoding.PROTO3, 30_000)))
+                .scheduleDelay(Duration.ofMillis(10))
+                .timeout(Duration.ofSeconds(1))
+                .build()) {
+                List<FinishedSpan> first = spans(5);
+                first.forEach(reporter::report);
+                await(() -> hanging.hanging > 0);
+                // Zipkin's thread waits on its backend; OTLP's goes on
+                List<FinishedSpan> second = spans(5);
+                second.forEach(reporter::report);
+                long start = System.nanoTime();
+                await(() -> otlpSpanIds(healthy.requests())
+                    .containsAll(second.stream().map(FinishedSpan::getSpanId).toList()));
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+                assertThat(reporter.exportedCount("zipkin")).isZero();
+            }
+        }
+    }
+
+    @Test
+    void eachKindOfExportFailureIsLoggedAtWarnOnceThenRarely() {
+        Logger logger = (Logger) LoggerFactory.getLogger(BatchingSpanReporter.class);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        try (BatchingSpanReporter reporter = BatchingSpanReporter.builder()
+            .exporter(new SpanExporter() {
+                @Override
+                public String name() {
+                    return "otlp";
+                }
+
+                @Override
+                public void export(List<FinishedSpan> spans) throws IOException {
+                    int call = calls.incrementAndGet();
+                    throw call < 3 ? new ExportFailure("HTTP 401", "HTTP 401 from http://collector:4318/v1/traces")
+                            : new ExportFailure("redirect", "HTTP 307 from http://collector:4318/v1/traces redirects "
+                                    + "to http://elsewhere/v1/traces");
+                }
+            })
+            .maxBatchSize(1)
+            .scheduleDelay(Duration.ZERO)
+            .build()) {
+            spans(4).forEach(reporter::report);
+            await(() -> reporter.droppedCount("otlp", BatchingSpanReporter.EXPORT_FAILED) == 4);
+        }
+        finally {
+            logger.detachAppender(appender);
+        }
+        assertThat(appender.list).filteredOn(event -> event.getLevel() == ch.qos.logback.classic.Level.WARN)
+            .extracting(ILoggingEvent::getFormattedMessage)
+            .hasSize(2)
+            .anySatisfy(message -> assertThat(message).startsWith("Exporting spans to otlp failed: HTTP 401 from "
+                    + "http://collector:4318/v1/traces. The spans are dropped and counted"))
+            .anySatisfy(message -> assertThat(message).contains("redirects to http://elsewhere/v1/traces"));
+    }
+
 }

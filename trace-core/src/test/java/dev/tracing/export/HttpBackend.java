@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -19,7 +20,13 @@ import com.sun.net.httpserver.HttpServer;
 final class HttpBackend implements AutoCloseable {
 
     enum Mode {
-        ACCEPT, FAIL, HANG
+        ACCEPT, FAIL, HANG,
+        /** Answers 200 at once, then its body one byte a second until released. */
+        TRICKLE
+    }
+
+    /** A scripted answer, given to the next request instead of the mode's. */
+    record Answer(int status, Map<String, String> headers) {
     }
 
     /** One request as the backend decoded it; {@code authorization} is that header's value, or null. */
@@ -33,6 +40,11 @@ final class HttpBackend implements AutoCloseable {
     private final CountDownLatch release = new CountDownLatch(1);
 
     private volatile Mode mode = Mode.ACCEPT;
+
+    private final ConcurrentLinkedQueue<Answer> script = new ConcurrentLinkedQueue<>();
+
+    /** Every request's arrival, in nanoTime, scripted or not. */
+    private final ConcurrentLinkedQueue<Long> arrivals = new ConcurrentLinkedQueue<>();
 
     HttpBackend() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -48,7 +60,30 @@ final class HttpBackend implements AutoCloseable {
                         body = in.readAllBytes();
                     }
                 }
+                arrivals.add(System.nanoTime());
+                Answer scripted = script.poll();
+                if (scripted != null) {
+                    scripted.headers().forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
+                    if (scripted.status() < 300) {
+                        requests.add(new Request(exchange.getRequestURI().getPath(),
+                                exchange.getRequestHeaders().getFirst("Content-Type"),
+                                exchange.getRequestHeaders().getFirst("Authorization"), body));
+                    }
+                    exchange.sendResponseHeaders(scripted.status(), -1);
+                    return;
+                }
                 Mode now = mode;
+                if (now == Mode.TRICKLE) {
+                    requests.add(new Request(exchange.getRequestURI().getPath(),
+                            exchange.getRequestHeaders().getFirst("Content-Type"),
+                            exchange.getRequestHeaders().getFirst("Authorization"), body));
+                    exchange.sendResponseHeaders(200, 0);
+                    while (!release.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
+                        exchange.getResponseBody().write('.');
+                        exchange.getResponseBody().flush();
+                    }
+                    return;
+                }
                 if (now == Mode.HANG) {
                     hanging++;
                     release.await();
@@ -82,6 +117,16 @@ final class HttpBackend implements AutoCloseable {
 
     List<Request> requests() {
         return List.copyOf(requests);
+    }
+
+    /** The next requests get these answers, in order, before the mode's. */
+    void script(Answer... answers) {
+        script.addAll(List.of(answers));
+    }
+
+    /** When each request arrived (nanoTime), in order. */
+    List<Long> arrivals() {
+        return List.copyOf(arrivals);
     }
 
     @Override

@@ -65,6 +65,7 @@ class HttpSpanSenderTests {
 
     @Test
     void aBackendThatNeverAnswersFailsTheSendAfterTheTimeout() throws Exception {
+        // the one deadline covers the whole send
         try (HttpBackend backend = new HttpBackend();
                 HttpSpanSender sender = HttpSpanSender.create(backend.url("/v1/traces"), Encoding.PROTO3, Map.of(),
                         Duration.ofMillis(300))) {
@@ -91,8 +92,13 @@ class HttpSpanSenderTests {
 
     @Test
     void endpointsNeedASchemeAHostAndThePathSpansArePostedTo() {
-        assertThat(HttpSpanSender.checkEndpoint(" http://otel_collector:4318/v1/traces ", null))
-            .isEqualTo("http://otel_collector:4318/v1/traces");
+        assertThat(HttpSpanSender.checkEndpoint(" http://otel-collector:4318/v1/traces ", null))
+            .isEqualTo("http://otel-collector:4318/v1/traces");
+        // java.net.URI has no host for a name with an underscore, and the JDK's client refuses it
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> HttpSpanSender.checkEndpoint("http://otel_collector:4318/v1/traces", null))
+            .withMessageContaining("not a valid internet host name")
+            .withMessageNotContaining("otel_collector");
         assertThatIllegalArgumentException()
             .isThrownBy(() -> HttpSpanSender.checkEndpoint("http://collector:4318", "http://localhost:4318/v1/traces"))
             .withMessage("must be the URL that spans are posted to, with its path, e.g. http://localhost:4318/v1/traces");
@@ -101,6 +107,125 @@ class HttpSpanSenderTests {
         assertThatIllegalArgumentException()
             .isThrownBy(() -> HttpSpanSender.checkEndpoint("http://user:s3cr3t@host/a b", null))
             .withMessageNotContaining("s3cr3t");
+    }
+
+    @Test
+    void a503ThenA200DeliversTheMessageExactlyOnce() throws Exception {
+        try (HttpBackend backend = new HttpBackend();
+                HttpSpanSender sender = HttpSpanSender.create(backend.url("/v1/traces"), Encoding.PROTO3, Map.of(),
+                        Duration.ofSeconds(5))) {
+            backend.script(new HttpBackend.Answer(503, Map.of()), new HttpBackend.Answer(502, Map.of()));
+            sender.send(List.of(MESSAGE));
+            assertThat(backend.arrivals()).hasSize(3);
+            assertThat(backend.requests()).singleElement()
+                .satisfies(request -> assertThat(request.body()).isEqualTo(MESSAGE));
+        }
+    }
+
+    @Test
+    void a429WithRetryAfterWaitsThatLongBeforeTryingAgain() throws Exception {
+        try (HttpBackend backend = new HttpBackend();
+                HttpSpanSender sender = HttpSpanSender.create(backend.url("/v1/traces"), Encoding.PROTO3, Map.of(),
+                        Duration.ofSeconds(5))) {
+            backend.script(new HttpBackend.Answer(429, Map.of("Retry-After", "1")));
+            sender.send(List.of(MESSAGE));
+            List<Long> arrivals = backend.arrivals();
+            assertThat(arrivals).hasSize(2);
+            assertThat(Duration.ofNanos(arrivals.get(1) - arrivals.get(0)))
+                .isBetween(Duration.ofMillis(950), Duration.ofMillis(3000));
+            assertThat(backend.requests()).hasSize(1);
+        }
+    }
+
+    @Test
+    void whatCannotSucceedIsNotTriedAgainAndRetriesStopAtTheDeadline() throws Exception {
+        try (HttpBackend backend = new HttpBackend();
+                HttpSpanSender sender = HttpSpanSender.create(backend.url("/v1/traces"), Encoding.PROTO3, Map.of(),
+                        Duration.ofSeconds(1))) {
+            backend.script(new HttpBackend.Answer(401, Map.of()));
+            assertThatThrownBy(() -> sender.send(List.of(MESSAGE))).isInstanceOf(ExportFailure.class)
+                .hasMessage("HTTP 401 from " + backend.url("/v1/traces"))
+                .satisfies(failure -> assertThat(((ExportFailure) failure).kind()).isEqualTo("HTTP 401"));
+            assertThat(backend.arrivals()).hasSize(1);
+            // Retry-After beyond what is left of the deadline: given up at once, not after the wait
+            backend.script(new HttpBackend.Answer(503, Map.of("Retry-After", "5")));
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> sender.send(List.of(MESSAGE))).isInstanceOf(ExportFailure.class)
+                .hasMessageContaining("HTTP 503");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+            assertThat(backend.arrivals()).hasSize(2);
+        }
+    }
+
+    @Test
+    void redirectsAreNotFollowedAndNameWhereTheyPointWithoutCredentials() throws Exception {
+        try (HttpBackend backend = new HttpBackend();
+                HttpSpanSender sender = HttpSpanSender.create(backend.url("/v1/traces"), Encoding.PROTO3,
+                        Map.of("Authorization", "Bearer s3cr3t"), Duration.ofSeconds(5))) {
+            backend.script(new HttpBackend.Answer(307,
+                    Map.of("Location", "http://thief:pass@collector.example:4318/steal?key=1")));
+            assertThatThrownBy(() -> sender.send(List.of(MESSAGE))).isInstanceOf(ExportFailure.class)
+                .hasMessageContaining("HTTP 307 from " + backend.url("/v1/traces") + " redirects to "
+                        + "http://collector.example:4318/steal")
+                .hasMessageNotContaining("pass")
+                .hasMessageNotContaining("key=1");
+            // one request: the spans and the header went nowhere else
+            assertThat(backend.arrivals()).hasSize(1);
+            backend.script(new HttpBackend.Answer(302, Map.of("Location", "/elsewhere")));
+            assertThatThrownBy(() -> sender.send(List.of(MESSAGE))).isInstanceOf(ExportFailure.class)
+                .satisfies(failure -> assertThat(((ExportFailure) failure).kind()).isEqualTo("redirect"));
+            assertThat(backend.requests()).isEmpty();
+        }
+    }
+
+    @Test
+    void anAnswerThatTricklesHoldsNothingOnceItsStatusIsIn() throws Exception {
+        try (HttpBackend backend = new HttpBackend();
+                HttpSpanSender sender = HttpSpanSender.create(backend.url("/v1/traces"), Encoding.PROTO3, Map.of(),
+                        Duration.ofSeconds(2))) {
+            backend.mode(HttpBackend.Mode.TRICKLE);
+            long start = System.nanoTime();
+            sender.send(List.of(MESSAGE));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+            assertThat(backend.requests()).hasSize(1);
+        }
+    }
+
+    @Test
+    void aRefusedConnectionIsTriedAgainUntilTheDeadline() throws Exception {
+        int closed;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closed = socket.getLocalPort();
+        }
+        try (HttpSpanSender sender = HttpSpanSender.create("http://127.0.0.1:" + closed + "/v1/traces",
+                Encoding.PROTO3, Map.of(), Duration.ofMillis(800))) {
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> sender.send(List.of(MESSAGE))).isInstanceOf(ExportFailure.class)
+                .hasMessageStartingWith("connection failed from http://127.0.0.1:" + closed + "/v1/traces")
+                .satisfies(failure -> assertThat(((ExportFailure) failure).kind()).isEqualTo("connection failed"));
+            // tried more than once, and given up within the deadline
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(50),
+                    Duration.ofMillis(1500));
+        }
+    }
+
+    @Test
+    void retryAfterIsReadInSecondsOrAsADateAndCapped() {
+        assertThat(HttpSpanSender.retryAfter("1")).isEqualTo(1_000_000_000L);
+        assertThat(HttpSpanSender.retryAfter("3600")).isEqualTo(HttpSpanSender.MAX_RETRY_AFTER_NANOS);
+        assertThat(HttpSpanSender.retryAfter("soon")).isEqualTo(-1);
+        assertThat(HttpSpanSender.retryAfter(null)).isEqualTo(-1);
+        String inTwoSeconds = java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
+            .format(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(3));
+        assertThat(HttpSpanSender.retryAfter(inTwoSeconds)).isBetween(1_000_000_000L, 3_100_000_000L);
+    }
+
+    @Test
+    void headersTheClientOwnsAreRefusedAtCreation() {
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> HttpSpanSender.create("http://127.0.0.1:9/v1/traces", Encoding.PROTO3,
+                    Map.of("Host", "elsewhere"), Duration.ofSeconds(1)))
+            .withMessage("header 'Host' cannot be set on an export request");
     }
 
 }

@@ -317,4 +317,48 @@ class InMemorySpanStoreTests {
         assertThat(store.maxTracesPerSecond()).isEqualTo(InMemorySpanStore.DEFAULT_MAX_TRACES_PER_SECOND)
             .isEqualTo(100);
     }
+
+    @Test
+    void oneTraceKeepsAtMostItsShareAndTheRestIsCountedNotEvictingOthers() {
+        InMemorySpanStore store = InMemorySpanStore.builder().maxSpans(100).maxSpansPerTrace(10).build();
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+        Span other = trace(tracer, "other", 1);
+        Span root = tracer.nextSpan().name("flood").start();
+        for (int i = 0; i < 300; i++) {
+            tracer.nextSpan(root).name("child").start().end();
+        }
+        root.end();
+        assertThat(store.trace(root.context().traceId())).hasSize(10);
+        assertThat(store.trace(other.context().traceId())).hasSize(2);
+        assertThat(store.droppedCount(InMemorySpanStore.TRACE_FULL)).isEqualTo(291);
+        assertThat(store.droppedCount(InMemorySpanStore.RATE_LIMITED)).isZero();
+        assertThatIllegalArgumentException().isThrownBy(() -> InMemorySpanStore.builder().maxSpansPerTrace(0));
+    }
+
+    @Test
+    void summariesNameTheRootCountTheSpansAndMarkErrorsNewestFirst() {
+        InMemorySpanStore store = new InMemorySpanStore(100);
+        TraceTracer tracer = Tracing.newBuilder().serviceName("svc").reporter(store).build();
+        Span ok = trace(tracer, "ok", 2);
+        Span failed = tracer.nextSpan().name("failed").start();
+        tracer.nextSpan(failed).name("cause").start().error(new IllegalStateException("boom")).end();
+        failed.end();
+
+        List<InMemorySpanStore.Summary> summaries = store.recentSummaries(10, null);
+
+        assertThat(summaries).extracting(InMemorySpanStore.Summary::name).containsExactly("failed", "ok");
+        InMemorySpanStore.Summary first = summaries.get(0);
+        assertThat(first.traceId()).isEqualTo(failed.context().traceId());
+        assertThat(first.serviceName()).isEqualTo("svc");
+        assertThat(first.spanCount()).isEqualTo(2);
+        assertThat(first.error()).isTrue();
+        assertThat(summaries.get(1).error()).isFalse();
+        assertThat(summaries.get(1).spanCount()).isEqualTo(3);
+        assertThat(summaries.get(1).traceId()).isEqualTo(ok.context().traceId());
+        assertThat(store.recentSummaries(1, null)).extracting(InMemorySpanStore.Summary::name).containsExactly("failed");
+        assertThat(store.recentSummaries(10, InMemorySpanStore.Summary::error))
+            .extracting(InMemorySpanStore.Summary::name)
+            .containsExactly("failed");
+    }
+
 }

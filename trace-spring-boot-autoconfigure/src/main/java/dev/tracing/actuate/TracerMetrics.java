@@ -1,5 +1,7 @@
 package dev.tracing.actuate;
 
+import java.util.List;
+
 import dev.tracing.core.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.TraceTracer;
 import dev.tracing.export.InMemorySpanStore;
@@ -13,7 +15,9 @@ import io.micrometer.tracing.Tracer;
  * What shows the tracer's health over time, bound to every {@code MeterRegistry} Spring Boot
  * configures: {@code trace.spans.started} (sampled spans), {@code trace.spans.open} (started,
  * not yet ended), {@code trace.context.threads} (live threads with a current trace context
- * now) and {@code trace.memory.spans} (spans the in-memory store holds). Once the application
+ * now), {@code trace.memory.spans} (spans the in-memory store holds) and
+ * {@code trace.memory.spans.dropped} (spans it did not keep: {@code reason=trace_full} for a trace
+ * already at its limit, {@code rate_limited} for a new trace over the new traces per second). Once the application
  * is idle, open spans and threads with a context are zero; above zero they point at a leak.
  */
 public final class TracerMetrics implements MeterBinder {
@@ -49,6 +53,12 @@ public final class TracerMetrics implements MeterBinder {
             Gauge.builder("trace.memory.spans", store, InMemorySpanStore::spanCount)
                 .description("Spans held by the in-memory store")
                 .register(registry);
+            for (String reason : List.of(InMemorySpanStore.TRACE_FULL, InMemorySpanStore.RATE_LIMITED)) {
+                FunctionCounter.builder("trace.memory.spans.dropped", store, s -> s.droppedCount(reason))
+                    .description("Spans the in-memory store did not keep, by reason")
+                    .tag("reason", reason)
+                    .register(registry);
+            }
         }
     }
 

@@ -23,8 +23,10 @@ import org.springframework.util.MimeType;
 /**
  * The {@code traces} actuator endpoint: the recent traces held by the {@link InMemorySpanStore}.
  * <ul>
- * <li>{@code GET /actuator/traces}: newest-first summaries, filtered by {@code limit} (default
- * 20, at most 1000), {@code minDuration} (milliseconds) and {@code error} (true/false).</li>
+ * <li>{@code GET /actuator/traces}: newest-first summaries (the trace whose first span reached the
+ * store last comes first), filtered by {@code limit} (default 20, at most 1000),
+ * {@code minDuration} (milliseconds) and {@code error} (true/false). The store keeps each trace's
+ * summary, so a request reads no spans.</li>
  * <li>{@code GET /actuator/traces/{traceId}}: the trace as a Zipkin v2 JSON span array, which the
  * Zipkin UI can load; {@code ?view=tree} nests the same spans by parent for reading.</li>
  * </ul>
@@ -54,19 +56,15 @@ public class TracesEndpoint {
             return new WebEndpointResponse<>(WebEndpointResponse.STATUS_BAD_REQUEST);
         }
         max = Math.min(max, MAX_LIMIT);
-        List<List<FinishedSpan>> traces = store.recentTraces(Integer.MAX_VALUE);
-        List<TraceSummary> summaries = new ArrayList<>(traces.size());
         long minDurationMicros = minDuration == null ? 0L : minDuration * 1000L;
-        for (List<FinishedSpan> spans : traces) {
-            TraceSummary summary = summarize(spans);
-            if (summary.duration() < minDurationMicros || (error != null && summary.error() != error)) {
-                continue;
-            }
-            summaries.add(summary);
+        List<InMemorySpanStore.Summary> found = store.recentSummaries(max,
+                summary -> summary.duration() >= minDurationMicros && (error == null || summary.error() == error));
+        List<TraceSummary> summaries = new ArrayList<>(found.size());
+        for (InMemorySpanStore.Summary summary : found) {
+            summaries.add(new TraceSummary(summary.traceId(), summary.name(), summary.serviceName(),
+                    summary.timestamp(), summary.duration(), summary.spanCount(), summary.error()));
         }
-        summaries.sort(Comparator.comparingLong(TraceSummary::timestamp).reversed());
-        return new WebEndpointResponse<>(
-                summaries.size() > max ? new ArrayList<>(summaries.subList(0, max)) : summaries);
+        return new WebEndpointResponse<>(summaries);
     }
 
     /** Returns one trace as Zipkin v2 JSON, or nested by parent with {@code view=tree}. */
@@ -98,34 +96,6 @@ public class TracesEndpoint {
         }
         // a 64-bit id (B3) is stored with sixteen leading zeros
         return lower.length() == 16 ? "0000000000000000" + lower : lower;
-    }
-
-    static TraceSummary summarize(List<FinishedSpan> spans) {
-        FinishedSpan root = null;
-        FinishedSpan earliest = null;
-        long first = Long.MAX_VALUE;
-        long last = Long.MIN_VALUE;
-        boolean error = false;
-        for (FinishedSpan span : spans) {
-            long start = ZipkinV2JsonEncoder.startMicros(span);
-            long end = ZipkinV2JsonEncoder.endMicros(span);
-            if (start < first) {
-                first = start;
-                earliest = span;
-            }
-            last = Math.max(last, end);
-            if (root == null && (span.getParentId() == null || span.getParentId().isEmpty())) {
-                root = span;
-            }
-            error |= isError(span);
-        }
-        FinishedSpan named = root != null ? root : earliest;
-        return new TraceSummary(named.getTraceId(), named.getName(), named.getLocalServiceName(), first,
-                Math.max(0L, last - first), spans.size(), error);
-    }
-
-    private static boolean isError(FinishedSpan span) {
-        return span.getError() != null || span.getTags().containsKey("error");
     }
 
     /** Nests spans (sorted by start) under their parents; spans whose parent is absent are roots. */

@@ -9,6 +9,7 @@ import dev.tracing.actuate.TracerMetrics;
 import dev.tracing.core.MdcScopeDecorator;
 import dev.tracing.core.Sampler;
 import dev.tracing.core.ScopeDecorator;
+import dev.tracing.core.SpanLimits;
 import dev.tracing.core.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.Tracing;
 import dev.tracing.export.BackgroundSpanReporters;
@@ -58,7 +59,8 @@ import org.springframework.core.env.Environment;
 @ConditionalOnProperty(prefix = "trace", name = "enabled", havingValue = "true", matchIfMissing = true)
 @ConditionalOnMissingBean(Tracer.class)
 @EnableConfigurationProperties({ TraceProperties.class, TraceSamplingProperties.class,
-        TracePropagationProperties.class, TraceBaggageProperties.class, TraceExportProperties.class })
+        TracePropagationProperties.class, TraceBaggageProperties.class, TraceSpanLimitsProperties.class,
+        TraceExportProperties.class })
 public final class TraceAutoConfiguration {
 
     /** The service name when neither {@code trace.service-name} nor {@code spring.application.name} is set. */
@@ -99,6 +101,8 @@ public final class TraceAutoConfiguration {
         PropertyMapping.map("trace.export.memory.max-spans", memory.getMaxSpans(), builder::maxSpans);
         PropertyMapping.map("trace.export.memory.max-traces-per-second", memory.getMaxTracesPerSecond(),
                 builder::maxTracesPerSecond);
+        PropertyMapping.map("trace.export.memory.max-spans-per-trace", memory.getMaxSpansPerTrace(),
+                builder::maxSpansPerTrace);
         return builder.build();
     }
 
@@ -138,11 +142,20 @@ public final class TraceAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    Tracer traceTracer(TraceProperties properties, TraceBaggageProperties baggage, Environment environment,
-            Sampler sampler, CurrentTraceContext currentTraceContext, SpanPipeline pipeline) {
+    Tracer traceTracer(TraceProperties properties, TraceSamplingProperties sampling, TraceBaggageProperties baggage,
+            TraceSpanLimitsProperties limits, Environment environment, Sampler sampler,
+            CurrentTraceContext currentTraceContext, SpanPipeline pipeline) {
+        SpanLimits.Builder spanLimits = SpanLimits.builder();
+        PropertyMapping.map("trace.span-limits.max-tags", limits.getMaxTags(), spanLimits::maxTags);
+        PropertyMapping.map("trace.span-limits.max-events", limits.getMaxEvents(), spanLimits::maxEvents);
+        PropertyMapping.map("trace.span-limits.max-links", limits.getMaxLinks(), spanLimits::maxLinks);
+        PropertyMapping.map("trace.span-limits.max-tag-value-length", limits.getMaxTagValueLength(),
+                spanLimits::maxTagValueLength);
         return Tracing.newBuilder()
+            .spanLimits(spanLimits.build())
             .serviceName(serviceName(properties, environment))
             .sampler(sampler)
+            .respectIncoming(sampling.isRespectIncoming())
             .currentTraceContext(currentTraceContext)
             .reporter(pipeline::report)
             .remoteFields(baggage.getRemoteFields())

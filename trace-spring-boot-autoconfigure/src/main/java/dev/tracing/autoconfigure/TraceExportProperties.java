@@ -49,6 +49,20 @@ public class TraceExportProperties {
          */
         private int maxTracesPerSecond = InMemorySpanStore.DEFAULT_MAX_TRACES_PER_SECOND;
 
+        /**
+         * Maximum number of spans of one trace kept; the others are not kept in memory (they are
+         * still exported), so a caller that reuses one trace id cannot push every other trace out.
+         */
+        private int maxSpansPerTrace = InMemorySpanStore.DEFAULT_MAX_SPANS_PER_TRACE;
+
+        public int getMaxSpansPerTrace() {
+            return maxSpansPerTrace;
+        }
+
+        public void setMaxSpansPerTrace(int maxSpansPerTrace) {
+            this.maxSpansPerTrace = maxSpansPerTrace;
+        }
+
         public boolean isEnabled() {
             return enabled;
         }

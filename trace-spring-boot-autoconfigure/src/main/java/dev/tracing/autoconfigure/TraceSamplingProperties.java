@@ -1,6 +1,7 @@
 package dev.tracing.autoconfigure;
 
 import dev.tracing.core.Sampler;
+import dev.tracing.core.Tracing;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -21,12 +22,27 @@ public class TraceSamplingProperties {
      */
     private int rateLimit = Sampler.DEFAULT_RATE_LIMIT;
 
+    /**
+     * Whether a sampling decision that arrives with a caller's trace context is kept. False, for
+     * a service at the edge of the internet: the caller's trace id is still continued, but this
+     * service's probability and rate limit decide, so no caller can make it record more.
+     */
+    private boolean respectIncoming = Tracing.DEFAULT_RESPECT_INCOMING;
+
     public double getProbability() {
         return probability;
     }
 
     public void setProbability(double probability) {
         this.probability = probability;
+    }
+
+    public boolean isRespectIncoming() {
+        return respectIncoming;
+    }
+
+    public void setRespectIncoming(boolean respectIncoming) {
+        this.respectIncoming = respectIncoming;
     }
 
     public int getRateLimit() {

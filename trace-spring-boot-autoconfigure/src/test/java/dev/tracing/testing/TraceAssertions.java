@@ -24,8 +24,15 @@ public final class TraceAssertions {
 
     /** GETs {@code path} from the server on {@code port} with the given header name/value pairs. */
     public static HttpResponse<String> get(int port, String path, String... headers) throws Exception {
+        return request(port, "GET", path, headers);
+    }
+
+    /** Sends {@code method} (any token, known or not) to {@code path} with the given header name/value pairs. */
+    public static HttpResponse<String> request(int port, String method, String path, String... headers)
+            throws Exception {
         // a request the server never answers fails the test instead of hanging it
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .method(method, HttpRequest.BodyPublishers.noBody())
             .timeout(java.time.Duration.ofSeconds(20));
         if (headers.length > 0) {
             request.headers(headers);

@@ -21,7 +21,8 @@ import io.micrometer.tracing.TraceContext;
  * <p>Names and tags follow the OpenTelemetry HTTP semantic conventions: a server span is named
  * {@code "{METHOD} {route}"} from the matched route pattern, or just the method when no route
  * matched (never the raw path, whose cardinality is unbounded); a client span is named after
- * the method. URL user-info is never recorded, nor are credential headers, even when a user names
+ * the method. A method outside the known set is recorded as {@code _OTHER} (the original in
+ * {@code http.request.method_original}) and names the span {@code HTTP}. URL user-info is never recorded, nor are credential headers, even when a user names
  * them in {@code trace.web.server.record-headers}; query strings only when the application opts
  * in ({@code trace.web.record-query}), since they often carry tokens. Path parameters
  * ({@code ;name=value} in a path segment) are never recorded either: that is where a servlet
@@ -29,6 +30,18 @@ import io.micrometer.tracing.TraceContext;
  * route matching ignores them too.
  */
 public final class HttpSpanPolicy {
+
+    /**
+     * The methods the OpenTelemetry HTTP conventions know (RFC 9110 and PATCH), case-sensitive: any
+     * other is recorded as {@code _OTHER} and names its span {@code HTTP}, so a client cannot make
+     * span names without bound.
+     */
+    private static final Set<String> KNOWN_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT",
+            "OPTIONS", "TRACE", "PATCH");
+
+    private static final String OTHER_METHOD = "_OTHER";
+
+    private static final String OTHER_METHOD_NAME = "HTTP";
 
     /** Tag set when the caller went away before the response was complete. */
     public static final String CANCELLED_TAG = "cancelled";
@@ -95,11 +108,12 @@ public final class HttpSpanPolicy {
      */
     public Span startServerSpan(Span.Builder extracted, String method, String scheme, String path, String query,
             String host, String clientAddress, Function<String, String> header) {
-        Span span = extracted.kind(Span.Kind.SERVER).name(method).start();
+        String known = knownMethod(method);
+        Span span = extracted.kind(Span.Kind.SERVER).name(known != null ? known : OTHER_METHOD_NAME).start();
         if (span.isNoop()) {
             return span;
         }
-        span.tag("http.request.method", method);
+        tagMethod(span, method, known);
         tagIfPresent(span, "url.scheme", scheme);
         tagIfPresent(span, "url.path", path == null ? null : withoutPathParameters(path));
         if (recordQuery) {
@@ -125,7 +139,8 @@ public final class HttpSpanPolicy {
         if (!span.isNoop()) {
             // "/**" is the static-resource fallback: it says nothing about the request
             if (route != null && !route.isEmpty() && !"/**".equals(route)) {
-                span.name(method + " " + route);
+                String known = knownMethod(method);
+                span.name((known != null ? known : OTHER_METHOD_NAME) + " " + route);
                 span.tag("http.route", route);
             }
             endExchange(span, status, error, cancelled, 500);
@@ -135,11 +150,12 @@ public final class HttpSpanPolicy {
 
     /** Starts a CLIENT span for an outgoing request; {@code builder} has its parent set. */
     public Span startClientSpan(Span.Builder builder, String method, URI uri) {
-        Span span = builder.kind(Span.Kind.CLIENT).name(method).start();
+        String known = knownMethod(method);
+        Span span = builder.kind(Span.Kind.CLIENT).name(known != null ? known : OTHER_METHOD_NAME).start();
         if (span.isNoop()) {
             return span;
         }
-        span.tag("http.request.method", method);
+        tagMethod(span, method, known);
         if (uri != null) {
             tagIfPresent(span, "url.full", recordQuery ? urlFullWithQuery(uri) : urlFull(uri));
             tagIfPresent(span, "server.address", uri.getHost());
@@ -157,6 +173,21 @@ public final class HttpSpanPolicy {
             endExchange(span, status, error, cancelled, 400);
         }
         span.end();
+    }
+
+    /** Returns {@code method} when it is one of the known methods, else null. */
+    static String knownMethod(String method) {
+        return method != null && KNOWN_METHODS.contains(method) ? method : null;
+    }
+
+    private static void tagMethod(Span span, String method, String known) {
+        if (known != null) {
+            span.tag("http.request.method", known);
+        }
+        else {
+            span.tag("http.request.method", OTHER_METHOD);
+            tagIfPresent(span, "http.request.method_original", method);
+        }
     }
 
     private static void endExchange(Span span, int status, Throwable error, boolean cancelled, int errorFrom) {

@@ -3,6 +3,7 @@ package dev.tracing.instrument.kafka;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -110,6 +111,14 @@ public final class KafkaSpanPolicy {
      */
     private static final List<String> TRACE_HEADERS = List.of("traceparent", "b3", "x-b3-traceid");
 
+    /**
+     * Every trace context header name of the formats we know, whichever this application writes: a
+     * forwarded or dead-lettered record keeps its upstream headers, and a stale {@code b3} beside
+     * our {@code traceparent} would make a consumer that reads B3 first join the wrong trace.
+     */
+    private static final List<String> KNOWN_TRACE_FIELDS = List.of("traceparent", "tracestate", "b3",
+            "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags", "uber-trace-id");
+
     private final Tracer tracer;
 
     private final Propagator propagator;
@@ -117,6 +126,9 @@ public final class KafkaSpanPolicy {
     private final boolean batchRecordSpans;
 
     private final Set<String> traceHeaders;
+
+    /** The header names removed from a record before ours are written, in both spellings. */
+    private final String[] replacedHeaders;
 
     private final LongAdder failures = new LongAdder();
 
@@ -136,6 +148,15 @@ public final class KafkaSpanPolicy {
             }
         }
         this.traceHeaders = Set.copyOf(names);
+        Set<String> replaced = new LinkedHashSet<>(KNOWN_TRACE_FIELDS);
+        replaced.addAll(propagator.fields());
+        for (String name : List.copyOf(replaced)) {
+            String other = OTHER_SPELLING.get(name);
+            if (other != null) {
+                replaced.add(other);
+            }
+        }
+        this.replacedHeaders = replaced.toArray(new String[0]);
     }
 
     Tracer tracer() {
@@ -147,10 +168,11 @@ public final class KafkaSpanPolicy {
     }
 
     /**
-     * Starts the PRODUCER span of a record and writes its headers, replacing only the header names
-     * this tracer writes. The parent is the current span; without one, the context already in the
-     * record's headers (a forwarded or dead-lettered record), else a new trace. Returns null when
-     * tracing failed; the record is then sent as it is.
+     * Starts the PRODUCER span of a record and writes its headers, replacing every trace context
+     * header of a format we know (and baggage when we write it); other headers are kept. The
+     * parent is the current span; without one, the context already in the record's headers (a
+     * forwarded or dead-lettered record), else a new trace. Returns null when tracing failed; the
+     * record is then sent as it is.
      */
     Span startProducerSpan(ProducerRecord<?, ?> record) {
         try {
@@ -169,12 +191,8 @@ public final class KafkaSpanPolicy {
             }
             try {
                 Headers headers = record.headers();
-                for (String field : propagator.fields()) {
-                    headers.remove(field);
-                    String other = OTHER_SPELLING.get(field);
-                    if (other != null) {
-                        headers.remove(other);
-                    }
+                for (String name : replacedHeaders) {
+                    headers.remove(name);
                 }
                 propagator.inject(span.context(), headers, SETTER);
             }

@@ -68,7 +68,7 @@ public class KafkaTracingApp {
     static final ConcurrentLinkedQueue<String> userInterceptorCalls = new ConcurrentLinkedQueue<>();
 
     record Seen(String traceId, String spanId, String mdcTraceId, List<String> traceparents, String tenant,
-            int partition) {
+            int partition, List<String> headerNames) {
     }
 
     record SeenBatch(List<String> values, String traceId) {
@@ -82,9 +82,14 @@ public class KafkaTracingApp {
             traceparents.add(header.value() != null ? new String(header.value(), StandardCharsets.UTF_8) : null);
         }
         Header tenant = record.headers().lastHeader("tenant");
+        List<String> headerNames = new ArrayList<>();
+        for (Header header : record.headers()) {
+            headerNames.add(header.key());
+        }
         return new Seen(span != null ? span.context().traceId() : null, span != null ? span.context().spanId() : null,
                 MDC.get("traceId"), traceparents,
-                tenant != null ? new String(tenant.value(), StandardCharsets.UTF_8) : null, record.partition());
+                tenant != null ? new String(tenant.value(), StandardCharsets.UTF_8) : null, record.partition(),
+                headerNames);
     }
 
     @Bean

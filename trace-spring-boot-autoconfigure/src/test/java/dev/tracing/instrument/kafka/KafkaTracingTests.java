@@ -187,6 +187,33 @@ class KafkaTracingTests {
     }
 
     @Test
+    void aForwardedRecordLosesEveryUpstreamTraceHeaderNotOnlyOurs() throws Exception {
+        Span root = tracer.nextSpan().name("forward").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(root)) {
+            ProducerRecord<String, String> record = new ProducerRecord<>(KafkaTracingApp.ORDERS, "forwarded");
+            record.headers().add("tenant", "acme".getBytes(StandardCharsets.UTF_8));
+            // what an upstream B3 service left on the record this one forwards
+            record.headers()
+                .add("b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1".getBytes(StandardCharsets.UTF_8));
+            record.headers().add("X-B3-TraceId", "80f198ee56343ba864fe8b2a57d3eff7".getBytes(StandardCharsets.UTF_8));
+            record.headers().add("X-B3-SpanId", "e457b5a2e4d86bd1".getBytes(StandardCharsets.UTF_8));
+            record.headers().add("x-b3-sampled", "1".getBytes(StandardCharsets.UTF_8));
+            record.headers()
+                .add("uber-trace-id", "80f198ee56343ba864fe8b2a57d3eff7:e457b5a2e4d86bd1:0:1".getBytes(StandardCharsets.UTF_8));
+            template.send(record).get(10, TimeUnit.SECONDS);
+        }
+        finally {
+            root.end();
+        }
+        await(() -> KafkaTracingApp.seen.containsKey("forwarded"));
+        KafkaTracingApp.Seen seen = KafkaTracingApp.seen.get("forwarded");
+        // the consumer joins the forwarding trace, whatever format it reads first
+        assertThat(seen.traceId()).isEqualTo(root.context().traceId());
+        assertThat(seen.tenant()).isEqualTo("acme");
+        assertThat(seen.headerNames()).containsExactlyInAnyOrder("tenant", "traceparent");
+    }
+
+    @Test
     void malformedOrMissingTraceHeadersStartANewTrace() throws Exception {
         String malformedTraceId = "0af7651916cd43dd8448eb211c80319c";
         // a plain client, not from Spring's factory, so the headers reach the broker as written

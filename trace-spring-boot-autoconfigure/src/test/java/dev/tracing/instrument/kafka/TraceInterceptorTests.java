@@ -58,6 +58,32 @@ class TraceInterceptorTests {
     }
 
     @Test
+    void malformedHeadersOnABatchSpendNoneOfTheRateLimit() {
+        // one new trace a second, and a batch of records whose trace headers do not parse
+        TraceTracer limited = Tracing.newBuilder().sampler(Sampler.create(1.0, 1)).reporter(spans::add).build();
+        CompositePropagator limitedPropagator = CompositePropagator.builder(limited)
+            .consume(List.of(PropagationType.W3C))
+            .build();
+        TraceBatchInterceptor<String, String> interceptor = new TraceBatchInterceptor<>(
+                new KafkaSpanPolicy(limited, limitedPropagator, false), null);
+        List<ConsumerRecord<String, String>> hostile = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            hostile.add(record("r" + i, "00-" + "zz".repeat(16) + "-00f067aa0ba902b7-01"));
+        }
+        @SuppressWarnings("unchecked")
+        ConsumerRecords<String, String> records = records(hostile.toArray(new ConsumerRecord[0]));
+        interceptor.intercept(records, null);
+        interceptor.success(records, null);
+        interceptor.clearThreadState((Consumer<?, ?>) null);
+        // the probes that read each record's headers start before the batch span, and gave back what they
+        // took: the second's one new trace is the batch's
+        assertThat(spans).singleElement().satisfies(batch -> {
+            assertThat(batch.getKind()).isEqualTo(Span.Kind.CONSUMER);
+            assertThat(batch.getLinks()).isEmpty();
+        });
+    }
+
+    @Test
     void batchRecordSpansAreChildrenOfEachRecordsContextAndEndWithTheBatch() {
         TraceBatchInterceptor<String, String> interceptor = new TraceBatchInterceptor<>(
                 new KafkaSpanPolicy(tracer, propagator, true), null);

@@ -97,6 +97,18 @@ class TraceWebMvcTests {
     }
 
     @Test
+    void methodsOutsideTheKnownSetAreRecordedAsOtherUnderOneSpanName() throws Exception {
+        // a client choosing the method must not choose span names: 3 methods, one name
+        for (String method : List.of("M12345", "PURGE", "get")) {
+            HttpResponse<String> response = TraceAssertions.request(port, method, "/mvc/current");
+            FinishedSpan span = awaitTrace(traceId(response), 1).get(0);
+            assertThat(span.getName()).isEqualTo("HTTP");
+            assertThat(span.getTags()).containsEntry("http.request.method", "_OTHER")
+                .containsEntry("http.request.method_original", method);
+        }
+    }
+
+    @Test
     void incomingTraceIsContinuedAndRestClientCallsAreChildren(CapturedOutput output) throws Exception {
         String traceId = "4af7651916cd43dd8448eb211c80319c";
         String marker = UUID.randomUUID().toString();

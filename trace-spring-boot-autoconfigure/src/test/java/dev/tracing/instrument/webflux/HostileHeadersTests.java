@@ -1,11 +1,13 @@
 package dev.tracing.instrument.webflux;
 
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
 
+import dev.tracing.core.SpanLimits;
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.testing.HostileHeaders;
 import dev.tracing.testing.TraceAssertions;
@@ -17,6 +19,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Hostile trace headers through the real server: each request answers as it does without them,
@@ -29,6 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "trace.export.memory.max-traces-per-second=0",
                 "trace.web.server.response-header=traceresponse", "trace.propagation.consume=w3c,b3,b3-multi",
                 "trace.baggage.remote-fields=tenant", "server.max-http-request-header-size=256KB",
+                "trace.export.memory.max-spans-per-trace=50",
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
 class HostileHeadersTests {
 
@@ -84,6 +88,47 @@ class HostileHeadersTests {
             .satisfies(traceparent -> assertThat(traceparent).startsWith("00-" + TRACE_ID + "-"));
         assertThat(WebFluxTracingApp.downstreamHeaders.get("big").get("tracestate")).isEmpty();
         assertThat(WebFluxTracingApp.downstreamHeaders.get("big").get("baggage")).containsExactly("tenant=acme");
+    }
+
+    @Test
+    void oneTraceIdCannotFillTheStore() throws Exception {
+        String traceId = "5bf92f3577b34da6a3ce929d0e0e4736";
+        String traceparent = "00-" + traceId + "-00f067aa0ba902b7-01";
+        long droppedBefore = store.droppedCount(InMemorySpanStore.TRACE_FULL);
+        for (int i = 0; i < 120; i++) {
+            assertThat(TraceAssertions.get(port, "/users/" + i, "traceparent", traceparent).statusCode()).isEqualTo(200);
+        }
+        await().pollDelay(Duration.ZERO)
+            .pollInterval(Duration.ofMillis(10))
+            .atMost(Duration.ofSeconds(5))
+            .until(() -> store.droppedCount(InMemorySpanStore.TRACE_FULL) - droppedBefore == 70);
+        assertThat(store.trace(traceId)).hasSize(50);
+        // every other trace still gets in
+        HttpResponse<String> other = TraceAssertions.get(port, "/users/7");
+        String otherTraceId = other.headers().firstValue("traceresponse").orElseThrow().substring(3, 35);
+        assertThat(TraceAssertions.awaitTrace(store, otherTraceId, 1)).hasSize(1);
+    }
+
+    @Test
+    void aSevenKilobyteUserAgentIsNotKeptWhole() throws Exception {
+        String userAgent = "Mozilla/5.0 " + "x".repeat(7000);
+        HttpResponse<String> response = TraceAssertions.get(port, "/users/7", "User-Agent", userAgent);
+        String traceId = response.headers().firstValue("traceresponse").orElseThrow().substring(3, 35);
+        FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
+        assertThat(server.getTags().get("user_agent.original")).hasSize(SpanLimits.DEFAULT_MAX_TAG_VALUE_LENGTH)
+            .isEqualTo(userAgent.substring(0, SpanLimits.DEFAULT_MAX_TAG_VALUE_LENGTH));
+    }
+
+    @Test
+    void tracestateOfTheCurrentGrammarReachesTheDownstreamWithTheFirstOfADuplicatedKey() throws Exception {
+        String longKey = "t@" + "v".repeat(254);
+        // a trace of its own: the other tests count the spans of TRACE_ID
+        String traceparent = "00-5cf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        HttpResponse<String> response = TraceAssertions.get(port, "/chain/tracestate-l2", "traceparent", traceparent,
+                "tracestate", "foo@=1," + longKey + "=2,foo@=3");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(WebFluxTracingApp.downstreamHeaders.get("tracestate-l2").get("tracestate"))
+            .containsExactly("foo@=1," + longKey + "=2");
     }
 
 }

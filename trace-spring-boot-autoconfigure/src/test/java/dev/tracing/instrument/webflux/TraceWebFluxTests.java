@@ -98,6 +98,18 @@ class TraceWebFluxTests {
     }
 
     @Test
+    void methodsOutsideTheKnownSetAreRecordedAsOtherUnderOneSpanName() throws Exception {
+        // a client choosing the method must not choose span names: 3 methods, one name
+        for (String method : List.of("M12345", "PURGE", "get")) {
+            HttpResponse<String> response = TraceAssertions.request(port, method, "/users/7");
+            FinishedSpan span = awaitTrace(traceId(response), 1).get(0);
+            assertThat(span.getName()).isEqualTo("HTTP");
+            assertThat(span.getTags()).containsEntry("http.request.method", "_OTHER")
+                .containsEntry("http.request.method_original", method);
+        }
+    }
+
+    @Test
     void w3cCallerIsContinuedThroughWebClientToTheDownstream(CapturedOutput output) throws Exception {
         String marker = UUID.randomUUID().toString();
         HttpResponse<String> response = get("/chain/" + marker, "traceparent",
