@@ -32,7 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(classes = SecuredEndpointTests.SecuredApp.class,
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = { "spring.main.web-application-type=servlet", "spring.application.name=compat-secured",
-                "management.endpoints.web.exposure.include=health,traces", "trace.sampling.rate-limit=0",
+                "management.endpoints.web.exposure.include=health,traces,traceview", "trace.sampling.rate-limit=0",
                 "trace.export.memory.max-traces-per-second=0" })
 class SecuredEndpointTests {
 

@@ -105,7 +105,7 @@ class SecuredReactiveEndpointTests {
     @Nested
     @SpringBootTest(classes = SecuredReactiveApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
             properties = { "spring.main.web-application-type=reactive", "spring.application.name=compat-secured-reactive",
-                    "management.endpoints.web.exposure.include=health,traces", "trace.sampling.rate-limit=0",
+                    "management.endpoints.web.exposure.include=health,traces,traceview", "trace.sampling.rate-limit=0",
                     "trace.export.memory.max-traces-per-second=0" })
     @org.junit.jupiter.api.Order(1)
     class Automatic extends Checks {
@@ -120,7 +120,7 @@ class SecuredReactiveEndpointTests {
     @Nested
     @SpringBootTest(classes = SecuredReactiveApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
             properties = { "spring.main.web-application-type=reactive", "spring.application.name=compat-secured-reactive",
-                    "management.endpoints.web.exposure.include=health,traces", "trace.sampling.rate-limit=0",
+                    "management.endpoints.web.exposure.include=health,traces,traceview", "trace.sampling.rate-limit=0",
                     "trace.export.memory.max-traces-per-second=0", "trace.reactor.context-propagation=limited" })
     @org.junit.jupiter.api.Order(2)
     class Limited extends Checks {

@@ -39,9 +39,9 @@ final class SecurityRequests {
     }
 
     /**
-     * The README's example holds: the traces endpoint answers 401 (asking for Basic credentials)
-     * without credentials, 403 to a user without the OPS role, the traces list to the role; health
-     * stays open.
+     * The README's example holds: the traces endpoint and the traceview page answer 401 (asking
+     * for Basic credentials) without credentials, 403 to a user without the OPS role, the traces
+     * list and the page to the role; health stays open.
      */
     static void assertTracesNeedTheOpsRoleAndHealthIsOpen(int port) throws Exception {
         HttpResponse<String> anonymous = get(port, "/actuator/traces", null, null);
@@ -55,6 +55,12 @@ final class SecurityRequests {
         assertThat(traces.statusCode()).isEqualTo(200);
         assertThat(traces.body()).startsWith("[").contains("\"name\":\"GET /open\"");
         assertThat(get(port, "/actuator/health", null, null).statusCode()).isEqualTo(200);
+
+        assertThat(get(port, "/actuator/traceview", null, null).statusCode()).isEqualTo(401);
+        assertThat(get(port, "/actuator/traceview", "dev:dev-password", null).statusCode()).isEqualTo(403);
+        HttpResponse<String> page = get(port, "/actuator/traceview", "ops:ops-password", null);
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("<title>Traces</title>");
     }
 
     /** The spans of one secured request, and its SERVER span among them. */

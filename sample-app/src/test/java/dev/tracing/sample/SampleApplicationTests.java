@@ -1,6 +1,5 @@
 package dev.tracing.sample;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -19,7 +18,6 @@ import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient
@@ -33,13 +31,7 @@ class SampleApplicationTests {
     InMemorySpanStore store;
 
     List<FinishedSpan> awaitTrace(String traceId, int count) {
-        await().pollDelay(Duration.ZERO)
-            .pollInterval(Duration.ofMillis(10))
-            .atMost(Duration.ofSeconds(30))
-            .until(() -> store.trace(traceId).size() >= count);
-        List<FinishedSpan> spans = store.trace(traceId);
-        assertThat(spans).hasSize(count);
-        return spans;
+        return SampleRequests.awaitTrace(store, traceId, count);
     }
 
     @Test
@@ -83,15 +75,7 @@ class SampleApplicationTests {
 
     @Test
     void chainCallsTheDownstreamAndSendsAnEventInOneTrace(CapturedOutput output) throws Exception {
-        Map<String, Object> body = client.get()
-            .uri("/api/chain")
-            .exchange()
-            .expectStatus()
-            .isOk()
-            .expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-            })
-            .returnResult()
-            .getResponseBody();
+        Map<String, Object> body = SampleRequests.getJson(client, "/api/chain");
         String traceId = (String) body.get("traceId");
         // the request, 2 calls, 2 downstream requests, the send and the listener
         List<FinishedSpan> spans = awaitTrace(traceId, 7);

@@ -11,6 +11,8 @@ import java.util.Map;
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.export.ZipkinV2JsonEncoder;
 import dev.tracing.internal.HexCodec;
+import io.micrometer.tracing.Link;
+import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.jspecify.annotations.Nullable;
 
@@ -25,10 +27,13 @@ import org.springframework.util.MimeType;
  * <ul>
  * <li>{@code GET /actuator/traces}: newest-first summaries (the trace whose first span reached the
  * store last comes first), filtered by {@code limit} (default 20, at most 1000),
- * {@code minDuration} (milliseconds) and {@code error} (true/false). The store keeps each trace's
+ * {@code minDuration} (milliseconds), {@code error} (true/false), {@code name} (a part of the root
+ * span's name, any case) and {@code kind} (the root span's kind). The store keeps each trace's
  * summary, so a request reads no spans.</li>
  * <li>{@code GET /actuator/traces/{traceId}}: the trace as a Zipkin v2 JSON span array, which the
- * Zipkin UI can load; {@code ?view=tree} nests the same spans by parent for reading.</li>
+ * Zipkin UI can load; {@code ?view=tree} nests the same spans by parent for reading, with what
+ * Zipkin's format has no room for: each span's parent id, whether that parent is missing from the
+ * store, and its links.</li>
  * </ul>
  * A malformed trace id answers 400, an unknown one 404.
  */
@@ -50,15 +55,21 @@ public class TracesEndpoint {
     /** Lists recent traces, newest first. */
     @ReadOperation
     public WebEndpointResponse<List<TraceSummary>> traces(@Nullable Integer limit, @Nullable Long minDuration,
-            @Nullable Boolean error) {
+            @Nullable Boolean error, @Nullable String name, @Nullable String kind) {
         int max = limit == null ? DEFAULT_LIMIT : limit;
-        if (max < 1 || (minDuration != null && minDuration < 0)) {
+        boolean anyKind = kind == null || kind.isBlank();
+        Span.Kind rootKind = anyKind ? null : kind(kind);
+        if (max < 1 || (minDuration != null && minDuration < 0) || (!anyKind && rootKind == null)) {
             return new WebEndpointResponse<>(WebEndpointResponse.STATUS_BAD_REQUEST);
         }
         max = Math.min(max, MAX_LIMIT);
         long minDurationMicros = minDuration == null ? 0L : minDuration * 1000L;
+        String part = name == null || name.isBlank() ? null : name.trim().toLowerCase(Locale.ROOT);
         List<InMemorySpanStore.Summary> found = store.recentSummaries(max,
-                summary -> summary.duration() >= minDurationMicros && (error == null || summary.error() == error));
+                summary -> summary.duration() >= minDurationMicros && (error == null || summary.error() == error)
+                        && (rootKind == null || summary.kind() == rootKind)
+                        && (part == null || (summary.name() != null
+                                && summary.name().toLowerCase(Locale.ROOT).contains(part))));
         List<TraceSummary> summaries = new ArrayList<>(found.size());
         for (InMemorySpanStore.Summary summary : found) {
             summaries.add(new TraceSummary(summary.traceId(), summary.name(), summary.serviceName(),
@@ -85,6 +96,15 @@ public class TracesEndpoint {
         return new WebEndpointResponse<>(ZipkinV2JsonEncoder.INSTANCE.encodeList(spans), JSON);
     }
 
+    private static Span.@Nullable Kind kind(String kind) {
+        try {
+            return Span.Kind.valueOf(kind.trim().toUpperCase(Locale.ROOT));
+        }
+        catch (IllegalArgumentException ex) {
+            return null;
+        }
+    }
+
     /** Returns the 32-character lower-case form of a 16 or 32 hex-digit trace id, or null. */
     static String normalize(String traceId) {
         if (traceId == null || (traceId.length() != 16 && traceId.length() != 32)) {
@@ -109,6 +129,10 @@ public class TracesEndpoint {
             Map<String, Object> node = nodes.get(span.getSpanId());
             Map<String, Object> parent = span.getParentId() == null ? null : nodes.get(span.getParentId());
             if (parent == null || parent == node) {
+                if (span.getParentId() != null && !span.getParentId().isEmpty() && parent == null) {
+                    // evicted, over the per-trace cap, or still running: the viewer marks it
+                    node.put("missingParent", true);
+                }
                 roots.add(node);
             }
             else {
@@ -123,6 +147,9 @@ public class TracesEndpoint {
     private static Map<String, Object> node(FinishedSpan span) {
         Map<String, Object> node = new LinkedHashMap<>();
         node.put("id", span.getSpanId());
+        if (span.getParentId() != null && !span.getParentId().isEmpty()) {
+            node.put("parentId", span.getParentId());
+        }
         node.put("name", span.getName());
         if (span.getKind() != null) {
             node.put("kind", span.getKind().name());
@@ -142,6 +169,17 @@ public class TracesEndpoint {
                 events.add(Map.of("timestamp", event.getKey(), "value", event.getValue()));
             }
             node.put("annotations", events);
+        }
+        if (!span.getLinks().isEmpty()) {
+            List<Map<String, Object>> links = new ArrayList<>();
+            for (Link link : span.getLinks()) {
+                Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("traceId", link.getTraceContext().traceId());
+                entry.put("spanId", link.getTraceContext().spanId());
+                entry.put("tags", link.getTags());
+                links.add(entry);
+            }
+            node.put("links", links);
         }
         node.put("children", new ArrayList<Map<String, Object>>());
         return node;

@@ -1,5 +1,6 @@
 package dev.tracing.autoconfigure;
 
+import dev.tracing.actuate.TraceViewEndpoint;
 import dev.tracing.actuate.TracesEndpoint;
 import dev.tracing.export.InMemorySpanStore;
 
@@ -11,19 +12,29 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 
 /**
- * Registers the {@code traces} endpoint when actuator is present, the in-memory span store is on
- * ({@code trace.export.memory.enabled}) and the application exposes the endpoint.
+ * Registers the {@code traces} endpoint and the {@code traceview} page when actuator is present,
+ * the in-memory span store is on ({@code trace.export.memory.enabled}) and the application
+ * exposes the endpoint. The page reads the {@code traces} endpoint, so it shows traces only
+ * where both are exposed.
  */
 @AutoConfiguration(after = TraceAutoConfiguration.class)
 @ConditionalOnClass(name = "org.springframework.boot.actuate.endpoint.annotation.Endpoint")
-@ConditionalOnAvailableEndpoint(TracesEndpoint.class)
 public final class TracesEndpointAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnBean(InMemorySpanStore.class)
+    @ConditionalOnAvailableEndpoint(TracesEndpoint.class)
     TracesEndpoint tracesEndpoint(InMemorySpanStore store) {
         return new TracesEndpoint(store);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(InMemorySpanStore.class)
+    @ConditionalOnAvailableEndpoint(TraceViewEndpoint.class)
+    TraceViewEndpoint traceViewEndpoint() {
+        return new TraceViewEndpoint();
     }
 
 }

@@ -5,15 +5,22 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 
+import dev.tracing.autoconfigure.TraceAutoConfiguration;
+import dev.tracing.autoconfigure.TracesEndpointAutoConfiguration;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Like every actuator endpoint but health, the traces endpoint is not reachable over HTTP until exposed. */
+/**
+ * Like every actuator endpoint but health, the traces endpoint and the traceview page are not
+ * reachable over HTTP until exposed, and both need the in-memory store.
+ */
 class TracesEndpointExposureTests {
 
     @Test
@@ -29,9 +36,25 @@ class TracesEndpointExposureTests {
             HttpResponse<String> health = http.send(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health")).build(),
                     HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> page = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/traceview")).build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertThat(health.statusCode()).isEqualTo(200);
             assertThat(traces.statusCode()).isEqualTo(404);
+            assertThat(page.statusCode()).isEqualTo(404);
         }
+    }
+
+    @Test
+    void thePageNeedsTheInMemoryStore() {
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(TraceAutoConfiguration.class,
+                TracesEndpointAutoConfiguration.class))
+            .withPropertyValues("management.endpoints.web.exposure.include=traces,traceview")
+            .run(context -> assertThat(context).hasSingleBean(TraceViewEndpoint.class)
+                .hasSingleBean(TracesEndpoint.class))
+            .withPropertyValues("trace.export.memory.enabled=false")
+            .run(context -> assertThat(context).doesNotHaveBean(TraceViewEndpoint.class)
+                .doesNotHaveBean(TracesEndpoint.class));
     }
 
 }

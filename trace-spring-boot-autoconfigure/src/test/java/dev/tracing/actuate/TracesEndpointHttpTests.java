@@ -8,17 +8,30 @@ import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import dev.tracing.export.InMemorySpanStore;
+import io.micrometer.tracing.Link;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
+import org.htmlunit.WebClient;
+import org.htmlunit.html.DomElement;
+import org.htmlunit.html.DomNode;
+import org.htmlunit.html.HtmlAnchor;
+import org.htmlunit.html.HtmlCheckBoxInput;
+import org.htmlunit.html.HtmlInput;
+import org.htmlunit.html.HtmlPage;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -38,6 +51,10 @@ abstract class TracesEndpointHttpTests {
 
     @LocalServerPort
     int port;
+
+    /** The actuator base path: the servlet variant moves it, so the page's relative URLs are tested. */
+    @Value("${management.endpoints.web.base-path:/actuator}")
+    String base;
 
     @Autowired
     Tracer tracer;
@@ -115,7 +132,7 @@ abstract class TracesEndpointHttpTests {
 
     @Test
     void listsSummariesNewestFirst() throws Exception {
-        JsonNode summaries = getJson("/actuator/traces");
+        JsonNode summaries = getJson(base + "/traces");
         assertThat(traceIds(summaries)).containsExactly(nested, failed, slowOld);
         JsonNode newest = summaries.get(0);
         assertThat(newest.get("name").asString()).isEqualTo("get /api/orders");
@@ -131,17 +148,26 @@ abstract class TracesEndpointHttpTests {
 
     @Test
     void filtersByLimitMinDurationAndError() throws Exception {
-        assertThat(traceIds(getJson("/actuator/traces?limit=2"))).containsExactly(nested, failed);
-        assertThat(traceIds(getJson("/actuator/traces?minDuration=40"))).containsExactly(nested, slowOld);
-        assertThat(traceIds(getJson("/actuator/traces?error=true"))).containsExactly(failed);
-        assertThat(traceIds(getJson("/actuator/traces?error=false&limit=1"))).containsExactly(nested);
-        assertThat(traceIds(getJson("/actuator/traces?limit=100000"))).hasSize(3);
-        assertThat(get("/actuator/traces?limit=0").statusCode()).isEqualTo(400);
+        assertThat(traceIds(getJson(base + "/traces?limit=2"))).containsExactly(nested, failed);
+        assertThat(traceIds(getJson(base + "/traces?minDuration=40"))).containsExactly(nested, slowOld);
+        assertThat(traceIds(getJson(base + "/traces?error=true"))).containsExactly(failed);
+        assertThat(traceIds(getJson(base + "/traces?error=false&limit=1"))).containsExactly(nested);
+        assertThat(traceIds(getJson(base + "/traces?limit=100000"))).hasSize(3);
+        assertThat(get(base + "/traces?limit=0").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void filtersByAPartOfTheRootNameAndByItsKind() throws Exception {
+        assertThat(traceIds(getJson(base + "/traces?name=ORDERS"))).containsExactly(nested);
+        assertThat(traceIds(getJson(base + "/traces?name=fail"))).containsExactly(failed);
+        assertThat(traceIds(getJson(base + "/traces?kind=server"))).containsExactly(nested, failed);
+        assertThat(traceIds(getJson(base + "/traces?kind=SERVER&error=true"))).containsExactly(failed);
+        assertThat(get(base + "/traces?kind=sideways").statusCode()).isEqualTo(400);
     }
 
     @Test
     void oneTraceIsZipkinV2Json() throws Exception {
-        JsonNode spans = getJson("/actuator/traces/" + nested);
+        JsonNode spans = getJson(base + "/traces/" + nested);
         assertThat(spans.isArray()).isTrue();
         assertThat(spans.size()).isEqualTo(4);
         JsonNode root = spans.get(0);
@@ -159,13 +185,13 @@ abstract class TracesEndpointHttpTests {
         assertThat(grandchild.get("annotations").get(0).get("timestamp").asLong())
             .isEqualTo(grandchild.get("timestamp").asLong() + 5_000);
 
-        JsonNode failing = getJson("/actuator/traces/" + failed);
+        JsonNode failing = getJson(base + "/traces/" + failed);
         assertThat(failing.get(1).get("tags").get("error").asString()).isEqualTo("boom");
     }
 
     @Test
     void treeViewNestsSpansByParent() throws Exception {
-        JsonNode roots = getJson("/actuator/traces/" + nested + "?view=tree");
+        JsonNode roots = getJson(base + "/traces/" + nested + "?view=tree");
         assertThat(roots.size()).isEqualTo(1);
         JsonNode root = roots.get(0);
         assertThat(root.get("name").asString()).isEqualTo("get /api/orders");
@@ -185,25 +211,247 @@ abstract class TracesEndpointHttpTests {
         store.clear();
         Span orphan = tracer.spanBuilder().setParent(nestedRoot.context()).name("late").start();
         orphan.end();
-        JsonNode roots = getJson("/actuator/traces/" + nested + "?view=tree");
+        JsonNode roots = getJson(base + "/traces/" + nested + "?view=tree");
         assertThat(roots.size()).isEqualTo(1);
         assertThat(roots.get(0).get("name").asString()).isEqualTo("late");
+        assertThat(roots.get(0).get("parentId").asString()).isEqualTo(nestedRoot.context().spanId());
+        assertThat(roots.get(0).get("missingParent").asBoolean()).isTrue();
         // the summary names the earliest span when the root is not stored
-        assertThat(getJson("/actuator/traces").get(0).get("name").asString()).isEqualTo("late");
+        assertThat(getJson(base + "/traces").get(0).get("name").asString()).isEqualTo("late");
+    }
+
+    @Test
+    void treeViewCarriesParentIdsAndLinks() throws Exception {
+        Span linked = tracer.spanBuilder()
+            .setNoParent()
+            .name("batch")
+            .kind(Span.Kind.CONSUMER)
+            .addLink(new Link(nestedChild.context(), Map.of("messaging.kafka.offset", "7")))
+            .start();
+        linked.end();
+        JsonNode batch = getJson(base + "/traces/" + linked.context().traceId() + "?view=tree").get(0);
+        assertThat(batch.has("parentId")).isFalse();
+        assertThat(batch.has("missingParent")).isFalse();
+        JsonNode link = batch.get("links").get(0);
+        assertThat(link.get("traceId").asString()).isEqualTo(nested);
+        assertThat(link.get("spanId").asString()).isEqualTo(nestedChild.context().spanId());
+        assertThat(link.get("tags").get("messaging.kafka.offset").asString()).isEqualTo("7");
+        JsonNode query = getJson(base + "/traces/" + nested + "?view=tree").get(0).get("children").get(0)
+            .get("children").get(0);
+        assertThat(query.get("parentId").asString()).isEqualTo(nestedChild.context().spanId());
+        assertThat(query.has("missingParent")).isFalse();
+        assertThat(query.has("links")).isFalse();
     }
 
     @Test
     void unknownTraceIs404AndMalformedIdIs400() throws Exception {
-        assertThat(get("/actuator/traces/0123456789abcdef0123456789abcdef").statusCode()).isEqualTo(404);
-        assertThat(get("/actuator/traces/not-a-trace-id").statusCode()).isEqualTo(400);
-        assertThat(get("/actuator/traces/0123456789abcdefg123456789abcdef").statusCode()).isEqualTo(400);
-        assertThat(get("/actuator/traces/0123").statusCode()).isEqualTo(400);
-        assertThat(get("/actuator/traces/" + nested + "?view=sideways").statusCode()).isEqualTo(400);
+        assertThat(get(base + "/traces/0123456789abcdef0123456789abcdef").statusCode()).isEqualTo(404);
+        assertThat(get(base + "/traces/not-a-trace-id").statusCode()).isEqualTo(400);
+        assertThat(get(base + "/traces/0123456789abcdefg123456789abcdef").statusCode()).isEqualTo(400);
+        assertThat(get(base + "/traces/0123").statusCode()).isEqualTo(400);
+        assertThat(get(base + "/traces/" + nested + "?view=sideways").statusCode()).isEqualTo(400);
     }
 
     @Test
     void upperCaseIdFindsTheTrace() throws Exception {
-        assertThat(getJson("/actuator/traces/" + nested.toUpperCase()).size()).isEqualTo(4);
+        assertThat(getJson(base + "/traces/" + nested.toUpperCase()).size()).isEqualTo(4);
+    }
+
+    // ---- the traceview page, in a JavaScript-capable browser ----
+
+    @Test
+    void pageIsHtmlFromThisJarAndLoadsNothingFromElsewhere() throws Exception {
+        HttpResponse<String> response = get(base + "/traceview");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
+                type -> assertThat(type).startsWith("text/html"));
+        assertThat(response.body()).contains("<title>Traces</title>")
+            .doesNotContainPattern("(src|href)=\"(https?:)?//");
+        assertThat(get(base + "/traceview?trace=" + nested).body()).isEqualTo(response.body());
+    }
+
+    @Test
+    void pageListsTracesNewestFirstAndFilters() throws Exception {
+        try (Browser browser = new Browser()) {
+            HtmlPage page = browser.open(base + "/traceview");
+            assertThat(listed(page)).containsExactly(nested, failed, slowOld);
+            DomElement newest = page.querySelector("tr.trace");
+            assertThat(newest.querySelector(".name").getTextContent()).contains("get /api/orders");
+            assertThat(newest.querySelector(".service").getTextContent()).contains("endpoint-test");
+            assertThat(newest.querySelector(".spans").getTextContent()).contains("4");
+            assertThat(newest.querySelector(".duration").getTextContent()).contains("200");
+            assertThat(page.querySelector("tr.trace[data-trace-id='" + failed + "'] .error").getTextContent())
+                .contains("Error");
+
+            HtmlInput minDuration = (HtmlInput) page.getElementById("min-duration");
+            minDuration.setValue("40");
+            minDuration.fireEvent("change");
+            assertThat(listed(browser.ready(page))).containsExactly(nested, slowOld);
+            minDuration.setValue("");
+            minDuration.fireEvent("change");
+
+            ((HtmlCheckBoxInput) page.getElementById("errors-only")).click();
+            assertThat(listed(browser.ready(page))).containsExactly(failed);
+            ((HtmlCheckBoxInput) page.getElementById("errors-only")).click();
+
+            ((HtmlInput) page.getElementById("name-filter")).type("ORDERS");
+            assertThat(listed(browser.ready(page))).containsExactly(nested);
+
+            HtmlPage opened = ((HtmlAnchor) page.querySelector("tr.trace a.open")).click();
+            assertThat(browser.ready(opened).querySelectorAll(".span-row")).hasSize(4);
+        }
+    }
+
+    @Test
+    void waterfallNestsSpansAndPlacesBarsOnOneTimeAxis() throws Exception {
+        try (Browser browser = new Browser()) {
+            HtmlPage page = browser.open(base + "/traceview?trace=" + nested);
+            List<DomElement> rows = rows(page);
+            assertThat(rows).extracting(row -> row.querySelector(".span-name").getTextContent())
+                .containsExactly("get /api/orders", "load", "query", "render");
+            assertThat(rows).extracting(row -> row.getAttribute("data-depth")).containsExactly("0", "1", "2", "1");
+            assertThat(rows).extracting(row -> row.getAttribute("data-parent-id"))
+                .containsExactly("", nestedRoot.context().spanId(), nestedChild.context().spanId(),
+                        nestedRoot.context().spanId());
+            assertThat(rows.get(0).getAttribute("data-kind")).isEqualTo("SERVER");
+            // 200 ms in all: load starts at 10 ms for 30 ms, query at 20 ms for 10, render at 50 ms for 10
+            assertThat(bar(rows.get(0))).containsExactly(0.0, 100.0);
+            assertThat(bar(rows.get(1))).containsExactly(5.0, 15.0);
+            assertThat(bar(rows.get(2))).containsExactly(10.0, 5.0);
+            assertThat(bar(rows.get(3))).containsExactly(25.0, 5.0);
+            assertThat(rows.get(1).getTextContent()).contains("30");
+            assertThat(page.querySelectorAll(".tick")).isNotEmpty();
+            assertThat(((HtmlAnchor) page.getElementById("download")).getHrefAttribute()).endsWith("traces/" + nested);
+
+            rows.get(1).click();
+            browser.ready(page);
+            assertThat(page.querySelectorAll(".details tr.tag")).anySatisfy(tag -> assertThat(tag.getTextContent())
+                .contains("db").contains("orders"));
+        }
+    }
+
+    @Test
+    void errorSpansShowTheirMessage() throws Exception {
+        try (Browser browser = new Browser()) {
+            List<DomElement> rows = rows(browser.open(base + "/traceview?trace=" + failed));
+            assertThat(rows.get(1).getAttribute("class")).contains("error");
+            assertThat(rows.get(1).querySelector(".error-message").getTextContent()).contains("boom");
+            assertThat(rows.get(0).getAttribute("class")).doesNotContain("error");
+        }
+    }
+
+    @Test
+    void markupInNamesAndTagsShowsAsText() throws Exception {
+        String name = "<img src=x onerror=alert(1)>";
+        String value = "<script>alert(2)</script>";
+        Span hostile = tracer.spanBuilder().setNoParent().name(name).tag("note", value).start();
+        hostile.end();
+        try (Browser browser = new Browser()) {
+            HtmlPage list = browser.open(base + "/traceview");
+            assertThat(list.querySelector("tr.trace .name").getTextContent()).contains(name);
+            HtmlPage page = browser.open(base + "/traceview?trace=" + hostile.context().traceId());
+            DomElement row = rows(page).get(0);
+            assertThat(row.querySelector(".span-name").getTextContent()).isEqualTo(name);
+            row.click();
+            browser.ready(page);
+            assertThat(page.querySelector(".details").getTextContent()).contains(value);
+            assertThat(page.querySelectorAll("main img, main script")).isEmpty();
+            assertThat(browser.alerts).isEmpty();
+        }
+    }
+
+    @Test
+    void aSpanWhoseParentIsMissingIsShownAtTheTopMarked() throws Exception {
+        store.clear();
+        Span late = tracer.spanBuilder().setParent(nestedRoot.context()).name("late").start();
+        late.end();
+        try (Browser browser = new Browser()) {
+            DomElement row = rows(browser.open(base + "/traceview?trace=" + nested)).get(0);
+            assertThat(row.getAttribute("data-depth")).isEqualTo("0");
+            assertThat(row.getAttribute("class")).contains("orphan");
+            assertThat(row.getTextContent()).contains(nestedRoot.context().spanId());
+        }
+    }
+
+    @Test
+    void aLinkToAnotherTraceCanBeFollowed() throws Exception {
+        Span batch = tracer.spanBuilder()
+            .setNoParent()
+            .name("batch")
+            .kind(Span.Kind.CONSUMER)
+            .addLink(new Link(nestedChild.context()))
+            .start();
+        batch.end();
+        try (Browser browser = new Browser()) {
+            HtmlPage page = browser.open(base + "/traceview?trace=" + batch.context().traceId());
+            rows(page).get(0).click();
+            browser.ready(page);
+            HtmlAnchor link = (HtmlAnchor) page.querySelector(".details a.link");
+            assertThat(link.getHrefAttribute()).contains("trace=" + nested);
+            HtmlPage linked = browser.ready(link.click());
+            assertThat(rows(linked)).extracting(row -> row.querySelector(".span-name").getTextContent())
+                .contains("load");
+        }
+    }
+
+    static List<String> listed(HtmlPage page) {
+        List<String> ids = new ArrayList<>();
+        for (DomNode row : page.querySelectorAll("#traces tr.trace")) {
+            ids.add(((DomElement) row).getAttribute("data-trace-id"));
+        }
+        return ids;
+    }
+
+    static List<DomElement> rows(HtmlPage page) {
+        List<DomElement> rows = new ArrayList<>();
+        for (DomNode row : page.querySelectorAll(".span-row")) {
+            rows.add((DomElement) row);
+        }
+        return rows;
+    }
+
+    /** The bar's left and width, in percent of the trace, rounded to a tenth. */
+    static List<Double> bar(DomElement row) {
+        String style = ((DomElement) row.querySelector(".bar")).getAttribute("style");
+        Matcher left = Pattern.compile("left:\\s*([0-9.]+)%").matcher(style);
+        Matcher width = Pattern.compile("width:\\s*([0-9.]+)%").matcher(style);
+        assertThat(left.find() && width.find()).as("bar style %s", style).isTrue();
+        return List.of(Math.round(Double.parseDouble(left.group(1)) * 10) / 10.0,
+                Math.round(Double.parseDouble(width.group(1)) * 10) / 10.0);
+    }
+
+    /** HtmlUnit with script errors failing the test and alerts recorded. */
+    final class Browser implements AutoCloseable {
+
+        final WebClient client = new WebClient();
+
+        final List<String> alerts = new CopyOnWriteArrayList<>();
+
+        Browser() {
+            client.getOptions().setThrowExceptionOnScriptError(true);
+            client.setAlertHandler((page, message) -> alerts.add(message));
+        }
+
+        HtmlPage open(String path) throws IOException {
+            return ready(client.getPage("http://127.0.0.1:" + port + path));
+        }
+
+        /** Waits until the page's script says it has loaded what it asked for. */
+        HtmlPage ready(HtmlPage page) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!"ready".equals(page.getBody().getAttribute("data-state"))) {
+                assertThat(System.nanoTime()).as("the page's state, still %s",
+                        page.getBody().getAttribute("data-state")).isLessThan(deadline);
+                client.waitForBackgroundJavaScript(20);
+            }
+            return page;
+        }
+
+        @Override
+        public void close() {
+            client.close();
+        }
+
     }
 
     @SpringBootConfiguration

@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(classes = TracesEndpointHttpTests.App.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = { "spring.main.web-application-type=reactive", "spring.application.name=endpoint-test",
                 "trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0",
-                "management.endpoints.web.exposure.include=traces",
+                "management.endpoints.web.exposure.include=traces,traceview",
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
 class TracesEndpointZipkinCompatibilityTests extends TracesEndpointHttpTests {
 
