@@ -3,7 +3,8 @@ package dev.tracing.sample;
 import java.util.List;
 import java.util.Map;
 
-import dev.tracing.export.InMemorySpanStore;
+import dev.tracing.test.SpansAssert;
+import dev.tracing.test.TestSpans;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.Test;
@@ -17,6 +18,8 @@ import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTest
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
+import static dev.tracing.test.TraceAssertions.assertThat;
+import static dev.tracing.test.TraceAssertions.assertThatSpan;
 import static org.assertj.core.api.Assertions.assertThat;
 
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
@@ -28,11 +31,7 @@ class SampleApplicationTests {
     WebTestClient client;
 
     @Autowired
-    InMemorySpanStore store;
-
-    List<FinishedSpan> awaitTrace(String traceId, int count) {
-        return SampleRequests.awaitTrace(store, traceId, count);
-    }
+    TestSpans spans;
 
     @Test
     void helloAnswersAGreetingAsOneServerSpanWhoseIdIsInTheLog(CapturedOutput output) throws Exception {
@@ -49,10 +48,13 @@ class SampleApplicationTests {
         String traceId = body.get("traceId");
         assertThat(traceId).matches("[0-9a-f]{32}");
 
-        FinishedSpan span = awaitTrace(traceId, 1).get(0);
-        assertThat(span.getName()).isEqualTo("GET /api/hello");
-        assertThat(span.getKind()).isEqualTo(Span.Kind.SERVER);
-        assertThat(span.getLocalServiceName()).isEqualTo("sample-app");
+        spans.awaitTrace(traceId, 1);
+        FinishedSpan span = assertThat(spans).trace(traceId)
+            .hasSize(1)
+            .hasSpan(Span.Kind.SERVER, "GET /api/hello")
+            .hasServiceName("sample-app")
+            .isRoot()
+            .span();
         assertThat(output.getOut().lines().filter(line -> line.contains("Saying hello to tracing")))
             .singleElement()
             .asString()
@@ -78,23 +80,21 @@ class SampleApplicationTests {
         Map<String, Object> body = SampleRequests.getJson(client, "/api/chain");
         String traceId = (String) body.get("traceId");
         // the request, 2 calls, 2 downstream requests, the send and the listener
-        List<FinishedSpan> spans = awaitTrace(traceId, 7);
-        FinishedSpan chain = spans.stream().filter(s -> "GET /api/chain".equals(s.getName())).findFirst().orElseThrow();
-        List<FinishedSpan> calls = spans.stream().filter(s -> s.getKind() == Span.Kind.CLIENT).toList();
-        List<FinishedSpan> hellos = spans.stream().filter(s -> "GET /api/hello".equals(s.getName())).toList();
-        assertThat(chain.getParentId()).isNull();
-        // one WebClient call and one RestTemplate call (on boundedElastic), both children of the request
-        assertThat(calls).hasSize(2).allSatisfy(call -> assertThat(call.getParentId()).isEqualTo(chain.getSpanId()));
-        assertThat(hellos).hasSize(2);
-        assertThat(hellos).extracting(FinishedSpan::getParentId)
-            .containsExactlyInAnyOrderElementsOf(calls.stream().map(FinishedSpan::getSpanId).toList());
+        List<FinishedSpan> all = spans.awaitTrace(traceId, 7);
+        SpansAssert trace = assertThat(spans).trace(traceId).hasSize(7).hasNoErrors();
+        FinishedSpan chain = trace.hasSpan(Span.Kind.SERVER, "GET /api/chain").isRoot().hasChildCount(3).span();
+        // one WebClient call and one RestTemplate call (on boundedElastic), each answered by /api/hello
+        trace.hasSpansNamed("GET /api/hello", 2);
+        for (FinishedSpan hello : spans.named("GET /api/hello")) {
+            assertThatSpan(hello, all).hasKind(Span.Kind.SERVER).parent().hasKind(Span.Kind.CLIENT).isChildOf(chain);
+        }
         assertThat(body).containsKeys("webClient", "restTemplate");
-        FinishedSpan send = spans.stream().filter(s -> s.getKind() == Span.Kind.PRODUCER).findFirst().orElseThrow();
-        FinishedSpan receive = spans.stream().filter(s -> s.getKind() == Span.Kind.CONSUMER).findFirst().orElseThrow();
-        assertThat(send.getName()).isEqualTo("send sample-events");
-        assertThat(send.getParentId()).isEqualTo(chain.getSpanId());
-        assertThat(receive.getName()).isEqualTo("process sample-events");
-        assertThat(receive.getParentId()).isEqualTo(send.getSpanId());
+        trace.hasSpan(Span.Kind.CONSUMER, "process sample-events")
+            .parent()
+            .hasName("send sample-events")
+            .hasKind(Span.Kind.PRODUCER)
+            .isChildOf(chain);
+        FinishedSpan receive = spans.span("process sample-events");
         assertThat(output.getOut().lines().filter(line -> line.contains("Received event: chain called")))
             .singleElement()
             .asString()

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 
 import dev.tracing.export.InMemorySpanStore;
+import dev.tracing.test.TestSpans;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,6 +55,9 @@ class TraceViewBrowserTests {
     @Autowired
     InMemorySpanStore store;
 
+    @Autowired
+    TestSpans spans;
+
     @BeforeAll
     static void startChromium() {
         Path driver = firstExisting("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver");
@@ -93,7 +97,7 @@ class TraceViewBrowserTests {
     void afterAChainCallThePageListsItAndOneClickShowsItsSevenSpansWithTheKafkaHop() throws Exception {
         store.clear();
         String traceId = (String) SampleRequests.getJson(client, "/api/chain").get("traceId");
-        SampleRequests.awaitTrace(store, traceId, 7);
+        assertThat(spans.awaitTrace(traceId, 7)).hasSize(7);
 
         browser.get("http://127.0.0.1:" + port + "/actuator/traceview");
         awaitReady();

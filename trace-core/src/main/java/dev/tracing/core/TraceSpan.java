@@ -50,7 +50,7 @@ final class TraceSpan implements Span {
             TraceClock clock = tracer.clock();
             long nanoTime = clock.nanoTime();
             if (record.start(clock.epochMicros(nanoTime), nanoTime)) {
-                tracer.spanStarted();
+                tracer.spanStarted(record);
             }
         }
         return this;
@@ -117,7 +117,7 @@ final class TraceSpan implements Span {
         if (record != null && record.abandon()) {
             context.record = null;
             if (record.wasStarted()) {
-                tracer.spanClosed();
+                tracer.spanClosed(record);
             }
             if (record.sampledHere) {
                 tracer.sampledSpanAbandoned(context);

@@ -169,7 +169,7 @@ final class TraceSpanBuilder implements Span.Builder {
         }
         if (startMicros != 0L) {
             if (record.explicitStart(startMicros)) {
-                tracer.spanStarted();
+                tracer.spanStarted(record);
             }
         }
         else {

@@ -56,11 +56,15 @@ public final class TraceTracer implements Tracer {
 
     private final LongAdder started = new LongAdder();
 
+    /** Null unless a test kit listens. */
+    private final SpanLifecycle spanLifecycle;
+
     private final LongAdder closed = new LongAdder();
 
     TraceTracer(CurrentTraceContext currentTraceContext, Sampler sampler, SpanReporter reporter, TraceClock clock,
             String serviceName, List<String> remoteFields, List<String> correlationFields, boolean respectIncoming,
-            SpanLimits spanLimits) {
+            SpanLimits spanLimits, SpanLifecycle spanLifecycle) {
+        this.spanLifecycle = spanLifecycle;
         this.respectIncoming = respectIncoming;
         this.spanLimits = spanLimits;
         this.currentTraceContext = currentTraceContext;
@@ -76,12 +80,28 @@ public final class TraceTracer implements Tracer {
         return clock;
     }
 
-    void spanStarted() {
+    void spanStarted(RecordedSpan span) {
         started.increment();
+        if (spanLifecycle != null) {
+            try {
+                spanLifecycle.started(span);
+            }
+            catch (RuntimeException ex) {
+                logger.debug("Span lifecycle listener failed", ex);
+            }
+        }
     }
 
-    void spanClosed() {
+    void spanClosed(RecordedSpan span) {
         closed.increment();
+        if (spanLifecycle != null) {
+            try {
+                spanLifecycle.ended(span);
+            }
+            catch (RuntimeException ex) {
+                logger.debug("Span lifecycle listener failed", ex);
+            }
+        }
     }
 
     /** A span this tracer's sampler chose to record was abandoned: the sampler may count it as not taken. */
@@ -165,7 +185,7 @@ public final class TraceTracer implements Tracer {
         }
         context.record = null;
         if (record.wasStarted()) {
-            spanClosed();
+            spanClosed(record);
         }
         try {
             reporter.report(record);

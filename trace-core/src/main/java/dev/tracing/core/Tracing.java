@@ -49,6 +49,8 @@ public final class Tracing {
 
         private SpanLimits spanLimits = SpanLimits.DEFAULTS;
 
+        private SpanLifecycle spanLifecycle;
+
         private Builder() {
         }
 
@@ -115,12 +117,18 @@ public final class Tracing {
             return this;
         }
 
+        /** Told when each sampled span starts and ends (a test kit's check for spans left open); default none. */
+        public Builder spanLifecycle(SpanLifecycle spanLifecycle) {
+            this.spanLifecycle = spanLifecycle;
+            return this;
+        }
+
         /** Returns the tracer. */
         public TraceTracer build() {
             CurrentTraceContext current = currentTraceContext != null ? currentTraceContext
                     : new ThreadLocalCurrentTraceContext(List.of(new MdcScopeDecorator(correlationFields)));
             return new TraceTracer(current, sampler, reporter, clock, serviceName, remoteFields, correlationFields,
-                    respectIncoming, spanLimits);
+                    respectIncoming, spanLimits, spanLifecycle);
         }
     }
 }

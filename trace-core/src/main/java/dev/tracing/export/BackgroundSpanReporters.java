@@ -17,8 +17,9 @@ import io.micrometer.tracing.exporter.SpanReporter;
  * the other reporters. When its queue is full, spans are dropped for that reporter and counted;
  * a span it throws on is counted as failed.
  *
- * <p>This starter's own reporters, {@link InMemorySpanStore} and {@link BatchingSpanReporter},
- * stay on the calling thread: each does a few field writes under a lock or one queue offer.
+ * <p>Reporters that are {@link CallingThreadSpanReporter}s (this starter's {@link InMemorySpanStore}
+ * and {@link BatchingSpanReporter}) stay on the calling thread: each does a few field writes under
+ * a lock or one queue offer.
  *
  * <p>Design notes: as in Spring Boot's OpenTelemetry setup, where {@code SpanReporter} beans run
  * behind the SDK's batch span processor, a reporter sees a span shortly after it ended rather
@@ -65,7 +66,7 @@ public final class BackgroundSpanReporters implements AutoCloseable {
     }
 
     private static boolean runsOnCallingThread(SpanReporter reporter) {
-        return reporter instanceof InMemorySpanStore || reporter instanceof BatchingSpanReporter;
+        return reporter instanceof CallingThreadSpanReporter;
     }
 
     /** Every reporter, in the given order, as the span pipeline should call it. */

@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * shared ones; an exporter must not change them, since every exporter receives the same instances.
  * Each exporter bounds its own calls by the timeout.
  */
-public final class BatchingSpanReporter implements SpanReporter {
+public final class BatchingSpanReporter implements CallingThreadSpanReporter {
 
     /** Dropped because the exporter's queue was full when the span ended: a reason {@link #droppedCount(String, String)} takes. */
     public static final String QUEUE_FULL = "queue_full";

@@ -37,7 +37,7 @@ import io.micrometer.tracing.exporter.SpanReporter;
  * remembered (a small table, overwritten as it goes), so the trace's later spans are refused too
  * and a kept trace is whole.
  */
-public final class InMemorySpanStore implements SpanReporter {
+public final class InMemorySpanStore implements CallingThreadSpanReporter {
 
     private static final class TraceEntry {
 

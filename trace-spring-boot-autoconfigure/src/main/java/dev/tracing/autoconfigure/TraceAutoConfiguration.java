@@ -9,6 +9,7 @@ import dev.tracing.actuate.TracerMetrics;
 import dev.tracing.core.MdcScopeDecorator;
 import dev.tracing.core.Sampler;
 import dev.tracing.core.ScopeDecorator;
+import dev.tracing.core.SpanLifecycle;
 import dev.tracing.core.SpanLimits;
 import dev.tracing.core.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.Tracing;
@@ -144,7 +145,7 @@ public final class TraceAutoConfiguration {
     @ConditionalOnMissingBean
     Tracer traceTracer(TraceProperties properties, TraceSamplingProperties sampling, TraceBaggageProperties baggage,
             TraceSpanLimitsProperties limits, Environment environment, Sampler sampler,
-            CurrentTraceContext currentTraceContext, SpanPipeline pipeline) {
+            CurrentTraceContext currentTraceContext, SpanPipeline pipeline, ObjectProvider<SpanLifecycle> lifecycle) {
         SpanLimits.Builder spanLimits = SpanLimits.builder();
         PropertyMapping.map("trace.span-limits.max-tags", limits.getMaxTags(), spanLimits::maxTags);
         PropertyMapping.map("trace.span-limits.max-events", limits.getMaxEvents(), spanLimits::maxEvents);
@@ -160,6 +161,7 @@ public final class TraceAutoConfiguration {
             .reporter(pipeline::report)
             .remoteFields(baggage.getRemoteFields())
             .correlationFields(baggage.getCorrelationFields())
+            .spanLifecycle(lifecycle.getIfUnique())
             .build();
     }
 

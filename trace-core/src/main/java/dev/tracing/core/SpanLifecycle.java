@@ -1,0 +1,22 @@
+package dev.tracing.core;
+
+import io.micrometer.tracing.exporter.FinishedSpan;
+
+/**
+ * Told when a sampled span starts, and when it ends or is abandoned: what a test kit needs to
+ * name the spans a test left open, and where they were started. Called on the thread that starts
+ * or ends the span; an implementation must be quick, thread-safe and never throw (a failure is
+ * ignored). The span is the one being recorded: read its identity and name, keep nothing else.
+ *
+ * <p>Design notes: there is no listener by default, and the tracer then pays one null check per
+ * span; production code has no use for this beyond the open-span count the tracer keeps anyway.
+ */
+public interface SpanLifecycle {
+
+    /** {@code span} started: it has its ids, name and start time. */
+    void started(FinishedSpan span);
+
+    /** {@code span} ended, or was abandoned: it is no longer open. */
+    void ended(FinishedSpan span);
+
+}
