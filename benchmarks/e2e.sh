@@ -23,8 +23,8 @@
 # Tunables (environment): ROUNDS (3), DURATION (s measured per configuration, path and round, 20),
 # PATHS ("front order-page"), STARTS (3; 0 skips the start-up measurement),
 # WARMUP (s per configuration, 20), CONNECTIONS (32), HEAP (512m),
-# CONFIGS (subset of: none ours ours-limited ours-limited-nostore ours-limited-unsampled ours-zipkin boot-otel boot-otel-auto
-# brave brave-auto; include none for the ratios),
+# CONFIGS (subset of: none ours ours-limited ours-limited-nostore ours-limited-unsampled ours-1pct ours-1pct-keep
+# ours-zipkin boot-otel boot-otel-auto brave brave-auto; include none for the ratios),
 # PORT (the first configuration's; the others count up from it, 18080), ZIPKIN_PORT (19411),
 # SKIP_BUILD=1 to reuse the last build, JFR=1 to record the measured window of each configuration with
 # JFR's profile settings (or JFR_SETTINGS, a .jfc file) into $OUT/<config>-<path>-<round>.jfr (read with:
@@ -89,6 +89,12 @@ ARGS[ours-limited-nostore]="${ARGS[ours-limited]} --trace.export.memory.enabled=
 # what the instrumentation costs without recording: limited, nothing sampled (headers still read and written)
 EXCLUDE[ours-limited-unsampled]="${EXCLUDE[ours]}"
 ARGS[ours-limited-unsampled]="--trace.sampling.probability=0.0 --trace.sampling.rate-limit=0 --trace.reactor.context-propagation=limited"
+# sampling 1% of requests, then the same keeping every failed or slow one (none here fails or is slow:
+# the cost of recording each request while it runs, then dropping it)
+EXCLUDE[ours-1pct]="${EXCLUDE[ours]}"
+ARGS[ours-1pct]="--trace.sampling.probability=0.01 --trace.sampling.rate-limit=0"
+EXCLUDE[ours-1pct-keep]="${EXCLUDE[ours]}"
+ARGS[ours-1pct-keep]="${ARGS[ours-1pct]} --trace.sampling.keep.errors=true --trace.sampling.keep.slower-than=2s"
 ARGS[ours-zipkin]="${ARGS[ours]} --trace.export.zipkin.endpoint=http://127.0.0.1:$ZIPKIN_PORT/api/v2/spans"
 ARGS[boot-otel]="--management.tracing.sampling.probability=1.0"
 # Boot's Brave module samples 10% unless told otherwise

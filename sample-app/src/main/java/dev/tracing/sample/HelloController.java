@@ -15,6 +15,8 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.restclient.RestTemplateBuilder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ApplicationContext;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -100,6 +102,24 @@ class HelloController {
                 Map<String, Object> body = new LinkedHashMap<>(answers);
                 body.put("traceId", traceId());
                 return body;
+            });
+    }
+
+    /**
+     * Asks the downstream service for a greeting, then fails: logs an error and answers 500 (the
+     * error path, for {@code trace.sampling.keep.errors} and the trace viewer).
+     */
+    @GetMapping("/fail")
+    Mono<ResponseEntity<Map<String, String>>> fail() {
+        return webClientBuilder.build()
+            .get()
+            .uri(downstream() + "/api/hello?name=fail")
+            .retrieve()
+            .bodyToMono(Map.class)
+            .map(greeting -> {
+                logger.error("Failing on purpose after the downstream answered {}", greeting.get("message"));
+                return ResponseEntity.status(HttpStatus.INTERNAL_SERVER_ERROR)
+                    .body(Map.of("error", "failed on purpose", "traceId", traceId()));
             });
     }
 

@@ -93,6 +93,48 @@ public final class RecordedSpan implements FinishedSpan {
     /** Whether this tracer's sampler chose to record the span (rather than a parent's decision). */
     boolean sampledHere;
 
+    /** The trace this span waits with for a keep decision; null when the span was sampled. */
+    PendingTrace pending;
+
+    /** Why a local root was recorded (see {@link #sampledBy()}); null for other spans. */
+    volatile String sampledBy;
+
+    /** {@link #sampledBy()} of a local root that the tracer's own sampler chose. */
+    public static final String SAMPLED_BY_DEFAULT = "default";
+
+    /** {@link #sampledBy()} of a local root whose caller's decision was kept. */
+    public static final String SAMPLED_BY_INCOMING = "incoming";
+
+    /** {@link #sampledBy()} of a local root kept because it ended in error. */
+    public static final String SAMPLED_BY_KEEP_ERRORS = "keep.errors";
+
+    /** {@link #sampledBy()} of a local root kept because it was slow. */
+    public static final String SAMPLED_BY_KEEP_SLOW = "keep.slower-than";
+
+    /**
+     * Why this span's local trace was recorded, when this span is its local root:
+     * {@value #SAMPLED_BY_DEFAULT} (the tracer's sampler), the name of the sampling rule that
+     * decided, {@value #SAMPLED_BY_INCOMING} (the caller's decision), {@value #SAMPLED_BY_KEEP_ERRORS}
+     * or {@value #SAMPLED_BY_KEEP_SLOW} (kept after the fact). Null for a span below a local root.
+     */
+    public String sampledBy() {
+        return sampledBy;
+    }
+
+    /** Whether the span recorded a failure: an exception or an {@code error} tag. */
+    synchronized boolean hasError() {
+        return error != null || (tags != null && tags.containsKey("error"));
+    }
+
+    /** Marks a local root whose trace was kept after it ended, for {@code reason}. */
+    synchronized void kept(String reason) {
+        if (tags == null) {
+            tags = new SpanTags(4);
+        }
+        tags.put(KeepPolicy.KEPT_TAG, reason);
+        sampledBy = KeepPolicy.KEPT_ERROR.equals(reason) ? SAMPLED_BY_KEEP_ERRORS : SAMPLED_BY_KEEP_SLOW;
+    }
+
     /**
      * Whether {@link #start} was called. Read by the thread that has just finished or abandoned the
      * span, which took the lock after any start did, so the plain read sees it.

@@ -45,6 +45,12 @@ public final class SpanContext implements TraceContext {
      */
     RecordedSpan record;
 
+    /**
+     * The local trace this span's record waits with for a keep decision, inherited by local
+     * children; null when the trace was sampled or nothing is kept.
+     */
+    PendingTrace pending;
+
     private String traceIdString;
 
     private String spanIdString;
@@ -235,6 +241,7 @@ public final class SpanContext implements TraceContext {
     public SpanContext withTraceState(String traceState) {
         SpanContext copy = new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags, traceState, baggage);
         copy.record = record;
+        copy.pending = pending;
         copy.shareIds(this);
         return copy;
     }
@@ -247,6 +254,7 @@ public final class SpanContext implements TraceContext {
     public SpanContext withBaggage(BaggageFields baggage) {
         SpanContext copy = new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags, traceState, baggage);
         copy.record = record;
+        copy.pending = pending;
         copy.shareIds(this);
         return copy;
     }

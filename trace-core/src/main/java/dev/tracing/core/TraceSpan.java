@@ -122,6 +122,9 @@ final class TraceSpan implements Span {
             if (record.sampledHere) {
                 tracer.sampledSpanAbandoned(context);
             }
+            if (record.pending != null && record.pending.root == record) {
+                record.pending.rootAbandoned();
+            }
         }
     }
 

@@ -12,7 +12,7 @@ import io.micrometer.tracing.TraceContext;
  * Collects what a span starts with. Without {@link #setParent} or {@link #setNoParent()} the
  * span is a child of the current span, as {@link io.micrometer.tracing.Tracer#nextSpan()} is.
  */
-final class TraceSpanBuilder implements Span.Builder {
+final class TraceSpanBuilder implements Span.Builder, RuleSampling {
 
     private final TraceTracer tracer;
 
@@ -40,8 +40,19 @@ final class TraceSpanBuilder implements Span.Builder {
 
     private List<Link> links;
 
+    private Sampler rootSampler;
+
+    private String rootSamplerName;
+
     TraceSpanBuilder(TraceTracer tracer) {
         this.tracer = tracer;
+    }
+
+    @Override
+    public Span.Builder sampledBy(Sampler sampler, String name) {
+        this.rootSampler = sampler;
+        this.rootSamplerName = name;
+        return this;
     }
 
     @Override
@@ -137,7 +148,7 @@ final class TraceSpanBuilder implements Span.Builder {
         else {
             parentContext = SpanContext.from(tracer.currentTraceContext().context());
         }
-        TraceSpan span = tracer.newSpan(parentContext);
+        TraceSpan span = tracer.newSpan(parentContext, rootSampler, rootSamplerName);
         RecordedSpan record = span.context().record;
         if (record == null) {
             return span;

@@ -6,6 +6,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 import io.micrometer.tracing.Baggage;
@@ -61,10 +62,20 @@ public final class TraceTracer implements Tracer {
 
     private final LongAdder closed = new LongAdder();
 
+    private final KeepPolicy keep;
+
+    /** Ended spans waiting, in all pending traces, for their local root to decide. */
+    private final AtomicInteger pendingSpans = new AtomicInteger();
+
+    private final LongAdder keepDropped = new LongAdder();
+
+    private final LongAdder kept = new LongAdder();
+
     TraceTracer(CurrentTraceContext currentTraceContext, Sampler sampler, SpanReporter reporter, TraceClock clock,
             String serviceName, List<String> remoteFields, List<String> correlationFields, boolean respectIncoming,
-            SpanLimits spanLimits, SpanLifecycle spanLifecycle) {
+            SpanLimits spanLimits, SpanLifecycle spanLifecycle, KeepPolicy keep) {
         this.spanLifecycle = spanLifecycle;
+        this.keep = keep;
         this.respectIncoming = respectIncoming;
         this.spanLimits = spanLimits;
         this.currentTraceContext = currentTraceContext;
@@ -114,7 +125,56 @@ public final class TraceTracer implements Tracer {
         }
     }
 
-    /** Sampled spans started so far. */
+    /** Which traces the sampler did not choose are kept all the same. */
+    public KeepPolicy keepPolicy() {
+        return keep;
+    }
+
+    /** Takes room for one more waiting span; false when all pending traces hold their maximum. */
+    boolean reservePendingSpan() {
+        int max = keep.maxPendingSpans();
+        while (true) {
+            int now = pendingSpans.get();
+            if (now >= max) {
+                return false;
+            }
+            if (pendingSpans.compareAndSet(now, now + 1)) {
+                return true;
+            }
+        }
+    }
+
+    void releasePendingSpans(int count) {
+        pendingSpans.addAndGet(-count);
+    }
+
+    void keepDropped() {
+        keepDropped.increment();
+    }
+
+    void traceKept() {
+        kept.increment();
+    }
+
+    /**
+     * Spans of unsampled traces that were dropped while waiting for a keep decision, because
+     * their trace or all pending traces held their maximum.
+     */
+    public long keepDroppedSpanCount() {
+        return keepDropped.sum();
+    }
+
+    /** Traces the sampler did not choose that were kept, for an error or for being slow. */
+    public long keptTraceCount() {
+        return kept.sum();
+    }
+
+    /** Ended spans now waiting for their local root's keep decision. */
+    public int pendingSpanCount() {
+        return pendingSpans.get();
+    }
+
+    /** Recorded spans started so far (sampled, or waiting for a keep decision). */
     public long startedSpanCount() {
         return started.sum();
     }
@@ -145,6 +205,16 @@ public final class TraceTracer implements Tracer {
     }
 
     TraceSpan newSpan(SpanContext parent) {
+        return newSpan(parent, null, null);
+    }
+
+    /**
+     * Starts a span under {@code parent}. When this tracer decides (a new root, or a remote
+     * parent whose decision is not respected), {@code rootSampler} decides in place of the
+     * tracer's sampler, and a sampled local root remembers {@code rootSamplerName} as why.
+     */
+    TraceSpan newSpan(SpanContext parent, Sampler rootSampler, String rootSamplerName) {
+        Sampler sampler = rootSampler != null ? rootSampler : this.sampler;
         SpanContext context;
         boolean decidedHere;
         if (parent == null || parent.isSamplingFlagsOnly()) {
@@ -172,11 +242,38 @@ public final class TraceTracer implements Tracer {
                 context = context.withSampled(sampler.isSampled(context.traceIdHigh(), context.traceIdLow()));
             }
         }
+        boolean localRoot = parent == null || parent.isSamplingFlagsOnly() || parent.isRemote();
         if (context.isSampled()) {
-            context.record = new RecordedSpan(context, serviceName, spanLimits);
-            context.record.sampledHere = decidedHere;
+            RecordedSpan record = new RecordedSpan(context, serviceName, spanLimits);
+            record.sampledHere = decidedHere;
+            if (localRoot) {
+                record.sampledBy = !decidedHere ? RecordedSpan.SAMPLED_BY_INCOMING
+                        : rootSamplerName != null ? rootSamplerName : RecordedSpan.SAMPLED_BY_DEFAULT;
+            }
+            context.record = record;
+        }
+        else if (keep.isEnabled()) {
+            recordPending(parent, context, localRoot);
         }
         return new TraceSpan(this, context);
+    }
+
+    /**
+     * Records an unsampled span in case its local trace is kept: a local root starts a pending
+     * trace, a local child joins its parent's.
+     */
+    private void recordPending(SpanContext parent, SpanContext context, boolean localRoot) {
+        PendingTrace pending = localRoot ? new PendingTrace(this) : parent.pending;
+        if (pending == null) {
+            return;
+        }
+        RecordedSpan record = new RecordedSpan(context, serviceName, spanLimits);
+        record.pending = pending;
+        if (localRoot) {
+            pending.root = record;
+        }
+        context.pending = pending;
+        context.record = record;
     }
 
     void end(SpanContext context, RecordedSpan record, long explicitEndMicros) {
@@ -187,6 +284,15 @@ public final class TraceTracer implements Tracer {
         if (record.wasStarted()) {
             spanClosed(record);
         }
+        if (record.pending != null) {
+            record.pending.ended(record);
+        }
+        else {
+            report(record);
+        }
+    }
+
+    void report(RecordedSpan record) {
         try {
             reporter.report(record);
         }

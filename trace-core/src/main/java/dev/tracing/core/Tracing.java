@@ -51,6 +51,8 @@ public final class Tracing {
 
         private SpanLifecycle spanLifecycle;
 
+        private KeepPolicy keep = KeepPolicy.NONE;
+
         private Builder() {
         }
 
@@ -123,12 +125,21 @@ public final class Tracing {
             return this;
         }
 
+        /**
+         * Which traces the sampler did not choose are kept all the same (failed or slow ones);
+         * default {@link KeepPolicy#NONE}, which costs unsampled traces nothing.
+         */
+        public Builder keep(KeepPolicy keep) {
+            this.keep = Objects.requireNonNull(keep, "keep");
+            return this;
+        }
+
         /** Returns the tracer. */
         public TraceTracer build() {
             CurrentTraceContext current = currentTraceContext != null ? currentTraceContext
                     : new ThreadLocalCurrentTraceContext(List.of(new MdcScopeDecorator(correlationFields)));
             return new TraceTracer(current, sampler, reporter, clock, serviceName, remoteFields, correlationFields,
-                    respectIncoming, spanLimits, spanLifecycle);
+                    respectIncoming, spanLimits, spanLifecycle, keep);
         }
     }
 }

@@ -57,6 +57,9 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
 
         boolean error;
 
+        /** Why the trace was recorded, from the first local root of ours that says. */
+        String sampledBy;
+
         TraceEntry(String traceId) {
             this.traceId = traceId;
         }
@@ -74,12 +77,15 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
                 root = span;
             }
             error |= span.getError() != null || span.getTags().containsKey("error");
+            if (sampledBy == null && span instanceof RecordedSpan recorded) {
+                sampledBy = recorded.sampledBy();
+            }
         }
 
         Summary summary() {
             FinishedSpan named = root != null ? root : earliest;
             return new Summary(traceId, named.getName(), named.getLocalServiceName(), named.getKind(), firstStart,
-                    Math.max(0L, lastEnd - firstStart), spans.size(), error);
+                    Math.max(0L, lastEnd - firstStart), spans.size(), error, sampledBy);
         }
 
     }
@@ -94,9 +100,11 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
      * @param duration from the first start to the last end, in microseconds
      * @param spanCount how many of the trace's spans are in the store
      * @param error whether any span of the trace recorded an error
+     * @param sampledBy why the trace was recorded ({@link RecordedSpan#sampledBy()} of its local
+     * root), or null when no span says
      */
     public record Summary(String traceId, String name, String serviceName, Span.Kind kind, long timestamp,
-            long duration, int spanCount, boolean error) {
+            long duration, int spanCount, boolean error, String sampledBy) {
     }
 
     /** Why a span was not kept: its trace already has {@code maxSpansPerTrace} spans here. */

@@ -10,7 +10,10 @@ package dev.tracing.actuate;
  * @param duration from the first start to the last end, in microseconds
  * @param spanCount how many of the trace's spans are in the store
  * @param error whether any span of the trace recorded an error
+ * @param sampledBy why the trace was recorded: {@code default} (the sampler), {@code rules[i]}
+ * (the i-th of {@code trace.sampling.rules}), {@code incoming} (the caller's decision),
+ * {@code keep.errors} or {@code keep.slower-than}; null when unknown
  */
 public record TraceSummary(String traceId, String name, String serviceName, long timestamp, long duration,
-        int spanCount, boolean error) {
+        int spanCount, boolean error, String sampledBy) {
 }

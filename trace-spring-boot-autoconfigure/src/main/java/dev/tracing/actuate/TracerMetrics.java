@@ -40,10 +40,19 @@ public final class TracerMetrics implements MeterBinder {
     public void bindTo(MeterRegistry registry) {
         if (tracer instanceof TraceTracer ours) {
             FunctionCounter.builder("trace.spans.started", ours, TraceTracer::startedSpanCount)
-                .description("Sampled spans started")
+                .description("Recorded spans started (sampled, or waiting for a keep decision)")
                 .register(registry);
             Gauge.builder("trace.spans.open", ours, TraceTracer::openSpanCount)
-                .description("Sampled spans started and not yet ended")
+                .description("Recorded spans started and not yet ended")
+                .register(registry);
+            FunctionCounter.builder("trace.sampling.kept", ours, TraceTracer::keptTraceCount)
+                .description("Traces the sampler did not choose that were kept for an error or for being slow")
+                .register(registry);
+            Gauge.builder("trace.sampling.keep.spans.pending", ours, TraceTracer::pendingSpanCount)
+                .description("Ended spans of unsampled traces waiting for their local root's keep decision")
+                .register(registry);
+            FunctionCounter.builder("trace.sampling.keep.spans.dropped", ours, TraceTracer::keepDroppedSpanCount)
+                .description("Spans of unsampled traces dropped while waiting, over the per-trace or total bound")
                 .register(registry);
         }
         Gauge.builder("trace.context.threads", () -> ThreadLocalCurrentTraceContext.threadsWithAContext().size())

@@ -73,7 +73,8 @@ public class TracesEndpoint {
         List<TraceSummary> summaries = new ArrayList<>(found.size());
         for (InMemorySpanStore.Summary summary : found) {
             summaries.add(new TraceSummary(summary.traceId(), summary.name(), summary.serviceName(),
-                    summary.timestamp(), summary.duration(), summary.spanCount(), summary.error()));
+                    summary.timestamp(), summary.duration(), summary.spanCount(), summary.error(),
+                    summary.sampledBy()));
         }
         return new WebEndpointResponse<>(summaries);
     }

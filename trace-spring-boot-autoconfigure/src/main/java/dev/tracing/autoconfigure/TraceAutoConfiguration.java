@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.tracing.actuate.TracerMetrics;
+import dev.tracing.core.KeepPolicy;
 import dev.tracing.core.MdcScopeDecorator;
 import dev.tracing.core.Sampler;
 import dev.tracing.core.ScopeDecorator;
@@ -17,6 +18,7 @@ import dev.tracing.export.BackgroundSpanReporters;
 import dev.tracing.export.BatchingSpanReporter;
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.export.SpanPipeline;
+import dev.tracing.instrument.sampling.SamplingRules;
 import dev.tracing.propagation.CompositePropagator;
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.SpanCustomizer;
@@ -33,6 +35,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Primary;
@@ -74,6 +77,40 @@ public final class TraceAutoConfiguration {
         PropertyMapping.map("trace.sampling.probability", sampling.getProbability(), builder::probability);
         PropertyMapping.map("trace.sampling.rate-limit", sampling.getRateLimit(), builder::rateLimit);
         return builder.build();
+    }
+
+    /** {@code trace.sampling.rules}, each checked at start-up and named by its index when wrong. */
+    @Bean
+    @ConditionalOnMissingBean
+    SamplingRules traceSamplingRules(TraceSamplingProperties sampling) {
+        SamplingRules.Builder rules = SamplingRules.builder();
+        List<TraceSamplingProperties.Rule> configured = sampling.getRules();
+        for (int i = 0; i < configured.size(); i++) {
+            TraceSamplingProperties.Rule rule = configured.get(i);
+            String name = "rules[" + i + "]";
+            String prefix = "trace.sampling." + name + ".";
+            Sampler.Builder sampler = Sampler.builder();
+            double probability = rule.getProbability() != null ? rule.getProbability() : sampling.getProbability();
+            int rateLimit = rule.getRateLimit() != null ? rule.getRateLimit() : sampling.getRateLimit();
+            PropertyMapping.map(prefix + "probability", probability, sampler::probability);
+            PropertyMapping.map(prefix + "rate-limit", rateLimit, sampler::rateLimit);
+            if (rule.getMessagingDestination() != null) {
+                if (rule.getPath() != null || rule.getMethod() != null) {
+                    throw new InvalidConfigurationPropertyValueException(prefix + "messaging-destination",
+                            rule.getMessagingDestination(),
+                            "a rule matches either requests (path, method) or messages, not both");
+                }
+                PropertyMapping.map(prefix + "messaging-destination", rule.getMessagingDestination(),
+                        destination -> rules.destination(name, destination, sampler.build()));
+            }
+            else {
+                String property = prefix + (rule.getPath() != null ? "path" : "method");
+                Object value = rule.getPath() != null ? rule.getPath() : rule.getMethod();
+                PropertyMapping.apply(property, value,
+                        () -> rules.request(name, rule.getPath(), rule.getMethod(), sampler.build()));
+            }
+        }
+        return rules.build();
     }
 
     /**
@@ -162,7 +199,18 @@ public final class TraceAutoConfiguration {
             .remoteFields(baggage.getRemoteFields())
             .correlationFields(baggage.getCorrelationFields())
             .spanLifecycle(lifecycle.getIfUnique())
+            .keep(keepPolicy(sampling.getKeep()))
             .build();
+    }
+
+    private static KeepPolicy keepPolicy(TraceSamplingProperties.Keep keep) {
+        KeepPolicy.Builder builder = KeepPolicy.builder().errors(keep.isErrors());
+        PropertyMapping.map("trace.sampling.keep.slower-than", keep.getSlowerThan(), builder::slowerThan);
+        PropertyMapping.map("trace.sampling.keep.max-spans-per-trace", keep.getMaxSpansPerTrace(),
+                builder::maxSpansPerTrace);
+        PropertyMapping.map("trace.sampling.keep.max-pending-spans", keep.getMaxPendingSpans(),
+                builder::maxPendingSpans);
+        return builder.build();
     }
 
     /** Customizes whichever span of this tracer is current when called. */

@@ -1,6 +1,7 @@
 package dev.tracing.autoconfigure;
 
 import dev.tracing.instrument.kafka.KafkaSpanPolicy;
+import dev.tracing.instrument.sampling.SamplingRules;
 import dev.tracing.instrument.kafka.TraceKafkaFactoryPostProcessor;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
@@ -29,8 +30,9 @@ public final class TraceKafkaAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    KafkaSpanPolicy traceKafkaSpanPolicy(Tracer tracer, Propagator propagator, TraceKafkaProperties properties) {
-        return new KafkaSpanPolicy(tracer, propagator, properties.isBatchRecordSpans());
+    KafkaSpanPolicy traceKafkaSpanPolicy(Tracer tracer, Propagator propagator, TraceKafkaProperties properties,
+            SamplingRules samplingRules) {
+        return new KafkaSpanPolicy(tracer, propagator, properties.isBatchRecordSpans(), samplingRules);
     }
 
     @Bean

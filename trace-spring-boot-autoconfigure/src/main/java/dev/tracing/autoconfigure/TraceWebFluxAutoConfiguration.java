@@ -1,6 +1,7 @@
 package dev.tracing.autoconfigure;
 
 import dev.tracing.instrument.http.HttpSpanPolicy;
+import dev.tracing.instrument.sampling.SamplingRules;
 import dev.tracing.instrument.webflux.TraceExchangeFilterFunction;
 import dev.tracing.instrument.webflux.TraceWebClientCustomizer;
 import dev.tracing.instrument.webflux.TraceWebFilter;
@@ -31,12 +32,15 @@ public final class TraceWebFluxAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    HttpSpanPolicy traceHttpSpanPolicy(TraceWebProperties web, Environment environment) {
+    HttpSpanPolicy traceHttpSpanPolicy(TraceWebProperties web, Environment environment,
+            SamplingRules samplingRules) {
         TraceWebProperties.Server server = web.getServer();
         String skipPattern = server.getSkipPattern() != null ? server.getSkipPattern()
                 : HttpSpanPolicy.defaultSkipPattern(
                         environment.getProperty("management.endpoints.web.base-path", "/actuator"));
-        HttpSpanPolicy.Builder builder = HttpSpanPolicy.builder().recordQuery(web.isRecordQuery());
+        HttpSpanPolicy.Builder builder = HttpSpanPolicy.builder()
+            .recordQuery(web.isRecordQuery())
+            .samplingRules(samplingRules);
         PropertyMapping.map("trace.web.server.skip-pattern", skipPattern, builder::skipPattern);
         PropertyMapping.map("trace.web.server.response-header", server.getResponseHeader(), builder::responseHeader);
         PropertyMapping.map("trace.web.server.record-headers", server.getRecordHeaders(), builder::recordHeaders);

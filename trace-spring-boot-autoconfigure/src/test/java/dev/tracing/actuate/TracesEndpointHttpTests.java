@@ -295,7 +295,9 @@ abstract class TracesEndpointHttpTests {
             ((HtmlCheckBoxInput) page.getElementById("errors-only")).click();
 
             ((HtmlInput) page.getElementById("name-filter")).type("ORDERS");
-            assertThat(listed(browser.ready(page))).containsExactly(nested);
+            // typing is six input events and a 300 ms pause before the request: on a busy machine an
+            // earlier answer can land in between, so wait for the filtered list itself
+            assertThat(browser.awaitListed(page, nested)).containsExactly(nested);
 
             HtmlPage opened = ((HtmlAnchor) page.querySelector("tr.trace a.open")).click();
             assertThat(browser.ready(opened).querySelectorAll(".span-row")).hasSize(4);
@@ -437,6 +439,17 @@ abstract class TracesEndpointHttpTests {
         }
 
         /** Waits until the page's script says it has loaded what it asked for. */
+        /** Waits (up to 10 s) until the page is ready and lists exactly {@code ids}; returns what it lists then. */
+        List<String> awaitListed(HtmlPage page, String... ids) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            List<String> listed = listed(ready(page));
+            while (!listed.equals(List.of(ids)) && System.nanoTime() < deadline) {
+                client.waitForBackgroundJavaScript(50);
+                listed = listed(ready(page));
+            }
+            return listed;
+        }
+
         HtmlPage ready(HtmlPage page) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!"ready".equals(page.getBody().getAttribute("data-state"))) {

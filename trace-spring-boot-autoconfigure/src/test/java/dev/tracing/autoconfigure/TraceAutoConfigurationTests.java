@@ -9,6 +9,7 @@ import dev.tracing.core.Sampler;
 import dev.tracing.core.TraceTracer;
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.export.SpanPipeline;
+import dev.tracing.instrument.sampling.SamplingRules;
 import dev.tracing.propagation.CompositePropagator;
 import dev.tracing.testing.LogLines;
 import io.micrometer.tracing.CurrentTraceContext;
@@ -20,6 +21,8 @@ import io.micrometer.tracing.exporter.SpanFilter;
 import io.micrometer.tracing.exporter.SpanReporter;
 import io.micrometer.tracing.propagation.Propagator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration;
@@ -352,6 +355,39 @@ class TraceAutoConfigurationTests {
             assertThat(context).hasFailed();
             assertThat(StartupFailures.text(context.getStartupFailure())).contains("trace.propagation.produce");
         });
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "trace.sampling.rules[0].path=/orders/**,trace.sampling.rules[1].path=/a/{x|trace.sampling.rules[1].path|",
+            "trace.sampling.rules[0].path=orders|trace.sampling.rules[0].path|starts with '/'",
+            "trace.sampling.rules[0].path=/a,trace.sampling.rules[0].probability=1.5|trace.sampling.rules[0].probability|between 0.0 and 1.0",
+            "trace.sampling.rules[0].path=/a,trace.sampling.rules[0].rate-limit=-1|trace.sampling.rules[0].rate-limit|",
+            "trace.sampling.rules[0].probability=0.5|trace.sampling.rules[0].method|needs a path, a method or a messaging destination",
+            "trace.sampling.rules[0].method=GE T|trace.sampling.rules[0].method|not an HTTP method",
+            "trace.sampling.rules[0].messaging-destination=jobs,trace.sampling.rules[0].path=/a|trace.sampling.rules[0].messaging-destination|not both",
+            "trace.sampling.keep.slower-than=-1s|trace.sampling.keep.slower-than|",
+            "trace.sampling.keep.max-pending-spans=0|trace.sampling.keep.max-pending-spans|at least 1" })
+    void invalidRulesAndKeepSettingsFailStartupNamingTheRuleAndProperty(String properties, String property,
+            String reason) {
+        runner.withPropertyValues(properties.split(",")).run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(StartupFailures.text(context.getStartupFailure())).contains(property)
+                .contains(reason == null ? "" : reason);
+        });
+    }
+
+    @Test
+    void validRulesAndKeepSettingsStart() {
+        runner.withPropertyValues("trace.sampling.rules[0].path=/orders/{id}", "trace.sampling.rules[0].method=post",
+                "trace.sampling.rules[1].messaging-destination=payments", "trace.sampling.rules[1].probability=0.5",
+                "trace.sampling.keep.errors=true", "trace.sampling.keep.slower-than=2s")
+            .run(context -> {
+                assertThat(context).hasNotFailed();
+                assertThat(context.getBean(SamplingRules.class).isEmpty()).isFalse();
+                assertThat(((TraceTracer) context.getBean(Tracer.class)).keepPolicy().slowerThanMicros())
+                    .isEqualTo(2_000_000L);
+            });
     }
 
     @Test

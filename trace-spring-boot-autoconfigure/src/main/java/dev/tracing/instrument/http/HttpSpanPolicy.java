@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.PatternSyntaxException;
 
+import dev.tracing.instrument.sampling.SamplingRules;
 import dev.tracing.internal.HttpTokens;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
@@ -59,12 +60,15 @@ public final class HttpSpanPolicy {
 
     private final boolean recordQuery;
 
+    private final SamplingRules samplingRules;
+
     private HttpSpanPolicy(Builder builder) {
         this.recordQuery = builder.recordQuery;
         this.skipPattern = builder.skipPattern;
         this.responseHeader = builder.responseHeader;
         this.w3cResponseHeader = "traceresponse".equalsIgnoreCase(this.responseHeader);
         this.recordHeaders = builder.recordHeaders;
+        this.samplingRules = builder.samplingRules;
     }
 
     /** Returns a builder of a policy that skips nothing, writes no response header and records no header or query. */
@@ -109,6 +113,7 @@ public final class HttpSpanPolicy {
     public Span startServerSpan(Span.Builder extracted, String method, String scheme, String path, String query,
             String host, String clientAddress, Function<String, String> header) {
         String known = knownMethod(method);
+        samplingRules.applyToRequest(extracted, method, path);
         Span span = extracted.kind(Span.Kind.SERVER).name(known != null ? known : OTHER_METHOD_NAME).start();
         if (span.isNoop()) {
             return span;
@@ -276,7 +281,15 @@ public final class HttpSpanPolicy {
 
         private boolean recordQuery;
 
+        private SamplingRules samplingRules = SamplingRules.NONE;
+
         private Builder() {
+        }
+
+        /** The rules that decide a trace a request starts, by its path and method; default none. */
+        public Builder samplingRules(SamplingRules samplingRules) {
+            this.samplingRules = samplingRules;
+            return this;
         }
 
         /**

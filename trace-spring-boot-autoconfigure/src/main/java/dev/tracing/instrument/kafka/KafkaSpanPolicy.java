@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 
+import dev.tracing.instrument.sampling.SamplingRules;
 import io.micrometer.tracing.Link;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
@@ -132,9 +133,18 @@ public final class KafkaSpanPolicy {
 
     private final LongAdder failures = new LongAdder();
 
+    private final SamplingRules samplingRules;
+
     private volatile boolean failureLogged;
 
     public KafkaSpanPolicy(Tracer tracer, Propagator propagator, boolean batchRecordSpans) {
+        this(tracer, propagator, batchRecordSpans, SamplingRules.NONE);
+    }
+
+    /** A policy whose listener spans that start a trace are decided by {@code samplingRules} for their topic. */
+    public KafkaSpanPolicy(Tracer tracer, Propagator propagator, boolean batchRecordSpans,
+            SamplingRules samplingRules) {
+        this.samplingRules = samplingRules;
         this.tracer = tracer;
         this.propagator = propagator;
         this.batchRecordSpans = batchRecordSpans;
@@ -233,6 +243,7 @@ public final class KafkaSpanPolicy {
      */
     Span startRecordSpan(ConsumerRecord<?, ?> record) {
         Span.Builder builder = propagator.extract(record.headers(), GETTER);
+        samplingRules.applyToDestination(builder, record.topic());
         Span span = consumerSpan(builder, record.topic()).tag("messaging.destination.partition.id",
                 String.valueOf(record.partition()))
             .tag("messaging.kafka.offset", String.valueOf(record.offset()))
@@ -277,6 +288,9 @@ public final class KafkaSpanPolicy {
             }
         }
         consumerSpan(batch, oneTopic ? topic : null);
+        if (oneTopic) {
+            samplingRules.applyToDestination(batch, topic);
+        }
         batch.tag("messaging.batch.message_count", String.valueOf(count));
         return batch.start();
     }

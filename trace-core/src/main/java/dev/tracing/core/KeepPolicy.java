@@ -1,0 +1,160 @@
+package dev.tracing.core;
+
+import java.time.Duration;
+
+/**
+ * Which local traces are kept although the sampler did not choose them: those whose local root
+ * span ended in error, or took longer than a threshold. While such a trace runs, its spans in this
+ * process are recorded but not exported; when its local root ends, they are either all exported
+ * (tagged {@value #KEPT_TAG}) or all dropped. The decision stays local: the sampling flag this
+ * process already sent downstream does not change.
+ *
+ * <p>Memory is bounded: a trace holds at most {@link #maxSpansPerTrace()} ended spans while it
+ * waits for its root, and all traces together at most {@link #maxPendingSpans()}; spans beyond
+ * either bound are dropped and counted ({@link TraceTracer#keepDroppedSpanCount()}).
+ */
+public final class KeepPolicy {
+
+    /** The tag a kept trace's local root carries: {@value #KEPT_ERROR} or {@value #KEPT_SLOW}. */
+    public static final String KEPT_TAG = "sampling.kept";
+
+    /** The {@value #KEPT_TAG} of a trace kept because its local root ended in error. */
+    public static final String KEPT_ERROR = "error";
+
+    /** The {@value #KEPT_TAG} of a trace kept because its local root took too long. */
+    public static final String KEPT_SLOW = "slow";
+
+    /** The ended spans one waiting trace holds at most, without a choice. */
+    public static final int DEFAULT_MAX_SPANS_PER_TRACE = 256;
+
+    /** The ended spans all waiting traces hold at most together, without a choice. */
+    public static final int DEFAULT_MAX_PENDING_SPANS = 10_000;
+
+    /** Keeps nothing the sampler did not choose: no recording cost for unsampled traces. */
+    public static final KeepPolicy NONE = builder().build();
+
+    private final boolean errors;
+
+    private final long slowerThanMicros;
+
+    private final int maxSpansPerTrace;
+
+    private final int maxPendingSpans;
+
+    private KeepPolicy(Builder builder) {
+        this.errors = builder.errors;
+        this.slowerThanMicros = builder.slowerThanMicros;
+        this.maxSpansPerTrace = builder.maxSpansPerTrace;
+        this.maxPendingSpans = builder.maxPendingSpans;
+    }
+
+    /** Returns a builder that keeps nothing, with the {@code DEFAULT_*} bounds. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Whether any trace is kept: unsampled traces are then recorded while they run. */
+    public boolean isEnabled() {
+        return errors || slowerThanMicros > 0;
+    }
+
+    public boolean errors() {
+        return errors;
+    }
+
+    /** The threshold in microseconds; 0 when slow traces are not kept. */
+    public long slowerThanMicros() {
+        return slowerThanMicros;
+    }
+
+    public int maxSpansPerTrace() {
+        return maxSpansPerTrace;
+    }
+
+    public int maxPendingSpans() {
+        return maxPendingSpans;
+    }
+
+    /**
+     * Returns why a trace whose local root is {@code root} is kept, {@value #KEPT_ERROR} or
+     * {@value #KEPT_SLOW}, or null when it is not.
+     */
+    String reason(RecordedSpan root) {
+        if (errors && root.hasError()) {
+            return KEPT_ERROR;
+        }
+        if (slowerThanMicros > 0 && root.durationMicros() > slowerThanMicros) {
+            return KEPT_SLOW;
+        }
+        return null;
+    }
+
+    @Override
+    public String toString() {
+        return "KeepPolicy{errors=" + errors + ", slowerThanMicros=" + slowerThanMicros + ", maxSpansPerTrace="
+                + maxSpansPerTrace + ", maxPendingSpans=" + maxPendingSpans + "}";
+    }
+
+    /** Configures a {@link KeepPolicy}. */
+    public static final class Builder {
+
+        private boolean errors;
+
+        private long slowerThanMicros;
+
+        private int maxSpansPerTrace = DEFAULT_MAX_SPANS_PER_TRACE;
+
+        private int maxPendingSpans = DEFAULT_MAX_PENDING_SPANS;
+
+        private Builder() {
+        }
+
+        /** Whether a trace whose local root ended in error (an exception or an error tag) is kept. */
+        public Builder errors(boolean errors) {
+            this.errors = errors;
+            return this;
+        }
+
+        /**
+         * Keeps a trace whose local root took longer than this; null or zero for none.
+         * @throws IllegalArgumentException when it is negative
+         */
+        public Builder slowerThan(Duration slowerThan) {
+            if (slowerThan != null && slowerThan.isNegative()) {
+                throw new IllegalArgumentException("must be 0 (off) or positive, was " + slowerThan);
+            }
+            this.slowerThanMicros = slowerThan == null ? 0L : slowerThan.toNanos() / 1000L;
+            return this;
+        }
+
+        /**
+         * The ended spans one waiting trace holds at most.
+         * @throws IllegalArgumentException when it is below 1
+         */
+        public Builder maxSpansPerTrace(int maxSpansPerTrace) {
+            if (maxSpansPerTrace < 1) {
+                throw new IllegalArgumentException("must be at least 1, was " + maxSpansPerTrace);
+            }
+            this.maxSpansPerTrace = maxSpansPerTrace;
+            return this;
+        }
+
+        /**
+         * The ended spans all waiting traces hold at most together.
+         * @throws IllegalArgumentException when it is below 1
+         */
+        public Builder maxPendingSpans(int maxPendingSpans) {
+            if (maxPendingSpans < 1) {
+                throw new IllegalArgumentException("must be at least 1, was " + maxPendingSpans);
+            }
+            this.maxPendingSpans = maxPendingSpans;
+            return this;
+        }
+
+        public KeepPolicy build() {
+            return new KeepPolicy(this);
+        }
+
+    }
+
+}

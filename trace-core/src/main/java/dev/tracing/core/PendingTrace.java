@@ -1,0 +1,92 @@
+package dev.tracing.core;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The spans of one local trace that the sampler did not choose, recorded in case the
+ * {@link KeepPolicy} keeps it. Ended spans wait here until the local root ends; then all of them
+ * are reported (and any that end later follow at once) or all are dropped.
+ */
+final class PendingTrace {
+
+    private static final int OPEN = 0;
+
+    private static final int KEPT = 1;
+
+    private static final int DROPPED = 2;
+
+    private final TraceTracer tracer;
+
+    /** The local root, whose end decides; set once, right after creation, by the creating thread. */
+    RecordedSpan root;
+
+    private List<RecordedSpan> ended;
+
+    private int state = OPEN;
+
+    PendingTrace(TraceTracer tracer) {
+        this.tracer = tracer;
+    }
+
+    /** A span of this trace has ended. */
+    void ended(RecordedSpan span) {
+        if (span == root) {
+            decide(tracer.keepPolicy().reason(span));
+            return;
+        }
+        synchronized (this) {
+            if (state == DROPPED) {
+                return;
+            }
+            if (state == OPEN) {
+                if ((ended != null && ended.size() >= tracer.keepPolicy().maxSpansPerTrace())
+                        || !tracer.reservePendingSpan()) {
+                    tracer.keepDropped();
+                    return;
+                }
+                if (ended == null) {
+                    ended = new ArrayList<>(4);
+                }
+                ended.add(span);
+                return;
+            }
+        }
+        // kept already: a span that ends after the root goes out as it ends
+        tracer.report(span);
+    }
+
+    /** The local root was abandoned: nothing of the trace is kept. */
+    void rootAbandoned() {
+        decide(null);
+    }
+
+    private void decide(String reason) {
+        RecordedSpan decided = root;
+        List<RecordedSpan> waiting;
+        synchronized (this) {
+            if (state != OPEN) {
+                return;
+            }
+            state = reason != null ? KEPT : DROPPED;
+            waiting = ended;
+            ended = null;
+            root = null;
+        }
+        if (waiting != null) {
+            tracer.releasePendingSpans(waiting.size());
+        }
+        if (reason == null) {
+            return;
+        }
+        decided.kept(reason);
+        tracer.traceKept();
+        if (waiting != null) {
+            for (RecordedSpan span : waiting) {
+                tracer.report(span);
+            }
+        }
+        tracer.report(decided);
+    }
+
+}

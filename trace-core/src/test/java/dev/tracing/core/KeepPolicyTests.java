@@ -1,0 +1,202 @@
+package dev.tracing.core;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import dev.tracing.propagation.CompositePropagator;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+/**
+ * Keeping failed and slow traces the sampler did not choose: a local trace is recorded while it
+ * runs, and its spans are exported, all of them, only if its local root ends in error or slow.
+ */
+class KeepPolicyTests {
+
+    final List<FinishedSpan> reported = new CopyOnWriteArrayList<>();
+
+    final TraceTracerTests.FakeClock clock = new TraceTracerTests.FakeClock(1_700_000_000_000_000L, 1_000L);
+
+    TraceTracer tracer(KeepPolicy keep) {
+        return Tracing.newBuilder().sampler(Sampler.NEVER_SAMPLE).clock(clock).keep(keep).reporter(reported::add)
+            .build();
+    }
+
+    /** A request: a root with a child ended before it, and a child that ends after it. */
+    Span request(Tracer tracer, boolean fail) {
+        Span root = tracer.nextSpan().name("GET /orders").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(root)) {
+            tracer.nextSpan().name("SELECT orders").start().end();
+            Span late = tracer.nextSpan().name("audit").start();
+            clock.advanceNanos(5_000_000L);
+            if (fail) {
+                root.error(new IllegalStateException("boom"));
+            }
+            root.end();
+            return late;
+        }
+    }
+
+    @Test
+    void aFailedTraceIsExportedWholeWithTheTagAndWhyItWasKept() {
+        TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).build());
+        Span late = request(tracer, true);
+
+        assertThat(reported).extracting(FinishedSpan::getName).containsExactly("SELECT orders", "GET /orders");
+        RecordedSpan root = (RecordedSpan) reported.get(1);
+        assertThat(root.getTags()).containsEntry("sampling.kept", "error");
+        assertThat(root.sampledBy()).isEqualTo("keep.errors");
+        assertThat(reported.get(0).getParentId()).isEqualTo(root.getSpanId());
+        // the decision this process propagated stays "not sampled"
+        assertThat(root.context().isSampled()).isFalse();
+
+        late.end();
+        assertThat(reported).extracting(FinishedSpan::getName).containsExactly("SELECT orders", "GET /orders", "audit");
+        assertThat(tracer.keptTraceCount()).isEqualTo(1);
+        assertThat(tracer.pendingSpanCount()).isZero();
+    }
+
+    @Test
+    void aTraceThatSucceededQuicklyIsDroppedWhole() {
+        TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).slowerThan(Duration.ofSeconds(2)).build());
+        Span late = request(tracer, false);
+        late.end();
+
+        assertThat(reported).isEmpty();
+        assertThat(tracer.keptTraceCount()).isZero();
+        assertThat(tracer.pendingSpanCount()).isZero();
+    }
+
+    @Test
+    void anErrorTagOnTheRootCountsAsAFailure() {
+        TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).build());
+        Span root = tracer.nextSpan().name("GET /fail").start();
+        root.tag("error", "500");
+        root.end();
+
+        assertThat(reported).singleElement().satisfies(span -> assertThat(span.getTags()).containsEntry("sampling.kept", "error"));
+    }
+
+    @Test
+    void aSlowTraceIsKeptAndAFastOneIsNot() {
+        TraceTracer tracer = tracer(KeepPolicy.builder().slowerThan(Duration.ofMillis(100)).build());
+        Span fast = tracer.nextSpan().name("fast").start();
+        clock.advanceNanos(99_000_000L);
+        fast.end();
+        Span slow = tracer.nextSpan().name("slow").start();
+        clock.advanceNanos(101_000_000L);
+        slow.end();
+
+        assertThat(reported).singleElement().satisfies(span -> {
+            assertThat(span.getName()).isEqualTo("slow");
+            assertThat(span.getTags()).containsEntry("sampling.kept", "slow");
+            assertThat(((RecordedSpan) span).sampledBy()).isEqualTo("keep.slower-than");
+        });
+    }
+
+    @Test
+    void aFailedChildDoesNotKeepATraceWhoseRootSucceeded() {
+        TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).build());
+        Span root = tracer.nextSpan().name("GET /orders").start();
+        tracer.nextSpan(root).name("retry").start().error(new IllegalStateException("first try")).end();
+        root.end();
+
+        assertThat(reported).isEmpty();
+    }
+
+    @Test
+    void aSpanWhoseCallerSaidNotSampledIsALocalRootOfItsOwn() {
+        TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).build());
+        Span server = CompositePropagator.builder(tracer)
+            .build()
+            .extract(Map.of("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"), Map::get)
+            .name("GET /hello")
+            .start();
+        server.error(new IllegalStateException("boom"));
+        server.end();
+
+        assertThat(reported).singleElement().satisfies(span -> {
+            assertThat(span.getTraceId()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
+            assertThat(span.getParentId()).isEqualTo("00f067aa0ba902b7");
+        });
+    }
+
+    @Test
+    void waitingSpansAreBoundedPerTraceAndInTotalAndWhatDoesNotFitIsCounted() {
+        TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).maxSpansPerTrace(3).maxPendingSpans(5).build());
+        Span first = tracer.nextSpan().name("first").start();
+        for (int i = 0; i < 4; i++) {
+            tracer.nextSpan(first).name("child").start().end();
+        }
+        assertThat(tracer.pendingSpanCount()).isEqualTo(3);
+        assertThat(tracer.keepDroppedSpanCount()).isEqualTo(1);
+
+        Span second = tracer.nextSpan().name("second").start();
+        for (int i = 0; i < 3; i++) {
+            tracer.nextSpan(second).name("child").start().end();
+        }
+        assertThat(tracer.pendingSpanCount()).isEqualTo(5);
+        assertThat(tracer.keepDroppedSpanCount()).isEqualTo(2);
+
+        first.error(new IllegalStateException("boom"));
+        first.end();
+        second.end();
+        assertThat(reported).extracting(FinishedSpan::getName).containsExactly("child", "child", "child", "first");
+        assertThat(tracer.pendingSpanCount()).isZero();
+    }
+
+    @Test
+    void anAbandonedRootDropsItsWaitingSpans() {
+        TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).build());
+        Span root = tracer.nextSpan().name("root").start();
+        tracer.nextSpan(root).name("child").start().error(new IllegalStateException("boom")).end();
+        root.abandon();
+
+        assertThat(reported).isEmpty();
+        assertThat(tracer.pendingSpanCount()).isZero();
+    }
+
+    @Test
+    void withoutKeepAnUnsampledSpanRecordsNothing() {
+        TraceTracer tracer = tracer(KeepPolicy.NONE);
+        Span root = tracer.nextSpan().name("root").start();
+
+        assertThat(root.isNoop()).isTrue();
+        root.error(new IllegalStateException("boom"));
+        root.end();
+        assertThat(reported).isEmpty();
+    }
+
+    @Test
+    void sampledTracesSayWhoSampledThem() {
+        TraceTracer tracer = Tracing.newBuilder().reporter(reported::add).build();
+        Span byDefault = tracer.nextSpan().name("default").start();
+        Span child = tracer.nextSpan(byDefault).name("child").start();
+        child.end();
+        byDefault.end();
+        RuleSampling builder = (RuleSampling) tracer.spanBuilder();
+        builder.sampledBy(Sampler.ALWAYS_SAMPLE, "rules[0]").name("ruled").start().end();
+        ((RuleSampling) tracer.spanBuilder()).sampledBy(Sampler.NEVER_SAMPLE, "rules[1]").name("dropped").start().end();
+
+        List<String> sampledBy = new ArrayList<>();
+        reported.forEach(span -> sampledBy.add(span.getName() + "=" + ((RecordedSpan) span).sampledBy()));
+        assertThat(sampledBy).containsExactly("child=null", "default=default", "ruled=rules[0]");
+    }
+
+    @Test
+    void boundsAreChecked() {
+        assertThatIllegalArgumentException().isThrownBy(() -> KeepPolicy.builder().slowerThan(Duration.ofMillis(-1)));
+        assertThatIllegalArgumentException().isThrownBy(() -> KeepPolicy.builder().maxSpansPerTrace(0));
+        assertThatIllegalArgumentException().isThrownBy(() -> KeepPolicy.builder().maxPendingSpans(0));
+        assertThat(KeepPolicy.builder().slowerThan(Duration.ZERO).build().isEnabled()).isFalse();
+    }
+
+}
