@@ -1,6 +1,7 @@
 package dev.tracing.compatibility;
 
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
@@ -67,7 +68,7 @@ abstract class ObservedExchangeSpansTests extends ExchangeSpansTests {
         for (int i = 0; i < 3; i++) {
             traces.add(callFront());
         }
-        HttpResponse<String> scrape = HTTP.send(
+        HttpResponse<String> scrape = HttpClient.newHttpClient().send(
                 HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/prometheus"))
                     .header("Accept", "application/openmetrics-text; version=1.0.0; charset=utf-8")
                     .build(),
