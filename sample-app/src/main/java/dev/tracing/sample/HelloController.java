@@ -51,9 +51,13 @@ class HelloController {
 
     private final Tracer tracer;
 
+    private final GreeterClient greeter;
+
     HelloController(WebClient.Builder webClientBuilder, RestTemplateBuilder restTemplateBuilder,
             KafkaTemplate<String, String> kafka, ApplicationContext context,
-            @Value("${sample.downstream-url:}") String downstreamUrl, ObjectProvider<Tracer> tracer) {
+            @Value("${sample.downstream-url:}") String downstreamUrl, ObjectProvider<Tracer> tracer,
+            GreeterClient greeter) {
+        this.greeter = greeter;
         this.tracer = tracer.getIfAvailable(() -> Tracer.NOOP);
         this.webClientBuilder = webClientBuilder;
         this.restTemplate = restTemplateBuilder.build();
@@ -75,7 +79,8 @@ class HelloController {
      * Calls the downstream service's {@code /api/hello} with WebClient, then with RestTemplate on
      * {@code boundedElastic} (blocking code belongs there), then sends an event to Kafka topic
      * {@code sample-events} (also on {@code boundedElastic}: a send can block while it fetches
-     * metadata), and reports the trace id.
+     * metadata), then asks the sample's gRPC service for a greeting (a blocking call, on
+     * {@code boundedElastic}), and reports the trace id.
      */
     @GetMapping("/chain")
     Mono<Map<String, Object>> chain() {
@@ -98,6 +103,13 @@ class HelloController {
                 .subscribeOn(Schedulers.boundedElastic())
                 .flatMap(Mono::fromFuture)
                 .thenReturn(answers))
+            .flatMap(answers -> Mono.fromCallable(() -> greeter.sayHello("chain"))
+                .subscribeOn(Schedulers.boundedElastic())
+                .map(grpc -> {
+                    Map<String, Object> all = new LinkedHashMap<>(answers);
+                    all.put("grpc", grpc);
+                    return all;
+                }))
             .map(answers -> {
                 Map<String, Object> body = new LinkedHashMap<>(answers);
                 body.put("traceId", traceId());

@@ -79,10 +79,23 @@ class SampleApplicationTests {
     void chainCallsTheDownstreamAndSendsAnEventInOneTrace(CapturedOutput output) throws Exception {
         Map<String, Object> body = SampleRequests.getJson(client, "/api/chain");
         String traceId = (String) body.get("traceId");
-        // the request, 2 calls, 2 downstream requests, the send and the listener
-        List<FinishedSpan> all = spans.awaitTrace(traceId, 7);
-        SpansAssert trace = assertThat(spans).trace(traceId).hasSize(7).hasNoErrors();
-        FinishedSpan chain = trace.hasSpan(Span.Kind.SERVER, "GET /api/chain").isRoot().hasChildCount(3).span();
+        // the request, 2 HTTP calls and their 2 downstream requests, the send and the listener, the gRPC call
+        // and its server span
+        List<FinishedSpan> all = spans.awaitTrace(traceId, 9);
+        SpansAssert trace = assertThat(spans).trace(traceId).hasSize(9).hasNoErrors();
+        FinishedSpan chain = trace.hasSpan(Span.Kind.SERVER, "GET /api/chain").isRoot().hasChildCount(4).span();
+        trace.hasSpan(Span.Kind.CLIENT, "sample.Greeter/SayHello")
+            .isChildOf(chain)
+            .hasTag("rpc.system", "grpc")
+            .hasChildNamed("sample.Greeter/SayHello")
+            .hasKind(Span.Kind.SERVER)
+            .hasTag("rpc.method", "SayHello")
+            .hasTag("rpc.grpc.status_code", "0");
+        assertThat(body).containsEntry("grpc", "Hello, chain!");
+        assertThat(output.getOut().lines().filter(line -> line.contains("Greeting chain over gRPC")))
+            .singleElement()
+            .asString()
+            .contains(traceId);
         // one WebClient call and one RestTemplate call (on boundedElastic), each answered by /api/hello
         trace.hasSpansNamed("GET /api/hello", 2);
         for (FinishedSpan hello : spans.named("GET /api/hello")) {

@@ -105,6 +105,7 @@ class SampleProcessTests {
             command.add(ManagementFactory.getRuntimeMXBean().getClassPath());
             command.add(SampleApplication.class.getName());
             command.add("--server.port=0");
+            command.add("--spring.grpc.server.port=0");
             command.add("--spring.main.banner-mode=off");
             command.addAll(List.of(args));
             try {

@@ -94,23 +94,23 @@ class TraceViewBrowserTests {
     }
 
     @Test
-    void afterAChainCallThePageListsItAndOneClickShowsItsSevenSpansWithTheKafkaHop() throws Exception {
+    void afterAChainCallThePageListsItAndOneClickShowsItsNineSpansWithTheKafkaAndGrpcHops() throws Exception {
         store.clear();
         String traceId = (String) SampleRequests.getJson(client, "/api/chain").get("traceId");
-        assertThat(spans.awaitTrace(traceId, 7)).hasSize(7);
+        assertThat(spans.awaitTrace(traceId, 9)).hasSize(9);
 
         browser.get("http://127.0.0.1:" + port + "/actuator/traceview");
         awaitReady();
         WebElement row = browser.findElement(By.cssSelector("tr.trace[data-trace-id='" + traceId + "']"));
         assertThat(row.findElement(By.cssSelector(".name")).getText()).isEqualTo("GET /api/chain");
-        assertThat(row.findElement(By.cssSelector(".spans")).getText()).isEqualTo("7");
+        assertThat(row.findElement(By.cssSelector(".spans")).getText()).isEqualTo("9");
         screenshot("traceview-list.png");
 
         row.findElement(By.cssSelector("a.open")).click();
         awaitReady();
         assertThat(browser.getCurrentUrl()).endsWith("/actuator/traceview?trace=" + traceId);
         List<WebElement> spans = browser.findElements(By.cssSelector(".span-row"));
-        assertThat(spans).hasSize(7);
+        assertThat(spans).hasSize(9);
         assertThat(spans.get(0).getDomAttribute("data-kind")).isEqualTo("SERVER");
         assertThat(spans.get(0).findElement(By.cssSelector(".span-name")).getText()).isEqualTo("GET /api/chain");
         assertThat(spans).extracting(span -> span.getDomAttribute("data-kind"))

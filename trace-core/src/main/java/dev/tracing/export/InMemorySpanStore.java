@@ -77,7 +77,10 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
                 root = span;
             }
             error |= span.getError() != null || span.getTags().containsKey("error");
-            if (sampledBy == null && span instanceof RecordedSpan recorded) {
+            // the trace's root says best why it was recorded; another local root of it (a server
+            // span here of a trace this service started) may arrive first
+            if (span instanceof RecordedSpan recorded && recorded.sampledBy() != null
+                    && (sampledBy == null || span == root)) {
                 sampledBy = recorded.sampledBy();
             }
         }

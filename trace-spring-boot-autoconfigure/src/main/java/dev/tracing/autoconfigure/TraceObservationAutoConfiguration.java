@@ -48,7 +48,8 @@ import org.springframework.util.ClassUtils;
         "org.springframework.boot.micrometer.metrics.autoconfigure.export.prometheus"
                 + ".PrometheusMetricsExportAutoConfiguration" })
 @ConditionalOnBean(TraceAutoConfiguration.class)
-@EnableConfigurationProperties({ TraceWebProperties.class, TraceKafkaProperties.class, TraceAnnotationsProperties.class })
+@EnableConfigurationProperties({ TraceWebProperties.class, TraceKafkaProperties.class, TraceGrpcProperties.class,
+        TraceAnnotationsProperties.class })
 public final class TraceObservationAutoConfiguration {
 
     /** Same order as Spring Boot gives its handlers; ours are disjoint, so it only matters to users' own. */
@@ -60,10 +61,15 @@ public final class TraceObservationAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    InstrumentedExchanges traceInstrumentedExchanges(TraceWebProperties web, TraceKafkaProperties kafka) {
+    InstrumentedExchanges traceInstrumentedExchanges(TraceWebProperties web, TraceKafkaProperties kafka,
+            TraceGrpcProperties grpc) {
+        boolean grpcOn = grpc.isEnabled() && ClassUtils.isPresent("io.grpc.ServerInterceptor", null);
         return InstrumentedExchanges.of(web.getServer().isEnabled(), web.getClient().isEnabled(),
-                kafka.isEnabled()
-                        && ClassUtils.isPresent("org.springframework.kafka.core.ProducerFactory", null));
+                kafka.isEnabled() && ClassUtils.isPresent("org.springframework.kafka.core.ProducerFactory", null),
+                grpcOn && grpc.getServer().isEnabled()
+                        && ClassUtils.isPresent("org.springframework.grpc.server.GlobalServerInterceptor", null),
+                grpcOn && grpc.getClient().isEnabled()
+                        && ClassUtils.isPresent("org.springframework.grpc.client.GlobalClientInterceptor", null));
     }
 
     @Bean

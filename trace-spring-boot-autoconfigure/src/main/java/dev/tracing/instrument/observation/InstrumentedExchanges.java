@@ -29,6 +29,10 @@ public final class InstrumentedExchanges {
             "org.springframework.kafka.support.micrometer.KafkaRecordSenderContext",
             "org.springframework.kafka.support.micrometer.KafkaRecordReceiverContext");
 
+    static final Set<String> GRPC_SERVER = Set.of("io.micrometer.core.instrument.binder.grpc.GrpcServerObservationContext");
+
+    static final Set<String> GRPC_CLIENT = Set.of("io.micrometer.core.instrument.binder.grpc.GrpcClientObservationContext");
+
     private final Set<String> contextTypes;
 
     private final ClassValue<Boolean> covered = new ClassValue<>() {
@@ -52,7 +56,22 @@ public final class InstrumentedExchanges {
      * requests when {@code client}, Kafka records when {@code kafka}.
      */
     public static InstrumentedExchanges of(boolean server, boolean client, boolean kafka) {
+        return of(server, client, kafka, false, false);
+    }
+
+    /**
+     * The exchanges traced natively, as {@link #of(boolean, boolean, boolean)}, and gRPC server
+     * and client calls when {@code grpcServer} and {@code grpcClient}.
+     */
+    public static InstrumentedExchanges of(boolean server, boolean client, boolean kafka, boolean grpcServer,
+            boolean grpcClient) {
         Set<String> types = new HashSet<>();
+        if (grpcServer) {
+            types.addAll(GRPC_SERVER);
+        }
+        if (grpcClient) {
+            types.addAll(GRPC_CLIENT);
+        }
         if (server) {
             types.addAll(SERVER);
         }

@@ -1,0 +1,147 @@
+package dev.tracing.instrument.grpc;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
+
+/**
+ * What a gRPC call's span holds, for the server and the client interceptors alike: named
+ * {@code package.Service/Method}, tagged with OpenTelemetry's RPC conventions ({@code rpc.system},
+ * {@code rpc.service}, {@code rpc.method}, {@code rpc.grpc.status_code}, the addresses), and an
+ * error for a status other than OK (its cause, or its code and description; never a message's
+ * payload). Trace context travels in ASCII metadata only: a {@code -bin} key is never read as trace
+ * context, nor written.
+ */
+public final class GrpcSpanPolicy {
+
+    static final Propagator.Getter<Metadata> GETTER = (metadata, key) -> {
+        if (metadata == null || key == null || key.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
+            return null;
+        }
+        try {
+            return metadata.get(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER));
+        }
+        catch (IllegalArgumentException ex) {
+            return null;
+        }
+    };
+
+    static final Propagator.Setter<Metadata> SETTER = (metadata, key, value) -> {
+        if (metadata != null && key != null && value != null && !key.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
+            metadata.put(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER), value);
+        }
+    };
+
+    private final Tracer tracer;
+
+    private final Propagator propagator;
+
+    /** Our header names, removed from outgoing metadata before ours are written. */
+    private final List<Metadata.Key<String>> replacedKeys;
+
+    public GrpcSpanPolicy(Tracer tracer, Propagator propagator) {
+        this.tracer = tracer;
+        this.propagator = propagator;
+        List<Metadata.Key<String>> keys = new ArrayList<>();
+        for (String field : propagator.fields()) {
+            String name = field.toLowerCase(Locale.ROOT);
+            if (!name.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
+                keys.add(Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER));
+            }
+        }
+        this.replacedKeys = List.copyOf(keys);
+    }
+
+    Tracer tracer() {
+        return tracer;
+    }
+
+    /** Starts the SERVER span of a call: a child of the context in {@code headers}, else a new trace. */
+    Span startServerSpan(MethodDescriptor<?, ?> method, Metadata headers, SocketAddress local, SocketAddress remote) {
+        Span span = propagator.extract(headers, GETTER)
+            .kind(Span.Kind.SERVER)
+            .name(method.getFullMethodName())
+            .start();
+        if (!span.isNoop()) {
+            tagMethod(span, method);
+            if (local instanceof InetSocketAddress address) {
+                span.tag("server.address", address.getHostString());
+                span.tag("server.port", String.valueOf(address.getPort()));
+            }
+            if (remote instanceof InetSocketAddress address) {
+                span.tag("client.address", address.getHostString());
+            }
+        }
+        return span;
+    }
+
+    /**
+     * Starts the CLIENT span of a call, a child of the current span, and writes its context into
+     * {@code headers} in place of any of our header names already there.
+     */
+    Span startClientSpan(MethodDescriptor<?, ?> method, String authority, Metadata headers) {
+        Span span = tracer.spanBuilder().kind(Span.Kind.CLIENT).name(method.getFullMethodName()).start();
+        if (!span.isNoop()) {
+            tagMethod(span, method);
+            tagAuthority(span, authority);
+        }
+        for (Metadata.Key<String> key : replacedKeys) {
+            headers.removeAll(key);
+        }
+        propagator.inject(span.context(), headers, SETTER);
+        return span;
+    }
+
+    /** Tags the status of a call that has closed, and its failure, then ends the span. */
+    void endSpan(Span span, Status status, Throwable failure) {
+        if (!span.isNoop()) {
+            span.tag("rpc.grpc.status_code", String.valueOf(status.getCode().value()));
+            Throwable cause = failure != null ? failure : status.getCause();
+            if (cause != null) {
+                span.error(cause);
+            }
+            else if (!status.isOk()) {
+                String description = status.getDescription();
+                span.tag("error", description == null || description.isEmpty() ? status.getCode().name()
+                        : status.getCode().name() + ": " + description);
+            }
+        }
+        span.end();
+    }
+
+    private static void tagMethod(Span span, MethodDescriptor<?, ?> method) {
+        span.tag("rpc.system", "grpc");
+        String service = method.getServiceName();
+        if (service != null) {
+            span.tag("rpc.service", service);
+        }
+        String bare = method.getBareMethodName();
+        if (bare != null) {
+            span.tag("rpc.method", bare);
+        }
+    }
+
+    private static void tagAuthority(Span span, String authority) {
+        if (authority == null || authority.isEmpty()) {
+            return;
+        }
+        int colon = authority.lastIndexOf(':');
+        if (colon > 0 && colon < authority.length() - 1 && authority.indexOf(']', colon) < 0) {
+            span.tag("server.address", authority.substring(0, colon));
+            span.tag("server.port", authority.substring(colon + 1));
+        }
+        else {
+            span.tag("server.address", authority);
+        }
+    }
+
+}

@@ -1,0 +1,69 @@
+package dev.tracing.instrument.grpc;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.micrometer.tracing.Span;
+
+/**
+ * A CLIENT span per call, a child of the span current when the call starts, its context written
+ * into the call's metadata; ended once, when the call closes, with its status.
+ */
+public final class TraceGrpcClientInterceptor implements ClientInterceptor {
+
+    private final GrpcSpanPolicy policy;
+
+    public TraceGrpcClientInterceptor(GrpcSpanPolicy policy) {
+        this.policy = policy;
+    }
+
+    @Override
+    public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method,
+            CallOptions callOptions, Channel next) {
+        return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, callOptions)) {
+
+            @Override
+            public void start(Listener<RespT> responseListener, Metadata headers) {
+                Span span;
+                try {
+                    span = policy.startClientSpan(method, next.authority(), headers);
+                }
+                catch (RuntimeException ex) {
+                    // tracing never fails a call
+                    super.start(responseListener, headers);
+                    return;
+                }
+                AtomicBoolean ended = new AtomicBoolean();
+                Listener<RespT> traced = new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(
+                        responseListener) {
+                    @Override
+                    public void onClose(Status status, Metadata trailers) {
+                        if (ended.compareAndSet(false, true)) {
+                            policy.endSpan(span, status, null);
+                        }
+                        super.onClose(status, trailers);
+                    }
+                };
+                try {
+                    super.start(traced, headers);
+                }
+                catch (RuntimeException | Error ex) {
+                    if (ended.compareAndSet(false, true)) {
+                        policy.endSpan(span, Status.fromThrowable(ex), ex);
+                    }
+                    throw ex;
+                }
+            }
+
+        };
+    }
+
+}

@@ -1,0 +1,128 @@
+package dev.tracing.instrument.grpc;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+
+/**
+ * A SERVER span per call: started when the call arrives, current (thread-local and MDC) in every
+ * callback of the call's listener, so while the service method runs on gRPC's executor, whether
+ * unary or streaming; ended once, when the call closes (with its status), or when the client
+ * cancels it.
+ */
+public final class TraceGrpcServerInterceptor implements ServerInterceptor {
+
+    private final GrpcSpanPolicy policy;
+
+    public TraceGrpcServerInterceptor(GrpcSpanPolicy policy) {
+        this.policy = policy;
+    }
+
+    @Override
+    public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
+            ServerCallHandler<ReqT, RespT> next) {
+        Span span;
+        try {
+            span = policy.startServerSpan(call.getMethodDescriptor(), headers,
+                    call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR),
+                    call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+        }
+        catch (RuntimeException ex) {
+            // tracing never fails a call
+            return next.startCall(call, headers);
+        }
+        Tracer tracer = policy.tracer();
+        AtomicBoolean ended = new AtomicBoolean();
+        ServerCall<ReqT, RespT> traced = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+            @Override
+            public void close(Status status, Metadata trailers) {
+                if (ended.compareAndSet(false, true)) {
+                    policy.endSpan(span, status, null);
+                }
+                super.close(status, trailers);
+            }
+        };
+        ServerCall.Listener<ReqT> listener;
+        try (Tracer.SpanInScope scope = tracer.withSpan(span)) {
+            listener = next.startCall(traced, headers);
+        }
+        catch (RuntimeException | Error ex) {
+            if (ended.compareAndSet(false, true)) {
+                policy.endSpan(span, Status.fromThrowable(ex), ex);
+            }
+            throw ex;
+        }
+        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+
+            @Override
+            public void onMessage(ReqT message) {
+                try (Tracer.SpanInScope scope = tracer.withSpan(span)) {
+                    super.onMessage(message);
+                }
+                catch (RuntimeException | Error ex) {
+                    failed(ex);
+                    throw ex;
+                }
+            }
+
+            @Override
+            public void onHalfClose() {
+                try (Tracer.SpanInScope scope = tracer.withSpan(span)) {
+                    super.onHalfClose();
+                }
+                catch (RuntimeException | Error ex) {
+                    failed(ex);
+                    throw ex;
+                }
+            }
+
+            /**
+             * The service threw: whoever catches it (grpc-java, or Spring gRPC's exception handler,
+             * which may close the call outside this interceptor) closes the call with a status
+             * from the exception; the span ends now, with the exception itself.
+             */
+            private void failed(Throwable ex) {
+                if (ended.compareAndSet(false, true)) {
+                    policy.endSpan(span, Status.fromThrowable(ex), ex);
+                }
+            }
+
+            @Override
+            public void onCancel() {
+                try (Tracer.SpanInScope scope = tracer.withSpan(span)) {
+                    super.onCancel();
+                }
+                finally {
+                    if (ended.compareAndSet(false, true)) {
+                        policy.endSpan(span, Status.CANCELLED.withDescription("cancelled by the client"), null);
+                    }
+                }
+            }
+
+            @Override
+            public void onComplete() {
+                try (Tracer.SpanInScope scope = tracer.withSpan(span)) {
+                    super.onComplete();
+                }
+            }
+
+            @Override
+            public void onReady() {
+                try (Tracer.SpanInScope scope = tracer.withSpan(span)) {
+                    super.onReady();
+                }
+            }
+
+        };
+    }
+
+}

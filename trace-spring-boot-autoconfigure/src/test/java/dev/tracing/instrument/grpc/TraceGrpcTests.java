@@ -1,0 +1,225 @@
+package dev.tracing.instrument.grpc;
+
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.UUID;
+
+import dev.tracing.core.ThreadLocalCurrentTraceContext;
+import dev.tracing.export.InMemorySpanStore;
+import dev.tracing.testing.TraceAssertions;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptors;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.MetadataUtils;
+import io.micrometer.core.instrument.binder.grpc.ObservationGrpcClientInterceptor;
+import io.micrometer.core.instrument.binder.grpc.ObservationGrpcServerInterceptor;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.ApplicationContext;
+import org.springframework.grpc.client.GrpcChannelFactory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * gRPC on a real Netty server and client (Spring Boot's gRPC starters), with Boot's gRPC
+ * observation interceptors on (actuator is on this classpath): one SERVER span and one CLIENT
+ * span per call, the trace across the call in metadata, status codes and errors.
+ */
+@SpringBootTest(classes = GrpcTracingApp.class,
+        properties = { "spring.grpc.server.port=0", "spring.main.web-application-type=none",
+                "trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0",
+                "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
+class TraceGrpcTests {
+
+    static final String CALLER_TRACE_ID = "0af7651916cd43dd8448eb211c80319c";
+
+    static final String CALLER_SPAN_ID = "b7ad6b7169203331";
+
+    @Autowired
+    InMemorySpanStore store;
+
+    @Autowired
+    Tracer tracer;
+
+    @Autowired
+    GrpcChannelFactory channels;
+
+    @Autowired
+    ApplicationContext context;
+
+    ManagedChannel booted;
+
+    ManagedChannel plain;
+
+    @BeforeEach
+    void channels() {
+        booted = channels.createChannel("127.0.0.1:" + GrpcTracingApp.port.get());
+        plain = ManagedChannelBuilder.forAddress("127.0.0.1", GrpcTracingApp.port.get()).usePlaintext().build();
+    }
+
+    @AfterEach
+    void close() {
+        booted.shutdownNow();
+        plain.shutdownNow();
+    }
+
+    static Channel withHeaders(Channel channel, String... namesAndValues) {
+        Metadata metadata = new Metadata();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            metadata.put(Metadata.Key.of(namesAndValues[i], Metadata.ASCII_STRING_MARSHALLER), namesAndValues[i + 1]);
+        }
+        return ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(metadata));
+    }
+
+    static String unary(Channel channel, String request) {
+        return ClientCalls.blockingUnaryCall(channel, GrpcTracingApp.SAY_HELLO, CallOptions.DEFAULT, request);
+    }
+
+    static FinishedSpan only(List<FinishedSpan> spans, Span.Kind kind) {
+        return TraceAssertions.only(spans, span -> span.getKind() == kind);
+    }
+
+    @Test
+    void aCallFromABootChannelIsAClientSpanWhoseServerSpanIsItsChild() {
+        String name = "ada-" + UUID.randomUUID();
+        Span parent = tracer.nextSpan().name("caller").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(parent)) {
+            assertThat(unary(booted, name)).isEqualTo("Hello, " + name + "!");
+        }
+        finally {
+            parent.end();
+        }
+        String traceId = parent.context().traceId();
+
+        List<FinishedSpan> spans = TraceAssertions.awaitTrace(store, traceId, 3);
+        FinishedSpan client = only(spans, Span.Kind.CLIENT);
+        FinishedSpan server = only(spans, Span.Kind.SERVER);
+        assertThat(client.getParentId()).isEqualTo(parent.context().spanId());
+        assertThat(server.getParentId()).isEqualTo(client.getSpanId());
+        for (FinishedSpan span : List.of(client, server)) {
+            assertThat(span.getName()).isEqualTo("demo.Greeter/SayHello");
+            assertThat(span.getTags()).containsEntry("rpc.system", "grpc")
+                .containsEntry("rpc.service", "demo.Greeter")
+                .containsEntry("rpc.method", "SayHello")
+                .containsEntry("rpc.grpc.status_code", "0")
+                .doesNotContainKey("error");
+        }
+        assertThat(client.getTags()).containsEntry("server.address", "127.0.0.1")
+            .containsEntry("server.port", String.valueOf(GrpcTracingApp.port.get()));
+        assertThat(server.getTags()).containsEntry("server.port", String.valueOf(GrpcTracingApp.port.get()));
+        // the service method ran in the server span, and the call carried one traceparent: the client span's
+        assertThat(GrpcTracingApp.seen.get(name)).isEqualTo(traceId);
+        assertThat(GrpcTracingApp.traceparents.get(name))
+            .containsExactly("00-" + traceId + "-" + client.getSpanId() + "-01");
+        // Boot's gRPC observation interceptors ran too, and made no span of their own
+        assertThat(context.getBeansOfType(ObservationGrpcServerInterceptor.class)).hasSize(1);
+        assertThat(context.getBeansOfType(ObservationGrpcClientInterceptor.class)).hasSize(1);
+        // the server span (the caller's decision) arrived first; the trace's root says why it was recorded
+        assertThat(store.recentSummaries(100, summary -> summary.traceId().equals(traceId)).get(0).sampledBy())
+            .isEqualTo("default");
+    }
+
+    @Test
+    void aPlainGrpcClientsTraceparentOrB3IsContinued() {
+        String w3c = "w3c-" + UUID.randomUUID();
+        unary(withHeaders(plain, "traceparent", "00-" + CALLER_TRACE_ID + "-" + CALLER_SPAN_ID + "-01"), w3c);
+        FinishedSpan server = TraceAssertions.awaitTrace(store, CALLER_TRACE_ID, 1).get(0);
+        assertThat(server.getParentId()).isEqualTo(CALLER_SPAN_ID);
+        assertThat(server.getKind()).isEqualTo(Span.Kind.SERVER);
+        assertThat(GrpcTracingApp.seen.get(w3c)).isEqualTo(CALLER_TRACE_ID);
+
+        String b3TraceId = "1bf92f3577b34da6a3ce929d0e0e4736";
+        unary(withHeaders(plain, "b3", b3TraceId + "-00f067aa0ba902b7-1"), "b3-" + UUID.randomUUID());
+        assertThat(TraceAssertions.awaitTrace(store, b3TraceId, 1).get(0).getParentId()).isEqualTo("00f067aa0ba902b7");
+    }
+
+    @Test
+    void malformedTraceMetadataStartsAFreshTrace() {
+        String name = "malformed-" + UUID.randomUUID();
+        unary(withHeaders(plain, "traceparent", "00-not-hex-at-all-01"), name);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> GrpcTracingApp.seen.containsKey(name));
+        String traceId = GrpcTracingApp.seen.get(name);
+        assertThat(traceId).matches("[0-9a-f]{32}");
+        FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
+        assertThat(server.getParentId()).isNull();
+    }
+
+    @Test
+    void binaryMetadataIsNeverReadAsTraceContext() {
+        String name = "binary-" + UUID.randomUUID();
+        Metadata metadata = new Metadata();
+        // OpenCensus' binary trace context, and a binary key named like ours
+        metadata.put(Metadata.Key.of("grpc-trace-bin", Metadata.BINARY_BYTE_MARSHALLER), new byte[29]);
+        metadata.put(Metadata.Key.of("traceparent-bin", Metadata.BINARY_BYTE_MARSHALLER),
+                ("00-" + CALLER_TRACE_ID + "-" + CALLER_SPAN_ID + "-01").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        unary(ClientInterceptors.intercept(plain, MetadataUtils.newAttachHeadersInterceptor(metadata)), name);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> GrpcTracingApp.seen.containsKey(name));
+        String traceId = GrpcTracingApp.seen.get(name);
+        assertThat(traceId).isNotEqualTo(CALLER_TRACE_ID);
+        assertThat(TraceAssertions.awaitTrace(store, traceId, 1).get(0).getParentId()).isNull();
+    }
+
+    @Test
+    void aFailedStatusAndAThrownExceptionAreErrorsOnTheSpans() {
+        Span parent = tracer.nextSpan().name("caller").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(parent)) {
+            assertThatThrownBy(() -> unary(booted, "fail-" + UUID.randomUUID())).isInstanceOf(StatusRuntimeException.class)
+                .extracting(ex -> ((StatusRuntimeException) ex).getStatus().getCode())
+                .isEqualTo(Status.Code.FAILED_PRECONDITION);
+        }
+        finally {
+            parent.end();
+        }
+        List<FinishedSpan> spans = TraceAssertions.awaitTrace(store, parent.context().traceId(), 3);
+        for (FinishedSpan span : List.of(only(spans, Span.Kind.CLIENT), only(spans, Span.Kind.SERVER))) {
+            assertThat(span.getTags()).containsEntry("rpc.grpc.status_code", "9");
+            assertThat(span.getError() != null ? span.getError().getMessage() : span.getTags().get("error"))
+                .contains("no greeting for fail-");
+        }
+
+        String crash = "crash-" + UUID.randomUUID();
+        String traceId = "2bf92f3577b34da6a3ce929d0e0e4736";
+        assertThatThrownBy(() -> unary(withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01"),
+                crash)).isInstanceOf(StatusRuntimeException.class);
+        FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
+        assertThat(server.getError()).isInstanceOf(IllegalStateException.class).hasMessage("crashed on " + crash);
+        assertThat(server.getTags()).containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.UNKNOWN.value()));
+    }
+
+    @Test
+    void aStreamingCallCancelledByTheClientEndsItsSpanOnceAndLeavesNoContextOnThreads() {
+        String request = "count-" + UUID.randomUUID();
+        String traceId = "3bf92f3577b34da6a3ce929d0e0e4736";
+        Channel channel = withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01");
+        ClientCall<String, String> call = channel.newCall(GrpcTracingApp.COUNT, CallOptions.DEFAULT);
+        Iterator<String> answers = ClientCalls.blockingServerStreamingCall(call, request);
+        assertThat(answers.next()).isEqualTo(request + " 0");
+        call.cancel("enough", null);
+
+        FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
+        assertThat(server.getName()).isEqualTo("demo.Greeter/Count");
+        assertThat(server.getTags()).containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.CANCELLED.value()));
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> store.trace(traceId).size() == 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> ThreadLocalCurrentTraceContext.threadsWithAContext().isEmpty());
+    }
+
+}
