@@ -75,6 +75,9 @@ public class GrpcTracingApp {
     /** The trace id current in the service method, by request. */
     static final Map<String, String> seen = new ConcurrentHashMap<>();
 
+    /** The {@code tenant} baggage current in the service method, by request. */
+    static final Map<String, String> tenants = new ConcurrentHashMap<>();
+
     /** The traceparent values each request arrived with, by request. */
     static final Map<String, List<String>> traceparents = new ConcurrentHashMap<>();
 
@@ -89,6 +92,10 @@ public class GrpcTracingApp {
             .addMethod(SAY_HELLO, ServerCalls.asyncUnaryCall((String name, StreamObserver<String> answer) -> {
                 Span current = tracer.currentSpan();
                 seen.put(name, current == null ? "" : current.context().traceId());
+                String tenant = tracer.getBaggage("tenant").get();
+                if (tenant != null) {
+                    tenants.put(name, tenant);
+                }
                 if (name.startsWith("fail")) {
                     answer.onError(Status.FAILED_PRECONDITION.withDescription("no greeting for " + name)
                         .asRuntimeException());

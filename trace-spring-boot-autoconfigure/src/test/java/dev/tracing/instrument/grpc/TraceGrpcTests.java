@@ -45,6 +45,7 @@ import static org.awaitility.Awaitility.await;
 @SpringBootTest(classes = GrpcTracingApp.class,
         properties = { "spring.grpc.server.port=0", "spring.main.web-application-type=none",
                 "trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0",
+                "trace.baggage.remote-fields=tenant",
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
 class TraceGrpcTests {
 
@@ -176,6 +177,23 @@ class TraceGrpcTests {
         String traceId = GrpcTracingApp.seen.get(name);
         assertThat(traceId).isNotEqualTo(CALLER_TRACE_ID);
         assertThat(TraceAssertions.awaitTrace(store, traceId, 1).get(0).getParentId()).isNull();
+    }
+
+    @Test
+    void baggageInMetadataIsReadWithTheLimitsItHasOverHttp() {
+        // grpc-java refuses metadata over 8 KiB before any interceptor; below that, a baggage entry of
+        // 200 members keeps its first 64 (W3C baggage's limits, as over HTTP), the remote field among them
+        StringBuilder baggage = new StringBuilder("tenant=acme");
+        for (int i = 0; i < 200; i++) {
+            baggage.append(",member").append(i).append("=value").append(i);
+        }
+        String name = "baggage-" + UUID.randomUUID();
+        String traceId = "4cf92f3577b34da6a3ce929d0e0e4736";
+        unary(withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01", "baggage",
+                baggage.toString()), name);
+
+        assertThat(GrpcTracingApp.tenants.get(name)).isEqualTo("acme");
+        assertThat(TraceAssertions.awaitTrace(store, traceId, 1).get(0).getParentId()).isEqualTo("00f067aa0ba902b7");
     }
 
     @Test
