@@ -86,11 +86,12 @@ class HelloController {
     Mono<Map<String, Object>> chain() {
         Mono<Map> webClient = webClientBuilder.build()
             .get()
-            .uri(downstream() + "/api/hello?name=chain")
+            .uri(downstream() + "/api/hello?name={name}", "chain")
             .retrieve()
             .bodyToMono(Map.class);
         Mono<Map> blocking = Mono
-            .fromCallable(() -> restTemplate.getForObject(downstream() + "/api/hello?name=rest-template", Map.class))
+            .fromCallable(() -> restTemplate.getForObject(downstream() + "/api/hello?name={name}", Map.class,
+                    "rest-template"))
             .subscribeOn(Schedulers.boundedElastic());
         return webClient.publishOn(Schedulers.parallel())
             .flatMap(greeting -> {
@@ -125,7 +126,7 @@ class HelloController {
     Mono<ResponseEntity<Map<String, String>>> fail() {
         return webClientBuilder.build()
             .get()
-            .uri(downstream() + "/api/hello?name=fail")
+            .uri(downstream() + "/api/hello?name={name}", "fail")
             .retrieve()
             .bodyToMono(Map.class)
             .map(greeting -> {

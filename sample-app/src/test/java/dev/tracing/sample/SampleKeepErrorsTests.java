@@ -52,7 +52,7 @@ class SampleKeepErrorsTests {
             .isRoot()
             .hasTag("sampling.kept", "error")
             .hasTag("error", "500")
-            .hasChildNamed("GET")
+            .hasChildNamed("GET /api/hello")
             .hasKind(Span.Kind.CLIENT);
     }
 

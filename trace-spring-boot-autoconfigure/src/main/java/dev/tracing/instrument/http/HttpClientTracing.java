@@ -34,7 +34,13 @@ public final class HttpClientTracing {
      */
     public <C> Span start(TraceContext parent, String method, URI uri, C carrier, BiConsumer<C, String> remove,
             Propagator.Setter<C> setter) {
-        Span span = start(parent, method, uri);
+        return start(parent, method, uri, null, carrier, remove, setter);
+    }
+
+    /** As {@link #start(TraceContext, String, URI, Object, BiConsumer, Propagator.Setter)}, for a request made with {@code uriTemplate}. */
+    public <C> Span start(TraceContext parent, String method, URI uri, String uriTemplate, C carrier,
+            BiConsumer<C, String> remove, Propagator.Setter<C> setter) {
+        Span span = start(parent, method, uri, uriTemplate);
         inject(span, carrier, remove, setter);
         return span;
     }
@@ -44,6 +50,14 @@ public final class HttpClientTracing {
      * span (or a new trace); {@link #inject} then writes it into the request.
      */
     public Span start(TraceContext parent, String method, URI uri) {
+        return start(parent, method, uri, null);
+    }
+
+    /**
+     * Starts the CLIENT span of a request made with {@code uriTemplate} (null for none), named by
+     * the template's path.
+     */
+    public Span start(TraceContext parent, String method, URI uri, String uriTemplate) {
         TraceContext resolved = parent != null ? parent : tracer.currentTraceContext().context();
         Span.Builder builder = tracer.spanBuilder();
         if (resolved != null) {
@@ -52,7 +66,7 @@ public final class HttpClientTracing {
         else {
             builder.setNoParent();
         }
-        return policy.startClientSpan(builder, method, uri);
+        return policy.startClientSpan(builder, method, uri, uriTemplate);
     }
 
     /**

@@ -141,6 +141,27 @@ public final class HttpSpanPolicy {
      * @param cancelled whether the caller went away first
      */
     public void endServerSpan(Span span, String method, String route, int status, Throwable error, boolean cancelled) {
+        endServerSpan(span, method, route, status, error, null, cancelled);
+    }
+
+    /**
+     * Names, tags and ends a SERVER span whose request may have failed with an exception that the
+     * application handled ({@code handled}, turned into a response by an exception handler): it is
+     * recorded as the span's error when the response is a 5xx, and otherwise only as
+     * {@code exception.type} and {@code exception.message} (a 4xx answered on purpose is not a server
+     * error, per OpenTelemetry's HTTP conventions).
+     */
+    public void endServerSpan(Span span, String method, String route, int status, Throwable error, Throwable handled,
+            boolean cancelled) {
+        if (!span.isNoop() && error == null && handled != null) {
+            if (status >= 500) {
+                error = handled;
+            }
+            else {
+                span.tag("exception.type", handled.getClass().getName());
+                tagIfPresent(span, "exception.message", handled.getMessage());
+            }
+        }
         if (!span.isNoop()) {
             // "/**" is the static-resource fallback: it says nothing about the request
             if (route != null && !route.isEmpty() && !"/**".equals(route)) {
@@ -155,12 +176,25 @@ public final class HttpSpanPolicy {
 
     /** Starts a CLIENT span for an outgoing request; {@code builder} has its parent set. */
     public Span startClientSpan(Span.Builder builder, String method, URI uri) {
+        return startClientSpan(builder, method, uri, null);
+    }
+
+    /**
+     * Starts a CLIENT span for an outgoing request made with a URI template ({@code uriTemplate},
+     * null when the request had none): the span is named {@code {METHOD} {template path}} and tagged
+     * {@code url.template}, never with the raw path, which carries ids; without a template it is
+     * named {@code {METHOD}}. {@code builder} has its parent set.
+     */
+    public Span startClientSpan(Span.Builder builder, String method, URI uri, String uriTemplate) {
         String known = knownMethod(method);
-        Span span = builder.kind(Span.Kind.CLIENT).name(known != null ? known : OTHER_METHOD_NAME).start();
+        String template = templatePath(uriTemplate);
+        String name = known != null ? known : OTHER_METHOD_NAME;
+        Span span = builder.kind(Span.Kind.CLIENT).name(template != null ? name + " " + template : name).start();
         if (span.isNoop()) {
             return span;
         }
         tagMethod(span, method, known);
+        tagIfPresent(span, "url.template", template);
         if (uri != null) {
             tagIfPresent(span, "url.full", recordQuery ? urlFullWithQuery(uri) : urlFull(uri));
             tagIfPresent(span, "server.address", uri.getHost());
@@ -170,6 +204,34 @@ public final class HttpSpanPolicy {
             }
         }
         return span;
+    }
+
+    /**
+     * The path of a URI template ({@code http://{host}/stock/{id}?src={src}} gives
+     * {@code /stock/{id}}): no scheme, authority, query or fragment; null for no template.
+     */
+    static String templatePath(String uriTemplate) {
+        if (uriTemplate == null || uriTemplate.isBlank()) {
+            return null;
+        }
+        String path = uriTemplate.trim();
+        int scheme = path.indexOf("://");
+        if (scheme >= 0) {
+            int slash = path.indexOf('/', scheme + 3);
+            path = slash < 0 ? "/" : path.substring(slash);
+        }
+        int end = path.length();
+        for (char stop : new char[] { '?', '#' }) {
+            int at = path.indexOf(stop);
+            if (at >= 0 && at < end) {
+                end = at;
+            }
+        }
+        path = path.substring(0, end);
+        if (path.isEmpty()) {
+            return "/";
+        }
+        return path.startsWith("/") ? path : "/" + path;
     }
 
     /** Tags and ends a CLIENT span; 4xx and 5xx responses are errors. */

@@ -31,13 +31,18 @@ public final class TraceClientHttpRequestInterceptor implements ClientHttpReques
         this.tracing = new HttpClientTracing(tracer, propagator, policy);
     }
 
+    /** Where RestClient keeps the URI template a request was made with (RestTemplate keeps none there). */
+    static final String URI_TEMPLATE_ATTRIBUTE = "org.springframework.web.client.RestClient.uriTemplate";
+
     @Override
     public ClientHttpResponse intercept(HttpRequest request, byte[] body, ClientHttpRequestExecution execution)
             throws IOException {
         Span span;
         try {
-            span = tracing.start(null, request.getMethod().name(), request.getURI(), request.getHeaders(),
-                    HttpHeaders::remove, HttpHeaders::set);
+            Object template = request.getAttributes().get(URI_TEMPLATE_ATTRIBUTE);
+            span = tracing.start(null, request.getMethod().name(), request.getURI(),
+                    template == null ? null : template.toString(), request.getHeaders(), HttpHeaders::remove,
+                    HttpHeaders::set);
         }
         catch (RuntimeException ex) {
             // tracing never fails a request

@@ -15,6 +15,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.servlet.DispatcherServlet;
 import org.springframework.web.servlet.HandlerMapping;
 
 /**
@@ -146,12 +147,26 @@ public final class TraceServletFilter extends OncePerRequestFilter {
         try {
             int status = error != null && !response.isCommitted() ? 500 : response.getStatus();
             Object route = request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
-            policy.endServerSpan(span, request.getMethod(), route == null ? null : route.toString(), status, error,
-                    false);
+            // what an @ExceptionHandler or a resolver turned into a response: Spring MVC exposes it here
+            Object handled = error == null ? request.getAttribute(DispatcherServlet.EXCEPTION_ATTRIBUTE) : null;
+            policy.endServerSpan(span, request.getMethod(), route == null ? null : route.toString(), status,
+                    thrownByTheApplication(error), handled instanceof Throwable failure ? failure : null, false);
         }
         catch (RuntimeException ex) {
             span.end();
         }
+    }
+
+    /**
+     * The exception the application threw, without the container's and Spring's wrappers
+     * ({@code ServletException: Request processing failed: ...}).
+     */
+    static Throwable thrownByTheApplication(Throwable error) {
+        Throwable cause = error;
+        for (int i = 0; i < 8 && cause instanceof ServletException && cause.getCause() != null; i++) {
+            cause = cause.getCause();
+        }
+        return cause;
     }
 
     /** Ends the span when the async processing of the request is over. */

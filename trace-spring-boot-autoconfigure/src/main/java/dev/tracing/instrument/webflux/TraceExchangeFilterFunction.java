@@ -15,6 +15,7 @@ import org.springframework.web.reactive.function.client.ClientRequest;
 import org.springframework.web.reactive.function.client.ClientResponse;
 import org.springframework.web.reactive.function.client.ExchangeFilterFunction;
 import org.springframework.web.reactive.function.client.ExchangeFunction;
+import org.springframework.web.reactive.function.client.WebClient;
 
 /**
  * Gives each WebClient exchange a CLIENT span, a child of the span in the subscriber's Reactor
@@ -34,13 +35,17 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
         this.tracing = new HttpClientTracing(tracer, propagator, policy);
     }
 
+    /** Where WebClient keeps the URI template a request was made with. */
+    static final String URI_TEMPLATE_ATTRIBUTE = WebClient.class.getName() + ".uriTemplate";
+
     @Override
     public Mono<ClientResponse> filter(ClientRequest request, ExchangeFunction next) {
         return Mono.deferContextual(context -> {
             Span span;
             ClientRequest traced;
             try {
-                span = tracing.start(ReactorTracing.traceContext(context), request.method().name(), request.url());
+                span = tracing.start(ReactorTracing.traceContext(context), request.method().name(), request.url(),
+                        request.attribute(URI_TEMPLATE_ATTRIBUTE).map(String::valueOf).orElse(null));
                 traced = ClientRequest.from(request)
                     .headers(headers -> tracing.inject(span, headers, HttpHeaders::remove, HttpHeaders::set))
                     .build();

@@ -235,6 +235,8 @@ class TraceGrpcTests {
 
         FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
         assertThat(server.getName()).isEqualTo("demo.Greeter/Count");
+        // the streaming method ran in the call's span
+        assertThat(GrpcTracingApp.seen.get(request)).isEqualTo(traceId);
         assertThat(server.getTags()).containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.CANCELLED.value()));
         await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> store.trace(traceId).size() == 1);
         await().atMost(Duration.ofSeconds(5)).until(() -> ThreadLocalCurrentTraceContext.threadsWithAContext().isEmpty());

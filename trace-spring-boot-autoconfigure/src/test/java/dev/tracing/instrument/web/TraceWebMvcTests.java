@@ -88,7 +88,8 @@ class TraceWebMvcTests {
         List<FinishedSpan> spans = awaitTrace(traceId, 3);
         FinishedSpan server = only(spans, s -> serverName.equals(s.getName()));
         FinishedSpan client = only(spans, s -> s.getKind() == Span.Kind.CLIENT);
-        FinishedSpan downstream = only(spans, s -> "GET /mvc/downstream/{marker}".equals(s.getName()));
+        FinishedSpan downstream = only(spans,
+                s -> s.getKind() == Span.Kind.SERVER && "GET /mvc/downstream/{marker}".equals(s.getName()));
         assertThat(server.getKind()).isEqualTo(Span.Kind.SERVER);
         assertThat(client.getParentId()).isEqualTo(server.getSpanId());
         assertThat(downstream.getParentId()).isEqualTo(client.getSpanId());
@@ -117,6 +118,10 @@ class TraceWebMvcTests {
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(traceId(response)).isEqualTo(traceId);
         assertCallChain(traceId, marker, "GET /mvc/rest-client/{marker}");
+        // RestClient was given a URI template: the CLIENT span is named by its path, never the raw path
+        FinishedSpan client = only(store.trace(traceId), s -> s.getKind() == Span.Kind.CLIENT);
+        assertThat(client.getName()).isEqualTo("GET /mvc/downstream/{marker}");
+        assertThat(client.getTags()).containsEntry("url.template", "/mvc/downstream/{marker}");
         FinishedSpan server = only(store.trace(traceId), s -> "GET /mvc/rest-client/{marker}".equals(s.getName()));
         assertThat(server.getParentId()).isEqualTo(CALLER_SPAN_ID);
         assertThat(output.getOut().lines().filter(line -> line.contains("calling downstream " + marker)))
@@ -132,6 +137,10 @@ class TraceWebMvcTests {
         HttpResponse<String> response = get("/mvc/rest-template/" + marker);
         assertThat(response.statusCode()).isEqualTo(200);
         assertCallChain(traceId(response), marker, "GET /mvc/rest-template/{marker}");
+        // a URL built by hand gives no template: the span is named by the method alone
+        FinishedSpan client = only(store.trace(traceId(response)), s -> s.getKind() == Span.Kind.CLIENT);
+        assertThat(client.getName()).isEqualTo("GET");
+        assertThat(client.getTags()).doesNotContainKey("url.template");
     }
 
     @Test
@@ -188,6 +197,11 @@ class TraceWebMvcTests {
             FinishedSpan span = awaitTrace(traceId, 1).get(0);
             assertThat(span.getName()).isEqualTo("GET /mvc/callable-fails/{marker}");
             assertThat(span.getTags()).containsEntry("http.response.status_code", "409");
+            // a 4xx answered on purpose: the exception is recorded, the span is not an error
+            assertThat(span.getTags()).containsEntry("exception.type", CallableFailed.class.getName())
+                .containsEntry("exception.message", marker)
+                .doesNotContainKey("error");
+            assertThat(span.getError()).isNull();
             assertOneLineCarries(handler, "handled " + marker, span);
         }
         assertEachRequestSeesOnlyItsOwnTrace();
@@ -202,7 +216,7 @@ class TraceWebMvcTests {
             assertThat(response.statusCode()).isEqualTo(500);
             FinishedSpan span = awaitTrace(traceId, 1).get(0);
             assertThat(span.getTags()).containsEntry("http.response.status_code", "500");
-            assertThat(span.getError()).hasRootCauseMessage("callable not handled");
+            assertThat(span.getError()).isInstanceOf(IllegalStateException.class).hasMessage("callable not handled");
             assertOneLineCarries(tomcat, "callable not handled", span);
         }
         assertEachRequestSeesOnlyItsOwnTrace();
@@ -216,7 +230,17 @@ class TraceWebMvcTests {
         FinishedSpan span = awaitTrace(traceId, 1).get(0);
         assertThat(span.getName()).isEqualTo("GET /mvc/fail");
         assertThat(span.getTags()).containsEntry("http.response.status_code", "500");
-        assertThat(span.getError()).hasRootCauseMessage("mvc handler failed");
+        // the exception the controller threw, not the container's ServletException around it
+        assertThat(span.getError()).isInstanceOf(IllegalStateException.class).hasMessage("mvc handler failed");
+    }
+
+    @Test
+    void anExceptionAnExceptionHandlerTurnedIntoA500IsTheSpansError() throws Exception {
+        HttpResponse<String> response = get("/mvc/kaboom");
+        assertThat(response.statusCode()).isEqualTo(500);
+        FinishedSpan span = awaitTrace(traceId(response), 1).get(0);
+        assertThat(span.getTags()).containsEntry("http.response.status_code", "500");
+        assertThat(span.getError()).isInstanceOf(Kaboom.class).hasMessage("kaboom");
     }
 
     @Test
@@ -247,6 +271,14 @@ class TraceWebMvcTests {
     @Test
     void noSpanIsLeftCurrentOnTheRequestThreads() throws Exception {
         assertEachRequestSeesOnlyItsOwnTrace();
+    }
+
+    static final class Kaboom extends IllegalStateException {
+
+        Kaboom() {
+            super("kaboom");
+        }
+
     }
 
     static final class CallableFailed extends RuntimeException {
@@ -313,7 +345,10 @@ class TraceWebMvcTests {
             @GetMapping("/mvc/rest-client/{marker}")
             String restClient(@PathVariable String marker) {
                 logger.info("calling downstream {}", marker);
-                return restClientBuilder.build().get().uri(base() + "/mvc/downstream/" + marker).retrieve()
+                return restClientBuilder.build()
+                    .get()
+                    .uri(base() + "/mvc/downstream/{marker}?src={src}", marker, "rest-client")
+                    .retrieve()
                     .body(String.class);
             }
 
@@ -371,6 +406,16 @@ class TraceWebMvcTests {
             @GetMapping("/mvc/fail")
             String fail() {
                 throw new IllegalStateException("mvc handler failed");
+            }
+
+            @GetMapping("/mvc/kaboom")
+            String kaboom() {
+                throw new Kaboom();
+            }
+
+            @ExceptionHandler
+            ResponseEntity<String> handle(Kaboom failure) {
+                return ResponseEntity.status(500).body("handled");
             }
 
             @GetMapping("/mvc/current")

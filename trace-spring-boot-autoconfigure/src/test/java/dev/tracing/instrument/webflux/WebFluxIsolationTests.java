@@ -177,7 +177,7 @@ class WebFluxIsolationTests {
         for (Caller caller : callers) {
             List<FinishedSpan> spans = traces.get(caller.traceId());
             FinishedSpan server = only(spans, Span.Kind.SERVER, "GET /iso/{marker}");
-            FinishedSpan client = only(spans, Span.Kind.CLIENT, "GET");
+            FinishedSpan client = only(spans, Span.Kind.CLIENT, "GET /iso-down/{marker}");
             FinishedSpan downstream = only(spans, Span.Kind.SERVER, "GET /iso-down/{marker}");
             assertThat(spans).allSatisfy(span -> assertThat(span.getTraceId()).isEqualTo(caller.traceId()));
             assertThat(server.getParentId()).as("SERVER parent of %s", caller.marker()).isEqualTo(caller.spanId());

@@ -46,8 +46,9 @@ class ShopTracingTests {
         assertThat(spans).hasSpan(Span.Kind.SERVER, "GET /orders/{id}")
             .isRoot()
             .hasTag("url.path", "/orders/42")
-            .hasChildNamed("GET")
+            .hasChildNamed("GET /stock/{id}")
             .hasKind(Span.Kind.CLIENT)
+            .hasTag("url.template", "/stock/{id}")
             .hasChildNamed("GET /stock/{id}")
             .hasKind(Span.Kind.SERVER)
             .hasTag("http.response.status_code", "200");
