@@ -25,8 +25,20 @@ final class PendingTrace {
 
     private int state = OPEN;
 
+    final long createdNanos;
+
     PendingTrace(TraceTracer tracer) {
         this.tracer = tracer;
+        this.createdNanos = tracer.clock().nanoTime();
+    }
+
+    synchronized boolean isDecided() {
+        return state != OPEN;
+    }
+
+    /** The trace waited too long for its root while room ran out: drop what it holds, and what follows. */
+    void expire() {
+        decide(null);
     }
 
     /** A span of this trace has ended. */
@@ -47,6 +59,7 @@ final class PendingTrace {
                 }
                 if (ended == null) {
                     ended = new ArrayList<>(4);
+                    tracer.waiting(this);
                 }
                 ended.add(span);
                 return;

@@ -93,6 +93,9 @@ public final class RecordedSpan implements FinishedSpan {
     /** Whether this tracer's sampler chose to record the span (rather than a parent's decision). */
     boolean sampledHere;
 
+    /** The sampler that chose to record this span, when {@link #sampledHere}: refunded if it is abandoned. */
+    Sampler sampler;
+
     /** The trace this span waits with for a keep decision; null when the span was sampled. */
     PendingTrace pending;
 

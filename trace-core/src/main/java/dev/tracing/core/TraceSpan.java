@@ -120,7 +120,7 @@ final class TraceSpan implements Span {
                 tracer.spanClosed(record);
             }
             if (record.sampledHere) {
-                tracer.sampledSpanAbandoned(context);
+                tracer.sampledSpanAbandoned(context, record.sampler);
             }
             if (record.pending != null && record.pending.root == record) {
                 record.pending.rootAbandoned();

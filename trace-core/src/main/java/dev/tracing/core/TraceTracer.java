@@ -2,10 +2,14 @@ package dev.tracing.core;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -71,6 +75,15 @@ public final class TraceTracer implements Tracer {
 
     private final LongAdder kept = new LongAdder();
 
+    /**
+     * How long a trace may hold waiting spans for its local root, once room runs out: a root that
+     * never ends (or a stream open for minutes) must not keep other traces from being kept.
+     */
+    static final long MAX_WAIT_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+    /** Traces holding waiting spans, oldest first; decided ones are removed lazily. */
+    private final Queue<PendingTrace> waiting = new ConcurrentLinkedQueue<>();
+
     TraceTracer(CurrentTraceContext currentTraceContext, Sampler sampler, SpanReporter reporter, TraceClock clock,
             String serviceName, List<String> remoteFields, List<String> correlationFields, boolean respectIncoming,
             SpanLimits spanLimits, SpanLifecycle spanLifecycle, KeepPolicy keep) {
@@ -116,9 +129,9 @@ public final class TraceTracer implements Tracer {
     }
 
     /** A span this tracer's sampler chose to record was abandoned: the sampler may count it as not taken. */
-    void sampledSpanAbandoned(SpanContext context) {
+    void sampledSpanAbandoned(SpanContext context, Sampler decidedBy) {
         try {
-            sampler.abandoned(context.traceIdHigh(), context.traceIdLow());
+            (decidedBy != null ? decidedBy : sampler).abandoned(context.traceIdHigh(), context.traceIdLow());
         }
         catch (RuntimeException ex) {
             logger.debug("Sampler failed", ex);
@@ -130,8 +143,30 @@ public final class TraceTracer implements Tracer {
         return keep;
     }
 
-    /** Takes room for one more waiting span; false when all pending traces hold their maximum. */
+    /**
+     * Takes room for one more waiting span; false when all pending traces hold their maximum even
+     * after traces that waited longer than {@link #MAX_WAIT_NANOS} for their root were dropped.
+     */
     boolean reservePendingSpan() {
+        if (tryReserve()) {
+            return true;
+        }
+        // full: free what roots that never end (or run for minutes) hold, then try once more
+        long now = clock.nanoTime();
+        for (Iterator<PendingTrace> it = waiting.iterator(); it.hasNext();) {
+            PendingTrace trace = it.next();
+            if (trace.isDecided()) {
+                it.remove();
+            }
+            else if (now - trace.createdNanos > MAX_WAIT_NANOS) {
+                it.remove();
+                trace.expire();
+            }
+        }
+        return tryReserve();
+    }
+
+    private boolean tryReserve() {
         int max = keep.maxPendingSpans();
         while (true) {
             int now = pendingSpans.get();
@@ -142,6 +177,11 @@ public final class TraceTracer implements Tracer {
                 return true;
             }
         }
+    }
+
+    /** A trace holds waiting spans: remembered so that, when room runs out, old ones can be expired. */
+    void waiting(PendingTrace trace) {
+        waiting.add(trace);
     }
 
     void releasePendingSpans(int count) {
@@ -246,6 +286,7 @@ public final class TraceTracer implements Tracer {
         if (context.isSampled()) {
             RecordedSpan record = new RecordedSpan(context, serviceName, spanLimits);
             record.sampledHere = decidedHere;
+            record.sampler = sampler;
             if (localRoot) {
                 record.sampledBy = !decidedHere ? RecordedSpan.SAMPLED_BY_INCOMING
                         : rootSamplerName != null ? rootSamplerName : RecordedSpan.SAMPLED_BY_DEFAULT;

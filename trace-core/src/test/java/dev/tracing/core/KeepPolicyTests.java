@@ -154,6 +154,29 @@ class KeepPolicyTests {
     }
 
     @Test
+    void aRootThatNeverEndsGivesBackItsRoomOnceItHasWaitedAMinuteAndRoomRunsOut() {
+        TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).maxPendingSpans(2).build());
+        Span forgotten = tracer.nextSpan().name("forgotten").start();
+        tracer.nextSpan(forgotten).name("child").start().end();
+        tracer.nextSpan(forgotten).name("child").start().end();
+        assertThat(tracer.pendingSpanCount()).isEqualTo(2);
+
+        clock.advanceNanos(TraceTracer.MAX_WAIT_NANOS + 1);
+        Span failing = tracer.nextSpan().name("failing").start();
+        tracer.nextSpan(failing).name("query").start().end();
+        failing.error(new IllegalStateException("boom"));
+        failing.end();
+
+        assertThat(reported).extracting(FinishedSpan::getName).containsExactly("query", "failing");
+        assertThat(tracer.keepDroppedSpanCount()).isZero();
+        assertThat(tracer.pendingSpanCount()).isZero();
+        // the expired trace keeps nothing, even if its root ends after all
+        forgotten.error(new IllegalStateException("late"));
+        forgotten.end();
+        assertThat(reported).hasSize(2);
+    }
+
+    @Test
     void anAbandonedRootDropsItsWaitingSpans() {
         TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).build());
         Span root = tracer.nextSpan().name("root").start();

@@ -21,8 +21,9 @@ import org.springframework.grpc.server.GlobalServerInterceptor;
 
 /**
  * gRPC instrumentation for Spring Boot's gRPC support: a server interceptor on every service of
- * Boot's gRPC server, and a client interceptor on every channel of Boot's channel factory, both
- * first in line so the span is current in the interceptors after them.
+ * Boot's gRPC server, and a client interceptor on every channel of Boot's channel factory. On the
+ * server it comes right after Spring gRPC's exception handler (which is first of all), so the
+ * SERVER span is current in the interceptors after it and in the service.
  */
 @AutoConfiguration(after = TraceAutoConfiguration.class)
 @ConditionalOnBean(TraceAutoConfiguration.class)
@@ -31,7 +32,7 @@ import org.springframework.grpc.server.GlobalServerInterceptor;
 @EnableConfigurationProperties(TraceGrpcProperties.class)
 public final class TraceGrpcAutoConfiguration {
 
-    /** Before the interceptors of Spring gRPC and Boot (observations, security, exception handling). */
+    /** After Spring gRPC's exception handler (HIGHEST_PRECEDENCE), before Boot's observation interceptor (0). */
     static final int ORDER = Ordered.HIGHEST_PRECEDENCE + 10;
 
     @Bean

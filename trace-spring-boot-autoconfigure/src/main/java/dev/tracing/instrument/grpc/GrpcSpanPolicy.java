@@ -3,8 +3,10 @@ package dev.tracing.instrument.grpc;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -94,28 +96,63 @@ public final class GrpcSpanPolicy {
             tagMethod(span, method);
             tagAuthority(span, authority);
         }
-        for (Metadata.Key<String> key : replacedKeys) {
-            headers.removeAll(key);
+        try {
+            for (Metadata.Key<String> key : replacedKeys) {
+                headers.removeAll(key);
+            }
+            propagator.inject(span.context(), headers, SETTER);
         }
-        propagator.inject(span.context(), headers, SETTER);
+        catch (RuntimeException ex) {
+            // the call goes without our headers, still traced here
+        }
         return span;
     }
 
-    /** Tags the status of a call that has closed, and its failure, then ends the span. */
-    void endSpan(Span span, Status status, Throwable failure) {
+    /**
+     * The codes that make a SERVER span an error, per OpenTelemetry's RPC conventions; the others
+     * (NOT_FOUND, INVALID_ARGUMENT, a client's CANCELLED, ...) are the caller's doing, as a 4xx is.
+     */
+    private static final Set<Status.Code> SERVER_ERRORS = EnumSet.of(Status.Code.UNKNOWN,
+            Status.Code.DEADLINE_EXCEEDED, Status.Code.UNIMPLEMENTED, Status.Code.INTERNAL, Status.Code.UNAVAILABLE,
+            Status.Code.DATA_LOSS);
+
+    /**
+     * Tags the status of a call that has closed, and its failure, then ends the span; never throws.
+     * A CLIENT span is an error for any status but OK, a SERVER span for the codes OpenTelemetry
+     * counts as server errors, and either for an exception the application threw.
+     */
+    void endSpan(Span span, Status status, Throwable failure, boolean server) {
+        try {
+            tagStatus(span, status, failure, server);
+        }
+        catch (RuntimeException ex) {
+            // tracing never fails a call
+        }
+        try {
+            span.end();
+        }
+        catch (RuntimeException ex) {
+            // idem
+        }
+    }
+
+    private static void tagStatus(Span span, Status status, Throwable failure, boolean server) {
         if (!span.isNoop()) {
             span.tag("rpc.grpc.status_code", String.valueOf(status.getCode().value()));
+            boolean error = failure != null || (server ? SERVER_ERRORS.contains(status.getCode()) : !status.isOk());
             Throwable cause = failure != null ? failure : status.getCause();
+            if (!error) {
+                return;
+            }
             if (cause != null) {
                 span.error(cause);
             }
-            else if (!status.isOk()) {
+            else {
                 String description = status.getDescription();
                 span.tag("error", description == null || description.isEmpty() ? status.getCode().name()
                         : status.getCode().name() + ": " + description);
             }
         }
-        span.end();
     }
 
     private static void tagMethod(Span span, MethodDescriptor<?, ?> method) {

@@ -47,7 +47,7 @@ public final class TraceGrpcClientInterceptor implements ClientInterceptor {
                     @Override
                     public void onClose(Status status, Metadata trailers) {
                         if (ended.compareAndSet(false, true)) {
-                            policy.endSpan(span, status, null);
+                            policy.endSpan(span, status, null, false);
                         }
                         super.onClose(status, trailers);
                     }
@@ -57,7 +57,7 @@ public final class TraceGrpcClientInterceptor implements ClientInterceptor {
                 }
                 catch (RuntimeException | Error ex) {
                     if (ended.compareAndSet(false, true)) {
-                        policy.endSpan(span, Status.fromThrowable(ex), ex);
+                        policy.endSpan(span, Status.fromThrowable(ex), ex, false);
                     }
                     throw ex;
                 }

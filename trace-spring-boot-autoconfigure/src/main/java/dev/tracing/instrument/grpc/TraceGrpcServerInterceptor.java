@@ -46,7 +46,7 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
             @Override
             public void close(Status status, Metadata trailers) {
                 if (ended.compareAndSet(false, true)) {
-                    policy.endSpan(span, status, null);
+                    policy.endSpan(span, status, null, true);
                 }
                 super.close(status, trailers);
             }
@@ -57,7 +57,7 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
         }
         catch (RuntimeException | Error ex) {
             if (ended.compareAndSet(false, true)) {
-                policy.endSpan(span, Status.fromThrowable(ex), ex);
+                policy.endSpan(span, Status.fromThrowable(ex), ex, true);
             }
             throw ex;
         }
@@ -92,7 +92,7 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
              */
             private void failed(Throwable ex) {
                 if (ended.compareAndSet(false, true)) {
-                    policy.endSpan(span, Status.fromThrowable(ex), ex);
+                    policy.endSpan(span, Status.fromThrowable(ex), ex, true);
                 }
             }
 
@@ -102,8 +102,10 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
                     super.onCancel();
                 }
                 finally {
+                    // the client cancelled or the deadline passed, or an interceptor before ours closed
+                    // the call with an error on its own wrapper
                     if (ended.compareAndSet(false, true)) {
-                        policy.endSpan(span, Status.CANCELLED.withDescription("cancelled by the client"), null);
+                        policy.endSpan(span, Status.CANCELLED, null, true);
                     }
                 }
             }
@@ -112,6 +114,12 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
             public void onComplete() {
                 try (Tracer.SpanInScope scope = tracer.withSpan(span)) {
                     super.onComplete();
+                }
+                finally {
+                    // an interceptor before ours closed the call OK on its own wrapper
+                    if (ended.compareAndSet(false, true)) {
+                        policy.endSpan(span, Status.OK, null, true);
+                    }
                 }
             }
 
