@@ -15,8 +15,9 @@ public class TraceTestProperties {
     private boolean strict = true;
 
     /**
-     * How long strict mode waits, after a test method, for spans and scopes of other threads to
-     * end (a server finishing its response) before it counts them as left open.
+     * How long strict mode waits, after a test method, for open spans and for scopes of other
+     * threads to end (a server finishing its response, a client span completing on another thread)
+     * before it counts them as left open.
      */
     private Duration strictGrace = Duration.ofSeconds(2);
 

@@ -11,7 +11,8 @@ import org.springframework.boot.test.context.SpringBootTest;
  * Spring tests that leave tracing open on purpose. Not run by the build (the name matches no
  * test pattern); StrictModeTests runs them and checks how they fail.
  */
-@SpringBootTest(classes = ExampleApp.class, properties = "spring.main.web-application-type=none")
+@SpringBootTest(classes = ExampleApp.class,
+        properties = { "spring.main.web-application-type=none", "trace.test.strict-grace=200ms" })
 public class LeakingSpringExamples {
 
     @Autowired
