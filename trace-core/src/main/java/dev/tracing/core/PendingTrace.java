@@ -32,10 +32,6 @@ final class PendingTrace {
         this.createdNanos = tracer.clock().nanoTime();
     }
 
-    synchronized boolean isDecided() {
-        return state != OPEN;
-    }
-
     /** The trace waited too long for its root while room ran out: drop what it holds, and what follows. */
     void expire() {
         decide(null);
@@ -88,6 +84,7 @@ final class PendingTrace {
         }
         if (waiting != null) {
             tracer.releasePendingSpans(waiting.size());
+            tracer.decided(this);
         }
         if (reason == null) {
             return;

@@ -2,13 +2,11 @@ package dev.tracing.core;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -81,8 +79,8 @@ public final class TraceTracer implements Tracer {
      */
     static final long MAX_WAIT_NANOS = TimeUnit.MINUTES.toNanos(1);
 
-    /** Traces holding waiting spans, oldest first; decided ones are removed lazily. */
-    private final Queue<PendingTrace> waiting = new ConcurrentLinkedQueue<>();
+    /** Traces holding waiting spans now; each leaves when it is decided. */
+    private final Set<PendingTrace> waiting = ConcurrentHashMap.newKeySet();
 
     TraceTracer(CurrentTraceContext currentTraceContext, Sampler sampler, SpanReporter reporter, TraceClock clock,
             String serviceName, List<String> remoteFields, List<String> correlationFields, boolean respectIncoming,
@@ -153,13 +151,8 @@ public final class TraceTracer implements Tracer {
         }
         // full: free what roots that never end (or run for minutes) hold, then try once more
         long now = clock.nanoTime();
-        for (Iterator<PendingTrace> it = waiting.iterator(); it.hasNext();) {
-            PendingTrace trace = it.next();
-            if (trace.isDecided()) {
-                it.remove();
-            }
-            else if (now - trace.createdNanos > MAX_WAIT_NANOS) {
-                it.remove();
+        for (PendingTrace trace : waiting) {
+            if (now - trace.createdNanos > MAX_WAIT_NANOS) {
                 trace.expire();
             }
         }
@@ -182,6 +175,16 @@ public final class TraceTracer implements Tracer {
     /** A trace holds waiting spans: remembered so that, when room runs out, old ones can be expired. */
     void waiting(PendingTrace trace) {
         waiting.add(trace);
+    }
+
+    /** A trace that held waiting spans was decided. */
+    void decided(PendingTrace trace) {
+        waiting.remove(trace);
+    }
+
+    /** Traces holding waiting spans now. */
+    int waitingTraceCount() {
+        return waiting.size();
     }
 
     void releasePendingSpans(int count) {

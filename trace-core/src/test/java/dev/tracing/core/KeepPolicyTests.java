@@ -177,6 +177,18 @@ class KeepPolicyTests {
     }
 
     @Test
+    void decidedTracesAreForgotten() {
+        TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).build());
+        for (int i = 0; i < 100; i++) {
+            request(tracer, i % 2 == 0).end();
+        }
+
+        assertThat(tracer.waitingTraceCount()).isZero();
+        assertThat(tracer.pendingSpanCount()).isZero();
+        assertThat(tracer.keptTraceCount()).isEqualTo(50);
+    }
+
+    @Test
     void anAbandonedRootDropsItsWaitingSpans() {
         TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).build());
         Span root = tracer.nextSpan().name("root").start();

@@ -28,16 +28,11 @@ public final class HttpClientTracing {
     }
 
     /**
-     * Starts the CLIENT span of a request, a child of {@code parent} or, when null, of the current
-     * span (or a new trace), and writes its context into {@code carrier}. Header names this
-     * tracer propagates are removed first, so the request carries exactly one set.
+     * Starts the CLIENT span of a request made with {@code uriTemplate} (null for none), a child of
+     * {@code parent} or, when null, of the current span (or a new trace), and writes its context
+     * into {@code carrier}. Header names this tracer propagates are removed first, so the request
+     * carries exactly one set.
      */
-    public <C> Span start(TraceContext parent, String method, URI uri, C carrier, BiConsumer<C, String> remove,
-            Propagator.Setter<C> setter) {
-        return start(parent, method, uri, null, carrier, remove, setter);
-    }
-
-    /** As {@link #start(TraceContext, String, URI, Object, BiConsumer, Propagator.Setter)}, for a request made with {@code uriTemplate}. */
     public <C> Span start(TraceContext parent, String method, URI uri, String uriTemplate, C carrier,
             BiConsumer<C, String> remove, Propagator.Setter<C> setter) {
         Span span = start(parent, method, uri, uriTemplate);
@@ -46,16 +41,8 @@ public final class HttpClientTracing {
     }
 
     /**
-     * Starts the CLIENT span of a request, a child of {@code parent} or, when null, of the current
-     * span (or a new trace); {@link #inject} then writes it into the request.
-     */
-    public Span start(TraceContext parent, String method, URI uri) {
-        return start(parent, method, uri, null);
-    }
-
-    /**
      * Starts the CLIENT span of a request made with {@code uriTemplate} (null for none), named by
-     * the template's path.
+     * the template's path; {@link #inject} then writes it into the request.
      */
     public Span start(TraceContext parent, String method, URI uri, String uriTemplate) {
         TraceContext resolved = parent != null ? parent : tracer.currentTraceContext().context();

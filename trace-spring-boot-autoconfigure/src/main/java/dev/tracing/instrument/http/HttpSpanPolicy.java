@@ -220,14 +220,12 @@ public final class HttpSpanPolicy {
             int slash = path.indexOf('/', scheme + 3);
             path = slash < 0 ? "/" : path.substring(slash);
         }
-        int end = path.length();
-        for (char stop : new char[] { '?', '#' }) {
-            int at = path.indexOf(stop);
-            if (at >= 0 && at < end) {
-                end = at;
-            }
+        int query = path.indexOf('?');
+        int fragment = path.indexOf('#');
+        int end = query < 0 ? fragment : fragment < 0 ? query : Math.min(query, fragment);
+        if (end >= 0) {
+            path = path.substring(0, end);
         }
-        path = path.substring(0, end);
         if (path.isEmpty()) {
             return "/";
         }

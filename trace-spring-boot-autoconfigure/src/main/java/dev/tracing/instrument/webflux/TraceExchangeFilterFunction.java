@@ -44,8 +44,9 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
             Span span;
             ClientRequest traced;
             try {
+                Object template = request.attributes().get(URI_TEMPLATE_ATTRIBUTE);
                 span = tracing.start(ReactorTracing.traceContext(context), request.method().name(), request.url(),
-                        request.attribute(URI_TEMPLATE_ATTRIBUTE).map(String::valueOf).orElse(null));
+                        template == null ? null : template.toString());
                 traced = ClientRequest.from(request)
                     .headers(headers -> tracing.inject(span, headers, HttpHeaders::remove, HttpHeaders::set))
                     .build();
