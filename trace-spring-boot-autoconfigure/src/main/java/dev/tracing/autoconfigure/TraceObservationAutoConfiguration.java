@@ -1,7 +1,9 @@
 package dev.tracing.autoconfigure;
 
 import dev.tracing.instrument.annotation.SpelValueExpressionResolver;
+import dev.tracing.instrument.http.HttpSpanPolicy;
 import dev.tracing.instrument.metrics.PrometheusExemplarSpanContext;
+import dev.tracing.instrument.observation.HttpClientObservationSpanHandler;
 import dev.tracing.instrument.observation.InstrumentedExchangeObservationHandler;
 import dev.tracing.instrument.observation.InstrumentedExchanges;
 import dev.tracing.instrument.observation.ObservationSpanHandler;
@@ -35,14 +37,14 @@ import org.springframework.core.annotation.Order;
 import org.springframework.util.ClassUtils;
 
 /**
- * Lives beside Spring's Observation instrumentation. Registers the four tracing
+ * Lives beside Spring's Observation instrumentation. Registers the five tracing
  * {@code ObservationHandler}s that Spring Boot collects into the {@code ObservationRegistry}
  * (with or without Boot's tracing module, whose own three handlers then back off): exchanges
  * this starter already traces get no second span, every other Observation becomes a span of
  * this tracer. Also: Prometheus exemplars with our trace and span ids, and Micrometer's
  * {@code @NewSpan}/{@code @ContinueSpan} aspect when AspectJ is present.
  */
-@AutoConfiguration(after = TraceAutoConfiguration.class, beforeName = {
+@AutoConfiguration(after = { TraceAutoConfiguration.class, TraceWebFluxAutoConfiguration.class }, beforeName = {
         "org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration",
         "org.springframework.boot.micrometer.tracing.autoconfigure.prometheus.PrometheusExemplarsAutoConfiguration",
         "org.springframework.boot.micrometer.metrics.autoconfigure.export.prometheus"
@@ -93,6 +95,15 @@ public final class TraceObservationAutoConfiguration {
     SenderObservationSpanHandler traceSenderObservationSpanHandler(Tracer tracer, Propagator propagator,
             InstrumentedExchanges exchanges) {
         return new SenderObservationSpanHandler(tracer, propagator, exchanges);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @Order(SENDER_ORDER - 1)
+    HttpClientObservationSpanHandler traceHttpClientObservationSpanHandler(Tracer tracer, Propagator propagator,
+            ObjectProvider<HttpSpanPolicy> policy, InstrumentedExchanges exchanges) {
+        return new HttpClientObservationSpanHandler(tracer, propagator,
+                policy.getIfAvailable(() -> HttpSpanPolicy.builder().build()), exchanges);
     }
 
     @Bean

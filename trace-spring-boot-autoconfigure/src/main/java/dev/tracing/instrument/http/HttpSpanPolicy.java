@@ -208,10 +208,12 @@ public final class HttpSpanPolicy {
 
     /**
      * The path of a URI template ({@code http://{host}/stock/{id}?src={src}} gives
-     * {@code /stock/{id}}): no scheme, authority, query or fragment; null for no template.
+     * {@code /stock/{id}}): no scheme, authority, query or fragment; null for no template, and
+     * for a "template" without a single variable, which Spring also reports for a URL the caller
+     * concatenated ({@code .uri(base + "/stock/" + id)}) and whose path would carry the ids.
      */
     static String templatePath(String uriTemplate) {
-        if (uriTemplate == null || uriTemplate.isBlank()) {
+        if (uriTemplate == null || uriTemplate.indexOf('{') < 0) {
             return null;
         }
         String path = uriTemplate.trim();

@@ -1,6 +1,7 @@
 package dev.tracing.instrument.observation;
 
 import java.util.HashSet;
+import java.util.Optional;
 import java.util.Set;
 
 import io.micrometer.observation.Observation;
@@ -11,19 +12,30 @@ import io.micrometer.observation.Observation;
  * HTTP client requests (RestTemplate/RestClient and WebClient) and Kafka records sent and
  * received. An Observation of one of these kinds must not get a second span.
  *
+ * <p>An HTTP client request is covered only when it comes from a client our instrumentation is
+ * on: the clients Spring Boot's builders make carry the {@link #TRACED_ATTRIBUTE} request
+ * attribute, which the same customizers that add our interceptor and filter set. A client built
+ * by hand with an {@code ObservationRegistry} lacks both, so its Observation makes the CLIENT span
+ * and writes the trace headers ({@link HttpClientObservationSpanHandler}).
+ *
  * <p>Design notes: matched by class name, so no Spring Web or Spring Kafka class has to be on
  * the classpath; the answer per context class is cached in a {@link ClassValue}, so the check
- * on each Observation start is one lookup.
+ * on each Observation start is one lookup (plus one attribute lookup for a client request).
  */
 public final class InstrumentedExchanges {
+
+    /** Request attribute that marks a client request our own instrumentation traces. */
+    public static final String TRACED_ATTRIBUTE = InstrumentedExchanges.class.getName() + ".traced";
+
+    private static final String BLOCKING_CLIENT = "org.springframework.http.client.observation.ClientRequestObservationContext";
+
+    private static final String REACTIVE_CLIENT = "org.springframework.web.reactive.function.client.ClientRequestObservationContext";
 
     static final Set<String> SERVER = Set.of(
             "org.springframework.http.server.observation.ServerRequestObservationContext",
             "org.springframework.http.server.reactive.observation.ServerRequestObservationContext");
 
-    static final Set<String> CLIENT = Set.of(
-            "org.springframework.http.client.observation.ClientRequestObservationContext",
-            "org.springframework.web.reactive.function.client.ClientRequestObservationContext");
+    static final Set<String> CLIENT = Set.of(BLOCKING_CLIENT, REACTIVE_CLIENT);
 
     static final Set<String> KAFKA = Set.of(
             "org.springframework.kafka.support.micrometer.KafkaRecordSenderContext",
@@ -35,6 +47,23 @@ public final class InstrumentedExchanges {
 
     private final Set<String> contextTypes;
 
+    /** Per context class: which HTTP client Observation it is, if any. */
+    private static final ClassValue<Optional<HttpClientKind>> HTTP_CLIENT_KIND = new ClassValue<>() {
+        @Override
+        protected Optional<HttpClientKind> computeValue(Class<?> type) {
+            for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+                if (BLOCKING_CLIENT.equals(c.getName())) {
+                    return Optional.of(HttpClientKind.BLOCKING);
+                }
+                if (REACTIVE_CLIENT.equals(c.getName())) {
+                    return Optional.of(HttpClientKind.REACTIVE);
+                }
+            }
+            return Optional.empty();
+        }
+    };
+
+    /** Per context class: whether its exchanges are ours (client requests: when marked). */
     private final ClassValue<Boolean> covered = new ClassValue<>() {
         @Override
         protected Boolean computeValue(Class<?> type) {
@@ -86,7 +115,59 @@ public final class InstrumentedExchanges {
 
     /** Whether this starter's instrumentation already traces the exchange {@code context} observes. */
     public boolean covers(Observation.Context context) {
-        return covered.get(context.getClass());
+        if (!covered.get(context.getClass())) {
+            return false;
+        }
+        HttpClientKind client = kindOf(context);
+        if (client == null) {
+            return true;
+        }
+        return client == HttpClientKind.BLOCKING ? ClientMarks.blocking(context) : ClientMarks.reactive(context);
+    }
+
+    /** The kind of HTTP client request {@code context} observes, or null when it is no client request. */
+    static HttpClientKind kindOf(Observation.Context context) {
+        return HTTP_CLIENT_KIND.get(context.getClass()).orElse(null);
+    }
+
+    /** Spring's two HTTP client Observations. */
+    enum HttpClientKind {
+
+        /** RestClient and RestTemplate. */
+        BLOCKING,
+
+        /** WebClient. */
+        REACTIVE
+
+    }
+
+    /** Reads the mark; loaded only once a client Observation exists, so its classes are present. */
+    private static final class ClientMarks {
+
+        static boolean blocking(Observation.Context context) {
+            org.springframework.http.client.ClientHttpRequest request =
+                    ((org.springframework.http.client.observation.ClientRequestObservationContext) context).getCarrier();
+            return request != null && request.getAttributes().get(TRACED_ATTRIBUTE) != null;
+        }
+
+        static boolean reactive(Observation.Context context) {
+            // the builder lends its attributes only to a callback: read them once per Observation, as
+            // every handler asks on every event
+            Boolean known = context.get(ClientMarks.class);
+            if (known != null) {
+                return known;
+            }
+            org.springframework.web.reactive.function.client.ClientRequest.Builder request =
+                    ((org.springframework.web.reactive.function.client.ClientRequestObservationContext) context)
+                        .getCarrier();
+            boolean[] marked = new boolean[1];
+            if (request != null) {
+                request.attributes(attributes -> marked[0] = attributes.get(TRACED_ATTRIBUTE) != null);
+            }
+            context.put(ClientMarks.class, marked[0]);
+            return marked[0];
+        }
+
     }
 
 }

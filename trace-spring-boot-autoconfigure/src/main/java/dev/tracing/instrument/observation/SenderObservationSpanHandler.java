@@ -10,8 +10,9 @@ import io.micrometer.tracing.propagation.Propagator;
 /**
  * A CLIENT or PRODUCER span, and trace headers injected with this starter's propagator, for each
  * outgoing Observation this starter does not already instrument (another messaging system, a
- * library's own client). Inside an open Observation its parent is that Observation's span, also
- * where Reactor restored the request's span over it ({@link EnclosingObservation}).
+ * library's own client; HTTP client requests have {@link HttpClientObservationSpanHandler}).
+ * Inside an open Observation its parent is that Observation's span, also where Reactor restored
+ * the request's span over it ({@link EnclosingObservation}).
  */
 public final class SenderObservationSpanHandler extends PropagatingSenderTracingObservationHandler<SenderContext<?>> {
 
@@ -24,7 +25,8 @@ public final class SenderObservationSpanHandler extends PropagatingSenderTracing
 
     @Override
     public boolean supportsContext(Observation.Context context) {
-        return context instanceof SenderContext && !exchanges.covers(context);
+        return context instanceof SenderContext && !exchanges.covers(context)
+                && !HttpClientObservationSpanHandler.isHttpClient(context);
     }
 
     @Override

@@ -28,6 +28,17 @@ class HttpSpanPolicyTests {
     }
 
     @Test
+    void aClientSpanIsNamedByItsTemplatesPathOnlyWhenTheTemplateHasVariables() {
+        assertThat(HttpSpanPolicy.templatePath("http://{host}/stock/{id}?src={src}")).isEqualTo("/stock/{id}");
+        assertThat(HttpSpanPolicy.templatePath("http://stock/api/hello?name={name}")).isEqualTo("/api/hello");
+        assertThat(HttpSpanPolicy.templatePath("stock/{id}")).isEqualTo("/stock/{id}");
+        // what Spring reports as the template of .uri(base + "/stock/" + id): a raw path, never a name
+        assertThat(HttpSpanPolicy.templatePath("http://stock:8080/stock/5bf92f35")).isNull();
+        assertThat(HttpSpanPolicy.templatePath("/stock/5bf92f35")).isNull();
+        assertThat(HttpSpanPolicy.templatePath(null)).isNull();
+    }
+
+    @Test
     void pathParametersWhereContainersPutTheSessionIdAreNeverRecorded() {
         HttpSpanPolicy policy = HttpSpanPolicy.builder()
             .skipPattern(HttpSpanPolicy.defaultSkipPattern("/actuator"))

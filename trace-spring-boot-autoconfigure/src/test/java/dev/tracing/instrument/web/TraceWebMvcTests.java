@@ -12,12 +12,15 @@ import java.util.concurrent.TimeUnit;
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.testing.LogLines;
 import dev.tracing.testing.TraceAssertions;
+import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import jakarta.servlet.http.HttpServletRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +40,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.client.RestClient;
+import org.springframework.web.client.RestTemplate;
 import org.springframework.web.context.request.async.DeferredResult;
 
 import static dev.tracing.testing.TraceAssertions.only;
@@ -129,6 +133,43 @@ class TraceWebMvcTests {
             .asString()
             .contains(traceId)
             .contains(server.getSpanId());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "rest-client", "rest-template" })
+    void aClientBuiltByHandWithAnObservationRegistryIsTracedByItsObservation(String client) throws Exception {
+        String marker = UUID.randomUUID().toString();
+        HttpResponse<String> response = get("/mvc/hand-built/" + client + "/" + marker);
+        assertThat(response.statusCode()).isEqualTo(200);
+        String traceId = traceId(response);
+        List<FinishedSpan> spans = awaitTrace(traceId, 3);
+        FinishedSpan server = only(spans, s -> "GET /mvc/hand-built/{client}/{marker}".equals(s.getName()));
+        // no interceptor of ours on this client: Spring's Observation makes the one CLIENT span and sends the headers
+        FinishedSpan clientSpan = only(spans, s -> s.getKind() == Span.Kind.CLIENT);
+        FinishedSpan downstream = only(spans,
+                s -> s.getKind() == Span.Kind.SERVER && "GET /mvc/downstream/{marker}".equals(s.getName()));
+        assertThat(clientSpan.getParentId()).isEqualTo(server.getSpanId());
+        // named and tagged by our HTTP policy: the URI template, not the raw path or Spring's tags
+        assertThat(clientSpan.getName()).isEqualTo("GET /mvc/downstream/{marker}");
+        assertThat(clientSpan.getTags()).containsEntry("http.request.method", "GET")
+            .containsEntry("url.template", "/mvc/downstream/{marker}")
+            .containsEntry("http.response.status_code", "200")
+            .doesNotContainKeys("http.url", "uri");
+        assertThat(downstream.getParentId()).isEqualTo(clientSpan.getSpanId());
+        assertThat(downstreamTraceparents.get(marker))
+            .containsExactly("00-" + traceId + "-" + clientSpan.getSpanId() + "-01");
+    }
+
+    @Test
+    void aClientBuiltByHandWithoutAnObservationRegistryIsNotTraced() throws Exception {
+        String marker = UUID.randomUUID().toString();
+        HttpResponse<String> response = get("/mvc/hand-built/plain/" + marker);
+        assertThat(response.statusCode()).isEqualTo(200);
+        String traceId = traceId(response);
+        FinishedSpan server = only(awaitTrace(traceId, 1), s -> s.getKind() == Span.Kind.SERVER);
+        assertThat(server.getName()).isEqualTo("GET /mvc/hand-built/{client}/{marker}");
+        assertThat(downstreamTraceparents.get(marker)).isEmpty();
+        assertThat(store.trace(traceId)).hasSize(1);
     }
 
     @Test
@@ -324,8 +365,11 @@ class TraceWebMvcTests {
 
             private final Tracer tracer;
 
+            private final ObservationRegistry observationRegistry;
+
             Endpoints(RestClient.Builder restClientBuilder, RestTemplateBuilder restTemplateBuilder,
-                    ApplicationContext context, Tracer tracer) {
+                    ApplicationContext context, Tracer tracer, ObservationRegistry observationRegistry) {
+                this.observationRegistry = observationRegistry;
                 this.restClientBuilder = restClientBuilder;
                 this.restTemplateBuilder = restTemplateBuilder;
                 this.context = context;
@@ -350,6 +394,21 @@ class TraceWebMvcTests {
                     .uri(base() + "/mvc/downstream/{marker}?src={src}", marker, "rest-client")
                     .retrieve()
                     .body(String.class);
+            }
+
+            @GetMapping("/mvc/hand-built/{client}/{marker}")
+            String handBuilt(@PathVariable String client, @PathVariable String marker) {
+                String downstream = base() + "/mvc/downstream/{marker}";
+                return switch (client) {
+                    case "rest-client" -> RestClient.builder().observationRegistry(observationRegistry).build().get()
+                        .uri(downstream, marker).retrieve().body(String.class);
+                    case "rest-template" -> {
+                        RestTemplate restTemplate = new RestTemplate();
+                        restTemplate.setObservationRegistry(observationRegistry);
+                        yield restTemplate.getForObject(downstream, String.class, marker);
+                    }
+                    default -> RestClient.create().get().uri(downstream, marker).retrieve().body(String.class);
+                };
             }
 
             @GetMapping("/mvc/rest-template/{marker}")

@@ -112,6 +112,28 @@ class TraceWebFluxTests {
     }
 
     @Test
+    void aWebClientBuiltByHandWithAnObservationRegistryIsTracedByItsObservation() throws Exception {
+        String marker = UUID.randomUUID().toString();
+        String traceId = "5bf92f3577b34da6a3ce929d0e0e4736";
+        HttpResponse<String> response = get("/hand-built/" + marker, "traceparent",
+                "00-" + traceId + "-" + CALLER_SPAN_ID + "-01");
+        assertThat(response.statusCode()).isEqualTo(200);
+        List<FinishedSpan> spans = awaitTrace(traceId, 3);
+        FinishedSpan server = only(spans, server("GET /hand-built/{marker}"));
+        // no filter of ours on this client: Spring's Observation makes the one CLIENT span and sends the headers
+        FinishedSpan client = only(spans, span -> span.getKind() == Span.Kind.CLIENT);
+        FinishedSpan downstream = only(spans, server("GET /downstream/{marker}"));
+        assertThat(client.getParentId()).isEqualTo(server.getSpanId());
+        assertThat(downstream.getParentId()).isEqualTo(client.getSpanId());
+        assertThat(WebFluxTracingApp.downstreamTraceparents.get(marker))
+            .containsExactly("00-" + traceId + "-" + client.getSpanId() + "-01");
+        // named and tagged by our HTTP policy, as a client from Boot's builder is
+        assertThat(client.getName()).isEqualTo("GET /downstream/{marker}");
+        assertThat(client.getTags()).containsEntry("http.response.status_code", "200")
+            .doesNotContainKeys("http.url", "uri");
+    }
+
+    @Test
     void w3cCallerIsContinuedThroughWebClientToTheDownstream(CapturedOutput output) throws Exception {
         String marker = UUID.randomUUID().toString();
         HttpResponse<String> response = get("/chain/" + marker, "traceparent",

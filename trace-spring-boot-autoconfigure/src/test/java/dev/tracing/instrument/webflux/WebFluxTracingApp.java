@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.tracing.context.ReactorTracing;
+import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Tracer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,7 +55,11 @@ public class WebFluxTracingApp {
 
         private final Tracer tracer;
 
-        Endpoints(WebClient.Builder webClientBuilder, ApplicationContext context, Tracer tracer) {
+        private final ObservationRegistry observationRegistry;
+
+        Endpoints(WebClient.Builder webClientBuilder, ApplicationContext context, Tracer tracer,
+                ObservationRegistry observationRegistry) {
+            this.observationRegistry = observationRegistry;
             this.webClientBuilder = webClientBuilder;
             this.context = context;
             this.tracer = tracer;
@@ -75,6 +80,20 @@ public class WebFluxTracingApp {
                     .put(name, others == null ? List.of() : List.copyOf(others));
             }
             return Mono.just("ok");
+        }
+
+        /** A WebClient built by hand, not from Boot's builder: only its Observation traces it. */
+        @GetMapping("/hand-built/{marker}")
+        Mono<String> handBuilt(@PathVariable String marker) {
+            int port = ((WebServerApplicationContext) context).getWebServer().getPort();
+            return WebClient.builder()
+                .baseUrl("http://127.0.0.1:" + port)
+                .observationRegistry(observationRegistry)
+                .build()
+                .get()
+                .uri("/downstream/{marker}", marker)
+                .retrieve()
+                .bodyToMono(String.class);
         }
 
         @GetMapping("/chain/{marker}")
