@@ -25,7 +25,7 @@ public final class Tracing {
     public static final boolean DEFAULT_RESPECT_INCOMING = true;
 
     /** The service name of a tracer built without one. */
-    public static final String DEFAULT_SERVICE_NAME = "unknown";
+    public static final String DEFAULT_SERVICE_NAME = "application";
 
     /** Configures a {@link TraceTracer}. */
     public static final class Builder {

@@ -59,7 +59,7 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
     /** The time one export and the flush at close may take, without a choice. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
 
-    /** The longest timeout: the HTTP senders take it in int milliseconds (about 24.8 days). */
+    /** The longest timeout, about 24.8 days: longer ones are surely a unit mistake, and fit no int milliseconds. */
     public static final Duration MAX_TIMEOUT = Duration.ofMillis(Integer.MAX_VALUE);
 
     /** How often the same kind of export failure is logged again at most. */

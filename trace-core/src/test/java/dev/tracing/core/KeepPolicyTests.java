@@ -46,6 +46,17 @@ class KeepPolicyTests {
     }
 
     @Test
+    void builderDefaults() {
+        KeepPolicy keep = KeepPolicy.builder().build();
+        // nothing kept unless asked, and bounds that hold a few dozen waiting requests' spans
+        assertThat(keep.isEnabled()).isFalse();
+        assertThat(keep.errors()).isFalse();
+        assertThat(keep.slowerThanMicros()).isZero();
+        assertThat(keep.maxSpansPerTrace()).isEqualTo(KeepPolicy.DEFAULT_MAX_SPANS_PER_TRACE).isEqualTo(256);
+        assertThat(keep.maxPendingSpans()).isEqualTo(KeepPolicy.DEFAULT_MAX_PENDING_SPANS).isEqualTo(10_000);
+    }
+
+    @Test
     void aFailedTraceIsExportedWholeWithTheTagAndWhyItWasKept() {
         TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).build());
         Span late = request(tracer, true);

@@ -20,6 +20,17 @@ class SpanLimitsTests {
 
     private final List<FinishedSpan> reported = new CopyOnWriteArrayList<>();
 
+    @Test
+    void builderDefaults() {
+        SpanLimits limits = SpanLimits.builder().build();
+        // OpenTelemetry's defaults, and a value length that keeps a stack trace readable
+        assertThat(limits.maxTags()).isEqualTo(SpanLimits.DEFAULT_MAX_TAGS).isEqualTo(128);
+        assertThat(limits.maxEvents()).isEqualTo(SpanLimits.DEFAULT_MAX_EVENTS).isEqualTo(128);
+        assertThat(limits.maxLinks()).isEqualTo(SpanLimits.DEFAULT_MAX_LINKS).isEqualTo(128);
+        assertThat(limits.maxTagValueLength()).isEqualTo(SpanLimits.DEFAULT_MAX_TAG_VALUE_LENGTH).isEqualTo(1024);
+        assertThat(SpanLimits.DEFAULTS).hasToString(limits.toString());
+    }
+
     private TraceTracer tracer(SpanLimits limits) {
         return Tracing.newBuilder().serviceName("svc").spanLimits(limits).reporter(reported::add).build();
     }

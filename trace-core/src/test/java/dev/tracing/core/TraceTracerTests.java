@@ -99,6 +99,19 @@ class TraceTracerTests {
     }
 
     @Test
+    void builderDefaults() {
+        List<FinishedSpan> spans = new ArrayList<>();
+        TraceTracer plain = Tracing.newBuilder().reporter(spans::add).build();
+        // a caller's "not sampled" is kept, and the service is named as Spring Boot names it
+        plain.spanBuilder().setParent(plain.traceContextBuilder().traceId("5bf92f3577b34da6a3ce929d0e0e4736")
+            .spanId("00f067aa0ba902b7").sampled(false).build()).name("child").start().end();
+        plain.nextSpan().name("root").start().end();
+        assertThat(Tracing.DEFAULT_RESPECT_INCOMING).isTrue();
+        assertThat(spans).extracting(FinishedSpan::getName).containsExactly("root");
+        assertThat(spans.get(0).getLocalServiceName()).isEqualTo(Tracing.DEFAULT_SERVICE_NAME).isEqualTo("application");
+    }
+
+    @Test
     void spanBuilderWithoutParentIsAChildOfTheCurrentSpan() {
         // SimpleTracer's builder starts a root here; ours follows Tracer#nextSpan()
         Span parent = tracer.nextSpan().name("parent").start();

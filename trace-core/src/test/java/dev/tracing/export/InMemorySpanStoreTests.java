@@ -316,6 +316,7 @@ class InMemorySpanStoreTests {
         assertThat(store.maxSpans()).isEqualTo(InMemorySpanStore.DEFAULT_MAX_SPANS).isEqualTo(10_000);
         assertThat(store.maxTracesPerSecond()).isEqualTo(InMemorySpanStore.DEFAULT_MAX_TRACES_PER_SECOND)
             .isEqualTo(100);
+        assertThat(store.maxSpansPerTrace()).isEqualTo(InMemorySpanStore.DEFAULT_MAX_SPANS_PER_TRACE).isEqualTo(1000);
     }
 
     @Test

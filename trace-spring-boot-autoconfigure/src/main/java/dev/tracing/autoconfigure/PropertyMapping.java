@@ -1,9 +1,14 @@
 package dev.tracing.autoconfigure;
 
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
+import dev.tracing.core.KeepPolicy;
+import dev.tracing.core.Sampler;
+import dev.tracing.core.SpanLimits;
 import dev.tracing.export.BatchingSpanReporter;
+import dev.tracing.instrument.sampling.SamplingRules;
 
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 
@@ -48,6 +53,52 @@ final class PropertyMapping {
         catch (IllegalArgumentException ex) {
             throw new InvalidHiddenPropertyException(property, ex.getMessage(), ex);
         }
+    }
+
+    /**
+     * The rules of {@code trace.sampling.rules}, in order, each named {@code rules[i]}; a rule
+     * without its own probability or rate limit takes the global one.
+     */
+    static SamplingRules samplingRules(TraceSamplingProperties sampling) {
+        SamplingRules.Builder rules = SamplingRules.builder();
+        List<TraceSamplingProperties.Rule> configured = sampling.getRules();
+        for (int i = 0; i < configured.size(); i++) {
+            TraceSamplingProperties.Rule rule = configured.get(i);
+            String name = "rules[" + i + "]";
+            String prefix = "trace.sampling." + name + ".";
+            Sampler.Builder sampler = Sampler.builder();
+            map(prefix + "probability",
+                    rule.getProbability() != null ? rule.getProbability() : sampling.getProbability(),
+                    sampler::probability);
+            map(prefix + "rate-limit", rule.getRateLimit() != null ? rule.getRateLimit() : sampling.getRateLimit(),
+                    sampler::rateLimit);
+            String property = prefix + (rule.getMessagingDestination() != null ? "messaging-destination"
+                    : rule.getPath() != null ? "path" : "method");
+            Object value = rule.getMessagingDestination() != null ? rule.getMessagingDestination()
+                    : rule.getPath() != null ? rule.getPath() : rule.getMethod();
+            apply(property, value, () -> rules.rule(name, rule.getPath(), rule.getMethod(),
+                    rule.getMessagingDestination(), sampler.build()));
+        }
+        return rules.build();
+    }
+
+    /** The limits of {@code trace.span-limits.*}. */
+    static SpanLimits spanLimits(TraceSpanLimitsProperties limits) {
+        SpanLimits.Builder builder = SpanLimits.builder();
+        map("trace.span-limits.max-tags", limits.getMaxTags(), builder::maxTags);
+        map("trace.span-limits.max-events", limits.getMaxEvents(), builder::maxEvents);
+        map("trace.span-limits.max-links", limits.getMaxLinks(), builder::maxLinks);
+        map("trace.span-limits.max-tag-value-length", limits.getMaxTagValueLength(), builder::maxTagValueLength);
+        return builder.build();
+    }
+
+    /** What {@code trace.sampling.keep.*} keeps of the traces the sampler did not. */
+    static KeepPolicy keepPolicy(TraceSamplingProperties.Keep keep) {
+        KeepPolicy.Builder builder = KeepPolicy.builder().errors(keep.isErrors());
+        map("trace.sampling.keep.slower-than", keep.getSlowerThan(), builder::slowerThan);
+        map("trace.sampling.keep.max-spans-per-trace", keep.getMaxSpansPerTrace(), builder::maxSpansPerTrace);
+        map("trace.sampling.keep.max-pending-spans", keep.getMaxPendingSpans(), builder::maxPendingSpans);
+        return builder.build();
     }
 
     /** The settings of {@code trace.export.batch.*}, each checked alone and then together. */

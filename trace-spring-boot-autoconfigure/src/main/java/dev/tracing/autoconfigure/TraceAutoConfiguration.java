@@ -6,12 +6,10 @@ import java.util.List;
 import java.util.Map;
 
 import dev.tracing.actuate.TracerMetrics;
-import dev.tracing.core.KeepPolicy;
 import dev.tracing.core.MdcScopeDecorator;
 import dev.tracing.core.Sampler;
 import dev.tracing.core.ScopeDecorator;
 import dev.tracing.core.SpanLifecycle;
-import dev.tracing.core.SpanLimits;
 import dev.tracing.core.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.Tracing;
 import dev.tracing.export.BackgroundSpanReporters;
@@ -35,7 +33,6 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Primary;
@@ -67,9 +64,6 @@ import org.springframework.core.env.Environment;
         TraceExportProperties.class })
 public final class TraceAutoConfiguration {
 
-    /** The service name when neither {@code trace.service-name} nor {@code spring.application.name} is set. */
-    static final String DEFAULT_SERVICE_NAME = "application";
-
     @Bean
     @ConditionalOnMissingBean
     Sampler traceSampler(TraceSamplingProperties sampling) {
@@ -83,34 +77,7 @@ public final class TraceAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     SamplingRules traceSamplingRules(TraceSamplingProperties sampling) {
-        SamplingRules.Builder rules = SamplingRules.builder();
-        List<TraceSamplingProperties.Rule> configured = sampling.getRules();
-        for (int i = 0; i < configured.size(); i++) {
-            TraceSamplingProperties.Rule rule = configured.get(i);
-            String name = "rules[" + i + "]";
-            String prefix = "trace.sampling." + name + ".";
-            Sampler.Builder sampler = Sampler.builder();
-            double probability = rule.getProbability() != null ? rule.getProbability() : sampling.getProbability();
-            int rateLimit = rule.getRateLimit() != null ? rule.getRateLimit() : sampling.getRateLimit();
-            PropertyMapping.map(prefix + "probability", probability, sampler::probability);
-            PropertyMapping.map(prefix + "rate-limit", rateLimit, sampler::rateLimit);
-            if (rule.getMessagingDestination() != null) {
-                if (rule.getPath() != null || rule.getMethod() != null) {
-                    throw new InvalidConfigurationPropertyValueException(prefix + "messaging-destination",
-                            rule.getMessagingDestination(),
-                            "a rule matches either requests (path, method) or messages, not both");
-                }
-                PropertyMapping.map(prefix + "messaging-destination", rule.getMessagingDestination(),
-                        destination -> rules.destination(name, destination, sampler.build()));
-            }
-            else {
-                String property = prefix + (rule.getPath() != null ? "path" : "method");
-                Object value = rule.getPath() != null ? rule.getPath() : rule.getMethod();
-                PropertyMapping.apply(property, value,
-                        () -> rules.request(name, rule.getPath(), rule.getMethod(), sampler.build()));
-            }
-        }
-        return rules.build();
+        return PropertyMapping.samplingRules(sampling);
     }
 
     /**
@@ -183,14 +150,8 @@ public final class TraceAutoConfiguration {
     Tracer traceTracer(TraceProperties properties, TraceSamplingProperties sampling, TraceBaggageProperties baggage,
             TraceSpanLimitsProperties limits, Environment environment, Sampler sampler,
             CurrentTraceContext currentTraceContext, SpanPipeline pipeline, ObjectProvider<SpanLifecycle> lifecycle) {
-        SpanLimits.Builder spanLimits = SpanLimits.builder();
-        PropertyMapping.map("trace.span-limits.max-tags", limits.getMaxTags(), spanLimits::maxTags);
-        PropertyMapping.map("trace.span-limits.max-events", limits.getMaxEvents(), spanLimits::maxEvents);
-        PropertyMapping.map("trace.span-limits.max-links", limits.getMaxLinks(), spanLimits::maxLinks);
-        PropertyMapping.map("trace.span-limits.max-tag-value-length", limits.getMaxTagValueLength(),
-                spanLimits::maxTagValueLength);
         return Tracing.newBuilder()
-            .spanLimits(spanLimits.build())
+            .spanLimits(PropertyMapping.spanLimits(limits))
             .serviceName(serviceName(properties, environment))
             .sampler(sampler)
             .respectIncoming(sampling.isRespectIncoming())
@@ -199,18 +160,8 @@ public final class TraceAutoConfiguration {
             .remoteFields(baggage.getRemoteFields())
             .correlationFields(baggage.getCorrelationFields())
             .spanLifecycle(lifecycle.getIfUnique())
-            .keep(keepPolicy(sampling.getKeep()))
+            .keep(PropertyMapping.keepPolicy(sampling.getKeep()))
             .build();
-    }
-
-    private static KeepPolicy keepPolicy(TraceSamplingProperties.Keep keep) {
-        KeepPolicy.Builder builder = KeepPolicy.builder().errors(keep.isErrors());
-        PropertyMapping.map("trace.sampling.keep.slower-than", keep.getSlowerThan(), builder::slowerThan);
-        PropertyMapping.map("trace.sampling.keep.max-spans-per-trace", keep.getMaxSpansPerTrace(),
-                builder::maxSpansPerTrace);
-        PropertyMapping.map("trace.sampling.keep.max-pending-spans", keep.getMaxPendingSpans(),
-                builder::maxPendingSpans);
-        return builder.build();
     }
 
     /** Customizes whichever span of this tracer is current when called. */
@@ -260,7 +211,7 @@ public final class TraceAutoConfiguration {
         if (name == null || name.isBlank()) {
             name = environment.getProperty("spring.application.name");
         }
-        return name == null || name.isBlank() ? DEFAULT_SERVICE_NAME : name;
+        return name == null || name.isBlank() ? Tracing.DEFAULT_SERVICE_NAME : name;
     }
 
 }

@@ -124,8 +124,8 @@ public class TraceExportProperties {
         private Duration scheduleDelay = BatchingSpanReporter.DEFAULT_SCHEDULE_DELAY;
 
         /**
-         * Time allowed for one export (HTTP connect and read, each) and for sending what is queued
-         * at shutdown. A batch that fails or times out is dropped and counted.
+         * Time allowed for one export, the whole exchange with its retries, and for sending what
+         * is queued at shutdown. A batch that fails or times out is dropped and counted.
          */
         private Duration timeout = BatchingSpanReporter.DEFAULT_TIMEOUT;
 

@@ -6,8 +6,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * Whether the starter traces at all, and as which service. The other concerns have their own
  * properties: {@link TraceSamplingProperties}, {@link TracePropagationProperties},
  * {@link TraceBaggageProperties}, {@link TraceWebProperties}, {@link TraceReactorProperties},
- * {@link TraceKafkaProperties}, {@link TraceAnnotationsProperties}, {@link TraceExportProperties},
- * {@link TraceZipkinProperties} and {@link TraceOtlpProperties}.
+ * {@link TraceKafkaProperties}, {@link TraceGrpcProperties}, {@link TraceSpanLimitsProperties},
+ * {@link TraceAnnotationsProperties}, {@link TraceExportProperties}, {@link TraceZipkinProperties}
+ * and {@link TraceOtlpProperties}.
  *
  * <p>Values are checked by the builders they are handed to (trace-core's, and the HTTP span
  * policy's), when the setting is in use; a value a builder refuses fails start-up naming the

@@ -5,7 +5,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.tracing.core.KeepPolicy;
 import dev.tracing.core.Sampler;
+import dev.tracing.core.SpanLimits;
+import dev.tracing.core.Tracing;
 import dev.tracing.export.BatchingSpanReporter;
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.propagation.CompositePropagator;
@@ -89,6 +92,32 @@ class ConfigurationMetadataTests {
         assertThat(values(properties.get("trace.propagation.consume").get("defaultValue")))
             .containsExactly("w3c", "b3", "b3-multi");
         assertThat(propagation.getConsume()).isEqualTo(CompositePropagator.DEFAULT_CONSUME);
+        assertThat(properties.get("trace.export.memory.max-spans-per-trace").get("defaultValue").asInt())
+            .isEqualTo(InMemorySpanStore.DEFAULT_MAX_SPANS_PER_TRACE)
+            .isEqualTo(export.getMemory().getMaxSpansPerTrace());
+        TraceSamplingProperties sampling = new TraceSamplingProperties();
+        assertThat(properties.get("trace.sampling.respect-incoming").get("defaultValue").asBoolean())
+            .isEqualTo(Tracing.DEFAULT_RESPECT_INCOMING)
+            .isEqualTo(sampling.isRespectIncoming());
+        assertThat(properties.get("trace.sampling.keep.max-spans-per-trace").get("defaultValue").asInt())
+            .isEqualTo(KeepPolicy.DEFAULT_MAX_SPANS_PER_TRACE)
+            .isEqualTo(sampling.getKeep().getMaxSpansPerTrace());
+        assertThat(properties.get("trace.sampling.keep.max-pending-spans").get("defaultValue").asInt())
+            .isEqualTo(KeepPolicy.DEFAULT_MAX_PENDING_SPANS)
+            .isEqualTo(sampling.getKeep().getMaxPendingSpans());
+        TraceSpanLimitsProperties limits = new TraceSpanLimitsProperties();
+        assertThat(properties.get("trace.span-limits.max-tags").get("defaultValue").asInt())
+            .isEqualTo(SpanLimits.DEFAULT_MAX_TAGS)
+            .isEqualTo(limits.getMaxTags());
+        assertThat(properties.get("trace.span-limits.max-events").get("defaultValue").asInt())
+            .isEqualTo(SpanLimits.DEFAULT_MAX_EVENTS)
+            .isEqualTo(limits.getMaxEvents());
+        assertThat(properties.get("trace.span-limits.max-links").get("defaultValue").asInt())
+            .isEqualTo(SpanLimits.DEFAULT_MAX_LINKS)
+            .isEqualTo(limits.getMaxLinks());
+        assertThat(properties.get("trace.span-limits.max-tag-value-length").get("defaultValue").asInt())
+            .isEqualTo(SpanLimits.DEFAULT_MAX_TAG_VALUE_LENGTH)
+            .isEqualTo(limits.getMaxTagValueLength());
     }
 
     private Map<String, JsonNode> properties() throws Exception {

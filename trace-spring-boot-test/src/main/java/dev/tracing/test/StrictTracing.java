@@ -34,6 +34,9 @@ import io.micrometer.tracing.exporter.FinishedSpan;
  */
 public final class StrictTracing implements SpanLifecycle, ScopeDecorator {
 
+    /** How long a check waits for open spans and other threads' scopes to end, without a choice. */
+    public static final Duration DEFAULT_GRACE = Duration.ofSeconds(2);
+
     private final Map<FinishedSpan, Opened> openSpans = new IdentityHashMap<>();
 
     private final Map<Opened, Opened> openScopes = new IdentityHashMap<>();

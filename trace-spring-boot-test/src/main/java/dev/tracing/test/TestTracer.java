@@ -1,6 +1,5 @@
 package dev.tracing.test;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -99,7 +98,7 @@ public final class TestTracer implements AutoCloseable {
             currentTraceContext.newScope(null);
         }
         if (strict != null) {
-            problems.addAll(strict.check(Duration.ofSeconds(1)));
+            problems.addAll(strict.check(StrictTracing.DEFAULT_GRACE));
         }
         if (!problems.isEmpty()) {
             throw new AssertionError(StrictFailures.message(problems));

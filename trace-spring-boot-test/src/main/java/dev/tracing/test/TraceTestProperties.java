@@ -19,7 +19,7 @@ public class TraceTestProperties {
      * threads to end (a server finishing its response, a client span completing on another thread)
      * before it counts them as left open.
      */
-    private Duration strictGrace = Duration.ofSeconds(2);
+    private Duration strictGrace = StrictTracing.DEFAULT_GRACE;
 
     /** How long the TestSpans await methods wait for spans that end on other threads. */
     private Duration timeout = TestSpans.DEFAULT_TIMEOUT;

@@ -21,9 +21,11 @@ import io.micrometer.tracing.TraceContext;
  *
  * <p>Names and tags follow the OpenTelemetry HTTP semantic conventions: a server span is named
  * {@code "{METHOD} {route}"} from the matched route pattern, or just the method when no route
- * matched (never the raw path, whose cardinality is unbounded); a client span is named after
- * the method. A method outside the known set is recorded as {@code _OTHER} (the original in
- * {@code http.request.method_original}) and names the span {@code HTTP}. URL user-info is never recorded, nor are credential headers, even when a user names
+ * matched (never the raw path, whose cardinality is unbounded); a client span is named
+ * {@code "{METHOD} {template path}"} when the call was made with a URI template, else after the
+ * method. A method outside the known set is recorded as {@code _OTHER} (the original in
+ * {@code http.request.method_original}) and names the span {@code HTTP}. URL user-info is never
+ * recorded, nor are credential headers, even when a user names
  * them in {@code trace.web.server.record-headers}; query strings only when the application opts
  * in ({@code trace.web.record-query}), since they often carry tokens. Path parameters
  * ({@code ;name=value} in a path segment) are never recorded either: that is where a servlet

@@ -141,6 +141,21 @@ public final class SamplingRules {
         }
 
         /**
+         * Adds a rule for messages when {@code destination} is set, else for requests.
+         * @throws IllegalArgumentException when a rule names both a destination and a path or
+         * method, or as {@link #request} and {@link #destination} refuse
+         */
+        public Builder rule(String name, String path, String method, String destination, Sampler sampler) {
+            if (destination == null) {
+                return request(name, path, method, sampler);
+            }
+            if (path != null || method != null) {
+                throw new IllegalArgumentException("a rule matches either requests (path, method) or messages, not both");
+            }
+            return destination(name, destination, sampler);
+        }
+
+        /**
          * Adds a rule for messages sent to or received from {@code destination}.
          * @throws IllegalArgumentException when the destination is blank
          */
