@@ -1,6 +1,5 @@
 package dev.tracing.compatibility;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 
@@ -19,7 +18,6 @@ import org.springframework.context.ApplicationContext;
 import org.springframework.grpc.client.GrpcChannelFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * One gRPC call through a channel from Boot's factory: exactly one CLIENT and one SERVER span and
@@ -56,10 +54,7 @@ abstract class GrpcExchangeSpansTests {
             channel.shutdownNow();
         }
         String traceId = parent.context().traceId();
-        await().pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(10)).until(() -> store.trace(traceId).size() >= 3);
-        await().pollInterval(Duration.ofMillis(10)).during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2))
-            .until(() -> store.trace(traceId).size() == 3);
-        List<FinishedSpan> spans = store.trace(traceId);
+        List<FinishedSpan> spans = Waits.awaitTrace(store, traceId, 3);
         FinishedSpan client = spans.stream().filter(span -> span.getKind() == Span.Kind.CLIENT).findFirst().orElseThrow();
         FinishedSpan server = spans.stream().filter(span -> span.getKind() == Span.Kind.SERVER).findFirst().orElseThrow();
         assertThat(client.getName()).isEqualTo("compat.Echo/Say");

@@ -5,7 +5,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 
@@ -17,7 +16,6 @@ import org.springframework.security.core.userdetails.User;
 import org.springframework.security.core.userdetails.UserDetails;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /** What the Spring Security tests share: requests with Basic credentials, and reading a trace's spans. */
 final class SecurityRequests {
@@ -70,14 +68,17 @@ final class SecurityRequests {
     /**
      * Sends {@code GET /secured} as the user without the OPS role, continuing a caller's trace
      * {@code traceId}: it must answer 200, and its SERVER span must be named after the route and
-     * be the caller's child. Returns the trace once it has {@code atLeast} spans.
+     * be the caller's child. Returns the trace once it has {@code atLeast} spans and no more arrive.
      */
     static SecuredTrace securedRequestTrace(int port, InMemorySpanStore store, String traceId, int atLeast)
             throws Exception {
         String caller = "00f067aa0ba902b7";
         HttpResponse<String> response = get(port, "/secured", "dev:dev-password", "00-" + traceId + "-" + caller + "-01");
         assertThat(response.statusCode()).isEqualTo(200);
-        List<FinishedSpan> spans = awaitTrace(store, traceId, atLeast);
+        Waits.await().until(() -> store.trace(traceId).size() >= atLeast);
+        // a late span of the same request would arrive now
+        Waits.assertNoMoreSpans(store, traceId, store.trace(traceId).size());
+        List<FinishedSpan> spans = store.trace(traceId);
         FinishedSpan server = spans.stream()
             .filter(span -> span.getKind() == Span.Kind.SERVER)
             .findFirst()
@@ -85,15 +86,6 @@ final class SecurityRequests {
         assertThat(server.getName()).isEqualTo("GET /secured");
         assertThat(server.getParentId()).isEqualTo(caller);
         return new SecuredTrace(spans, server);
-    }
-
-    /** The trace's spans once it has {@code atLeast} of them (or after 10 s), plus any that arrive soon after. */
-    static List<FinishedSpan> awaitTrace(InMemorySpanStore store, String traceId, int atLeast) {
-        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(10)).until(() -> store.trace(traceId).size() >= atLeast);
-        // a late span of the same request would arrive now
-        int count = store.trace(traceId).size();
-        await().pollInterval(Duration.ofMillis(10)).during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> store.trace(traceId).size() == count);
-        return store.trace(traceId);
     }
 
     /** The users both tests know: "ops" with the OPS role, "dev" without it. */

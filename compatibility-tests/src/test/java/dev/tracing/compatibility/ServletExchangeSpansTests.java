@@ -4,7 +4,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.List;
 
 import dev.tracing.export.InMemorySpanStore;
@@ -18,7 +17,6 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * The Spring MVC side beside Spring's observations (servlet filter, RestTemplate, RestClient) on
@@ -47,10 +45,7 @@ abstract class ServletExchangeSpansTests {
                     HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(200);
         String traceId = response.body();
-        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(10)).until(() -> store.trace(traceId).size() >= 7);
-        // a duplicate span would arrive now
-        await().pollInterval(Duration.ofMillis(10)).during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> store.trace(traceId).size() == 7);
-        List<FinishedSpan> spans = store.trace(traceId);
+        List<FinishedSpan> spans = Waits.awaitTrace(store, traceId, 7);
 
         assertThat(spans).filteredOn(s -> s.getKind() == Span.Kind.SERVER).hasSize(3);
         assertThat(spans).filteredOn(s -> s.getKind() == Span.Kind.CLIENT).hasSize(2);

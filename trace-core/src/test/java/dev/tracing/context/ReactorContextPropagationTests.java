@@ -37,9 +37,9 @@ import reactor.core.scheduler.Schedulers;
 import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
+import static dev.tracing.testing.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 /**
  * The Reactor-Context scope manager without Spring: the span in the Reactor Context becomes the
@@ -598,7 +598,7 @@ class ReactorContextPropagationTests {
      * {@code block()} returns: wait for it briefly.
      */
     static FinishedSpan only(String name) {
-        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(5)).until(() -> reported.stream().anyMatch(s -> name.equals(s.getName())));
+        await().until(() -> reported.stream().anyMatch(s -> name.equals(s.getName())));
         List<FinishedSpan> matching = reported.stream().filter(s -> name.equals(s.getName())).toList();
         assertThat(matching).as("finished spans named %s", name).hasSize(1);
         return matching.get(0);

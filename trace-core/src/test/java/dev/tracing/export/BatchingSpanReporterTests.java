@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
 import ch.qos.logback.classic.Logger;
@@ -18,7 +17,6 @@ import dev.tracing.core.Tracing;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -26,11 +24,15 @@ import org.slf4j.LoggerFactory;
 import zipkin2.reporter.Encoding;
 import zipkin2.reporter.urlconnection.URLConnectionSender;
 
+import static dev.tracing.testing.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 /** The batching reporter against real HTTP backends: batches, faults, recovery and shutdown. */
 class BatchingSpanReporterTests {
+
+    /** How long spans may take through the queue, the batch delay and the backend. */
+    private static final Duration EXPORT = Duration.ofSeconds(20);
 
     private final List<FinishedSpan> ended = new ArrayList<>();
 
@@ -71,7 +73,7 @@ class BatchingSpanReporterTests {
                     .build()) {
             List<FinishedSpan> spans = spans(1000);
             spans.forEach(reporter::report);
-            await(() -> reporter.exportedCount("otlp") == 1000);
+            await().atMost(EXPORT).until(() -> reporter.exportedCount("otlp") == 1000);
 
             List<HttpBackend.Request> requests = backend.requests();
             assertThat(requests).allSatisfy(request -> {
@@ -116,7 +118,8 @@ class BatchingSpanReporterTests {
                 assertThat(reportingMillis).isLessThan(1000);
                 assertThat(maxQueued).isLessThanOrEqualTo(200);
                 assertThat(reporter.droppedCount("otlp", BatchingSpanReporter.QUEUE_FULL)).isPositive();
-                await(() -> reporter.droppedCount("otlp", BatchingSpanReporter.EXPORT_FAILED) > 0);
+                await().atMost(EXPORT)
+                    .until(() -> reporter.droppedCount("otlp", BatchingSpanReporter.EXPORT_FAILED) > 0);
                 assertThat(reporter.exportedCount("otlp")).isZero();
 
                 // the backend recovers: later spans reach it without a restart
@@ -124,9 +127,9 @@ class BatchingSpanReporterTests {
                 try (healthy) {
                     exporter.target = new OtlpSpanExporter(sender(healthy.url("/v1/traces"), Encoding.PROTO3, 1000));
                     List<FinishedSpan> later = spans(30);
-                    await(() -> reporter.queueSize() == 0);
+                    await().atMost(EXPORT).until(() -> reporter.queueSize() == 0);
                     later.forEach(reporter::report);
-                    await(() -> otlpSpanIds(healthy.requests())
+                    await().atMost(EXPORT).until(() -> otlpSpanIds(healthy.requests())
                         .containsAll(later.stream().map(FinishedSpan::getSpanId).toList()));
                 }
             }
@@ -147,7 +150,7 @@ class BatchingSpanReporterTests {
             List<FinishedSpan> spans = spans(100);
             spans.forEach(reporter::report);
             // the worker holds them all in its batch, waiting 30 s for more
-            await(() -> reporter.queueSize() == 0);
+            await().atMost(EXPORT).until(() -> reporter.queueSize() == 0);
             reporter.close();
             assertThat(otlpSpanIds(backend.requests()))
                 .isEqualTo(spans.stream().map(FinishedSpan::getSpanId).collect(Collectors.toSet()));
@@ -169,7 +172,7 @@ class BatchingSpanReporterTests {
                 .timeout(Duration.ofMillis(500))
                 .build();
             spans(100).forEach(reporter::report);
-            await(() -> backend.hanging > 0);
+            await().atMost(EXPORT).until(() -> backend.hanging > 0);
             long start = System.nanoTime();
             reporter.close();
             assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5_000);
@@ -191,7 +194,7 @@ class BatchingSpanReporterTests {
                 .build()) {
                 List<FinishedSpan> spans = spans(50);
                 spans.forEach(reporter::report);
-                await(() -> reporter.exportedCount("zipkin") == 50);
+                await().atMost(EXPORT).until(() -> reporter.exportedCount("zipkin") == 50);
                 List<HttpBackend.Request> requests = backend.requests();
                 assertThat(requests).hasSizeGreaterThan(1).allSatisfy(request -> {
                     assertThat(request.path()).isEqualTo("/api/v2/spans");
@@ -220,7 +223,7 @@ class BatchingSpanReporterTests {
             .build()) {
             List<FinishedSpan> spans = spans(3);
             spans.forEach(reporter::report);
-            await(() -> appender.list.size() == 3);
+            await().atMost(EXPORT).until(() -> appender.list.size() == 3);
             for (int i = 0; i < 3; i++) {
                 assertThat(appender.list.get(i).getFormattedMessage())
                     .isEqualTo(ZipkinV2JsonEncoder.INSTANCE.encode(spans.get(i)))
@@ -262,7 +265,7 @@ class BatchingSpanReporterTests {
             .scheduleDelay(Duration.ofMillis(10))
             .build()) {
             spans(10).forEach(reporter::report);
-            await(() -> received.size() == 10);
+            await().atMost(EXPORT).until(() -> received.size() == 10);
             assertThat(reporter.droppedCount("broken", BatchingSpanReporter.EXPORT_FAILED)).isEqualTo(10);
             assertThat(reporter.exportedCount("working")).isEqualTo(10);
         }
@@ -293,16 +296,6 @@ class BatchingSpanReporterTests {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
-    }
-
-    private static void await(ThrowingCondition condition) {
-        Awaitility.await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(20)).until(condition::met);
-    }
-
-    private interface ThrowingCondition {
-
-        boolean met() throws Exception;
-
     }
 
     @Test
@@ -339,12 +332,12 @@ class BatchingSpanReporterTests {
                 .build()) {
                 List<FinishedSpan> first = spans(5);
                 first.forEach(reporter::report);
-                await(() -> hanging.hanging > 0);
+                await().atMost(EXPORT).until(() -> hanging.hanging > 0);
                 // Zipkin's thread waits on its backend; OTLP's goes on
                 List<FinishedSpan> second = spans(5);
                 second.forEach(reporter::report);
                 long start = System.nanoTime();
-                await(() -> otlpSpanIds(healthy.requests())
+                await().atMost(EXPORT).until(() -> otlpSpanIds(healthy.requests())
                     .containsAll(second.stream().map(FinishedSpan::getSpanId).toList()));
                 assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
                 assertThat(reporter.exportedCount("zipkin")).isZero();
@@ -378,7 +371,7 @@ class BatchingSpanReporterTests {
             .scheduleDelay(Duration.ZERO)
             .build()) {
             spans(4).forEach(reporter::report);
-            await(() -> reporter.droppedCount("otlp", BatchingSpanReporter.EXPORT_FAILED) == 4);
+            await().atMost(EXPORT).until(() -> reporter.droppedCount("otlp", BatchingSpanReporter.EXPORT_FAILED) == 4);
         }
         finally {
             logger.detachAppender(appender);

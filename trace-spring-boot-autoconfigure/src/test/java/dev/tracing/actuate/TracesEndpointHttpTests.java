@@ -5,6 +5,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +19,7 @@ import dev.tracing.export.InMemorySpanStore;
 import io.micrometer.tracing.Link;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
+import org.awaitility.core.ThrowingRunnable;
 import org.htmlunit.WebClient;
 import org.htmlunit.html.DomElement;
 import org.htmlunit.html.DomNode;
@@ -36,6 +38,7 @@ import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
+import static dev.tracing.testing.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -438,26 +441,35 @@ abstract class TracesEndpointHttpTests {
             return ready(client.getPage("http://127.0.0.1:" + port + path));
         }
 
-        /** Waits until the page's script says it has loaded what it asked for. */
-        /** Waits (up to 10 s) until the page is ready and lists exactly {@code ids}; returns what it lists then. */
+        /** Waits (up to 10 s) until the page is ready and lists exactly {@code ids}; returns what it lists. */
         List<String> awaitListed(HtmlPage page, String... ids) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            List<String> listed = listed(ready(page));
-            while (!listed.equals(List.of(ids)) && System.nanoTime() < deadline) {
-                client.waitForBackgroundJavaScript(50);
-                listed = listed(ready(page));
-            }
-            return listed;
+            awaitScript(page, 50, () -> assertThat(listed(page)).as("the traces listed").containsExactly(ids));
+            return listed(page);
         }
 
+        /** Waits (up to 10 s) until the page's script says it has loaded what it asked for. */
         HtmlPage ready(HtmlPage page) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!"ready".equals(page.getBody().getAttribute("data-state"))) {
-                assertThat(System.nanoTime()).as("the page's state, still %s",
-                        page.getBody().getAttribute("data-state")).isLessThan(deadline);
-                client.waitForBackgroundJavaScript(20);
-            }
+            awaitScript(page, 20, () -> {
+            });
             return page;
+        }
+
+        /**
+         * Waits until the page is ready and {@code check} passes, letting the page's script (its
+         * timers and requests) run for up to {@code scriptMillis} after each miss. Checked on the
+         * test's thread, as HtmlUnit's pages are not meant to be read from two.
+         */
+        private void awaitScript(HtmlPage page, long scriptMillis, ThrowingRunnable check) {
+            await().atMost(Duration.ofSeconds(10)).pollInSameThread().untilAsserted(() -> {
+                try {
+                    assertThat(page.getBody().getAttribute("data-state")).as("the page's state").isEqualTo("ready");
+                    check.run();
+                }
+                catch (AssertionError ex) {
+                    client.waitForBackgroundJavaScript(scriptMillis);
+                    throw ex;
+                }
+            });
         }
 
         @Override

@@ -1,5 +1,6 @@
 package dev.tracing.autoconfigure;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -12,6 +13,7 @@ import dev.tracing.export.SpanPipeline;
 import dev.tracing.instrument.sampling.SamplingRules;
 import dev.tracing.propagation.CompositePropagator;
 import dev.tracing.testing.LogLines;
+import dev.tracing.testing.Waits;
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
@@ -125,7 +127,8 @@ class TraceAutoConfigurationTests {
             assertThat(context.getBean(InMemorySpanStore.class).spanCount()).isEqualTo(1);
             // the application's reporter runs on a thread of its own, so it sees the span shortly after
             PipelineConfiguration pipeline = context.getBean(PipelineConfiguration.class);
-            org.awaitility.Awaitility.await()
+            Waits.await()
+                .atMost(Duration.ofSeconds(10))
                 .untilAsserted(() -> assertThat(pipeline.reported).extracting(FinishedSpan::getName)
                     .containsExactly("kept"));
             assertThat(pipeline.reported.get(0).getTags()).containsEntry("env", "test");

@@ -34,8 +34,8 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ConfigurableApplicationContext;
 
+import static dev.tracing.testing.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /** Which exporters a configuration gets, what they send, metrics, and the shutdown flush. */
 class TraceExportersAutoConfigurationTests {
@@ -192,7 +192,7 @@ class TraceExportersAutoConfigurationTests {
                 .run(context -> {
                     context.getBean(Tracer.class).nextSpan().name("refused").start().end();
                     BatchingSpanReporter reporter = context.getBean(BatchingSpanReporter.class);
-                    await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(10))
+                    await().atMost(Duration.ofSeconds(10))
                         .until(() -> reporter.droppedCount("zipkin", BatchingSpanReporter.EXPORT_FAILED) > 0);
                     assertThat(reporter.droppedCount("zipkin", BatchingSpanReporter.EXPORT_FAILED)).isEqualTo(1);
                     assertThat(reporter.exportedCount("zipkin")).isZero();
@@ -288,7 +288,7 @@ class TraceExportersAutoConfigurationTests {
                     .tag("exporter", "zipkin")
                     .tag("reason", "export_failed")
                     .functionCounter();
-                await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(10)).until(() -> failed.count() >= 5);
+                await().atMost(Duration.ofSeconds(10)).until(() -> failed.count() >= 5);
                 assertThat(failed.count()).isEqualTo(5);
                 assertThat(registry.get("trace.export.spans.exported").tag("exporter", "zipkin").functionCounter().count())
                     .isZero();

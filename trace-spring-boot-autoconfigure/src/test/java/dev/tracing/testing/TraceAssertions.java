@@ -7,12 +7,13 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 import dev.tracing.export.InMemorySpanStore;
 import io.micrometer.tracing.exporter.FinishedSpan;
 
+import static dev.tracing.testing.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /** What the HTTP instrumentation tests share: a request to the test server, and reading its spans. */
 public final class TraceAssertions {
@@ -49,10 +50,19 @@ public final class TraceAssertions {
      * spans, and asserts it has exactly that many.
      */
     public static List<FinishedSpan> awaitTrace(InMemorySpanStore store, String traceId, int count) {
-        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(5)).until(() -> store.trace(traceId).size() >= count);
-        List<FinishedSpan> spans = store.trace(traceId);
-        assertThat(spans).as("spans of trace %s", traceId).hasSize(count);
-        return spans;
+        return awaitSpans("spans of trace " + traceId, Waits.TIMEOUT, count, () -> store.trace(traceId));
+    }
+
+    /**
+     * Waits (up to {@code atMost}) until {@code spans} gives {@code count} spans, and asserts it
+     * then gives exactly that many; {@code description} names them in the failure.
+     */
+    public static List<FinishedSpan> awaitSpans(String description, Duration atMost, int count,
+            Supplier<List<FinishedSpan>> spans) {
+        await().atMost(atMost).until(() -> spans.get().size() >= count);
+        List<FinishedSpan> found = spans.get();
+        assertThat(found).as(description).hasSize(count);
+        return found;
     }
 
     /** Returns the one span matching {@code predicate}, asserting there is exactly one. */

@@ -12,8 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-import org.awaitility.Awaitility;
-
 /**
  * A real Zipkin server (the {@code zipkin-server} exec jar that Maven copies into
  * {@code target/zipkin}), started on a free loopback port with in-memory storage.
@@ -53,7 +51,8 @@ public final class ZipkinServer implements AutoCloseable {
 
     /** Waits up to 10 s for {@code traceId} to have {@code spans} spans; returns its JSON or throws. */
     public String awaitTrace(String traceId, int spans) {
-        return Awaitility.await("Zipkin has trace " + traceId + " with " + spans + " spans")
+        // each check is an HTTP call to another JVM: every 100 ms is often enough
+        return Waits.await("Zipkin has trace " + traceId + " with " + spans + " spans")
             .atMost(Duration.ofSeconds(10))
             .pollInterval(Duration.ofMillis(100))
             .until(() -> getTrace(traceId), body -> body != null && countSpans(body) >= spans);
@@ -94,7 +93,7 @@ public final class ZipkinServer implements AutoCloseable {
 
     private void awaitHealthy() throws Exception {
         try {
-            Awaitility.await("zipkin-server answers its health check")
+            Waits.await("zipkin-server answers its health check")
                 .atMost(STARTUP_TIMEOUT)
                 .pollInterval(Duration.ofMillis(250))
                 .until(this::healthy);

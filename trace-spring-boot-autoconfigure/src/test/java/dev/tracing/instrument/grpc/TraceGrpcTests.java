@@ -33,9 +33,10 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.ApplicationContext;
 import org.springframework.grpc.client.GrpcChannelFactory;
 
+import static dev.tracing.testing.Waits.await;
+import static dev.tracing.testing.Waits.throughout;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 /**
  * gRPC on a real Netty server and client (Spring Boot's gRPC starters), with Boot's gRPC
@@ -156,7 +157,7 @@ class TraceGrpcTests {
         String name = "malformed-" + UUID.randomUUID();
         unary(withHeaders(plain, "traceparent", "00-not-hex-at-all-01"), name);
 
-        await().atMost(Duration.ofSeconds(5)).until(() -> GrpcTracingApp.seen.containsKey(name));
+        await().until(() -> GrpcTracingApp.seen.containsKey(name));
         String traceId = GrpcTracingApp.seen.get(name);
         assertThat(traceId).matches("[0-9a-f]{32}");
         FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
@@ -173,7 +174,7 @@ class TraceGrpcTests {
                 ("00-" + CALLER_TRACE_ID + "-" + CALLER_SPAN_ID + "-01").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         unary(ClientInterceptors.intercept(plain, MetadataUtils.newAttachHeadersInterceptor(metadata)), name);
 
-        await().atMost(Duration.ofSeconds(5)).until(() -> GrpcTracingApp.seen.containsKey(name));
+        await().until(() -> GrpcTracingApp.seen.containsKey(name));
         String traceId = GrpcTracingApp.seen.get(name);
         assertThat(traceId).isNotEqualTo(CALLER_TRACE_ID);
         assertThat(TraceAssertions.awaitTrace(store, traceId, 1).get(0).getParentId()).isNull();
@@ -242,8 +243,8 @@ class TraceGrpcTests {
         // the streaming method ran in the call's span
         assertThat(GrpcTracingApp.seen.get(request)).isEqualTo(traceId);
         assertThat(server.getTags()).containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.CANCELLED.value()));
-        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> store.trace(traceId).size() == 1);
-        await().atMost(Duration.ofSeconds(5)).until(() -> ThreadLocalCurrentTraceContext.threadsWithAContext().isEmpty());
+        throughout(Duration.ofMillis(300)).until(() -> store.trace(traceId).size() == 1);
+        await().until(() -> ThreadLocalCurrentTraceContext.threadsWithAContext().isEmpty());
     }
 
 }

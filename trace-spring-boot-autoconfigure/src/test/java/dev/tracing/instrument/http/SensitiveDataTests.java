@@ -2,7 +2,6 @@ package dev.tracing.instrument.http;
 
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,8 +32,8 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.reactive.function.client.WebClient;
 
 import static dev.tracing.testing.TraceAssertions.only;
+import static dev.tracing.testing.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * Secrets sent every way a request can carry them (credential headers named in
@@ -109,8 +108,7 @@ class SensitiveDataTests {
 
     /** The logging exporter writes from its batching thread: waits until it has logged {@code count} spans of the trace. */
     static void awaitLogged(CapturedOutput output, String traceId, int count) {
-        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(5))
-            .until(() -> output.getOut().lines().filter(line -> line.contains(traceId)).count() >= count);
+        await().until(() -> output.getOut().lines().filter(line -> line.contains(traceId)).count() >= count);
     }
 
     static void assertNoSecret(List<FinishedSpan> spans) {

@@ -27,8 +27,8 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import static dev.tracing.testing.TraceAssertions.awaitTrace;
 import static dev.tracing.testing.TraceAssertions.only;
+import static dev.tracing.testing.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * The broker goes away in the middle of sends and comes back on the same port: the producer
@@ -87,7 +87,7 @@ class KafkaBrokerRestartTests {
         send("after", roots, sends);
         CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(90, TimeUnit.SECONDS);
 
-        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(90))
+        await().atMost(Duration.ofSeconds(90))
             .until(() -> roots.keySet().stream().allMatch(KafkaTracingApp.seen::containsKey));
         for (Map.Entry<String, Span> entry : roots.entrySet()) {
             String traceId = entry.getValue().context().traceId();

@@ -11,7 +11,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.testing.HostileHeaders;
@@ -24,7 +23,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -39,6 +37,7 @@ import org.springframework.kafka.test.context.EmbeddedKafka;
 import static dev.tracing.testing.TraceAssertions.awaitTrace;
 import static dev.tracing.testing.TraceAssertions.get;
 import static dev.tracing.testing.TraceAssertions.only;
+import static dev.tracing.testing.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -55,6 +54,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 @EmbeddedKafka(partitions = 3, topics = { KafkaTracingApp.ORDERS, KafkaTracingApp.BATCH, KafkaTracingApp.FAILING,
         KafkaTracingApp.FAILING_DLT })
 class KafkaTracingTests {
+
+    /** How long a record may take from the send to the listener, through a real broker. */
+    private static final Duration DELIVERY = Duration.ofSeconds(30);
 
     @LocalServerPort
     int port;
@@ -81,7 +83,7 @@ class KafkaTracingTests {
         try (LogLines logs = LogLines.capture(KafkaTracingApp.LISTENER_LOGGER)) {
             assertThat(get(port, "/send/from-http", "traceparent", "00-" + traceId + "-" + callerSpanId + "-01")
                 .statusCode()).isEqualTo(200);
-            await(() -> KafkaTracingApp.seen.containsKey("from-http"));
+            await().atMost(DELIVERY).until(() -> KafkaTracingApp.seen.containsKey("from-http"));
 
             List<FinishedSpan> spans = awaitTrace(store, traceId, 3);
             FinishedSpan server = only(spans, s -> s.getKind() == Span.Kind.SERVER);
@@ -140,7 +142,8 @@ class KafkaTracingTests {
         }
         CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
         assertThat(new HashSet<>(rootTraceIds.values())).hasSize(count);
-        await(() -> rootTraceIds.keySet().stream().allMatch(KafkaTracingApp.seen::containsKey));
+        await().atMost(DELIVERY)
+            .until(() -> rootTraceIds.keySet().stream().allMatch(KafkaTracingApp.seen::containsKey));
 
         Set<String> partitions = new HashSet<>();
         for (Map.Entry<String, String> entry : rootTraceIds.entrySet()) {
@@ -177,7 +180,7 @@ class KafkaTracingTests {
         finally {
             root.end();
         }
-        await(() -> KafkaTracingApp.seen.containsKey("with-headers"));
+        await().atMost(DELIVERY).until(() -> KafkaTracingApp.seen.containsKey("with-headers"));
         FinishedSpan producer = only(awaitTrace(store, root.context().traceId(), 3),
                 s -> s.getKind() == Span.Kind.PRODUCER);
         KafkaTracingApp.Seen seen = KafkaTracingApp.seen.get("with-headers");
@@ -205,7 +208,7 @@ class KafkaTracingTests {
         finally {
             root.end();
         }
-        await(() -> KafkaTracingApp.seen.containsKey("forwarded"));
+        await().atMost(DELIVERY).until(() -> KafkaTracingApp.seen.containsKey("forwarded"));
         KafkaTracingApp.Seen seen = KafkaTracingApp.seen.get("forwarded");
         // the consumer joins the forwarding trace, whatever format it reads first
         assertThat(seen.traceId()).isEqualTo(root.context().traceId());
@@ -224,7 +227,8 @@ class KafkaTracingTests {
             plain.send(malformed).get(10, TimeUnit.SECONDS);
             plain.send(new ProducerRecord<>(KafkaTracingApp.ORDERS, "no-headers")).get(10, TimeUnit.SECONDS);
         }
-        await(() -> KafkaTracingApp.seen.containsKey("malformed") && KafkaTracingApp.seen.containsKey("no-headers"));
+        await().atMost(DELIVERY)
+            .until(() -> KafkaTracingApp.seen.containsKey("malformed") && KafkaTracingApp.seen.containsKey("no-headers"));
         for (String value : List.of("malformed", "no-headers")) {
             KafkaTracingApp.Seen seen = KafkaTracingApp.seen.get(value);
             assertThat(seen.traceId()).as(value).isNotNull().isNotEqualTo(malformedTraceId);
@@ -247,7 +251,7 @@ class KafkaTracingTests {
             record.headers().add("X-B3-Sampled", "1".getBytes(StandardCharsets.UTF_8));
             plain.send(record).get(10, TimeUnit.SECONDS);
         }
-        await(() -> KafkaTracingApp.seen.containsKey("b3-multi-spelled"));
+        await().atMost(DELIVERY).until(() -> KafkaTracingApp.seen.containsKey("b3-multi-spelled"));
         KafkaTracingApp.Seen seen = KafkaTracingApp.seen.get("b3-multi-spelled");
         assertThat(seen.traceId()).isEqualTo(traceId);
         FinishedSpan consumer = awaitTrace(store, traceId, 1).get(0);
@@ -281,7 +285,7 @@ class KafkaTracingTests {
                 send.get(10, TimeUnit.SECONDS);
             }
         }
-        await(() -> java.util.stream.IntStream.range(0, count)
+        await().atMost(DELIVERY).until(() -> java.util.stream.IntStream.range(0, count)
             .allMatch(i -> KafkaTracingApp.seen.containsKey("hostile-" + i)));
 
         Set<String> traceIds = new HashSet<>();
@@ -325,7 +329,7 @@ class KafkaTracingTests {
             producerContexts.put("batch-" + i, producer.getTraceId() + "/" + producer.getSpanId());
         }
         registry.getListenerContainer("batch").start();
-        await(() -> KafkaTracingApp.batches.stream().mapToInt(b -> b.values().size()).sum() == 12);
+        await().atMost(DELIVERY).until(() -> KafkaTracingApp.batches.stream().mapToInt(b -> b.values().size()).sum() == 12);
 
         for (KafkaTracingApp.SeenBatch batch : KafkaTracingApp.batches) {
             FinishedSpan span = awaitTrace(store, batch.traceId(), 1).get(0);
@@ -353,7 +357,7 @@ class KafkaTracingTests {
         finally {
             root.end();
         }
-        await(() -> KafkaTracingApp.deadLetters.containsKey("poison"));
+        await().atMost(DELIVERY).until(() -> KafkaTracingApp.deadLetters.containsKey("poison"));
         assertThat(KafkaTracingApp.failingAttempts.get()).isEqualTo(3);
 
         String traceId = root.context().traceId();
@@ -377,10 +381,6 @@ class KafkaTracingTests {
         assertThat(deadLetterConsumer.getParentId()).isEqualTo(deadLetterSend.getSpanId());
         assertThat(KafkaTracingApp.deadLetters.get("poison").traceparents())
             .containsExactly("00-" + traceId + "-" + deadLetterSend.getSpanId() + "-01");
-    }
-
-    private static void await(BooleanSupplier condition) {
-        Awaitility.await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(30)).until(condition::getAsBoolean);
     }
 
 }

@@ -18,8 +18,8 @@ import org.springframework.kafka.test.context.EmbeddedKafka;
 
 import static dev.tracing.instrument.sampling.SampledTraces.sampledBy;
 import static dev.tracing.instrument.sampling.SampledTraces.traceresponse;
+import static dev.tracing.testing.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * Keeping failed and slow traces at a probability of 0.0, on Reactor Netty with a Kafka hop:

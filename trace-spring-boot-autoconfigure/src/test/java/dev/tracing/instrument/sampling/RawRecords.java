@@ -8,7 +8,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-import static org.awaitility.Awaitility.await;
+import static dev.tracing.testing.Waits.await;
 
 /** Records sent by a producer that is not traced, so a listener starts each one's trace. */
 final class RawRecords {

@@ -44,8 +44,9 @@ import org.springframework.web.client.RestTemplate;
 import org.springframework.web.context.request.async.DeferredResult;
 
 import static dev.tracing.testing.TraceAssertions.only;
+import static dev.tracing.testing.Waits.await;
+import static dev.tracing.testing.Waits.throughout;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /** Spring MVC on Tomcat: the servlet filter and the RestClient/RestTemplate interceptor. */
 @SpringBootTest(classes = TraceWebMvcTests.App.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
@@ -221,7 +222,7 @@ class TraceWebMvcTests {
         assertThat(span.getDuration().toMillis()).isGreaterThanOrEqualTo(300);
         assertThat(span.getTags()).containsEntry("http.response.status_code", "200");
         // no second span arrives later
-        await().pollInterval(Duration.ofMillis(10)).during(Duration.ofMillis(100)).atMost(Duration.ofSeconds(2))
+        throughout(Duration.ofMillis(100))
             .until(() -> store.trace(traceId(response)).size() == 1);
     }
 

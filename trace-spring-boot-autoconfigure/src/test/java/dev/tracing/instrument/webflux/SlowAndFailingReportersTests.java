@@ -24,8 +24,8 @@ import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
 
+import static dev.tracing.testing.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * The application's own {@link SpanReporter}s, one that blocks until the test lets it go and one
@@ -90,7 +90,7 @@ class SlowAndFailingReportersTests {
         assertThat(count(registry, "trace.export.spans.dropped", "stuckReporter", "queue_full"))
             .isEqualTo(SPANS - 1 - 16);
         // the throwing reporter saw every span that fit its queue, and each failure is counted
-        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(10))
+        await().atMost(Duration.ofSeconds(10))
             .untilAsserted(() -> assertThat(count(registry, "trace.export.spans.dropped", "throwingReporter",
                     "export_failed") + count(registry, "trace.export.spans.dropped", "throwingReporter", "queue_full"))
                 .isEqualTo(SPANS));
@@ -98,7 +98,7 @@ class SlowAndFailingReportersTests {
         assertThat(reporters.throwingThreads).containsExactly("trace-span-reporter-throwingReporter");
 
         reporters.release.countDown();
-        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(reporters.stuck).hasSize(1 + 16));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(reporters.stuck).hasSize(1 + 16));
         assertThat(reporters.stuck.get(0).getTraceId()).isEqualTo(first);
         assertThat(count(registry, "trace.export.spans.exported", "stuckReporter", null)).isEqualTo(17);
     }

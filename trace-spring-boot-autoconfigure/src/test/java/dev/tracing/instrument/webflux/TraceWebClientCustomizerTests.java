@@ -15,6 +15,8 @@ import dev.tracing.context.TraceContextThreadLocalAccessor;
 import dev.tracing.core.Tracing;
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.instrument.http.HttpSpanPolicy;
+import dev.tracing.testing.TraceAssertions;
+import dev.tracing.testing.Waits;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
@@ -41,9 +43,10 @@ import org.springframework.web.reactive.function.client.WebClient;
 import org.springframework.web.reactive.function.client.WebClientResponseException;
 import org.springframework.web.server.ResponseStatusException;
 
+import static dev.tracing.testing.Waits.await;
+import static dev.tracing.testing.Waits.throughout;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 /** Where the WebClient and server filters are registered, and how retries and timeouts are traced. */
 class TraceWebClientCustomizerTests {
@@ -187,10 +190,8 @@ class TraceWebClientCustomizerTests {
         InMemorySpanStore store;
 
         List<FinishedSpan> awaitClientSpans(String traceId, int count) throws InterruptedException {
-            await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(5)).until(() -> clientSpans(traceId).size() >= count);
-            List<FinishedSpan> clients = clientSpans(traceId);
-            assertThat(clients).as("CLIENT spans of %s", traceId).hasSize(count);
-            return clients;
+            return TraceAssertions.awaitSpans("CLIENT spans of " + traceId, Waits.TIMEOUT, count,
+                    () -> clientSpans(traceId));
         }
 
         List<FinishedSpan> clientSpans(String traceId) {
@@ -233,9 +234,7 @@ class TraceWebClientCustomizerTests {
                 .doesNotContainKey("error");
             assertThat(clients.get(2).getError()).isNull();
             // each attempt reached the server as a child of its own CLIENT span
-            List<String> serverParents = await().pollDelay(Duration.ZERO)
-                .pollInterval(Duration.ofMillis(10))
-                .atMost(Duration.ofSeconds(5))
+            List<String> serverParents = await()
                 .until(() -> store.trace(parent.context().traceId())
                     .stream()
                     .filter(s -> s.getKind() == Span.Kind.SERVER)
@@ -285,7 +284,7 @@ class TraceWebClientCustomizerTests {
             assertThat(client.getTags()).containsEntry("cancelled", "true")
                 .doesNotContainKey("http.response.status_code");
             // no second CLIENT span arrives later
-            await().pollInterval(Duration.ofMillis(10)).during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+            throughout(Duration.ofMillis(300))
                 .until(() -> clientSpans(parent.context().traceId()).size() == 1);
         }
 

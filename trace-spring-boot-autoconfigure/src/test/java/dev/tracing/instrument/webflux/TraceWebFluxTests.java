@@ -26,8 +26,9 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static dev.tracing.testing.TraceAssertions.only;
+import static dev.tracing.testing.Waits.await;
+import static dev.tracing.testing.Waits.throughout;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 @SpringBootTest(classes = WebFluxTracingApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = { "spring.main.web-application-type=reactive", "spring.application.name=webflux-test",
@@ -262,13 +263,14 @@ class TraceWebFluxTests {
             out.write(("GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\ntraceparent: 00-" + traceId + "-" + CALLER_SPAN_ID
                     + "-01\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            Thread.sleep(300);
+            // go away only once the handler runs, so the span exists to be cancelled
+            await().until(() -> WebFluxTracingApp.slowStarted.contains(traceId));
         }
         FinishedSpan span = awaitTrace(traceId, 1).get(0);
         assertThat(span.getName()).isEqualTo("GET /slow");
         assertThat(span.getTags()).containsEntry("cancelled", "true");
         // the span ends once, whatever the server does later
-        await().pollInterval(Duration.ofMillis(10)).during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2))
+        throughout(Duration.ofMillis(200))
             .until(() -> store.trace(traceId).size() == 1);
     }
 

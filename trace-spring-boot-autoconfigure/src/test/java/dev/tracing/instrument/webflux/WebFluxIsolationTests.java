@@ -21,6 +21,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
 import dev.tracing.export.InMemorySpanStore;
+import dev.tracing.testing.TraceAssertions;
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
@@ -53,7 +54,6 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.reactive.function.client.WebClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * Isolation under load: 1,000 concurrent traced requests whose handlers hop threads and call a
@@ -295,10 +295,9 @@ class WebFluxIsolationTests {
     Map<String, List<FinishedSpan>> awaitTraces(List<Caller> callers, int spansEach) throws InterruptedException {
         Map<String, List<FinishedSpan>> traces = new HashMap<>();
         for (Caller caller : callers) {
-            await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(20)).until(() -> store.trace(caller.traceId()).size() >= spansEach);
-            List<FinishedSpan> spans = store.trace(caller.traceId());
-            assertThat(spans).as("spans of %s (%s)", caller.marker(), caller.traceId()).hasSize(spansEach);
-            traces.put(caller.traceId(), spans);
+            String traceId = caller.traceId();
+            traces.put(traceId, TraceAssertions.awaitSpans("spans of " + caller.marker() + " (" + traceId + ")",
+                    Duration.ofSeconds(20), spansEach, () -> store.trace(traceId)));
         }
         return traces;
     }

@@ -3,10 +3,12 @@ package dev.tracing.instrument.webflux;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.tracing.context.ReactorTracing;
 import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +37,9 @@ public class WebFluxTracingApp {
 
     /** The tracestate and baggage header values that /downstream received, by the request's marker. */
     static final Map<String, Map<String, List<String>>> downstreamHeaders = new ConcurrentHashMap<>();
+
+    /** The trace ids of the /slow requests whose handler has started, so a test knows it is under way. */
+    static final Set<String> slowStarted = ConcurrentHashMap.newKeySet();
 
     /** Boot offers a RestTemplateBuilder only to servlet applications: build one with the customizers. */
     @org.springframework.context.annotation.Bean
@@ -139,7 +144,13 @@ public class WebFluxTracingApp {
 
         @GetMapping("/slow")
         Mono<String> slow() {
-            return Mono.delay(Duration.ofSeconds(10)).thenReturn("late");
+            return Mono.deferContextual(ctx -> {
+                TraceContext traced = ReactorTracing.traceContext(ctx);
+                if (traced != null) {
+                    slowStarted.add(traced.traceId());
+                }
+                return Mono.delay(Duration.ofSeconds(10)).thenReturn("late");
+            });
         }
 
     }
