@@ -1,8 +1,10 @@
 package dev.tracing.autoconfigure;
 
+import dev.tracing.instrument.kafka.KafkaObservationSpanHandler;
 import dev.tracing.instrument.kafka.KafkaSpanPolicy;
-import dev.tracing.instrument.sampling.SamplingRules;
 import dev.tracing.instrument.kafka.TraceKafkaFactoryPostProcessor;
+import dev.tracing.instrument.observation.InstrumentedExchanges;
+import dev.tracing.instrument.sampling.SamplingRules;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 
@@ -14,13 +16,15 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.annotation.Order;
 
 /**
  * Kafka instrumentation: trace headers and a PRODUCER span on every record sent through a
  * Spring producer factory, a CONSUMER span around every record or batch a listener container
- * processes.
+ * processes, and the same spans for the records Spring Kafka observes on templates and containers
+ * that are not beans.
  */
-@AutoConfiguration(after = TraceAutoConfiguration.class)
+@AutoConfiguration(after = { TraceAutoConfiguration.class, TraceObservationAutoConfiguration.class })
 @ConditionalOnBean(TraceAutoConfiguration.class)
 @ConditionalOnClass(name = { "org.springframework.kafka.core.ProducerFactory",
         "org.springframework.kafka.config.AbstractKafkaListenerContainerFactory" })
@@ -33,6 +37,16 @@ public final class TraceKafkaAutoConfiguration {
     KafkaSpanPolicy traceKafkaSpanPolicy(Tracer tracer, Propagator propagator, TraceKafkaProperties properties,
             SamplingRules samplingRules) {
         return new KafkaSpanPolicy(tracer, propagator, properties.isBatchRecordSpans(), samplingRules);
+    }
+
+    /** Records sent or received through a template or container that is not a bean, when Spring observes them. */
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(InstrumentedExchanges.class)
+    @Order(1999)
+    KafkaObservationSpanHandler traceKafkaObservationSpanHandler(KafkaSpanPolicy policy,
+            InstrumentedExchanges exchanges) {
+        return new KafkaObservationSpanHandler(policy, exchanges);
     }
 
     @Bean

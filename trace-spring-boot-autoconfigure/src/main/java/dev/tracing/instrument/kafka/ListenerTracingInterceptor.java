@@ -1,5 +1,6 @@
 package dev.tracing.instrument.kafka;
 
+import dev.tracing.instrument.observation.InstrumentedExchanges;
 import org.apache.kafka.clients.consumer.Consumer;
 
 import org.springframework.kafka.listener.ThreadStateProcessor;
@@ -36,8 +37,10 @@ abstract class ListenerTracingInterceptor implements ThreadStateProcessor {
         current.finish();
     }
 
+    /** The container starts a poll: its records are ours, not its Observations' to trace. */
     @Override
     public final void setupThreadState(Consumer<?, ?> consumer) {
+        InstrumentedExchanges.tracedListenerThread(true);
         if (wrapped != null) {
             wrapped.setupThreadState(consumer);
         }
@@ -53,6 +56,7 @@ abstract class ListenerTracingInterceptor implements ThreadStateProcessor {
         }
         finally {
             current.finish();
+            InstrumentedExchanges.tracedListenerThread(false);
         }
     }
 

@@ -48,7 +48,11 @@ final class TraceProducer<K, V> implements Producer<K, V> {
 
     @Override
     public Future<RecordMetadata> send(ProducerRecord<K, V> record, Callback callback) {
-        Span span = record != null ? policy.startProducerSpan(record) : null;
+        // a template's Observation of this send already made its span (KafkaObservationSpanHandler)
+        Span span = KafkaObservationSpanHandler.adopt(record);
+        if (span == null && record != null) {
+            span = policy.startProducerSpan(record);
+        }
         if (span == null) {
             return delegate.send(record, callback);
         }

@@ -43,14 +43,9 @@ public final class HttpClientObservationSpanHandler implements TracingObservatio
         this.tracing = new HttpClientTracing(tracer, propagator, policy);
     }
 
-    /** Whether {@code context} is Spring's Observation of an HTTP client request, blocking or reactive. */
-    static boolean isHttpClient(Observation.Context context) {
-        return InstrumentedExchanges.kindOf(context) != null;
-    }
-
     @Override
     public boolean supportsContext(Observation.Context context) {
-        return context != null && isHttpClient(context) && !exchanges.covers(context);
+        return context != null && InstrumentedExchanges.kindOf(context) != null && !exchanges.covers(context);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.tracing.instrument.observation;
 
 import java.util.HashSet;
-import java.util.Optional;
 import java.util.Set;
 
 import io.micrometer.observation.Observation;
@@ -31,39 +30,53 @@ public final class InstrumentedExchanges {
 
     private static final String REACTIVE_CLIENT = "org.springframework.web.reactive.function.client.ClientRequestObservationContext";
 
+    private static final String KAFKA_SEND = "org.springframework.kafka.support.micrometer.KafkaRecordSenderContext";
+
+    private static final String KAFKA_RECEIVE = "org.springframework.kafka.support.micrometer.KafkaRecordReceiverContext";
+
     static final Set<String> SERVER = Set.of(
             "org.springframework.http.server.observation.ServerRequestObservationContext",
             "org.springframework.http.server.reactive.observation.ServerRequestObservationContext");
 
     static final Set<String> CLIENT = Set.of(BLOCKING_CLIENT, REACTIVE_CLIENT);
 
-    static final Set<String> KAFKA = Set.of(
-            "org.springframework.kafka.support.micrometer.KafkaRecordSenderContext",
-            "org.springframework.kafka.support.micrometer.KafkaRecordReceiverContext");
+    static final Set<String> KAFKA = Set.of(KAFKA_SEND, KAFKA_RECEIVE);
 
     static final Set<String> GRPC_SERVER = Set.of("io.micrometer.core.instrument.binder.grpc.GrpcServerObservationContext");
 
     static final Set<String> GRPC_CLIENT = Set.of("io.micrometer.core.instrument.binder.grpc.GrpcClientObservationContext");
 
-    private final Set<String> contextTypes;
+    /** Set on a listener container's consumer thread while our interceptor traces its records. */
+    private static final ThreadLocal<Boolean> TRACED_LISTENER_THREAD = new ThreadLocal<>();
 
-    /** Per context class: which HTTP client Observation it is, if any. */
-    private static final ClassValue<Optional<HttpClientKind>> HTTP_CLIENT_KIND = new ClassValue<>() {
+    /** Per context class: which exchange it observes, whatever is switched on. */
+    private static final ClassValue<Exchange> EXCHANGE = new ClassValue<>() {
         @Override
-        protected Optional<HttpClientKind> computeValue(Class<?> type) {
+        protected Exchange computeValue(Class<?> type) {
             for (Class<?> c = type; c != null; c = c.getSuperclass()) {
-                if (BLOCKING_CLIENT.equals(c.getName())) {
-                    return Optional.of(HttpClientKind.BLOCKING);
-                }
-                if (REACTIVE_CLIENT.equals(c.getName())) {
-                    return Optional.of(HttpClientKind.REACTIVE);
+                switch (c.getName()) {
+                    case BLOCKING_CLIENT:
+                        return Exchange.BLOCKING_CLIENT;
+                    case REACTIVE_CLIENT:
+                        return Exchange.REACTIVE_CLIENT;
+                    case KAFKA_SEND:
+                        return Exchange.KAFKA_SEND;
+                    case KAFKA_RECEIVE:
+                        return Exchange.KAFKA_RECEIVE;
+                    default:
+                        if (SERVER.contains(c.getName()) || GRPC_SERVER.contains(c.getName())
+                                || GRPC_CLIENT.contains(c.getName())) {
+                            return Exchange.OTHER;
+                        }
                 }
             }
-            return Optional.empty();
+            return Exchange.NONE;
         }
     };
 
-    /** Per context class: whether its exchanges are ours (client requests: when marked). */
+    private final Set<String> contextTypes;
+
+    /** Per context class: whether its exchanges are ours (client requests and records: see {@link #covers}). */
     private final ClassValue<Boolean> covered = new ClassValue<>() {
         @Override
         protected Boolean computeValue(Class<?> type) {
@@ -113,21 +126,60 @@ public final class InstrumentedExchanges {
         return new InstrumentedExchanges(Set.copyOf(types));
     }
 
-    /** Whether this starter's instrumentation already traces the exchange {@code context} observes. */
+    /**
+     * Whether this starter's instrumentation already traces the exchange {@code context} observes.
+     * A client request is ours when it is marked ({@link #TRACED_ATTRIBUTE}); a received record when
+     * our listener interceptor is on the container polling it ({@link #tracedListenerThread}); a
+     * sent record never, as Spring's Observation starts before the template picks its producer:
+     * {@code KafkaObservationSpanHandler} makes its span, and our producer adopts it.
+     */
     public boolean covers(Observation.Context context) {
         if (!covered.get(context.getClass())) {
             return false;
         }
-        HttpClientKind client = kindOf(context);
-        if (client == null) {
-            return true;
+        return switch (EXCHANGE.get(context.getClass())) {
+            case BLOCKING_CLIENT -> ClientMarks.blocking(context);
+            case REACTIVE_CLIENT -> ClientMarks.reactive(context);
+            case KAFKA_SEND -> false;
+            case KAFKA_RECEIVE -> TRACED_LISTENER_THREAD.get() != null;
+            default -> true;
+        };
+    }
+
+    /**
+     * Whether a handler of this starter made for {@code context}'s kind of exchange gives it its
+     * span when our instrumentation does not ({@link #covers}): HTTP client requests always, Kafka
+     * records when Kafka tracing is on. Micrometer's generic sender and receiver handlers leave
+     * these alone.
+     */
+    public boolean hasOwnHandler(Observation.Context context) {
+        return switch (EXCHANGE.get(context.getClass())) {
+            case BLOCKING_CLIENT, REACTIVE_CLIENT -> true;
+            case KAFKA_SEND, KAFKA_RECEIVE -> covered.get(context.getClass());
+            default -> false;
+        };
+    }
+
+    /**
+     * Called by our listener interceptor when a container's consumer thread starts ({@code true})
+     * and ends ({@code false}) a poll: the records it receives meanwhile are ours to trace.
+     */
+    public static void tracedListenerThread(boolean traced) {
+        if (traced) {
+            TRACED_LISTENER_THREAD.set(Boolean.TRUE);
         }
-        return client == HttpClientKind.BLOCKING ? ClientMarks.blocking(context) : ClientMarks.reactive(context);
+        else {
+            TRACED_LISTENER_THREAD.remove();
+        }
     }
 
     /** The kind of HTTP client request {@code context} observes, or null when it is no client request. */
     static HttpClientKind kindOf(Observation.Context context) {
-        return HTTP_CLIENT_KIND.get(context.getClass()).orElse(null);
+        return switch (EXCHANGE.get(context.getClass())) {
+            case BLOCKING_CLIENT -> HttpClientKind.BLOCKING;
+            case REACTIVE_CLIENT -> HttpClientKind.REACTIVE;
+            default -> null;
+        };
     }
 
     /** Spring's two HTTP client Observations. */
@@ -138,6 +190,12 @@ public final class InstrumentedExchanges {
 
         /** WebClient. */
         REACTIVE
+
+    }
+
+    private enum Exchange {
+
+        NONE, OTHER, BLOCKING_CLIENT, REACTIVE_CLIENT, KAFKA_SEND, KAFKA_RECEIVE
 
     }
 

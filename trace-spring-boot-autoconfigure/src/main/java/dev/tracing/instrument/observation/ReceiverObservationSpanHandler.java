@@ -22,7 +22,7 @@ public final class ReceiverObservationSpanHandler
 
     @Override
     public boolean supportsContext(Observation.Context context) {
-        return context instanceof ReceiverContext && !exchanges.covers(context);
+        return context instanceof ReceiverContext && !exchanges.covers(context) && !exchanges.hasOwnHandler(context);
     }
 
 }

@@ -25,8 +25,7 @@ public final class SenderObservationSpanHandler extends PropagatingSenderTracing
 
     @Override
     public boolean supportsContext(Observation.Context context) {
-        return context instanceof SenderContext && !exchanges.covers(context)
-                && !HttpClientObservationSpanHandler.isHttpClient(context);
+        return context instanceof SenderContext && !exchanges.covers(context) && !exchanges.hasOwnHandler(context);
     }
 
     @Override
