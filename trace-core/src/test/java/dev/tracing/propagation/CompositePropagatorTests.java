@@ -286,6 +286,63 @@ class CompositePropagatorTests {
         assertThat(propagator.failureCount()).isEqualTo(1);
     }
 
+    @Test
+    void jaegerIsReadAndWrittenWithItsBaggageHeadersForAllowedNamesOnly() {
+        CompositePropagator jaeger = CompositePropagator.builder(tracer)
+            .consume(List.of(PropagationType.JAEGER))
+            .produce(List.of(PropagationType.JAEGER))
+            .remoteFields(List.of("userId", "tenant"))
+            .build();
+        carrier.put("uber-trace-id", B3_TRACE_ID + ":" + B3_SPAN_ID + ":0:1");
+        carrier.put("uberctx-userid", "alice%20smith");
+        carrier.put("uberctx-secret", "x");
+
+        SpanContext extracted = jaeger.extractContext(carrier, getter);
+        Map<String, String> out = new HashMap<>();
+        jaeger.inject(extracted, out, setter);
+
+        assertThat(jaeger.fields()).containsExactly("uber-trace-id", "baggage", "uberctx-userid", "uberctx-tenant");
+        assertThat(extracted.traceId()).isEqualTo(B3_TRACE_ID);
+        assertThat(extracted.spanId()).isEqualTo(B3_SPAN_ID);
+        assertThat(extracted.baggage().asMap()).containsOnly(Map.entry("userId", "alice smith"));
+        assertThat(out).containsOnly(Map.entry("uber-trace-id", B3_TRACE_ID + ":" + B3_SPAN_ID + ":0:1"),
+                Map.entry("baggage", "userId=alice%20smith"), Map.entry("uberctx-userid", "alice%20smith"));
+    }
+
+    @Test
+    void jaegerBaggageIsReadOnlyWhenJaegerIsConsumedAndW3cWinsOverIt() {
+        carrier.put("traceparent", TRACEPARENT);
+        carrier.put("uberctx-userid", "from-jaeger");
+        carrier.put("uberctx-tenant", "acme");
+        carrier.put("baggage", "userId=from-w3c");
+        CompositePropagator consumesJaeger = CompositePropagator.builder(tracer)
+            .consume(List.of(PropagationType.W3C, PropagationType.JAEGER))
+            .remoteFields(List.of("userId", "tenant"))
+            .build();
+
+        assertThat(consumesJaeger.extractContext(carrier, getter).baggage().asMap())
+            .containsOnly(Map.entry("userId", "from-w3c"), Map.entry("tenant", "acme"));
+        assertThat(propagator.extractContext(carrier, getter).baggage().asMap())
+            .containsOnly(Map.entry("userId", "from-w3c"));
+        // read, but not written: no uberctx- fields
+        assertThat(consumesJaeger.fields()).containsExactly("traceparent", "tracestate", "baggage");
+    }
+
+    @Test
+    void malformedUberTraceIdStartsAFreshTraceKeepingTheAllowedBaggage() {
+        CompositePropagator jaeger = CompositePropagator.builder(tracer)
+            .consume(List.of(PropagationType.JAEGER))
+            .remoteFields(List.of("tenant"))
+            .build();
+        carrier.put("uber-trace-id", B3_TRACE_ID.toUpperCase() + ":" + B3_SPAN_ID + ":0:1");
+        carrier.put("uberctx-tenant", "acme");
+
+        Span span = jaeger.extract(carrier, getter).start();
+
+        assertFreshRoot(span);
+        assertThat(jaeger.extractContext(carrier, getter).isSamplingFlagsOnly()).isTrue();
+    }
+
     /**
      * A 64-bit trace id from an old B3 caller is logged, and passed on in B3, as the 16 characters
      * the caller logs; W3C, which needs 32, gets it padded. A 128-bit id is unchanged everywhere.
@@ -368,9 +425,9 @@ class CompositePropagatorTests {
     @Test
     void theBuilderNeedsAFormatEachWayAndValidBaggageKeys() {
         assertThatIllegalArgumentException().isThrownBy(() -> CompositePropagator.builder(tracer).produce(List.of()))
-            .withMessage("must name at least one of w3c, b3, b3-multi");
+            .withMessage("must name at least one of w3c, b3, b3-multi, jaeger");
         assertThatIllegalArgumentException().isThrownBy(() -> CompositePropagator.builder(tracer).consume(null))
-            .withMessage("must name at least one of w3c, b3, b3-multi");
+            .withMessage("must name at least one of w3c, b3, b3-multi, jaeger");
         assertThatIllegalArgumentException()
             .isThrownBy(() -> CompositePropagator.builder(tracer).remoteFields(List.of("user id")))
             .withMessageContaining("'user id' is not a valid W3C baggage key");
