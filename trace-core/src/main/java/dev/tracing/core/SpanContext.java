@@ -4,13 +4,22 @@ import dev.tracing.internal.HexCodec;
 import io.micrometer.tracing.TraceContext;
 
 /**
- * The identity of a span: 128-bit trace id, 64-bit span and parent ids, the sampling decision,
- * the W3C {@code tracestate} received from upstream and the span's baggage.
+ * The identity of a span: 128-bit (or 64-bit) trace id, 64-bit span and parent ids, the sampling
+ * decision, the W3C {@code tracestate} received from upstream and the span's baggage.
  *
  * <p>Design notes: ids are kept as longs and rendered to hex only when asked for (and then
  * cached), so spans that are never logged or propagated never allocate id strings. Equality is
  * the trace id and span id, as Micrometer's observation code compares contexts returned at
  * different times for the same span.
+ *
+ * <p>A trace id whose high 64 bits are zero is a 64-bit id, as in Brave: {@link #traceId()} is
+ * then 16 hex characters, so the id is logged, exported and propagated in B3 the way the 64-bit
+ * caller (Sleuth, an old Brave) logs it, and a search for it across services finds every line.
+ * Formats that need 128 bits (W3C {@code traceparent}, OTLP) pad it with zeros. The width needs
+ * no field of its own: ids generated here are random and never zero, so a trace started here is
+ * always 128-bit, while a random 128-bit id has a zero high half once in 2^64. The trade-off is
+ * that a 32-character id received with sixteen leading zeros (a 64-bit id padded by its sender)
+ * is logged as its 16 significant characters, as Brave logs it, not as it arrived.
  *
  * <p>A context with all ids zero carries only a sampling decision ({@link #isSamplingFlagsOnly()}),
  * as a bare {@code b3: 0} header does: the span started from it is a new root that obeys it.
@@ -129,6 +138,7 @@ public final class SpanContext implements TraceContext {
         return create(high, low, parentId, HexCodec.parseHex64(spanId, 0, 16), context.sampled(), false);
     }
 
+    /** Returns the high 64 bits of the trace id: zero for a 64-bit trace id. */
     public long traceIdHigh() {
         return traceIdHigh;
     }
@@ -145,6 +155,10 @@ public final class SpanContext implements TraceContext {
         return spanId;
     }
 
+    /**
+     * Returns the trace id as lower-case hex: 16 characters for a 64-bit id (high half zero), else
+     * 32; null when this context carries only a sampling decision.
+     */
     @Override
     public String traceId() {
         String s = traceIdString;
@@ -152,7 +166,7 @@ public final class SpanContext implements TraceContext {
             if (isSamplingFlagsOnly()) {
                 return null;
             }
-            s = HexCodec.toHex128(traceIdHigh, traceIdLow);
+            s = traceIdHigh == 0L ? HexCodec.toHex64(traceIdLow) : HexCodec.toHex128(traceIdHigh, traceIdLow);
             traceIdString = s;
         }
         return s;
@@ -202,6 +216,11 @@ public final class SpanContext implements TraceContext {
     /** Returns true when this context was extracted from a carrier rather than created here. */
     public boolean isRemote() {
         return (flags & FLAG_REMOTE) != 0;
+    }
+
+    /** Returns true when the trace id is 64-bit (its high half is zero), as old B3 callers send. */
+    public boolean isTraceId64Bit() {
+        return traceIdHigh == 0L;
     }
 
     /** Returns true when this context has no ids, only a sampling decision. */

@@ -95,7 +95,7 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
 
     /**
      * What the store knows of one trace without reading its spans.
-     * @param traceId the trace id, 32 lower-case hex characters
+     * @param traceId the trace id in lower-case hex: 32 characters, or 16 for a 64-bit id
      * @param name the root span's name, or the earliest span's while the root is not in the store
      * @param serviceName the service of that span
      * @param kind the kind of that span, null for a local span

@@ -16,7 +16,7 @@ import io.micrometer.tracing.propagation.Propagator;
  * }</pre>
  *
  * <p>The trace id is 16 or 32 lower-case hex characters (a 64-bit id is kept as the low half, the
- * high half zero), span and parent ids 16. The sampling state is {@code 1}, {@code 0} or
+ * high half zero, and stays 16 characters in logs and when passed on), span and parent ids 16. The sampling state is {@code 1}, {@code 0} or
  * {@code d} (debug, which implies sampled); sampling state and parent id are optional. A value of
  * only {@code 0}, {@code 1} or {@code d} carries a sampling decision without ids. Anything else
  * is malformed and yields no context.

@@ -2,8 +2,10 @@ package dev.tracing.propagation;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
@@ -19,12 +21,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@link Propagator} of this tracer: reads the first context found among the consumed
- * formats, writes every produced format, and carries the allowed baggage in W3C {@code baggage}.
+ * formats, writes every produced format, and carries the allowed baggage in W3C {@code baggage}
+ * and in Jaeger's {@code uberctx-} headers, read when Jaeger is consumed, written when produced.
  *
  * <p>On extract, the consumed formats are tried in the configured order and the first that yields
  * a context (with ids or only a sampling decision) wins; the allowed baggage is attached to it.
  * Without a context the result is a builder for a new trace, and any baggage received alone is
  * kept on a context that carries no ids and no sampling decision, so the new trace starts with it.
+ * Where W3C {@code baggage} and a {@code uberctx-} header both name an entry, the W3C value wins.
+ * The W3C {@code baggage} header is written whichever trace formats are produced, so a service
+ * that produces only Jaeger still passes its baggage to W3C peers.
  *
  * <p>Design notes: propagation runs inside the application's request path and must never fail
  * it. A getter, setter or format that throws is treated as "nothing extracted" for that format
@@ -50,6 +56,13 @@ public final class CompositePropagator implements Propagator {
     private final TraceContextFormat[] produce;
 
     private final W3cBaggageFormat baggageFormat;
+
+    /** Jaeger's baggage headers, or null when Jaeger is neither consumed nor produced. */
+    private final JaegerBaggageFormat jaegerBaggage;
+
+    private final boolean readJaegerBaggage;
+
+    private final boolean writeJaegerBaggage;
 
     private final List<String> fields;
 
@@ -79,11 +92,18 @@ public final class CompositePropagator implements Propagator {
         this.consume = toArray(consume);
         this.produce = toArray(produce);
         this.baggageFormat = baggageFormat != null ? baggageFormat : new W3cBaggageFormat(Collections.emptyList());
+        this.readJaegerBaggage = contains(this.consume, JaegerFormat.INSTANCE);
+        this.writeJaegerBaggage = contains(this.produce, JaegerFormat.INSTANCE);
+        this.jaegerBaggage = readJaegerBaggage || writeJaegerBaggage
+                ? new JaegerBaggageFormat(this.baggageFormat.allowedNames()) : null;
         Set<String> names = new LinkedHashSet<>();
         for (TraceContextFormat format : this.produce) {
             names.addAll(format.fields());
         }
         names.addAll(this.baggageFormat.fields());
+        if (writeJaegerBaggage) {
+            names.addAll(jaegerBaggage.fields());
+        }
         this.fields = Collections.unmodifiableList(new ArrayList<>(names));
     }
 
@@ -99,7 +119,19 @@ public final class CompositePropagator implements Propagator {
         return result.toArray(new TraceContextFormat[0]);
     }
 
-    /** Returns the fields of the produced formats, then {@code baggage} if any name is allowed. */
+    private static boolean contains(TraceContextFormat[] formats, TraceContextFormat format) {
+        for (TraceContextFormat candidate : formats) {
+            if (candidate == format) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Returns the fields of the produced formats, then {@code baggage} if any name is allowed, then
+     * the {@code uberctx-} header of each allowed name when Jaeger is produced.
+     */
     @Override
     public List<String> fields() {
         return fields;
@@ -141,6 +173,14 @@ public final class CompositePropagator implements Propagator {
             catch (RuntimeException ex) {
                 failed("injecting baggage", ex);
             }
+            if (writeJaegerBaggage) {
+                try {
+                    jaegerBaggage.inject(baggage, carrier, setter);
+                }
+                catch (RuntimeException ex) {
+                    failed("injecting Jaeger baggage", ex);
+                }
+            }
         }
     }
 
@@ -180,7 +220,7 @@ public final class CompositePropagator implements Propagator {
             }
         }
         try {
-            BaggageFields baggage = baggageFormat.extract(carrier, getter);
+            BaggageFields baggage = extractBaggage(carrier, getter);
             if (baggage != null) {
                 // baggage without trace headers (e.g. from a gateway) still belongs to the request
                 context = (context != null ? context : SpanContext.samplingFlagsOnly(null, false)).withBaggage(baggage);
@@ -190,6 +230,27 @@ public final class CompositePropagator implements Propagator {
             failed("extracting baggage", ex);
         }
         return context;
+    }
+
+    /** Returns the allowed baggage of W3C {@code baggage} and, when Jaeger is consumed, {@code uberctx-}. */
+    private <C> BaggageFields extractBaggage(C carrier, Getter<C> getter) {
+        BaggageFields w3c = baggageFormat.extract(carrier, getter);
+        if (!readJaegerBaggage) {
+            return w3c;
+        }
+        BaggageFields jaeger = null;
+        try {
+            jaeger = jaegerBaggage.extract(carrier, getter);
+        }
+        catch (RuntimeException ex) {
+            failed("extracting Jaeger baggage", ex);
+        }
+        if (jaeger == null || w3c == null) {
+            return jaeger != null ? jaeger : w3c;
+        }
+        Map<String, String> merged = new LinkedHashMap<>(jaeger.asMap());
+        merged.putAll(w3c.asMap());
+        return BaggageFields.of(merged);
     }
 
     /** Returns how many times a carrier or format threw and the failure was absorbed. */
@@ -244,8 +305,9 @@ public final class CompositePropagator implements Propagator {
         }
 
         /**
-         * The baggage names that cross process boundaries in the W3C {@code baggage} header,
-         * matched exactly; every other name stays in the process.
+         * The baggage names that cross process boundaries in the W3C {@code baggage} header (and
+         * in {@code uberctx-} headers when Jaeger is consumed or produced), matched exactly; every
+         * other name stays in the process.
          * @throws IllegalArgumentException when a name is not a valid W3C baggage key
          */
         public Builder remoteFields(List<String> remoteFields) {
@@ -263,7 +325,7 @@ public final class CompositePropagator implements Propagator {
                 }
             }
             if (named.isEmpty()) {
-                throw new IllegalArgumentException("must name at least one of w3c, b3, b3-multi");
+                throw new IllegalArgumentException("must name at least one of w3c, b3, b3-multi, jaeger");
             }
             return List.copyOf(named);
         }

@@ -13,7 +13,10 @@ public enum PropagationType {
     B3("b3", B3SingleFormat.INSTANCE),
 
     /** B3 multiple headers: {@code x-b3-traceid}, {@code x-b3-spanid} and the rest. */
-    B3_MULTI("b3-multi", B3MultiFormat.INSTANCE);
+    B3_MULTI("b3-multi", B3MultiFormat.INSTANCE),
+
+    /** Jaeger: {@code uber-trace-id}, with the allowed baggage in {@code uberctx-{name}} headers. */
+    JAEGER("jaeger", JaegerFormat.INSTANCE);
 
     private final String configName;
 
@@ -24,7 +27,10 @@ public enum PropagationType {
         this.format = format;
     }
 
-    /** Returns the name used in configuration: {@code w3c}, {@code b3} or {@code b3-multi}. */
+    /**
+     * Returns the name used in configuration: {@code w3c}, {@code b3}, {@code b3-multi} or
+     * {@code jaeger}.
+     */
     public String configName() {
         return configName;
     }
@@ -35,8 +41,9 @@ public enum PropagationType {
     }
 
     /**
-     * Returns the type named {@code name} ({@code w3c}, {@code b3}, {@code b3-multi} or
-     * {@code b3_multi}, in any case, surrounding whitespace ignored), or null when it is unknown.
+     * Returns the type named {@code name} ({@code w3c}, {@code b3}, {@code b3-multi},
+     * {@code b3_multi} or {@code jaeger}, in any case, surrounding whitespace ignored), or null when
+     * it is unknown.
      */
     public static PropagationType fromName(String name) {
         if (name == null) {

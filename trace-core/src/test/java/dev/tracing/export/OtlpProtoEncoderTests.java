@@ -122,6 +122,21 @@ class OtlpProtoEncoderTests {
             .map(r -> attributes(r.getResource().getAttributesList()).get("service.name")))
             .containsExactly("orders", "billing");
 
+        // a span of ours continuing a 64-bit trace id
+        spans.clear();
+        tracer.spanBuilder()
+            .setParent(tracer.traceContextBuilder().traceId("463ac35c9f6413ad").spanId("a2fb4a1d1a96d312").sampled(true)
+                .build())
+            .name("continued")
+            .start()
+            .end();
+        assertThat(spans.get(0).getTraceId()).isEqualTo("463ac35c9f6413ad");
+        assertThat(hex(ExportTraceServiceRequest.parseFrom(OtlpProtoEncoder.INSTANCE.encode(spans))
+            .getResourceSpans(0)
+            .getScopeSpans(0)
+            .getSpans(0)
+            .getTraceId())).isEqualTo("0000000000000000463ac35c9f6413ad");
+
         // another tracer's span (Micrometer's SimpleSpan) with a 64-bit trace id
         io.micrometer.tracing.test.simple.SimpleSpan shortId = new io.micrometer.tracing.test.simple.SimpleSpan();
         shortId.context().setTraceId("463ac35c9f6413ad");

@@ -81,6 +81,18 @@ class ZipkinV2JsonEncoderTests {
     }
 
     @Test
+    void a64BitTraceIdIsWrittenAs16Characters() {
+        Span span = tracer.spanBuilder()
+            .setParent(tracer.traceContextBuilder().traceId("463ac35c9f6413ad").spanId("a2fb4a1d1a96d312").sampled(true)
+                .build())
+            .name("continued")
+            .start();
+        span.end();
+
+        assertThat(encoder.encode(spans.get(0))).startsWith("{\"traceId\":\"463ac35c9f6413ad\",");
+    }
+
+    @Test
     void listIsAJsonArray() {
         tracer.nextSpan().name("one").start().end();
         tracer.nextSpan().name("two").start().end();

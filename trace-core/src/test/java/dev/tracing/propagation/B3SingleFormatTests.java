@@ -104,7 +104,8 @@ class B3SingleFormatTests {
 
         assertThat(context.traceIdHigh()).isZero();
         assertThat(context.traceIdLow()).isEqualTo(0x64fe8b2a57d3eff7L);
-        assertThat(context.traceId()).isEqualTo("0000000000000000" + TRACE_ID_64);
+        assertThat(context.isTraceId64Bit()).isTrue();
+        assertThat(context.traceId()).isEqualTo(TRACE_ID_64);
         assertThat(context.parentId()).isEqualTo(PARENT_ID);
     }
 

@@ -5,13 +5,20 @@ import java.util.List;
 import java.util.Map;
 
 import dev.tracing.core.BaggageFields;
+import dev.tracing.core.MdcScopeDecorator;
 import dev.tracing.core.SpanContext;
+import dev.tracing.core.ThreadLocalCurrentTraceContext;
+import dev.tracing.core.Tracing;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
+import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 import io.micrometer.tracing.test.simple.SimpleTraceContext;
 import io.micrometer.tracing.test.simple.SimpleTracer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.MDC;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
@@ -280,6 +287,111 @@ class CompositePropagatorTests {
     }
 
     @Test
+    void jaegerIsReadAndWrittenWithItsBaggageHeadersForAllowedNamesOnly() {
+        CompositePropagator jaeger = CompositePropagator.builder(tracer)
+            .consume(List.of(PropagationType.JAEGER))
+            .produce(List.of(PropagationType.JAEGER))
+            .remoteFields(List.of("userId", "tenant"))
+            .build();
+        carrier.put("uber-trace-id", B3_TRACE_ID + ":" + B3_SPAN_ID + ":0:1");
+        carrier.put("uberctx-userid", "alice%20smith");
+        carrier.put("uberctx-secret", "x");
+
+        SpanContext extracted = jaeger.extractContext(carrier, getter);
+        Map<String, String> out = new HashMap<>();
+        jaeger.inject(extracted, out, setter);
+
+        assertThat(jaeger.fields()).containsExactly("uber-trace-id", "baggage", "uberctx-userid", "uberctx-tenant");
+        assertThat(extracted.traceId()).isEqualTo(B3_TRACE_ID);
+        assertThat(extracted.spanId()).isEqualTo(B3_SPAN_ID);
+        assertThat(extracted.baggage().asMap()).containsOnly(Map.entry("userId", "alice smith"));
+        assertThat(out).containsOnly(Map.entry("uber-trace-id", B3_TRACE_ID + ":" + B3_SPAN_ID + ":0:1"),
+                Map.entry("baggage", "userId=alice%20smith"), Map.entry("uberctx-userid", "alice%20smith"));
+    }
+
+    @Test
+    void jaegerBaggageIsReadOnlyWhenJaegerIsConsumedAndW3cWinsOverIt() {
+        carrier.put("traceparent", TRACEPARENT);
+        carrier.put("uberctx-userid", "from-jaeger");
+        carrier.put("uberctx-tenant", "acme");
+        carrier.put("baggage", "userId=from-w3c");
+        CompositePropagator consumesJaeger = CompositePropagator.builder(tracer)
+            .consume(List.of(PropagationType.W3C, PropagationType.JAEGER))
+            .remoteFields(List.of("userId", "tenant"))
+            .build();
+
+        assertThat(consumesJaeger.extractContext(carrier, getter).baggage().asMap())
+            .containsOnly(Map.entry("userId", "from-w3c"), Map.entry("tenant", "acme"));
+        assertThat(propagator.extractContext(carrier, getter).baggage().asMap())
+            .containsOnly(Map.entry("userId", "from-w3c"));
+        // read, but not written: no uberctx- fields
+        assertThat(consumesJaeger.fields()).containsExactly("traceparent", "tracestate", "baggage");
+    }
+
+    @Test
+    void malformedUberTraceIdStartsAFreshTraceKeepingTheAllowedBaggage() {
+        CompositePropagator jaeger = CompositePropagator.builder(tracer)
+            .consume(List.of(PropagationType.JAEGER))
+            .remoteFields(List.of("tenant"))
+            .build();
+        carrier.put("uber-trace-id", B3_TRACE_ID.toUpperCase() + ":" + B3_SPAN_ID + ":0:1");
+        carrier.put("uberctx-tenant", "acme");
+
+        Span span = jaeger.extract(carrier, getter).start();
+
+        assertFreshRoot(span);
+        assertThat(jaeger.extractContext(carrier, getter).isSamplingFlagsOnly()).isTrue();
+    }
+
+    /**
+     * A 64-bit trace id from an old B3 caller is logged, and passed on in B3, as the 16 characters
+     * the caller logs; W3C, which needs 32, gets it padded. A 128-bit id is unchanged everywhere.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = { "463ac35c9f6413ad", "463ac35c9f6413ad48485a3953bb6124" })
+    void traceIdKeepsTheWidthItArrivedWithInTheMdcAndInB3(String callerTraceId) {
+        Tracer ours = Tracing.newBuilder()
+            .currentTraceContext(new ThreadLocalCurrentTraceContext(List.of(new MdcScopeDecorator(List.of()))))
+            .build();
+        CompositePropagator b3In = CompositePropagator.builder(ours)
+            .consume(List.of(PropagationType.B3_MULTI))
+            .produce(List.of(PropagationType.W3C, PropagationType.B3, PropagationType.B3_MULTI))
+            .build();
+        Map<String, String> incoming = Map.of("x-b3-traceid", callerTraceId, "x-b3-spanid", B3_SPAN_ID,
+                "x-b3-sampled", "1");
+        String padded = callerTraceId.length() == 16 ? "0000000000000000" + callerTraceId : callerTraceId;
+
+        Span server = b3In.extract(incoming, Map::get).start();
+        try (Tracer.SpanInScope scope = ours.withSpan(server)) {
+            assertThat(MDC.get("traceId")).isEqualTo(callerTraceId);
+            Span child = ours.nextSpan().start();
+            String childSpanId = child.context().spanId();
+            b3In.inject(child.context(), carrier, setter);
+            child.end();
+
+            assertThat(child.context().traceId()).isEqualTo(callerTraceId);
+            assertThat(carrier).containsEntry("x-b3-traceid", callerTraceId)
+                .containsEntry("b3", callerTraceId + "-" + childSpanId + "-1")
+                .containsEntry("traceparent", "00-" + padded + "-" + childSpanId + "-01");
+        }
+        finally {
+            server.end();
+            MDC.clear();
+        }
+    }
+
+    @Test
+    void aTraceStartedHereIs128Bit() {
+        Tracer ours = Tracing.newBuilder().build();
+        for (int i = 0; i < 100; i++) {
+            Span root = ours.nextSpan().start();
+            assertThat(root.context().traceId()).hasSize(32);
+            assertThat(((SpanContext) root.context()).isTraceId64Bit()).isFalse();
+            root.end();
+        }
+    }
+
+    @Test
     void roundTripThroughInjectAndExtract() {
         SpanContext original = SpanContext.create(0x1111L, 0x2222L, 0L, 0x3333L, false, false)
             .withTraceState("congo=t61rcWkgMzE")
@@ -313,9 +425,9 @@ class CompositePropagatorTests {
     @Test
     void theBuilderNeedsAFormatEachWayAndValidBaggageKeys() {
         assertThatIllegalArgumentException().isThrownBy(() -> CompositePropagator.builder(tracer).produce(List.of()))
-            .withMessage("must name at least one of w3c, b3, b3-multi");
+            .withMessage("must name at least one of w3c, b3, b3-multi, jaeger");
         assertThatIllegalArgumentException().isThrownBy(() -> CompositePropagator.builder(tracer).consume(null))
-            .withMessage("must name at least one of w3c, b3, b3-multi");
+            .withMessage("must name at least one of w3c, b3, b3-multi, jaeger");
         assertThatIllegalArgumentException()
             .isThrownBy(() -> CompositePropagator.builder(tracer).remoteFields(List.of("user id")))
             .withMessageContaining("'user id' is not a valid W3C baggage key");

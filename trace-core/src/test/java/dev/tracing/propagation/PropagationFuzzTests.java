@@ -3,6 +3,7 @@ package dev.tracing.propagation;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -25,8 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Hostile and random propagation headers: random strings and mutations of valid values (one
  * character changed, truncated, doubled, upper-cased, padded, non-ASCII inserted), repeated
- * headers, for {@code traceparent}, {@code tracestate}, {@code b3}, {@code X-B3-*} and
- * {@code baggage}. No exception escapes; a value that the specification's grammar (written here
+ * headers, for {@code traceparent}, {@code tracestate}, {@code b3}, {@code X-B3-*},
+ * {@code uber-trace-id}, {@code baggage} and {@code uberctx-*}. No exception escapes; a value that the specification's grammar (written here
  * as a regular expression, independently of the parsers) rejects yields no context and a fresh
  * trace; a valid value yields exactly its ids, and a value in normal form round-trips exactly.
  *
@@ -45,6 +46,13 @@ class PropagationFuzzTests {
     static final Pattern B3_SINGLE = Pattern
         .compile("([0-9a-f]{16}|[0-9a-f]{32})-([0-9a-f]{16})(?:-([01d]))?(?:-([0-9a-f]{16}))?");
 
+    static final Pattern UBER_TRACE_ID = Pattern
+        .compile("([0-9a-f]{1,32}):([0-9a-f]{1,16}):[0-9a-f]{1,16}:([0-9a-f]{1,2})");
+
+    /** {@code uber-trace-id} URL-encoded: no ':' at all, '%3A' in its place. */
+    static final Pattern UBER_TRACE_ID_ENCODED = Pattern
+        .compile("([0-9a-f]{1,32})%3[Aa]([0-9a-f]{1,16})%3[Aa][0-9a-f]{1,16}%3[Aa]([0-9a-f]{1,2})");
+
     static final String ZERO_16 = "0000000000000000";
 
     final Tracer tracer = Tracing.newBuilder().serviceName("fuzz").remoteFields(ALLOWED).build();
@@ -52,8 +60,11 @@ class PropagationFuzzTests {
     final W3cBaggageFormat baggage = new W3cBaggageFormat(ALLOWED);
 
     final CompositePropagator propagator = new CompositePropagator(tracer,
-            List.of(W3cTraceContextFormat.INSTANCE, B3SingleFormat.INSTANCE, B3MultiFormat.INSTANCE),
-            List.of(W3cTraceContextFormat.INSTANCE), baggage);
+            List.of(W3cTraceContextFormat.INSTANCE, B3SingleFormat.INSTANCE, B3MultiFormat.INSTANCE,
+                    JaegerFormat.INSTANCE),
+            List.of(W3cTraceContextFormat.INSTANCE, JaegerFormat.INSTANCE), baggage);
+
+    final JaegerBaggageFormat jaegerBaggage = new JaegerBaggageFormat(ALLOWED);
 
     // ---------------------------------------------------------------- traceparent
 
@@ -72,10 +83,10 @@ class PropagationFuzzTests {
         int offset = valid == strict ? 0 : 1;
         if (valid != null && !isZero(valid.group(1 + offset)) && !isZero(valid.group(2 + offset))) {
             assertThat(parsed).isNotNull();
-            assertThat(parsed.traceId()).isEqualTo(valid.group(1 + offset));
+            assertThat(parsed.traceId()).isEqualTo(asLogged(valid.group(1 + offset)));
             assertThat(parsed.spanId()).isEqualTo(valid.group(2 + offset));
             assertThat(parsed.isSampled()).isEqualTo((Integer.parseInt(valid.group(3 + offset), 16) & 1) == 1);
-            assertThat(span.context().traceId()).isEqualTo(valid.group(1 + offset));
+            assertThat(span.context().traceId()).isEqualTo(asLogged(valid.group(1 + offset)));
             assertThat(span.context().parentId()).isEqualTo(valid.group(2 + offset));
         }
         else {
@@ -105,7 +116,7 @@ class PropagationFuzzTests {
         Map<String, List<String>> different = Map.of("traceparent", List.of(first, second));
 
         assertThat(W3cTraceContextFormat.INSTANCE.extract(same, MultiValueGetter.INSTANCE).traceId())
-            .isEqualTo(first.substring(3, 35));
+            .isEqualTo(asLogged(first.substring(3, 35)));
         if (!first.equals(second)) {
             assertThat(W3cTraceContextFormat.INSTANCE.extract(different, MultiValueGetter.INSTANCE)).isNull();
             assertFreshTrace(propagator.extract(different, MultiValueGetter.INSTANCE).start());
@@ -121,7 +132,7 @@ class PropagationFuzzTests {
 
         SpanContext parsed = W3cTraceContextFormat.INSTANCE.extract(carrier, MultiValueGetter.INSTANCE);
 
-        assertThat(parsed.traceId()).isEqualTo(traceparent.substring(3, 35));
+        assertThat(parsed.traceId()).isEqualTo(asLogged(traceparent.substring(3, 35)));
         String kept = parsed.traceState();
         if (kept != null) {
             // what is kept is in normal form (parsing it again changes nothing), within the limits,
@@ -154,7 +165,7 @@ class PropagationFuzzTests {
         else if (valid.matches() && !isZero(valid.group(1)) && !isZero(valid.group(2))
                 && (valid.group(4) == null || !isZero(valid.group(4)))) {
             assertThat(parsed).isNotNull();
-            assertThat(parsed.traceId()).isEqualTo(leftPad32(valid.group(1)));
+            assertThat(parsed.traceId()).isEqualTo(asLogged(valid.group(1)));
             assertThat(parsed.spanId()).isEqualTo(valid.group(2));
             assertThat(parsed.parentId()).isEqualTo(valid.group(4));
             assertThat(parsed.sampled()).isEqualTo(valid.group(3) == null ? null : !valid.group(3).equals("0"));
@@ -197,7 +208,7 @@ class PropagationFuzzTests {
         };
         if (stillValid) {
             assertThat(parsed).isNotNull();
-            assertThat(parsed.traceId()).isEqualTo(leftPad32(carrier.get("x-b3-traceid")));
+            assertThat(parsed.traceId()).isEqualTo(asLogged(carrier.get("x-b3-traceid")));
             assertThat(parsed.spanId()).isEqualTo(carrier.get("x-b3-spanid"));
             assertThat(parsed.isDebug()).isEqualTo("1".equals(carrier.get("x-b3-flags")));
             assertThat(span.context().parentId()).isEqualTo(carrier.get("x-b3-spanid"));
@@ -216,6 +227,74 @@ class PropagationFuzzTests {
         B3MultiFormat.INSTANCE.inject(parsed, out, Map::put);
 
         assertThat(out).isEqualTo(headers);
+    }
+
+    // ---------------------------------------------------------------- uber-trace-id
+
+    @Property
+    void uberTraceIdIsAContextExactlyWhenTheGrammarAllowsIt(@ForAll("hostileUberTraceIds") String value) {
+        Map<String, String> carrier = Map.of("uber-trace-id", value);
+
+        SpanContext parsed = JaegerFormat.INSTANCE.extract(carrier, Map::get);
+        Span span = propagator.extract(carrier, (c, k) -> c.get(k)).start();
+
+        Matcher plain = UBER_TRACE_ID.matcher(trimOws(value));
+        Matcher encoded = UBER_TRACE_ID_ENCODED.matcher(trimOws(value));
+        Matcher valid = plain.matches() ? plain : encoded.matches() ? encoded : null;
+        if (valid != null && !isZero(valid.group(1)) && !isZero(valid.group(2))) {
+            int flags = Integer.parseInt(valid.group(3), 16);
+            assertThat(parsed).isNotNull();
+            assertThat(parsed.traceId()).isEqualTo(asLogged(leftPad(valid.group(1))));
+            assertThat(parsed.spanId()).isEqualTo(leftPad16(valid.group(2)));
+            assertThat(parsed.isSampled()).isEqualTo((flags & 3) != 0);
+            assertThat(parsed.isDebug()).isEqualTo((flags & 2) != 0);
+            assertThat(span.context().parentId()).isEqualTo(leftPad16(valid.group(2)));
+        }
+        else {
+            assertThat(parsed).isNull();
+            assertFreshTrace(span);
+        }
+        span.end();
+    }
+
+    @Property
+    void uberTraceIdInNormalFormRoundTripsExactly(@ForAll("uberTraceIds") String value) {
+        SpanContext parsed = JaegerFormat.INSTANCE.extract(Map.of("uber-trace-id", value), Map::get);
+        Map<String, String> out = new HashMap<>();
+        JaegerFormat.INSTANCE.inject(parsed, out, Map::put);
+
+        assertThat(out).containsExactly(Map.entry("uber-trace-id", value));
+    }
+
+    @Property
+    void hostileUberctxHeadersKeepOnlyAllowedNamesWithinTheLimit(
+            @ForAll("hostileUberctx") Map<String, String> headers) {
+        BaggageFields fields = jaegerBaggage.extract(headers, Map::get);
+        Map<String, String> with = new HashMap<>(headers);
+        with.put("uber-trace-id", "1".repeat(32) + ":" + "2".repeat(16) + ":0:1");
+        Span span = propagator.extract(with, (c, k) -> c.get(k)).start();
+        Map<String, String> out = new HashMap<>();
+        propagator.inject(span.context(), out, Map::put);
+        span.end();
+
+        if (fields != null) {
+            int characters = 0;
+            for (Map.Entry<String, String> entry : fields.asMap().entrySet()) {
+                assertThat(ALLOWED).contains(entry.getKey());
+                characters += entry.getKey().length() + entry.getValue().length();
+            }
+            assertThat(characters).isLessThanOrEqualTo(JaegerBaggageFormat.MAX_CHARACTERS);
+        }
+        int written = 0;
+        for (Map.Entry<String, String> entry : out.entrySet()) {
+            if (entry.getKey().startsWith("uberctx-")) {
+                assertThat(jaegerBaggage.fields()).contains(entry.getKey());
+                // what is written is a valid header value: printable ASCII, nothing to split a header on
+                assertThat(entry.getValue()).matches("[!-~]*").doesNotContain(",", ";", "\"");
+                written += entry.getKey().length() - "uberctx-".length() + entry.getValue().length();
+            }
+        }
+        assertThat(written).isLessThanOrEqualTo(JaegerBaggageFormat.MAX_CHARACTERS);
     }
 
     // ---------------------------------------------------------------- baggage
@@ -345,6 +424,33 @@ class PropagationFuzzTests {
     }
 
     @Provide
+    Arbitrary<String> uberTraceIds() {
+        Arbitrary<String> traceId = Arbitraries.oneOf(nonZeroHex(16),
+                Combinators.combine(nonZeroHex(16), hex(16)).as(String::concat));
+        return Combinators.combine(traceId, nonZeroHex(16), Arbitraries.of("0", "1", "3"))
+            .as((t, s, flags) -> t + ":" + s + ":0:" + flags);
+    }
+
+    @Provide
+    Arbitrary<String> hostileUberTraceIds() {
+        Arbitrary<String> shortIds = Combinators
+            .combine(hex(1, 32), hex(1, 16), hex(1, 16), hex(1, 2), Arbitraries.of(":", "%3A", "%3a"))
+            .as((t, s, p, f, sep) -> t + sep + s + sep + p + sep + f);
+        Arbitrary<String> encoded = uberTraceIds().map(v -> v.replace(":", "%3A"));
+        return hostile(Arbitraries.oneOf(uberTraceIds(), shortIds, encoded));
+    }
+
+    @Provide
+    Arbitrary<Map<String, String>> hostileUberctx() {
+        Arbitrary<String> name = Arbitraries.oneOf(Arbitraries.of(ALLOWED).map(n -> "uberctx-" + n.toLowerCase(Locale.ROOT)),
+                Arbitraries.strings().ofMaxLength(12).map(n -> "uberctx-" + n));
+        Arbitrary<String> value = hostile(Arbitraries.oneOf(Arbitraries.strings().ofMaxLength(40),
+                Arbitraries.strings().withChars('%', 'e', '2', '8', 'A', ' ', '+').ofMaxLength(20),
+                Arbitraries.integers().between(3000, 5000).map("v"::repeat)));
+        return Arbitraries.maps(name, value).ofMaxSize(6);
+    }
+
+    @Provide
     Arbitrary<Map<String, String>> baggageValues() {
         Arbitrary<String> value = Arbitraries.strings()
             .withCharRange('a', 'z')
@@ -387,6 +493,11 @@ class PropagationFuzzTests {
         return Arbitraries.strings().withChars("0123456789abcdef".toCharArray()).ofLength(length);
     }
 
+    static Arbitrary<String> hex(int minLength, int maxLength) {
+        return Arbitraries.strings().withChars("0123456789abcdef".toCharArray()).ofMinLength(minLength)
+            .ofMaxLength(maxLength);
+    }
+
     static Arbitrary<String> nonZeroHex(int length) {
         return hex(length).filter(s -> !isZero(s));
     }
@@ -406,7 +517,7 @@ class PropagationFuzzTests {
                 case TRUNCATE -> value.substring(0, at);
                 case DOUBLE -> value + value;
                 case DOUBLE_WITH_COMMA -> value + "," + value;
-                case UPPER_CASE -> value.toUpperCase(java.util.Locale.ROOT);
+                case UPPER_CASE -> value.toUpperCase(Locale.ROOT);
                 case PAD -> (position % 2 == 0 ? " " : "\t") + value + (position % 3 == 0 ? "" : " ");
                 case INSERT -> value.substring(0, at) + c + value.substring(at);
                 case REMOVE_ONE -> value.isEmpty() ? value : value.substring(0, at) + value.substring(at + 1);
@@ -432,8 +543,18 @@ class PropagationFuzzTests {
         return true;
     }
 
-    static String leftPad32(String traceId) {
-        return traceId.length() == 32 ? traceId : ZERO_16 + traceId;
+    /** A trace id as logged: 16 characters when its high half is zero (a 64-bit id), else 32. */
+    static String asLogged(String traceId) {
+        return traceId.length() == 32 && traceId.startsWith(ZERO_16) ? traceId.substring(16) : traceId;
+    }
+
+    /** A hex id left-padded with zeros to 32 characters, or to 16 when it has at most 16. */
+    static String leftPad(String id) {
+        return id.length() <= 16 ? leftPad16(id) : "0".repeat(32 - id.length()) + id;
+    }
+
+    static String leftPad16(String id) {
+        return "0".repeat(16 - id.length()) + id;
     }
 
     static String trimOws(String value) {

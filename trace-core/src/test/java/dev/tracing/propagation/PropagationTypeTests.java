@@ -16,13 +16,16 @@ class PropagationTypeTests {
         assertThat(PropagationType.fromName("B3_MULTI")).isEqualTo(PropagationType.B3_MULTI);
         assertThat(PropagationType.fromName("b3_multi")).isEqualTo(PropagationType.B3_MULTI);
         assertThat(PropagationType.fromName(" b3 ")).isEqualTo(PropagationType.B3);
+        assertThat(PropagationType.fromName("jaeger")).isEqualTo(PropagationType.JAEGER);
+        assertThat(PropagationType.fromName("Jaeger")).isEqualTo(PropagationType.JAEGER);
     }
 
     @Test
     void fromNameReturnsNullForUnknown() {
         assertThat(PropagationType.fromName(null)).isNull();
         assertThat(PropagationType.fromName("")).isNull();
-        assertThat(PropagationType.fromName("jaeger")).isNull();
+        assertThat(PropagationType.fromName("uber-trace-id")).isNull();
+        assertThat(PropagationType.fromName("xray")).isNull();
         assertThat(PropagationType.fromName("b3multi")).isNull();
         assertThat(PropagationType.fromName("w3c-baggage")).isNull();
     }
@@ -32,6 +35,7 @@ class PropagationTypeTests {
         assertThat(PropagationType.W3C.configName()).isEqualTo("w3c");
         assertThat(PropagationType.B3.configName()).isEqualTo("b3");
         assertThat(PropagationType.B3_MULTI.configName()).isEqualTo("b3-multi");
+        assertThat(PropagationType.JAEGER.configName()).isEqualTo("jaeger");
     }
 
     @Test
@@ -39,6 +43,8 @@ class PropagationTypeTests {
         assertThat(PropagationType.W3C.format()).isSameAs(W3cTraceContextFormat.INSTANCE);
         assertThat(PropagationType.B3.format()).isSameAs(B3SingleFormat.INSTANCE);
         assertThat(PropagationType.B3_MULTI.format()).isSameAs(B3MultiFormat.INSTANCE);
+        assertThat(PropagationType.JAEGER.format()).isSameAs(JaegerFormat.INSTANCE);
         assertThat(PropagationType.B3.format().fields()).containsExactly("b3");
+        assertThat(PropagationType.JAEGER.format().fields()).containsExactly("uber-trace-id");
     }
 }

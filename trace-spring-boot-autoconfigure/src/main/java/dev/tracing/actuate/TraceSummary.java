@@ -3,7 +3,7 @@ package dev.tracing.actuate;
 /**
  * One line of {@code GET /actuator/traces}.
  *
- * @param traceId the trace id, 32 lower-case hex characters
+ * @param traceId the trace id in lower-case hex: 32 characters, or 16 for a 64-bit id (as it arrived)
  * @param name the root span's name, or the earliest span's when the root is not in the store
  * @param serviceName the service of that span
  * @param timestamp when the trace's first span started, in epoch microseconds

@@ -35,7 +35,9 @@ import org.springframework.util.MimeType;
  * Zipkin's format has no room for: each span's parent id, whether that parent is missing from the
  * store, and its links.</li>
  * </ul>
- * A malformed trace id answers 400, an unknown one 404.
+ * A malformed trace id answers 400, an unknown one 404. A 64-bit trace id (B3 from Sleuth or an
+ * old Brave) is listed as the 16 characters it arrived with, and found by those or by the same
+ * id padded to 32 with zeros.
  */
 @Endpoint(id = "traces")
 public class TracesEndpoint {
@@ -45,6 +47,8 @@ public class TracesEndpoint {
     static final int MAX_LIMIT = 1000;
 
     private static final MimeType JSON = MimeType.valueOf("application/json");
+
+    private static final String ZERO_HIGH = "0000000000000000";
 
     private final InMemorySpanStore store;
 
@@ -106,7 +110,11 @@ public class TracesEndpoint {
         }
     }
 
-    /** Returns the 32-character lower-case form of a 16 or 32 hex-digit trace id, or null. */
+    /**
+     * Returns the lower-case form of a 16 or 32 hex-digit trace id as this tracer writes it, or
+     * null: a 64-bit id is 16 characters, also when asked for with sixteen leading zeros (as a
+     * W3C {@code traceparent} or an OTLP backend shows it), so both spellings find the trace.
+     */
     static String normalize(String traceId) {
         if (traceId == null || (traceId.length() != 16 && traceId.length() != 32)) {
             return null;
@@ -115,8 +123,7 @@ public class TracesEndpoint {
         if (!HexCodec.isLowerHex(lower, 0, lower.length())) {
             return null;
         }
-        // a 64-bit id (B3) is stored with sixteen leading zeros
-        return lower.length() == 16 ? "0000000000000000" + lower : lower;
+        return lower.length() == 32 && lower.startsWith(ZERO_HIGH) ? lower.substring(16) : lower;
     }
 
     /** Nests spans (sorted by start) under their parents; spans whose parent is absent are roots. */

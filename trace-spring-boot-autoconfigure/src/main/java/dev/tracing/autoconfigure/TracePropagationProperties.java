@@ -12,12 +12,15 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 @ConfigurationProperties("trace.propagation")
 public class TracePropagationProperties {
 
-    /** Formats written into outgoing requests and messages: w3c, b3, b3-multi. */
+    /**
+     * Formats written into outgoing requests and messages: w3c, b3, b3-multi, jaeger (uber-trace-id,
+     * with the remote baggage fields also in uberctx- headers).
+     */
     private List<PropagationType> produce = new ArrayList<>(CompositePropagator.DEFAULT_PRODUCE);
 
     /**
-     * Formats read from incoming requests and messages, tried in this order: w3c, b3,
-     * b3-multi.
+     * Formats read from incoming requests and messages, tried in this order: w3c, b3, b3-multi,
+     * jaeger (uber-trace-id, with the remote baggage fields also read from uberctx- headers).
      */
     private List<PropagationType> consume = new ArrayList<>(CompositePropagator.DEFAULT_CONSUME);
 

@@ -19,6 +19,7 @@ import dev.tracing.export.InMemorySpanStore;
 import io.micrometer.tracing.Link;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
 import org.awaitility.core.ThrowingRunnable;
 import org.htmlunit.WebClient;
 import org.htmlunit.html.DomElement;
@@ -64,6 +65,9 @@ abstract class TracesEndpointHttpTests {
 
     @Autowired
     InMemorySpanStore store;
+
+    @Autowired
+    Propagator propagator;
 
     /** Oldest: 50 ms, one span. */
     String slowOld;
@@ -258,6 +262,22 @@ abstract class TracesEndpointHttpTests {
     @Test
     void upperCaseIdFindsTheTrace() throws Exception {
         assertThat(getJson(base + "/traces/" + nested.toUpperCase()).size()).isEqualTo(4);
+    }
+
+    @Test
+    void a64BitTraceIdIsListedAsItArrivedAndFoundPaddedOrNot() throws Exception {
+        String traceId = "463ac35c9f6413ad";
+        Span server = propagator
+            .extract(Map.of("b3", traceId + "-48485a3953bb6124-1"), (carrier, key) -> carrier.get(key))
+            .name("from an old b3 caller")
+            .kind(Span.Kind.SERVER)
+            .start();
+        server.end();
+
+        assertThat(traceIds(getJson(base + "/traces"))).contains(traceId);
+        assertThat(getJson(base + "/traces/" + traceId).get(0).get("traceId").asString()).isEqualTo(traceId);
+        assertThat(getJson(base + "/traces/0000000000000000" + traceId).size()).isEqualTo(1);
+        assertThat(getJson(base + "/traces/" + traceId + "?view=tree").size()).isEqualTo(1);
     }
 
     // ---- the traceview page, in a JavaScript-capable browser ----

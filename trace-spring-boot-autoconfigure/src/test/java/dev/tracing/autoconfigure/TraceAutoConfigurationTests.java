@@ -354,10 +354,37 @@ class TraceAutoConfigurationTests {
 
     @Test
     void unknownPropagationFormatFailsStartupNamingTheProperty() {
-        runner.withPropertyValues("trace.propagation.produce=w3c,jaeger").run(context -> {
+        runner.withPropertyValues("trace.propagation.produce=w3c,xray").run(context -> {
             assertThat(context).hasFailed();
             assertThat(StartupFailures.text(context.getStartupFailure())).contains("trace.propagation.produce");
         });
+    }
+
+    @Test
+    void jaegerIsProducedAndConsumedWithTheRemoteBaggageFields() {
+        runner
+            .withPropertyValues("trace.propagation.produce=w3c,jaeger", "trace.propagation.consume=jaeger",
+                    "trace.baggage.remote-fields=tenant")
+            .run(context -> {
+                assertThat(context).hasNotFailed();
+                Propagator propagator = context.getBean(Propagator.class);
+                Span span = propagator
+                    .extract(Map.of("uber-trace-id", "80f198ee56343ba864fe8b2a57d3eff7:e457b5a2e4d86bd1:0:1",
+                            "uberctx-tenant", "acme", "uberctx-secret", "x"), Map::get)
+                    .start();
+                Map<String, String> headers = new HashMap<>();
+                propagator.inject(span.context(), headers, Map::put);
+                span.end();
+
+                assertThat(span.context().traceId()).isEqualTo("80f198ee56343ba864fe8b2a57d3eff7");
+                assertThat(span.context().parentId()).isEqualTo("e457b5a2e4d86bd1");
+                assertThat(propagator.fields()).contains("traceparent", "uber-trace-id", "uberctx-tenant");
+                assertThat(headers).containsEntry("uber-trace-id",
+                        "80f198ee56343ba864fe8b2a57d3eff7:" + span.context().spanId() + ":0:1")
+                    .containsEntry("uberctx-tenant", "acme")
+                    .containsKey("traceparent")
+                    .doesNotContainKey("uberctx-secret");
+            });
     }
 
     @ParameterizedTest

@@ -103,7 +103,10 @@ public final class HttpSpanPolicy {
         if (!w3cResponseHeader) {
             return context.traceId();
         }
-        return "00-" + context.traceId() + "-" + context.spanId() + (Boolean.TRUE.equals(context.sampled()) ? "-01" : "-00");
+        String traceId = context.traceId();
+        // traceresponse has traceparent's grammar: a 64-bit trace id is padded to 32 characters
+        String padded = traceId.length() == 16 ? "0000000000000000" + traceId : traceId;
+        return "00-" + padded + "-" + context.spanId() + (Boolean.TRUE.equals(context.sampled()) ? "-01" : "-00");
     }
 
     /**

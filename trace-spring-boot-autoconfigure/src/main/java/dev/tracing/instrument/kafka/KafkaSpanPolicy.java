@@ -110,7 +110,7 @@ public final class KafkaSpanPolicy {
      * Header names that carry a trace context in any consumed format; records without one never
      * start a probe span. Baggage alone carries no context to link to.
      */
-    private static final List<String> TRACE_HEADERS = List.of("traceparent", "b3", "x-b3-traceid");
+    private static final List<String> TRACE_HEADERS = List.of("traceparent", "b3", "x-b3-traceid", "uber-trace-id");
 
     /**
      * Every trace context header name of the formats we know, whichever this application writes: a
@@ -151,6 +151,7 @@ public final class KafkaSpanPolicy {
         Set<String> names = new HashSet<>(TRACE_HEADERS);
         names.addAll(propagator.fields());
         names.remove("baggage");
+        names.removeIf(name -> name.startsWith("uberctx-"));
         for (String name : List.copyOf(names)) {
             String other = OTHER_SPELLING.get(name);
             if (other != null) {

@@ -84,6 +84,29 @@ class TraceInterceptorTests {
     }
 
     @Test
+    void aBatchLinksARecordThatCarriesOnlyAJaegerHeaderWhenJaegerIsConsumed() {
+        CompositePropagator readsJaeger = CompositePropagator.builder(tracer)
+            .consume(List.of(PropagationType.W3C, PropagationType.JAEGER))
+            .produce(List.of(PropagationType.W3C))
+            .build();
+        TraceBatchInterceptor<String, String> interceptor = new TraceBatchInterceptor<>(
+                new KafkaSpanPolicy(tracer, readsJaeger, false), null);
+        ConsumerRecord<String, String> jaeger = record("j", null);
+        jaeger.headers()
+            .add("uber-trace-id", (traceId("3") + ":" + spanId("c3") + ":0:1").getBytes(StandardCharsets.UTF_8));
+
+        ConsumerRecords<String, String> records = records(jaeger);
+        interceptor.intercept(records, null);
+        interceptor.success(records, null);
+        interceptor.clearThreadState((Consumer<?, ?>) null);
+
+        assertThat(spans).singleElement()
+            .satisfies(batch -> assertThat(batch.getLinks()).extracting(Link::getTraceContext)
+                .extracting(c -> c.traceId() + "/" + c.spanId())
+                .containsExactly(traceId("3") + "/" + spanId("c3")));
+    }
+
+    @Test
     void batchRecordSpansAreChildrenOfEachRecordsContextAndEndWithTheBatch() {
         TraceBatchInterceptor<String, String> interceptor = new TraceBatchInterceptor<>(
                 new KafkaSpanPolicy(tracer, propagator, true), null);

@@ -11,6 +11,7 @@ import java.util.UUID;
 import java.util.function.Predicate;
 
 import dev.tracing.export.InMemorySpanStore;
+import dev.tracing.testing.LogLines;
 import dev.tracing.testing.TraceAssertions;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
@@ -88,6 +89,12 @@ class TraceWebFluxTests {
      */
     FinishedSpan assertOneClientSpanBetween(String traceId, String parentSpanId, String marker, String serverName)
             throws Exception {
+        return assertOneClientSpanBetween(traceId, parentSpanId, marker, serverName, traceId);
+    }
+
+    /** As above, where the downstream's traceparent carries {@code traceparentTraceId}. */
+    FinishedSpan assertOneClientSpanBetween(String traceId, String parentSpanId, String marker, String serverName,
+            String traceparentTraceId) throws Exception {
         List<FinishedSpan> spans = awaitTrace(traceId, 3);
         FinishedSpan server = only(spans, server(serverName));
         FinishedSpan client = only(spans, span -> span.getKind() == Span.Kind.CLIENT);
@@ -96,7 +103,7 @@ class TraceWebFluxTests {
         assertThat(client.getParentId()).isEqualTo(server.getSpanId());
         assertThat(downstream.getParentId()).isEqualTo(client.getSpanId());
         assertThat(WebFluxTracingApp.downstreamTraceparents.get(marker))
-            .containsExactly("00-" + traceId + "-" + client.getSpanId() + "-01");
+            .containsExactly("00-" + traceparentTraceId + "-" + client.getSpanId() + "-01");
         return client;
     }
 
@@ -178,6 +185,33 @@ class TraceWebFluxTests {
         String marker = UUID.randomUUID().toString();
         assertChainContinues(traceId, CALLER_SPAN_ID, marker, get("/chain/" + marker, "X-B3-TraceId", traceId,
                 "X-B3-SpanId", CALLER_SPAN_ID, "X-B3-Sampled", "1"));
+    }
+
+    /**
+     * A Sleuth or old Brave caller sends a 64-bit trace id and logs it as 16 characters: our log
+     * lines and summaries carry the same 16, so a search for the id finds them; the downstream's
+     * traceparent (which needs 32) and the traceresponse get it padded.
+     */
+    @Test
+    void a64BitB3TraceIdIsLoggedAndListedAsItArrived() throws Exception {
+        String traceId = "463ac35c9f6413ad";
+        String marker = UUID.randomUUID().toString();
+        try (LogLines lines = LogLines.capture(WebFluxTracingApp.Endpoints.class.getName())) {
+            HttpResponse<String> response = get("/chain/" + marker, "X-B3-TraceId", traceId, "X-B3-SpanId",
+                    CALLER_SPAN_ID, "X-B3-Sampled", "1");
+
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(json.readTree(response.body()).get("traceId").asString()).isEqualTo(traceId);
+            assertThat(response.headers().firstValue("traceresponse").orElseThrow())
+                .startsWith("00-0000000000000000" + traceId + "-");
+            FinishedSpan client = assertOneClientSpanBetween(traceId, CALLER_SPAN_ID, marker, "GET /chain/{marker}",
+                    "0000000000000000" + traceId);
+            assertThat(client.getTraceId()).isEqualTo(traceId);
+            assertThat(lines.lines()).filteredOn(line -> line.message().equals("chain " + marker + " got ok"))
+                .singleElement()
+                .satisfies(line -> assertThat(line.traceId()).isEqualTo(traceId));
+            assertThat(store.recentSummaries(1000, summary -> traceId.equals(summary.traceId()))).hasSize(1);
+        }
     }
 
     @Test
