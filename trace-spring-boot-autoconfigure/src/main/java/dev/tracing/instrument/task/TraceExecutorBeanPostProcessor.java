@@ -1,0 +1,96 @@
+package dev.tracing.instrument.task;
+
+import java.lang.reflect.Field;
+import java.util.Collection;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.core.task.SimpleAsyncTaskExecutor;
+import org.springframework.core.task.TaskDecorator;
+import org.springframework.core.task.support.CompositeTaskDecorator;
+import org.springframework.core.task.support.ContextPropagatingTaskDecorator;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
+import org.springframework.util.ReflectionUtils;
+
+/**
+ * Gives the executors and schedulers an application declares itself ({@code new
+ * ThreadPoolTaskExecutor()} in a {@code @Bean} method, for {@code @Async("myExecutor")}) the
+ * {@link TraceTaskDecorator} that Spring Boot gives the ones its builders make, so a task runs in
+ * its submitter's span wherever it is submitted. A decorator the application set is kept and runs
+ * too; an executor whose decorator already carries the span (ours, or Boot's
+ * {@link ContextPropagatingTaskDecorator}) is left as it is.
+ *
+ * <p>Design notes: Spring's executors take a decorator but do not say which one they have, so it
+ * is read from their {@code taskDecorator} field; where that field cannot be read the executor is
+ * left alone. It is set before the bean's initialization, which is when a
+ * {@link ThreadPoolTaskExecutor} builds its pool; one initialized inside its {@code @Bean} method
+ * keeps the pool it built. Plain JDK {@code ExecutorService} beans are not changed (their type is
+ * the application's to inject); Micrometer's {@code ContextExecutorService} wraps them.
+ */
+public final class TraceExecutorBeanPostProcessor implements BeanPostProcessor {
+
+    private final Supplier<TaskDecorator> decorator;
+
+    public TraceExecutorBeanPostProcessor(Supplier<TaskDecorator> decorator) {
+        this.decorator = decorator;
+    }
+
+    @Override
+    public Object postProcessBeforeInitialization(Object bean, String beanName) {
+        if (bean instanceof ThreadPoolTaskExecutor executor) {
+            decorate(executor, executor::setTaskDecorator);
+        }
+        else if (bean instanceof ThreadPoolTaskScheduler scheduler) {
+            decorate(scheduler, scheduler::setTaskDecorator);
+        }
+        else if (bean instanceof SimpleAsyncTaskExecutor executor) {
+            decorate(executor, executor::setTaskDecorator);
+        }
+        return bean;
+    }
+
+    private void decorate(Object executor, Consumer<TaskDecorator> setter) {
+        Field field = ReflectionUtils.findField(executor.getClass(), "taskDecorator", TaskDecorator.class);
+        if (field == null) {
+            return;
+        }
+        TaskDecorator existing;
+        try {
+            ReflectionUtils.makeAccessible(field);
+            existing = (TaskDecorator) field.get(executor);
+        }
+        catch (IllegalAccessException | RuntimeException ex) {
+            return;
+        }
+        if (carriesTheSpan(existing)) {
+            return;
+        }
+        TaskDecorator ours = decorator.get();
+        setter.accept(existing == null ? ours : new CompositeTaskDecorator(List.of(existing, ours)));
+    }
+
+    private static boolean carriesTheSpan(TaskDecorator decorator) {
+        if (decorator instanceof TraceTaskDecorator || decorator instanceof ContextPropagatingTaskDecorator) {
+            return true;
+        }
+        if (decorator instanceof CompositeTaskDecorator composite) {
+            Field field = ReflectionUtils.findField(CompositeTaskDecorator.class, "taskDecorators");
+            if (field != null) {
+                ReflectionUtils.makeAccessible(field);
+                Object members = ReflectionUtils.getField(field, composite);
+                if (members instanceof Collection<?> list) {
+                    for (Object member : list) {
+                        if (member instanceof TaskDecorator inner && carriesTheSpan(inner)) {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+}

@@ -1,0 +1,135 @@
+package dev.tracing.instrument.task;
+
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.annotation.Bean;
+import org.springframework.scheduling.TaskScheduler;
+import org.springframework.scheduling.annotation.Async;
+import org.springframework.scheduling.annotation.EnableAsync;
+import org.springframework.scheduling.annotation.EnableScheduling;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Work handed to an executor or a scheduler runs in the span of the code that handed it over,
+ * with the ids in its log lines: {@code @Async} on an executor the application declared itself,
+ * whose own decorator still runs, and a task scheduled on Boot's {@link TaskScheduler}.
+ */
+@SpringBootTest(classes = TaskExecutionTests.App.class, webEnvironment = SpringBootTest.WebEnvironment.NONE,
+        properties = "spring.application.name=task-test")
+@ExtendWith(OutputCaptureExtension.class)
+class TaskExecutionTests {
+
+    @Autowired
+    Tracer tracer;
+
+    @Autowired
+    App.Worker worker;
+
+    @Autowired
+    TaskScheduler taskScheduler;
+
+    @Test
+    void asyncOnAnExecutorTheApplicationDeclaredRunsInTheSubmittersSpan(CapturedOutput output) throws Exception {
+        Span caller = tracer.nextSpan().name("caller").start();
+        String ran;
+        try (Tracer.SpanInScope scope = tracer.withSpan(caller)) {
+            ran = worker.work().get(10, TimeUnit.SECONDS);
+        }
+        finally {
+            caller.end();
+        }
+        assertThat(ran).isEqualTo("user-1 " + caller.context().traceId() + "/" + caller.context().spanId());
+        assertThat(output).contains("[" + caller.context().traceId() + "-" + caller.context().spanId() + "]");
+        // the application's own decorator on that executor still runs
+        assertThat(App.decorated.get()).isPositive();
+    }
+
+    @Test
+    void aTaskScheduledOnBootsSchedulerRunsInTheSpanThatScheduledIt() throws Exception {
+        CompletableFuture<String> ran = new CompletableFuture<>();
+        Span caller = tracer.nextSpan().name("caller").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(caller)) {
+            taskScheduler.schedule(() -> ran.complete(current(tracer)), Instant.now().plusMillis(50));
+        }
+        finally {
+            caller.end();
+        }
+        assertThat(ran.get(10, TimeUnit.SECONDS)).isEqualTo(caller.context().traceId() + "/" + caller.context().spanId());
+    }
+
+    @Test
+    void aTaskSubmittedOutsideASpanRunsInNone() throws Exception {
+        assertThat(tracer.currentSpan()).isNull();
+        assertThat(worker.work().get(10, TimeUnit.SECONDS)).isEqualTo("user-1 none");
+    }
+
+    static String current(Tracer tracer) {
+        Span span = tracer.currentSpan();
+        return span == null ? "none" : span.context().traceId() + "/" + span.context().spanId();
+    }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    @EnableAsync
+    @EnableScheduling
+    static class App {
+
+        static final AtomicInteger decorated = new AtomicInteger();
+
+        /** An executor built by hand, not with Boot's builder, with a decorator of the application's. */
+        @Bean
+        ThreadPoolTaskExecutor userExecutor() {
+            ThreadPoolTaskExecutor executor = new ThreadPoolTaskExecutor();
+            executor.setCorePoolSize(1);
+            executor.setThreadNamePrefix("user-");
+            executor.setTaskDecorator(task -> {
+                decorated.incrementAndGet();
+                return task;
+            });
+            return executor;
+        }
+
+        @Bean
+        Worker worker(Tracer tracer) {
+            return new Worker(tracer);
+        }
+
+        static class Worker {
+
+            private static final Logger logger = LoggerFactory.getLogger(Worker.class);
+
+            private final Tracer tracer;
+
+            Worker(Tracer tracer) {
+                this.tracer = tracer;
+            }
+
+            @Async("userExecutor")
+            CompletableFuture<String> work() {
+                logger.info("working on the user executor");
+                return CompletableFuture.completedFuture(Thread.currentThread().getName() + " " + current(tracer));
+            }
+
+        }
+
+    }
+
+}
