@@ -19,13 +19,23 @@ import reactor.util.context.ContextView;
  */
 public final class ReactorTracing {
 
+    /** Where Micrometer's {@code ObservationThreadLocalAccessor} keeps the Observation in a Reactor Context. */
+    private static final String OBSERVATION_KEY = "micrometer.observation";
+
     private ReactorTracing() {
     }
 
-    /** Returns the trace context in {@code context}, or null when the chain is not traced. */
+    /**
+     * Returns the trace context in {@code context}, or null when the chain is not traced: the
+     * span of an Observation opened inside it ({@code tap(Micrometer.observation(registry))}) when
+     * there is one, else the request's.
+     */
     public static TraceContext traceContext(ContextView context) {
         Object value = context.getOrDefault(TraceContextThreadLocalAccessor.KEY, null);
-        return value instanceof TraceContext ? (TraceContext) value : null;
+        if (!(value instanceof TraceContext carried)) {
+            return null;
+        }
+        return EnclosedObservation.innermost(carried, context.getOrDefault(OBSERVATION_KEY, null));
     }
 
     /**

@@ -5,6 +5,7 @@ import java.util.Deque;
 
 import dev.tracing.core.ThreadLocalCurrentTraceContext;
 import io.micrometer.context.ThreadLocalAccessor;
+import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.TraceContext;
 
@@ -60,6 +61,11 @@ public final class TraceContextThreadLocalAccessor implements ThreadLocalAccesso
     }
 
     private void set(TraceContext value) {
+        if (value != null && value != currentTraceContext.context()) {
+            // Micrometer's accessor, registered before this one, may just have opened an Observation
+            // started inside this span: its span stays current
+            value = EnclosedObservation.innermost(value, ObservationThreadLocalAccessor.getInstance().getValue());
+        }
         if (threadLocal != null) {
             threadLocal.push(value);
         }

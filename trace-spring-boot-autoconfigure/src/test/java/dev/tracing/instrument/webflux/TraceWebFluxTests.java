@@ -154,6 +154,26 @@ class TraceWebFluxTests {
     }
 
     @Test
+    void insideAChainObservedWithReactorsTapTheObservationsSpanIsCurrent(CapturedOutput output) throws Exception {
+        String traceId = "7af7651916cd43dd8448eb211c80319c";
+        String marker = UUID.randomUUID().toString();
+        HttpResponse<String> response = get("/observed/" + marker, "traceparent",
+                "00-" + traceId + "-" + CALLER_SPAN_ID + "-01");
+        assertThat(response.statusCode()).isEqualTo(200);
+        List<FinishedSpan> spans = awaitTrace(traceId, 4);
+        FinishedSpan request = only(spans, server("GET /observed/{marker}"));
+        FinishedSpan observed = only(spans, span -> "observed.section".equals(span.getName()));
+        FinishedSpan client = only(spans, span -> span.getKind() == Span.Kind.CLIENT);
+        assertThat(observed.getParentId()).isEqualTo(request.getSpanId());
+        // the WebClient call made inside the observed part is the Observation's child, not the request's
+        assertThat(client.getParentId()).isEqualTo(observed.getSpanId());
+        assertThat(WebFluxTracingApp.downstreamTraceparents.get(marker))
+            .containsExactly("00-" + traceId + "-" + client.getSpanId() + "-01");
+        assertThat(output.getOut().lines().filter(line -> line.contains("observed section " + marker)).findFirst())
+            .hasValueSatisfying(line -> assertThat(line).contains(traceId + "-" + observed.getSpanId()));
+    }
+
+    @Test
     void restTemplateOnBoundedElasticIsAChildOfTheRequest() throws Exception {
         String traceId = "6af7651916cd43dd8448eb211c80319c";
         String marker = UUID.randomUUID().toString();

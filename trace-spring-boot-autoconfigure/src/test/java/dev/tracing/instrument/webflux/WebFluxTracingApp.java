@@ -12,6 +12,7 @@ import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.observability.micrometer.Micrometer;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
@@ -99,6 +100,15 @@ public class WebFluxTracingApp {
                 .uri("/downstream/{marker}", marker)
                 .retrieve()
                 .bodyToMono(String.class);
+        }
+
+        /** Part of the chain observed with Reactor's tap: its log line and WebClient call are the Observation's. */
+        @GetMapping("/observed/{marker}")
+        Mono<String> observed(@PathVariable String marker) {
+            return Mono.defer(() -> {
+                logger.info("observed section {}", marker);
+                return client().get().uri("/downstream/{marker}", marker).retrieve().bodyToMono(String.class);
+            }).name("observed.section").tap(Micrometer.observation(observationRegistry));
         }
 
         @GetMapping("/chain/{marker}")
