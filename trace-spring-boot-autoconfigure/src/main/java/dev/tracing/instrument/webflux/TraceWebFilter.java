@@ -178,9 +178,11 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             else {
                 status = code != null ? code.value() : 200;
             }
-            // a 4xx answered from an exception (e.g. 404 Not Found) is the client's error, not ours
-            Throwable recorded = error instanceof ResponseStatusException && status < 500 ? null : error;
-            policy.endServerSpan(state.span, state.method, route(state.exchange), status, recorded, cancelled);
+            // a 4xx answered from an exception (e.g. 404 Not Found) is the client's error, not ours: the
+            // exception is recorded, the span is no error
+            boolean clientError = error instanceof ResponseStatusException && status < 500;
+            policy.endServerSpan(state.span, state.method, route(state.exchange), status, clientError ? null : error,
+                    clientError ? error : null, cancelled);
         }
         catch (RuntimeException ex) {
             state.span.end();

@@ -288,7 +288,10 @@ class TraceWebFluxTests {
         HttpResponse<String> missing = get("/missing");
         assertThat(missing.statusCode()).isEqualTo(404);
         FinishedSpan notFound = awaitTrace(traceId(missing), 1).get(0);
-        assertThat(notFound.getTags()).containsEntry("http.response.status_code", "404").doesNotContainKey("error");
+        assertThat(notFound.getTags()).containsEntry("http.response.status_code", "404")
+            .containsEntry("exception.type", "org.springframework.web.server.ResponseStatusException")
+            .containsEntry("exception.message", "404 NOT_FOUND \"nothing here\"")
+            .doesNotContainKey("error");
         assertThat(notFound.getError()).isNull();
     }
 
