@@ -2,6 +2,7 @@ package dev.tracing.autoconfigure;
 
 import dev.tracing.instrument.kafka.KafkaObservationSpanHandler;
 import dev.tracing.instrument.kafka.KafkaSpanPolicy;
+import dev.tracing.instrument.kafka.TraceAsyncListeners;
 import dev.tracing.instrument.kafka.TraceKafkaFactoryPostProcessor;
 import dev.tracing.instrument.observation.InstrumentedExchanges;
 import dev.tracing.instrument.sampling.SamplingRules;
@@ -21,7 +22,8 @@ import org.springframework.core.annotation.Order;
 /**
  * Kafka instrumentation: trace headers and a PRODUCER span on every record sent through a
  * Spring producer factory, a CONSUMER span around every record or batch a listener container
- * processes, and the same spans for the records Spring Kafka observes on templates and containers
+ * processes (until the result completes, for a listener returning a {@code CompletableFuture} or a
+ * {@code Mono}), and the same spans for the records Spring Kafka observes on templates and containers
  * that are not beans.
  */
 @AutoConfiguration(after = { TraceAutoConfiguration.class, TraceObservationAutoConfiguration.class })
@@ -47,6 +49,13 @@ public final class TraceKafkaAutoConfiguration {
     KafkaObservationSpanHandler traceKafkaObservationSpanHandler(KafkaSpanPolicy policy,
             InstrumentedExchanges exchanges) {
         return new KafkaObservationSpanHandler(policy, exchanges);
+    }
+
+    /** Listeners returning a CompletableFuture or a Mono: their spans end when the result completes. */
+    @Bean
+    @ConditionalOnMissingBean
+    TraceAsyncListeners traceKafkaAsyncListeners(ObjectProvider<KafkaSpanPolicy> policy) {
+        return new TraceAsyncListeners(policy::getObject);
     }
 
     @Bean

@@ -18,6 +18,13 @@ import io.micrometer.tracing.Tracer;
  * failure before interception, a batch retried), so the interceptor ends what is left before it
  * starts anew and when the container clears its thread state after each poll. Both ends are
  * idempotent.
+ *
+ * <p>A listener that returns a {@code CompletableFuture} or a {@code Mono} is done when that
+ * completes, not when it returns: {@link #awaitCompletion()} defers the end of the spans until both
+ * the container's outcome and {@link #completed(Throwable)} arrived, whichever thread each comes
+ * from; the scope still closes on the consumer thread with the container. The end is guarded by
+ * this object's lock, which only an async record's completion thread ever contends for. A failure
+ * the container reports ends the spans at once: no completion follows it that could end them.
  */
 final class ListenerSpans {
 
@@ -35,6 +42,12 @@ final class ListenerSpans {
 
     private boolean ended;
 
+    /** An async result is still running: the spans end when it completes. */
+    private boolean awaiting;
+
+    /** The container is done with the listener (its outcome, or the end of the record). */
+    private boolean outcomeKnown;
+
     ListenerSpans(Span span, List<Span> recordSpans, KafkaSpanPolicy policy) {
         this.span = span;
         this.recordSpans = recordSpans;
@@ -49,8 +62,39 @@ final class ListenerSpans {
         }
     }
 
-    void failed(Throwable error) {
+    synchronized void failed(Throwable error) {
         this.error = error;
+        this.awaiting = false;
+    }
+
+    /** The listener returned an async result: the spans end when it completes, not before. */
+    synchronized void awaitCompletion() {
+        if (!ended) {
+            awaiting = true;
+        }
+    }
+
+    /** The listener's async result completed, with {@code asyncError} when it failed; any thread. */
+    void completed(Throwable asyncError) {
+        synchronized (this) {
+            if (!awaiting) {
+                return;
+            }
+            awaiting = false;
+            if (asyncError != null) {
+                error = asyncError;
+            }
+            if (!outcomeKnown || ended) {
+                return;
+            }
+            ended = true;
+        }
+        endAll();
+    }
+
+    /** The main span: the parent of what the listener's async part does. */
+    Span span() {
+        return span;
     }
 
     /** The listener's outcome is known: ends the spans, and the scope if another encloses it. */
@@ -81,10 +125,17 @@ final class ListenerSpans {
     }
 
     private void endSpans() {
-        if (ended) {
-            return;
+        synchronized (this) {
+            outcomeKnown = true;
+            if (ended || awaiting) {
+                return;
+            }
+            ended = true;
         }
-        ended = true;
+        endAll();
+    }
+
+    private void endAll() {
         end(span);
         if (recordSpans != null) {
             for (Span recordSpan : recordSpans) {
@@ -108,7 +159,16 @@ final class ListenerSpans {
     /** The spans of the record or batch each consumer thread is processing. */
     static final class PerThread {
 
-        private final ThreadLocal<ListenerSpans> spans = new ThreadLocal<>();
+        /**
+         * One for all interceptors: a consumer thread processes one record or batch at a time, and
+         * the listener's result is handed over on that thread ({@link #current()}).
+         */
+        private static final ThreadLocal<ListenerSpans> spans = new ThreadLocal<>();
+
+        /** The spans of the record or batch this thread is processing, or null. */
+        static ListenerSpans current() {
+            return spans.get();
+        }
 
         void set(ListenerSpans current) {
             spans.set(current);
