@@ -80,12 +80,11 @@ class SecuredReactiveEndpointTests {
                 assertThat(named(spans, name).getParentId()).as(name + " in " + tree(spans))
                     .isEqualTo(before.getSpanId());
             }
-            // the secured request starts after the first section has stopped. With automatic propagation the
-            // current span is the request's, and a stopped section encloses nothing, so it is the request's
-            // child, as on a servlet server. With limited propagation nothing is current, and Micrometer takes
-            // the span of the Observation Spring Security names as its parent: the stopped section
+            // the secured request starts after the first section has stopped, which Spring Security names as its
+            // parent Observation: a stopped section encloses nothing, so it is the request's child, as on a servlet
+            // server, with either way of restoring
             assertThat(named(spans, "secured request").getParentId()).as("secured request in " + tree(spans))
-                .isEqualTo(automatic() ? server.getSpanId() : before.getSpanId());
+                .isEqualTo(server.getSpanId());
             assertThat(named(spans, "authorize exchange").getTags())
                 .containsEntry("spring.security.authorization.decision", "true");
             assertThat(spans).as("every span of the trace").hasSize(6);

@@ -1,5 +1,6 @@
 package dev.tracing.context;
 
+import dev.tracing.core.SpanContext;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationView;
 import io.micrometer.tracing.Span;
@@ -12,9 +13,11 @@ import io.micrometer.tracing.handler.TracingObservationHandler.TracingContext;
  * part, the Observation's span is the current one (log lines, a WebClient call's parent), not the
  * request's span that the Context also carries.
  *
- * <p>Design notes: the Observation counts only when its span is in the same trace and descends
- * from the carried span (its parent, or the parent of an enclosing Observation's span, up a few
- * levels); an Observation that encloses the carried span, or has no span, changes nothing. Asked
+ * <p>Design notes: the Observation counts only when its span is in the same trace, still open
+ * (an Observation that has stopped can linger in a Context, as Spring Security's filter-chain
+ * sections do), and descends from the carried span (its parent, or the parent of an enclosing
+ * Observation's span, up a few levels); an Observation that encloses the carried span, or has no
+ * span, changes nothing. Asked
  * only where the carried span is about to replace another one on the thread, so the common
  * restore, where the thread already has it, costs nothing more.
  */
@@ -36,7 +39,8 @@ final class EnclosedObservation {
         }
         TraceContext own = spanContext(open);
         if (own == null || own == carried || !carried.traceId().equals(own.traceId())
-                || carried.spanId().equals(own.spanId())) {
+                || carried.spanId().equals(own.spanId())
+                || (own instanceof SpanContext ours && !ours.isRecording())) {
             return carried;
         }
         String carriedSpanId = carried.spanId();

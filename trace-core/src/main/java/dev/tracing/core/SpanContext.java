@@ -208,6 +208,14 @@ public final class SpanContext implements TraceContext {
         return (flags & FLAG_SAMPLED) != 0;
     }
 
+    /**
+     * Returns true while the span of this context records here: started by this tracer, sampled
+     * (or waiting for a keep decision), and not yet ended.
+     */
+    public boolean isRecording() {
+        return record != null;
+    }
+
     /** Returns true when the upstream asked to record this trace whatever the sampler says. */
     public boolean isDebug() {
         return (flags & FLAG_DEBUG) != 0;

@@ -56,7 +56,7 @@ public final class Tracing {
         private Builder() {
         }
 
-        /** The local service name on every span; default {@code unknown}. */
+        /** The local service name on every span; default {@code application} ({@link #DEFAULT_SERVICE_NAME}). */
         public Builder serviceName(String serviceName) {
             this.serviceName = Objects.requireNonNull(serviceName, "serviceName");
             return this;

@@ -60,6 +60,16 @@ class EnclosedObservationTests {
         assertThat(EnclosedObservation.innermost(null, enclosing)).isNull();
     }
 
+    @Test
+    void anObservationWhoseSpanHasEndedChangesNothing() {
+        Span request = tracer.nextSpan().name("request").start();
+        Span section = tracer.nextSpan(request).name("section").start();
+        Observation stopped = observation(section, null);
+        section.end();
+        // a stopped Observation lingers in a Reactor Context, as Spring Security's chain sections do
+        assertThat(EnclosedObservation.innermost(request.context(), stopped)).isEqualTo(request.context());
+    }
+
     private Observation observation(Span span, Observation parent) {
         Observation observation = Observation.createNotStarted("observed", registry);
         if (parent != null) {

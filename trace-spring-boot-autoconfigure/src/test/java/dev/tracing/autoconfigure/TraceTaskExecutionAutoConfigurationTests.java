@@ -115,4 +115,35 @@ class TraceTaskExecutionAutoConfigurationTests {
 
     }
 
+
+    /** With virtual threads and scheduling on, the task scheduler is ours, made from Boot's builder; otherwise Boot's. */
+    @Test
+    void theVirtualThreadSchedulerIsOursOnlyWhereBootWouldMakeOne() {
+        ApplicationContextRunner scheduling = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(TraceAutoConfiguration.class, TraceTaskSchedulingAutoConfiguration.class,
+                    org.springframework.boot.autoconfigure.task.TaskSchedulingAutoConfiguration.class))
+            .withUserConfiguration(Scheduling.class);
+        // virtual threads need Java 21+: on 17 the property changes nothing and Boot's scheduler stays
+        boolean virtual = Runtime.version().feature() >= 21;
+        scheduling.withPropertyValues("spring.threads.virtual.enabled=true")
+            .run(context -> assertThat(context.getBean("taskScheduler"))
+                .isInstanceOf(virtual ? dev.tracing.instrument.task.TraceSimpleAsyncTaskScheduler.class
+                        : org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler.class));
+        scheduling.run(context -> assertThat(context.getBean("taskScheduler"))
+            .isInstanceOf(org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler.class));
+        scheduling.withPropertyValues("spring.threads.virtual.enabled=true")
+            .withBean("mine", org.springframework.scheduling.TaskScheduler.class,
+                    org.springframework.scheduling.concurrent.SimpleAsyncTaskScheduler::new)
+            .run(context -> assertThat(context).doesNotHaveBean("taskScheduler"));
+        new ApplicationContextRunner().withPropertyValues("spring.threads.virtual.enabled=true")
+            .withConfiguration(AutoConfigurations.of(TraceAutoConfiguration.class, TraceTaskSchedulingAutoConfiguration.class))
+            .run(context -> assertThat(context).doesNotHaveBean("taskScheduler"));
+    }
+
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    @org.springframework.scheduling.annotation.EnableScheduling
+    static class Scheduling {
+
+    }
+
 }

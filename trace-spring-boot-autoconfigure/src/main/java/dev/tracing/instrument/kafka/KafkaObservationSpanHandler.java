@@ -5,6 +5,7 @@ import io.micrometer.observation.Observation;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.handler.TracingObservationHandler;
+import org.apache.kafka.clients.producer.ProducerRecord;
 
 import org.springframework.kafka.support.micrometer.KafkaRecordReceiverContext;
 import org.springframework.kafka.support.micrometer.KafkaRecordSenderContext;
@@ -28,8 +29,8 @@ import org.springframework.kafka.support.micrometer.KafkaRecordSenderContext;
  * </ul>
  *
  * <p>Design notes: the send being observed is handed to the producer through a thread-local,
- * matched by the record's identity, because the template calls the producer on the thread that
- * started the Observation, inside its scope; the scope's end clears it.
+ * because the template calls the producer on the thread that started the Observation, inside its
+ * scope, for that one send; the scope's end clears it.
  */
 public final class KafkaObservationSpanHandler implements TracingObservationHandler<Observation.Context> {
 
@@ -126,16 +127,21 @@ public final class KafkaObservationSpanHandler implements TracingObservationHand
     }
 
     /**
-     * The span of {@code record}'s send, made when the template's Observation started, or null
-     * when this send is not observed; the caller then ends the span.
+     * The span of the send being observed on this thread, made when the template's Observation
+     * started, or null when no send is; the caller then ends the span. The record may be another
+     * one than the Observation's (a template's {@code ProducerInterceptor} may return a new one):
+     * its headers then get the span's context too.
      */
-    static Span adopt(Object record) {
+    static Span adopt(ProducerRecord<?, ?> record, KafkaSpanPolicy policy) {
         ObservedSend observed = OBSERVED_SEND.get();
-        if (observed == null || observed.record != record) {
+        if (observed == null) {
             return null;
         }
         OBSERVED_SEND.remove();
         observed.adopted = true;
+        if (observed.record != record && record != null) {
+            policy.inject(observed.span, record);
+        }
         return observed.span;
     }
 

@@ -200,22 +200,30 @@ public final class KafkaSpanPolicy {
             if (record.partition() != null) {
                 span.tag("messaging.destination.partition.id", String.valueOf(record.partition()));
             }
-            try {
-                Headers headers = record.headers();
-                for (String name : replacedHeaders) {
-                    headers.remove(name);
-                }
-                propagator.inject(span.context(), headers, SETTER);
-            }
-            catch (RuntimeException ex) {
-                // read-only headers of a record that was already sent: send it without ours
-                failed("writing trace headers", ex);
-            }
+            inject(span, record);
             return span;
         }
         catch (RuntimeException ex) {
             failed("starting a producer span", ex);
             return null;
+        }
+    }
+
+    /**
+     * Writes {@code span}'s context into the record's headers, replacing every trace context
+     * header of a format we know; a record whose headers are read-only is sent without ours.
+     */
+    void inject(Span span, ProducerRecord<?, ?> record) {
+        try {
+            Headers headers = record.headers();
+            for (String name : replacedHeaders) {
+                headers.remove(name);
+            }
+            propagator.inject(span.context(), headers, SETTER);
+        }
+        catch (RuntimeException ex) {
+            // read-only headers of a record that was already sent: send it without ours
+            failed("writing trace headers", ex);
         }
     }
 

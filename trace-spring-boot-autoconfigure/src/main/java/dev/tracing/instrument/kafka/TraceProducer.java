@@ -49,7 +49,7 @@ final class TraceProducer<K, V> implements Producer<K, V> {
     @Override
     public Future<RecordMetadata> send(ProducerRecord<K, V> record, Callback callback) {
         // a template's Observation of this send already made its span (KafkaObservationSpanHandler)
-        Span span = KafkaObservationSpanHandler.adopt(record);
+        Span span = KafkaObservationSpanHandler.adopt(record, policy);
         if (span == null && record != null) {
             span = policy.startProducerSpan(record);
         }

@@ -15,8 +15,10 @@ import io.micrometer.tracing.handler.TracingObservationHandler.TracingContext;
  * Observation's scope, then restores the request's span from the Reactor Context over it, so every
  * nested Observation (Spring Security's authentication inside its filter chain) would become a
  * child of the request. Here the enclosing Observation wins when it is still open and the current
- * span is one of its ancestors; a span the user made inside it, or a stopped enclosing
- * Observation, keeps Micrometer's choice.
+ * span is one of its ancestors; a span the user made inside it keeps Micrometer's choice. A stopped
+ * enclosing Observation encloses nothing: where its span is still the current one (restored around
+ * the signal in which it stopped), what starts after it is a child of its own parent's span, as
+ * Spring Security's "secured request" is a sibling of its filter chain's first section.
  *
  * <p>Design notes: "open" is known only for Observations that {@link ObservationSpanHandler}
  * traces, through its {@link Tracked} context, which it marks on stop. Ancestry is read from span
@@ -32,12 +34,21 @@ final class EnclosingObservation {
 
     /**
      * Returns the span of the open enclosing Observation when {@code chosen}, Micrometer's choice,
-     * is one of its ancestors; otherwise {@code chosen}.
+     * is one of its ancestors; the span of the enclosing Observation's own parent when
+     * {@code chosen} is the span of an enclosing Observation that has stopped (a stopped
+     * Observation encloses nothing); otherwise {@code chosen}.
      */
     static Span parentSpan(Span chosen, Observation.ContextView context) {
         ObservationView enclosing = context.getParentObservation();
         if (chosen == null || enclosing == null || context.get(TracingContext.class) != null) {
             return chosen;
+        }
+        if (enclosing.getContextView().get(TracingContext.class) instanceof Tracked tracked && tracked.stopped
+                && chosen.equals(tracked.getSpan())) {
+            ObservationView above = enclosing.getContextView().getParentObservation();
+            Object tracing = above != null ? above.getContextView().get(TracingContext.class) : null;
+            Span aboveSpan = tracing instanceof TracingContext aboveTracing ? aboveTracing.getSpan() : null;
+            return aboveSpan != null ? aboveSpan : chosen;
         }
         Span enclosingSpan = openSpanOf(enclosing);
         if (enclosingSpan == null || enclosingSpan.equals(chosen) || !isAncestor(chosen, enclosing)) {

@@ -50,15 +50,20 @@ public final class HttpClientObservationSpanHandler implements TracingObservatio
 
     @Override
     public void onStart(SenderContext<?> context) {
-        Span parent = getParentSpan(context);
-        Span span;
-        if (InstrumentedExchanges.kindOf(context) == InstrumentedExchanges.HttpClientKind.BLOCKING) {
-            span = Blocking.start(tracing, parent, context);
+        try {
+            Span parent = getParentSpan(context);
+            Span span;
+            if (InstrumentedExchanges.kindOf(context) == InstrumentedExchanges.HttpClientKind.BLOCKING) {
+                span = Blocking.start(tracing, parent, context);
+            }
+            else {
+                span = Reactive.start(tracing, parent, context);
+            }
+            getTracingContext(context).setSpan(span);
         }
-        else {
-            span = Reactive.start(tracing, parent, context);
+        catch (RuntimeException ex) {
+            // tracing never fails a request: it goes out without a span
         }
-        getTracingContext(context).setSpan(span);
     }
 
     @Override
@@ -72,16 +77,21 @@ public final class HttpClientObservationSpanHandler implements TracingObservatio
         if (span == null) {
             return;
         }
-        int status;
-        boolean cancelled = false;
-        if (InstrumentedExchanges.kindOf(context) == InstrumentedExchanges.HttpClientKind.BLOCKING) {
-            status = Blocking.status(context);
+        try {
+            int status;
+            boolean cancelled = false;
+            if (InstrumentedExchanges.kindOf(context) == InstrumentedExchanges.HttpClientKind.BLOCKING) {
+                status = Blocking.status(context);
+            }
+            else {
+                status = Reactive.status(context);
+                cancelled = Reactive.aborted(context);
+            }
+            tracing.end(span, status, context.getError(), cancelled);
         }
-        else {
-            status = Reactive.status(context);
-            cancelled = Reactive.aborted(context);
+        catch (RuntimeException ex) {
+            span.end();
         }
-        tracing.end(span, status, context.getError(), cancelled);
     }
 
     @Override

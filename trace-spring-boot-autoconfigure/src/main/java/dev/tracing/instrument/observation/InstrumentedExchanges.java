@@ -141,7 +141,7 @@ public final class InstrumentedExchanges {
             case BLOCKING_CLIENT -> ClientMarks.blocking(context);
             case REACTIVE_CLIENT -> ClientMarks.reactive(context);
             case KAFKA_SEND -> false;
-            case KAFKA_RECEIVE -> TRACED_LISTENER_THREAD.get() != null;
+            case KAFKA_RECEIVE -> ListenerMark.covered(context);
             default -> true;
         };
     }
@@ -196,6 +196,24 @@ public final class InstrumentedExchanges {
     private enum Exchange {
 
         NONE, OTHER, BLOCKING_CLIENT, REACTIVE_CLIENT, KAFKA_SEND, KAFKA_RECEIVE
+
+    }
+
+    /**
+     * Whether a record's Observation is ours, decided once, when it is first asked (as the
+     * Observation is created, on the consumer thread inside the poll): a group of handlers asks on
+     * every event, and an async listener's result completes on another thread.
+     */
+    private static final class ListenerMark {
+
+        static boolean covered(Observation.Context context) {
+            Boolean known = context.get(ListenerMark.class);
+            if (known == null) {
+                known = TRACED_LISTENER_THREAD.get() != null;
+                context.put(ListenerMark.class, known);
+            }
+            return known;
+        }
 
     }
 

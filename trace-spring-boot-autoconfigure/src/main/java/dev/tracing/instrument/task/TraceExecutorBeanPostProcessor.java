@@ -25,9 +25,9 @@ import org.springframework.util.ReflectionUtils;
  *
  * <p>Design notes: Spring's executors take a decorator but do not say which one they have, so it
  * is read from their {@code taskDecorator} field; where that field cannot be read the executor is
- * left alone. It is set before the bean's initialization, which is when a
- * {@link ThreadPoolTaskExecutor} builds its pool; one initialized inside its {@code @Bean} method
- * keeps the pool it built. Plain JDK {@code ExecutorService} beans are not changed (their type is
+ * left alone. It is set before the bean's initialization; Spring's executors read it on each
+ * task, so one initialized inside its {@code @Bean} method is decorated too. Plain JDK
+ * {@code ExecutorService} beans are not changed (their type is
  * the application's to inject); Micrometer's {@code ContextExecutorService} wraps them.
  */
 public final class TraceExecutorBeanPostProcessor implements BeanPostProcessor {

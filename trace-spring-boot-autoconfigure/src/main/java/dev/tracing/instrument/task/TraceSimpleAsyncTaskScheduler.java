@@ -1,20 +1,20 @@
 package dev.tracing.instrument.task;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ScheduledFuture;
 
 import io.micrometer.tracing.Tracer;
 
-import org.springframework.scheduling.Trigger;
 import org.springframework.scheduling.concurrent.SimpleAsyncTaskScheduler;
 
 /**
- * Spring's virtual-thread scheduler, whose tasks run in the span that scheduled them.
+ * Spring's virtual-thread scheduler, whose one-shot tasks run in the span that scheduled them.
  *
  * <p>Design notes: {@link SimpleAsyncTaskScheduler} applies its task decorator when a task fires,
  * on its timer thread, where no span is current, so a decorator cannot carry the scheduling
- * code's span; each task is wrapped here when it is scheduled instead. Spring Boot's builder
+ * code's span; a task scheduled once is wrapped here when it is scheduled instead. Repeating
+ * tasks (fixed rate, fixed delay, a trigger) are not: every run in the span of the request that
+ * scheduled them would grow that finished trace for as long as they repeat. Spring Boot's builder
  * configures it as it configures Boot's own.
  */
 public final class TraceSimpleAsyncTaskScheduler extends SimpleAsyncTaskScheduler {
@@ -25,38 +25,9 @@ public final class TraceSimpleAsyncTaskScheduler extends SimpleAsyncTaskSchedule
         this.tracer = tracer;
     }
 
-    private Runnable inSpan(Runnable task) {
-        return tracer.currentTraceContext().wrap(task);
-    }
-
-    @Override
-    public ScheduledFuture<?> schedule(Runnable task, Trigger trigger) {
-        return super.schedule(inSpan(task), trigger);
-    }
-
     @Override
     public ScheduledFuture<?> schedule(Runnable task, Instant startTime) {
-        return super.schedule(inSpan(task), startTime);
-    }
-
-    @Override
-    public ScheduledFuture<?> scheduleAtFixedRate(Runnable task, Instant startTime, Duration period) {
-        return super.scheduleAtFixedRate(inSpan(task), startTime, period);
-    }
-
-    @Override
-    public ScheduledFuture<?> scheduleAtFixedRate(Runnable task, Duration period) {
-        return super.scheduleAtFixedRate(inSpan(task), period);
-    }
-
-    @Override
-    public ScheduledFuture<?> scheduleWithFixedDelay(Runnable task, Instant startTime, Duration delay) {
-        return super.scheduleWithFixedDelay(inSpan(task), startTime, delay);
-    }
-
-    @Override
-    public ScheduledFuture<?> scheduleWithFixedDelay(Runnable task, Duration delay) {
-        return super.scheduleWithFixedDelay(inSpan(task), delay);
+        return super.schedule(tracer.currentTraceContext().wrap(task), startTime);
     }
 
 }

@@ -18,6 +18,9 @@ import io.micrometer.tracing.exporter.FinishedSpan;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerInterceptor;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -149,6 +152,44 @@ class KafkaObservationsTests {
         assertThat(consumer.getParentId()).isEqualTo(producer.getSpanId());
         assertThat(traceparents(record)).containsExactly("00-" + traceId + "-" + producer.getSpanId() + "-01");
         assertThat(listener.currentSpans).contains(consumer.getSpanId());
+    }
+
+    @Test
+    void aProducerInterceptorThatReturnsANewRecordStillGivesOneSpan() throws Exception {
+        // a template on Boot's producer factory (ours), observed, whose interceptor replaces the record
+        KafkaTemplate<String, String> intercepted = new KafkaTemplate<>(template.getProducerFactory());
+        intercepted.setObservationEnabled(true);
+        intercepted.setObservationRegistry(observationRegistry);
+        intercepted.setProducerInterceptor(new ProducerInterceptor<>() {
+            @Override
+            public ProducerRecord<String, String> onSend(ProducerRecord<String, String> record) {
+                return new ProducerRecord<>(record.topic(), record.partition(), record.key(), record.value() + "!",
+                        record.headers());
+            }
+
+            @Override
+            public void onAcknowledgement(RecordMetadata metadata, Exception exception) {
+            }
+
+            @Override
+            public void close() {
+            }
+
+            @Override
+            public void configure(Map<String, ?> configs) {
+            }
+        });
+        String traceId = sendInASpan(intercepted, BEANS);
+        ConsumerRecord<String, String> record = listener.received.poll(DELIVERY.toSeconds(), TimeUnit.SECONDS);
+        assertThat(record).as("the record reached the listener").isNotNull();
+        assertThat(record.value()).isEqualTo("value!");
+
+        List<FinishedSpan> spans = awaitSpans(traceId, 3);
+        FinishedSpan producer = only(spans, span -> span.getKind() == Span.Kind.PRODUCER);
+        FinishedSpan consumer = only(spans, span -> span.getKind() == Span.Kind.CONSUMER);
+        assertThat(producer.getTags()).containsEntry("messaging.kafka.offset", String.valueOf(record.offset()));
+        assertThat(consumer.getParentId()).isEqualTo(producer.getSpanId());
+        assertThat(traceparents(record)).containsExactly("00-" + traceId + "-" + producer.getSpanId() + "-01");
     }
 
     private String sendInASpan(KafkaTemplate<String, String> sender, String topic) throws Exception {

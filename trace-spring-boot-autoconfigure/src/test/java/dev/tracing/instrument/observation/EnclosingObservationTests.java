@@ -123,6 +123,26 @@ class EnclosingObservationTests {
     }
 
     @Test
+    void whatStartsAfterAStoppedSectionWhoseSpanIsStillCurrentBelongsToTheSectionsParent() {
+        Span request = tracer.nextSpan().name("request").start();
+        try (Tracer.SpanInScope inRequest = tracer.withSpan(request)) {
+            Observation chain = Observation.start("chain", registry);
+            Observation section = Observation.createNotStarted("section", registry).parentObservation(chain).start();
+            // Reactor restored the section's span around a signal, and the section stopped within it
+            try (Observation.Scope sectionScope = section.openScope()) {
+                section.stop();
+                Observation.createNotStarted("secured request", registry).parentObservation(section).observe(() -> {
+                });
+            }
+            chain.stop();
+        }
+        request.end();
+
+        assertThat(named("secured request").getParentId()).as("a sibling of the stopped section")
+            .isEqualTo(named("chain").getSpanId());
+    }
+
+    @Test
     void aSpanTheUserMadeInsideTheObservationStaysTheParent() {
         Observation section = Observation.start("section", registry);
         try (Observation.Scope sectionScope = section.openScope()) {

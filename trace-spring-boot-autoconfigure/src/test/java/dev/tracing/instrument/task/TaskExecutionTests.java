@@ -1,7 +1,9 @@
 package dev.tracing.instrument.task;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -79,6 +81,27 @@ class TaskExecutionTests {
     void aTaskSubmittedOutsideASpanRunsInNone() throws Exception {
         assertThat(tracer.currentSpan()).isNull();
         assertThat(worker.work().get(10, TimeUnit.SECONDS)).isEqualTo("user-1 none");
+    }
+
+    @Test
+    void aRepeatingTaskScheduledInASpanDoesNotRunInIt() throws Exception {
+        CompletableFuture<String> ran = new CompletableFuture<>();
+        Span caller = tracer.nextSpan().name("caller").start();
+        ScheduledFuture<?> repeating;
+        try (Tracer.SpanInScope scope = tracer.withSpan(caller)) {
+            repeating = taskScheduler.scheduleAtFixedRate(() -> ran.complete(TaskExecutionTests.current(tracer)),
+                    Duration.ofMillis(20));
+        }
+        finally {
+            caller.end();
+        }
+        try {
+            // every run in the caller's span would grow its finished trace for as long as the task repeats
+            assertThat(ran.get(10, TimeUnit.SECONDS)).isEqualTo("none");
+        }
+        finally {
+            repeating.cancel(false);
+        }
     }
 
     static String current(Tracer tracer) {
