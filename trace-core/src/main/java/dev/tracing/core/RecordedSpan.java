@@ -191,7 +191,30 @@ public final class RecordedSpan implements FinishedSpan {
     }
 
     synchronized void tag(String key, String value) {
-        if (finished || key == null || value == null) {
+        if (!finished) {
+            putTag(key, value);
+        }
+    }
+
+    /**
+     * Sets what a span builder collected before the span starts, without taking the monitor: the
+     * record is not yet visible to another thread, and the monitor taken when it starts publishes
+     * these writes to whichever thread takes it next. {@code tags} alternates keys and values.
+     */
+    void init(String name, Span.Kind kind, List<String> tags, Throwable error, String remoteServiceName) {
+        this.name = name;
+        this.kind = kind;
+        if (tags != null) {
+            for (int i = 0; i < tags.size(); i += 2) {
+                putTag(tags.get(i), tags.get(i + 1));
+            }
+        }
+        this.error = error;
+        this.remoteServiceName = remoteServiceName;
+    }
+
+    private void putTag(String key, String value) {
+        if (key == null || value == null) {
             return;
         }
         if ((tags == null ? 0 : tags.size()) >= limits.maxTags() && (tags == null || !tags.containsKey(key))) {

@@ -153,23 +153,8 @@ final class TraceSpanBuilder implements Span.Builder, RuleSampling {
         if (record == null) {
             return span;
         }
-        if (name != null) {
-            record.name(name);
-        }
-        if (kind != null) {
-            record.kind(kind);
-        }
-        if (tags != null) {
-            for (int i = 0; i < tags.size(); i += 2) {
-                record.tag(tags.get(i), tags.get(i + 1));
-            }
-        }
-        if (error != null) {
-            record.error(error);
-        }
-        if (remoteServiceName != null) {
-            record.remoteServiceName(remoteServiceName);
-        }
+        // one write without the monitor instead of one monitor per field: the record is still ours alone
+        record.init(name, kind, tags, error, remoteServiceName);
         if (remoteIp != null || remotePort != 0) {
             record.remoteIpAndPort(remoteIp, remotePort);
         }
