@@ -75,17 +75,7 @@ final class JaegerFormat implements TraceContextFormat {
 
     static String write(SpanContext context) {
         char[] out = new char[MAX_WRITE_LENGTH];
-        int pos = 0;
-        long high = context.traceIdHigh();
-        if (high != 0L) {
-            HexCodec.writeHex64(high, out, pos);
-            pos += 16;
-        }
-        HexCodec.writeHex64(context.traceIdLow(), out, pos);
-        pos += 16;
-        out[pos++] = ':';
-        HexCodec.writeHex64(context.spanIdAsLong(), out, pos);
-        pos += 16;
+        int pos = TraceIds.writeTraceIdAndSpanId(context, ':', out);
         out[pos++] = ':';
         out[pos++] = '0';
         out[pos++] = ':';
