@@ -20,6 +20,7 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.server.reactive.HttpHandler;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.http.server.reactive.observation.ServerRequestObservationContext;
 import org.springframework.web.reactive.HandlerMapping;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.server.ResponseStatusException;
@@ -181,12 +182,27 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             // a 4xx answered from an exception (e.g. 404 Not Found) is the client's error, not ours: the
             // exception is recorded, the span is no error
             boolean clientError = error instanceof ResponseStatusException && status < 500;
+            Throwable handled = clientError ? error : error == null ? handledError(state.exchange) : null;
             policy.endServerSpan(state.span, state.method, route(state.exchange), status, clientError ? null : error,
-                    clientError ? error : null, cancelled);
+                    handled, cancelled);
         }
         catch (RuntimeException ex) {
             state.span.end();
         }
+    }
+
+    /**
+     * The exception an {@code @ExceptionHandler} handled, where the application gave it to Spring's
+     * server Observation as Spring documents ({@code ServerRequestObservationContext.findCurrent(
+     * exchange.getAttributes()).ifPresent(context -> context.setError(ex))}): Spring WebFlux itself
+     * hands a handled exception to nothing a filter can read.
+     */
+    private static Throwable handledError(ServerWebExchange exchange) {
+        if (exchange == null) {
+            return null;
+        }
+        Object context = exchange.getAttributes().get(ServerRequestObservationContext.CURRENT_OBSERVATION_CONTEXT_ATTRIBUTE);
+        return context instanceof ServerRequestObservationContext observed ? observed.getError() : null;
     }
 
     private static String route(ServerWebExchange exchange) {

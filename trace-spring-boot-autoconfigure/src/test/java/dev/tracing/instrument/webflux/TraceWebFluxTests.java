@@ -296,6 +296,25 @@ class TraceWebFluxTests {
     }
 
     @Test
+    void anExceptionAnExceptionHandlerGaveToSpringsObservationIsRecorded() throws Exception {
+        HttpResponse<String> failed = get("/handled/failed");
+        assertThat(failed.statusCode()).isEqualTo(500);
+        FinishedSpan failure = awaitTrace(traceId(failed), 1).get(0);
+        assertThat(failure.getError()).isInstanceOf(WebFluxTracingApp.OrderFailed.class).hasMessage("kaboom");
+        assertThat(failure.getTags()).containsEntry("http.response.status_code", "500");
+
+        HttpResponse<String> rejected = get("/handled/rejected");
+        assertThat(rejected.statusCode()).isEqualTo(400);
+        FinishedSpan rejection = awaitTrace(traceId(rejected), 1).get(0);
+        // a 4xx answered on purpose: recorded, not an error
+        assertThat(rejection.getError()).isNull();
+        assertThat(rejection.getTags())
+            .containsEntry("exception.type", WebFluxTracingApp.OrderRejected.class.getName())
+            .containsEntry("exception.message", "bad order")
+            .doesNotContainKey("error");
+    }
+
+    @Test
     void unmatchedRequestsAreNamedByMethodOnly() throws Exception {
         HttpResponse<String> response = get("/no/such/path/123");
         assertThat(response.statusCode()).isEqualTo(404);

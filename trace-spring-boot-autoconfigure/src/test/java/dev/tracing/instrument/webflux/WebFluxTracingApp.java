@@ -21,12 +21,16 @@ import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ApplicationContext;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
 import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.observation.ServerRequestObservationContext;
+import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.reactive.function.client.WebClient;
 import org.springframework.web.server.ResponseStatusException;
+import org.springframework.web.server.ServerWebExchange;
 
 /** A small WebFlux app for the instrumentation tests: it calls itself as its own downstream. */
 @SpringBootConfiguration
@@ -147,6 +151,20 @@ public class WebFluxTracingApp {
             return Mono.error(new IllegalStateException("handler failed"));
         }
 
+        /** Fails with an exception the @ExceptionHandler below answers: 500 for a failure, 400 for a rejection. */
+        @GetMapping("/handled/{outcome}")
+        Mono<String> handled(@PathVariable String outcome) {
+            return Mono.error("failed".equals(outcome) ? new OrderFailed("kaboom") : new OrderRejected("bad order"));
+        }
+
+        /** Hands the exception to Spring's server Observation, as Spring documents for handled exceptions. */
+        @ExceptionHandler({ OrderFailed.class, OrderRejected.class })
+        ResponseEntity<String> handle(RuntimeException ex, ServerWebExchange exchange) {
+            ServerRequestObservationContext.findCurrent(exchange.getAttributes())
+                .ifPresent(context -> context.setError(ex));
+            return ResponseEntity.status(ex instanceof OrderFailed ? 500 : 400).body(ex.getMessage());
+        }
+
         @GetMapping("/missing")
         Mono<String> missing() {
             return Mono.error(new ResponseStatusException(HttpStatus.NOT_FOUND, "nothing here"));
@@ -161,6 +179,22 @@ public class WebFluxTracingApp {
                 }
                 return Mono.delay(Duration.ofSeconds(10)).thenReturn("late");
             });
+        }
+
+    }
+
+    static class OrderFailed extends RuntimeException {
+
+        OrderFailed(String message) {
+            super(message);
+        }
+
+    }
+
+    static class OrderRejected extends RuntimeException {
+
+        OrderRejected(String message) {
+            super(message);
         }
 
     }
