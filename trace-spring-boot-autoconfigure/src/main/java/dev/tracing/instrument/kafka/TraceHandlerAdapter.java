@@ -55,10 +55,6 @@ final class TraceHandlerAdapter extends HandlerAdapter {
         this.policy = policy;
     }
 
-    HandlerAdapter getDelegate() {
-        return delegate;
-    }
-
     @Override
     public Object invoke(Message<?> message, Object... providedArgs) throws Exception {
         Object result = delegate.invoke(message, providedArgs);

@@ -49,7 +49,7 @@ public final class InstrumentedExchanges {
     /** Set on a listener container's consumer thread while our interceptor traces its records. */
     private static final ThreadLocal<Boolean> TRACED_LISTENER_THREAD = new ThreadLocal<>();
 
-    /** Per context class: which exchange it observes, whatever is switched on. */
+    /** Per context class: which exchange with rules of its own it observes, whatever is switched on. */
     private static final ClassValue<Exchange> EXCHANGE = new ClassValue<>() {
         @Override
         protected Exchange computeValue(Class<?> type) {
@@ -64,10 +64,7 @@ public final class InstrumentedExchanges {
                     case KAFKA_RECEIVE:
                         return Exchange.KAFKA_RECEIVE;
                     default:
-                        if (SERVER.contains(c.getName()) || GRPC_SERVER.contains(c.getName())
-                                || GRPC_CLIENT.contains(c.getName())) {
-                            return Exchange.OTHER;
-                        }
+                        break;
                 }
             }
             return Exchange.NONE;
@@ -195,7 +192,7 @@ public final class InstrumentedExchanges {
 
     private enum Exchange {
 
-        NONE, OTHER, BLOCKING_CLIENT, REACTIVE_CLIENT, KAFKA_SEND, KAFKA_RECEIVE
+        NONE, BLOCKING_CLIENT, REACTIVE_CLIENT, KAFKA_SEND, KAFKA_RECEIVE
 
     }
 

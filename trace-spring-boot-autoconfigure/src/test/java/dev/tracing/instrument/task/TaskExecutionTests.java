@@ -85,19 +85,23 @@ class TaskExecutionTests {
 
     @Test
     void aRepeatingTaskScheduledInASpanDoesNotRunInIt() throws Exception {
+        // every run in the caller's span would grow its finished trace for as long as the task repeats
+        assertThat(TaskExecutionTests.seenByARepeatingTaskScheduledInASpan(tracer, taskScheduler)).isEqualTo("none");
+    }
+
+    /** What the first run of a task scheduled at a fixed rate inside a span sees as the current span. */
+    static String seenByARepeatingTaskScheduledInASpan(Tracer tracer, TaskScheduler scheduler) throws Exception {
         CompletableFuture<String> ran = new CompletableFuture<>();
         Span caller = tracer.nextSpan().name("caller").start();
         ScheduledFuture<?> repeating;
         try (Tracer.SpanInScope scope = tracer.withSpan(caller)) {
-            repeating = taskScheduler.scheduleAtFixedRate(() -> ran.complete(TaskExecutionTests.current(tracer)),
-                    Duration.ofMillis(20));
+            repeating = scheduler.scheduleAtFixedRate(() -> ran.complete(current(tracer)), Duration.ofMillis(20));
         }
         finally {
             caller.end();
         }
         try {
-            // every run in the caller's span would grow its finished trace for as long as the task repeats
-            assertThat(ran.get(10, TimeUnit.SECONDS)).isEqualTo("none");
+            return ran.get(10, TimeUnit.SECONDS);
         }
         finally {
             repeating.cancel(false);
