@@ -68,17 +68,15 @@ final class SecurityRequests {
     /**
      * Sends {@code GET /secured} as the user without the OPS role, continuing a caller's trace
      * {@code traceId}: it must answer 200, and its SERVER span must be named after the route and
-     * be the caller's child. Returns the trace once it has {@code atLeast} spans and no more arrive.
+     * be the caller's child. Returns the trace once it has exactly {@code count} spans and no more
+     * arrive (a smaller count would let a late span of the request fail the quiet period).
      */
-    static SecuredTrace securedRequestTrace(int port, InMemorySpanStore store, String traceId, int atLeast)
+    static SecuredTrace securedRequestTrace(int port, InMemorySpanStore store, String traceId, int count)
             throws Exception {
         String caller = "00f067aa0ba902b7";
         HttpResponse<String> response = get(port, "/secured", "dev:dev-password", "00-" + traceId + "-" + caller + "-01");
         assertThat(response.statusCode()).isEqualTo(200);
-        Waits.await().until(() -> store.trace(traceId).size() >= atLeast);
-        // a late span of the same request would arrive now
-        Waits.assertNoMoreSpans(store, traceId, store.trace(traceId).size());
-        List<FinishedSpan> spans = store.trace(traceId);
+        List<FinishedSpan> spans = Waits.awaitTrace(store, traceId, count);
         FinishedSpan server = spans.stream()
             .filter(span -> span.getKind() == Span.Kind.SERVER)
             .findFirst()
