@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.tracing.autoconfigure.TraceAutoConfiguration;
@@ -33,9 +34,11 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.webclient.WebClientCustomizer;
 import org.springframework.boot.webclient.autoconfigure.WebClientAutoConfiguration;
 import org.springframework.context.annotation.Import;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.reactive.function.client.ClientResponse;
 import org.springframework.web.reactive.function.client.ExchangeFilterFunction;
@@ -288,9 +291,35 @@ class TraceWebClientCustomizerTests {
                 .until(() -> clientSpans(parent.context().traceId()).size() == 1);
         }
 
+        @Test
+        void aTraceHeaderTheApplicationSetIsReplacedAndALaterFilterSeesTheSpans() throws InterruptedException {
+            Span parent = tracer.nextSpan().name("caller").start();
+            List<String> seenByLaterFilter = new CopyOnWriteArrayList<>();
+            String received = builder.clone()
+                .baseUrl("http://127.0.0.1:" + port)
+                .filter((request, next) -> {
+                    seenByLaterFilter.addAll(request.headers().getOrEmpty("traceparent"));
+                    return next.exchange(request);
+                })
+                .build()
+                .get()
+                .uri("/traceparents")
+                .header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+                .retrieve()
+                .bodyToMono(String.class)
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()))
+                .block(Duration.ofSeconds(10));
+            parent.end();
+            FinishedSpan client = awaitClientSpans(parent.context().traceId(), 1).get(0);
+            String ours = "00-" + parent.context().traceId() + "-" + client.getSpanId() + "-01";
+            // exactly one traceparent reached the server, the CLIENT span's, not the application's
+            assertThat(received).isEqualTo(ours);
+            assertThat(seenByLaterFilter).containsExactly(ours);
+        }
+
     }
 
-    /** Fails twice with 500 per marker, then answers. */
+    /** Fails twice with 500 per marker, then answers; echoes the traceparent headers it received. */
     @RestController
     static class FlakyEndpoints {
 
@@ -303,6 +332,11 @@ class TraceWebClientCustomizerTests {
                 return Mono.error(new ResponseStatusException(HttpStatus.INTERNAL_SERVER_ERROR, "attempt " + attempt));
             }
             return Mono.just("finally");
+        }
+
+        @GetMapping("/traceparents")
+        String traceparents(@RequestHeader HttpHeaders headers) {
+            return String.join(",", headers.getOrEmpty("traceparent"));
         }
 
     }
