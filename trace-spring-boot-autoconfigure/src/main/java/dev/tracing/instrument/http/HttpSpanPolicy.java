@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.PatternSyntaxException;
 
 import dev.tracing.instrument.sampling.SamplingRules;
@@ -113,10 +114,12 @@ public final class HttpSpanPolicy {
      * Starts the SERVER span of an incoming request from the builder the propagator extracted.
      * @param path the path, without query string; its path parameters are not recorded
      * @param query the raw query string (recorded only when the policy opts in), null when none
+     * @param clientAddress the caller's address, or null; asked only when the span records (formatting an
+     *        address is one of the larger costs of a request that is not sampled)
      * @param header reads a request header by name, null when absent
      */
     public Span startServerSpan(Span.Builder extracted, String method, String scheme, String path, String query,
-            String host, String clientAddress, Function<String, String> header) {
+            String host, Supplier<String> clientAddress, Function<String, String> header) {
         String known = knownMethod(method);
         samplingRules.applyToRequest(extracted, method, path);
         Span span = extracted.kind(Span.Kind.SERVER).name(known != null ? known : OTHER_METHOD_NAME).start();
@@ -130,7 +133,7 @@ public final class HttpSpanPolicy {
             tagIfPresent(span, "url.query", query);
         }
         tagIfPresent(span, "server.address", host);
-        tagIfPresent(span, "client.address", clientAddress);
+        tagIfPresent(span, "client.address", clientAddress == null ? null : clientAddress.get());
         tagIfPresent(span, "user_agent.original", header.apply("User-Agent"));
         for (String name : recordHeaders) {
             tagIfPresent(span, "http.request.header." + name, header.apply(name));

@@ -120,7 +120,7 @@ public final class TraceServletFilter extends OncePerRequestFilter {
             // Tomcat decodes the query into a new String on each call: read it only when it is recorded
             String query = policy.recordsQuery() ? request.getQueryString() : null;
             Span span = policy.startServerSpan(propagator.extract(request, GETTER), request.getMethod(),
-                    request.getScheme(), path, query, request.getServerName(), request.getRemoteAddr(),
+                    request.getScheme(), path, query, request.getServerName(), request::getRemoteAddr,
                     request::getHeader);
             request.setAttribute(SPAN_ATTRIBUTE, span);
             String header = policy.responseHeader();

@@ -147,13 +147,10 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             if (policy.skip(path)) {
                 return null;
             }
-            InetSocketAddress remote = request.getRemoteAddress();
-            String client = remote == null ? null
-                    : remote.getAddress() != null ? remote.getAddress().getHostAddress() : remote.getHostString();
             String method = request.getMethod().name();
             String query = policy.recordsQuery() ? request.getURI().getRawQuery() : null;
             Span span = policy.startServerSpan(propagator.extract(request, GETTER), method, request.getURI().getScheme(),
-                    path, query, request.getURI().getHost(), client, request.getHeaders()::getFirst);
+                    path, query, request.getURI().getHost(), () -> clientAddress(request), request.getHeaders()::getFirst);
             String header = policy.responseHeader();
             if (header != null) {
                 response.getHeaders().set(header, policy.responseHeaderValue(span.context()));
@@ -164,6 +161,12 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             // tracing never fails a request
             return null;
         }
+    }
+
+    private static String clientAddress(ServerHttpRequest request) {
+        InetSocketAddress remote = request.getRemoteAddress();
+        return remote == null ? null
+                : remote.getAddress() != null ? remote.getAddress().getHostAddress() : remote.getHostString();
     }
 
     private void end(ServerSpan state, ServerHttpResponse response, boolean cancelled) {

@@ -45,7 +45,7 @@ class HttpSpanPolicyTests {
             .recordQuery(true)
             .build();
         policy.endServerSpan(policy.startServerSpan(tracer.spanBuilder(), "GET", "http",
-                "/cart;jsessionid=ABC123/items;v=2", "page=2", "h", null, name -> null), "GET", null, 200, null, false);
+                "/cart;jsessionid=ABC123/items;v=2", "page=2", "h", () -> null, name -> null), "GET", null, 200, null, false);
         policy.endClientSpan(policy.startClientSpan(tracer.spanBuilder(), "GET",
                 URI.create("http://api.example.com/cart;JSESSIONID=ABC123?page=2")), 200, null, false);
         assertThat(spans.get(0).getTags()).containsEntry("url.path", "/cart/items");
@@ -70,7 +70,7 @@ class HttpSpanPolicyTests {
         URI uri = URI.create("http://user:secret@api.example.com/a?page=2#frag");
         for (boolean recordQuery : new boolean[] { false, true }) {
             HttpSpanPolicy policy = HttpSpanPolicy.builder().recordQuery(recordQuery).build();
-            policy.endServerSpan(policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/a", "page=2", "h", null,
+            policy.endServerSpan(policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/a", "page=2", "h", () -> null,
                     name -> null), "GET", "/a", 200, null, false);
             policy.endClientSpan(policy.startClientSpan(tracer.spanBuilder(), "GET", uri), 200, null, false);
         }
@@ -101,7 +101,7 @@ class HttpSpanPolicyTests {
         HttpSpanPolicy policy = HttpSpanPolicy.builder().recordHeaders(List.of("X-Tenant", "Authorization", "proxy-authorization", "Cookie", "Set-Cookie")).build();
         Map<String, String> headers = Map.of("x-tenant", "acme", "authorization", "Bearer t", "proxy-authorization",
                 "Basic p", "cookie", "SESSION=1", "set-cookie", "a=b");
-        Span span = policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/x", null, "host", "127.0.0.1",
+        Span span = policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/x", null, "host", () -> "127.0.0.1",
                 name -> headers.get(name.toLowerCase()));
         policy.endServerSpan(span, "GET", "/x", 200, null, false);
         assertThat(spans.get(0).getTags()).containsEntry("http.request.header.x-tenant", "acme")
@@ -125,7 +125,7 @@ class HttpSpanPolicyTests {
         HttpSpanPolicy policy = HttpSpanPolicy.builder().build();
         Span client = policy.startClientSpan(tracer.spanBuilder(), "GET", URI.create("http://h/x"));
         policy.endClientSpan(client, 404, null, false);
-        Span server = policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/x", null, "h", null, name -> null);
+        Span server = policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/x", null, "h", () -> null, name -> null);
         policy.endServerSpan(server, "GET", "/x", 404, null, false);
         assertThat(spans.get(0).getTags()).containsEntry("error", "404").containsEntry("server.port", "80");
         assertThat(spans.get(1).getTags()).doesNotContainKey("error");

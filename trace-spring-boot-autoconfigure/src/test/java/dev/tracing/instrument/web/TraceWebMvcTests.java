@@ -96,6 +96,7 @@ class TraceWebMvcTests {
         FinishedSpan downstream = only(spans,
                 s -> s.getKind() == Span.Kind.SERVER && "GET /mvc/downstream/{marker}".equals(s.getName()));
         assertThat(server.getKind()).isEqualTo(Span.Kind.SERVER);
+        assertThat(server.getTags()).containsEntry("client.address", "127.0.0.1");
         assertThat(client.getParentId()).isEqualTo(server.getSpanId());
         assertThat(downstream.getParentId()).isEqualTo(client.getSpanId());
         assertThat(downstreamTraceparents.get(marker)).containsExactly("00-" + traceId + "-" + client.getSpanId() + "-01");
