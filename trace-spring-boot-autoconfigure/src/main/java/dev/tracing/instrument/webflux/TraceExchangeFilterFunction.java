@@ -81,7 +81,8 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
 
         private final HttpClientTracing tracing;
 
-        private HttpHeaders headers;
+        /** The request's headers with the span's, built on first read; any thread may read them. */
+        private volatile HttpHeaders headers;
 
         TracedRequest(ClientRequest request, Span span, HttpClientTracing tracing) {
             this.request = request;
@@ -91,7 +92,8 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
 
         @Override
         public Mono<Void> writeTo(ClientHttpRequest httpRequest, ExchangeStrategies strategies) {
-            // after the request's own headers are copied in, so trace headers the application set are replaced
+            // runs at commit, after the request's own headers were copied in: trace headers the
+            // application set are replaced
             httpRequest.beforeCommit(() -> {
                 try {
                     tracing.inject(span, httpRequest.getHeaders(), HttpHeaders::remove, HttpHeaders::set);
@@ -106,13 +108,21 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
 
         @Override
         public HttpHeaders headers() {
-            if (headers == null) {
+            HttpHeaders read = headers;
+            if (read == null) {
                 HttpHeaders merged = new HttpHeaders();
                 merged.putAll(request.headers());
-                tracing.inject(span, merged, HttpHeaders::remove, HttpHeaders::set);
-                headers = HttpHeaders.readOnlyHttpHeaders(merged);
+                try {
+                    tracing.inject(span, merged, HttpHeaders::remove, HttpHeaders::set);
+                }
+                catch (RuntimeException ex) {
+                    // tracing never fails a request: the application's headers as they were
+                    return request.headers();
+                }
+                read = HttpHeaders.readOnlyHttpHeaders(merged);
+                headers = read;
             }
-            return headers;
+            return read;
         }
 
         @Override

@@ -1,6 +1,7 @@
 package dev.tracing.instrument.webflux;
 
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -149,8 +150,9 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             }
             String method = request.getMethod().name();
             String query = policy.recordsQuery() ? request.getURI().getRawQuery() : null;
-            Span span = policy.startServerSpan(propagator.extract(request, GETTER), method, request.getURI().getScheme(),
-                    path, query, request.getURI().getHost(), () -> clientAddress(request), request.getHeaders()::getFirst);
+            URI uri = request.getURI();
+            Span span = policy.startServerSpan(propagator.extract(request, GETTER), method, uri.getScheme(), path,
+                    query, uri.getHost(), () -> clientAddress(request), request.getHeaders()::getFirst);
             String header = policy.responseHeader();
             if (header != null) {
                 response.getHeaders().set(header, policy.responseHeaderValue(span.context()));
