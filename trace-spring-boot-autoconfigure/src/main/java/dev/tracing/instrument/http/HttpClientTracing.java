@@ -1,6 +1,7 @@
 package dev.tracing.instrument.http;
 
 import java.net.URI;
+import java.util.List;
 import java.util.function.BiConsumer;
 
 import io.micrometer.tracing.Span;
@@ -65,6 +66,11 @@ public final class HttpClientTracing {
             remove.accept(carrier, field);
         }
         propagator.inject(span.context(), carrier, setter);
+    }
+
+    /** The header names this tracer propagates. */
+    public List<String> fields() {
+        return propagator.fields();
     }
 
     /** Tags and ends a CLIENT span; {@code status} 0 when no response arrived. */

@@ -36,10 +36,12 @@ import org.springframework.boot.webclient.autoconfigure.WebClientAutoConfigurati
 import org.springframework.context.annotation.Import;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.client.reactive.JdkClientHttpConnector;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.reactive.function.client.ClientRequest;
 import org.springframework.web.reactive.function.client.ClientResponse;
 import org.springframework.web.reactive.function.client.ExchangeFilterFunction;
 import org.springframework.web.reactive.function.client.WebClient;
@@ -317,9 +319,68 @@ class TraceWebClientCustomizerTests {
             assertThat(seenByLaterFilter).containsExactly(ours);
         }
 
+        @Test
+        void theApplicationsHttpRequestCallbackHasTheLastWordOnHeaders() throws InterruptedException {
+            Span parent = tracer.nextSpan().name("caller").start();
+            String received = builder.clone()
+                .baseUrl("http://127.0.0.1:" + port)
+                .build()
+                .get()
+                .uri("/header/traceparent")
+                .httpRequest(http -> http.getHeaders().remove("traceparent"))
+                .retrieve()
+                .bodyToMono(String.class)
+                .defaultIfEmpty("")
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()))
+                .block(Duration.ofSeconds(10));
+            parent.end();
+            awaitClientSpans(parent.context().traceId(), 1);
+            assertThat(received).isEmpty();
+        }
+
+        @Test
+        void aPropagatedHeaderTheSpanDoesNotWriteIsNotPassedOnFromTheApplication() throws InterruptedException {
+            Span parent = tracer.nextSpan().name("caller").start();
+            String received = builder.clone()
+                .baseUrl("http://127.0.0.1:" + port)
+                .build()
+                .get()
+                .uri("/header/tracestate")
+                .header("tracestate", "stale=1")
+                .retrieve()
+                .bodyToMono(String.class)
+                .defaultIfEmpty("")
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()))
+                .block(Duration.ofSeconds(10));
+            parent.end();
+            awaitClientSpans(parent.context().traceId(), 1);
+            assertThat(received).isEmpty();
+        }
+
+        @Test
+        void theJdkConnectorAndALaterFilterCopyingTheRequestCarryOnlyTheSpansHeader() throws InterruptedException {
+            Span parent = tracer.nextSpan().name("caller").start();
+            String received = builder.clone()
+                .clientConnector(new JdkClientHttpConnector())
+                .baseUrl("http://127.0.0.1:" + port)
+                .filter((request, next) -> next
+                    .exchange(ClientRequest.from(request).header("x-later", "seen").build()))
+                .build()
+                .get()
+                .uri("/header/traceparent")
+                .header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+                .retrieve()
+                .bodyToMono(String.class)
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()))
+                .block(Duration.ofSeconds(10));
+            parent.end();
+            FinishedSpan client = awaitClientSpans(parent.context().traceId(), 1).get(0);
+            assertThat(received).isEqualTo("00-" + parent.context().traceId() + "-" + client.getSpanId() + "-01");
+        }
+
     }
 
-    /** Fails twice with 500 per marker, then answers; echoes the traceparent headers it received. */
+    /** Fails twice with 500 per marker, then answers; echoes the headers it received. */
     @RestController
     static class FlakyEndpoints {
 
@@ -337,6 +398,11 @@ class TraceWebClientCustomizerTests {
         @GetMapping("/traceparents")
         String traceparents(@RequestHeader HttpHeaders headers) {
             return String.join(",", headers.getOrEmpty("traceparent"));
+        }
+
+        @GetMapping("/header/{name}")
+        String header(@PathVariable String name, @RequestHeader HttpHeaders headers) {
+            return String.join(",", headers.getOrEmpty(name));
         }
 
     }
