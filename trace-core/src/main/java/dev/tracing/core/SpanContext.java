@@ -92,8 +92,11 @@ public final class SpanContext implements TraceContext {
     /** Returns a context received from another process: the span started from it is its child. */
     public static SpanContext remote(long traceIdHigh, long traceIdLow, long parentId, long spanId, Boolean sampled,
             boolean debug) {
-        SpanContext context = create(traceIdHigh, traceIdLow, parentId, spanId, sampled, debug);
-        return context == null ? null : context.withFlags(context.flags | FLAG_REMOTE);
+        if ((traceIdHigh == 0L && traceIdLow == 0L) || spanId == 0L) {
+            return null;
+        }
+        return new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags(sampled, debug) | FLAG_REMOTE, null,
+                null);
     }
 
     /** Returns a context that carries only a sampling decision, no ids. */

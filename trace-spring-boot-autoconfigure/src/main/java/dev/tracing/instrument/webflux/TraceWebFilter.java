@@ -149,8 +149,8 @@ public final class TraceWebFilter implements WebFilter, Ordered {
                 return null;
             }
             String method = request.getMethod().name();
-            String query = policy.recordsQuery() ? request.getURI().getRawQuery() : null;
             URI uri = request.getURI();
+            String query = policy.recordsQuery() ? uri.getRawQuery() : null;
             Span span = policy.startServerSpan(propagator.extract(request, GETTER), method, uri.getScheme(), path,
                     query, uri.getHost(), () -> clientAddress(request), request.getHeaders()::getFirst);
             String header = policy.responseHeader();
