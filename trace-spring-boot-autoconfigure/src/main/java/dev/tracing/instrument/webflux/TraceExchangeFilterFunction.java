@@ -40,8 +40,11 @@ import org.springframework.web.reactive.function.client.WebClient;
  * headers are copied in, not into a copy of the {@link ClientRequest}: copying one (its headers,
  * cookies and attributes maps) was about a kilobyte per call, a tenth of what tracing added to a
  * request end to end. The copy is still made when the application set a propagated header itself,
- * so the one it set is replaced. Whoever asks the request for its headers downstream (a filter
- * after this one, a debug log) sees the span's.
+ * so the one it set is replaced, but only of a request WebClient built: a request class of the
+ * application's own (or of a filter before this one) keeps its {@code writeTo}, and a propagated
+ * header it carries that this span does not write (a {@code tracestate}, a B3 header when only
+ * W3C is produced) may then go out beside the span's. Whoever asks the request for its headers
+ * downstream (a filter after this one, a debug log) sees the span's.
  */
 public final class TraceExchangeFilterFunction implements ExchangeFilterFunction {
 
@@ -50,6 +53,14 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
     public TraceExchangeFilterFunction(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
         this.tracing = new HttpClientTracing(tracer, propagator, policy);
     }
+
+    /**
+     * The class of the requests {@link ClientRequest#create} builds: only such a request is
+     * copied, since a copy of any other would lose its own {@code writeTo}.
+     */
+    private static final Class<?> BUILT_REQUEST = ClientRequest.create(HttpMethod.GET, URI.create("/"))
+        .build()
+        .getClass();
 
     /** Where WebClient keeps the URI template a request was made with. */
     static final String URI_TEMPLATE_ATTRIBUTE = WebClient.class.getName() + ".uriTemplate";
@@ -94,24 +105,26 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
 
         @Override
         public Mono<Void> writeTo(ClientHttpRequest httpRequest, ExchangeStrategies strategies) {
-            HttpHeaders own = request.headers();
+            ClientRequest toWrite = request;
             try {
-                if (carriesPropagatedHeader(own)) {
+                if (request.getClass() == BUILT_REQUEST && carriesPropagatedHeader(request.headers())) {
                     // rare: the application set trace headers itself; a copy without them keeps
                     // any it set that this span does not write (a tracestate, a B3 parent id) out
-                    return ClientRequest.from(request)
+                    toWrite = ClientRequest.from(request)
                         .headers(copy -> tracing.inject(span, copy, HttpHeaders::remove, HttpHeaders::set))
-                        .build()
-                        .writeTo(httpRequest, strategies);
+                        .build();
                 }
-                // the request's own headers are copied in next, only where absent, and the
-                // application's httpRequest callback runs after that, so it has the last word
-                tracing.inject(span, httpRequest.getHeaders(), HttpHeaders::remove, HttpHeaders::set);
+                else {
+                    // the request's own headers are copied in next, only where absent, and the
+                    // application's httpRequest callback runs after that, so it has the last word
+                    tracing.inject(span, httpRequest.getHeaders(), HttpHeaders::remove, HttpHeaders::set);
+                }
             }
             catch (RuntimeException ex) {
                 // tracing never fails a request: it goes out without trace headers
             }
-            return request.writeTo(httpRequest, strategies);
+            // outside the try: what the application's own writing throws is the application's
+            return toWrite.writeTo(httpRequest, strategies);
         }
 
         private boolean carriesPropagatedHeader(HttpHeaders own) {

@@ -1,5 +1,7 @@
 package dev.tracing.instrument.webflux;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +25,8 @@ import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.publisher.Mono;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -36,6 +40,7 @@ import org.springframework.boot.webclient.autoconfigure.WebClientAutoConfigurati
 import org.springframework.context.annotation.Import;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.client.reactive.ClientHttpRequest;
 import org.springframework.http.client.reactive.JdkClientHttpConnector;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -376,6 +381,93 @@ class TraceWebClientCustomizerTests {
             parent.end();
             FinishedSpan client = awaitClientSpans(parent.context().traceId(), 1).get(0);
             assertThat(received).isEqualTo("00-" + parent.context().traceId() + "-" + client.getSpanId() + "-01");
+        }
+
+        @ParameterizedTest
+        @ValueSource(booleans = { false, true })
+        void theJdkConnectorCarriesOnlyTheSpansHeader(boolean applicationSetsOne) throws InterruptedException {
+            Span parent = tracer.nextSpan().name("caller").start();
+            String received = builder.clone()
+                .clientConnector(new JdkClientHttpConnector())
+                .baseUrl("http://127.0.0.1:" + port)
+                .build()
+                .get()
+                .uri("/traceparents")
+                .headers(headers -> {
+                    if (applicationSetsOne) {
+                        headers.set("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+                    }
+                })
+                .retrieve()
+                .bodyToMono(String.class)
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()))
+                .block(Duration.ofSeconds(10));
+            parent.end();
+            FinishedSpan client = awaitClientSpans(parent.context().traceId(), 1).get(0);
+            assertThat(received).isEqualTo("00-" + parent.context().traceId() + "-" + client.getSpanId() + "-01");
+        }
+
+        @Test
+        void anHttpRequestCallbackThatThrowsRunsOnceAndFailsTheCall() throws InterruptedException {
+            Span parent = tracer.nextSpan().name("caller").start();
+            AtomicInteger calls = new AtomicInteger();
+            Mono<String> call = builder.clone()
+                .baseUrl("http://127.0.0.1:" + port)
+                .build()
+                .get()
+                .uri("/traceparents")
+                .header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+                .httpRequest(http -> {
+                    calls.incrementAndGet();
+                    throw new IllegalStateException("the application's own");
+                })
+                .retrieve()
+                .bodyToMono(String.class)
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()));
+            assertThatThrownBy(() -> call.block(Duration.ofSeconds(10))).rootCause()
+                .hasMessage("the application's own");
+            parent.end();
+            FinishedSpan client = awaitClientSpans(parent.context().traceId(), 1).get(0);
+            assertThat(client.getError()).hasMessage("the application's own");
+            assertThat(calls).hasValue(1);
+        }
+
+        @Test
+        void aRequestOfAnEarlierFilterKeepsItsOwnWritingWhenTheApplicationSetATraceHeader()
+                throws InterruptedException {
+            Span parent = tracer.nextSpan().name("caller").start();
+            ExchangeFilterFunction signing = (request, next) -> next.exchange(signed(request));
+            String received = builder.clone()
+                .filters(filters -> filters.add(0, signing))
+                .baseUrl("http://127.0.0.1:" + port)
+                .build()
+                .get()
+                .uri("/header/x-signature")
+                .header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+                .retrieve()
+                .bodyToMono(String.class)
+                .defaultIfEmpty("")
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()))
+                .block(Duration.ofSeconds(10));
+            parent.end();
+            awaitClientSpans(parent.context().traceId(), 1);
+            assertThat(received).isEqualTo("signed");
+        }
+
+        /** A request whose own {@code writeTo} adds a header, as a signing filter's might. */
+        private ClientRequest signed(ClientRequest request) {
+            return (ClientRequest) Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] { ClientRequest.class }, (proxy, method, args) -> {
+                        if (method.getName().equals("writeTo")) {
+                            ((ClientHttpRequest) args[0]).getHeaders().set("x-signature", "signed");
+                        }
+                        try {
+                            return method.invoke(request, args);
+                        }
+                        catch (InvocationTargetException ex) {
+                            throw ex.getCause();
+                        }
+                    });
         }
 
     }
