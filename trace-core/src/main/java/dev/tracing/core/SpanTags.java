@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 
 /**
  * A span's tags: a mutable map that keeps its keys and values side by side in one array, in the
@@ -114,6 +115,18 @@ final class SpanTags extends AbstractMap<String, String> {
     public void forEach(BiConsumer<? super String, ? super String> action) {
         for (int i = 0, end = size * 2; i < end; i += 2) {
             action.accept(entries[i], entries[i + 1]);
+        }
+    }
+
+    /** Replaces in place: the inherited one would allocate an entry per tag, on every span the store keeps. */
+    @Override
+    public void replaceAll(BiFunction<? super String, ? super String, ? extends String> function) {
+        int expected = modifications;
+        for (int i = 0, end = size * 2; i < end; i += 2) {
+            entries[i + 1] = function.apply(entries[i], entries[i + 1]);
+            if (modifications != expected) {
+                throw new ConcurrentModificationException();
+            }
         }
     }
 

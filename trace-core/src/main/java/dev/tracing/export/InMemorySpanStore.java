@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
@@ -157,6 +158,9 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
      */
     private final Map<String, String> shared = new HashMap<>();
 
+    /** Swaps a tag's value for the shared one; one function for the store, not one per span. */
+    private final BiFunction<String, String, String> sharing = (key, value) -> share(value);
+
     private final ArrayDeque<TraceEntry> order = new ArrayDeque<>();
 
     private final Map<String, TraceEntry> byTraceId = new HashMap<>();
@@ -242,7 +246,7 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
         if (sharedName != name) {
             span.setName(sharedName);
         }
-        span.getTags().replaceAll((key, value) -> share(value));
+        span.getTags().replaceAll(sharing);
     }
 
     private String share(String value) {

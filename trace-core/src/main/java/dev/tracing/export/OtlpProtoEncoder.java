@@ -90,11 +90,11 @@ public final class OtlpProtoEncoder {
         out.fixed64(8, Math.max(endMicros, startMicros) * 1000L);
         Map<String, String> tags = span.getTags();
         if (tags != null) {
-            for (Map.Entry<String, String> tag : tags.entrySet()) {
-                if (tag.getKey() != null && tag.getValue() != null) {
-                    stringAttribute(out, 9, tag.getKey(), tag.getValue());
+            tags.forEach((key, value) -> {
+                if (key != null && value != null) {
+                    stringAttribute(out, 9, key, value);
                 }
-            }
+            });
         }
         if (span.getRemoteServiceName() != null && !span.getRemoteServiceName().isEmpty()) {
             stringAttribute(out, 9, "peer.service", span.getRemoteServiceName());

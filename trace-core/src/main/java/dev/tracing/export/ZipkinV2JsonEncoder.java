@@ -106,31 +106,29 @@ public final class ZipkinV2JsonEncoder {
         boolean typeTag = error != null && (tags == null || !tags.containsKey(EXCEPTION_TYPE));
         if ((tags != null && !tags.isEmpty()) || errorTag || typeTag) {
             out.append(",\"tags\":{");
-            boolean first = true;
+            int empty = out.length();
             if (tags != null) {
-                for (Map.Entry<String, String> tag : tags.entrySet()) {
-                    if (tag.getKey() == null || tag.getValue() == null) {
-                        continue;
+                // forEach, not an entry iterator: no object per tag
+                tags.forEach((key, value) -> {
+                    if (key != null && value != null) {
+                        if (out.length() != empty) {
+                            out.append(',');
+                        }
+                        JsonStrings.quote(key, out);
+                        out.append(':');
+                        JsonStrings.quote(value, out);
                     }
-                    if (!first) {
-                        out.append(',');
-                    }
-                    first = false;
-                    JsonStrings.quote(tag.getKey(), out);
-                    out.append(':');
-                    JsonStrings.quote(tag.getValue(), out);
-                }
+                });
             }
             if (errorTag) {
-                if (!first) {
+                if (out.length() != empty) {
                     out.append(',');
                 }
                 out.append("\"error\":");
                 JsonStrings.quote(errorMessage(error), out);
-                first = false;
             }
             if (typeTag) {
-                if (!first) {
+                if (out.length() != empty) {
                     out.append(',');
                 }
                 out.append("\"" + EXCEPTION_TYPE + "\":");

@@ -25,7 +25,7 @@ class SpanTagsTests {
             for (int op = 0; op < 200; op++) {
                 String key = "k" + random.nextInt(12);
                 String value = "v" + random.nextInt(5);
-                switch (random.nextInt(7)) {
+                switch (random.nextInt(8)) {
                     case 0, 1, 2 -> assertThat(actual.put(key, value)).isEqualTo(expected.put(key, value));
                     case 3 -> assertThat(actual.remove(key)).isEqualTo(expected.remove(key));
                     case 4 -> {
@@ -35,6 +35,10 @@ class SpanTagsTests {
                     case 5 -> {
                         setEvery(actual, key, value);
                         setEvery(expected, key, value);
+                    }
+                    case 6 -> {
+                        actual.replaceAll((k, v) -> k.equals(key) ? value : v);
+                        expected.replaceAll((k, v) -> k.equals(key) ? value : v);
                     }
                     default -> {
                         if (random.nextInt(20) == 0) {
