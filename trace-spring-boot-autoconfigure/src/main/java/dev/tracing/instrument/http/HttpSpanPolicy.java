@@ -265,15 +265,31 @@ public final class HttpSpanPolicy {
         }
     }
 
+    /** The text of each status code in use, made once: two per span otherwise, on every request. */
+    private static final String[] STATUS_TEXTS = new String[600];
+
+    private static String statusText(int status) {
+        if (status < 100 || status >= STATUS_TEXTS.length) {
+            return Integer.toString(status);
+        }
+        // a race makes two equal strings, and either is right
+        String text = STATUS_TEXTS[status];
+        if (text == null) {
+            text = Integer.toString(status);
+            STATUS_TEXTS[status] = text;
+        }
+        return text;
+    }
+
     private static void endExchange(Span span, int status, Throwable error, boolean cancelled, int errorFrom) {
         if (status > 0) {
-            span.tag("http.response.status_code", String.valueOf(status));
+            span.tag("http.response.status_code", statusText(status));
         }
         if (error != null) {
             span.error(error);
         }
         else if (status >= errorFrom) {
-            span.tag("error", String.valueOf(status));
+            span.tag("error", statusText(status));
         }
         if (cancelled) {
             span.tag(CANCELLED_TAG, "true");

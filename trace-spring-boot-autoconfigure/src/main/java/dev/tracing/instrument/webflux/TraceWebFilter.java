@@ -1,5 +1,7 @@
 package dev.tracing.instrument.webflux;
 
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.List;
@@ -74,6 +76,12 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     private final Propagator propagator;
 
     private final HttpSpanPolicy policy;
+
+    /**
+     * The client address last formatted: requests mostly come from a few peers (a proxy, a
+     * gateway, a pool of connections), and formatting one takes five objects.
+     */
+    private volatile FormattedAddress lastClient;
 
     /** The requests whose span the decorator started, by the span's context, until it ends. */
     private final Map<TraceContext, ServerSpan> started = new ConcurrentHashMap<>();
@@ -165,10 +173,28 @@ public final class TraceWebFilter implements WebFilter, Ordered {
         }
     }
 
-    private static String clientAddress(ServerHttpRequest request) {
+    private String clientAddress(ServerHttpRequest request) {
         InetSocketAddress remote = request.getRemoteAddress();
-        return remote == null ? null
-                : remote.getAddress() != null ? remote.getAddress().getHostAddress() : remote.getHostString();
+        if (remote == null) {
+            return null;
+        }
+        InetAddress address = remote.getAddress();
+        if (address == null) {
+            return remote.getHostString();
+        }
+        FormattedAddress last = lastClient;
+        // an IPv6 address equal to another may differ in its scope, which its text names
+        if (last != null && (last.address == address
+                || (address instanceof Inet4Address && address.equals(last.address)))) {
+            return last.text;
+        }
+        String text = address.getHostAddress();
+        lastClient = new FormattedAddress(address, text);
+        return text;
+    }
+
+    /** A client address and its text. */
+    private record FormattedAddress(InetAddress address, String text) {
     }
 
     private void end(ServerSpan state, ServerHttpResponse response, boolean cancelled) {

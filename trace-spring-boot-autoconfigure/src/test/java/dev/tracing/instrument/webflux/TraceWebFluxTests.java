@@ -1,6 +1,7 @@
 package dev.tracing.instrument.webflux;
 
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -9,6 +10,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.testing.LogLines;
@@ -348,6 +351,29 @@ class TraceWebFluxTests {
         // the span ends once, whatever the server does later
         throughout(Duration.ofMillis(200))
             .until(() -> store.trace(traceId).size() == 1);
+    }
+
+    @Test
+    void eachRequestRecordsItsOwnClientsAddress() throws Exception {
+        for (String client : List.of("127.0.0.2", "127.0.0.1", "127.0.0.3", "127.0.0.3")) {
+            String traceId = requestFrom(client);
+            assertThat(awaitTrace(traceId, 1).get(0).getTags()).containsEntry("client.address", client);
+        }
+    }
+
+    /** Sends a request from the loopback address {@code client}; returns its trace id. */
+    private String requestFrom(String client) throws Exception {
+        try (Socket socket = new Socket()) {
+            socket.bind(new InetSocketAddress(client, 0));
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            socket.getOutputStream()
+                .write("GET /users/7 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            Matcher traceresponse = Pattern.compile("(?i)traceresponse: 00-([0-9a-f]{32})-").matcher(response);
+            assertThat(traceresponse.find()).as(response).isTrue();
+            return traceresponse.group(1);
+        }
     }
 
     static String traceId(HttpResponse<String> response) {
