@@ -7,6 +7,7 @@ import java.util.ConcurrentModificationException;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
@@ -121,12 +122,15 @@ final class SpanTags extends AbstractMap<String, String> {
     /** Replaces in place: the inherited one would allocate an entry per tag, on every span the store keeps. */
     @Override
     public void replaceAll(BiFunction<? super String, ? super String, ? extends String> function) {
+        Objects.requireNonNull(function);
         int expected = modifications;
         for (int i = 0, end = size * 2; i < end; i += 2) {
-            entries[i + 1] = function.apply(entries[i], entries[i + 1]);
+            String value = function.apply(entries[i], entries[i + 1]);
+            // a function that added or removed a tag moved the slots: write nothing more
             if (modifications != expected) {
                 throw new ConcurrentModificationException();
             }
+            entries[i + 1] = value;
         }
     }
 

@@ -90,6 +90,7 @@ public final class OtlpProtoEncoder {
         out.fixed64(8, Math.max(endMicros, startMicros) * 1000L);
         Map<String, String> tags = span.getTags();
         if (tags != null) {
+            // forEach, not an entry iterator: no object per tag
             tags.forEach((key, value) -> {
                 if (key != null && value != null) {
                     stringAttribute(out, 9, key, value);

@@ -103,6 +103,19 @@ class SpanTagsTests {
     }
 
     @Test
+    void aReplacingFunctionThatRemovesATagFailsFastAndWritesNoOtherTag() {
+        SpanTags tags = new SpanTags(Map.of("a", "1"));
+        tags.put("b", "2");
+        tags.put("c", "3");
+        assertThatThrownBy(() -> tags.replaceAll((key, value) -> {
+            tags.remove("a");
+            return "replaced";
+        })).isInstanceOf(ConcurrentModificationException.class);
+        // "b" moved into "a"'s slot: the value meant for "a" is not written over it
+        assertThat(tags).containsExactly(Map.entry("b", "2"), Map.entry("c", "3"));
+    }
+
+    @Test
     void changingTheMapWhileIteratingFailsFast() {
         SpanTags tags = new SpanTags(Map.of("a", "1", "b", "2"));
         Iterator<Map.Entry<String, String>> entries = tags.entrySet().iterator();

@@ -53,6 +53,12 @@ public final class HttpSpanPolicy {
     private static final Set<String> SENSITIVE_HEADERS = Set.of("authorization", "proxy-authorization", "cookie",
             "set-cookie");
 
+    /**
+     * The text of each status code in use, made once: the status tag (and the error tag of a
+     * failed status) would otherwise format it again on every request.
+     */
+    private static final String[] STATUS_TEXTS = new String[600];
+
     private final SkipPattern skipPattern;
 
     private final String responseHeader;
@@ -264,9 +270,6 @@ public final class HttpSpanPolicy {
             tagIfPresent(span, "http.request.method_original", method);
         }
     }
-
-    /** The text of each status code in use, made once: two per span otherwise, on every request. */
-    private static final String[] STATUS_TEXTS = new String[600];
 
     private static String statusText(int status) {
         if (status < 100 || status >= STATUS_TEXTS.length) {

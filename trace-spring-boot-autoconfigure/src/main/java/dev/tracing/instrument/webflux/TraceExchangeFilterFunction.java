@@ -32,9 +32,9 @@ import org.springframework.web.reactive.function.client.WebClient;
  * headers.
  *
  * <p>Design notes: the span starts when the exchange is subscribed, so each retry is its own
- * span. Header names this tracer propagates are replaced, never added to, so the request carries
- * exactly one set. The span ends once, on response, error or cancel (a timeout cancels), in an
- * {@link EndOnceSubscriber} that also notes the status.
+ * span. Header names this tracer propagates are replaced, never added to, so a request WebClient
+ * built carries exactly one set (for other requests, see below). The span ends once, on response,
+ * error or cancel (a timeout cancels), in an {@link EndOnceSubscriber} that also notes the status.
  *
  * <p>The headers are written straight into the outgoing HTTP request, before the request's own
  * headers are copied in, not into a copy of the {@link ClientRequest}: copying one (its headers,
@@ -48,12 +48,6 @@ import org.springframework.web.reactive.function.client.WebClient;
  */
 public final class TraceExchangeFilterFunction implements ExchangeFilterFunction {
 
-    private final HttpClientTracing tracing;
-
-    public TraceExchangeFilterFunction(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
-        this.tracing = new HttpClientTracing(tracer, propagator, policy);
-    }
-
     /**
      * The class of the requests {@link ClientRequest#create} builds: only such a request is
      * copied, since a copy of any other would lose its own {@code writeTo}.
@@ -64,6 +58,12 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
 
     /** Where WebClient keeps the URI template a request was made with. */
     static final String URI_TEMPLATE_ATTRIBUTE = WebClient.class.getName() + ".uriTemplate";
+
+    private final HttpClientTracing tracing;
+
+    public TraceExchangeFilterFunction(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
+        this.tracing = new HttpClientTracing(tracer, propagator, policy);
+    }
 
     @Override
     public Mono<ClientResponse> filter(ClientRequest request, ExchangeFunction next) {

@@ -78,10 +78,11 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     private final HttpSpanPolicy policy;
 
     /**
-     * The client address last formatted: requests mostly come from a few peers (a proxy, a
-     * gateway, a pool of connections), and formatting one takes five objects.
+     * Client addresses formatted lately, by the address's hash: requests mostly come from a few
+     * peers (the nodes of a proxy or a gateway), and formatting an address takes five objects. A
+     * race loses an entry or makes one twice; an entry is immutable, so a reader sees it whole.
      */
-    private volatile FormattedAddress lastClient;
+    private final FormattedAddress[] clients = new FormattedAddress[32];
 
     /** The requests whose span the decorator started, by the span's context, until it ends. */
     private final Map<TraceContext, ServerSpan> started = new ConcurrentHashMap<>();
@@ -182,14 +183,15 @@ public final class TraceWebFilter implements WebFilter, Ordered {
         if (address == null) {
             return remote.getHostString();
         }
-        FormattedAddress last = lastClient;
+        int slot = address.hashCode() & (clients.length - 1);
+        FormattedAddress known = clients[slot];
         // an IPv6 address equal to another may differ in its scope, which its text names
-        if (last != null && (last.address == address
-                || (address instanceof Inet4Address && address.equals(last.address)))) {
-            return last.text;
+        if (known != null && (known.address == address
+                || (address instanceof Inet4Address && address.equals(known.address)))) {
+            return known.text;
         }
         String text = address.getHostAddress();
-        lastClient = new FormattedAddress(address, text);
+        clients[slot] = new FormattedAddress(address, text);
         return text;
     }
 

@@ -10,6 +10,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 import dev.tracing.autoconfigure.TraceAutoConfiguration;
 import dev.tracing.autoconfigure.TraceReactorAutoConfiguration;
@@ -298,27 +299,44 @@ class TraceWebClientCustomizerTests {
                 .until(() -> clientSpans(parent.context().traceId()).size() == 1);
         }
 
+        static final String APPLICATIONS_TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+        /**
+         * GETs {@code path} on this server with {@code client}, as a child of {@code parent}, the
+         * request shaped by {@code shape}; returns the body, empty for none.
+         */
+        String get(WebClient.Builder client, String path, Span parent,
+                Consumer<WebClient.RequestHeadersSpec<?>> shape) {
+            WebClient.RequestHeadersSpec<?> request = client.baseUrl("http://127.0.0.1:" + port)
+                .build()
+                .get()
+                .uri(path);
+            shape.accept(request);
+            return request.retrieve()
+                .bodyToMono(String.class)
+                .defaultIfEmpty("")
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()))
+                .block(Duration.ofSeconds(10));
+        }
+
+        /** The {@code traceparent} of the one CLIENT span of {@code parent}'s trace, once it ended. */
+        String clientTraceparent(Span parent) throws InterruptedException {
+            FinishedSpan client = awaitClientSpans(parent.context().traceId(), 1).get(0);
+            return "00-" + parent.context().traceId() + "-" + client.getSpanId() + "-01";
+        }
+
         @Test
         void aTraceHeaderTheApplicationSetIsReplacedAndALaterFilterSeesTheSpans() throws InterruptedException {
             Span parent = tracer.nextSpan().name("caller").start();
             List<String> seenByLaterFilter = new CopyOnWriteArrayList<>();
-            String received = builder.clone()
-                .baseUrl("http://127.0.0.1:" + port)
-                .filter((request, next) -> {
-                    seenByLaterFilter.addAll(request.headers().getOrEmpty("traceparent"));
-                    return next.exchange(request);
-                })
-                .build()
-                .get()
-                .uri("/traceparents")
-                .header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
-                .retrieve()
-                .bodyToMono(String.class)
-                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()))
-                .block(Duration.ofSeconds(10));
+            WebClient.Builder client = builder.clone().filter((request, next) -> {
+                seenByLaterFilter.addAll(request.headers().getOrEmpty("traceparent"));
+                return next.exchange(request);
+            });
+            String received = get(client, "/traceparents", parent,
+                    request -> request.header("traceparent", APPLICATIONS_TRACEPARENT));
             parent.end();
-            FinishedSpan client = awaitClientSpans(parent.context().traceId(), 1).get(0);
-            String ours = "00-" + parent.context().traceId() + "-" + client.getSpanId() + "-01";
+            String ours = clientTraceparent(parent);
             // exactly one traceparent reached the server, the CLIENT span's, not the application's
             assertThat(received).isEqualTo(ours);
             assertThat(seenByLaterFilter).containsExactly(ours);
@@ -327,17 +345,8 @@ class TraceWebClientCustomizerTests {
         @Test
         void theApplicationsHttpRequestCallbackHasTheLastWordOnHeaders() throws InterruptedException {
             Span parent = tracer.nextSpan().name("caller").start();
-            String received = builder.clone()
-                .baseUrl("http://127.0.0.1:" + port)
-                .build()
-                .get()
-                .uri("/header/traceparent")
-                .httpRequest(http -> http.getHeaders().remove("traceparent"))
-                .retrieve()
-                .bodyToMono(String.class)
-                .defaultIfEmpty("")
-                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()))
-                .block(Duration.ofSeconds(10));
+            String received = get(builder.clone(), "/header/traceparent", parent,
+                    request -> request.httpRequest(http -> http.getHeaders().remove("traceparent")));
             parent.end();
             awaitClientSpans(parent.context().traceId(), 1);
             assertThat(received).isEmpty();
@@ -346,17 +355,8 @@ class TraceWebClientCustomizerTests {
         @Test
         void aPropagatedHeaderTheSpanDoesNotWriteIsNotPassedOnFromTheApplication() throws InterruptedException {
             Span parent = tracer.nextSpan().name("caller").start();
-            String received = builder.clone()
-                .baseUrl("http://127.0.0.1:" + port)
-                .build()
-                .get()
-                .uri("/header/tracestate")
-                .header("tracestate", "stale=1")
-                .retrieve()
-                .bodyToMono(String.class)
-                .defaultIfEmpty("")
-                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()))
-                .block(Duration.ofSeconds(10));
+            String received = get(builder.clone(), "/header/tracestate", parent,
+                    request -> request.header("tracestate", "stale=1"));
             parent.end();
             awaitClientSpans(parent.context().traceId(), 1);
             assertThat(received).isEmpty();
@@ -365,66 +365,40 @@ class TraceWebClientCustomizerTests {
         @Test
         void theJdkConnectorAndALaterFilterCopyingTheRequestCarryOnlyTheSpansHeader() throws InterruptedException {
             Span parent = tracer.nextSpan().name("caller").start();
-            String received = builder.clone()
+            WebClient.Builder client = builder.clone()
                 .clientConnector(new JdkClientHttpConnector())
-                .baseUrl("http://127.0.0.1:" + port)
                 .filter((request, next) -> next
-                    .exchange(ClientRequest.from(request).header("x-later", "seen").build()))
-                .build()
-                .get()
-                .uri("/header/traceparent")
-                .header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
-                .retrieve()
-                .bodyToMono(String.class)
-                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()))
-                .block(Duration.ofSeconds(10));
+                    .exchange(ClientRequest.from(request).header("x-later", "seen").build()));
+            String received = get(client, "/header/traceparent", parent,
+                    request -> request.header("traceparent", APPLICATIONS_TRACEPARENT));
             parent.end();
-            FinishedSpan client = awaitClientSpans(parent.context().traceId(), 1).get(0);
-            assertThat(received).isEqualTo("00-" + parent.context().traceId() + "-" + client.getSpanId() + "-01");
+            assertThat(received).isEqualTo(clientTraceparent(parent));
         }
 
         @ParameterizedTest
         @ValueSource(booleans = { false, true })
         void theJdkConnectorCarriesOnlyTheSpansHeader(boolean applicationSetsOne) throws InterruptedException {
             Span parent = tracer.nextSpan().name("caller").start();
-            String received = builder.clone()
-                .clientConnector(new JdkClientHttpConnector())
-                .baseUrl("http://127.0.0.1:" + port)
-                .build()
-                .get()
-                .uri("/traceparents")
-                .headers(headers -> {
-                    if (applicationSetsOne) {
-                        headers.set("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
-                    }
-                })
-                .retrieve()
-                .bodyToMono(String.class)
-                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()))
-                .block(Duration.ofSeconds(10));
+            String received = get(builder.clone().clientConnector(new JdkClientHttpConnector()), "/traceparents",
+                    parent, request -> {
+                        if (applicationSetsOne) {
+                            request.header("traceparent", APPLICATIONS_TRACEPARENT);
+                        }
+                    });
             parent.end();
-            FinishedSpan client = awaitClientSpans(parent.context().traceId(), 1).get(0);
-            assertThat(received).isEqualTo("00-" + parent.context().traceId() + "-" + client.getSpanId() + "-01");
+            assertThat(received).isEqualTo(clientTraceparent(parent));
         }
 
         @Test
         void anHttpRequestCallbackThatThrowsRunsOnceAndFailsTheCall() throws InterruptedException {
             Span parent = tracer.nextSpan().name("caller").start();
             AtomicInteger calls = new AtomicInteger();
-            Mono<String> call = builder.clone()
-                .baseUrl("http://127.0.0.1:" + port)
-                .build()
-                .get()
-                .uri("/traceparents")
-                .header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
-                .httpRequest(http -> {
-                    calls.incrementAndGet();
-                    throw new IllegalStateException("the application's own");
-                })
-                .retrieve()
-                .bodyToMono(String.class)
-                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()));
-            assertThatThrownBy(() -> call.block(Duration.ofSeconds(10))).rootCause()
+            assertThatThrownBy(() -> get(builder.clone(), "/traceparents", parent,
+                    request -> request.header("traceparent", APPLICATIONS_TRACEPARENT).httpRequest(http -> {
+                        calls.incrementAndGet();
+                        throw new IllegalStateException("the application's own");
+                    })))
+                .rootCause()
                 .hasMessage("the application's own");
             parent.end();
             FinishedSpan client = awaitClientSpans(parent.context().traceId(), 1).get(0);
@@ -437,21 +411,12 @@ class TraceWebClientCustomizerTests {
                 throws InterruptedException {
             Span parent = tracer.nextSpan().name("caller").start();
             ExchangeFilterFunction signing = (request, next) -> next.exchange(signed(request));
-            String received = builder.clone()
-                .filters(filters -> filters.add(0, signing))
-                .baseUrl("http://127.0.0.1:" + port)
-                .build()
-                .get()
-                .uri("/header/x-signature")
-                .header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
-                .retrieve()
-                .bodyToMono(String.class)
-                .defaultIfEmpty("")
-                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()))
-                .block(Duration.ofSeconds(10));
+            String received = get(builder.clone().filters(filters -> filters.add(0, signing)),
+                    "/header/x-signature,traceparent", parent,
+                    request -> request.header("traceparent", APPLICATIONS_TRACEPARENT));
             parent.end();
-            awaitClientSpans(parent.context().traceId(), 1);
-            assertThat(received).isEqualTo("signed");
+            // its writeTo ran, and the span's traceparent went out, not the application's
+            assertThat(received).isEqualTo("signed;" + clientTraceparent(parent));
         }
 
         /** A request whose own {@code writeTo} adds a header, as a signing filter's might. */
@@ -492,9 +457,14 @@ class TraceWebClientCustomizerTests {
             return String.join(",", headers.getOrEmpty("traceparent"));
         }
 
-        @GetMapping("/header/{name}")
-        String header(@PathVariable String name, @RequestHeader HttpHeaders headers) {
-            return String.join(",", headers.getOrEmpty(name));
+        /** The values of each header named (names separated by commas), joined by ";" between headers. */
+        @GetMapping("/header/{names}")
+        String header(@PathVariable String names, @RequestHeader HttpHeaders headers) {
+            List<String> values = new ArrayList<>();
+            for (String name : names.split(",")) {
+                values.add(String.join(",", headers.getOrEmpty(name)));
+            }
+            return String.join(";", values);
         }
 
     }

@@ -1,6 +1,7 @@
 package dev.tracing.instrument.webflux;
 
 import java.io.OutputStream;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpResponse;
@@ -18,6 +19,7 @@ import dev.tracing.testing.LogLines;
 import dev.tracing.testing.TraceAssertions;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
@@ -355,7 +357,8 @@ class TraceWebFluxTests {
 
     @Test
     void eachRequestRecordsItsOwnClientsAddress() throws Exception {
-        for (String client : List.of("127.0.0.2", "127.0.0.1", "127.0.0.3", "127.0.0.3")) {
+        // .34 takes .2's place among the addresses formatted lately
+        for (String client : List.of("127.0.0.2", "127.0.0.1", "127.0.0.3", "127.0.0.3", "127.0.0.34", "127.0.0.2")) {
             String traceId = requestFrom(client);
             assertThat(awaitTrace(traceId, 1).get(0).getTags()).containsEntry("client.address", client);
         }
@@ -364,7 +367,13 @@ class TraceWebFluxTests {
     /** Sends a request from the loopback address {@code client}; returns its trace id. */
     private String requestFrom(String client) throws Exception {
         try (Socket socket = new Socket()) {
-            socket.bind(new InetSocketAddress(client, 0));
+            try {
+                socket.bind(new InetSocketAddress(client, 0));
+            }
+            catch (BindException ex) {
+                // Linux answers on all of 127.0.0.0/8; other systems may have 127.0.0.1 only
+                Assumptions.abort("no loopback address " + client + " here");
+            }
             socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
             socket.getOutputStream()
                 .write("GET /users/7 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
