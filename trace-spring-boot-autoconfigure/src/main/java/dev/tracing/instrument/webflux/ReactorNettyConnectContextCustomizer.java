@@ -26,9 +26,9 @@ import org.springframework.boot.http.client.reactive.ReactorClientHttpConnectorB
  * Context holds Spring's two entries and ours; with the fourth, every copy is a {@code Context4},
  * whose constructor builds a {@code "key" + i} message for each key even when nothing is wrong.
  * Without our entry the copies stay at three keys, which check without building anything: about
- * 1.3 KB less per client call for the cost of one {@code contextWrite}. With automatic propagation
- * the entry is left in place: there Reactor restores around the operators inside the connect too,
- * and would clear and restore the trace (and its MDC) around each of them.
+ * 1.7 KB less per client call, for 0.2 KB of one {@code contextWrite} and smaller copies. With
+ * automatic propagation the entry is left in place: there Reactor restores around the operators
+ * inside the connect too, and would clear the trace (and its MDC) in each of them.
  *
  * <p>Reactor Netty keeps one connect mapper ({@code HttpClient.mapConnect}), and a second replaces
  * the first. This customizer is ordered first, so an application's own mapper, set by a later
