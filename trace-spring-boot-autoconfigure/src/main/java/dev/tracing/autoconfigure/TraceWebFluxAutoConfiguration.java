@@ -2,7 +2,6 @@ package dev.tracing.autoconfigure;
 
 import dev.tracing.instrument.http.HttpSpanPolicy;
 import dev.tracing.instrument.sampling.SamplingRules;
-import dev.tracing.instrument.webflux.ReactorNettyConnectContextCustomizer;
 import dev.tracing.instrument.webflux.TraceExchangeFilterFunction;
 import dev.tracing.instrument.webflux.TraceWebClientCustomizer;
 import dev.tracing.instrument.webflux.TraceWebFilter;
@@ -19,8 +18,6 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplicat
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.core.Ordered;
-import org.springframework.core.annotation.Order;
 import org.springframework.core.env.Environment;
 
 /**
@@ -87,21 +84,6 @@ public final class TraceWebFluxAutoConfiguration {
         @ConditionalOnMissingBean
         TraceWebClientCustomizer traceWebClientCustomizer(TraceExchangeFilterFunction filter) {
             return new TraceWebClientCustomizer(filter);
-        }
-
-        /** Reactor Netty clients that Spring Boot builds connect without the trace entry where nothing restores it. */
-        @Configuration(proxyBeanMethods = false)
-        @ConditionalOnClass(name = { "reactor.netty.http.client.HttpClient",
-                "org.springframework.boot.http.client.autoconfigure.reactive.ClientHttpConnectorBuilderCustomizer" })
-        static class ReactorNetty {
-
-            @Bean
-            @ConditionalOnMissingBean
-            @Order(Ordered.HIGHEST_PRECEDENCE)
-            ReactorNettyConnectContextCustomizer traceReactorNettyConnectContextCustomizer() {
-                return new ReactorNettyConnectContextCustomizer();
-            }
-
         }
 
     }
