@@ -57,54 +57,8 @@ if [ -z "${SKIP_BUILD:-}" ]; then
     -DoutputDirectory=$OUT -Dmdep.stripVersion=true
 fi
 mkdir -p $OUT
-APP_JAR=benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar
-
-# The classpath of benchmarks/ without the jars whose names start with one of the given prefixes
-# (an extended regex alternation): each configuration is the app with only its tracer's jars.
-classpath_without() {
-  echo -n "$APP_JAR:"
-  tr ':' '\n' < benchmarks/target/classpath.txt | grep -Ev "/($1)[^/]*\.jar$" | paste -sd: -
-}
-
-# What each configuration leaves out, and its arguments.
-OURS_JARS='trace-core|trace-spring-boot-'
-BRAVE_JARS='brave|micrometer-tracing-bridge-brave|spring-boot-micrometer-tracing-brave'
-OTEL_JARS='opentelemetry|micrometer-tracing-bridge-otel|spring-boot-micrometer-tracing-opentelemetry|spring-boot-opentelemetry'
-BOOT_TRACING_JARS='spring-boot-micrometer-tracing|spring-boot-micrometer-observation'
-declare -A EXCLUDE ARGS
-EXCLUDE[none]="$OURS_JARS|$BRAVE_JARS|$OTEL_JARS|$BOOT_TRACING_JARS|micrometer-tracing"
-EXCLUDE[ours]="$BRAVE_JARS|$OTEL_JARS|$BOOT_TRACING_JARS"
-EXCLUDE[ours-limited]="${EXCLUDE[ours]}"
-EXCLUDE[ours-zipkin]="${EXCLUDE[ours]}"
-EXCLUDE[boot-otel]="$OURS_JARS|$BRAVE_JARS"
-EXCLUDE[brave]="$OURS_JARS|$OTEL_JARS"
-ARGS[none]=""
-ARGS[ours]="--trace.sampling.probability=1.0 --trace.sampling.rate-limit=0"
-# the peers restore the trace around Reactor operators only where asked (Boot's default); ours does it
-# around every operator by default (trace.reactor.context-propagation=auto): each measured both ways
-ARGS[ours-limited]="${ARGS[ours]} --trace.reactor.context-propagation=limited"
-# what the in-memory store (the actuator endpoint's) costs: limited, with the store off
-EXCLUDE[ours-limited-nostore]="${EXCLUDE[ours]}"
-ARGS[ours-limited-nostore]="${ARGS[ours-limited]} --trace.export.memory.enabled=false"
-# what the instrumentation costs without recording: limited, nothing sampled (headers still read and written)
-EXCLUDE[ours-limited-unsampled]="${EXCLUDE[ours]}"
-ARGS[ours-limited-unsampled]="--trace.sampling.probability=0.0 --trace.sampling.rate-limit=0 --trace.reactor.context-propagation=limited"
-# sampling 1% of requests, then the same keeping every failed or slow one (none here fails or is slow:
-# the cost of recording each request while it runs, then dropping it)
-EXCLUDE[ours-1pct]="${EXCLUDE[ours]}"
-ARGS[ours-1pct]="--trace.sampling.probability=0.01 --trace.sampling.rate-limit=0"
-EXCLUDE[ours-1pct-keep]="${EXCLUDE[ours]}"
-ARGS[ours-1pct-keep]="${ARGS[ours-1pct]} --trace.sampling.keep.errors=true --trace.sampling.keep.slower-than=2s"
-ARGS[ours-zipkin]="${ARGS[ours]} --trace.export.zipkin.endpoint=http://127.0.0.1:$ZIPKIN_PORT/api/v2/spans"
-ARGS[boot-otel]="--management.tracing.sampling.probability=1.0"
-# Boot's Brave module samples 10% unless told otherwise
-ARGS[brave]="--management.tracing.sampling.probability=1.0"
-# the peers as Boot configures them with spring.reactor.context-propagation=auto, so that log lines in
-# every operator carry the trace, as ours does by default
-EXCLUDE[boot-otel-auto]="${EXCLUDE[boot-otel]}"
-ARGS[boot-otel-auto]="${ARGS[boot-otel]} --spring.reactor.context-propagation=auto"
-EXCLUDE[brave-auto]="${EXCLUDE[brave]}"
-ARGS[brave-auto]="${ARGS[brave]} --spring.reactor.context-propagation=auto"
+# the configurations: each one's classpath (classpath_without "${EXCLUDE[$config]}") and arguments
+source benchmarks/e2e-configs.sh
 
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; }
