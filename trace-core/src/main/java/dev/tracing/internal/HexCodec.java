@@ -15,6 +15,11 @@ public final class HexCodec {
 
     private static final byte[] HEX_BYTES = "0123456789abcdef".getBytes(StandardCharsets.ISO_8859_1);
 
+    /** The longest text {@link #buffer()} holds. */
+    public static final int BUFFER_LENGTH = 64;
+
+    private static final ThreadLocal<byte[]> BUFFER = ThreadLocal.withInitial(() -> new byte[BUFFER_LENGTH]);
+
     private HexCodec() {
     }
 
@@ -28,22 +33,41 @@ public final class HexCodec {
 
     /** Returns {@code value} as 16 lower-case hex characters. */
     public static String toHex64(long value) {
-        byte[] out = new byte[16];
+        byte[] out = buffer();
         writeHex64(value, out, 0);
-        return new String(out, StandardCharsets.ISO_8859_1);
+        return latin1(out, 16);
     }
 
     /** Returns the 128-bit id {@code high:low} as 32 lower-case hex characters. */
     public static String toHex128(long high, long low) {
-        byte[] out = new byte[32];
+        byte[] out = buffer();
         writeHex64(high, out, 0);
         writeHex64(low, out, 16);
-        return new String(out, StandardCharsets.ISO_8859_1);
+        return latin1(out, 32);
     }
 
-    // Latin-1 bytes: the JDK stores hex strings as one byte per character, so a byte[] source is
-    // copied as it is, where a char[] source would first be allocated at twice the size and compressed.
-    private static void writeHex64(long value, byte[] out, int offset) {
+    /**
+     * Returns this thread's buffer of {@value #BUFFER_LENGTH} bytes, to write an id or a header
+     * into before {@link #latin1} makes it a string. Its content is undefined on the next call.
+     *
+     * <p>Design notes: the JDK copies the bytes a string is made from, so an array allocated for
+     * each id or header would be garbage at once; ids are written several times per request.
+     */
+    public static byte[] buffer() {
+        return BUFFER.get();
+    }
+
+    /** Returns the first {@code length} bytes of {@code latin1} as a string, one character per byte. */
+    public static String latin1(byte[] latin1, int length) {
+        return new String(latin1, 0, length, StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * Writes {@code value} as 16 lower-case hex characters into {@code out} at {@code offset}, as
+     * Latin-1 bytes: the JDK stores hex strings as one byte per character, so a byte source is copied
+     * as it is, where a char source would be compressed.
+     */
+    public static void writeHex64(long value, byte[] out, int offset) {
         for (int i = 15; i >= 0; i--) {
             out[offset + i] = HEX_BYTES[(int) (value & 0xf)];
             value >>>= 4;

@@ -82,7 +82,7 @@ final class W3cTraceContextFormat implements TraceContextFormat {
     }
 
     static String writeTraceparent(SpanContext context) {
-        char[] out = new char[TRACEPARENT_LENGTH];
+        byte[] out = HexCodec.buffer();
         out[0] = '0';
         out[1] = '0';
         out[2] = '-';
@@ -92,8 +92,8 @@ final class W3cTraceContextFormat implements TraceContextFormat {
         HexCodec.writeHex64(context.spanIdAsLong(), out, 36);
         out[52] = '-';
         out[53] = '0';
-        out[54] = context.isSampled() ? '1' : '0';
-        return new String(out);
+        out[54] = (byte) (context.isSampled() ? '1' : '0');
+        return HexCodec.latin1(out, TRACEPARENT_LENGTH);
     }
 
     /**

@@ -103,6 +103,32 @@ class ChangeOnlyContextSnapshotFactoryTests {
     }
 
     @Test
+    void threeChangedAccessorsArePutBackInReverseOrderWithTheirPreviousValues() {
+        Recording third = new Recording("third");
+        Recording fourth = new Recording("fourth");
+        registry.registerThreadLocalAccessor(first);
+        registry.registerThreadLocalAccessor(second);
+        registry.registerThreadLocalAccessor(third);
+        registry.registerThreadLocalAccessor(fourth);
+        ChangeOnlyContextSnapshotFactory factory = new ChangeOnlyContextSnapshotFactory(registry, true);
+        first.local.set("a");
+        third.local.set("same");
+
+        try (ContextSnapshot.Scope scope = factory
+            .setThreadLocalsFrom(Context.of("first", "1", "second", "2", "third", "same", "fourth", "4"))) {
+            assertThat(List.of(first.local.get(), second.local.get(), fourth.local.get())).containsExactly("1", "2",
+                    "4");
+        }
+
+        assertThat(calls).containsExactly("first set 1", "second set 2", "fourth set 4", "fourth restore nothing",
+                "second restore nothing", "first restore a");
+        assertThat(first.local.get()).isEqualTo("a");
+        assertThat(second.local.get()).isNull();
+        assertThat(third.local.get()).isEqualTo("same");
+        third.local.remove();
+    }
+
+    @Test
     void aValueThatAlreadyMeansNothingIsNotClearedAgain() {
         registry.registerThreadLocalAccessor(new ChangeOnlyThreadLocalAccessor<>(first, "none"::equals));
         ChangeOnlyContextSnapshotFactory factory = new ChangeOnlyContextSnapshotFactory(registry, true);
