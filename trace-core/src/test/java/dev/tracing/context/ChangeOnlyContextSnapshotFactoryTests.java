@@ -103,6 +103,22 @@ class ChangeOnlyContextSnapshotFactoryTests {
     }
 
     @Test
+    void twoChangedAccessorsGetTheirPreviousValuesBackInReverseOrder() {
+        registry.registerThreadLocalAccessor(first);
+        registry.registerThreadLocalAccessor(second);
+        ChangeOnlyContextSnapshotFactory factory = new ChangeOnlyContextSnapshotFactory(registry, true);
+        first.local.set("a");
+        second.local.set("b");
+
+        try (ContextSnapshot.Scope scope = factory.setThreadLocalsFrom(Context.of("first", "1", "second", "2"))) {
+            assertThat(List.of(first.local.get(), second.local.get())).containsExactly("1", "2");
+        }
+
+        assertThat(calls).containsExactly("first set 1", "second set 2", "second restore b", "first restore a");
+        assertThat(List.of(first.local.get(), second.local.get())).containsExactly("a", "b");
+    }
+
+    @Test
     void threeChangedAccessorsArePutBackInReverseOrderWithTheirPreviousValues() {
         Recording third = new Recording("third");
         Recording fourth = new Recording("fourth");
