@@ -3,12 +3,14 @@ package dev.tracing.autoconfigure;
 import dev.tracing.instrument.http.HttpSpanPolicy;
 import dev.tracing.instrument.sampling.SamplingRules;
 import dev.tracing.instrument.webflux.TraceExchangeFilterFunction;
+import dev.tracing.instrument.webflux.TraceWebClientConnectorCustomizer;
 import dev.tracing.instrument.webflux.TraceWebClientCustomizer;
 import dev.tracing.instrument.webflux.TraceWebFilter;
 import dev.tracing.instrument.webflux.TraceWebHttpHandlerBuilderCustomizer;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -19,13 +21,15 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
+import org.springframework.http.client.reactive.ClientHttpConnector;
 
 /**
  * WebFlux instrumentation: the server {@link TraceWebFilter} in reactive web applications and
  * the WebClient filter on every {@code WebClient.Builder} Spring Boot hands out, both through
  * the one {@link HttpSpanPolicy}.
  */
-@AutoConfiguration(after = TraceAutoConfiguration.class)
+@AutoConfiguration(after = TraceAutoConfiguration.class,
+        afterName = "org.springframework.boot.webclient.autoconfigure.WebClientAutoConfiguration")
 @ConditionalOnBean(TraceAutoConfiguration.class)
 @EnableConfigurationProperties(TraceWebProperties.class)
 public final class TraceWebFluxAutoConfiguration {
@@ -84,6 +88,29 @@ public final class TraceWebFluxAutoConfiguration {
         @ConditionalOnMissingBean
         TraceWebClientCustomizer traceWebClientCustomizer(TraceExchangeFilterFunction filter) {
             return new TraceWebClientCustomizer(filter);
+        }
+
+        /**
+         * With {@code limited} propagation, Boot's Reactor Netty connector connects without the trace
+         * entry in its Reactor Context, where nothing restores it. Under the same condition as Boot's
+         * customizer that sets the connector, and after it.
+         */
+        @Configuration(proxyBeanMethods = false)
+        @ConditionalOnClass(name = { "reactor.netty.http.client.HttpClient",
+                "org.springframework.http.client.reactive.ReactorClientHttpConnector" })
+        @ConditionalOnProperty(prefix = "trace.reactor", name = "context-propagation", havingValue = "limited")
+        @ConditionalOnProperty(prefix = "trace.web.client", name = "trim-connect-context", havingValue = "true",
+                matchIfMissing = true)
+        static class ReactorNetty {
+
+            @Bean
+            @ConditionalOnMissingBean
+            @ConditionalOnBean(ClientHttpConnector.class)
+            TraceWebClientConnectorCustomizer traceWebClientConnectorCustomizer(
+                    ObjectProvider<ClientHttpConnector> connector) {
+                return new TraceWebClientConnectorCustomizer(connector::getIfUnique);
+            }
+
         }
 
     }

@@ -1,6 +1,5 @@
 package dev.tracing.autoconfigure;
 
-import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -8,6 +7,7 @@ import java.util.function.Supplier;
 import dev.tracing.context.ChangeOnlyContextSnapshotFactory;
 import dev.tracing.context.ChangeOnlyThreadLocalAccessor;
 import dev.tracing.context.TraceContextThreadLocalAccessor;
+import dev.tracing.testing.ReactorPropagationState;
 import io.micrometer.context.ContextRegistry;
 import io.micrometer.context.ContextSnapshotFactory;
 import io.micrometer.context.ThreadLocalAccessor;
@@ -17,7 +17,6 @@ import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccess
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.observability.DefaultSignalListener;
@@ -43,49 +42,25 @@ class TraceReactorAutoConfigurationTests {
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(TraceAutoConfiguration.class, TraceReactorAutoConfiguration.class));
 
-    private static Field reactorsFactory;
-
-    private static Field reactorsAutoFlag;
-
-    private Object factoryBefore;
-
-    private Object autoBefore;
-
-    @BeforeAll
-    static void openReactorsPropagationState() throws ReflectiveOperationException {
-        reactorsFactory = Class.forName("reactor.core.publisher.ContextPropagation")
-            .getDeclaredField("globalContextSnapshotFactory");
-        reactorsFactory.setAccessible(true);
-        reactorsAutoFlag = Class.forName("reactor.core.publisher.ContextPropagationSupport")
-            .getDeclaredField("propagateContextToThreadLocals");
-        reactorsAutoFlag.setAccessible(true);
-    }
+    private ReactorPropagationState before;
 
     @BeforeEach
-    void saveReactorsPropagationState() throws IllegalAccessException {
+    void saveReactorsPropagationState() {
         // global state that the other tests' cached contexts rely on
-        factoryBefore = reactorsFactory.get(null);
-        autoBefore = reactorsAutoFlag.get(null);
+        before = ReactorPropagationState.save();
     }
 
     @AfterEach
-    void restoreReactorsPropagationState() throws IllegalAccessException {
+    void restoreReactorsPropagationState() {
         // the schedule hook and queue wrapper too, which a test that disables the hook removes
-        if (Boolean.TRUE.equals(autoBefore)) {
-            Hooks.enableAutomaticContextPropagation();
-        }
-        else {
-            Hooks.disableAutomaticContextPropagation();
-        }
-        reactorsFactory.set(null, factoryBefore);
-        reactorsAutoFlag.set(null, autoBefore);
+        before.restore();
     }
 
     @Test
     void autoPropagationRestoresThroughTheChangeOnlyFactory() throws IllegalAccessException {
         ContextSnapshotFactory reactorsOwn = ContextSnapshotFactory.builder().clearMissing(true).build();
-        reactorsFactory.set(null, reactorsOwn);
-        runner.run(context -> assertThat(reactorsFactory.get(null)).as("auto, the default")
+        ReactorPropagationState.factory(reactorsOwn);
+        runner.run(context -> assertThat(ReactorPropagationState.factory()).as("auto, the default")
             .isInstanceOf(ChangeOnlyContextSnapshotFactory.class));
     }
 
@@ -93,10 +68,10 @@ class TraceReactorAutoConfigurationTests {
     void limitedPropagationRestoresThroughAChangeOnlyFactoryThatKeepsWhatTheContextLacks() throws Exception {
         Hooks.disableAutomaticContextPropagation();
         // what Reactor starts with when nothing enabled automatic propagation
-        reactorsFactory.set(null, ContextSnapshotFactory.builder().clearMissing(false).build());
+        ReactorPropagationState.factory(ContextSnapshotFactory.builder().clearMissing(false).build());
         runner.withPropertyValues("trace.reactor.context-propagation=limited").run(context -> {
             assertThat(Hooks.isAutomaticContextPropagationEnabled()).isFalse();
-            assertThat(reactorsFactory.get(null)).isInstanceOf(ChangeOnlyContextSnapshotFactory.class);
+            assertThat(ReactorPropagationState.factory()).isInstanceOf(ChangeOnlyContextSnapshotFactory.class);
             Tracer tracer = context.getBean(Tracer.class);
             Span onThread = tracer.nextSpan().name("on the thread").start();
             Span inContext = tracer.nextSpan().name("in the reactor context").start();
@@ -121,21 +96,21 @@ class TraceReactorAutoConfigurationTests {
             // as Reactor's own factory in limited mode: a context without a span leaves the thread's
             assertThat(seen).containsExactly(onThread.context().spanId(), inContext.context().spanId());
         });
-        reactorsAutoFlag.set(null, true);
+        ReactorPropagationState.automaticFlag(true);
         ContextSnapshotFactory reactorsOwn = ContextSnapshotFactory.builder().clearMissing(true).build();
-        reactorsFactory.set(null, reactorsOwn);
+        ReactorPropagationState.factory(reactorsOwn);
         runner.withPropertyValues("trace.reactor.context-propagation=limited")
-            .run(context -> assertThat(reactorsFactory.get(null))
+            .run(context -> assertThat(ReactorPropagationState.factory())
                 .as("someone else turned automatic propagation on: left as it is")
                 .isSameAs(reactorsOwn));
     }
 
     @Test
     void bootsOwnAutoPropagationDoesNotReplaceTheChangeOnlyFactory() throws IllegalAccessException {
-        reactorsFactory.set(null, ContextSnapshotFactory.builder().clearMissing(true).build());
+        ReactorPropagationState.factory(ContextSnapshotFactory.builder().clearMissing(true).build());
         runner.withConfiguration(AutoConfigurations.of(ReactorAutoConfiguration.class))
             .withPropertyValues("spring.reactor.context-propagation=auto")
-            .run(context -> assertThat(reactorsFactory.get(null))
+            .run(context -> assertThat(ReactorPropagationState.factory())
                 .isInstanceOf(ChangeOnlyContextSnapshotFactory.class));
     }
 

@@ -1,11 +1,22 @@
 package dev.tracing.autoconfigure;
 
 import dev.tracing.instrument.http.HttpSpanPolicy;
+import dev.tracing.instrument.webflux.TraceEntryTrimmingConnector;
+import dev.tracing.instrument.webflux.TraceWebClientConnectorCustomizer;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.http.client.autoconfigure.reactive.ReactiveHttpClientAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.webclient.WebClientCustomizer;
+import org.springframework.boot.webclient.autoconfigure.WebClientAutoConfiguration;
+import org.springframework.http.client.reactive.ClientHttpConnector;
+import org.springframework.http.client.reactive.JdkClientHttpConnector;
+import org.springframework.http.client.reactive.ReactorClientHttpConnector;
+import org.springframework.web.reactive.function.client.WebClient;
 
+import static dev.tracing.testing.WebClientBuilders.connectorOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The one HTTP span policy, from {@code trace.web.*}, in every application (WebFlux, MVC or neither). */
@@ -21,6 +32,44 @@ class TraceWebFluxAutoConfigurationTests {
             assertThat(context.getBean(HttpSpanPolicy.class).responseHeader()).isEqualTo("traceresponse");
             assertThat(context.getBean(HttpSpanPolicy.class).skip("/actuator/health")).isTrue();
         });
+    }
+
+    @Test
+    void reactorNettysConnectorIsWrappedOnlyWithLimitedPropagation() {
+        ApplicationContextRunner withConnector = runner.withBean(ClientHttpConnector.class,
+                ReactorClientHttpConnector::new);
+        withConnector.run(context -> assertThat(context).as("auto, the default")
+            .doesNotHaveBean(TraceWebClientConnectorCustomizer.class));
+        withConnector.withPropertyValues("trace.reactor.context-propagation=limited")
+            .run(context -> assertThat(context).hasSingleBean(TraceWebClientConnectorCustomizer.class));
+        withConnector.withPropertyValues("trace.reactor.context-propagation=LIMITED")
+            .run(context -> assertThat(context).hasSingleBean(TraceWebClientConnectorCustomizer.class));
+        withConnector.withPropertyValues("trace.reactor.context-propagation=limited", "trace.web.client.enabled=false")
+            .run(context -> assertThat(context).doesNotHaveBean(TraceWebClientConnectorCustomizer.class));
+        withConnector
+            .withPropertyValues("trace.reactor.context-propagation=limited",
+                    "trace.web.client.trim-connect-context=false")
+            .run(context -> assertThat(context).doesNotHaveBean(TraceWebClientConnectorCustomizer.class));
+        withConnector.withPropertyValues("trace.reactor.context-propagation=limited")
+            .withClassLoader(new FilteredClassLoader("reactor.netty.http.client"))
+            .run(context -> assertThat(context).doesNotHaveBean(TraceWebClientConnectorCustomizer.class));
+        runner.withPropertyValues("trace.reactor.context-propagation=limited")
+            .run(context -> assertThat(context).as("no connector bean, as for Boot's customizer")
+                .doesNotHaveBean(TraceWebClientConnectorCustomizer.class));
+    }
+
+    @Test
+    void theBuilderConnectsThroughBootsConnectorWrappedUnlessTheApplicationSetsItsOwn() {
+        ApplicationContextRunner webClient = runner
+            .withConfiguration(AutoConfigurations.of(ReactiveHttpClientAutoConfiguration.class,
+                    WebClientAutoConfiguration.class))
+            .withPropertyValues("trace.reactor.context-propagation=limited");
+        webClient.run(context -> assertThat(connectorOf(context.getBean(WebClient.Builder.class)))
+            .isInstanceOfSatisfying(TraceEntryTrimmingConnector.class,
+                    wrapped -> assertThat(wrapped.delegate()).isSameAs(context.getBean(ClientHttpConnector.class))));
+        JdkClientHttpConnector own = new JdkClientHttpConnector();
+        webClient.withBean(WebClientCustomizer.class, () -> builder -> builder.clientConnector(own))
+            .run(context -> assertThat(connectorOf(context.getBean(WebClient.Builder.class))).isSameAs(own));
     }
 
     @Test
