@@ -16,9 +16,8 @@ import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.observability.DefaultSignalListener;
 import reactor.core.observability.SignalListener;
 import reactor.core.publisher.BaseSubscriber;
@@ -37,27 +36,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * What {@code auto} propagation does to Micrometer's observation accessor (on a registry of its
  * own) and to Reactor's restores.
  */
+@ExtendWith(ReactorPropagationState.RestoredAfterEach.class)
 class TraceReactorAutoConfigurationTests {
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(TraceAutoConfiguration.class, TraceReactorAutoConfiguration.class));
 
-    private ReactorPropagationState before;
-
-    @BeforeEach
-    void saveReactorsPropagationState() {
-        // global state that the other tests' cached contexts rely on
-        before = ReactorPropagationState.save();
-    }
-
-    @AfterEach
-    void restoreReactorsPropagationState() {
-        // the schedule hook and queue wrapper too, which a test that disables the hook removes
-        before.restore();
-    }
-
     @Test
-    void autoPropagationRestoresThroughTheChangeOnlyFactory() throws IllegalAccessException {
+    void autoPropagationRestoresThroughTheChangeOnlyFactory() {
         ContextSnapshotFactory reactorsOwn = ContextSnapshotFactory.builder().clearMissing(true).build();
         ReactorPropagationState.factory(reactorsOwn);
         runner.run(context -> assertThat(ReactorPropagationState.factory()).as("auto, the default")
@@ -106,7 +92,7 @@ class TraceReactorAutoConfigurationTests {
     }
 
     @Test
-    void bootsOwnAutoPropagationDoesNotReplaceTheChangeOnlyFactory() throws IllegalAccessException {
+    void bootsOwnAutoPropagationDoesNotReplaceTheChangeOnlyFactory() {
         ReactorPropagationState.factory(ContextSnapshotFactory.builder().clearMissing(true).build());
         runner.withConfiguration(AutoConfigurations.of(ReactorAutoConfiguration.class))
             .withPropertyValues("spring.reactor.context-propagation=auto")

@@ -2,13 +2,16 @@ package dev.tracing.testing;
 
 import java.lang.reflect.Field;
 
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import reactor.core.publisher.Hooks;
 
 /**
  * Reactor's global context-propagation state, which a test that turns automatic propagation on or
  * off changes for every Spring context cached in the JVM: its snapshot factory and its automatic
  * flag, read and written by reflection (both are package-private). {@link #save()} before the
- * test, {@link #restore()} after it.
+ * test, {@link #restore()} after it, or {@link RestoredAfterEach} around each test of a class.
  */
 public final class ReactorPropagationState {
 
@@ -86,6 +89,24 @@ public final class ReactorPropagationState {
         catch (IllegalAccessException ex) {
             throw new IllegalStateException(ex);
         }
+    }
+
+    /** Saves Reactor's state before each test of the class it extends and puts it back after. */
+    public static final class RestoredAfterEach implements BeforeEachCallback, AfterEachCallback {
+
+        private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace
+            .create(RestoredAfterEach.class);
+
+        @Override
+        public void beforeEach(ExtensionContext context) {
+            context.getStore(NAMESPACE).put(ReactorPropagationState.class, save());
+        }
+
+        @Override
+        public void afterEach(ExtensionContext context) {
+            context.getStore(NAMESPACE).get(ReactorPropagationState.class, ReactorPropagationState.class).restore();
+        }
+
     }
 
 }

@@ -6,9 +6,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import dev.tracing.context.TraceContextThreadLocalAccessor;
 import dev.tracing.testing.ReactorPropagationState;
 import io.micrometer.tracing.TraceContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.publisher.Hooks;
 import reactor.core.publisher.Mono;
 import reactor.util.context.Context;
@@ -32,6 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * in for Reactor Netty: it records the Context it is subscribed with, and subscribes the request
  * callback inside its connect, as Reactor Netty subscribes the body.
  */
+@ExtendWith(ReactorPropagationState.RestoredAfterEach.class)
 class TraceEntryTrimmingConnectorTests {
 
     private static final String KEY = TraceContextThreadLocalAccessor.KEY;
@@ -45,18 +45,6 @@ class TraceEntryTrimmingConnectorTests {
         return callback.apply(new MockClientHttpRequest(method, uri))
             .then(Mono.<ClientHttpResponse>just(new MockClientHttpResponse(200)));
     });
-
-    private ReactorPropagationState before;
-
-    @BeforeEach
-    void saveReactorsPropagationState() {
-        before = ReactorPropagationState.save();
-    }
-
-    @AfterEach
-    void restoreReactorsPropagationState() {
-        before.restore();
-    }
 
     @Test
     void withLimitedPropagationTheConnectLacksTheEntryAndTheRequestHasItBack() {
