@@ -118,6 +118,10 @@ final class W3cTraceContextFormat implements TraceContextFormat {
         if (values == null) {
             return null;
         }
+        if (values instanceof List<String> list && list.size() <= 1) {
+            // the usual carrier: the header absent or on one line, read without an iterator
+            return list.isEmpty() ? null : list.get(0);
+        }
         String result = null;
         for (String value : values) {
             if (value == null) {
@@ -181,6 +185,10 @@ final class W3cTraceContextFormat implements TraceContextFormat {
     static String parseTraceState(Iterable<String> values) {
         if (values == null) {
             return null;
+        }
+        if (values instanceof List<String> list && list.size() <= 1) {
+            String value = list.isEmpty() ? null : list.get(0);
+            return value == null ? null : parseTraceState(value);
         }
         String joined = null;
         StringBuilder several = null;

@@ -62,8 +62,10 @@ public final class HttpClientTracing {
      * tracer propagates, so the request carries exactly one set.
      */
     public <C> void inject(Span span, C carrier, BiConsumer<C, String> remove, Propagator.Setter<C> setter) {
-        for (String field : propagator.fields()) {
-            remove.accept(carrier, field);
+        // by index: an iterator per request for a list of one to three names
+        List<String> fields = propagator.fields();
+        for (int i = 0; i < fields.size(); i++) {
+            remove.accept(carrier, fields.get(i));
         }
         propagator.inject(span.context(), carrier, setter);
     }

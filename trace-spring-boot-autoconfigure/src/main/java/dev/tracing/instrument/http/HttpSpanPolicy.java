@@ -5,8 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.function.Function;
-import java.util.function.Supplier;
 import java.util.regex.PatternSyntaxException;
 
 import dev.tracing.instrument.sampling.SamplingRules;
@@ -65,18 +63,30 @@ public final class HttpSpanPolicy {
 
     private final boolean w3cResponseHeader;
 
-    private final List<String> recordHeaders;
+    private final String[] recordHeaders;
 
     private final boolean recordQuery;
 
     private final SamplingRules samplingRules;
+
+    /** SERVER span names by method and route. */
+    private final SpanNames serverNames = new SpanNames(false);
+
+    /** CLIENT span names and template paths by method and URI template. */
+    private final SpanNames clientNames = new SpanNames(true);
+
+    /**
+     * The text of the ports called lately, by the port's low bits: an application calls few ports, and
+     * {@code server.port} would otherwise format one on every call. A race loses an entry or makes one twice.
+     */
+    private final PortText[] portTexts = new PortText[16];
 
     private HttpSpanPolicy(Builder builder) {
         this.recordQuery = builder.recordQuery;
         this.skipPattern = builder.skipPattern;
         this.responseHeader = builder.responseHeader;
         this.w3cResponseHeader = "traceresponse".equalsIgnoreCase(this.responseHeader);
-        this.recordHeaders = builder.recordHeaders;
+        this.recordHeaders = builder.recordHeaders.toArray(new String[0]);
         this.samplingRules = builder.samplingRules;
     }
 
@@ -120,12 +130,12 @@ public final class HttpSpanPolicy {
      * Starts the SERVER span of an incoming request from the builder the propagator extracted.
      * @param path the path, without query string; its path parameters are not recorded
      * @param query the raw query string (recorded only when the policy opts in), null when none
-     * @param clientAddress the caller's address, or null; asked only when the span records (formatting an
-     *        address is one of the larger costs of a request that is not sampled)
-     * @param header reads a request header by name, null when absent
+     * @param request the adapter's request, which {@code reader} reads the caller's address and headers from,
+     *        only when the span records (formatting an address is one of the larger costs of a request that is
+     *        not sampled)
      */
-    public Span startServerSpan(Span.Builder extracted, String method, String scheme, String path, String query,
-            String host, Supplier<String> clientAddress, Function<String, String> header) {
+    public <R> Span startServerSpan(Span.Builder extracted, String method, String scheme, String path, String query,
+            String host, R request, RequestReader<? super R> reader) {
         String known = knownMethod(method);
         samplingRules.applyToRequest(extracted, method, path);
         Span span = extracted.kind(Span.Kind.SERVER).name(known != null ? known : OTHER_METHOD_NAME).start();
@@ -139,10 +149,10 @@ public final class HttpSpanPolicy {
             tagIfPresent(span, "url.query", query);
         }
         tagIfPresent(span, "server.address", host);
-        tagIfPresent(span, "client.address", clientAddress == null ? null : clientAddress.get());
-        tagIfPresent(span, "user_agent.original", header.apply("User-Agent"));
+        tagIfPresent(span, "client.address", reader.clientAddress(request));
+        tagIfPresent(span, "user_agent.original", reader.header(request, "User-Agent"));
         for (String name : recordHeaders) {
-            tagIfPresent(span, "http.request.header." + name, header.apply(name));
+            tagIfPresent(span, "http.request.header." + name, reader.header(request, name));
         }
         return span;
     }
@@ -180,7 +190,7 @@ public final class HttpSpanPolicy {
             // "/**" is the static-resource fallback: it says nothing about the request
             if (route != null && !route.isEmpty() && !"/**".equals(route)) {
                 String known = knownMethod(method);
-                span.name((known != null ? known : OTHER_METHOD_NAME) + " " + route);
+                span.name(serverNames.name(known != null ? known : OTHER_METHOD_NAME, route));
                 span.tag("http.route", route);
             }
             endExchange(span, status, error, cancelled, 500);
@@ -201,20 +211,23 @@ public final class HttpSpanPolicy {
      */
     public Span startClientSpan(Span.Builder builder, String method, URI uri, String uriTemplate) {
         String known = knownMethod(method);
-        String template = templatePath(uriTemplate);
         String name = known != null ? known : OTHER_METHOD_NAME;
-        Span span = builder.kind(Span.Kind.CLIENT).name(template != null ? name + " " + template : name).start();
+        SpanNames.Named named = uriTemplate != null && uriTemplate.indexOf('{') >= 0
+                ? clientNames.named(name, uriTemplate) : null;
+        Span span = builder.kind(Span.Kind.CLIENT).name(named != null ? named.name() : name).start();
         if (span.isNoop()) {
             return span;
         }
         tagMethod(span, method, known);
-        tagIfPresent(span, "url.template", template);
+        if (named != null) {
+            tagIfPresent(span, "url.template", named.templatePath());
+        }
         if (uri != null) {
             tagIfPresent(span, "url.full", recordQuery ? urlFullWithQuery(uri) : urlFull(uri));
             tagIfPresent(span, "server.address", uri.getHost());
             int port = uri.getPort() != -1 ? uri.getPort() : defaultPort(uri.getScheme());
             if (port > 0) {
-                span.tag("server.port", String.valueOf(port));
+                span.tag("server.port", portText(port));
             }
         }
         return span;
@@ -304,17 +317,36 @@ public final class HttpSpanPolicy {
      * credentials, session ids and tokens.
      */
     public static String urlFull(URI uri) {
-        if (uri.getScheme() == null || uri.getHost() == null) {
-            String path = uri.getRawPath();
+        String scheme = uri.getScheme();
+        String host = uri.getHost();
+        String path = uri.getRawPath();
+        if (scheme == null || host == null) {
             return path == null ? null : withoutPathParameters(path);
         }
-        StringBuilder url = new StringBuilder(64).append(uri.getScheme()).append("://").append(uri.getHost());
-        if (uri.getPort() != -1) {
-            url.append(':').append(uri.getPort());
+        int port = uri.getPort();
+        if (path != null && !path.isEmpty() && path.indexOf(';') < 0 && uri.getRawUserInfo() == null
+                && uri.getRawQuery() == null && uri.getRawFragment() == null) {
+            // a URI parsed from text keeps that text: of the same length as the answer, it is the answer
+            String text = uri.toString();
+            if (text.length() == scheme.length() + 3 + host.length() + (port == -1 ? 0 : 1 + digits(port))
+                    + path.length()) {
+                return text;
+            }
         }
-        String path = uri.getRawPath();
+        StringBuilder url = new StringBuilder(64).append(scheme).append("://").append(host);
+        if (port != -1) {
+            url.append(':').append(port);
+        }
         url.append(path == null || path.isEmpty() ? "/" : withoutPathParameters(path));
         return url.toString();
+    }
+
+    private static int digits(int port) {
+        int digits = 1;
+        for (int rest = port / 10; rest > 0; rest /= 10) {
+            digits++;
+        }
+        return digits;
     }
 
     /**
@@ -344,6 +376,21 @@ public final class HttpSpanPolicy {
         return query == null ? url : url + '?' + query;
     }
 
+    private String portText(int port) {
+        int slot = port & (portTexts.length - 1);
+        PortText known = portTexts[slot];
+        if (known != null && known.port == port) {
+            return known.text;
+        }
+        String text = Integer.toString(port);
+        portTexts[slot] = new PortText(port, text);
+        return text;
+    }
+
+    /** A port and its text. */
+    private record PortText(int port, String text) {
+    }
+
     private static int defaultPort(String scheme) {
         if ("http".equalsIgnoreCase(scheme)) {
             return 80;
@@ -359,6 +406,22 @@ public final class HttpSpanPolicy {
             span.tag(key, value);
         }
     }
+
+    /**
+     * Reads what a SERVER span records from an adapter's request type; asked only when the span
+     * records. A constant per adapter, so starting a span allocates no lambda for it.
+     * @param <R> the adapter's request type
+     */
+    public interface RequestReader<R> {
+
+        /** Returns the caller's address, or null. */
+        String clientAddress(R request);
+
+        /** Returns the first value of the request header {@code name}, or null when absent. */
+        String header(R request, String name);
+
+    }
+
     /** Configures an {@link HttpSpanPolicy}; each setter checks its own value. */
     public static final class Builder {
 

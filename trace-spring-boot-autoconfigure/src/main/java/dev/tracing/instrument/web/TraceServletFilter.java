@@ -48,6 +48,18 @@ public final class TraceServletFilter extends OncePerRequestFilter {
         }
     };
 
+    private static final HttpSpanPolicy.RequestReader<HttpServletRequest> READER = new HttpSpanPolicy.RequestReader<>() {
+        @Override
+        public String clientAddress(HttpServletRequest request) {
+            return request.getRemoteAddr();
+        }
+
+        @Override
+        public String header(HttpServletRequest request, String name) {
+            return request.getHeader(name);
+        }
+    };
+
     /** Request attribute holding the SERVER span of an async request until it completes. */
     private static final String ASYNC_SPAN_ATTRIBUTE = TraceServletFilter.class.getName() + ".asyncSpan";
 
@@ -120,8 +132,7 @@ public final class TraceServletFilter extends OncePerRequestFilter {
             // Tomcat decodes the query into a new String on each call: read it only when it is recorded
             String query = policy.recordsQuery() ? request.getQueryString() : null;
             Span span = policy.startServerSpan(propagator.extract(request, GETTER), request.getMethod(),
-                    request.getScheme(), path, query, request.getServerName(), request::getRemoteAddr,
-                    request::getHeader);
+                    request.getScheme(), path, query, request.getServerName(), request, READER);
             request.setAttribute(SPAN_ATTRIBUTE, span);
             String header = policy.responseHeader();
             if (header != null) {

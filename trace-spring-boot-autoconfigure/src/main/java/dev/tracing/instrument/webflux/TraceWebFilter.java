@@ -84,6 +84,18 @@ public final class TraceWebFilter implements WebFilter, Ordered {
      */
     private final FormattedAddress[] clients = new FormattedAddress[32];
 
+    private final HttpSpanPolicy.RequestReader<ServerHttpRequest> reader = new HttpSpanPolicy.RequestReader<>() {
+        @Override
+        public String clientAddress(ServerHttpRequest request) {
+            return TraceWebFilter.this.clientAddress(request);
+        }
+
+        @Override
+        public String header(ServerHttpRequest request, String name) {
+            return request.getHeaders().getFirst(name);
+        }
+    };
+
     /** The requests whose span the decorator started, by the span's context, until it ends. */
     private final Map<TraceContext, ServerSpan> started = new ConcurrentHashMap<>();
 
@@ -161,7 +173,7 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             URI uri = request.getURI();
             String query = policy.recordsQuery() ? uri.getRawQuery() : null;
             Span span = policy.startServerSpan(propagator.extract(request, GETTER), method, uri.getScheme(), path,
-                    query, uri.getHost(), () -> clientAddress(request), request.getHeaders()::getFirst);
+                    query, uri.getHost(), request, reader);
             String header = policy.responseHeader();
             if (header != null) {
                 response.getHeaders().set(header, policy.responseHeaderValue(span.context()));

@@ -3,6 +3,7 @@ package dev.tracing.instrument.http;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import dev.tracing.core.Tracing;
@@ -16,6 +17,21 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 
 class HttpSpanPolicyTests {
 
+    /** A test request's key for the caller's address; its other keys are its headers, in lower case. */
+    private static final String REMOTE = "@remote";
+
+    private static final HttpSpanPolicy.RequestReader<Map<String, String>> READER = new HttpSpanPolicy.RequestReader<>() {
+        @Override
+        public String clientAddress(Map<String, String> request) {
+            return request.get(REMOTE);
+        }
+
+        @Override
+        public String header(Map<String, String> request, String name) {
+            return request.get(name.toLowerCase(Locale.ROOT));
+        }
+    };
+
     private final List<FinishedSpan> spans = new ArrayList<>();
 
     private final Tracer tracer = Tracing.newBuilder().reporter(spans::add).build();
@@ -25,6 +41,58 @@ class HttpSpanPolicyTests {
         assertThat(HttpSpanPolicy.urlFull(URI.create("http://user:secret@api.example.com:8080/a/b?token=x#frag")))
             .isEqualTo("http://api.example.com:8080/a/b");
         assertThat(HttpSpanPolicy.urlFull(URI.create("https://api.example.com?q=1"))).isEqualTo("https://api.example.com/");
+    }
+
+    @Test
+    void urlFullIsTheUrlAsWrittenOnlyWhenNothingMustBeLeftOut() {
+        URI plain = URI.create("http://api.example.com:8080/a/b%20c");
+        assertThat(HttpSpanPolicy.urlFull(plain)).isEqualTo("http://api.example.com:8080/a/b%20c");
+        assertThat(HttpSpanPolicy.urlFull(URI.create("http://[::1]:8080/a"))).isEqualTo("http://[::1]:8080/a");
+        assertThat(HttpSpanPolicy.urlFull(URI.create("HTTP://Api.Example.com/a"))).isEqualTo("HTTP://Api.Example.com/a");
+        // written differently from the URL it names: the port as a number, a path for an empty one
+        assertThat(HttpSpanPolicy.urlFull(URI.create("http://api.example.com:/a"))).isEqualTo("http://api.example.com/a");
+        assertThat(HttpSpanPolicy.urlFull(URI.create("http://api.example.com:080/a")))
+            .isEqualTo("http://api.example.com:80/a");
+        assertThat(HttpSpanPolicy.urlFull(URI.create("http://api.example.com:8080"))).isEqualTo("http://api.example.com:8080/");
+        assertThat(HttpSpanPolicy.urlFull(URI.create("http://api.example.com/a?"))).isEqualTo("http://api.example.com/a");
+        assertThat(HttpSpanPolicy.urlFull(URI.create("http://api.example.com/a#"))).isEqualTo("http://api.example.com/a");
+        assertThat(HttpSpanPolicy.urlFull(URI.create("http://@api.example.com/a"))).isEqualTo("http://api.example.com/a");
+    }
+
+    @Test
+    void spanNamesAndPortsAreRightWhateverTheirNumberAndOrder() {
+        HttpSpanPolicy policy = HttpSpanPolicy.builder().build();
+        // more routes, templates and ports than the policy keeps names for, twice over, in two methods
+        for (int round = 0; round < 2; round++) {
+            for (int i = 0; i < 200; i++) {
+                String method = i % 2 == 0 ? "GET" : "POST";
+                Span server = policy.startServerSpan(tracer.spanBuilder(), method, "http", "/r" + i, null, "h",
+                        Map.of(), READER);
+                policy.endServerSpan(server, method, "/r" + i + "/{id}", 200, null, false);
+                Span client = policy.startClientSpan(tracer.spanBuilder(), method,
+                        URI.create("http://h:" + (8000 + i * 16) + "/c" + i + "/1"), "http://h/c" + i + "/{id}");
+                policy.endClientSpan(client, 200, null, false);
+            }
+        }
+        for (int round = 0; round < 2; round++) {
+            for (int i = 0; i < 200; i++) {
+                String method = i % 2 == 0 ? "GET" : "POST";
+                FinishedSpan server = spans.get(round * 400 + i * 2);
+                FinishedSpan client = spans.get(round * 400 + i * 2 + 1);
+                assertThat(server.getName()).isEqualTo(method + " /r" + i + "/{id}");
+                assertThat(server.getTags()).containsEntry("http.route", "/r" + i + "/{id}");
+                assertThat(client.getName()).isEqualTo(method + " /c" + i + "/{id}");
+                assertThat(client.getTags()).containsEntry("url.template", "/c" + i + "/{id}")
+                    .containsEntry("server.port", String.valueOf(8000 + i * 16));
+            }
+        }
+        // one route in several methods (POST and HEAD share a slot of the policy's table), one unknown
+        for (String method : List.of("POST", "HEAD", "BREW")) {
+            Span span = policy.startServerSpan(tracer.spanBuilder(), method, "http", "/m", null, "h", Map.of(), READER);
+            policy.endServerSpan(span, method, "/m/{id}", 200, null, false);
+        }
+        assertThat(spans.subList(800, 803)).extracting(FinishedSpan::getName)
+            .containsExactly("POST /m/{id}", "HEAD /m/{id}", "HTTP /m/{id}");
     }
 
     @Test
@@ -45,7 +113,7 @@ class HttpSpanPolicyTests {
             .recordQuery(true)
             .build();
         policy.endServerSpan(policy.startServerSpan(tracer.spanBuilder(), "GET", "http",
-                "/cart;jsessionid=ABC123/items;v=2", "page=2", "h", () -> null, name -> null), "GET", null, 200, null, false);
+                "/cart;jsessionid=ABC123/items;v=2", "page=2", "h", Map.of(), READER), "GET", null, 200, null, false);
         policy.endClientSpan(policy.startClientSpan(tracer.spanBuilder(), "GET",
                 URI.create("http://api.example.com/cart;JSESSIONID=ABC123?page=2")), 200, null, false);
         assertThat(spans.get(0).getTags()).containsEntry("url.path", "/cart/items");
@@ -70,8 +138,8 @@ class HttpSpanPolicyTests {
         URI uri = URI.create("http://user:secret@api.example.com/a?page=2#frag");
         for (boolean recordQuery : new boolean[] { false, true }) {
             HttpSpanPolicy policy = HttpSpanPolicy.builder().recordQuery(recordQuery).build();
-            policy.endServerSpan(policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/a", "page=2", "h", () -> null,
-                    name -> null), "GET", "/a", 200, null, false);
+            policy.endServerSpan(policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/a", "page=2", "h", Map.of(),
+                    READER), "GET", "/a", 200, null, false);
             policy.endClientSpan(policy.startClientSpan(tracer.spanBuilder(), "GET", uri), 200, null, false);
         }
         assertThat(spans.get(0).getTags()).doesNotContainKey("url.query");
@@ -99,10 +167,9 @@ class HttpSpanPolicyTests {
     @Test
     void credentialHeadersAreNeverRecordedEvenWhenNamed() {
         HttpSpanPolicy policy = HttpSpanPolicy.builder().recordHeaders(List.of("X-Tenant", "Authorization", "proxy-authorization", "Cookie", "Set-Cookie")).build();
-        Map<String, String> headers = Map.of("x-tenant", "acme", "authorization", "Bearer t", "proxy-authorization",
-                "Basic p", "cookie", "SESSION=1", "set-cookie", "a=b");
-        Span span = policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/x", null, "host", () -> "127.0.0.1",
-                name -> headers.get(name.toLowerCase()));
+        Map<String, String> request = Map.of("x-tenant", "acme", "authorization", "Bearer t", "proxy-authorization",
+                "Basic p", "cookie", "SESSION=1", "set-cookie", "a=b", REMOTE, "127.0.0.1");
+        Span span = policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/x", null, "host", request, READER);
         policy.endServerSpan(span, "GET", "/x", 200, null, false);
         assertThat(spans.get(0).getTags()).containsEntry("http.request.header.x-tenant", "acme")
             .doesNotContainKeys("http.request.header.authorization", "http.request.header.proxy-authorization",
@@ -125,7 +192,7 @@ class HttpSpanPolicyTests {
         HttpSpanPolicy policy = HttpSpanPolicy.builder().build();
         Span client = policy.startClientSpan(tracer.spanBuilder(), "GET", URI.create("http://h/x"));
         policy.endClientSpan(client, 404, null, false);
-        Span server = policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/x", null, "h", () -> null, name -> null);
+        Span server = policy.startServerSpan(tracer.spanBuilder(), "GET", "http", "/x", null, "h", Map.of(), READER);
         policy.endServerSpan(server, "GET", "/x", 404, null, false);
         assertThat(spans.get(0).getTags()).containsEntry("error", "404").containsEntry("server.port", "80");
         assertThat(spans.get(1).getTags()).doesNotContainKey("error");
