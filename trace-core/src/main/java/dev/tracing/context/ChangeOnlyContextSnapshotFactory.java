@@ -48,6 +48,9 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
     /** For each accessor, the scope that puts back "nothing": most restores change one accessor that had no value. */
     private final Map<ThreadLocalAccessor<?>, ContextSnapshot.Scope> restoresToNothing = new ConcurrentHashMap<>();
 
+    /** The last pair of accessors restored to nothing together, with its scope; a race makes one twice. */
+    private volatile BothToNothing lastBothToNothing;
+
     /**
      * The reader of each context type, found once: Reactor restores from a handful of Context
      * classes (Context1 ... ContextN) many times per request, and each scan of the registry calls
@@ -182,7 +185,8 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
             return changes;
         }
         if (second != null) {
-            return new TwoChanges(first, firstPrevious, second, secondPrevious);
+            return firstPrevious == null && secondPrevious == null ? restoreBothToNothing(first, second)
+                    : new TwoChanges(first, firstPrevious, second, secondPrevious);
         }
         if (first == null) {
             return NOTHING_CHANGED;
@@ -198,6 +202,22 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
             restoresToNothing.put(accessor, scope);
         }
         return scope;
+    }
+
+    /**
+     * The scope that puts back "nothing" for two accessors (the usual restore on an event-loop thread with
+     * automatic propagation: the Observation and the trace context): shared while the pair is the last one
+     * seen, which, accessors being restored in the registry's order, it almost always is.
+     */
+    private ContextSnapshot.Scope restoreBothToNothing(ThreadLocalAccessor<Object> first,
+            ThreadLocalAccessor<Object> second) {
+        BothToNothing known = lastBothToNothing;
+        if (known != null && known.first == first && known.second == second) {
+            return known;
+        }
+        known = new BothToNothing(first, second);
+        lastBothToNothing = known;
+        return known;
     }
 
     /** Whether clearing {@code accessor} would change nothing, its value {@code current} already meaning nothing. */
@@ -243,6 +263,18 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
         public void close() {
             restore(second, secondPrevious);
             restore(first, firstPrevious);
+        }
+
+    }
+
+    /** Two accessors a restore changed on a thread where neither had a value; cleared in reverse order. */
+    private record BothToNothing(ThreadLocalAccessor<Object> first, ThreadLocalAccessor<Object> second)
+            implements ContextSnapshot.Scope {
+
+        @Override
+        public void close() {
+            second.restore();
+            first.restore();
         }
 
     }

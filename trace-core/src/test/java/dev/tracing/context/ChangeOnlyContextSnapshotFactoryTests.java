@@ -119,6 +119,34 @@ class ChangeOnlyContextSnapshotFactoryTests {
     }
 
     @Test
+    void twoAccessorsSetOnAThreadWithoutValuesShareOneScopeThatClearsBoth() {
+        registry.registerThreadLocalAccessor(first);
+        registry.registerThreadLocalAccessor(second);
+        ChangeOnlyContextSnapshotFactory factory = new ChangeOnlyContextSnapshotFactory(registry, true);
+
+        ContextSnapshot.Scope scope = factory.setThreadLocalsFrom(Context.of("first", "1", "second", "2"));
+        assertThat(List.of(first.local.get(), second.local.get())).containsExactly("1", "2");
+        scope.close();
+        ContextSnapshot.Scope again = factory.setThreadLocalsFrom(Context.of("first", "3", "second", "4"));
+        assertThat(List.of(first.local.get(), second.local.get())).containsExactly("3", "4");
+        again.close();
+        assertThat(again).isSameAs(scope);
+        assertThat(first.local.get()).isNull();
+        assertThat(second.local.get()).isNull();
+
+        // a thread that had a value gets a scope of its own, which puts it back
+        first.local.set("a");
+        try (ContextSnapshot.Scope own = factory.setThreadLocalsFrom(Context.of("first", "5", "second", "6"))) {
+            assertThat(own).isNotSameAs(scope);
+        }
+        assertThat(first.local.get()).isEqualTo("a");
+        assertThat(second.local.get()).isNull();
+        assertThat(calls).containsExactly("first set 1", "second set 2", "second restore nothing",
+                "first restore nothing", "first set 3", "second set 4", "second restore nothing",
+                "first restore nothing", "first set 5", "second set 6", "second restore nothing", "first restore a");
+    }
+
+    @Test
     void threeChangedAccessorsArePutBackInReverseOrderWithTheirPreviousValues() {
         Recording third = new Recording("third");
         Recording fourth = new Recording("fourth");
