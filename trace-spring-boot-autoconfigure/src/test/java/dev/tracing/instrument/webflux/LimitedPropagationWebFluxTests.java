@@ -74,10 +74,6 @@ class LimitedPropagationWebFluxTests {
      * Reactor's hook and snapshot factory are global, and contexts cached by other test classes rely
      * on them: automatic propagation off for this class, and both put back afterwards.
      */
-    /**
-     * Reactor's hook and snapshot factory are global, and contexts cached by other test classes rely
-     * on them: automatic propagation off for this class, and both put back afterwards.
-     */
     @BeforeAll
     static void automaticPropagationOff() {
         before = ReactorPropagationState.save();
