@@ -2,7 +2,9 @@ package dev.tracing.testing;
 
 import java.lang.reflect.Field;
 
+import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import reactor.core.publisher.Hooks;
@@ -11,7 +13,8 @@ import reactor.core.publisher.Hooks;
  * Reactor's global context-propagation state, which a test that turns automatic propagation on or
  * off changes for every Spring context cached in the JVM: its snapshot factory and its automatic
  * flag, read and written by reflection (both are package-private). {@link #save()} before the
- * test, {@link #restore()} after it, or {@link RestoredAfterEach} around each test of a class.
+ * test, {@link #restore()} after it, or {@link RestoredAfterEach} around each test of a class, or
+ * {@link RestoredAfterAll} around a whole class.
  */
 public final class ReactorPropagationState {
 
@@ -91,20 +94,46 @@ public final class ReactorPropagationState {
         }
     }
 
+    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace
+        .create(ReactorPropagationState.class);
+
+    private static void saveIn(ExtensionContext context) {
+        context.getStore(NAMESPACE).put(ReactorPropagationState.class, save());
+    }
+
+    private static void restoreFrom(ExtensionContext context) {
+        context.getStore(NAMESPACE).get(ReactorPropagationState.class, ReactorPropagationState.class).restore();
+    }
+
     /** Saves Reactor's state before each test of the class it extends and puts it back after. */
     public static final class RestoredAfterEach implements BeforeEachCallback, AfterEachCallback {
 
-        private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace
-            .create(RestoredAfterEach.class);
-
         @Override
         public void beforeEach(ExtensionContext context) {
-            context.getStore(NAMESPACE).put(ReactorPropagationState.class, save());
+            saveIn(context);
         }
 
         @Override
         public void afterEach(ExtensionContext context) {
-            context.getStore(NAMESPACE).get(ReactorPropagationState.class, ReactorPropagationState.class).restore();
+            restoreFrom(context);
+        }
+
+    }
+
+    /**
+     * Saves Reactor's state before the class it extends (before its {@code @BeforeAll} methods) and
+     * puts it back after the class (after its {@code @AfterAll} methods).
+     */
+    public static final class RestoredAfterAll implements BeforeAllCallback, AfterAllCallback {
+
+        @Override
+        public void beforeAll(ExtensionContext context) {
+            saveIn(context);
+        }
+
+        @Override
+        public void afterAll(ExtensionContext context) {
+            restoreFrom(context);
         }
 
     }

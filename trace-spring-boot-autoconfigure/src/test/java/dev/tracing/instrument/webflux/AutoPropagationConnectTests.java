@@ -12,9 +12,8 @@ import dev.tracing.testing.TraceAssertions;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.exporter.FinishedSpan;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -40,29 +39,17 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "trace.reactor.context-propagation=auto", "trace.sampling.rate-limit=0",
                 "trace.export.memory.max-traces-per-second=0" })
 @Import(AutoPropagationConnectTests.ConnectHook.class)
+@ExtendWith(ReactorPropagationState.RestoredAfterAll.class)
 class AutoPropagationConnectTests {
 
     /** The trace and span ids in the Reactor Context of the connect's request hook, by request path. */
     static final Map<String, List<String>> seenInHook = new ConcurrentHashMap<>();
-
-    private static ReactorPropagationState before;
 
     @LocalServerPort
     int port;
 
     @Autowired
     InMemorySpanStore store;
-
-    /** Reactor's hook and snapshot factory are global: both put back after this class. */
-    @BeforeAll
-    static void saveReactorState() {
-        before = ReactorPropagationState.save();
-    }
-
-    @AfterAll
-    static void reactorStateAsBefore() {
-        before.restore();
-    }
 
     @Test
     void anHttpClientHookOfTheApplicationReadsTheCallsTraceFromItsReactorContext() throws Exception {

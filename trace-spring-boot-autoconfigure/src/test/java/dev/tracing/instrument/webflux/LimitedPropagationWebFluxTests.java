@@ -14,9 +14,9 @@ import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Hooks;
 import reactor.core.publisher.Mono;
@@ -54,6 +54,7 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "trace.reactor.context-propagation=limited", "trace.sampling.rate-limit=0",
                 "trace.export.memory.max-traces-per-second=0" })
 @Import({ LimitedPropagationWebFluxTests.ConnectContexts.class, LimitedPropagationWebFluxTests.Streaming.class })
+@ExtendWith(ReactorPropagationState.RestoredAfterAll.class)
 class LimitedPropagationWebFluxTests {
 
     /** The Reactor Context each downstream request was connected with, by its path. */
@@ -61,8 +62,6 @@ class LimitedPropagationWebFluxTests {
 
     /** What the code in a request body saw, by marker and place. */
     static final Map<String, String> seenInBody = new ConcurrentHashMap<>();
-
-    private static ReactorPropagationState before;
 
     @LocalServerPort
     int port;
@@ -72,17 +71,11 @@ class LimitedPropagationWebFluxTests {
 
     /**
      * Reactor's hook and snapshot factory are global, and contexts cached by other test classes rely
-     * on them: automatic propagation off for this class, and both put back afterwards.
+     * on them: automatic propagation off for this class, and both put back afterwards (by the extension).
      */
     @BeforeAll
     static void automaticPropagationOff() {
-        before = ReactorPropagationState.save();
         Hooks.disableAutomaticContextPropagation();
-    }
-
-    @AfterAll
-    static void automaticPropagationAsBefore() {
-        before.restore();
     }
 
     @Test
