@@ -5,8 +5,8 @@ package dev.tracing.instrument.http;
  * that a request does not build its span's name again.
  *
  * <p>Design notes: a direct-mapped table of immutable entries, like a CPU cache: bounded whatever
- * the keys (a client's "template" may be a URL the caller concatenated), no lock, and a reader sees
- * an entry whole. A race loses an entry or makes one twice, and either is right. Keys are compared
+ * the keys (a client's template is whatever string the application passed with its variables), no
+ * lock, and a reader sees an entry whole. A race loses an entry or makes one twice, and either is right. Keys are compared
  * by identity first: a route's pattern string is the same instance on every request.
  */
 final class SpanNames {
