@@ -91,14 +91,13 @@ public final class TraceWebFluxAutoConfiguration {
         }
 
         /**
-         * With {@code limited} propagation, Boot's Reactor Netty connector connects without the trace
-         * entry in its Reactor Context, where nothing restores it. Under the same condition as Boot's
-         * customizer that sets the connector, and after it.
+         * Boot's Reactor Netty connector connects without Spring's Observation entry in its Reactor
+         * Context, in either propagation mode. Under the same condition as Boot's customizer that sets the
+         * connector, and after it.
          */
         @Configuration(proxyBeanMethods = false)
         @ConditionalOnClass(name = { "reactor.netty.http.client.HttpClient",
                 "org.springframework.http.client.reactive.ReactorClientHttpConnector" })
-        @ConditionalOnProperty(prefix = "trace.reactor", name = "context-propagation", havingValue = "limited")
         @ConditionalOnProperty(prefix = "trace.web.client", name = "trim-connect-context", havingValue = "true",
                 matchIfMissing = true)
         static class ReactorNetty {

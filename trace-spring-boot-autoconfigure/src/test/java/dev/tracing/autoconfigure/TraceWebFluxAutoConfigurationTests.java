@@ -1,7 +1,7 @@
 package dev.tracing.autoconfigure;
 
 import dev.tracing.instrument.http.HttpSpanPolicy;
-import dev.tracing.instrument.webflux.TraceEntryTrimmingConnector;
+import dev.tracing.instrument.webflux.ObservationEntryTrimmingConnector;
 import dev.tracing.instrument.webflux.TraceWebClientConnectorCustomizer;
 import org.junit.jupiter.api.Test;
 
@@ -35,37 +35,30 @@ class TraceWebFluxAutoConfigurationTests {
     }
 
     @Test
-    void reactorNettysConnectorIsWrappedOnlyWithLimitedPropagation() {
+    void reactorNettysConnectorIsWrappedInEitherPropagationModeUnlessTurnedOff() {
         ApplicationContextRunner withConnector = runner.withBean(ClientHttpConnector.class,
                 ReactorClientHttpConnector::new);
         withConnector.run(context -> assertThat(context).as("auto, the default")
+            .hasSingleBean(TraceWebClientConnectorCustomizer.class));
+        withConnector.withPropertyValues("trace.web.client.trim-connect-context=false")
+            .run(context -> assertThat(context).doesNotHaveBean(TraceWebClientConnectorCustomizer.class));
+        withConnector.withPropertyValues("trace.reactor.context-propagation=limited")
+            .run(context -> assertThat(context).hasSingleBean(TraceWebClientConnectorCustomizer.class));
+        withConnector.withPropertyValues("trace.web.client.enabled=false")
+            .run(context -> assertThat(context).doesNotHaveBean(TraceWebClientConnectorCustomizer.class));
+        withConnector.withClassLoader(new FilteredClassLoader("reactor.netty.http.client"))
+            .run(context -> assertThat(context).doesNotHaveBean(TraceWebClientConnectorCustomizer.class));
+        runner.run(context -> assertThat(context).as("no connector bean, as for Boot's customizer")
             .doesNotHaveBean(TraceWebClientConnectorCustomizer.class));
-        withConnector.withPropertyValues("trace.reactor.context-propagation=limited")
-            .run(context -> assertThat(context).hasSingleBean(TraceWebClientConnectorCustomizer.class));
-        withConnector.withPropertyValues("trace.reactor.context-propagation=LIMITED")
-            .run(context -> assertThat(context).hasSingleBean(TraceWebClientConnectorCustomizer.class));
-        withConnector.withPropertyValues("trace.reactor.context-propagation=limited", "trace.web.client.enabled=false")
-            .run(context -> assertThat(context).doesNotHaveBean(TraceWebClientConnectorCustomizer.class));
-        withConnector
-            .withPropertyValues("trace.reactor.context-propagation=limited",
-                    "trace.web.client.trim-connect-context=false")
-            .run(context -> assertThat(context).doesNotHaveBean(TraceWebClientConnectorCustomizer.class));
-        withConnector.withPropertyValues("trace.reactor.context-propagation=limited")
-            .withClassLoader(new FilteredClassLoader("reactor.netty.http.client"))
-            .run(context -> assertThat(context).doesNotHaveBean(TraceWebClientConnectorCustomizer.class));
-        runner.withPropertyValues("trace.reactor.context-propagation=limited")
-            .run(context -> assertThat(context).as("no connector bean, as for Boot's customizer")
-                .doesNotHaveBean(TraceWebClientConnectorCustomizer.class));
     }
 
     @Test
     void theBuilderConnectsThroughBootsConnectorWrappedUnlessTheApplicationSetsItsOwn() {
         ApplicationContextRunner webClient = runner
             .withConfiguration(AutoConfigurations.of(ReactiveHttpClientAutoConfiguration.class,
-                    WebClientAutoConfiguration.class))
-            .withPropertyValues("trace.reactor.context-propagation=limited");
+                    WebClientAutoConfiguration.class));
         webClient.run(context -> assertThat(connectorOf(context.getBean(WebClient.Builder.class)))
-            .isInstanceOfSatisfying(TraceEntryTrimmingConnector.class,
+            .isInstanceOfSatisfying(ObservationEntryTrimmingConnector.class,
                     wrapped -> assertThat(wrapped.delegate()).isSameAs(context.getBean(ClientHttpConnector.class))));
         JdkClientHttpConnector own = new JdkClientHttpConnector();
         webClient.withBean(WebClientCustomizer.class, () -> builder -> builder.clientConnector(own))

@@ -10,7 +10,7 @@ import org.springframework.web.reactive.function.client.WebClient;
 
 /**
  * Has every {@code WebClient.Builder} Spring Boot hands out connect through a
- * {@link TraceEntryTrimmingConnector} around the Reactor Netty connector Boot set on it.
+ * {@link ObservationEntryTrimmingConnector} around the Reactor Netty connector Boot set on it.
  *
  * <p>Design notes: Boot's own customizer sets its connector bean at order 0; this one has the same
  * order and is registered after it (its auto-configuration comes after Boot's), so it runs right
@@ -35,7 +35,7 @@ public final class TraceWebClientConnectorCustomizer implements WebClientCustomi
     public void customize(WebClient.Builder builder) {
         ClientHttpConnector bootConnector = connector.get();
         if (bootConnector instanceof ReactorClientHttpConnector) {
-            builder.clientConnector(new TraceEntryTrimmingConnector(bootConnector));
+            builder.clientConnector(new ObservationEntryTrimmingConnector(bootConnector));
         }
     }
 

@@ -4,16 +4,22 @@ import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.tracing.context.ReactorTracing;
 import dev.tracing.export.InMemorySpanStore;
+import dev.tracing.testing.LogLines;
 import dev.tracing.testing.ReactorPropagationState;
 import dev.tracing.testing.TraceAssertions;
+import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.MDC;
+import reactor.util.context.ContextView;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -28,11 +34,12 @@ import static dev.tracing.testing.TraceAssertions.only;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * With {@code trace.reactor.context-propagation=auto} (the default), the trace entry stays in the
- * Reactor Context of Reactor Netty's connect, so code an application hangs on the {@code HttpClient}
- * of Boot's WebClient reads the call's trace from it (with {@code limited} the connect goes without
- * it). Reactor Netty calls such hooks outside any operator, so they do not get the trace as the
- * current span or in the MDC, in either mode.
+ * With {@code trace.reactor.context-propagation=auto} (the default), Boot's WebClient connects
+ * through Reactor Netty without Spring's Observation entry in its Reactor Context, as with
+ * {@code limited}, and with the trace entry: code the application hangs on the {@code HttpClient}
+ * reads the call's trace from the Reactor Context, and an operator inside the connect logs with it
+ * in the MDC; the operators after the response run with it as the current span and in the MDC.
+ * {@link KeptConnectEntryTests} turns the trimming off.
  */
 @SpringBootTest(classes = WebFluxTracingApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = { "spring.main.web-application-type=reactive", "spring.application.name=webflux-auto-connect",
@@ -42,8 +49,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(ReactorPropagationState.RestoredAfterAll.class)
 class AutoPropagationConnectTests {
 
-    /** The trace and span ids in the Reactor Context of the connect's request hook, by request path. */
+    /**
+     * The trace and span ids in the Reactor Context of the connect's request hook, and whether it held
+     * Spring's Observation, by request path.
+     */
     static final Map<String, List<String>> seenInHook = new ConcurrentHashMap<>();
+
+    /** The MDC trace id an operator inside the connect (after the connection is acquired) saw last. */
+    static final AtomicReference<String> mdcInConnect = new AtomicReference<>();
 
     @LocalServerPort
     int port;
@@ -52,27 +65,47 @@ class AutoPropagationConnectTests {
     InMemorySpanStore store;
 
     @Test
-    void anHttpClientHookOfTheApplicationReadsTheCallsTraceFromItsReactorContext() throws Exception {
-        HttpResponse<String> response = TraceAssertions.get(port, "/chain/auto-connect-1");
-        assertThat(response.statusCode()).isEqualTo(200);
-        String traceId = JsonMapper.builder().build().readTree(response.body()).get("traceId").asString();
-        List<FinishedSpan> spans = TraceAssertions.awaitTrace(store, traceId, 3);
-        FinishedSpan server = only(spans, span -> "GET /chain/{marker}".equals(span.getName()));
-        FinishedSpan client = only(spans, span -> span.getKind() == Span.Kind.CLIENT);
-        assertThat(client.getParentId()).isEqualTo(server.getSpanId());
-        // the entry the WebClient's caller wrote: the SERVER span the call is a child of
-        assertThat(seenInHook.get("/downstream/auto-connect-1")).containsExactly(traceId, server.getSpanId());
+    void insideTheConnectTheTraceIsThereAndTheObservationIsNot() throws Exception {
+        mdcInConnect.set(null);
+        try (LogLines lines = LogLines.capture(WebFluxTracingApp.Endpoints.class.getName())) {
+            HttpResponse<String> response = TraceAssertions.get(port, "/after-call/auto-trimmed-1");
+            assertThat(response.statusCode()).isEqualTo(200);
+            JsonNode seen = JsonMapper.builder().build().readTree(response.body());
+            String traceId = seen.get("mdcTraceId").asString();
+            List<FinishedSpan> spans = TraceAssertions.awaitTrace(store, traceId, 3);
+            FinishedSpan server = only(spans, span -> "GET /after-call/{marker}".equals(span.getName()));
+            FinishedSpan client = only(spans, span -> span.getKind() == Span.Kind.CLIENT);
+            assertThat(client.getParentId()).isEqualTo(server.getSpanId());
+            // inside the connect: the caller's SERVER span in the Reactor Context and the MDC, no Observation
+            assertThat(seenInHook.get("/downstream/auto-trimmed-1"))
+                .containsExactly(traceId, server.getSpanId(), "no observation");
+            assertThat(mdcInConnect.get()).isEqualTo(traceId);
+            // after the response
+            assertThat(seen.get("currentSpanId").asString()).isEqualTo(server.getSpanId());
+            assertThat(lines.lines()).filteredOn(line -> line.message().startsWith("after call auto-trimmed-1"))
+                .singleElement()
+                .satisfies(line -> {
+                    assertThat(line.traceId()).isEqualTo(traceId);
+                    assertThat(line.spanId()).isEqualTo(server.getSpanId());
+                });
+        }
     }
 
     static class ConnectHook {
 
-        /** An application's hook on Boot's HttpClient: it runs inside Reactor Netty's connect. */
+        /** An application's hooks on Boot's HttpClient: they run inside Reactor Netty's connect. */
         @Bean
         ClientHttpConnectorBuilderCustomizer<ReactorClientHttpConnectorBuilder> recordWhatTheHookSees() {
-            return builder -> builder.withHttpClientCustomizer(client -> client.doOnRequest((request, connection) -> {
-                TraceContext trace = ReactorTracing.traceContext(request.currentContextView());
-                seenInHook.put(request.uri(), trace == null ? List.of() : List.of(trace.traceId(), trace.spanId()));
-            }));
+            return builder -> builder.withHttpClientCustomizer(client -> client
+                .mapConnect(connect -> connect.doOnNext(connection -> mdcInConnect.set(MDC.get("traceId"))))
+                .doOnRequest((request, connection) -> {
+                    ContextView context = request.currentContextView();
+                    TraceContext trace = ReactorTracing.traceContext(context);
+                    String observation = context.hasKey(ObservationThreadLocalAccessor.KEY) ? "observation"
+                            : "no observation";
+                    seenInHook.put(request.uri(), trace == null ? List.of(observation)
+                            : List.of(trace.traceId(), trace.spanId(), observation));
+                }));
         }
 
     }

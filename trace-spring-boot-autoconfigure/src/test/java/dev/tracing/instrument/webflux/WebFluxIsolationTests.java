@@ -335,7 +335,10 @@ class WebFluxIsolationTests {
                 this.context = context;
             }
 
-            /** Boot's (traced) builder, with a pool large enough for the test's concurrency. */
+            /**
+             * Boot's (traced) builder, with a pool large enough for the test's concurrency, connecting
+             * through the trimming connector as Boot's own connector would.
+             */
             private WebClient client() {
                 WebClient result = client;
                 if (result == null) {
@@ -345,7 +348,8 @@ class WebFluxIsolationTests {
                         .pendingAcquireMaxCount(-1)
                         .build();
                     result = webClientBuilder.clone()
-                        .clientConnector(new ReactorClientHttpConnector(HttpClient.create(provider)))
+                        .clientConnector(new ObservationEntryTrimmingConnector(
+                                new ReactorClientHttpConnector(HttpClient.create(provider))))
                         .baseUrl("http://127.0.0.1:" + port)
                         .build();
                     client = result;

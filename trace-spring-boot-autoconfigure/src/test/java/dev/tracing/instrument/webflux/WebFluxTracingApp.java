@@ -12,6 +12,7 @@ import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 import reactor.core.observability.micrometer.Micrometer;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -127,6 +128,20 @@ public class WebFluxTracingApp {
                     return Mono.deferContextual(ctx -> Mono.just(Map.of("traceId",
                             ReactorTracing.traceContext(ctx).traceId(), "current",
                             String.valueOf(tracer.currentSpan() == null ? null : tracer.currentSpan().context().traceId()))));
+                });
+        }
+
+        /** What an operator right after a WebClient call sees, on the thread the response arrived on. */
+        @GetMapping("/after-call/{marker}")
+        Mono<Map<String, String>> afterCall(@PathVariable String marker) {
+            return client().get()
+                .uri("/downstream/{marker}", marker)
+                .retrieve()
+                .bodyToMono(String.class)
+                .map(body -> {
+                    logger.info("after call {} got {}", marker, body);
+                    return Map.of("mdcTraceId", String.valueOf(MDC.get("traceId")), "currentSpanId",
+                            String.valueOf(tracer.currentSpan() == null ? null : tracer.currentSpan().context().spanId()));
                 });
         }
 

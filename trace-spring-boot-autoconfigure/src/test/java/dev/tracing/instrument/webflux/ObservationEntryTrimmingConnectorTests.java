@@ -5,6 +5,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import dev.tracing.context.TraceContextThreadLocalAccessor;
 import dev.tracing.testing.ReactorPropagationState;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
 import io.micrometer.tracing.TraceContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -26,15 +28,18 @@ import static dev.tracing.testing.WebClientBuilders.connectorOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * What the connector a WebClient connects through sees of the trace entry, and what the request
- * it writes sees, with and without Reactor's automatic propagation. The delegate connector stands
+ * What the connector a WebClient connects through sees of Spring's Observation entry and of the
+ * trace entry, and what the request it writes sees, with and without Reactor's automatic
+ * propagation. The delegate connector stands
  * in for Reactor Netty: it records the Context it is subscribed with, and subscribes the request
  * callback inside its connect, as Reactor Netty subscribes the body.
  */
 @ExtendWith(ReactorPropagationState.RestoredAfterEach.class)
-class TraceEntryTrimmingConnectorTests {
+class ObservationEntryTrimmingConnectorTests {
 
-    private static final String KEY = TraceContextThreadLocalAccessor.KEY;
+    private static final String OBSERVATION = ObservationThreadLocalAccessor.KEY;
+
+    private static final String TRACE = TraceContextThreadLocalAccessor.KEY;
 
     private final AtomicReference<ContextView> connectedWith = new AtomicReference<>();
 
@@ -47,37 +52,26 @@ class TraceEntryTrimmingConnectorTests {
     });
 
     @Test
-    void withLimitedPropagationTheConnectLacksTheEntryAndTheRequestHasItBack() {
+    void withLimitedPropagationTheConnectLacksTheObservationAndTheRequestHasItBack() {
         Hooks.disableAutomaticContextPropagation();
-        Object trace = TraceContext.NOOP;
-
-        connect(Context.of(KEY, trace, "other", "kept"));
-
-        assertThat(connectedWith.get().hasKey(KEY)).isFalse();
-        assertThat(connectedWith.get().<String>get("other")).isEqualTo("kept");
-        assertThat(writtenWith.get().<Object>get(KEY)).isSameAs(trace);
-        assertThat(writtenWith.get().<String>get("other")).isEqualTo("kept");
+        connectLacksTheObservationAndKeepsTheTrace();
     }
 
     @Test
-    void withAutomaticPropagationTheConnectKeepsTheEntry() {
+    void withAutomaticPropagationTheConnectLacksTheObservationAndTheRequestHasItBack() {
         Hooks.enableAutomaticContextPropagation();
-        Object trace = TraceContext.NOOP;
-
-        connect(Context.of(KEY, trace));
-
-        assertThat(connectedWith.get().<Object>get(KEY)).isSameAs(trace);
-        assertThat(writtenWith.get().<Object>get(KEY)).isSameAs(trace);
+        connectLacksTheObservationAndKeepsTheTrace();
     }
 
     @Test
-    void withoutAnEntryNothingIsAdded() {
+    void withoutAnObservationNothingIsAdded() {
         Hooks.disableAutomaticContextPropagation();
 
-        connect(Context.of("other", "kept"));
+        connect(Context.of(TRACE, TraceContext.NOOP));
 
-        assertThat(connectedWith.get().hasKey(KEY)).isFalse();
-        assertThat(writtenWith.get().hasKey(KEY)).isFalse();
+        assertThat(connectedWith.get().hasKey(OBSERVATION)).isFalse();
+        assertThat(connectedWith.get().<Object>get(TRACE)).isSameAs(TraceContext.NOOP);
+        assertThat(writtenWith.get().hasKey(OBSERVATION)).isFalse();
     }
 
     @Test
@@ -85,7 +79,7 @@ class TraceEntryTrimmingConnectorTests {
         ReactorClientHttpConnector reactorNetty = new ReactorClientHttpConnector();
         WebClient.Builder builder = WebClient.builder();
         new TraceWebClientConnectorCustomizer(() -> reactorNetty).customize(builder);
-        assertThat(connectorOf(builder)).isInstanceOfSatisfying(TraceEntryTrimmingConnector.class,
+        assertThat(connectorOf(builder)).isInstanceOfSatisfying(ObservationEntryTrimmingConnector.class,
                 wrapped -> assertThat(wrapped.delegate()).isSameAs(reactorNetty));
 
         WebClient.Builder jdk = WebClient.builder().clientConnector(new ReactorClientHttpConnector());
@@ -98,8 +92,22 @@ class TraceEntryTrimmingConnectorTests {
         assertThat(connectorOf(none)).as("no connector bean: none set").isNull();
     }
 
+    private void connectLacksTheObservationAndKeepsTheTrace() {
+        Object observation = Observation.NOOP;
+        Object trace = TraceContext.NOOP;
+
+        connect(Context.of(OBSERVATION, observation, TRACE, trace, "other", "kept"));
+
+        assertThat(connectedWith.get().hasKey(OBSERVATION)).isFalse();
+        assertThat(connectedWith.get().<Object>get(TRACE)).isSameAs(trace);
+        assertThat(connectedWith.get().<String>get("other")).isEqualTo("kept");
+        assertThat(writtenWith.get().<Object>get(OBSERVATION)).isSameAs(observation);
+        assertThat(writtenWith.get().<Object>get(TRACE)).isSameAs(trace);
+        assertThat(writtenWith.get().<String>get("other")).isEqualTo("kept");
+    }
+
     private void connect(Context context) {
-        new TraceEntryTrimmingConnector(recording)
+        new ObservationEntryTrimmingConnector(recording)
             .connect(HttpMethod.POST, URI.create("http://localhost/upload"),
                     // what writing the request (its body) sees, as WebClient's callback would
                     request -> Mono.deferContextual(written -> {
