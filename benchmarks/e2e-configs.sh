@@ -51,3 +51,9 @@ ARGS[boot-otel-auto]="${ARGS[boot-otel]} --spring.reactor.context-propagation=au
 EXCLUDE[brave-auto]="${EXCLUDE[brave]}"
 ARGS[brave-auto]="${ARGS[brave]} --spring.reactor.context-propagation=auto"
 
+# ours beside Spring Boot's Observation module (what actuator brings): a real ObservationRegistry, whose
+# Observations Spring's server and WebClient instrumentation then start and scope
+EXCLUDE[ours-obs]="$BRAVE_JARS|$OTEL_JARS|spring-boot-micrometer-tracing"
+ARGS[ours-obs]="${ARGS[ours]}"
+EXCLUDE[ours-obs-untrimmed]="${EXCLUDE[ours-obs]}"
+ARGS[ours-obs-untrimmed]="${ARGS[ours]} --trace.web.client.trim-connect-context=false"

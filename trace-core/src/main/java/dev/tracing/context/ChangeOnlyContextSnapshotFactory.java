@@ -11,6 +11,7 @@ import io.micrometer.context.ContextRegistry;
 import io.micrometer.context.ContextSnapshot;
 import io.micrometer.context.ContextSnapshotFactory;
 import io.micrometer.context.ThreadLocalAccessor;
+import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,9 +29,12 @@ import org.slf4j.LoggerFactory;
  * and allocates nothing. A value that differs is set, and put back on close, as the default
  * factory does (the previous value read before the set, put back in reverse order). A missing
  * value is not cleared where a {@link ChangeOnlyThreadLocalAccessor} says the thread's value
- * already means nothing. The one difference is visible only to code that changes a thread-local
- * inside a restore and leaves it changed: the default would undo that at the innermost boundary,
- * this factory at the boundary that last changed the value.
+ * already means nothing, nor the thread's Observation where the context left that very one out on
+ * purpose ({@link ReactorTracing#leaveOutObservation}: Reactor's default would clear it, opening a
+ * {@code NullObservation} scope around each operator inside Reactor Netty's connect). Otherwise
+ * the difference is visible only to code that changes a thread-local inside a restore and leaves
+ * it changed: the default would undo that at the innermost boundary, this factory at the boundary
+ * that last changed the value.
  */
 public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFactory {
 
@@ -153,9 +157,10 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
             catch (IndexOutOfBoundsException removedMeanwhile) {
                 break;
             }
-            Object value = contextAccessor.readValue((C) sourceContext, accessor.key());
+            Object value = ObservationLeftOut.unwrap(contextAccessor.readValue((C) sourceContext, accessor.key()));
             Object current = accessor.getValue();
-            if (value == current || (value == null && (!clearMissing || alreadyClear(accessor, current)))) {
+            if (value == current || (value == null && (!clearMissing || alreadyClear(accessor, current)
+                    || keepsObservation(contextAccessor, (C) sourceContext, accessor, current)))) {
                 continue;
             }
             if (first == null) {
@@ -218,6 +223,19 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
         known = new BothToNothing(first, second);
         lastBothToNothing = known;
         return known;
+    }
+
+    /**
+     * Whether {@code accessor} is the Observation's, the thread holds {@code current}, and
+     * {@code context} left that very Observation out on purpose
+     * ({@link ReactorTracing#leaveOutObservation}): the thread keeps it. Any other Observation is
+     * cleared as Reactor asks.
+     */
+    private static <C> boolean keepsObservation(ContextAccessor<C, ?> contextAccessor, C context,
+            ThreadLocalAccessor<Object> accessor, Object current) {
+        return ObservationThreadLocalAccessor.KEY.equals(accessor.key())
+                && contextAccessor.readValue(context, TraceContextThreadLocalAccessor.KEY) instanceof ObservationLeftOut left
+                && left.observation() == current;
     }
 
     /** Whether clearing {@code accessor} would change nothing, its value {@code current} already meaning nothing. */

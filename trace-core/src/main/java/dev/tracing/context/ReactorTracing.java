@@ -6,6 +6,7 @@ import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import reactor.core.publisher.Mono;
+import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
 /**
@@ -31,11 +32,32 @@ public final class ReactorTracing {
      * there is one, else the request's.
      */
     public static TraceContext traceContext(ContextView context) {
-        Object value = context.getOrDefault(TraceContextThreadLocalAccessor.KEY, null);
+        Object value = ObservationLeftOut.unwrap(context.getOrDefault(TraceContextThreadLocalAccessor.KEY, null));
         if (!(value instanceof TraceContext carried)) {
             return null;
         }
         return EnclosedObservation.innermost(carried, context.getOrDefault(OBSERVATION_KEY, null));
+    }
+
+    /**
+     * Returns {@code context} without Micrometer's Observation entry, for a part of a chain that
+     * need not carry it and copies its Context often (Reactor Netty's connect): the trace entry
+     * stays, as the span the Observation made current ({@link #traceContext} reads it), and with
+     * this project's snapshot factory a restore from the returned Context does not clear the
+     * thread's Observation when that is the one left out (Reactor's own factory still clears it).
+     * Returns {@code context} itself when it has no Observation entry or no trace context.
+     */
+    public static Context leaveOutObservation(Context context) {
+        Object observation = context.getOrDefault(OBSERVATION_KEY, null);
+        if (observation == null) {
+            return context;
+        }
+        TraceContext trace = traceContext(context);
+        if (trace == null) {
+            return context;
+        }
+        return context.delete(OBSERVATION_KEY)
+            .put(TraceContextThreadLocalAccessor.KEY, new ObservationLeftOut(trace, observation));
     }
 
     /**

@@ -61,6 +61,10 @@ public final class TraceContextThreadLocalAccessor implements ThreadLocalAccesso
     }
 
     private void set(TraceContext value) {
+        if (value instanceof ObservationLeftOut left) {
+            // set by a snapshot factory other than ours
+            value = left.trace();
+        }
         if (value != null && value != currentTraceContext.context()) {
             // Micrometer's accessor, registered before this one, may just have opened an Observation
             // started inside this span: its span stays current

@@ -6,6 +6,8 @@ import java.util.List;
 import io.micrometer.context.ContextRegistry;
 import io.micrometer.context.ContextSnapshot;
 import io.micrometer.context.ThreadLocalAccessor;
+import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
+import io.micrometer.tracing.TraceContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.util.context.Context;
@@ -201,10 +203,52 @@ class ChangeOnlyContextSnapshotFactoryTests {
         assertThat(calls).containsExactly("first set a", "first restore a");
     }
 
-    /** A thread-local accessor that records what is done to it. */
-    private final class Recording implements ThreadLocalAccessor<String> {
+    @Test
+    void anObservationLeftOutOnPurposeStaysOnTheThreadWhileTheTraceIsRestored() {
+        Recording observation = new Recording(ObservationThreadLocalAccessor.KEY);
+        Recording trace = new Recording(TraceContextThreadLocalAccessor.KEY);
+        registry.registerThreadLocalAccessor(observation);
+        registry.registerThreadLocalAccessor(trace);
+        ChangeOnlyContextSnapshotFactory factory = new ChangeOnlyContextSnapshotFactory(registry, true);
+        TraceContext request = TraceContext.NOOP;
+        Context connect = ReactorTracing.leaveOutObservation(
+                Context.of(ObservationThreadLocalAccessor.KEY, "client observation", TraceContextThreadLocalAccessor.KEY,
+                        request));
+        observation.local.set("client observation");
+        try {
+            try (ContextSnapshot.Scope scope = factory.setThreadLocalsFrom(connect)) {
+                assertThat(observation.local.get()).isEqualTo("client observation");
+                assertThat(trace.local.get()).as("the trace itself, not the entry").isSameAs(request);
+            }
+            assertThat(trace.local.get()).isNull();
+            assertThat(calls).noneMatch(call -> call.startsWith(ObservationThreadLocalAccessor.KEY));
 
-        final ThreadLocal<String> local = new ThreadLocal<>();
+            // another Observation on the thread is cleared, as Reactor asks
+            observation.local.set("another observation");
+            try (ContextSnapshot.Scope scope = factory.setThreadLocalsFrom(connect)) {
+                assertThat(observation.local.get()).isNull();
+            }
+            assertThat(observation.local.get()).isEqualTo("another observation");
+            observation.local.set("client observation");
+
+            // a Context that lacks the Observation for no such reason clears it, as Reactor asks
+            try (ContextSnapshot.Scope scope = factory
+                .setThreadLocalsFrom(Context.of(TraceContextThreadLocalAccessor.KEY, request))) {
+                assertThat(observation.local.get()).isNull();
+                assertThat(trace.local.get()).isSameAs(request);
+            }
+            assertThat(observation.local.get()).isEqualTo("client observation");
+        }
+        finally {
+            observation.local.remove();
+            trace.local.remove();
+        }
+    }
+
+    /** A thread-local accessor that records what is done to it. */
+    private final class Recording implements ThreadLocalAccessor<Object> {
+
+        final ThreadLocal<Object> local = new ThreadLocal<>();
 
         private final String key;
 
@@ -218,12 +262,12 @@ class ChangeOnlyContextSnapshotFactoryTests {
         }
 
         @Override
-        public String getValue() {
+        public Object getValue() {
             return local.get();
         }
 
         @Override
-        public void setValue(String value) {
+        public void setValue(Object value) {
             calls.add(key + " set " + value);
             local.set(value);
         }
@@ -235,7 +279,7 @@ class ChangeOnlyContextSnapshotFactoryTests {
         }
 
         @Override
-        public void restore(String previousValue) {
+        public void restore(Object previousValue) {
             calls.add(key + " restore " + previousValue);
             local.set(previousValue);
         }

@@ -1,6 +1,7 @@
 package dev.tracing.instrument.webflux;
 
 import java.net.http.HttpResponse;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -11,6 +12,9 @@ import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.testing.LogLines;
 import dev.tracing.testing.ReactorPropagationState;
 import dev.tracing.testing.TraceAssertions;
+import dev.tracing.testing.Waits;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
@@ -37,8 +41,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * With {@code trace.reactor.context-propagation=auto} (the default), Boot's WebClient connects
  * through Reactor Netty without Spring's Observation entry in its Reactor Context, as with
  * {@code limited}, and with the trace entry: code the application hangs on the {@code HttpClient}
- * reads the call's trace from the Reactor Context, and an operator inside the connect logs with it
- * in the MDC; the operators after the response run with it as the current span and in the MDC.
+ * reads the call's parent span with {@code ReactorTracing.traceContext} (an observed section's,
+ * where the call is made in one), and an operator inside the connect logs with it in the MDC; the
+ * operators after the response run with the trace as the current span and in the MDC, and the
+ * WebClient's Observation still records its timer.
  * {@link KeptConnectEntryTests} turns the trimming off.
  */
 @SpringBootTest(classes = WebFluxTracingApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
@@ -55,14 +61,17 @@ class AutoPropagationConnectTests {
      */
     static final Map<String, List<String>> seenInHook = new ConcurrentHashMap<>();
 
-    /** The MDC trace id an operator inside the connect (after the connection is acquired) saw last. */
-    static final AtomicReference<String> mdcInConnect = new AtomicReference<>();
+    /** The MDC trace and span ids an operator inside the connect (after the connection is acquired) saw last. */
+    static final AtomicReference<List<String>> mdcInConnect = new AtomicReference<>();
 
     @LocalServerPort
     int port;
 
     @Autowired
     InMemorySpanStore store;
+
+    @Autowired
+    MeterRegistry meters;
 
     @Test
     void insideTheConnectTheTraceIsThereAndTheObservationIsNot() throws Exception {
@@ -79,7 +88,7 @@ class AutoPropagationConnectTests {
             // inside the connect: the caller's SERVER span in the Reactor Context and the MDC, no Observation
             assertThat(seenInHook.get("/downstream/auto-trimmed-1"))
                 .containsExactly(traceId, server.getSpanId(), "no observation");
-            assertThat(mdcInConnect.get()).isEqualTo(traceId);
+            assertThat(mdcInConnect.get()).containsExactly(traceId, server.getSpanId());
             // after the response
             assertThat(seen.get("currentSpanId").asString()).isEqualTo(server.getSpanId());
             assertThat(lines.lines()).filteredOn(line -> line.message().startsWith("after call auto-trimmed-1"))
@@ -91,13 +100,46 @@ class AutoPropagationConnectTests {
         }
     }
 
+    @Test
+    void insideAnObservedSectionTheConnectSeesTheSectionsSpanTheCallsParent() throws Exception {
+        mdcInConnect.set(null);
+        HttpResponse<String> response = TraceAssertions.get(port, "/observed/auto-observed-1");
+        assertThat(response.statusCode()).isEqualTo(200);
+        List<String> hook = seenInHook.get("/downstream/auto-observed-1");
+        String traceId = hook.get(0);
+        List<FinishedSpan> spans = TraceAssertions.awaitTrace(store, traceId, 4);
+        FinishedSpan section = only(spans, span -> "observed.section".equals(span.getName()));
+        FinishedSpan client = only(spans, span -> span.getKind() == Span.Kind.CLIENT);
+        assertThat(client.getParentId()).isEqualTo(section.getSpanId());
+        assertThat(hook).containsExactly(traceId, section.getSpanId(), "no observation");
+        assertThat(mdcInConnect.get()).containsExactly(traceId, section.getSpanId());
+    }
+
+    @Test
+    void theWebClientsObservationStillRecordsItsTimerWithTheResponsesStatus() throws Exception {
+        double before = clientRequests("200");
+        HttpResponse<String> response = TraceAssertions.get(port, "/after-call/auto-timer-1");
+        assertThat(response.statusCode()).isEqualTo(200);
+        Waits.await("the client timer").until(() -> clientRequests("200") == before + 1);
+    }
+
+    private double clientRequests(String status) {
+        Timer timer = meters.find("http.client.requests")
+            .tag("uri", "/downstream/{marker}")
+            .tag("status", status)
+            .tag("outcome", "SUCCESS")
+            .timer();
+        return timer == null ? 0 : timer.count();
+    }
+
     static class ConnectHook {
 
         /** An application's hooks on Boot's HttpClient: they run inside Reactor Netty's connect. */
         @Bean
         ClientHttpConnectorBuilderCustomizer<ReactorClientHttpConnectorBuilder> recordWhatTheHookSees() {
             return builder -> builder.withHttpClientCustomizer(client -> client
-                .mapConnect(connect -> connect.doOnNext(connection -> mdcInConnect.set(MDC.get("traceId"))))
+                .mapConnect(connect -> connect.doOnNext(connection -> mdcInConnect
+                    .set(Arrays.asList(MDC.get("traceId"), MDC.get("spanId")))))
                 .doOnRequest((request, connection) -> {
                     ContextView context = request.currentContextView();
                     TraceContext trace = ReactorTracing.traceContext(context);

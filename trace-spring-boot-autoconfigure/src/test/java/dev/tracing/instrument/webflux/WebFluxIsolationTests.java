@@ -22,6 +22,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.testing.TraceAssertions;
+import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
@@ -225,7 +226,7 @@ class WebFluxIsolationTests {
         assertNoThreadHasATrace();
     }
 
-    /** Runs a probe on every thread the requests used, and checks that none has a span or MDC ids. */
+    /** Runs a probe on every thread the requests used, and checks that none has a span, MDC ids or an Observation. */
     void assertNoThreadHasATrace() throws InterruptedException {
         List<String> leaks = new CopyOnWriteArrayList<>();
         Set<String> probed = ConcurrentHashMap.newKeySet();
@@ -234,9 +235,10 @@ class WebFluxIsolationTests {
             TraceContext context = currentTraceContext.context();
             String traceId = MDC.get("traceId");
             String spanId = MDC.get("spanId");
-            if (context != null || traceId != null || spanId != null) {
+            Object observation = ObservationThreadLocalAccessor.getInstance().getValue();
+            if (context != null || traceId != null || spanId != null || observation != null) {
                 leaks.add(Thread.currentThread().getName() + ": context=" + context + " MDC traceId=" + traceId
-                        + " spanId=" + spanId);
+                        + " spanId=" + spanId + " observation=" + observation);
             }
         };
         // parallel: round-robin over its workers
