@@ -6,8 +6,9 @@ package dev.tracing.instrument.http;
  *
  * <p>Design notes: a direct-mapped table of immutable entries, like a CPU cache: bounded whatever
  * the keys (a client's template is whatever string the application passed with its variables), no
- * lock, and a reader sees an entry whole. A race loses an entry or makes one twice, and either is right. Keys are compared
- * by identity first: a route's pattern string is the same instance on every request.
+ * lock, and a reader sees an entry whole. A race loses an entry or makes one twice, and either is
+ * right. Keys are compared by identity first: a route's pattern string is the same instance on
+ * every request.
  */
 final class SpanNames {
 

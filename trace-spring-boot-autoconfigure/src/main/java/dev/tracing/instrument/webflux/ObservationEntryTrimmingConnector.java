@@ -31,11 +31,10 @@ import org.springframework.http.client.reactive.ClientHttpResponse;
  * check without building anything: an exact allocation profile counted 2 to 3.7 KB less per call
  * of the end-to-end app (with and without Spring Boot's Observation module), though the end-to-end
  * count at full load moved by much less, within its noise: compiled code seems to skip most of
- * those strings. Leaving out
- * our entry instead (done before, in {@code limited} only) would have Reactor clear the trace around
- * the operators inside the connect in {@code auto}; leaving out the Observation with nothing more
- * would have it clear the Observation there, opening a {@code NullObservation} scope that costs more
- * than the copies do with a real registry. So the trace entry carries the sign that the Observation
+ * those strings. Leaving out our entry instead (done before, in {@code limited} only) would have
+ * Reactor clear the trace around the operators inside the connect in {@code auto}; leaving out the
+ * Observation with nothing more would have it clear the Observation there, opening a
+ * {@code NullObservation} scope that costs more than the copies do with a real registry. So the trace entry carries the sign that the Observation
  * was left out on purpose, and this project's snapshot factory then leaves the thread's alone. What
  * goes without the Observation entry: code hung on the {@code HttpClient} that reads it from the
  * Reactor Context, and Reactor Netty's own metrics and observations ({@code HttpClient.metrics}),
