@@ -51,9 +51,15 @@ ARGS[boot-otel-auto]="${ARGS[boot-otel]} --spring.reactor.context-propagation=au
 EXCLUDE[brave-auto]="${EXCLUDE[brave]}"
 ARGS[brave-auto]="${ARGS[brave]} --spring.reactor.context-propagation=auto"
 
-# ours beside Spring Boot's Observation module (what actuator brings): a real ObservationRegistry, whose
-# Observations Spring's server and WebClient instrumentation then start and scope
+# ours beside Spring Boot's Observation module (what actuator brings, here without metrics): a real
+# ObservationRegistry with our handlers, in which Spring's WebClient starts its Observations (the server's
+# are left out: nothing but our handlers would take them); ours-obs-observe starts them all, as with metrics
 EXCLUDE[ours-obs]="$BRAVE_JARS|$OTEL_JARS|spring-boot-micrometer-tracing"
 ARGS[ours-obs]="${ARGS[ours]}"
+EXCLUDE[ours-obs-observe]="${EXCLUDE[ours-obs]}"
+ARGS[ours-obs-observe]="${ARGS[ours]} --trace.observation.instrumented-exchanges=observe"
+# the same module without a tracer: a registry without handlers, whose Observations are all no-ops
+EXCLUDE[none-obs]="$OURS_JARS|$BRAVE_JARS|$OTEL_JARS|spring-boot-micrometer-tracing|micrometer-tracing"
+ARGS[none-obs]=""
 EXCLUDE[ours-obs-untrimmed]="${EXCLUDE[ours-obs]}"
 ARGS[ours-obs-untrimmed]="${ARGS[ours]} --trace.web.client.trim-connect-context=false"

@@ -5,11 +5,13 @@ import dev.tracing.instrument.http.HttpSpanPolicy;
 import dev.tracing.instrument.metrics.PrometheusExemplarSpanContext;
 import dev.tracing.instrument.observation.HttpClientObservationSpanHandler;
 import dev.tracing.instrument.observation.InstrumentedExchangeObservationHandler;
+import dev.tracing.instrument.observation.InstrumentedExchangeObservationPredicate;
 import dev.tracing.instrument.observation.InstrumentedExchanges;
 import dev.tracing.instrument.observation.ObservationSpanHandler;
 import dev.tracing.instrument.observation.ReceiverObservationSpanHandler;
 import dev.tracing.instrument.observation.SenderObservationSpanHandler;
 import io.micrometer.common.annotation.ValueExpressionResolver;
+import io.micrometer.observation.ObservationHandler;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.annotation.DefaultNewSpanParser;
 import io.micrometer.tracing.annotation.ImperativeMethodInvocationProcessor;
@@ -40,8 +42,8 @@ import org.springframework.util.ClassUtils;
  * Lives beside Spring's Observation instrumentation. Registers the five tracing
  * {@code ObservationHandler}s that Spring Boot collects into the {@code ObservationRegistry}
  * (with or without Boot's tracing module, whose own three handlers then back off): exchanges
- * this starter already traces get no second span, every other Observation becomes a span of
- * this tracer. Also: Prometheus exemplars with our trace and span ids, and Micrometer's
+ * this starter already traces get no second span (and no Observation at all when only these
+ * handlers would take it), every other Observation becomes a span of this tracer. Also: Prometheus exemplars with our trace and span ids, and Micrometer's
  * {@code @NewSpan}/{@code @ContinueSpan} aspect when AspectJ is present.
  */
 @AutoConfiguration(after = { TraceAutoConfiguration.class, TraceWebFluxAutoConfiguration.class }, beforeName = {
@@ -51,7 +53,7 @@ import org.springframework.util.ClassUtils;
                 + ".PrometheusMetricsExportAutoConfiguration" })
 @ConditionalOnBean(TraceAutoConfiguration.class)
 @EnableConfigurationProperties({ TraceWebProperties.class, TraceKafkaProperties.class, TraceGrpcProperties.class,
-        TraceAnnotationsProperties.class })
+        TraceAnnotationsProperties.class, TraceObservationProperties.class })
 public final class TraceObservationAutoConfiguration {
 
     /** Same order as Spring Boot gives its handlers; ours are disjoint, so it only matters to users' own. */
@@ -80,6 +82,15 @@ public final class TraceObservationAutoConfiguration {
     InstrumentedExchangeObservationHandler traceInstrumentedExchangeObservationHandler(Tracer tracer,
             InstrumentedExchanges exchanges) {
         return new InstrumentedExchangeObservationHandler(tracer, exchanges);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    InstrumentedExchangeObservationPredicate traceInstrumentedExchangeObservationPredicate(
+            InstrumentedExchanges exchanges, TraceObservationProperties properties,
+            ObjectProvider<ObservationHandler<?>> handlers) {
+        return new InstrumentedExchangeObservationPredicate(exchanges, properties.getInstrumentedExchanges(),
+                () -> handlers.orderedStream().toList());
     }
 
     @Bean

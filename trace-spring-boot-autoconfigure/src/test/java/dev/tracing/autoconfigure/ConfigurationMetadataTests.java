@@ -42,6 +42,7 @@ class ConfigurationMetadataTests {
                 "trace.web.server.response-header", "trace.web.server.record-headers", "trace.web.record-query",
                 "trace.web.client.enabled",
                 "trace.reactor.context-propagation", "trace.kafka.enabled", "trace.kafka.batch-record-spans", "trace.annotations.enabled",
+                "trace.observation.instrumented-exchanges",
                 "trace.export.zipkin.endpoint", "trace.export.zipkin.headers", "trace.export.otlp.endpoint", "trace.export.otlp.headers", "trace.export.logging.enabled",
                 "trace.export.batch.max-queue-size", "trace.export.batch.max-batch-size",
                 "trace.export.batch.schedule-delay", "trace.export.batch.timeout");
@@ -51,6 +52,8 @@ class ConfigurationMetadataTests {
         assertThat(properties.get("trace.enabled").get("defaultValue").asBoolean()).isTrue();
         assertThat(properties.get("trace.reactor.context-propagation").get("defaultValue").asString()).isEqualTo("auto");
         assertThat(properties.get("trace.kafka.enabled").get("defaultValue").asBoolean()).isTrue();
+        assertThat(properties.get("trace.observation.instrumented-exchanges").get("defaultValue").asString())
+            .isEqualTo("auto");
     }
 
     /**

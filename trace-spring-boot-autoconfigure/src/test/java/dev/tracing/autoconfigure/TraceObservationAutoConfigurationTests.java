@@ -7,7 +7,10 @@ import dev.tracing.instrument.observation.InstrumentedExchanges;
 import dev.tracing.instrument.observation.ObservationSpanHandler;
 import dev.tracing.instrument.observation.ReceiverObservationSpanHandler;
 import dev.tracing.instrument.observation.SenderObservationSpanHandler;
+import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
@@ -18,6 +21,8 @@ import io.micrometer.tracing.handler.PropagatingReceiverTracingObservationHandle
 import io.micrometer.tracing.handler.PropagatingSenderTracingObservationHandler;
 import io.prometheus.metrics.tracer.common.SpanContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration;
@@ -48,9 +53,10 @@ class TraceObservationAutoConfigurationTests {
         });
     }
 
-    @Test
-    void anObservationInsideAServerRequestIsAChildOfOurSpanAndTheRequestGetsNoSecondSpan() {
-        runner.run(context -> {
+    @ParameterizedTest
+    @ValueSource(strings = { "auto", "observe" })
+    void anObservationInsideAServerRequestIsAChildOfOurSpanAndTheRequestGetsNoSecondSpan(String mode) {
+        runner.withPropertyValues("trace.observation.instrumented-exchanges=" + mode).run(context -> {
             Tracer tracer = context.getBean(Tracer.class);
             ObservationRegistry registry = context.getBean(ObservationRegistry.class);
             Span server = tracer.nextSpan().name("our server span").start();
@@ -71,6 +77,72 @@ class TraceObservationAutoConfigurationTests {
             assertThat(store.trace(server.context().traceId())).extracting(FinishedSpan::getName)
                 .containsExactlyInAnyOrder("inner", "our server span");
         });
+    }
+
+    @Test
+    void springsObservationOfAnExchangeWeTraceIsLeftOutWhenOnlyOurHandlersWouldTakeIt() {
+        runner.run(context -> {
+            ObservationRegistry registry = context.getBean(ObservationRegistry.class);
+            assertThat(serverRequest(registry).isNoop()).isTrue();
+            assertThat(Observation.createNotStarted("inner", registry).isNoop())
+                .as("an Observation of no exchange we trace still runs")
+                .isFalse();
+        });
+        runner.withPropertyValues("trace.observation.instrumented-exchanges=observe")
+            .run(context -> assertThat(serverRequest(context.getBean(ObservationRegistry.class)).isNoop()).isFalse());
+        runner.withPropertyValues("trace.web.server.enabled=false")
+            .run(context -> assertThat(serverRequest(context.getBean(ObservationRegistry.class)).isNoop())
+                .as("with our server instrumentation off, Spring's Observation makes the span")
+                .isFalse());
+    }
+
+    @Test
+    void withAMetricsHandlerSpringsObservationRunsAndRecordsItsTimerUnlessSkipped() {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        ApplicationContextRunner withMetrics = runner.withBean(DefaultMeterObservationHandler.class,
+                () -> new DefaultMeterObservationHandler(meters));
+        withMetrics.run(context -> {
+            Observation http = serverRequest(context.getBean(ObservationRegistry.class));
+            assertThat(http.isNoop()).isFalse();
+            http.start().stop();
+            assertThat(meters.get("http.server.requests").timer().count()).isEqualTo(1);
+        });
+        withMetrics.withPropertyValues("trace.observation.instrumented-exchanges=skip")
+            .run(context -> assertThat(serverRequest(context.getBean(ObservationRegistry.class)).isNoop()).isTrue());
+    }
+
+    @Test
+    void aHandlerOfTheApplicationThatTakesTheExchangeKeepsSpringsObservation() {
+        ObservationHandler<Observation.Context> byName = new ObservationHandler<>() {
+            @Override
+            public boolean supportsContext(Observation.Context context) {
+                return context.getName().startsWith("http.");
+            }
+        };
+        ObservationHandler<Observation.Context> byType = new ObservationHandler<>() {
+            @Override
+            public boolean supportsContext(Observation.Context context) {
+                return context instanceof ServerRequestObservationContext;
+            }
+        };
+        ObservationHandler<Observation.Context> other = new ObservationHandler<>() {
+            @Override
+            public boolean supportsContext(Observation.Context context) {
+                return "inner".equals(context.getName());
+            }
+        };
+        runner.withBean("byName", ObservationHandler.class, () -> byName)
+            .run(context -> assertThat(serverRequest(context.getBean(ObservationRegistry.class)).isNoop()).isFalse());
+        runner.withBean("byType", ObservationHandler.class, () -> byType)
+            .run(context -> assertThat(serverRequest(context.getBean(ObservationRegistry.class)).isNoop()).isFalse());
+        runner.withBean("other", ObservationHandler.class, () -> other)
+            .run(context -> assertThat(serverRequest(context.getBean(ObservationRegistry.class)).isNoop()).isTrue());
+    }
+
+    private static Observation serverRequest(ObservationRegistry registry) {
+        ServerRequestObservationContext request = new ServerRequestObservationContext(
+                new MockHttpServletRequest("GET", "/x"), new MockHttpServletResponse());
+        return Observation.createNotStarted("http.server.requests", () -> request, registry);
     }
 
     @Test
