@@ -12,6 +12,7 @@ import dev.tracing.instrument.observation.ReceiverObservationSpanHandler;
 import dev.tracing.instrument.observation.SenderObservationSpanHandler;
 import io.micrometer.common.annotation.ValueExpressionResolver;
 import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.annotation.DefaultNewSpanParser;
 import io.micrometer.tracing.annotation.ImperativeMethodInvocationProcessor;
@@ -32,6 +33,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.micrometer.observation.autoconfigure.ObservationRegistryCustomizer;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -85,15 +87,6 @@ public final class TraceObservationAutoConfiguration {
     }
 
     @Bean
-    @ConditionalOnMissingBean
-    InstrumentedExchangeObservationPredicate traceInstrumentedExchangeObservationPredicate(
-            InstrumentedExchanges exchanges, TraceObservationProperties properties,
-            ObjectProvider<ObservationHandler<?>> handlers) {
-        return new InstrumentedExchangeObservationPredicate(exchanges, properties.getInstrumentedExchanges(),
-                () -> handlers.orderedStream().toList());
-    }
-
-    @Bean
     @ConditionalOnMissingBean(DefaultTracingObservationHandler.class)
     @Order(DEFAULT_ORDER)
     ObservationSpanHandler traceObservationSpanHandler(Tracer tracer, InstrumentedExchanges exchanges) {
@@ -123,6 +116,33 @@ public final class TraceObservationAutoConfiguration {
     ReceiverObservationSpanHandler traceReceiverObservationSpanHandler(Tracer tracer, Propagator propagator,
             InstrumentedExchanges exchanges) {
         return new ReceiverObservationSpanHandler(tracer, propagator, exchanges);
+    }
+
+    /**
+     * Adds the predicate to the registries Spring Boot configures, but not to a
+     * {@code TestObservationRegistry}: its handler is added in code, where the predicate, which
+     * reads the handler beans, would not see it.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.boot.micrometer.observation.autoconfigure.ObservationRegistryCustomizer")
+    static class LeftOutObservations {
+
+        private static final String TEST_REGISTRY = "io.micrometer.observation.tck.TestObservationRegistry";
+
+        @Bean
+        @ConditionalOnMissingBean(name = "traceInstrumentedExchangeObservations")
+        ObservationRegistryCustomizer<ObservationRegistry> traceInstrumentedExchangeObservations(
+                InstrumentedExchanges exchanges, TraceObservationProperties properties,
+                ObjectProvider<ObservationHandler<?>> handlers) {
+            InstrumentedExchangeObservationPredicate predicate = new InstrumentedExchangeObservationPredicate(
+                    exchanges, properties.getInstrumentedExchanges(), () -> handlers.orderedStream().toList());
+            return registry -> {
+                if (!TEST_REGISTRY.equals(registry.getClass().getName())) {
+                    registry.observationConfig().observationPredicate(predicate);
+                }
+            };
+        }
+
     }
 
     @Configuration(proxyBeanMethods = false)

@@ -11,6 +11,8 @@ import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.tck.TestObservationRegistry;
+import io.micrometer.observation.tck.TestObservationRegistryAssert;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
@@ -113,7 +115,8 @@ class TraceObservationAutoConfigurationTests {
 
     @Test
     void aHandlerOfTheApplicationThatTakesTheExchangeKeepsSpringsObservation() {
-        ObservationHandler<Observation.Context> byName = new ObservationHandler<>() {
+        // asked before the Observation has its name, as Micrometer asks for a convention's Observation: it fails
+        ObservationHandler<Observation.Context> failsToAnswer = new ObservationHandler<>() {
             @Override
             public boolean supportsContext(Observation.Context context) {
                 return context.getName().startsWith("http.");
@@ -131,12 +134,21 @@ class TraceObservationAutoConfigurationTests {
                 return "inner".equals(context.getName());
             }
         };
-        runner.withBean("byName", ObservationHandler.class, () -> byName)
+        runner.withBean("failsToAnswer", ObservationHandler.class, () -> failsToAnswer)
             .run(context -> assertThat(serverRequest(context.getBean(ObservationRegistry.class)).isNoop()).isFalse());
         runner.withBean("byType", ObservationHandler.class, () -> byType)
             .run(context -> assertThat(serverRequest(context.getBean(ObservationRegistry.class)).isNoop()).isFalse());
         runner.withBean("other", ObservationHandler.class, () -> other)
             .run(context -> assertThat(serverRequest(context.getBean(ObservationRegistry.class)).isNoop()).isTrue());
+    }
+
+    @Test
+    void aTestObservationRegistryOfTheApplicationSeesSpringsObservations() {
+        runner.withBean(ObservationRegistry.class, TestObservationRegistry::create).run(context -> {
+            TestObservationRegistry registry = context.getBean(TestObservationRegistry.class);
+            serverRequest(registry).start().stop();
+            TestObservationRegistryAssert.assertThat(registry).hasObservationWithNameEqualTo("http.server.requests");
+        });
     }
 
     private static Observation serverRequest(ObservationRegistry registry) {

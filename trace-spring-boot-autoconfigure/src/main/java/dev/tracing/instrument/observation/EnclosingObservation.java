@@ -18,7 +18,9 @@ import io.micrometer.tracing.handler.TracingObservationHandler.TracingContext;
  * span is one of its ancestors; a span the user made inside it keeps Micrometer's choice. A stopped
  * enclosing Observation encloses nothing: where its span is still the current one (restored around
  * the signal in which it stopped), what starts after it is a child of its own parent's span, as
- * Spring Security's "secured request" is a sibling of its filter chain's first section.
+ * Spring Security's "secured request" is a sibling of its filter chain's first section (also when
+ * the request's Observation above them is a no-op: then the parent the section's span started
+ * with).
  *
  * <p>Design notes: "open" is known only for Observations that {@link ObservationSpanHandler}
  * traces, through its {@link Tracked} context, which it marks on stop. Ancestry is read from span
@@ -48,7 +50,11 @@ final class EnclosingObservation {
             ObservationView above = enclosing.getContextView().getParentObservation();
             Object tracing = above != null ? above.getContextView().get(TracingContext.class) : null;
             Span aboveSpan = tracing instanceof TracingContext aboveTracing ? aboveTracing.getSpan() : null;
-            return aboveSpan != null ? aboveSpan : chosen;
+            if (aboveSpan != null) {
+                return aboveSpan;
+            }
+            // no span above (no enclosing Observation, or a no-op one): the parent the section's span started with
+            return tracked.parent != null ? tracked.parent : chosen;
         }
         Span enclosingSpan = openSpanOf(enclosing);
         if (enclosingSpan == null || enclosingSpan.equals(chosen) || !isAncestor(chosen, enclosing)) {
@@ -85,10 +91,12 @@ final class EnclosingObservation {
         return false;
     }
 
-    /** The tracing state of an Observation that also says whether it has stopped. */
+    /** The tracing state of an Observation that also says whether it has stopped, and its span's parent. */
     static final class Tracked extends TracingContext {
 
         volatile boolean stopped;
+
+        volatile Span parent;
 
     }
 

@@ -23,7 +23,8 @@ import io.micrometer.observation.ObservationPredicate;
  *
  * <p>Design notes: the handlers are read once, on the first Observation of a covered kind, from
  * the beans Spring Boot registers in the {@code ObservationRegistry}; a handler added to the
- * registry by other means is not seen (set {@link Mode#OBSERVE} then). A handler is asked with
+ * registry by other means (an {@code ObservationRegistryCustomizer}) is not seen: set
+ * {@link Mode#OBSERVE} then. The auto-configuration leaves a {@code TestObservationRegistry} alone. A handler is asked with
  * the context as it is before the Observation starts (its name not yet set); one that fails to
  * answer counts as accepting it. An Observation inside the exchange (an {@code @Observed}
  * method) finds no enclosing Observation and takes the current span, which is our span of the
@@ -59,7 +60,15 @@ public final class InstrumentedExchangeObservationPredicate implements Observati
         if (mode == Mode.SKIP) {
             return false;
         }
-        for (ObservationHandler<Observation.Context> handler : others()) {
+        List<ObservationHandler<Observation.Context>> handlers;
+        try {
+            handlers = others();
+        }
+        catch (RuntimeException ex) {
+            // the handlers could not be read (the application context closing): start it, as without us
+            return true;
+        }
+        for (ObservationHandler<Observation.Context> handler : handlers) {
             if (accepts(handler, context)) {
                 return true;
             }

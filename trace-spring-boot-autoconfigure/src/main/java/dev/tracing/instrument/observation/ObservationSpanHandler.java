@@ -52,7 +52,13 @@ public final class ObservationSpanHandler extends DefaultTracingObservationHandl
 
     @Override
     public Span getParentSpan(Observation.ContextView context) {
-        return EnclosingObservation.parentSpan(super.getParentSpan(context), context);
+        Span parent = EnclosingObservation.parentSpan(super.getParentSpan(context), context);
+        if (context instanceof Observation.Context started
+                && getTracingContext(started) instanceof EnclosingObservation.Tracked tracked) {
+            // without a parent here, Micrometer starts the span as a child of the current one
+            tracked.parent = parent != null ? parent : getTracer().currentSpan();
+        }
+        return parent;
     }
 
 }

@@ -143,6 +143,32 @@ class EnclosingObservationTests {
     }
 
     @Test
+    void underANoOpRequestObservationWhatStartsAfterAStoppedSectionBelongsToTheSectionsParentSpan() {
+        // the request's Observation left out (a no-op, as the ObservationPredicate makes it): nothing above the section
+        ObservationRegistry leaving = ObservationRegistry.create();
+        leaving.observationConfig()
+            .observationHandler(new ObservationSpanHandler(tracer, InstrumentedExchanges.of(true, true, true)))
+            .observationPredicate((name, context) -> !"http.server.requests".equals(name));
+        Span request = tracer.nextSpan().name("request").start();
+        try (Tracer.SpanInScope inRequest = tracer.withSpan(request)) {
+            Observation http = Observation.start("http.server.requests", leaving);
+            assertThat(http.isNoop()).isTrue();
+            Observation section = Observation.createNotStarted("section", leaving).parentObservation(http).start();
+            try (Observation.Scope sectionScope = section.openScope()) {
+                section.stop();
+                Observation.createNotStarted("secured request", leaving).parentObservation(section).observe(() -> {
+                });
+            }
+            http.stop();
+        }
+        request.end();
+
+        assertThat(named("section").getParentId()).isEqualTo(request.context().spanId());
+        assertThat(named("secured request").getParentId()).as("a sibling of the stopped section")
+            .isEqualTo(request.context().spanId());
+    }
+
+    @Test
     void aSpanTheUserMadeInsideTheObservationStaysTheParent() {
         Observation section = Observation.start("section", registry);
         try (Observation.Scope sectionScope = section.openScope()) {
