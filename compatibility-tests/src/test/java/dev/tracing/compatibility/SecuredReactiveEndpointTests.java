@@ -3,6 +3,7 @@ package dev.tracing.compatibility;
 import java.util.List;
 
 import dev.tracing.export.InMemorySpanStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.ClassOrderer;
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestClassOrder;
 import reactor.core.publisher.Hooks;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
@@ -115,12 +117,43 @@ class SecuredReactiveEndpointTests {
 
     }
 
+    /**
+     * Without metrics nothing but our handlers would take Spring's server Observation, so it is left
+     * out (a no-op above Spring Security's sections): the spans keep the same parents.
+     */
+    @Nested
+    @SpringBootTest(classes = SecuredReactiveApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+            properties = { "spring.main.web-application-type=reactive", "spring.application.name=compat-secured-reactive",
+                    "management.endpoints.web.exposure.include=health,traces,traceview", "trace.sampling.rate-limit=0",
+                    "trace.export.memory.max-traces-per-second=0",
+                    "spring.autoconfigure.exclude="
+                            + "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration,"
+                            + "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration,"
+                            + "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration" })
+    @org.junit.jupiter.api.Order(2)
+    class AutomaticWithoutMetrics extends Checks {
+
+        @Autowired
+        ObjectProvider<MeterRegistry> meters;
+
+        @Override
+        boolean automatic() {
+            return true;
+        }
+
+        @Test
+        void noMetricsSoSpringsServerObservationIsLeftOut() {
+            assertThat(meters.getIfAvailable()).isNull();
+        }
+
+    }
+
     @Nested
     @SpringBootTest(classes = SecuredReactiveApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
             properties = { "spring.main.web-application-type=reactive", "spring.application.name=compat-secured-reactive",
                     "management.endpoints.web.exposure.include=health,traces,traceview", "trace.sampling.rate-limit=0",
                     "trace.export.memory.max-traces-per-second=0", "trace.reactor.context-propagation=limited" })
-    @org.junit.jupiter.api.Order(2)
+    @org.junit.jupiter.api.Order(3)
     class Limited extends Checks {
 
         /** Reactor's hook is global: an automatic context that ran earlier in this JVM left it on. */
