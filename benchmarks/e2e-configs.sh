@@ -63,3 +63,21 @@ EXCLUDE[none-obs]="$OURS_JARS|$BRAVE_JARS|$OTEL_JARS|spring-boot-micrometer-trac
 ARGS[none-obs]=""
 EXCLUDE[ours-obs-untrimmed]="${EXCLUDE[ours-obs]}"
 ARGS[ours-obs-untrimmed]="${ARGS[ours]} --trace.web.client.trim-connect-context=false"
+
+# with metrics (what actuator's starter brings): Spring's Observations then time every exchange, for every
+# tracer; only these configurations keep the metrics jars, all others leave them out
+METRICS_JARS='micrometer-core|spring-boot-micrometer-metrics|spring-boot-starter-micrometer-metrics|HdrHistogram|LatencyUtils'
+EXCLUDE[none-metrics]="$OURS_JARS|$BRAVE_JARS|$OTEL_JARS|spring-boot-micrometer-tracing|micrometer-tracing"
+ARGS[none-metrics]=""
+EXCLUDE[ours-metrics]="${EXCLUDE[ours-obs]}"
+ARGS[ours-metrics]="${ARGS[ours]}"
+EXCLUDE[ours-limited-metrics]="${EXCLUDE[ours-obs]}"
+ARGS[ours-limited-metrics]="${ARGS[ours-limited]}"
+EXCLUDE[brave-metrics]="${EXCLUDE[brave]}"
+ARGS[brave-metrics]="${ARGS[brave]}"
+for config in "${!EXCLUDE[@]}"; do
+  case $config in
+    *-metrics) ;;
+    *) EXCLUDE[$config]="${EXCLUDE[$config]}|$METRICS_JARS" ;;
+  esac
+done
