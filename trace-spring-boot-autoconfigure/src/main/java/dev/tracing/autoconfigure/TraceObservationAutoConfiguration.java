@@ -33,8 +33,8 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.boot.micrometer.observation.autoconfigure.ObservationRegistryCustomizer;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.micrometer.observation.autoconfigure.ObservationRegistryCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
@@ -45,7 +45,8 @@ import org.springframework.util.ClassUtils;
  * {@code ObservationHandler}s that Spring Boot collects into the {@code ObservationRegistry}
  * (with or without Boot's tracing module, whose own three handlers then back off): exchanges
  * this starter already traces get no second span (and no Observation at all when only these
- * handlers would take it), every other Observation becomes a span of this tracer. Also: Prometheus exemplars with our trace and span ids, and Micrometer's
+ * handlers would take it), every other Observation becomes a span of this tracer. Also:
+ * Prometheus exemplars with our trace and span ids, and Micrometer's
  * {@code @NewSpan}/{@code @ContinueSpan} aspect when AspectJ is present.
  */
 @AutoConfiguration(after = { TraceAutoConfiguration.class, TraceWebFluxAutoConfiguration.class }, beforeName = {
@@ -124,7 +125,8 @@ public final class TraceObservationAutoConfiguration {
      * reads the handler beans, would not see it.
      */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = "org.springframework.boot.micrometer.observation.autoconfigure.ObservationRegistryCustomizer")
+    @ConditionalOnClass(
+            name = "org.springframework.boot.micrometer.observation.autoconfigure.ObservationRegistryCustomizer")
     static class LeftOutObservations {
 
         private static final String TEST_REGISTRY = "io.micrometer.observation.tck.TestObservationRegistry";

@@ -24,11 +24,11 @@ import io.micrometer.observation.ObservationPredicate;
  * <p>Design notes: the handlers are read once, on the first Observation of a covered kind, from
  * the beans Spring Boot registers in the {@code ObservationRegistry}; a handler added to the
  * registry by other means (an {@code ObservationRegistryCustomizer}) is not seen: set
- * {@link Mode#OBSERVE} then. The auto-configuration leaves a {@code TestObservationRegistry} alone. A handler is asked with
- * the context as it is before the Observation starts (its name not yet set); one that fails to
- * answer counts as accepting it. An Observation inside the exchange (an {@code @Observed}
- * method) finds no enclosing Observation and takes the current span, which is our span of the
- * exchange: the same parent as with the Observation.
+ * {@link Mode#OBSERVE} then (the auto-configuration leaves a {@code TestObservationRegistry}
+ * alone). A handler is asked with the context as it is before the Observation starts (its name
+ * not yet set); one that fails to answer counts as accepting it. An Observation inside the
+ * exchange (an {@code @Observed} method) finds no enclosing Observation and takes the current
+ * span, which is our span of the exchange: the same parent as with the Observation.
  */
 public final class InstrumentedExchangeObservationPredicate implements ObservationPredicate {
 
@@ -53,8 +53,9 @@ public final class InstrumentedExchangeObservationPredicate implements Observati
 
     @Override
     public boolean test(String name, Observation.Context context) {
-        if (mode == Mode.OBSERVE || !exchanges.covers(context)
-                || InstrumentedExchanges.kindOf(context) == InstrumentedExchanges.HttpClientKind.REACTIVE) {
+        if (mode == Mode.OBSERVE
+                || InstrumentedExchanges.kindOf(context) == InstrumentedExchanges.HttpClientKind.REACTIVE
+                || !exchanges.covers(context)) {
             return true;
         }
         if (mode == Mode.SKIP) {
