@@ -11,7 +11,11 @@ import io.micrometer.context.ContextRegistry;
 import io.micrometer.context.ContextSnapshot;
 import io.micrometer.context.ContextSnapshotFactory;
 import io.micrometer.context.ThreadLocalAccessor;
+import io.micrometer.observation.Observation;
 import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
+import io.micrometer.tracing.handler.TracingObservationHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * value is not cleared where a {@link ChangeOnlyThreadLocalAccessor} says the thread's value
  * already means nothing, nor the thread's Observation where the context left that very one out on
  * purpose ({@link ReactorTracing#leaveOutObservation}: Reactor's default would clear it, opening a
- * {@code NullObservation} scope around each operator inside Reactor Netty's connect). Otherwise
+ * {@code NullObservation} scope around each operator inside Reactor Netty's connect) or carries the
+ * span that Observation stands for (Spring's request Observation around its handler). Otherwise
  * the difference is visible only to code that changes a thread-local inside a restore and leaves
  * it changed: the default would undo that at the innermost boundary, this factory at the boundary
  * that last changed the value.
@@ -227,15 +232,40 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
 
     /**
      * Whether {@code accessor} is the Observation's, the thread holds {@code current}, and
-     * {@code context} left that very Observation out on purpose
-     * ({@link ReactorTracing#leaveOutObservation}): the thread keeps it. Any other Observation is
-     * cleared as Reactor asks.
+     * {@code context}, which has no Observation, either left that very Observation out on purpose
+     * ({@link ReactorTracing#leaveOutObservation}) or carries the span that Observation stands for:
+     * the thread keeps it. Any other Observation is cleared as Reactor asks.
      */
     private static <C> boolean keepsObservation(ContextAccessor<C, ?> contextAccessor, C context,
             ThreadLocalAccessor<Object> accessor, Object current) {
-        return ObservationThreadLocalAccessor.KEY.equals(accessor.key())
-                && contextAccessor.readValue(context, TraceContextThreadLocalAccessor.KEY) instanceof ObservationLeftOut left
-                && left.observation() == current;
+        if (!ObservationThreadLocalAccessor.KEY.equals(accessor.key())) {
+            return false;
+        }
+        Object trace = contextAccessor.readValue(context, TraceContextThreadLocalAccessor.KEY);
+        if (trace instanceof ObservationLeftOut left) {
+            return left.observation() == current;
+        }
+        return trace != null && current instanceof Observation observation && standsFor(observation, trace);
+    }
+
+    /**
+     * Whether {@code observation}'s span is {@code trace}: Spring's Observation of a request that our
+     * filter traces, in the regions around Spring's handler (its own listener, our filter, the
+     * server's writes), whose Reactor Context has the request's span but not the Observation Spring
+     * writes further in. Clearing it there would open a {@code NullObservation} scope, and reopen the
+     * Observation's at the next operator inside, several times per request; leaving it changes which
+     * Observation is current only to code that starts one there, and for tracing nothing: its span
+     * is the current one either way.
+     */
+    private static boolean standsFor(Observation observation, Object trace) {
+        TracingObservationHandler.TracingContext tracing = observation.getContextView()
+            .get(TracingObservationHandler.TracingContext.class);
+        Span span = tracing != null ? tracing.getSpan() : null;
+        if (span == null) {
+            return false;
+        }
+        TraceContext spans = span.context();
+        return spans == trace || spans.equals(trace);
     }
 
     /** Whether clearing {@code accessor} would change nothing, its value {@code current} already meaning nothing. */

@@ -6,8 +6,14 @@ import java.util.List;
 import io.micrometer.context.ContextRegistry;
 import io.micrometer.context.ContextSnapshot;
 import io.micrometer.context.ThreadLocalAccessor;
+import dev.tracing.core.TraceTracer;
+import dev.tracing.core.Tracing;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
+import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
+import io.micrometer.tracing.handler.TracingObservationHandler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.util.context.Context;
@@ -242,6 +248,57 @@ class ChangeOnlyContextSnapshotFactoryTests {
         finally {
             observation.local.remove();
             trace.local.remove();
+        }
+    }
+
+    @Test
+    void theObservationOfTheSpanTheContextCarriesStaysOnTheThread() {
+        Recording observation = new Recording(ObservationThreadLocalAccessor.KEY);
+        Recording trace = new Recording(TraceContextThreadLocalAccessor.KEY);
+        registry.registerThreadLocalAccessor(observation);
+        registry.registerThreadLocalAccessor(trace);
+        ChangeOnlyContextSnapshotFactory factory = new ChangeOnlyContextSnapshotFactory(registry, true);
+        TraceTracer tracer = Tracing.newBuilder().build();
+        Span request = tracer.nextSpan().name("request").start();
+        Span other = tracer.nextSpan().name("other").start();
+        ObservationRegistry observations = ObservationRegistry.create();
+        observations.observationConfig().observationHandler(context -> true);
+        // Spring's Observation of a request we trace: its tracing context holds the request's span
+        Observation server = Observation.start("http.server.requests", observations);
+        TracingObservationHandler.TracingContext tracing = new TracingObservationHandler.TracingContext();
+        tracing.setSpan(request);
+        server.getContext().put(TracingObservationHandler.TracingContext.class, tracing);
+        Observation untraced = Observation.start("untraced", observations);
+        try {
+            observation.local.set(server);
+            // what is outside Spring's contextWrite of the Observation: the request's span, no Observation
+            try (ContextSnapshot.Scope scope = factory
+                .setThreadLocalsFrom(Context.of(TraceContextThreadLocalAccessor.KEY, request.context()))) {
+                assertThat(observation.local.get()).isSameAs(server);
+                assertThat(trace.local.get()).isSameAs(request.context());
+            }
+            assertThat(calls).noneMatch(call -> call.startsWith(ObservationThreadLocalAccessor.KEY));
+
+            // another span in the Context: the Observation is cleared, as Reactor asks
+            try (ContextSnapshot.Scope scope = factory
+                .setThreadLocalsFrom(Context.of(TraceContextThreadLocalAccessor.KEY, other.context()))) {
+                assertThat(observation.local.get()).isNull();
+            }
+            assertThat(observation.local.get()).isSameAs(server);
+
+            // an Observation without a span of its own is cleared, too
+            observation.local.set(untraced);
+            try (ContextSnapshot.Scope scope = factory
+                .setThreadLocalsFrom(Context.of(TraceContextThreadLocalAccessor.KEY, request.context()))) {
+                assertThat(observation.local.get()).isNull();
+            }
+            assertThat(observation.local.get()).isSameAs(untraced);
+        }
+        finally {
+            observation.local.remove();
+            trace.local.remove();
+            server.stop();
+            untraced.stop();
         }
     }
 

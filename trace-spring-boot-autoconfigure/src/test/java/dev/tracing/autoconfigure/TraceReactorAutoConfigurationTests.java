@@ -11,6 +11,7 @@ import dev.tracing.testing.ReactorPropagationState;
 import io.micrometer.context.ContextRegistry;
 import io.micrometer.context.ContextSnapshotFactory;
 import io.micrometer.context.ThreadLocalAccessor;
+import io.micrometer.observation.NullObservation;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
@@ -18,6 +19,7 @@ import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.MDC;
 import reactor.core.observability.DefaultSignalListener;
 import reactor.core.observability.SignalListener;
 import reactor.core.publisher.BaseSubscriber;
@@ -129,6 +131,43 @@ class TraceReactorAutoConfigurationTests {
                 outer.stop();
                 inContext.end();
                 assertThat(tracer.currentSpan()).isNull();
+            });
+    }
+
+    @Test
+    void noSpanAndNoMdcWhereTheReactorContextHasNeitherSpanNorObservation() {
+        // the thread's Observation is cleared with a NullObservation, which our handlers leave alone: the span
+        // goes because the trace context's accessor clears it, and comes back with it
+        ContextRegistry.getInstance().registerThreadLocalAccessor(new ObservationThreadLocalAccessor());
+        runner.withConfiguration(AutoConfigurations.of(ObservationAutoConfiguration.class,
+                TraceObservationAutoConfiguration.class))
+            .run(context -> {
+                Tracer tracer = context.getBean(Tracer.class);
+                ObservationRegistry observations = context.getBean(ObservationRegistry.class);
+                Observation outer = Observation.start("outer", observations);
+                List<String> seen = new ArrayList<>();
+                try (Observation.Scope scope = outer.openScope()) {
+                    String outerTraceId = tracer.currentSpan().context().traceId();
+                    assertThat(MDC.get("traceId")).isEqualTo(outerTraceId);
+                    Mono.just(1)
+                        .doOnNext(one -> {
+                            seen.add(tracer.currentSpan() == null ? "no span" : "a span");
+                            seen.add(MDC.get("traceId") == null ? "no trace id" : "a trace id");
+                            seen.add(observations.getCurrentObservation() == null
+                                    || observations.getCurrentObservation() instanceof NullObservation
+                                            ? "no observation" : "an observation");
+                        })
+                        .contextWrite(Context.of("unrelated", "entry"))
+                        .subscribe(new BaseSubscriber<>() {
+                        });
+                    assertThat(seen).containsExactly("no span", "no trace id", "no observation");
+                    assertThat(tracer.currentSpan().context().traceId()).as("after the chain").isEqualTo(outerTraceId);
+                    assertThat(MDC.get("traceId")).isEqualTo(outerTraceId);
+                    assertThat(observations.getCurrentObservation()).isSameAs(outer);
+                }
+                outer.stop();
+                assertThat(tracer.currentSpan()).isNull();
+                assertThat(MDC.get("traceId")).isNull();
             });
     }
 

@@ -1,5 +1,6 @@
 package dev.tracing.instrument.observation;
 
+import io.micrometer.observation.NullObservation;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.transport.ReceiverContext;
 import io.micrometer.observation.transport.SenderContext;
@@ -19,6 +20,14 @@ import io.micrometer.tracing.handler.DefaultTracingObservationHandler;
  *
  * <p>Which parent: the enclosing Observation's span where Reactor restored an ancestor over
  * it, see {@link EnclosingObservation}; this handler tracks which Observations are still open.
+ *
+ * <p>A {@code NullObservation} (Micrometer's way of clearing the thread's Observation, which Reactor's
+ * automatic propagation opens wherever a Reactor Context lacks the thread's Observation, several
+ * times per request) is not this handler's: Micrometer's would clear the current span in its scope,
+ * with a tracing context, its maps, a baggage copy and two MDC updates each time, and then our trace
+ * context's accessor, restored from the same Reactor Context (or snapshot), would set it again. The
+ * current span follows that accessor alone: restores through context-propagation set and clear it
+ * as the source has or lacks a span, whatever happens to the Observation.
  */
 public final class ObservationSpanHandler extends DefaultTracingObservationHandler {
 
@@ -32,7 +41,7 @@ public final class ObservationSpanHandler extends DefaultTracingObservationHandl
     @Override
     public boolean supportsContext(Observation.Context context) {
         return context != null && !(context instanceof SenderContext) && !(context instanceof ReceiverContext)
-                && !exchanges.covers(context);
+                && !(context instanceof NullObservation.NullContext) && !exchanges.covers(context);
     }
 
     @Override
