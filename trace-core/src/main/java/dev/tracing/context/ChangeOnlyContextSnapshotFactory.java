@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * iterators for each, and sets and resets every accessor. Here each value is first compared
  * (by identity) with the thread's: a restore that changes nothing returns a shared no-op scope
  * and allocates nothing. A value that differs is set, and put back on close, as the default
- * factory does (the previous value read before the set, put back in reverse order). A missing
+ * factory does (the previous value read before the set, put back in reverse order), unless both the
+ * value and the thread's mean nothing (a no-op Observation over none). A missing
  * value is not cleared where a {@link ChangeOnlyThreadLocalAccessor} says the thread's value
  * already means nothing, nor the thread's Observation where the context left that very one out on
  * purpose ({@link ReactorTracing#leaveOutObservation}: Reactor's default would clear it, opening a
@@ -165,7 +166,8 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
             Object value = ObservationLeftOut.unwrap(contextAccessor.readValue((C) sourceContext, accessor.key()));
             Object current = accessor.getValue();
             if (value == current || (value == null && (!clearMissing || alreadyClear(accessor, current)
-                    || keepsObservation(contextAccessor, (C) sourceContext, accessor, current)))) {
+                    || keepsObservation(contextAccessor, (C) sourceContext, accessor, current)))
+                    || (value != null && alreadyClear(accessor, value) && alreadyClear(accessor, current))) {
                 continue;
             }
             if (first == null) {
@@ -268,7 +270,11 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
         return spans == trace || spans.equals(trace);
     }
 
-    /** Whether clearing {@code accessor} would change nothing, its value {@code current} already meaning nothing. */
+    /**
+     * Whether {@code current} means nothing for {@code accessor}: clearing it changes nothing, and neither
+     * does setting one such value over another (a no-op Observation, Spring's request Observation where it is
+     * left out, over none: its scope would be a scope object and its undoing, twice per operator boundary).
+     */
     @SuppressWarnings("unchecked")
     private static boolean alreadyClear(ThreadLocalAccessor<Object> accessor, Object current) {
         return accessor instanceof ChangeOnlyThreadLocalAccessor<?> changeOnly

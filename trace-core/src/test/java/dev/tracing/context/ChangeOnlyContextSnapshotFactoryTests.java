@@ -302,6 +302,34 @@ class ChangeOnlyContextSnapshotFactoryTests {
         }
     }
 
+    @Test
+    void aNoopObservationOverNoneIsNotSet() {
+        Recording observation = new Recording(ObservationThreadLocalAccessor.KEY);
+        @SuppressWarnings({ "unchecked", "rawtypes" })
+        ThreadLocalAccessor<Observation> observations = (ThreadLocalAccessor) observation;
+        registry.registerThreadLocalAccessor(ChangeOnlyThreadLocalAccessor.ofObservations(observations));
+        ChangeOnlyContextSnapshotFactory factory = new ChangeOnlyContextSnapshotFactory(registry, true);
+        // Spring's request Observation where it is left out: a no-op, written into the Reactor Context all the same
+        try (ContextSnapshot.Scope scope = factory
+            .setThreadLocalsFrom(Context.of(ObservationThreadLocalAccessor.KEY, Observation.NOOP))) {
+            assertThat(observation.local.get()).isNull();
+        }
+        assertThat(calls).isEmpty();
+
+        ObservationRegistry handled = ObservationRegistry.create();
+        handled.observationConfig().observationHandler(context -> true);
+        Observation real = Observation.start("real", handled);
+        try (ContextSnapshot.Scope scope = factory
+            .setThreadLocalsFrom(Context.of(ObservationThreadLocalAccessor.KEY, real))) {
+            assertThat(observation.local.get()).isSameAs(real);
+        }
+        finally {
+            real.stop();
+        }
+        assertThat(calls).containsExactly(ObservationThreadLocalAccessor.KEY + " set " + real,
+                ObservationThreadLocalAccessor.KEY + " restore nothing");
+    }
+
     /** A thread-local accessor that records what is done to it. */
     private final class Recording implements ThreadLocalAccessor<Object> {
 

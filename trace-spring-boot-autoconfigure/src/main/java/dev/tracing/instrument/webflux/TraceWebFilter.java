@@ -22,6 +22,7 @@ import org.springframework.core.Ordered;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.server.reactive.HttpHandler;
 import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.http.server.reactive.observation.ServerRequestObservationContext;
 import org.springframework.web.reactive.HandlerMapping;
@@ -30,6 +31,7 @@ import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
+import org.springframework.web.server.handler.ExceptionHandlingWebHandler;
 import org.springframework.web.util.pattern.PathPattern;
 
 /**
@@ -48,8 +50,13 @@ import org.springframework.web.util.pattern.PathPattern;
  * away), in an {@link EndOnceSubscriber}. The Reactor Context gets one entry,
  * the span's context: Reactor's contexts of four entries and more check their keys with a message
  * built for each key on every copy, which cost more than everything else this filter does. So the
- * decorator hands its state to the filter through a map keyed by the span's context, emptied
- * when the span ends.
+ * decorator hands its state to the filter through a map keyed by the server's own request object
+ * (the one under any request Spring or a forwarded-header transformer wraps it in), emptied when
+ * the span ends; the filter finds it there without reading the Reactor Context, and adds no
+ * operator to the chain: the exception the chain failed with is the one Spring's exception
+ * handling records in the exchange ({@code ExceptionHandlingWebHandler.HANDLED_WEB_EXCEPTION}),
+ * read when the span ends. Every filter in Spring's chain costs a checkpoint and its description
+ * per request besides, so this one is as small as a filter can be.
  */
 public final class TraceWebFilter implements WebFilter, Ordered {
 
@@ -96,8 +103,8 @@ public final class TraceWebFilter implements WebFilter, Ordered {
         }
     };
 
-    /** The requests whose span the decorator started, by the span's context, until it ends. */
-    private final Map<TraceContext, ServerSpan> started = new ConcurrentHashMap<>();
+    /** The requests whose span the decorator started, by the server's request object, until it ends. */
+    private final Map<Object, ServerSpan> started = new ConcurrentHashMap<>();
 
     public TraceWebFilter(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
         this.tracer = tracer;
@@ -127,25 +134,33 @@ public final class TraceWebFilter implements WebFilter, Ordered {
                 return handler.handle(request, response);
             }
             TraceContext context = state.span.context();
+            Object key = nativeRequest(request);
+            started.put(key, state);
             Mono<Void> result;
             try (Tracer.SpanInScope ws = tracer.withSpan(state.span)) {
                 result = handler.handle(request, response);
             }
-            started.put(context, state);
-            return new EndingSpan(result, context, state, response)
+            catch (RuntimeException | Error ex) {
+                started.remove(key);
+                throw ex;
+            }
+            return new EndingSpan(result, key, state, response)
                 .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, context));
         };
     }
 
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+        ServerSpan decorated = started.get(nativeRequest(exchange.getRequest()));
+        if (decorated != null) {
+            return handOver(decorated, exchange, chain);
+        }
         return Mono.deferContextual(context -> {
             Object current = context.getOrDefault(TraceContextThreadLocalAccessor.KEY, null);
-            ServerSpan decorated = current != null ? started.get(current) : null;
-            if (decorated != null) {
-                decorated.exchange = exchange;
-                exchange.getAttributes().put(SPAN_ATTRIBUTE, decorated.span);
-                return chain.filter(exchange).doOnError(decorated::failed);
+            // a request an earlier filter replaced with one of its own: the decorator's span is the Context's
+            ServerSpan found = current != null ? startedWith(current) : null;
+            if (found != null) {
+                return handOver(found, exchange, chain);
             }
             ServerSpan state = start(exchange.getRequest(), exchange.getResponse());
             if (state == null) {
@@ -160,6 +175,34 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             return new EndingSpan(result, null, state, exchange.getResponse())
                 .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, state.span.context()));
         });
+    }
+
+    /** Gives the decorator's span the exchange, whose route names it when it ends. */
+    private static Mono<Void> handOver(ServerSpan decorated, ServerWebExchange exchange, WebFilterChain chain) {
+        decorated.exchange = exchange;
+        exchange.getAttributes().put(SPAN_ATTRIBUTE, decorated.span);
+        return chain.filter(exchange);
+    }
+
+    /** The decorator's state of the span whose context is {@code context}, or null. */
+    private ServerSpan startedWith(Object context) {
+        for (ServerSpan state : started.values()) {
+            if (state.span.context().equals(context)) {
+                return state;
+            }
+        }
+        return null;
+    }
+
+    /** The server's own request under {@code request}'s wrappers, or {@code request} where there is none. */
+    private static Object nativeRequest(ServerHttpRequest request) {
+        try {
+            Object nativeRequest = ServerHttpRequestDecorator.getNativeRequest(request);
+            return nativeRequest != null ? nativeRequest : request;
+        }
+        catch (RuntimeException ex) {
+            return request;
+        }
     }
 
     /** Starts the span of a request, or returns null when it is skipped; never throws. */
@@ -214,6 +257,11 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     private void end(ServerSpan state, ServerHttpResponse response, boolean cancelled) {
         try {
             Throwable error = state.error;
+            if (error == null && state.exchange != null && state.exchange.getAttributes()
+                .get(ExceptionHandlingWebHandler.HANDLED_WEB_EXCEPTION) instanceof Throwable failed) {
+                // what the chain failed with, whether an exception handler answered or not
+                error = failed;
+            }
             HttpStatusCode code = response.getStatusCode();
             int status;
             if (error != null && !response.isCommitted()) {
@@ -268,13 +316,13 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     private final class EndingSpan extends MonoOperator<Void, Void> {
 
         /** The key of the decorator's handoff to the filter, removed on end; null on the filter-only path. */
-        private final TraceContext decorated;
+        private final Object decorated;
 
         private final ServerSpan state;
 
         private final ServerHttpResponse response;
 
-        EndingSpan(Mono<Void> exchange, TraceContext decorated, ServerSpan state, ServerHttpResponse response) {
+        EndingSpan(Mono<Void> exchange, Object decorated, ServerSpan state, ServerHttpResponse response) {
             super(exchange);
             this.decorated = decorated;
             this.state = state;
