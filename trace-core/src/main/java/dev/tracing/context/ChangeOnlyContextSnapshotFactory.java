@@ -252,12 +252,14 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
 
     /**
      * Whether {@code observation}'s span is {@code trace}: Spring's Observation of a request that our
-     * filter traces, in the regions around Spring's handler (its own listener, our filter, the
-     * server's writes), whose Reactor Context has the request's span but not the Observation Spring
-     * writes further in. Clearing it there would open a {@code NullObservation} scope, and reopen the
-     * Observation's at the next operator inside, several times per request; leaving it changes which
-     * Observation is current only to code that starts one there, and for tracing nothing: its span
-     * is the current one either way.
+     * HTTP handler decorator traces, in the regions outside the Reactor Context write of the
+     * Observation inside Spring's handler adapter (the adapter's own listener, our decorator, the
+     * multipart clean-up, the response's commit and the actions it runs), whose Context has the
+     * request's span but not the Observation. Clearing it there would open a {@code NullObservation}
+     * scope, and reopen the Observation's at the next operator inside, twice per request. Left, it is
+     * what {@code getCurrentObservation()} returns there (possibly stopped already, once the response
+     * is written) instead of none: an Observation started there gets it as its parent, and its span's
+     * parent is the request's span either way.
      */
     private static boolean standsFor(Observation observation, Object trace) {
         TracingObservationHandler.TracingContext tracing = observation.getContextView()
@@ -271,9 +273,10 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
     }
 
     /**
-     * Whether {@code current} means nothing for {@code accessor}: clearing it changes nothing, and neither
-     * does setting one such value over another (a no-op Observation, Spring's request Observation where it is
-     * left out, over none: its scope would be a scope object and its undoing, twice per operator boundary).
+     * Whether {@code current} means nothing for {@code accessor}: clearing it changes nothing, and setting one
+     * such value over another is skipped too (a no-op Observation, Spring's request Observation where it is
+     * left out, over none: its scope would be a scope object and its undoing at each boundary, and would only
+     * make {@code getCurrentObservation()} return the no-op instead of null; neither carries a span).
      */
     @SuppressWarnings("unchecked")
     private static boolean alreadyClear(ThreadLocalAccessor<Object> accessor, Object current) {

@@ -29,6 +29,7 @@ import org.springframework.web.reactive.HandlerMapping;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebExceptionHandler;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
 import org.springframework.web.server.handler.ExceptionHandlingWebHandler;
@@ -52,11 +53,13 @@ import org.springframework.web.util.pattern.PathPattern;
  * built for each key on every copy, which cost more than everything else this filter does. So the
  * decorator hands its state to the filter through a map keyed by the server's own request object
  * (the one under any request Spring or a forwarded-header transformer wraps it in), emptied when
- * the span ends; the filter finds it there without reading the Reactor Context, and adds no
- * operator to the chain: the exception the chain failed with is the one Spring's exception
- * handling records in the exchange ({@code ExceptionHandlingWebHandler.HANDLED_WEB_EXCEPTION}),
- * read when the span ends. Every filter in Spring's chain costs a checkpoint and its description
- * per request besides, so this one is as small as a filter can be.
+ * the span ends; the filter finds it there without reading the Reactor Context, and, on that
+ * path, adds no operator to the chain. The exception the chain failed with reaches the span
+ * through {@link #errorRecorder()}, a {@code WebExceptionHandler} ahead of the application's,
+ * which runs only for a failed request; the exchange's {@code HANDLED_WEB_EXCEPTION} attribute
+ * (the error the last exception handler saw) is the fallback. Every filter in Spring's chain
+ * costs a checkpoint and its description per request besides, so this one is as small as a
+ * filter can be.
  */
 public final class TraceWebFilter implements WebFilter, Ordered {
 
@@ -141,7 +144,9 @@ public final class TraceWebFilter implements WebFilter, Ordered {
                 result = handler.handle(request, response);
             }
             catch (RuntimeException | Error ex) {
-                started.remove(key);
+                started.remove(key, state);
+                state.failed(ex);
+                end(state, response, false);
                 throw ex;
             }
             return new EndingSpan(result, key, state, response)
@@ -157,7 +162,8 @@ public final class TraceWebFilter implements WebFilter, Ordered {
         }
         return Mono.deferContextual(context -> {
             Object current = context.getOrDefault(TraceContextThreadLocalAccessor.KEY, null);
-            // a request an earlier filter replaced with one of its own: the decorator's span is the Context's
+            // the chain got a request that is not the server's (an HttpHandler decorator inside ours made it, or a
+            // mock server's): the decorator's span is the one in the Context
             ServerSpan found = current != null ? startedWith(current) : null;
             if (found != null) {
                 return handOver(found, exchange, chain);
@@ -175,6 +181,30 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             return new EndingSpan(result, null, state, exchange.getResponse())
                 .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, state.span.context()));
         });
+    }
+
+    /**
+     * A {@code WebExceptionHandler} to put ahead of the application's (the HttpHandler builder's
+     * customizer does): it records on the decorator's span the error the chain failed with, before
+     * any exception handler answers it or fails in turn, and passes it on.
+     */
+    public WebExceptionHandler errorRecorder() {
+        return (exchange, ex) -> {
+            ServerSpan decorated = decoratedSpanOf(exchange);
+            if (decorated != null) {
+                decorated.failed(ex);
+            }
+            return Mono.error(ex);
+        };
+    }
+
+    /** The decorator's state of {@code exchange}'s span, or null. */
+    private ServerSpan decoratedSpanOf(ServerWebExchange exchange) {
+        ServerSpan decorated = started.get(nativeRequest(exchange.getRequest()));
+        if (decorated == null && exchange.getAttributes().get(SPAN_ATTRIBUTE) instanceof Span span) {
+            decorated = startedWith(span.context());
+        }
+        return decorated;
     }
 
     /** Gives the decorator's span the exchange, whose route names it when it ends. */
@@ -259,7 +289,7 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             Throwable error = state.error;
             if (error == null && state.exchange != null && state.exchange.getAttributes()
                 .get(ExceptionHandlingWebHandler.HANDLED_WEB_EXCEPTION) instanceof Throwable failed) {
-                // what the chain failed with, whether an exception handler answered or not
+                // no recorder ran (a WebExceptionHandler ahead of it answered): what the last handler saw
                 error = failed;
             }
             HttpStatusCode code = response.getStatusCode();
@@ -335,7 +365,7 @@ public final class TraceWebFilter implements WebFilter, Ordered {
                 @Override
                 void end(Throwable error, boolean cancelled) {
                     if (decorated != null) {
-                        started.remove(decorated);
+                        started.remove(decorated, state);
                     }
                     if (error != null) {
                         state.failed(error);

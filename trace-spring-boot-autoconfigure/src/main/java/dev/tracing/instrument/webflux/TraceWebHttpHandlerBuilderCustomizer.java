@@ -6,7 +6,9 @@ import org.springframework.web.server.adapter.WebHttpHandlerBuilder;
 /**
  * Wraps the HttpHandler Spring Boot builds so each request's SERVER span also covers the
  * exception handlers: their log lines carry the trace id and the span ends with the status they
- * wrote. Keeps any decorator already set.
+ * wrote. Keeps any decorator already set. Puts {@link TraceWebFilter#errorRecorder()} first among
+ * the exception handlers, so the span records the error the request failed with, not one an
+ * exception handler failed with while answering it.
  */
 public final class TraceWebHttpHandlerBuilderCustomizer implements WebHttpHandlerBuilderCustomizer {
 
@@ -19,5 +21,6 @@ public final class TraceWebHttpHandlerBuilderCustomizer implements WebHttpHandle
     @Override
     public void customize(WebHttpHandlerBuilder builder) {
         builder.httpHandlerDecorator(filter::decorate);
+        builder.exceptionHandlers(handlers -> handlers.add(0, filter.errorRecorder()));
     }
 }

@@ -21,6 +21,7 @@ import org.springframework.web.reactive.HandlerMapping;
 import org.springframework.web.util.pattern.PathPatternParser;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** What the server filter shows of itself to Spring's filter chain, and how it finds the decorator's span. */
 class TraceWebFilterTests {
@@ -63,6 +64,22 @@ class TraceWebFilterTests {
         assertThat(spans).singleElement().satisfies(span -> {
             assertThat(span.getKind()).isEqualTo(Span.Kind.SERVER);
             assertThat(span.getName()).isEqualTo("GET /orders/{id}");
+        });
+    }
+
+    @Test
+    void aHandlerThatThrowsInsteadOfFailingItsMonoEndsTheSpanWithTheError() {
+        IllegalStateException broken = new IllegalStateException("handler broken");
+        HttpHandler handler = (request, response) -> {
+            throw broken;
+        };
+
+        assertThatThrownBy(() -> filter.decorate(handler)
+            .handle(MockServerHttpRequest.get("/orders/7").build(), new MockServerHttpResponse())).isSameAs(broken);
+
+        assertThat(spans).singleElement().satisfies(span -> {
+            assertThat(span.getKind()).isEqualTo(Span.Kind.SERVER);
+            assertThat(span.getError()).isSameAs(broken);
         });
     }
 

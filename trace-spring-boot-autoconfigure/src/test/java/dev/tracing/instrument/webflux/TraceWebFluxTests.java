@@ -301,6 +301,15 @@ class TraceWebFluxTests {
     }
 
     @Test
+    void theErrorTheRequestFailedWithIsRecordedWhenAnExceptionHandlerFailsToo() throws Exception {
+        HttpResponse<String> failed = get("/answer-fails");
+        assertThat(failed.statusCode()).isEqualTo(500);
+        FinishedSpan span = awaitTrace(traceId(failed), 1).get(0);
+        assertThat(span.getError()).isInstanceOf(WebFluxTracingApp.AnswerFails.class).hasMessage("the handler failed");
+        assertThat(span.getTags()).containsEntry("http.response.status_code", "500");
+    }
+
+    @Test
     void anExceptionAnExceptionHandlerGaveToSpringsObservationIsRecorded() throws Exception {
         HttpResponse<String> failed = get("/handled/failed");
         assertThat(failed.statusCode()).isEqualTo(500);

@@ -55,6 +55,17 @@ public class WebFluxTracingApp {
             .customizers(customizers.orderedStream().toList());
     }
 
+    /**
+     * An exception handler of the application's, ahead of Boot's, that fails while answering an
+     * {@link AnswerFails}: Boot's handler then answers the error it failed with.
+     */
+    @org.springframework.context.annotation.Bean
+    @org.springframework.core.annotation.Order(-2)
+    org.springframework.web.server.WebExceptionHandler failingExceptionHandler() {
+        return (exchange, ex) -> ex instanceof AnswerFails
+                ? Mono.error(new IllegalStateException("the exception handler failed too")) : Mono.error(ex);
+    }
+
     @RestController
     static class Endpoints {
 
@@ -180,6 +191,11 @@ public class WebFluxTracingApp {
             return ResponseEntity.status(ex instanceof OrderFailed ? 500 : 400).body(ex.getMessage());
         }
 
+        @GetMapping("/answer-fails")
+        Mono<String> answerFails() {
+            return Mono.error(new AnswerFails("the handler failed"));
+        }
+
         @GetMapping("/missing")
         Mono<String> missing() {
             return Mono.error(new ResponseStatusException(HttpStatus.NOT_FOUND, "nothing here"));
@@ -201,6 +217,14 @@ public class WebFluxTracingApp {
     static class OrderFailed extends RuntimeException {
 
         OrderFailed(String message) {
+            super(message);
+        }
+
+    }
+
+    static class AnswerFails extends RuntimeException {
+
+        AnswerFails(String message) {
             super(message);
         }
 
