@@ -287,8 +287,9 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     private void end(ServerSpan state, ServerHttpResponse response, boolean cancelled) {
         try {
             Throwable error = state.error;
-            if (error == null && state.exchange != null && state.exchange.getAttributes()
-                .get(ExceptionHandlingWebHandler.HANDLED_WEB_EXCEPTION) instanceof Throwable failed) {
+            Object lastHandled = state.exchange != null
+                    ? state.exchange.getAttributes().get(ExceptionHandlingWebHandler.HANDLED_WEB_EXCEPTION) : null;
+            if (error == null && lastHandled instanceof Throwable failed) {
                 // no recorder ran (a WebExceptionHandler ahead of it answered): what the last handler saw
                 error = failed;
             }
@@ -301,6 +302,12 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             }
             else {
                 status = code != null ? code.value() : 200;
+            }
+            if (status >= 500 && error instanceof ResponseStatusException rejected
+                    && rejected.getStatusCode().is4xxClientError() && lastHandled instanceof Throwable failed
+                    && failed != error) {
+                // a 4xx an exception handler failed to answer: the server error is that failure
+                error = failed;
             }
             // a 4xx answered from an exception (e.g. 404 Not Found) is the client's error, not ours: the
             // exception is recorded, the span is no error

@@ -310,6 +310,16 @@ class TraceWebFluxTests {
     }
 
     @Test
+    void aClientErrorAnExceptionHandlerFailsToAnswerIsAServerErrorWithThatFailure() throws Exception {
+        HttpResponse<String> failed = get("/gone");
+        assertThat(failed.statusCode()).isEqualTo(500);
+        FinishedSpan span = awaitTrace(traceId(failed), 1).get(0);
+        assertThat(span.getError()).isInstanceOf(IllegalStateException.class)
+            .hasMessage("the exception handler failed too");
+        assertThat(span.getTags()).containsEntry("http.response.status_code", "500");
+    }
+
+    @Test
     void anExceptionAnExceptionHandlerGaveToSpringsObservationIsRecorded() throws Exception {
         HttpResponse<String> failed = get("/handled/failed");
         assertThat(failed.statusCode()).isEqualTo(500);

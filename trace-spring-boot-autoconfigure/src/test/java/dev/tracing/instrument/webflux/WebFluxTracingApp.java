@@ -57,13 +57,15 @@ public class WebFluxTracingApp {
 
     /**
      * An exception handler of the application's, ahead of Boot's, that fails while answering an
-     * {@link AnswerFails}: Boot's handler then answers the error it failed with.
+     * {@link AnswerFails} or a {@code ResponseStatusException} whose reason is "answer fails": Boot's
+     * handler then answers the error it failed with (500).
      */
     @org.springframework.context.annotation.Bean
     @org.springframework.core.annotation.Order(-2)
     org.springframework.web.server.WebExceptionHandler failingExceptionHandler() {
         return (exchange, ex) -> ex instanceof AnswerFails
-                ? Mono.error(new IllegalStateException("the exception handler failed too")) : Mono.error(ex);
+                || (ex instanceof ResponseStatusException rejected && "answer fails".equals(rejected.getReason()))
+                        ? Mono.error(new IllegalStateException("the exception handler failed too")) : Mono.error(ex);
     }
 
     @RestController
@@ -194,6 +196,11 @@ public class WebFluxTracingApp {
         @GetMapping("/answer-fails")
         Mono<String> answerFails() {
             return Mono.error(new AnswerFails("the handler failed"));
+        }
+
+        @GetMapping("/gone")
+        Mono<String> gone() {
+            return Mono.error(new ResponseStatusException(HttpStatus.GONE, "answer fails"));
         }
 
         @GetMapping("/missing")
