@@ -69,8 +69,9 @@ public final class InstrumentedExchangeObservationPredicate implements Observati
             // the handlers could not be read (the application context closing): start it, as without us
             return true;
         }
-        for (ObservationHandler<Observation.Context> handler : handlers) {
-            if (accepts(handler, context)) {
+        // by index: asked for every covered exchange, and an iterator would be an allocation each time
+        for (int i = 0, n = handlers.size(); i < n; i++) {
+            if (accepts(handlers.get(i), context)) {
                 return true;
             }
         }
