@@ -1,8 +1,5 @@
 package dev.tracing.core;
 
-import java.util.ArrayList;
-import java.util.List;
-
 /**
  * The spans of one local trace that the sampler did not choose, recorded in case the
  * {@link KeepPolicy} keeps it. Ended spans wait here until the local root ends; then all of them
@@ -10,7 +7,9 @@ import java.util.List;
  *
  * <p>Design notes: a trace is both locked and kept in the tracer's concurrent set of waiting
  * traces, so it has a hash code of its own: the identity hash of an object whose monitor is taken
- * makes the JVM inflate that monitor, which more than doubled the cost of recording a trace.
+ * makes the JVM inflate that monitor, which more than doubled the cost of recording a trace. The
+ * ended spans wait in a list threaded through the spans themselves ({@link RecordedSpan#nextWaiting}),
+ * not in a collection: two objects fewer per trace, on a path that most traces take and then drop.
  */
 final class PendingTrace {
 
@@ -25,7 +24,12 @@ final class PendingTrace {
     /** The local root, whose end decides; set once, right after creation, by the creating thread. */
     RecordedSpan root;
 
-    private List<RecordedSpan> ended;
+    /** The ended spans waiting, oldest first, linked through {@link RecordedSpan#nextWaiting}. */
+    private RecordedSpan firstEnded;
+
+    private RecordedSpan lastEnded;
+
+    private int endedCount;
 
     private int state = OPEN;
 
@@ -58,16 +62,19 @@ final class PendingTrace {
                 return;
             }
             if (state == OPEN) {
-                if ((ended != null && ended.size() >= tracer.keepPolicy().maxSpansPerTrace())
-                        || !tracer.reservePendingSpan()) {
+                if (endedCount >= tracer.keepPolicy().maxSpansPerTrace() || !tracer.reservePendingSpan()) {
                     tracer.keepDropped();
                     return;
                 }
-                if (ended == null) {
-                    ended = new ArrayList<>(4);
+                if (firstEnded == null) {
+                    firstEnded = span;
                     tracer.waiting(this);
                 }
-                ended.add(span);
+                else {
+                    lastEnded.nextWaiting = span;
+                }
+                lastEnded = span;
+                endedCount++;
                 return;
             }
         }
@@ -82,18 +89,22 @@ final class PendingTrace {
 
     private void decide(String reason) {
         RecordedSpan decided = root;
-        List<RecordedSpan> waiting;
+        RecordedSpan waiting;
+        int waitingCount;
         synchronized (this) {
             if (state != OPEN) {
                 return;
             }
             state = reason != null ? KEPT : DROPPED;
-            waiting = ended;
-            ended = null;
+            waiting = firstEnded;
+            waitingCount = endedCount;
+            firstEnded = null;
+            lastEnded = null;
+            endedCount = 0;
             root = null;
         }
         if (waiting != null) {
-            tracer.releasePendingSpans(waiting.size());
+            tracer.releasePendingSpans(waitingCount);
             tracer.decided(this);
         }
         if (reason == null) {
@@ -101,10 +112,12 @@ final class PendingTrace {
         }
         decided.kept(reason);
         tracer.traceKept();
-        if (waiting != null) {
-            for (RecordedSpan span : waiting) {
-                tracer.report(span);
-            }
+        while (waiting != null) {
+            RecordedSpan next = waiting.nextWaiting;
+            // the pipeline may hold the span for long (the store): it must not hold the rest of the list
+            waiting.nextWaiting = null;
+            tracer.report(waiting);
+            waiting = next;
         }
         tracer.report(decided);
     }

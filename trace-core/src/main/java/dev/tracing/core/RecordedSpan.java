@@ -99,6 +99,9 @@ public final class RecordedSpan implements FinishedSpan {
     /** The trace this span waits with for a keep decision; null when the span was sampled. */
     PendingTrace pending;
 
+    /** The span that ended after this one in its {@link #pending} trace's wait list; guarded by that trace. */
+    RecordedSpan nextWaiting;
+
     /** Why a local root was recorded (see {@link #sampledBy()}); null for other spans. */
     volatile String sampledBy;
 
