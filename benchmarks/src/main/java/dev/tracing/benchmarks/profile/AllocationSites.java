@@ -52,6 +52,14 @@ public final class AllocationSites {
         }
     }
 
+    /**
+     * Whether {@code type} is the JDK's own ({@code java.}, {@code jdk.}, {@code sun.}): a site is the
+     * first frame of a stack that is not.
+     */
+    static boolean isJdk(String type) {
+        return type.startsWith("java.") || type.startsWith("jdk.") || type.startsWith("sun.");
+    }
+
     static void report(Path recording, long requests, Path tsv, PrintStream out) throws IOException {
         Map<String, Long> bySite = new HashMap<>();
         Map<String, Long> byClass = new HashMap<>();
@@ -78,8 +86,7 @@ public final class AllocationSites {
                 String ours = null;
                 for (RecordedFrame frame : frames) {
                     String owner = frame.getMethod().getType().getName();
-                    boolean jdk = owner.startsWith("java.") || owner.startsWith("jdk.") || owner.startsWith("sun.");
-                    if (!jdk && site.startsWith("(")) {
+                    if (!isJdk(owner) && site.startsWith("(")) {
                         site = name(frame);
                     }
                     if (owner.startsWith("dev.tracing.") && !owner.startsWith("dev.tracing.benchmarks.")) {
