@@ -14,6 +14,8 @@ import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoOperator;
@@ -42,24 +44,29 @@ import org.springframework.web.util.pattern.PathPattern;
  *
  * <p>It works at two levels. As an {@link HttpHandler} decorator ({@link #decorate}) it starts
  * the span around everything Spring does with the request, so the exception handlers (and their
- * log lines) run inside it and the span ends with the status they finally wrote. As a
- * {@link WebFilter} it hands the exchange to the span, so the route pattern matched by the
- * handler mapping names it; without the decorator (an application that builds its own
- * HttpHandler) the filter starts and ends the span itself.
+ * log lines) run inside it and the span ends with the status they finally wrote. The route pattern
+ * the handler mapping matched names the span: the decorator reads it from the exchange's
+ * attributes, which Spring's adapter makes readable through the request it builds the exchange
+ * over. Where the adapter builds it over another request (a forwarded-header transformer, an
+ * outer decorator that wraps the request), the {@link WebFilter} hands the exchange to the span;
+ * without the decorator (an application that builds its own HttpHandler) the filter starts and
+ * ends the span itself.
  *
  * <p>Design notes: the span ends once, on completion, error or cancellation (the client went
  * away), in an {@link EndOnceSubscriber}. The Reactor Context gets one entry,
  * the span's context: Reactor's contexts of four entries and more check their keys with a message
- * built for each key on every copy, which cost more than everything else this filter does. So the
- * decorator hands its state to the filter through a map keyed by the server's own request object
- * (the one under any request Spring or a forwarded-header transformer wraps it in), emptied when
- * the span ends; the filter finds it there without reading the Reactor Context, and, on that
- * path, adds no operator to the chain. The exception the chain failed with reaches the span
- * through {@link #errorRecorder()}, a {@code WebExceptionHandler} ahead of the application's,
- * which runs only for a failed request; the exchange's {@code HANDLED_WEB_EXCEPTION} attribute
- * (the error the last exception handler saw) is the fallback. Every filter in Spring's chain
- * costs a checkpoint and its description per request besides, so this one is as small as a
- * filter can be.
+ * built for each key on every copy, which cost more than everything else this filter does. Every
+ * filter in Spring's chain costs a checkpoint and its description per request, so where the
+ * decorator reads the exchange through the request, the customizer that installs it takes this
+ * filter out of the chain: no chain link, no checkpoint, no handoff. Where the filter stays, the
+ * decorator hands its state to it through a map keyed by the server's own request object (the one
+ * under any request Spring or a forwarded-header transformer wraps it in), emptied when the span
+ * ends; the filter finds it there without reading the Reactor Context and adds no operator to the
+ * chain; as a filter it is as small as a filter can be. The exception the chain failed with
+ * reaches the span through {@link #errorRecorder()}, a {@code WebExceptionHandler} ahead of the
+ * application's, which runs only for a failed request; the exchange's
+ * {@code HANDLED_WEB_EXCEPTION} attribute (the error the last exception handler saw) is the
+ * fallback.
  */
 public final class TraceWebFilter implements WebFilter, Ordered {
 
@@ -67,6 +74,11 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     public static final String SPAN_ATTRIBUTE = TraceWebFilter.class.getName() + ".span";
 
     private static final String DESCRIPTION = TraceWebFilter.class.getSimpleName();
+
+    private static final Log logger = LogFactory.getLog(TraceWebFilter.class);
+
+    /** Exchange attribute holding the error the chain failed with, as the recorder saw it ahead of any handler. */
+    private static final String ERROR_ATTRIBUTE = TraceWebFilter.class.getName() + ".error";
 
     private static final Propagator.Getter<ServerHttpRequest> GETTER = new Propagator.Getter<>() {
         @Override
@@ -109,6 +121,9 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     /** The requests whose span the decorator started, by the server's request object, until it ends. */
     private final Map<Object, ServerSpan> started = new ConcurrentHashMap<>();
 
+    /** Whether the warning that the decorator cannot read the exchange was logged: once is enough. */
+    private volatile boolean warnedExchangeUnreadable;
+
     public TraceWebFilter(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
         this.tracer = tracer;
         this.propagator = propagator;
@@ -129,29 +144,65 @@ public final class TraceWebFilter implements WebFilter, Ordered {
         return DESCRIPTION;
     }
 
-    /** Returns {@code handler} with a SERVER span around each request it handles. */
+    /**
+     * Returns {@code handler} with a SERVER span around each request it handles, this filter being
+     * in the handler's filter chain to hand the exchange to the span.
+     */
     public HttpHandler decorate(HttpHandler handler) {
+        return decorate(handler, true);
+    }
+
+    /**
+     * Returns {@code handler} with a SERVER span around each request it handles. Without
+     * {@code filterInChain}, {@code handler} must build its exchange over the request it is given
+     * (Spring's {@code HttpWebHandlerAdapter} without a forwarded-header transformer does): the
+     * span reads the exchange's attributes through that request.
+     */
+    HttpHandler decorate(HttpHandler handler, boolean filterInChain) {
         return (request, response) -> {
             ServerSpan state = start(request, response);
             if (state == null) {
                 return handler.handle(request, response);
             }
             TraceContext context = state.span.context();
-            Object key = nativeRequest(request);
-            started.put(key, state);
+            Object key = null;
+            if (filterInChain) {
+                key = nativeRequest(request);
+                started.put(key, state);
+            }
             Mono<Void> result;
             try (Tracer.SpanInScope ws = tracer.withSpan(state.span)) {
                 result = handler.handle(request, response);
             }
             catch (RuntimeException | Error ex) {
-                started.remove(key, state);
+                if (key != null) {
+                    started.remove(key, state);
+                }
                 state.failed(ex);
                 end(state, response, false);
                 throw ex;
             }
+            if (!filterInChain) {
+                // the adapter made the exchange in handle(), before anything subscribes to its chain
+                putSpanAttribute(request.getAttributes(), state.span);
+            }
             return new EndingSpan(result, key, state, response)
                 .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, context));
         };
+    }
+
+    private void putSpanAttribute(Map<String, Object> attributes, Span span) {
+        // an exchange's attributes always hold its log id: empty means no exchange behind this request
+        if (!attributes.isEmpty()) {
+            attributes.put(SPAN_ATTRIBUTE, span);
+        }
+        else if (!warnedExchangeUnreadable) {
+            warnedExchangeUnreadable = true;
+            logger.warn("The HttpHandler decorator of " + DESCRIPTION + " cannot read the exchange through the "
+                    + "request: a decorator inside it hands Spring another request, or makes the exchange later. "
+                    + "Server spans may have no route and no recorded handler error; order the "
+                    + "WebHttpHandlerBuilderCustomizer that adds that decorator before Ordered.LOWEST_PRECEDENCE.");
+        }
     }
 
     @Override
@@ -162,8 +213,8 @@ public final class TraceWebFilter implements WebFilter, Ordered {
         }
         return Mono.deferContextual(context -> {
             Object current = context.getOrDefault(TraceContextThreadLocalAccessor.KEY, null);
-            // the chain got a request that is not the server's (an HttpHandler decorator inside ours made it, or a
-            // mock server's): the decorator's span is the one in the Context
+            // the chain got a request that hides the server's (one of a type of the application's own, or a mock
+            // server's): the decorator's span is the one in the Context
             ServerSpan found = current != null ? startedWith(current) : null;
             if (found != null) {
                 return handOver(found, exchange, chain);
@@ -185,26 +236,26 @@ public final class TraceWebFilter implements WebFilter, Ordered {
 
     /**
      * A {@code WebExceptionHandler} to put ahead of the application's (the HttpHandler builder's
-     * customizer does): it records on the decorator's span the error the chain failed with, before
-     * any exception handler answers it or fails in turn, and passes it on.
+     * customizer does): it keeps, for the decorator's span, the error the chain failed with, before
+     * any exception handler answers it or fails in turn, and passes it on. It runs only for a failed
+     * request: it hands the error to the span's state where the handoff map holds it, else it puts it
+     * in the exchange's attributes, which the span reads when it ends.
      */
     public WebExceptionHandler errorRecorder() {
         return (exchange, ex) -> {
-            ServerSpan decorated = decoratedSpanOf(exchange);
+            ServerSpan decorated = started.isEmpty() ? null : started.get(nativeRequest(exchange.getRequest()));
             if (decorated != null) {
+                if (decorated.exchange == null) {
+                    // the chain failed before the filter handed the exchange over: its route and handlers' errors
+                    decorated.exchange = exchange;
+                }
                 decorated.failed(ex);
+            }
+            else {
+                exchange.getAttributes().putIfAbsent(ERROR_ATTRIBUTE, ex);
             }
             return Mono.error(ex);
         };
-    }
-
-    /** The decorator's state of {@code exchange}'s span, or null. */
-    private ServerSpan decoratedSpanOf(ServerWebExchange exchange) {
-        ServerSpan decorated = started.get(nativeRequest(exchange.getRequest()));
-        if (decorated == null && exchange.getAttributes().get(SPAN_ATTRIBUTE) instanceof Span span) {
-            decorated = startedWith(span.context());
-        }
-        return decorated;
     }
 
     /** Gives the decorator's span the exchange, whose route names it when it ends. */
@@ -251,7 +302,7 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             if (header != null) {
                 response.getHeaders().set(header, policy.responseHeaderValue(span.context()));
             }
-            return new ServerSpan(span, method);
+            return new ServerSpan(span, method, request);
         }
         catch (RuntimeException ex) {
             // tracing never fails a request
@@ -286,9 +337,10 @@ public final class TraceWebFilter implements WebFilter, Ordered {
 
     private void end(ServerSpan state, ServerHttpResponse response, boolean cancelled) {
         try {
-            Throwable error = state.error;
-            Object lastHandled = state.exchange != null
-                    ? state.exchange.getAttributes().get(ExceptionHandlingWebHandler.HANDLED_WEB_EXCEPTION) : null;
+            Map<String, Object> attributes = state.attributes();
+            // the recorder saw the chain's failure before any exception handler could fail in turn
+            Throwable error = attributes.get(ERROR_ATTRIBUTE) instanceof Throwable recorded ? recorded : state.error;
+            Object lastHandled = attributes.get(ExceptionHandlingWebHandler.HANDLED_WEB_EXCEPTION);
             if (error == null && lastHandled instanceof Throwable failed) {
                 // no recorder ran (a WebExceptionHandler ahead of it answered): what the last handler saw
                 error = failed;
@@ -312,8 +364,8 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             // a 4xx answered from an exception (e.g. 404 Not Found) is the client's error, not ours: the
             // exception is recorded, the span is no error
             boolean clientError = error instanceof ResponseStatusException && status < 500;
-            Throwable handled = clientError ? error : error == null ? handledError(state.exchange) : null;
-            policy.endServerSpan(state.span, state.method, route(state.exchange), status, clientError ? null : error,
+            Throwable handled = clientError ? error : error == null ? handledError(attributes) : null;
+            policy.endServerSpan(state.span, state.method, route(attributes), status, clientError ? null : error,
                     handled, cancelled);
         }
         catch (RuntimeException ex) {
@@ -327,21 +379,15 @@ public final class TraceWebFilter implements WebFilter, Ordered {
      * exchange.getAttributes()).ifPresent(context -> context.setError(ex))}): Spring WebFlux itself
      * hands a handled exception to nothing a filter can read.
      */
-    private static Throwable handledError(ServerWebExchange exchange) {
-        if (exchange == null) {
-            return null;
-        }
-        Object context = exchange.getAttributes().get(ServerRequestObservationContext.CURRENT_OBSERVATION_CONTEXT_ATTRIBUTE);
+    private static Throwable handledError(Map<String, Object> attributes) {
+        Object context = attributes.get(ServerRequestObservationContext.CURRENT_OBSERVATION_CONTEXT_ATTRIBUTE);
         return context instanceof ServerRequestObservationContext observed ? observed.getError() : null;
     }
 
-    private static String route(ServerWebExchange exchange) {
-        if (exchange == null) {
-            return null;
-        }
-        Object pattern = exchange.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
+    private static String route(Map<String, Object> attributes) {
+        Object pattern = attributes.get(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
         if (pattern == null) {
-            pattern = exchange.getAttribute(RouterFunctions.MATCHING_PATTERN_ATTRIBUTE);
+            pattern = attributes.get(RouterFunctions.MATCHING_PATTERN_ATTRIBUTE);
         }
         if (pattern instanceof PathPattern) {
             return ((PathPattern) pattern).getPatternString();
@@ -352,7 +398,7 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     /** The request's exchange, ending its span once on completion, error or cancel. */
     private final class EndingSpan extends MonoOperator<Void, Void> {
 
-        /** The key of the decorator's handoff to the filter, removed on end; null on the filter-only path. */
+        /** The key of the decorator's handoff to the filter, removed on end; null where there is none. */
         private final Object decorated;
 
         private final ServerSpan state;
@@ -393,11 +439,21 @@ public final class TraceWebFilter implements WebFilter, Ordered {
 
         volatile ServerWebExchange exchange;
 
+        /** The request the span started with, whose attributes are the exchange's where the adapter built it over it. */
+        final ServerHttpRequest request;
+
         volatile Throwable error;
 
-        ServerSpan(Span span, String method) {
+        ServerSpan(Span span, String method, ServerHttpRequest request) {
             this.span = span;
             this.method = method;
+            this.request = request;
+        }
+
+        /** The exchange's attributes, where they can be read; empty otherwise. */
+        Map<String, Object> attributes() {
+            ServerWebExchange known = exchange;
+            return known != null ? known.getAttributes() : request.getAttributes();
         }
 
         void failed(Throwable error) {

@@ -47,6 +47,26 @@ class ForwardedHeadersWebFluxTests {
     }
 
     @Test
+    void theExchangeAttributeHoldsTheForwardedRequestsServerSpan() throws Exception {
+        HttpResponse<String> response = TraceAssertions.get(port, "/span-attribute/3", "X-Forwarded-Host",
+                "shop.example");
+        assertThat(response.statusCode()).isEqualTo(200);
+        FinishedSpan span = TraceAssertions.awaitTrace(store, traceId(response), 1).get(0);
+        assertThat(span.getName()).isEqualTo("GET /span-attribute/{id}");
+        assertThat(response.body()).isEqualTo(span.getSpanId());
+        // the exchange is built over a forwarded copy, whose attributes are not the exchange's: our filter hands it over
+        assertThat(WebFluxTracingApp.chainFilters).contains("TraceWebFilter");
+    }
+
+    @Test
+    void aForwardedRequestsFailureInTheFirstFilterIsRecorded() throws Exception {
+        HttpResponse<String> failed = TraceAssertions.get(port, "/early-failure", "X-Forwarded-Host", "shop.example");
+        assertThat(failed.statusCode()).isEqualTo(500);
+        assertThat(TraceAssertions.awaitTrace(store, traceId(failed), 1)).singleElement()
+            .satisfies(span -> assertThat(span.getError()).hasMessage("failed before the handler"));
+    }
+
+    @Test
     void aForwardedRequestsFailureIsRecorded() throws Exception {
         HttpResponse<String> failed = TraceAssertions.get(port, "/handled/failed", "X-Forwarded-Host", "shop.example");
         assertThat(failed.statusCode()).isEqualTo(500);

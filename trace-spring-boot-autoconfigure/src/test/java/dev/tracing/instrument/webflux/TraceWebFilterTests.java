@@ -30,12 +30,17 @@ class TraceWebFilterTests {
 
     private final TraceTracer tracer = Tracing.newBuilder().reporter(spans::add).build();
 
-    private final TraceWebFilter filter = new TraceWebFilter(tracer,
-            CompositePropagator.builder(tracer)
-                .consume(List.of(PropagationType.W3C))
-                .produce(List.of(PropagationType.W3C))
-                .build(),
-            HttpSpanPolicy.builder().build());
+    private final TraceWebFilter filter = newFilter(tracer);
+
+    /** The server filter over {@code tracer}, W3C propagation and the default HTTP policy. */
+    static TraceWebFilter newFilter(TraceTracer tracer) {
+        return new TraceWebFilter(tracer,
+                CompositePropagator.builder(tracer)
+                    .consume(List.of(PropagationType.W3C))
+                    .produce(List.of(PropagationType.W3C))
+                    .build(),
+                HttpSpanPolicy.builder().build());
+    }
 
     @Test
     void describesItselfWithOneConstantString() {

@@ -113,6 +113,25 @@ class TraceWebFluxTests {
     }
 
     @Test
+    void theExchangeAttributeHoldsTheRequestsServerSpan() throws Exception {
+        HttpResponse<String> response = get("/span-attribute/3");
+        assertThat(response.statusCode()).isEqualTo(200);
+        FinishedSpan span = awaitTrace(traceId(response), 1).get(0);
+        assertThat(span.getName()).isEqualTo("GET /span-attribute/{id}");
+        assertThat(response.body()).isEqualTo(span.getSpanId());
+        // the HttpHandler decorator set it and named the span through the request: our filter left Spring's chain
+        assertThat(WebFluxTracingApp.chainFilters).isNotEmpty().doesNotContain("TraceWebFilter");
+    }
+
+    @Test
+    void aFailureInTheFirstFilterIsRecorded() throws Exception {
+        HttpResponse<String> failed = get("/early-failure");
+        assertThat(failed.statusCode()).isEqualTo(500);
+        assertThat(awaitTrace(traceId(failed), 1)).singleElement()
+            .satisfies(span -> assertThat(span.getError()).hasMessage("failed before the handler"));
+    }
+
+    @Test
     void methodsOutsideTheKnownSetAreRecordedAsOtherUnderOneSpanName() throws Exception {
         // a client choosing the method must not choose span names: 3 methods, one name
         for (String method : List.of("M12345", "PURGE", "get")) {

@@ -47,6 +47,29 @@ public class WebFluxTracingApp {
     /** The trace ids of the /slow requests whose handler has started, so a test knows it is under way. */
     static final Set<String> slowStarted = ConcurrentHashMap.newKeySet();
 
+    /** The filters of Spring's chain, as an application's filter sees them, on the last /span-attribute request. */
+    static volatile List<String> chainFilters = List.of();
+
+    /** Records the chain's filters (by class name) on /span-attribute requests. */
+    @org.springframework.context.annotation.Bean
+    org.springframework.web.server.WebFilter chainRecordingFilter() {
+        return (exchange, chain) -> {
+            if (exchange.getRequest().getPath().value().startsWith("/span-attribute/")
+                    && chain instanceof org.springframework.web.server.handler.DefaultWebFilterChain filters) {
+                chainFilters = filters.getFilters().stream().map(filter -> filter.getClass().getSimpleName()).toList();
+            }
+            return chain.filter(exchange);
+        };
+    }
+
+    /** Fails /early-failure in the application's first filter, ahead of every other filter (ours too). */
+    @org.springframework.context.annotation.Bean
+    @org.springframework.core.annotation.Order(org.springframework.core.Ordered.HIGHEST_PRECEDENCE)
+    org.springframework.web.server.WebFilter earlyFailingFilter() {
+        return (exchange, chain) -> "/early-failure".equals(exchange.getRequest().getPath().value())
+                ? Mono.error(new IllegalStateException("failed before the handler")) : chain.filter(exchange);
+    }
+
     /** Boot offers a RestTemplateBuilder only to servlet applications: build one with the customizers. */
     @org.springframework.context.annotation.Bean
     org.springframework.boot.restclient.RestTemplateBuilder restTemplateBuilder(
@@ -172,6 +195,13 @@ public class WebFluxTracingApp {
         @GetMapping("/users/{id}")
         Mono<String> user(@PathVariable String id) {
             return Mono.just("user " + id);
+        }
+
+        /** The span id of the SERVER span the exchange's attribute holds, as an application would read it. */
+        @GetMapping("/span-attribute/{id}")
+        Mono<String> spanAttribute(ServerWebExchange exchange) {
+            Object span = exchange.getAttribute(TraceWebFilter.SPAN_ATTRIBUTE);
+            return Mono.just(span instanceof io.micrometer.tracing.Span traced ? traced.context().spanId() : "none");
         }
 
         @GetMapping("/fail")
