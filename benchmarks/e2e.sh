@@ -26,15 +26,20 @@
 # CONFIGS (subset of: none ours ours-limited ours-limited-nostore ours-limited-unsampled ours-1pct ours-1pct-keep
 # ours-zipkin boot-otel boot-otel-auto brave brave-auto; include none for the ratios),
 # PORT (the first configuration's; the others count up from it, 18080), ZIPKIN_PORT (19411),
+# JVMS (1): how many times to start every configuration afresh and run the ROUNDS again; the bytes a request
+# allocates depend on how each JVM compiled the code (by up to 3 KB on /order-page), so JVMS=3 gives each
+# configuration three JVMs and the medians and ranges are over all JVMS x ROUNDS rounds,
 # SKIP_BUILD=1 to reuse the last build, JFR=1 to record the measured window of each configuration with
 # JFR's profile settings (or JFR_SETTINGS, a .jfc file) into $OUT/<config>-<path>-<round>.jfr (read with:
 # jfr print --events jdk.ExecutionSample ...).
 # About (STARTS starts + PATHS x (WARMUP + ROUNDS x DURATION)) per configuration: the 8 configurations
-# at the defaults take about 30 min. Each app's GC log is $OUT/<config>-gc.log.
+# at the defaults take about 30 min (the WARMUP and ROUNDS part JVMS times). Each app's GC log is $OUT/<config>-gc.log
+# (<config>-jvm<n>-gc.log with JVMS above 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROUNDS=${ROUNDS:-3}
+JVMS=${JVMS:-1}
 DURATION=${DURATION:-20}
 WARMUP=${WARMUP:-20}
 CONNECTIONS=${CONNECTIONS:-32}
@@ -103,14 +108,19 @@ if [ "$STARTS" -gt 0 ]; then
   done
 fi
 
-# start every configuration, each on its own port; check it traces (or, without tracing, doesn't)
+RESULTS=$OUT/results.tsv
+printf "round\tconfig\tpath\treq_per_s\tp50_ms\tp99_ms\talloc_mb_per_s\tbytes_per_req\tcpu_us_per_req\tjvm\n" > $RESULTS
 declare -A APP PORTS SEEN
+for jvm in $(seq 1 "$JVMS"); do
+# each set of JVMs has its own app and GC logs when there are several
+logs=""; [ "$JVMS" -gt 1 ] && { logs="-jvm$jvm"; echo "== JVMs #$jvm of $JVMS"; }
+# start every configuration, each on its own port; check it traces (or, without tracing, doesn't)
 port=$PORT
 for config in $CONFIGS; do
   PORTS[$config]=$port; port=$((port + 1))
   # shellcheck disable=SC2086
-  java -Xms$HEAP -Xmx$HEAP -Xlog:gc:file=$OUT/$config-gc.log -cp "$(classpath_without "${EXCLUDE[$config]}")" dev.tracing.benchmarks.e2e.EndToEndApp \
-    --server.port=${PORTS[$config]} --spring.application.name=e2e ${ARGS[$config]} > $OUT/$config.log 2>&1 &
+  java -Xms$HEAP -Xmx$HEAP -Xlog:gc:file=$OUT/$config$logs-gc.log -cp "$(classpath_without "${EXCLUDE[$config]}")" dev.tracing.benchmarks.e2e.EndToEndApp \
+    --server.port=${PORTS[$config]} --spring.application.name=e2e ${ARGS[$config]} > $OUT/$config$logs.log 2>&1 &
   APP[$config]=$!; PIDS+=(${APP[$config]})
 done
 for config in $CONFIGS; do
@@ -126,10 +136,10 @@ for config in $CONFIGS; do
   done
 done
 
-RESULTS=$OUT/results.tsv
-printf "round\tconfig\tpath\treq_per_s\tp50_ms\tp99_ms\talloc_mb_per_s\tbytes_per_req\tcpu_us_per_req\n" > $RESULTS
 read -r -a order <<< "$CONFIGS"
-for round in $(seq 1 "$ROUNDS"); do
+for run in $(seq 1 "$ROUNDS"); do
+  # rounds are numbered across the JVMs: each round's ratios are taken against that round's none
+  round=$(( (jvm - 1) * ROUNDS + run ))
   for config in "${order[@]}"; do
     for path in $PATHS; do
       url="http://127.0.0.1:${PORTS[$config]}"
@@ -149,12 +159,17 @@ for round in $(seq 1 "$ROUNDS"); do
       alloc=$(awk -v b="$before" -v a="$after" -v d="$DURATION" 'BEGIN { printf "%.1f", (a - b) / d / 1e6 }')
       perreq=$(awk -v b="$before" -v a="$after" -v n="$requests" 'BEGIN { printf "%.0f", (a - b) / n }')
       cpureq=$(awk -v b="$cpu_before" -v a="$cpu_after" -v n="$requests" 'BEGIN { printf "%.1f", (a - b) / 1000 / n }')
-      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$round" "$config" "$path" "$rps" "$p50" "$p99" "$alloc" "$perreq" \
-        "$cpureq" >> $RESULTS
+      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$round" "$config" "$path" "$rps" "$p50" "$p99" "$alloc" "$perreq" \
+        "$cpureq" "$jvm" >> $RESULTS
       echo "   round $round $config /$path: $rps req/s, p50 $p50 ms, p99 $p99 ms, $perreq B/request, $cpureq µs CPU/request"
     done
   done
   order=("${order[@]:1}" "${order[0]}")
+done
+if [ "$jvm" -lt "$JVMS" ]; then
+  # the next JVMs take the same ports
+  for config in $CONFIGS; do kill "${APP[$config]}" 2>/dev/null || true; wait "${APP[$config]}" 2>/dev/null || true; done
+fi
 done
 if [ -n "${ZIPKIN_PID:-}" ]; then
   echo "   zipkin services: $(curl -s "http://127.0.0.1:$ZIPKIN_PORT/api/v2/services")"
@@ -162,7 +177,7 @@ fi
 
 for path in $PATHS; do
 echo
-echo "/$path: medians over $ROUNDS rounds of ${DURATION}s. Each ratio is to 'none' in the same round (median, and in"
+echo "/$path: medians over $(( JVMS * ROUNDS )) rounds of ${DURATION}s ($JVMS JVM(s) per configuration). Each ratio is to 'none' in the same round (median, and in"
 echo "brackets the lowest and highest round); 'added' is the median over rounds of this configuration's value minus"
 echo "none's in the same round."
 echo
