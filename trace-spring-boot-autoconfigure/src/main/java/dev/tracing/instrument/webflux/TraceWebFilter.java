@@ -439,7 +439,7 @@ public final class TraceWebFilter implements WebFilter, Ordered {
 
         volatile ServerWebExchange exchange;
 
-        /** The request the span started with, whose attributes are the exchange's where the adapter built it over it. */
+        /** The request the span started with: its attributes are the exchange's where the exchange is built over it. */
         final ServerHttpRequest request;
 
         volatile Throwable error;
