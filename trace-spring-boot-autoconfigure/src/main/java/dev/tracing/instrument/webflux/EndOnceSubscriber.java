@@ -21,12 +21,25 @@ abstract class EndOnceSubscriber<T> implements CoreSubscriber<T>, Subscription {
 
     private final CoreSubscriber<? super T> actual;
 
+    /** The Context upstream sees, or null for {@code actual}'s. */
+    private final Context context;
+
     private Subscription upstream;
 
     private volatile int ended;
 
     EndOnceSubscriber(CoreSubscriber<? super T> actual) {
+        this(actual, null);
+    }
+
+    /**
+     * A subscriber whose upstream sees {@code context} instead of {@code actual}'s: what a
+     * {@code contextWrite} operator after it would give, without that operator's publisher,
+     * subscriber and function.
+     */
+    EndOnceSubscriber(CoreSubscriber<? super T> actual, Context context) {
         this.actual = actual;
+        this.context = context;
     }
 
     /** Sees each value before it is passed on. */
@@ -38,7 +51,8 @@ abstract class EndOnceSubscriber<T> implements CoreSubscriber<T>, Subscription {
 
     @Override
     public final Context currentContext() {
-        return actual.currentContext();
+        Context own = context;
+        return own != null ? own : actual.currentContext();
     }
 
     @Override
@@ -67,13 +81,45 @@ abstract class EndOnceSubscriber<T> implements CoreSubscriber<T>, Subscription {
 
     @Override
     public final void request(long n) {
-        upstream.request(n);
+        if (!enterUpstream()) {
+            upstream.request(n);
+            return;
+        }
+        try {
+            upstream.request(n);
+        }
+        finally {
+            exitUpstream();
+        }
     }
 
     @Override
     public final void cancel() {
-        endOnce(null, true);
-        upstream.cancel();
+        if (!enterUpstream()) {
+            endOnce(null, true);
+            upstream.cancel();
+            return;
+        }
+        try {
+            endOnce(null, true);
+            upstream.cancel();
+        }
+        finally {
+            exitUpstream();
+        }
+    }
+
+    /**
+     * Makes current on this thread what upstream should see while it handles a request or a cancel
+     * from downstream (and {@link #end} a cancel); returns whether it did, and then
+     * {@link #exitUpstream()} puts back what was.
+     */
+    boolean enterUpstream() {
+        return false;
+    }
+
+    /** Puts back what {@link #enterUpstream()} replaced. */
+    void exitUpstream() {
     }
 
     private void endOnce(Throwable error, boolean cancelled) {

@@ -19,6 +19,7 @@ import org.apache.commons.logging.LogFactory;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoOperator;
+import reactor.util.context.Context;
 
 import org.springframework.core.Ordered;
 import org.springframework.http.HttpStatusCode;
@@ -121,6 +122,13 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     /** The requests whose span the decorator started, by the server's request object, until it ends. */
     private final Map<Object, ServerSpan> started = new ConcurrentHashMap<>();
 
+    /**
+     * Makes the span current on this thread and puts back what was, without a scope object: an
+     * accessor like the one Reactor restores the trace through (the current context is per thread,
+     * whichever instance sets it).
+     */
+    private final TraceContextThreadLocalAccessor current;
+
     /** Whether the warning that the decorator cannot read the exchange was logged: once is enough. */
     private volatile boolean warnedExchangeUnreadable;
 
@@ -128,6 +136,7 @@ public final class TraceWebFilter implements WebFilter, Ordered {
         this.tracer = tracer;
         this.propagator = propagator;
         this.policy = policy;
+        this.current = new TraceContextThreadLocalAccessor(tracer.currentTraceContext());
     }
 
     @Override
@@ -171,8 +180,14 @@ public final class TraceWebFilter implements WebFilter, Ordered {
                 started.put(key, state);
             }
             Mono<Void> result;
-            try (Tracer.SpanInScope ws = tracer.withSpan(state.span)) {
-                result = handler.handle(request, response);
+            try {
+                current.setValue(context);
+                try {
+                    result = handler.handle(request, response);
+                }
+                finally {
+                    current.restore();
+                }
             }
             catch (RuntimeException | Error ex) {
                 if (key != null) {
@@ -186,8 +201,7 @@ public final class TraceWebFilter implements WebFilter, Ordered {
                 // the adapter made the exchange in handle(), before anything subscribes to its chain
                 putSpanAttribute(request.getAttributes(), state.span);
             }
-            return new EndingSpan(result, key, state, response)
-                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, context));
+            return new EndingSpan(result, key, state, response);
         };
     }
 
@@ -212,10 +226,10 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             return handOver(decorated, exchange, chain);
         }
         return Mono.deferContextual(context -> {
-            Object current = context.getOrDefault(TraceContextThreadLocalAccessor.KEY, null);
+            Object inContext = context.getOrDefault(TraceContextThreadLocalAccessor.KEY, null);
             // the chain got a request that hides the server's (one of a type of the application's own, or a mock
             // server's): the decorator's span is the one in the Context
-            ServerSpan found = current != null ? startedWith(current) : null;
+            ServerSpan found = inContext != null ? startedWith(inContext) : null;
             if (found != null) {
                 return handOver(found, exchange, chain);
             }
@@ -226,11 +240,14 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             state.exchange = exchange;
             exchange.getAttributes().put(SPAN_ATTRIBUTE, state.span);
             Mono<Void> result;
-            try (Tracer.SpanInScope ws = tracer.withSpan(state.span)) {
+            current.setValue(state.span.context());
+            try {
                 result = chain.filter(exchange);
             }
-            return new EndingSpan(result, null, state, exchange.getResponse())
-                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, state.span.context()));
+            finally {
+                current.restore();
+            }
+            return new EndingSpan(result, null, state, exchange.getResponse());
         });
     }
 
@@ -395,7 +412,23 @@ public final class TraceWebFilter implements WebFilter, Ordered {
         return pattern == null ? null : pattern.toString();
     }
 
-    /** The request's exchange, ending its span once on completion, error or cancel. */
+    /**
+     * The request's exchange, ending its span once on completion, error or cancel, with the span's
+     * context in the Reactor Context upstream sees, and current on the thread while the exchange is
+     * subscribed to, requested from or cancelled.
+     *
+     * <p>Design notes: this replaces a {@code contextWrite} after it (with Reactor's automatic
+     * propagation, a restoring one), without that operator's publisher and function. In both
+     * propagation modes Spring's adapter taps the exchange, and Reactor restores the Context around
+     * each of the tap's callbacks; the three that run as the exchange is subscribed to find the span
+     * already current and change nothing, where each would otherwise set it and its MDC entries and
+     * take them away again. What runs synchronously as the request is subscribed to (a controller
+     * method that needs no request body) has the span current in {@code limited} mode too. With
+     * automatic propagation Reactor still wraps the server's subscriber to this operator (not one of
+     * its own) in a restoring one, so the signals passed on to the server see the server's Context,
+     * as behind a restoring {@code contextWrite}; without it, a completion passed on within one of
+     * these calls runs with the span current: the server finishing this exchange.
+     */
     private final class EndingSpan extends MonoOperator<Void, Void> {
 
         /** The key of the decorator's handoff to the filter, removed on end; null where there is none. */
@@ -414,18 +447,45 @@ public final class TraceWebFilter implements WebFilter, Ordered {
 
         @Override
         public void subscribe(CoreSubscriber<? super Void> actual) {
-            source.subscribe(new EndOnceSubscriber<Void>(actual) {
-                @Override
-                void end(Throwable error, boolean cancelled) {
-                    if (decorated != null) {
-                        started.remove(decorated, state);
-                    }
-                    if (error != null) {
-                        state.failed(error);
-                    }
-                    TraceWebFilter.this.end(state, response, cancelled);
+            TraceContext trace = state.span.context();
+            Context context = actual.currentContext().put(TraceContextThreadLocalAccessor.KEY, trace);
+            current.setValue(trace);
+            try {
+                source.subscribe(new EndingSubscriber(actual, context));
+            }
+            finally {
+                current.restore();
+            }
+        }
+
+        private final class EndingSubscriber extends EndOnceSubscriber<Void> {
+
+            EndingSubscriber(CoreSubscriber<? super Void> actual, Context context) {
+                super(actual, context);
+            }
+
+            @Override
+            boolean enterUpstream() {
+                current.setValue(state.span.context());
+                return true;
+            }
+
+            @Override
+            void exitUpstream() {
+                current.restore();
+            }
+
+            @Override
+            void end(Throwable error, boolean cancelled) {
+                if (decorated != null) {
+                    started.remove(decorated, state);
                 }
-            });
+                if (error != null) {
+                    state.failed(error);
+                }
+                TraceWebFilter.this.end(state, response, cancelled);
+            }
+
         }
 
     }

@@ -98,6 +98,16 @@ class LimitedPropagationWebFluxTests {
     }
 
     @Test
+    void aControllerMethodThatRunsAsTheRequestIsSubscribedToLogsWithTheTrace() throws Exception {
+        HttpResponse<String> response = TraceAssertions.get(port, "/mdc-in-body");
+        assertThat(response.statusCode()).isEqualTo(200);
+        String traceId = response.body();
+        assertThat(traceId).isNotEqualTo("null");
+        assertThat(TraceAssertions.awaitTrace(store, traceId, 1)).singleElement()
+            .satisfies(span -> assertThat(span.getName()).isEqualTo("GET /mdc-in-body"));
+    }
+
+    @Test
     void aStreamedRequestBodyStillSeesTheTraceThroughAFilterThatRebuildsTheRequest() throws Exception {
         HttpResponse<String> response = TraceAssertions.get(port, "/stream/limited-2");
         assertThat(response.statusCode()).isEqualTo(200);

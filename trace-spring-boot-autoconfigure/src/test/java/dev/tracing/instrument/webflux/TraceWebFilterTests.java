@@ -3,14 +3,21 @@ package dev.tracing.instrument.webflux;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.tracing.context.TraceContextThreadLocalAccessor;
 import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
 import dev.tracing.instrument.http.HttpSpanPolicy;
 import dev.tracing.propagation.CompositePropagator;
 import dev.tracing.propagation.PropagationType;
+import dev.tracing.testing.ReactorPropagationState;
 import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
+import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import reactor.core.publisher.Hooks;
 import reactor.core.publisher.Mono;
 
 import org.springframework.http.server.reactive.HttpHandler;
@@ -28,7 +35,15 @@ class TraceWebFilterTests {
 
     private final List<FinishedSpan> spans = new ArrayList<>();
 
-    private final TraceTracer tracer = Tracing.newBuilder().reporter(spans::add).build();
+    /** The current context on the thread as each SERVER span was reported. */
+    private final List<TraceContext> endedWhile = new ArrayList<>();
+
+    private final TraceTracer tracer = Tracing.newBuilder().reporter(span -> {
+        if (span.getKind() == Span.Kind.SERVER) {
+            endedWhile.add(currentContext());
+        }
+        spans.add(span);
+    }).build();
 
     private final TraceWebFilter filter = newFilter(tracer);
 
@@ -86,6 +101,87 @@ class TraceWebFilterTests {
             assertThat(span.getKind()).isEqualTo(Span.Kind.SERVER);
             assertThat(span.getError()).isSameAs(broken);
         });
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = { false, true })
+    void theSpanIsInTheContextAndCurrentWhileTheExchangeIsSubscribedToAndCancelled(boolean automatic) {
+        // code that runs as the exchange is subscribed to, or cancelled (the client went away), logs with the
+        // trace, in either propagation mode; nothing is left on the thread after
+        ReactorPropagationState saved = ReactorPropagationState.save();
+        try {
+            if (automatic) {
+                Hooks.enableAutomaticContextPropagation();
+            }
+            else {
+                Hooks.disableAutomaticContextPropagation();
+            }
+            Span outer = tracer.nextSpan().name("outer").start();
+            Seen seen;
+            try (Tracer.SpanInScope ws = tracer.withSpan(outer)) {
+                seen = subscribeThenCancel();
+                // each span made current was put back: the outer one is current again
+                assertThat(tracer.currentSpan()).isEqualTo(outer);
+            }
+
+            assertThat(seen.inContext).isEqualTo(seen.span);
+            assertThat(seen.atSubscribe).isEqualTo(seen.span);
+            assertThat(seen.atCancel).isEqualTo(seen.span);
+            assertThat(seen.atEnd).as("the span ends while current, as its exporters and logs expect")
+                .isEqualTo(seen.span);
+            assertThat(tracer.currentTraceContext().context()).isNull();
+        }
+        finally {
+            saved.restore();
+        }
+    }
+
+    /** Decorates a handler that never completes, subscribes to it and cancels it, noting what it saw. */
+    private Seen subscribeThenCancel() {
+        Seen seen = new Seen();
+        HttpHandler handler = (request, response) -> Mono.deferContextual(context -> {
+            seen.inContext = context.getOrDefault(TraceContextThreadLocalAccessor.KEY, null);
+            seen.atSubscribe = tracer.currentTraceContext().context();
+            return Mono.<Void>never();
+        }).doOnCancel(() -> seen.atCancel = tracer.currentTraceContext().context());
+
+        filter.decorate(handler)
+            .handle(MockServerHttpRequest.get("/orders/7").build(), new MockServerHttpResponse())
+            .subscribe()
+            .dispose();
+
+        assertThat(spans).filteredOn(span -> span.getKind() == Span.Kind.SERVER).singleElement().satisfies(span -> {
+            assertThat(span.getTags()).containsEntry(HttpSpanPolicy.CANCELLED_TAG, "true");
+            seen.span = span.getTraceId() + "/" + span.getSpanId();
+        });
+        seen.inContext = id(seen.inContext);
+        seen.atSubscribe = id(seen.atSubscribe);
+        seen.atCancel = id(seen.atCancel);
+        seen.atEnd = id(endedWhile.get(0));
+        return seen;
+    }
+
+    private TraceContext currentContext() {
+        return tracer.currentTraceContext().context();
+    }
+
+    private static Object id(Object context) {
+        return context instanceof TraceContext trace ? trace.traceId() + "/" + trace.spanId() : context;
+    }
+
+    /** What the exchange saw of the span: each as "traceId/spanId". */
+    private static final class Seen {
+
+        Object span;
+
+        Object inContext;
+
+        Object atSubscribe;
+
+        Object atCancel;
+
+        Object atEnd;
+
     }
 
 }

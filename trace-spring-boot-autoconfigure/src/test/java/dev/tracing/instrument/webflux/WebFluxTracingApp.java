@@ -192,6 +192,12 @@ public class WebFluxTracingApp {
                 .subscribeOn(Schedulers.boundedElastic());
         }
 
+        /** The trace id in the MDC as the controller method runs (as the request is subscribed to). */
+        @GetMapping("/mdc-in-body")
+        Mono<String> mdcInBody() {
+            return Mono.just(String.valueOf(MDC.get("traceId")));
+        }
+
         @GetMapping("/users/{id}")
         Mono<String> user(@PathVariable String id) {
             return Mono.just("user " + id);
