@@ -17,6 +17,7 @@ import reactor.core.publisher.MonoOperator;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.client.reactive.ClientHttpRequest;
+import org.springframework.util.ClassUtils;
 import org.springframework.util.MultiValueMap;
 import org.springframework.web.reactive.function.BodyInserter;
 import org.springframework.web.reactive.function.client.ClientRequest;
@@ -36,7 +37,9 @@ import org.springframework.web.reactive.function.client.WebClient;
  * built carries exactly one set (for other requests, see below). The span ends once, on response,
  * error or cancel (a timeout cancels), in an {@link EndOnceSubscriber} that also notes the status.
  *
- * <p>The headers are written straight into the outgoing HTTP request, before the request's own
+ * <p>The headers are written straight into the outgoing HTTP request (into Reactor Netty's own
+ * request under Spring's, where that is the connector, for a request WebClient built without an
+ * {@code httpRequest} callback), before the request's own
  * headers are copied in, not into a copy of the {@link ClientRequest}: copying one (its headers,
  * cookies and attributes maps) was about a kilobyte per call, a tenth of what tracing added to a
  * request end to end. The copy is still made when the application set a propagated header itself,
@@ -58,6 +61,10 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
 
     /** Where WebClient keeps the URI template a request was made with. */
     static final String URI_TEMPLATE_ATTRIBUTE = WebClient.class.getName() + ".uriTemplate";
+
+    /** Whether Reactor Netty's client is on the classpath, whose requests take the span's headers natively. */
+    private static final boolean REACTOR_NETTY = ClassUtils.isPresent("reactor.netty.http.client.HttpClientRequest",
+            TraceExchangeFilterFunction.class.getClassLoader());
 
     private final HttpClientTracing tracing;
 
@@ -114,7 +121,7 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
                         .headers(copy -> tracing.inject(span, copy, HttpHeaders::remove, HttpHeaders::set))
                         .build();
                 }
-                else {
+                else if (!injectNatively(httpRequest)) {
                     // the request's own headers are copied in next, only where absent, and the
                     // application's httpRequest callback runs after that, so it has the last word
                     tracing.inject(span, httpRequest.getHeaders(), HttpHeaders::remove, HttpHeaders::set);
@@ -125,6 +132,25 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
             }
             // outside the try: what the application's own writing throws is the application's
             return toWrite.writeTo(httpRequest, strategies);
+        }
+
+        /**
+         * Writes the span's headers into the connector's own request (Reactor Netty's), where Spring
+         * copies its headers over them at commit: only for a request WebClient built (whose writing is
+         * known: it carries no trace header here) with no {@code httpRequest} callback, which may remove
+         * or read them in Spring's, as another request's own writing may.
+         */
+        private boolean injectNatively(ClientHttpRequest httpRequest) {
+            if (!REACTOR_NETTY || request.getClass() != BUILT_REQUEST || request.httpRequest() != null) {
+                return false;
+            }
+            try {
+                return ReactorNettyRequestHeaders.inject(tracing, span, httpRequest);
+            }
+            catch (RuntimeException ex) {
+                // Spring's map then
+                return false;
+            }
         }
 
         private boolean carriesPropagatedHeader(HttpHeaders own) {

@@ -29,6 +29,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.publisher.Mono;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.client.HttpClientRequest;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -41,8 +43,10 @@ import org.springframework.boot.webclient.autoconfigure.WebClientAutoConfigurati
 import org.springframework.context.annotation.Import;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.client.reactive.ClientHttpConnector;
 import org.springframework.http.client.reactive.ClientHttpRequest;
 import org.springframework.http.client.reactive.JdkClientHttpConnector;
+import org.springframework.http.client.reactive.ReactorClientHttpConnector;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestHeader;
@@ -340,6 +344,43 @@ class TraceWebClientCustomizerTests {
             // exactly one traceparent reached the server, the CLIENT span's, not the application's
             assertThat(received).isEqualTo(ours);
             assertThat(seenByLaterFilter).containsExactly(ours);
+        }
+
+        @Test
+        void reactorNettysOwnRequestCarriesTheSpansHeaderBeforeSpringCopiesItsHeadersIn()
+                throws InterruptedException {
+            // written into the native request, the header takes no entry in Spring's map and no copy at commit
+            List<String> nativeHeaders = new CopyOnWriteArrayList<>();
+            List<String> springsHeaders = new CopyOnWriteArrayList<>();
+            ClientHttpConnector reactorNetty = new ReactorClientHttpConnector();
+            ClientHttpConnector watching = (method, uri, callback) -> reactorNetty.connect(method, uri, request -> {
+                Mono<Void> written = callback.apply(request);
+                HttpClientRequest netty = request.getNativeRequest();
+                nativeHeaders.addAll(netty.requestHeaders().getAll("traceparent"));
+                springsHeaders.addAll(request.getHeaders().getOrEmpty("traceparent"));
+                return written;
+            });
+            Span parent = tracer.nextSpan().name("caller").start();
+            String received = get(builder.clone().clientConnector(watching), "/traceparents", parent, request -> {
+            });
+            parent.end();
+            String ours = clientTraceparent(parent);
+            assertThat(received).isEqualTo(ours);
+            assertThat(nativeHeaders).containsExactly(ours);
+            assertThat(springsHeaders).isEmpty();
+        }
+
+        @Test
+        void aPropagatedHeaderConfiguredOnReactorNettysClientDoesNotGoOutBesideTheSpans()
+                throws InterruptedException {
+            // exactly one set of trace headers: a tracestate the HttpClient adds to every request is not the span's
+            HttpClient stale = HttpClient.create().headers(headers -> headers.set("tracestate", "stale=1"));
+            Span parent = tracer.nextSpan().name("caller").start();
+            String received = get(builder.clone().clientConnector(new ReactorClientHttpConnector(stale)),
+                    "/header/tracestate,traceparent", parent, request -> {
+                    });
+            parent.end();
+            assertThat(received).isEqualTo(";" + clientTraceparent(parent));
         }
 
         @Test
