@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * iterators for each, and sets and resets every accessor. Here each value is first compared
  * (by identity) with the thread's: a restore that changes nothing returns a shared no-op scope
  * and allocates nothing. A value that differs is set, and put back on close, as the default
- * factory does (the previous value read before the set, put back in reverse order), unless both the
+ * factory does (the previous value read before the set, put back in reverse order; the trace
+ * context's accessor keeps what it replaced itself, so its scope is shared), unless both the
  * value and the thread's mean nothing (a no-op Observation over none). A missing
  * value is not cleared where a {@link ChangeOnlyThreadLocalAccessor} says the thread's value
  * already means nothing, nor the thread's Observation where the context left that very one out on
@@ -203,10 +204,16 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
         if (first == null) {
             return NOTHING_CHANGED;
         }
-        return firstPrevious == null ? restoreToNothing(first) : new SingleChange(first, firstPrevious);
+        // the trace context's accessor puts back from its own stack, whatever it is given
+        return firstPrevious == null || (ThreadLocalAccessor<?>) first instanceof TraceContextThreadLocalAccessor
+                ? restoreToNothing(first)
+                : new SingleChange(first, firstPrevious);
     }
 
-    /** The scope that puts back "nothing" for {@code accessor}: one shared instance per accessor. */
+    /**
+     * The scope that puts back "nothing" for {@code accessor} (or, for the trace context's, what it
+     * replaced): one shared instance per accessor.
+     */
     private ContextSnapshot.Scope restoreToNothing(ThreadLocalAccessor<Object> accessor) {
         ContextSnapshot.Scope scope = restoresToNothing.get(accessor);
         if (scope == null) {

@@ -13,6 +13,7 @@ import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
+import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.handler.TracingObservationHandler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -328,6 +329,32 @@ class ChangeOnlyContextSnapshotFactoryTests {
         }
         assertThat(calls).containsExactly(ObservationThreadLocalAccessor.KEY + " set " + real,
                 ObservationThreadLocalAccessor.KEY + " restore nothing");
+    }
+
+    @Test
+    void theTraceContextOverAnotherSpanIsPutBackThroughOneSharedScope() {
+        // its accessor puts back from its own stack whatever it replaced: no scope object per restore
+        TraceTracer tracer = Tracing.newBuilder().build();
+        registry.registerThreadLocalAccessor(new TraceContextThreadLocalAccessor(tracer.currentTraceContext()));
+        ChangeOnlyContextSnapshotFactory factory = new ChangeOnlyContextSnapshotFactory(registry, true);
+        Span outer = tracer.nextSpan().start();
+        Span inner = tracer.nextSpan(outer).start();
+        Span other = tracer.nextSpan().start();
+        try (Tracer.SpanInScope ws = tracer.withSpan(outer)) {
+            ContextSnapshot.Scope scope = factory.setThreadLocalsFrom(
+                    Context.of(TraceContextThreadLocalAccessor.KEY, inner.context()));
+            assertThat(tracer.currentTraceContext().context()).isSameAs(inner.context());
+            ContextSnapshot.Scope nested = factory.setThreadLocalsFrom(
+                    Context.of(TraceContextThreadLocalAccessor.KEY, other.context()));
+            assertThat(tracer.currentTraceContext().context()).isSameAs(other.context());
+            nested.close();
+            assertThat(tracer.currentTraceContext().context()).isSameAs(inner.context());
+            scope.close();
+
+            assertThat(nested).isSameAs(scope);
+            assertThat(tracer.currentTraceContext().context()).isSameAs(outer.context());
+        }
+        assertThat(tracer.currentTraceContext().context()).isNull();
     }
 
     /** A thread-local accessor that records what is done to it. */
