@@ -94,8 +94,6 @@ public final class TraceWebFilter implements WebFilter, Ordered {
         }
     };
 
-    private final Tracer tracer;
-
     private final Propagator propagator;
 
     private final HttpSpanPolicy policy;
@@ -133,7 +131,6 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     private volatile boolean warnedExchangeUnreadable;
 
     public TraceWebFilter(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
-        this.tracer = tracer;
         this.propagator = propagator;
         this.policy = policy;
         this.current = new TraceContextThreadLocalAccessor(tracer.currentTraceContext());
