@@ -8,6 +8,7 @@ import dev.tracing.export.BatchingSpanReporter;
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.export.SpanExporter;
 import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.trace.data.SpanData;
@@ -18,6 +19,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -42,6 +44,9 @@ import zipkin2.reporter.brave.AsyncZipkinSpanHandler;
  * <li>{@link #oursMemoryStore}: our {@link InMemorySpanStore} (10,000 spans, full after the
  * warm-up, so each span also evicts one). Neither bridge has an equivalent; compare it with the
  * three rows above and with {@code TracerComparisonBenchmark.rootSpan} (no sink).</li>
+ * <li>{@link #oursMemoryStoreLimited}: the store as the starter builds it (100 new traces a second),
+ * fed traces of three spans whose two children end before their root, as a server span's do: at this
+ * rate it refuses almost every trace, as it does under load at 100% sampling. Time per span.</li>
  * </ul>
  */
 @State(Scope.Benchmark)
@@ -56,6 +61,8 @@ public class ExportComparisonBenchmark {
     ComparedTracer oursBatching;
 
     ComparedTracer oursMemory;
+
+    ComparedTracer oursMemoryLimited;
 
     ComparedTracer brave;
 
@@ -79,6 +86,7 @@ public class ExportComparisonBenchmark {
         }).scheduleDelay(Duration.ofMillis(100)).build();
         oursBatching = ComparedTracer.ours(true, batching);
         oursMemory = ComparedTracer.ours(true, InMemorySpanStore.builder().maxSpans(10_000).maxTracesPerSecond(0).build());
+        oursMemoryLimited = ComparedTracer.ours(true, InMemorySpanStore.builder().build());
         zipkinHandler = AsyncZipkinSpanHandler.newBuilder(new SpanExportBenchmark.SinkSender())
             .messageTimeout(100, TimeUnit.MILLISECONDS)
             .build();
@@ -92,6 +100,7 @@ public class ExportComparisonBenchmark {
     public void tearDown() throws Exception {
         oursBatching.close();
         oursMemory.close();
+        oursMemoryLimited.close();
         brave.close();
         zipkinHandler.close();
         otel.close();
@@ -106,6 +115,18 @@ public class ExportComparisonBenchmark {
     @Benchmark
     public Span oursMemoryStore() {
         return span(oursMemory);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(3)
+    public Span oursMemoryStoreLimited() {
+        Span root = oursMemoryLimited.tracer.nextSpan().name("GET /front").start();
+        try (Tracer.SpanInScope scope = oursMemoryLimited.tracer.withSpan(root)) {
+            span(oursMemoryLimited);
+            span(oursMemoryLimited);
+        }
+        root.end();
+        return root;
     }
 
     @Benchmark

@@ -2,11 +2,13 @@ package dev.tracing.export;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
@@ -36,7 +38,10 @@ import io.micrometer.tracing.exporter.SpanReporter;
  * recent traces over a longer time, and most spans are never retained at all. The decision is
  * made once per trace, by its first span to arrive: the ids of recently refused traces are
  * remembered (a small table, overwritten as it goes), so the trace's later spans are refused too
- * and a kept trace is whole.
+ * and a kept trace is whole. Those later spans are refused before the lock: at full load almost
+ * every span ends in a refused trace, and a lock that the event-loop threads take in turn for each
+ * of them moves between their cores on every span. The table is read without the lock; a read that
+ * misses a refusal only sends the span on to the locked check, which decides as before.
  */
 public final class InMemorySpanStore implements CallingThreadSpanReporter {
 
@@ -140,12 +145,16 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
 
     private long droppedRateLimited;
 
+    /** Spans refused before the lock, as later spans of a refused trace. */
+    private final LongAdder droppedRefusedTrace = new LongAdder();
+
     /**
-     * Refused trace ids, as 64-bit hashes in slots by hash; null until the first refusal. Hashes,
-     * not the ids: at full load thousands of ids are refused a second, and a table of strings in the
-     * old generation would keep each alive, and copied, through a young collection or two.
+     * Refused trace ids, as 64-bit hashes in slots by hash; null without a limit. Hashes, not the
+     * ids: at full load thousands of ids are refused a second, and a table of strings in the old
+     * generation would keep each alive, and copied, through a young collection or two. Written under
+     * the lock, read without it.
      */
-    private long[] refused;
+    private final long[] refused;
 
     private long windowStart;
 
@@ -192,6 +201,7 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
         this.maxSpansPerTrace = Builder.checkMaxSpans(maxSpansPerTrace);
         this.nanoTime = nanoTime;
         this.windowStart = nanoTime.getAsLong();
+        this.refused = maxTracesPerSecond > 0 ? new long[REFUSED_SLOTS] : null;
     }
 
     /** Returns a builder with {@link #DEFAULT_MAX_SPANS} and {@link #DEFAULT_MAX_TRACES_PER_SECOND}. */
@@ -205,10 +215,18 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
         if (traceId == null) {
             return;
         }
+        long hash = 0L;
+        if (refused != null) {
+            hash = hash64(traceId);
+            if (refused[slot(hash)] == hash) {
+                droppedRefusedTrace.increment();
+                return;
+            }
+        }
         synchronized (this) {
             TraceEntry entry = byTraceId.get(traceId);
             if (entry == null) {
-                if (maxTracesPerSecond > 0 && !admitNewTrace(traceId)) {
+                if (refused != null && !admitNewTrace(hash)) {
                     droppedRateLimited++;
                     return;
                 }
@@ -264,11 +282,13 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
         return value;
     }
 
-    /** Whether a trace not held now is taken; called under the lock, with a limit set. */
-    private boolean admitNewTrace(String traceId) {
-        long hash = hash64(traceId);
-        int slot = (int) hash & (REFUSED_SLOTS - 1);
-        if (refused != null && refused[slot] == hash) {
+    /**
+     * Whether a trace not held now, whose id hashes to {@code hash}, is taken; called under the lock,
+     * with a limit set.
+     */
+    private boolean admitNewTrace(long hash) {
+        int slot = slot(hash);
+        if (refused[slot] == hash) {
             return false;
         }
         long now = nanoTime.getAsLong();
@@ -280,11 +300,12 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
             tracesInWindow++;
             return true;
         }
-        if (refused == null) {
-            refused = new long[REFUSED_SLOTS];
-        }
         refused[slot] = hash;
         return false;
+    }
+
+    private static int slot(long hash) {
+        return (int) hash & (REFUSED_SLOTS - 1);
     }
 
     /**
@@ -365,7 +386,8 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
 
     /** Spans not kept, by reason: {@link #TRACE_FULL} or {@link #RATE_LIMITED}. */
     public synchronized long droppedCount(String reason) {
-        return TRACE_FULL.equals(reason) ? droppedTraceFull : RATE_LIMITED.equals(reason) ? droppedRateLimited : 0L;
+        return TRACE_FULL.equals(reason) ? droppedTraceFull
+                : RATE_LIMITED.equals(reason) ? droppedRateLimited + droppedRefusedTrace.sum() : 0L;
     }
 
     /** Returns the bound on new traces taken per second; 0 when there is none. */
@@ -379,9 +401,12 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
         byTraceId.clear();
         shared.clear();
         spanCount = 0;
-        refused = null;
+        if (refused != null) {
+            Arrays.fill(refused, 0L);
+        }
         droppedTraceFull = 0;
         droppedRateLimited = 0;
+        droppedRefusedTrace.reset();
     }
     /** Configures an {@link InMemorySpanStore}. */
     public static final class Builder {

@@ -237,6 +237,12 @@ class InMemorySpanStoreTests {
         assertThat(names(store.trace(e.context().traceId()))).containsExactly("e-child-0", "e");
         assertThat(store.traceCount()).isEqualTo(3);
         assertThat(store.spanCount()).isEqualTo(7);
+        // c's three spans and d's two: the first of each refused under the lock, the others before it
+        assertThat(store.droppedCount(InMemorySpanStore.RATE_LIMITED)).isEqualTo(5);
+
+        store.clear();
+
+        assertThat(store.droppedCount(InMemorySpanStore.RATE_LIMITED)).isZero();
     }
 
     @Test
