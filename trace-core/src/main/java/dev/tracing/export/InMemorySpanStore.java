@@ -28,8 +28,8 @@ import io.micrometer.tracing.exporter.SpanReporter;
  * Traces are kept in arrival order in a deque beside an index by trace id, so an insert is
  * constant time (amortized over evictions). Each trace keeps its summary (root name, start, end,
  * error) up to date as spans arrive, so listing recent traces reads only as many entries as it
- * returns. One lock guards all of it: reporting a span holds it for a few field writes, and
- * queries copy what they return.
+ * returns. One lock guards all of it: reporting a span holds it for a few field writes (all
+ * but the later spans of a refused trace, below), and queries copy what they return.
  *
  * <p>New traces can be limited to a number per second. Without a limit, a busy service at 100%
  * sampling turns the whole store over in well under a second, so every span it holds is still
@@ -119,7 +119,10 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
     /** Why a span was not kept: its trace already has {@code maxSpansPerTrace} spans here. */
     public static final String TRACE_FULL = "trace_full";
 
-    /** Why a span was not kept: its trace is new, and the store took its new traces for this second. */
+    /**
+     * Why a span was not kept: its trace was new when the store had taken its new traces for that
+     * second, and is refused whole.
+     */
     public static final String RATE_LIMITED = "rate_limited";
 
     /** The spans of one trace a store built without a choice keeps at most. */
@@ -339,8 +342,8 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
     /**
      * Returns the summaries of up to {@code limit} traces that {@code filter} accepts, the trace
      * that arrived last first. Costs the lock for as many traces as it looks at (with no filter,
-     * {@code limit}), never a copy of the spans: the endpoint polls this while every span end takes
-     * the same lock.
+     * {@code limit}), never a copy of the spans: the endpoint polls this while span ends take the
+     * same lock (each span of a kept trace, and the first of every trace).
      */
     public List<Summary> recentSummaries(int limit, Predicate<? super Summary> filter) {
         List<Summary> result = new ArrayList<>(Math.min(Math.max(limit, 0), 64));

@@ -246,6 +246,48 @@ class InMemorySpanStoreTests {
     }
 
     @Test
+    void laterSpansOfARefusedTraceAreRefusedWithoutWaitingForTheLock() throws Exception {
+        long[] now = { 5_000_000_000L };
+        InMemorySpanStore store = new InMemorySpanStore(100, 1, () -> now[0]);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+        trace(tracer, "kept", 0);
+        Span refused = tracer.nextSpan().name("refused").start();
+        // the second's one new trace is taken: this one is refused by its first span
+        tracer.nextSpan(refused).name("refused-child").start().end();
+        Runnable end = refused::end;
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try {
+            // while something else (the endpoint's query, another span) holds the store's lock
+            synchronized (store) {
+                other.submit(end).get(5, TimeUnit.SECONDS);
+            }
+        }
+        finally {
+            other.shutdownNow();
+        }
+
+        assertThat(store.trace(refused.context().traceId())).isEmpty();
+        assertThat(store.droppedCount(InMemorySpanStore.RATE_LIMITED)).isEqualTo(2);
+    }
+
+    @Test
+    void clearForgetsRefusedTraces() {
+        long[] now = { 5_000_000_000L };
+        InMemorySpanStore store = new InMemorySpanStore(100, 1, () -> now[0]);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+        trace(tracer, "kept", 0);
+        Span late = tracer.nextSpan().name("late").start();
+        tracer.nextSpan(late).name("late-child").start().end();
+
+        store.clear();
+        now[0] += 1_000_000_000L;
+        late.end();
+
+        // decided afresh in a new second, as any trace the store has not seen
+        assertThat(names(store.trace(late.context().traceId()))).containsExactly("late");
+    }
+
+    @Test
     void refusedIdsAreToldApartByAll64BitsNotBySlotOrStringHash() {
         // 32-character ids that String.hashCode cannot tell apart ("Aa" and "BB" hash alike)
         String first = "0".repeat(30) + "Aa";
