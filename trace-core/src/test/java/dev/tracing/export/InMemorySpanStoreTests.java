@@ -34,6 +34,17 @@ class InMemorySpanStoreTests {
         return root;
     }
 
+    /**
+     * Keeps one trace, then starts another whose child ends: with a store that takes one new trace a
+     * second, that child refuses it. Returns its root, still open.
+     */
+    private static Span refusedByItsFirstSpan(TraceTracer tracer) {
+        trace(tracer, "kept", 0);
+        Span root = tracer.nextSpan().name("refused").start();
+        tracer.nextSpan(root).name("refused-child").start().end();
+        return root;
+    }
+
     private static List<String> names(List<FinishedSpan> spans) {
         List<String> names = new ArrayList<>();
         for (FinishedSpan span : spans) {
@@ -249,11 +260,7 @@ class InMemorySpanStoreTests {
     void laterSpansOfARefusedTraceAreRefusedWithoutWaitingForTheLock() throws Exception {
         long[] now = { 5_000_000_000L };
         InMemorySpanStore store = new InMemorySpanStore(100, 1, () -> now[0]);
-        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
-        trace(tracer, "kept", 0);
-        Span refused = tracer.nextSpan().name("refused").start();
-        // the second's one new trace is taken: this one is refused by its first span
-        tracer.nextSpan(refused).name("refused-child").start().end();
+        Span refused = refusedByItsFirstSpan(Tracing.newBuilder().reporter(store).build());
         Runnable end = refused::end;
         ExecutorService other = Executors.newSingleThreadExecutor();
         try {
@@ -274,17 +281,14 @@ class InMemorySpanStoreTests {
     void clearForgetsRefusedTraces() {
         long[] now = { 5_000_000_000L };
         InMemorySpanStore store = new InMemorySpanStore(100, 1, () -> now[0]);
-        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
-        trace(tracer, "kept", 0);
-        Span late = tracer.nextSpan().name("late").start();
-        tracer.nextSpan(late).name("late-child").start().end();
+        Span late = refusedByItsFirstSpan(Tracing.newBuilder().reporter(store).build());
 
         store.clear();
         now[0] += 1_000_000_000L;
         late.end();
 
         // decided afresh in a new second, as any trace the store has not seen
-        assertThat(names(store.trace(late.context().traceId()))).containsExactly("late");
+        assertThat(names(store.trace(late.context().traceId()))).containsExactly("refused");
     }
 
     @Test
