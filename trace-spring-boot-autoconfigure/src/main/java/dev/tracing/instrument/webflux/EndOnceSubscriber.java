@@ -81,31 +81,28 @@ abstract class EndOnceSubscriber<T> implements CoreSubscriber<T>, Subscription {
 
     @Override
     public final void request(long n) {
-        if (!enterUpstream()) {
-            upstream.request(n);
-            return;
-        }
+        boolean entered = enterUpstream();
         try {
             upstream.request(n);
         }
         finally {
-            exitUpstream();
+            if (entered) {
+                exitUpstream();
+            }
         }
     }
 
     @Override
     public final void cancel() {
-        if (!enterUpstream()) {
-            endOnce(null, true);
-            upstream.cancel();
-            return;
-        }
+        boolean entered = enterUpstream();
         try {
             endOnce(null, true);
             upstream.cancel();
         }
         finally {
-            exitUpstream();
+            if (entered) {
+                exitUpstream();
+            }
         }
     }
 
