@@ -14,6 +14,8 @@ import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
 import dev.tracing.core.RecordedSpan;
+import dev.tracing.core.SpanContext;
+import dev.tracing.internal.HexCodec;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import io.micrometer.tracing.exporter.SpanReporter;
@@ -28,8 +30,8 @@ import io.micrometer.tracing.exporter.SpanReporter;
  * Traces are kept in arrival order in a deque beside an index by trace id, so an insert is
  * constant time (amortized over evictions). Each trace keeps its summary (root name, start, end,
  * error) up to date as spans arrive, so listing recent traces reads only as many entries as it
- * returns. One lock guards all of it: reporting a span holds it for a few field writes (all
- * but the later spans of a refused trace, below), and queries copy what they return.
+ * returns. One lock guards all of it: reporting a span holds it for a few field writes (spans
+ * refused before it aside, below), and queries copy what they return.
  *
  * <p>New traces can be limited to a number per second. Without a limit, a busy service at 100%
  * sampling turns the whole store over in well under a second, so every span it holds is still
@@ -38,16 +40,31 @@ import io.micrometer.tracing.exporter.SpanReporter;
  * recent traces over a longer time, and most spans are never retained at all. The decision is
  * made once per trace, by its first span to arrive: the ids of recently refused traces are
  * remembered (a small table, overwritten as it goes), so the trace's later spans are refused too
- * and a kept trace is whole. Those later spans are refused before the lock: at full load almost
- * every span ends in a refused trace, and a lock that the event-loop threads take in turn for each
- * of them moves between their cores on every span. The table is read without the lock; a read that
- * misses a refusal only sends the span on to the locked check, which decides as before.
+ * and a kept trace is whole.
+ *
+ * <p>At full load almost every span ends in a refused trace, and a lock that the event-loop
+ * threads take in turn for each of them moves between their cores on every span; so spans are
+ * refused before the lock where that can be decided without it. A later span of a refused trace is
+ * found in the table of refused traces. Once a second's new traces are all taken, the first span of
+ * a trace the store does not hold is told so by {@link HeldTraceHashes}, a table of the held
+ * traces' hashes read as under a sequence lock, and its refusal is written to the refused table
+ * (without the lock: two threads' writes to one slot lose one refusal, which only sends that
+ * trace's next span to the lock). Whatever these reads cannot answer goes to the locked check,
+ * which decides by the trace id. The tables cost 32 KB, and 32 bytes per span of the store's bound
+ * (256 KB for the default 10,000 spans); above {@link #MAX_TABLED_SPANS} the held traces are not
+ * tabled and first spans take the lock. Traces are hashed from the two longs of our spans' ids, not
+ * from their 32 characters. One case is left to chance: when two spans of one new trace end on two
+ * threads as the second turns, one may be refused by the second that ends while the other opens the
+ * trace in the next, which then lacks a span.
  */
 public final class InMemorySpanStore implements CallingThreadSpanReporter {
 
     private static final class TraceEntry {
 
         final String traceId;
+
+        /** The id's {@link #traceHash}, as {@link #held} has it; 0 in a store without a limit. */
+        final long hash;
 
         final List<FinishedSpan> spans = new ArrayList<>(4);
 
@@ -66,8 +83,9 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
         /** Why the trace was recorded, from the first local root of ours that says. */
         String sampledBy;
 
-        TraceEntry(String traceId) {
+        TraceEntry(String traceId, long hash) {
             this.traceId = traceId;
+            this.hash = hash;
         }
 
         /** Keeps the summary current as a span arrives: O(1), under the store's lock. */
@@ -131,6 +149,12 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
     /** Slots of the table of recently refused trace ids (a power of two). */
     private static final int REFUSED_SLOTS = 4096;
 
+    /**
+     * The largest store whose held traces are tabled for refusing without the lock: the table takes
+     * up to 32 bytes per span of the bound (2 MB here), which a store larger still does not spend.
+     */
+    static final int MAX_TABLED_SPANS = 1 << 16;
+
     private static final long SECOND_NANOS = 1_000_000_000L;
 
     /** Distinct names and tag values remembered for sharing at most. */
@@ -148,20 +172,37 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
 
     private long droppedRateLimited;
 
-    /** Spans refused before the lock, as later spans of a refused trace. */
+    /**
+     * Spans refused before the lock: a later span of a refused trace, or the first of a trace while
+     * the second's new traces are taken.
+     */
     private final LongAdder droppedRefusedTrace = new LongAdder();
 
     /**
      * Refused trace ids, as 64-bit hashes in slots by hash; null without a limit. Hashes, not the
      * ids: at full load thousands of ids are refused a second, and a table of strings in the old
      * generation would keep each alive, and copied, through a young collection or two. Written under
-     * the lock, read without it.
+     * the lock and by a refusal before it, read without it.
      */
     private final long[] refused;
+
+    /**
+     * The held traces' hashes, for refusing a new trace's first span without the lock; null without
+     * a limit, or above {@link #MAX_TABLED_SPANS}. Written under the lock, read without it.
+     */
+    private final HeldTraceHashes held;
 
     private long windowStart;
 
     private int tracesInWindow;
+
+    /**
+     * The end of the current second once its new traces are all taken ({@link #nanoTime}'s units),
+     * written after the trace that took the last of them is in {@link #held}; before it, a trace not
+     * held is refused without the lock. While new traces are taken it is no later than the second's
+     * start.
+     */
+    private volatile long fullUntil;
 
     /**
      * One instance of each span name and tag value recently kept: the spans of one route repeat
@@ -204,7 +245,9 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
         this.maxSpansPerTrace = Builder.checkMaxSpans(maxSpansPerTrace);
         this.nanoTime = nanoTime;
         this.windowStart = nanoTime.getAsLong();
+        this.fullUntil = windowStart;
         this.refused = maxTracesPerSecond > 0 ? new long[REFUSED_SLOTS] : null;
+        this.held = maxTracesPerSecond > 0 && maxSpans <= MAX_TABLED_SPANS ? new HeldTraceHashes(maxSpans) : null;
     }
 
     /** Returns a builder with {@link #DEFAULT_MAX_SPANS} and {@link #DEFAULT_MAX_TRACES_PER_SECOND}. */
@@ -220,8 +263,8 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
         }
         long hash = 0L;
         if (refused != null) {
-            hash = hash64(traceId);
-            if (refused[slot(hash)] == hash) {
+            hash = traceHash(span, traceId);
+            if (refused[slot(hash)] == hash || refusedWithoutLock(hash)) {
                 droppedRefusedTrace.increment();
                 return;
             }
@@ -233,9 +276,18 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
                     droppedRateLimited++;
                     return;
                 }
-                entry = new TraceEntry(traceId);
+                entry = new TraceEntry(traceId, hash);
                 byTraceId.put(traceId, entry);
                 order.addLast(entry);
+                if (held != null) {
+                    held.beginWrite();
+                    held.add(hash);
+                    held.endWrite();
+                    // only now, so that a reader that sees the second full also finds this trace
+                    if (tracesInWindow == maxTracesPerSecond) {
+                        fullUntil = windowStart + SECOND_NANOS;
+                    }
+                }
             }
             else if (entry.spans.size() >= maxSpansPerTrace) {
                 // one trace id (a caller that reuses it) cannot push every other trace out
@@ -247,12 +299,42 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
             }
             entry.add(span);
             spanCount++;
-            while (spanCount > maxSpans) {
-                TraceEntry eldest = order.pollFirst();
-                byTraceId.remove(eldest.traceId);
-                spanCount -= eldest.spans.size();
+            if (spanCount > maxSpans) {
+                evictEldest();
             }
         }
+    }
+
+    /** Evicts whole traces, oldest first, until the bound holds again; called under the lock. */
+    private void evictEldest() {
+        if (held != null) {
+            held.beginWrite();
+        }
+        while (spanCount > maxSpans) {
+            TraceEntry eldest = order.pollFirst();
+            byTraceId.remove(eldest.traceId);
+            spanCount -= eldest.spans.size();
+            if (held != null) {
+                held.remove(eldest.hash);
+            }
+        }
+        if (held != null) {
+            held.endWrite();
+        }
+    }
+
+    /**
+     * Whether the first span of a trace is refused without the lock: this second's new traces are
+     * taken, and a read of {@link #held} that no write overlapped does not find the hash. Remembers
+     * the refusal as the lock's holder would, so that the trace's later spans are refused too, in
+     * later seconds as well (while its slot is not taken by another refusal).
+     */
+    private boolean refusedWithoutLock(long hash) {
+        if (held == null || nanoTime.getAsLong() - fullUntil >= 0 || !held.surelyAbsent(hash)) {
+            return false;
+        }
+        refused[slot(hash)] = hash;
+        return true;
     }
 
     /**
@@ -312,9 +394,42 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
     }
 
     /**
-     * FNV-1a over the id's characters, never 0 (an empty slot): a kept trace loses a span only if
-     * another id refused within the same moments shares all 64 bits.
+     * The 64-bit hash of a span's trace id, never 0 (an empty slot): from the two longs of our spans'
+     * ids, from the parsed characters of another tracer's lower-hex id (so one id hashes alike from
+     * either), else {@link #hash64}. A kept trace loses a span to a hash only if another id refused
+     * within the same moments shares all 64 bits.
      */
+    static long traceHash(FinishedSpan span, String traceId) {
+        if (span instanceof RecordedSpan recorded) {
+            SpanContext context = recorded.context();
+            return traceHash(context.traceIdHigh(), context.traceIdLow());
+        }
+        return traceHash(traceId);
+    }
+
+    /** The hash of another tracer's span with this id. */
+    static long traceHash(String traceId) {
+        int length = traceId.length();
+        if ((length == 16 || length == 32) && HexCodec.isLowerHex(traceId, 0, length)) {
+            long high = length == 32 ? HexCodec.parseHex64(traceId, 0, 16) : 0L;
+            // our id with a zero high half is 16 characters: the 32 of another tracer are another key
+            if (length == 16 || high != 0L) {
+                return traceHash(high, HexCodec.parseHex64(traceId, length - 16, length));
+            }
+        }
+        return hash64(traceId);
+    }
+
+    /** Mixes the two halves of an id (murmur3's finalizer), so that every bit of the id moves the slots. */
+    static long traceHash(long high, long low) {
+        long hash = low + 0x9e3779b97f4a7c15L * high;
+        hash = (hash ^ (hash >>> 33)) * 0xff51afd7ed558ccdL;
+        hash = (hash ^ (hash >>> 33)) * 0xc4ceb9fe1a85ec53L;
+        hash ^= hash >>> 33;
+        return hash == 0 ? 1 : hash;
+    }
+
+    /** FNV-1a over the id's characters, never 0. */
     static long hash64(String traceId) {
         long hash = 0xcbf29ce484222325L;
         for (int i = 0, n = traceId.length(); i < n; i++) {
@@ -343,7 +458,8 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
      * Returns the summaries of up to {@code limit} traces that {@code filter} accepts, the trace
      * that arrived last first. Costs the lock for as many traces as it looks at (with no filter,
      * {@code limit}), never a copy of the spans: the endpoint polls this while span ends take the
-     * same lock (each span of a kept trace, and the first of every trace).
+     * same lock (each span of a kept trace, and the first of each trace while the second still takes
+     * new ones).
      */
     public List<Summary> recentSummaries(int limit, Predicate<? super Summary> filter) {
         List<Summary> result = new ArrayList<>(Math.min(Math.max(limit, 0), 64));
@@ -406,6 +522,11 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
         spanCount = 0;
         if (refused != null) {
             Arrays.fill(refused, 0L);
+        }
+        if (held != null) {
+            held.beginWrite();
+            held.clear();
+            held.endWrite();
         }
         droppedTraceFull = 0;
         droppedRateLimited = 0;

@@ -12,10 +12,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import dev.tracing.core.SpanContext;
 import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
+import io.micrometer.tracing.test.simple.SimpleSpan;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,6 +45,20 @@ class InMemorySpanStoreTests {
         Span root = tracer.nextSpan().name("refused").start();
         tracer.nextSpan(root).name("refused-child").start().end();
         return root;
+    }
+
+    /** Runs {@code task} on another thread while this one holds the store's lock; fails after 5 s. */
+    private static void whileTheLockIsHeld(InMemorySpanStore store, Runnable task) throws Exception {
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try {
+            // as while the endpoint's query or another span holds it
+            synchronized (store) {
+                other.submit(task).get(5, TimeUnit.SECONDS);
+            }
+        }
+        finally {
+            other.shutdownNow();
+        }
     }
 
     private static List<String> names(List<FinishedSpan> spans) {
@@ -248,7 +264,7 @@ class InMemorySpanStoreTests {
         assertThat(names(store.trace(e.context().traceId()))).containsExactly("e-child-0", "e");
         assertThat(store.traceCount()).isEqualTo(3);
         assertThat(store.spanCount()).isEqualTo(7);
-        // c's three spans and d's two: the first of each refused under the lock, the others before it
+        // c's three spans and d's two, once a and b took the second
         assertThat(store.droppedCount(InMemorySpanStore.RATE_LIMITED)).isEqualTo(5);
 
         store.clear();
@@ -261,20 +277,116 @@ class InMemorySpanStoreTests {
         long[] now = { 5_000_000_000L };
         InMemorySpanStore store = new InMemorySpanStore(100, 1, () -> now[0]);
         Span refused = refusedByItsFirstSpan(Tracing.newBuilder().reporter(store).build());
-        Runnable end = refused::end;
-        ExecutorService other = Executors.newSingleThreadExecutor();
-        try {
-            // while something else (the endpoint's query, another span) holds the store's lock
-            synchronized (store) {
-                other.submit(end).get(5, TimeUnit.SECONDS);
-            }
-        }
-        finally {
-            other.shutdownNow();
-        }
+
+        whileTheLockIsHeld(store, refused::end);
 
         assertThat(store.trace(refused.context().traceId())).isEmpty();
         assertThat(store.droppedCount(InMemorySpanStore.RATE_LIMITED)).isEqualTo(2);
+    }
+
+    @Test
+    void aNewTraceIsRefusedWithoutWaitingForTheLockOnceTheSecondIsFullAndStaysRefused() throws Exception {
+        long[] now = { 5_000_000_000L };
+        InMemorySpanStore store = new InMemorySpanStore(100, 1, () -> now[0]);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+        trace(tracer, "kept", 0);
+        Span late = tracer.nextSpan().name("late").start();
+
+        whileTheLockIsHeld(store, () -> tracer.nextSpan(late).name("late-child").start().end());
+        now[0] += 1_000_000_000L;
+        late.end();
+
+        // refused by its first span, so not taken by the next second either
+        assertThat(store.trace(late.context().traceId())).isEmpty();
+        assertThat(store.droppedCount(InMemorySpanStore.RATE_LIMITED)).isEqualTo(2);
+        assertThat(store.traceCount()).isEqualTo(1);
+    }
+
+    @Test
+    void heldTracesTakeTheirLaterSpansThroughEvictionsWhileEachSecondIsFull() {
+        long[] now = { 0L };
+        // a table of 512 slots for up to 128 traces: slots collide and evictions shift them back
+        InMemorySpanStore store = new InMemorySpanStore(128, 64, () -> now[0]);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+        for (int second = 1; second <= 50; second++) {
+            now[0] += 1_000_000_000L;
+            List<Span> roots = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                // each new trace taken by its child, evicting one of the last second's
+                Span root = tracer.nextSpan().name("root").start();
+                tracer.nextSpan(root).name("child").start().end();
+                roots.add(root);
+            }
+            Span refused = trace(tracer, "refused", 0);
+            for (Span root : roots) {
+                root.end();
+            }
+
+            for (Span root : roots) {
+                assertThat(names(store.trace(root.context().traceId()))).as("second %d", second)
+                    .containsExactly("child", "root");
+            }
+            assertThat(store.trace(refused.context().traceId())).isEmpty();
+            assertThat(store.droppedCount(InMemorySpanStore.RATE_LIMITED)).isEqualTo(second);
+        }
+    }
+
+    @Test
+    void ourSixtyFourBitTracesAreFoundHeldFromEitherTracersSpansAndAPaddedIdIsAnotherTrace() {
+        long[] now = { 0L };
+        InMemorySpanStore store = new InMemorySpanStore(100, 1, () -> now[0]);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+        // a trace continued from a caller that sent a 64-bit id, as B3 may
+        SpanContext caller = SpanContext.create(0L, 0x463ac35c9f6413adL, 0L, 0x1L, true, false);
+        Span ours = tracer.spanBuilder().setParent(caller).name("ours").start();
+        ours.end();
+        assertThat(ours.context().traceId()).isEqualTo("463ac35c9f6413ad");
+
+        store.report(foreignSpan("0000000000000000463ac35c9f6413ad", "padded"));
+        store.report(foreignSpan("463ac35c9f6413ad", "theirs"));
+        tracer.spanBuilder().setParent(caller).name("ours-again").start().end();
+
+        // the padded id is another key of the store, and its refusal did not refuse ours
+        assertThat(store.trace("0000000000000000463ac35c9f6413ad")).isEmpty();
+        assertThat(names(store.trace("463ac35c9f6413ad"))).containsExactly("ours", "theirs", "ours-again");
+    }
+
+    @Test
+    void aStoreAboveTheTabledBoundStillRefusesNewTracesByItsLock() {
+        long[] now = { 0L };
+        InMemorySpanStore store = new InMemorySpanStore(InMemorySpanStore.MAX_TABLED_SPANS + 1, 1, () -> now[0]);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+
+        Span root = tracer.nextSpan().name("root").start();
+        tracer.nextSpan(root).name("first").start().end();
+        Span refused = trace(tracer, "refused", 1);
+        root.end();
+
+        assertThat(names(store.trace(root.context().traceId()))).containsExactly("first", "root");
+        assertThat(store.trace(refused.context().traceId())).isEmpty();
+        assertThat(store.droppedCount(InMemorySpanStore.RATE_LIMITED)).isEqualTo(2);
+    }
+
+    private static FinishedSpan foreignSpan(String traceId, String name) {
+        SimpleSpan span = new SimpleSpan();
+        span.context().setTraceId(traceId);
+        span.context().setSpanId("a2fb4a1d1a96d312");
+        span.name(name).start();
+        span.end();
+        return span;
+    }
+
+    @Test
+    void anotherTracersSpanOfAHeldTraceIsTakenWhileTheSecondIsFull() {
+        long[] now = { 0L };
+        InMemorySpanStore store = new InMemorySpanStore(100, 1, () -> now[0]);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+        Span ours = trace(tracer, "ours", 0);
+
+        store.report(foreignSpan(ours.context().traceId(), "theirs"));
+
+        // hashed from the id's characters as ours is from its longs, so found among the held traces
+        assertThat(names(store.trace(ours.context().traceId()))).containsExactly("ours", "theirs");
     }
 
     @Test
