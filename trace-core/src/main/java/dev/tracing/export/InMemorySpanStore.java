@@ -46,12 +46,12 @@ import io.micrometer.tracing.exporter.SpanReporter;
  * threads take in turn for each of them moves between their cores on every span; so spans are
  * refused before the lock where that can be decided without it. A later span of a refused trace is
  * found in the table of refused traces. Once a second's new traces are all taken, the first span of
- * a trace the store does not hold is told so by {@link HeldTraceHashes}, a table of the held
+ * a trace the store does not hold is told so by {@code HeldTraceHashes}, a table of the held
  * traces' hashes read as under a sequence lock, and its refusal is written to the refused table
  * (without the lock: two threads' writes to one slot lose one refusal, which only sends that
  * trace's next span to the lock). Whatever these reads cannot answer goes to the locked check,
- * which decides by the trace id. The tables cost 32 KB, and 32 bytes per span of the store's bound
- * (256 KB for the default 10,000 spans); above {@link #MAX_TABLED_SPANS} the held traces are not
+ * which decides by the trace id. The tables cost 32 KB, and up to 32 bytes per span of the store's
+ * bound (256 KB for the default 10,000 spans); above {@code MAX_TABLED_SPANS} the held traces are not
  * tabled and first spans take the lock. Traces are hashed from the two longs of our spans' ids, not
  * from their 32 characters. One case is left to chance: when two spans of one new trace end on two
  * threads as the second turns, one may be refused by the second that ends while the other opens the
@@ -63,7 +63,10 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
 
         final String traceId;
 
-        /** The id's {@link #traceHash}, as {@link #held} has it; 0 in a store without a limit. */
+        /**
+         * The id's {@link InMemorySpanStore#traceHash(FinishedSpan, String)}, as the held traces'
+         * table has it; 0 in a store without a limit.
+         */
         final long hash;
 
         final List<FinishedSpan> spans = new ArrayList<>(4);
