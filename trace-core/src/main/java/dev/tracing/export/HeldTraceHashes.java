@@ -9,8 +9,8 @@ import java.util.Arrays;
  *
  * <p>Design notes: open addressing with linear probing in a table at least twice the traces it
  * may hold (a trace holds a span at least, so the store's span bound sizes it), and backward-shift
- * deletion, so no tombstones pile up as traces come and go. A hash may be in it twice (two held
- * ids that share all 64 bits): each trace adds and removes one copy. One writer at a time (the
+ * deletion, so no tombstones pile up as traces come and go. A hash may be in it more than once
+ * (held ids that share all 64 bits): each trace adds and removes one copy. One writer at a time (the
  * holder of the store's lock) brackets each change in {@link #beginWrite()} and {@link #endWrite()},
  * which make a version odd and even again, as a sequence lock does; {@link #surelyAbsent} reads
  * without a lock and answers true only from a read that no write overlapped. A reader gives up
@@ -68,7 +68,7 @@ final class HeldTraceHashes {
     /** Opens a write; the caller holds the store's lock. */
     void beginWrite() {
         version++;
-        // a reader that sees any slot written after this also sees the odd version on its second read
+        // a reader that sees any slot written after this reads another version than it began with
         VarHandle.storeStoreFence();
     }
 

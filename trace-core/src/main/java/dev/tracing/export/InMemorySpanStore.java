@@ -48,14 +48,16 @@ import io.micrometer.tracing.exporter.SpanReporter;
  * found in the table of refused traces. Once a second's new traces are all taken, the first span of
  * a trace the store does not hold is told so by {@code HeldTraceHashes}, a table of the held
  * traces' hashes read as under a sequence lock, and its refusal is written to the refused table
- * (without the lock: two threads' writes to one slot lose one refusal, which only sends that
- * trace's next span to the lock). Whatever these reads cannot answer goes to the locked check,
- * which decides by the trace id. The tables cost 32 KB, and up to 32 bytes per span of the store's
+ * without the lock. Whatever these reads cannot answer goes to the locked check, which decides by
+ * the trace id. In the last millisecond of a second the lock decides too, so that a refusal written
+ * without it is in the table before any thread opens the next second; only a thread paused for
+ * longer between reading the clock and writing its refusal could let the next second keep that
+ * trace and the table refuse its later spans. A refusal lost to another write in its slot (or
+ * overwritten later, as the table goes) lets a later second keep the trace without its earlier
+ * spans. The tables cost 32 KB, and up to 32 bytes per span of the store's
  * bound (256 KB for the default 10,000 spans); above {@code MAX_TABLED_SPANS} the held traces are not
  * tabled and first spans take the lock. Traces are hashed from the two longs of our spans' ids, not
- * from their 32 characters. One case is left to chance: when two spans of one new trace end on two
- * threads as the second turns, one may be refused by the second that ends while the other opens the
- * trace in the next, which then lacks a span.
+ * from their 32 characters.
  */
 public final class InMemorySpanStore implements CallingThreadSpanReporter {
 
@@ -151,6 +153,9 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
 
     /** Slots of the table of recently refused trace ids (a power of two). */
     private static final int REFUSED_SLOTS = 4096;
+
+    /** The end of a full second in which first spans are refused by the lock only. */
+    private static final long TURN_NANOS = 1_000_000L;
 
     /**
      * The largest store whose held traces are tabled for refusing without the lock: the table takes
@@ -333,7 +338,11 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
      * later seconds as well (while its slot is not taken by another refusal).
      */
     private boolean refusedWithoutLock(long hash) {
-        if (held == null || nanoTime.getAsLong() - fullUntil >= 0 || !held.surelyAbsent(hash)) {
+        if (held == null) {
+            return false;
+        }
+        long lockFreeUntil = fullUntil - TURN_NANOS;
+        if (nanoTime.getAsLong() - lockFreeUntil >= 0 || !held.surelyAbsent(hash)) {
             return false;
         }
         refused[slot(hash)] = hash;
@@ -399,8 +408,8 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
     /**
      * The 64-bit hash of a span's trace id, never 0 (an empty slot): from the two longs of our spans'
      * ids, from the parsed characters of another tracer's lower-hex id (so one id hashes alike from
-     * either), else {@link #hash64}. A kept trace loses a span to a hash only if another id refused
-     * within the same moments shares all 64 bits.
+     * either), else {@link #hash64}. Between two ids, a kept trace loses a span to the other's
+     * refusal only if the two share all 64 bits.
      */
     static long traceHash(FinishedSpan span, String traceId) {
         if (span instanceof RecordedSpan recorded) {
@@ -461,8 +470,8 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
      * Returns the summaries of up to {@code limit} traces that {@code filter} accepts, the trace
      * that arrived last first. Costs the lock for as many traces as it looks at (with no filter,
      * {@code limit}), never a copy of the spans: the endpoint polls this while span ends take the
-     * same lock (each span of a kept trace, and the first of each trace while the second still takes
-     * new ones).
+     * same lock (each span of a kept trace, and the first of a trace while the second still takes
+     * new ones or the held traces' table cannot answer).
      */
     public List<Summary> recentSummaries(int limit, Predicate<? super Summary> filter) {
         List<Summary> result = new ArrayList<>(Math.min(Math.max(limit, 0), 64));

@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import dev.tracing.core.SpanContext;
 import dev.tracing.core.TraceTracer;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The store behind the {@code traces} endpoint, fed by a tracer as in the application. */
 class InMemorySpanStoreTests {
@@ -264,7 +266,7 @@ class InMemorySpanStoreTests {
         assertThat(names(store.trace(e.context().traceId()))).containsExactly("e-child-0", "e");
         assertThat(store.traceCount()).isEqualTo(3);
         assertThat(store.spanCount()).isEqualTo(7);
-        // c's three spans and d's two, once a and b took the second
+        // c's three spans and d's two, once a and b took the second (d's first by the lock, at the turn)
         assertThat(store.droppedCount(InMemorySpanStore.RATE_LIMITED)).isEqualTo(5);
 
         store.clear();
@@ -303,6 +305,34 @@ class InMemorySpanStoreTests {
     }
 
     @Test
+    void inAFullSecondsLastMillisecondTheLockDecidesANewTrace() throws Exception {
+        long[] now = { 5_000_000_000L };
+        InMemorySpanStore store = new InMemorySpanStore(100, 1, () -> now[0]);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+        trace(tracer, "kept", 0);
+        now[0] += 999_500_000L;
+        Span late = tracer.nextSpan().name("late").start();
+
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> ended;
+            synchronized (store) {
+                Runnable end = late::end;
+                ended = other.submit(end);
+                // so close to the turn it waits for the lock, whose holder may be opening the next second
+                assertThatThrownBy(() -> ended.get(200, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+            }
+            ended.get(5, TimeUnit.SECONDS);
+        }
+        finally {
+            other.shutdownNow();
+        }
+
+        assertThat(store.trace(late.context().traceId())).isEmpty();
+        assertThat(store.droppedCount(InMemorySpanStore.RATE_LIMITED)).isEqualTo(1);
+    }
+
+    @Test
     void heldTracesTakeTheirLaterSpansThroughEvictionsWhileEachSecondIsFull() {
         long[] now = { 0L };
         // a table of 512 slots for up to 128 traces: slots collide and evictions shift them back
@@ -312,7 +342,7 @@ class InMemorySpanStoreTests {
             now[0] += 1_000_000_000L;
             List<Span> roots = new ArrayList<>();
             for (int i = 0; i < 64; i++) {
-                // each new trace taken by its child, evicting one of the last second's
+                // each new trace taken by its child, the last second's traces evicted to make room
                 Span root = tracer.nextSpan().name("root").start();
                 tracer.nextSpan(root).name("child").start().end();
                 roots.add(root);
