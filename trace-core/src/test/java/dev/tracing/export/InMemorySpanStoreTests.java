@@ -12,6 +12,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 import dev.tracing.core.SpanContext;
 import dev.tracing.core.TraceTracer;
@@ -423,6 +426,139 @@ class InMemorySpanStoreTests {
 
         // hashed from the id's characters as ours is from its longs, so found among the held traces
         assertThat(names(store.trace(ours.context().traceId()))).containsExactly("ours", "theirs");
+    }
+
+    /** Two threads' work on one store, started together, and what must hold once both are done. */
+    private record Race(Runnable first, Runnable second, Runnable check) {
+    }
+
+    /**
+     * Runs {@code rounds} races, each made afresh by {@code round}: its two tasks start together, one
+     * on this thread and one on another that spins for the start (a parked thread would wake too late
+     * to overlap), and its check runs once both have finished.
+     */
+    private static void raceInRounds(int rounds, Supplier<Race> round) throws Exception {
+        AtomicInteger started = new AtomicInteger();
+        AtomicInteger finished = new AtomicInteger();
+        AtomicReference<Race> current = new AtomicReference<>();
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> otherRounds = other.submit(() -> {
+                for (int i = 1; i <= rounds; i++) {
+                    while (started.get() < i) {
+                        if (Thread.currentThread().isInterrupted()) {
+                            return;
+                        }
+                        Thread.onSpinWait();
+                    }
+                    current.get().second().run();
+                    finished.set(i);
+                }
+            });
+            for (int i = 1; i <= rounds; i++) {
+                Race race = round.get();
+                current.set(race);
+                started.set(i);
+                race.first().run();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (finished.get() < i) {
+                    if (otherRounds.isDone() || System.nanoTime() - deadline > 0) {
+                        otherRounds.get(0, TimeUnit.SECONDS);
+                        throw new AssertionError("round " + i + " did not finish on the other thread");
+                    }
+                    Thread.onSpinWait();
+                }
+                try {
+                    race.check().run();
+                }
+                catch (AssertionError ex) {
+                    throw new AssertionError("in round " + i + " of " + rounds + ": " + ex.getMessage(), ex);
+                }
+            }
+            otherRounds.get(5, TimeUnit.SECONDS);
+        }
+        finally {
+            other.shutdownNow();
+        }
+    }
+
+    private static List<FinishedSpan> foreignSpans(String traceId, String name, int count) {
+        List<FinishedSpan> spans = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            spans.add(foreignSpan(traceId, name + "-" + i));
+        }
+        return spans;
+    }
+
+    /**
+     * Returns {@code count} distinct 128-bit trace ids whose hashes probe the held traces' table of
+     * {@code capacity} slots from {@code home}.
+     */
+    private static List<String> idsProbingFrom(int home, int count, int capacity, Random random) {
+        HeldTraceHashes table = new HeldTraceHashes(capacity / 4);
+        assertThat(table.capacity()).isEqualTo(capacity);
+        List<String> ids = new ArrayList<>();
+        while (ids.size() < count) {
+            String id = String.format("%016x%016x", random.nextLong() | 1L, random.nextLong());
+            if (table.home(InMemorySpanStore.traceHash(id)) == home && !ids.contains(id)) {
+                ids.add(id);
+            }
+        }
+        return ids;
+    }
+
+    @Test
+    void aSpanRacingTheSpanThatFillsTheSecondIsTakenWithItsTrace() throws Exception {
+        String traceId = "463ac35c9f6413ad48485a3953bb6124";
+        List<FinishedSpan> first = foreignSpans(traceId, "first", 20);
+        List<FinishedSpan> second = foreignSpans(traceId, "second", 20);
+
+        // one new trace a second: whichever thread's span takes it fills the second, and the other
+        // thread's spans, refused without the lock once they see it full, must find the trace held
+        raceInRounds(5_000, () -> {
+            InMemorySpanStore store = new InMemorySpanStore(100, 1, () -> 0L);
+            return new Race(() -> first.forEach(store::report), () -> second.forEach(store::report),
+                    () -> assertThat(store.trace(traceId)).hasSize(40));
+        });
+    }
+
+    @Test
+    void aHeldTraceIsFoundWhileAnotherThreadsEvictionsMoveItsSlot() throws Exception {
+        // a store of 24 spans has a table of 64 slots; 12 older traces and the watched one probe from
+        // slot 0, so each eviction of an older trace shifts the watched trace's hash back a slot
+        Random random = new Random(25);
+        List<String> older = idsProbingFrom(0, 13, 64, random);
+        String watched = older.remove(12);
+        List<String> evicting = idsProbingFrom(32, 11, 64, random);
+        List<FinishedSpan> olderSpans = new ArrayList<>();
+        older.forEach(id -> olderSpans.add(foreignSpan(id, "older")));
+        List<FinishedSpan> evictingFirst = new ArrayList<>();
+        List<FinishedSpan> evictingSecond = new ArrayList<>();
+        evicting.forEach(id -> {
+            evictingFirst.add(foreignSpan(id, "first"));
+            evictingSecond.add(foreignSpan(id, "second"));
+        });
+        FinishedSpan watchedFirst = foreignSpan(watched, "watched");
+        List<FinishedSpan> watchedLater = foreignSpans(watched, "later", 40);
+
+        raceInRounds(20_000, () -> {
+            // 24 new traces a second, all taken here, so the second is full and first spans of other
+            // traces are refused without the lock; at most 2 spans a trace
+            InMemorySpanStore store = new InMemorySpanStore(24, 24, 2, () -> 0L);
+            olderSpans.forEach(store::report);
+            store.report(watchedFirst);
+            evictingFirst.forEach(store::report);
+            // the watched trace's first later span and the other thread's 11 second spans evict the 12
+            // older traces, one each; the watched trace's other later spans are over its bound, and
+            // each asks the table first, as every span does while the second is full
+            return new Race(() -> watchedLater.forEach(store::report), () -> evictingSecond.forEach(store::report),
+                    () -> {
+                        assertThat(names(store.trace(watched))).containsExactly("watched", "later-0");
+                        assertThat(store.droppedCount(InMemorySpanStore.RATE_LIMITED)).isZero();
+                        assertThat(store.droppedCount(InMemorySpanStore.TRACE_FULL)).isEqualTo(39);
+                        assertThat(store.traceCount()).isEqualTo(12);
+                    });
+        });
     }
 
     @Test
