@@ -136,6 +136,37 @@ class TraceWebFilterTests {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(booleans = { false, true })
+    void theServerSubscribingToAndFinishingTheExchangeSeesTheSpanInEitherMode(boolean automatic) {
+        // what the server runs as it subscribes to the exchange and as the exchange completes (Spring's adapter,
+        // Reactor Netty finishing the response) logs with the trace; with automatic propagation Reactor would
+        // otherwise wrap the server's subscriber in one that takes the span away around each signal
+        ReactorPropagationState saved = ReactorPropagationState.save();
+        try {
+            if (automatic) {
+                Hooks.enableAutomaticContextPropagation();
+            }
+            else {
+                Hooks.disableAutomaticContextPropagation();
+            }
+            Seen seen = new Seen();
+            filter.decorate((request, response) -> Mono.empty())
+                .handle(MockServerHttpRequest.get("/orders/7").build(), new MockServerHttpResponse())
+                .doOnSubscribe(subscription -> seen.atSubscribe = id(currentContext()))
+                .doOnSuccess(done -> seen.atEnd = id(currentContext()))
+                .subscribe();
+
+            FinishedSpan span = spans.get(0);
+            assertThat(seen.atSubscribe).isEqualTo(span.getTraceId() + "/" + span.getSpanId());
+            assertThat(seen.atEnd).isEqualTo(seen.atSubscribe);
+            assertThat(currentContext()).isNull();
+        }
+        finally {
+            saved.restore();
+        }
+    }
+
     /** Decorates a handler that never completes, subscribes to it and cancels it, noting what it saw. */
     private Seen subscribeThenCancel() {
         Seen seen = new Seen();

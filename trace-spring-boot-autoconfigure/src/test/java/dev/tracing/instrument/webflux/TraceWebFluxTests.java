@@ -42,6 +42,7 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "trace.web.server.response-header=traceresponse",
                 "trace.web.server.record-headers=X-Tenant,Authorization",
                 "trace.propagation.consume=w3c,b3,b3-multi",
+                "logging.level.org.springframework.http.server.reactive.ReactorHttpHandlerAdapter=trace",
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
 @ExtendWith(OutputCaptureExtension.class)
 class TraceWebFluxTests {
@@ -293,6 +294,20 @@ class TraceWebFluxTests {
             .doesNotContainKey("http.request.header.authorization")
             .doesNotContainKey("error");
         assertThat(span.getTags().values()).noneMatch(value -> value.contains("secret"));
+    }
+
+    @Test
+    void theServerFinishesTheExchangeWithTheSpanCurrent(CapturedOutput output) throws Exception {
+        // Spring's adapter logs "Handling completed" on the completion the span's operator passes on, after the
+        // span ended; with automatic propagation (the default here) Reactor would take the span away around it
+        HttpResponse<String> response = get("/users/42");
+        String traceId = traceId(response);
+        FinishedSpan span = awaitTrace(traceId, 1).get(0);
+
+        await().until(() -> output.getOut().lines().anyMatch(line -> line.contains("Handling completed")
+                && line.contains(traceId)));
+        assertThat(output.getOut().lines().filter(line -> line.contains("Handling completed")
+                && line.contains(traceId))).singleElement().asString().contains(span.getSpanId());
     }
 
     @Test
