@@ -69,54 +69,71 @@ abstract class EndOnceSubscriber<T> implements CoreSubscriber<T>, Subscription {
 
     @Override
     public final void onError(Throwable error) {
-        endOnce(error, false);
-        actual.onError(error);
+        boolean entered = enter();
+        try {
+            endOnce(error, false);
+            actual.onError(error);
+        }
+        finally {
+            if (entered) {
+                exit();
+            }
+        }
     }
 
     @Override
     public final void onComplete() {
-        endOnce(null, false);
-        actual.onComplete();
+        boolean entered = enter();
+        try {
+            endOnce(null, false);
+            actual.onComplete();
+        }
+        finally {
+            if (entered) {
+                exit();
+            }
+        }
     }
 
     @Override
     public final void request(long n) {
-        boolean entered = enterUpstream();
+        boolean entered = enter();
         try {
             upstream.request(n);
         }
         finally {
             if (entered) {
-                exitUpstream();
+                exit();
             }
         }
     }
 
     @Override
     public final void cancel() {
-        boolean entered = enterUpstream();
+        boolean entered = enter();
         try {
             endOnce(null, true);
             upstream.cancel();
         }
         finally {
             if (entered) {
-                exitUpstream();
+                exit();
             }
         }
     }
 
     /**
-     * Makes current on this thread what upstream should see while it handles a request or a cancel
-     * from downstream (and {@link #end} a cancel); returns whether it did, and then
-     * {@link #exitUpstream()} puts back what was.
+     * Makes current on this thread what the exchange's code should see: while upstream handles a
+     * request or a cancel from downstream, and while the end of the exchange (its {@link #end}, then
+     * its completion or error) is passed on downstream, whatever thread state it arrived with; returns
+     * whether it did, and then {@link #exit()} puts back what was.
      */
-    boolean enterUpstream() {
+    boolean enter() {
         return false;
     }
 
-    /** Puts back what {@link #enterUpstream()} replaced. */
-    void exitUpstream() {
+    /** Puts back what {@link #enter()} replaced. */
+    void exit() {
     }
 
     private void endOnce(Throwable error, boolean cancelled) {

@@ -428,7 +428,7 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     /**
      * The request's exchange, ending its span once on completion, error or cancel, with the span's
      * context in the Reactor Context upstream sees, and current on the thread while the exchange is
-     * subscribed to, requested from or cancelled.
+     * subscribed to, requested from or cancelled, and while its end is passed on to the server.
      *
      * <p>Design notes: this replaces a {@code contextWrite} after it (with Reactor's automatic
      * propagation, a restoring one), without that operator's publisher and function. In both
@@ -439,14 +439,15 @@ public final class TraceWebFilter implements WebFilter, Ordered {
      * method that needs no request body) has the span current in {@code limited} mode too. With
      * automatic propagation Reactor wraps the subscriber of a publisher that is not one of its own
      * in one that restores the subscriber's Context around each signal passed on; this operator
-     * tells Reactor it needs none ({@link #scanUnsafe}), as its own operators do. That wrapper took
-     * the span and its MDC entries away around each signal passed to the server (whose Context has
-     * no span) and the span's own calls upstream set them again inside: 6 of the 18 changes of the
-     * thread's context (and of the MDC) per request of the benchmark app's {@code /front}, and an
-     * object. So in both modes the server's code that runs on those signals (Spring's adapter,
-     * Reactor Netty finishing the response) runs with the span current, and its log lines carry the
-     * trace; nothing is left on the thread, since whoever made the span current for the signal puts
-     * back what was when it returns.
+     * tells Reactor it needs none ({@link #scanUnsafe}). That wrapper took the span and its MDC
+     * entries away around each signal passed to the server (whose Context has no span) and the
+     * span's own calls upstream set them again inside: 6 of the 18 changes of the thread's context
+     * (and of the MDC) per request of the benchmark app's {@code /front}, and an object. Instead,
+     * the end is passed on with the span current whatever thread state it arrived with (usually the
+     * span already, which costs nothing; a completion from a shared source may come on another
+     * request's stack): the server's code that runs on it (Spring's adapter, Reactor Netty finishing
+     * the response, the exception handlers where this runs as a filter) logs with this request's
+     * trace, in both modes. Nothing is left on the thread: each signal puts back what it found.
      */
     private final class EndingSpan extends MonoOperator<Void, Void> {
 
@@ -492,13 +493,13 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             }
 
             @Override
-            boolean enterUpstream() {
+            boolean enter() {
                 current.setValue(state.span.context());
                 return true;
             }
 
             @Override
-            void exitUpstream() {
+            void exit() {
                 current.restore();
             }
 

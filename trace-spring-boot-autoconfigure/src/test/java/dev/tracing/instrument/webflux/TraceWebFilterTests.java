@@ -1,5 +1,6 @@
 package dev.tracing.instrument.webflux;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -10,11 +11,16 @@ import dev.tracing.instrument.http.HttpSpanPolicy;
 import dev.tracing.propagation.CompositePropagator;
 import dev.tracing.propagation.PropagationType;
 import dev.tracing.testing.ReactorPropagationState;
+import io.micrometer.context.ContextRegistry;
+import io.micrometer.context.ThreadLocalAccessor;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.publisher.Hooks;
@@ -31,7 +37,37 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** What the server filter shows of itself to Spring's filter chain, and how it finds the decorator's span. */
+@ExtendWith(ReactorPropagationState.RestoredAfterEach.class)
 class TraceWebFilterTests {
+
+    /** The trace accessor Reactor's registry held before this class, if any. */
+    private static ThreadLocalAccessor<?> registeredBefore;
+
+    /**
+     * Reactor restores thread-locals through the accessors registered with context-propagation: with
+     * none for the trace, what automatic propagation does to the span would go unseen here. Any
+     * tracer's accessor sets the one current context of the thread.
+     */
+    @BeforeAll
+    static void registerTheTraceAccessor() {
+        registeredBefore = ContextRegistry.getInstance()
+            .getThreadLocalAccessors()
+            .stream()
+            .filter(accessor -> TraceContextThreadLocalAccessor.KEY.equals(accessor.key()))
+            .findFirst()
+            .orElse(null);
+        ContextRegistry.getInstance()
+            .registerThreadLocalAccessor(new TraceContextThreadLocalAccessor(Tracing.newBuilder().build()
+                .currentTraceContext()));
+    }
+
+    @AfterAll
+    static void putBackTheTraceAccessor() {
+        ContextRegistry.getInstance().removeThreadLocalAccessor(TraceContextThreadLocalAccessor.KEY);
+        if (registeredBefore != null) {
+            ContextRegistry.getInstance().registerThreadLocalAccessor(registeredBefore);
+        }
+    }
 
     private final List<FinishedSpan> spans = new ArrayList<>();
 
@@ -108,63 +144,74 @@ class TraceWebFilterTests {
     void theSpanIsInTheContextAndCurrentWhileTheExchangeIsSubscribedToAndCancelled(boolean automatic) {
         // code that runs as the exchange is subscribed to, or cancelled (the client went away), logs with the
         // trace, in either propagation mode; nothing is left on the thread after
-        ReactorPropagationState saved = ReactorPropagationState.save();
-        try {
-            if (automatic) {
-                Hooks.enableAutomaticContextPropagation();
-            }
-            else {
-                Hooks.disableAutomaticContextPropagation();
-            }
-            Span outer = tracer.nextSpan().name("outer").start();
-            Seen seen;
-            try (Tracer.SpanInScope ws = tracer.withSpan(outer)) {
-                seen = subscribeThenCancel();
-                // each span made current was put back: the outer one is current again
-                assertThat(tracer.currentSpan()).isEqualTo(outer);
-            }
-
-            assertThat(seen.inContext).isEqualTo(seen.span);
-            assertThat(seen.atSubscribe).isEqualTo(seen.span);
-            assertThat(seen.atCancel).isEqualTo(seen.span);
-            assertThat(seen.atEnd).as("the span ends while current, as its exporters and logs expect")
-                .isEqualTo(seen.span);
-            assertThat(tracer.currentTraceContext().context()).isNull();
+        propagation(automatic);
+        Span outer = tracer.nextSpan().name("outer").start();
+        Seen seen;
+        try (Tracer.SpanInScope ws = tracer.withSpan(outer)) {
+            seen = subscribeThenCancel();
+            // each span made current was put back: the outer one is current again
+            assertThat(tracer.currentSpan()).isEqualTo(outer);
         }
-        finally {
-            saved.restore();
+
+        assertThat(seen.inContext).isEqualTo(seen.span);
+        assertThat(seen.atSubscribe).isEqualTo(seen.span);
+        assertThat(seen.atCancel).isEqualTo(seen.span);
+        assertThat(seen.atEnd).as("the span ends while current, as its exporters and logs expect")
+            .isEqualTo(seen.span);
+        assertThat(tracer.currentTraceContext().context()).isNull();
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = { false, true })
+    void anExceptionHandlerAfterTheFilterSeesTheSpanOfTheRequestThatFailed(boolean automatic) {
+        // without the HttpHandler decorator the filter's span ends before Spring's exception handlers run: they
+        // log the failure with its trace all the same, whatever thread it failed on
+        propagation(automatic);
+        Object[] seen = new Object[1];
+        MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/orders/7"));
+
+        filter.filter(exchange, chained -> Mono.delay(Duration.ofMillis(20)).then(Mono.error(new IllegalStateException(
+                "handler failed"))))
+            .onErrorResume(ex -> Mono.fromRunnable(() -> seen[0] = id(currentContext())))
+            .block(Duration.ofSeconds(5));
+
+        FinishedSpan span = spans.get(0);
+        assertThat(span.getError()).hasMessage("handler failed");
+        assertThat(seen[0]).isEqualTo(span.getTraceId() + "/" + span.getSpanId());
+        assertThat(currentContext()).isNull();
+    }
+
+    /** Turns Reactor's automatic propagation on or off for one test (the extension puts it back). */
+    private static void propagation(boolean automatic) {
+        if (automatic) {
+            Hooks.enableAutomaticContextPropagation();
+        }
+        else {
+            Hooks.disableAutomaticContextPropagation();
         }
     }
 
     @ParameterizedTest
     @ValueSource(booleans = { false, true })
-    void theServerSubscribingToAndFinishingTheExchangeSeesTheSpanInEitherMode(boolean automatic) {
-        // what the server runs as it subscribes to the exchange and as the exchange completes (Spring's adapter,
-        // Reactor Netty finishing the response) logs with the trace; with automatic propagation Reactor would
-        // otherwise wrap the server's subscriber in one that takes the span away around each signal
-        ReactorPropagationState saved = ReactorPropagationState.save();
-        try {
-            if (automatic) {
-                Hooks.enableAutomaticContextPropagation();
-            }
-            else {
-                Hooks.disableAutomaticContextPropagation();
-            }
-            Seen seen = new Seen();
-            filter.decorate((request, response) -> Mono.empty())
-                .handle(MockServerHttpRequest.get("/orders/7").build(), new MockServerHttpResponse())
-                .doOnSubscribe(subscription -> seen.atSubscribe = id(currentContext()))
-                .doOnSuccess(done -> seen.atEnd = id(currentContext()))
-                .subscribe();
+    void theServerSeesTheSpanAsItSubscribesAndAsTheExchangeCompletesLaterOnAnotherThread(boolean automatic) {
+        // what the server runs as it subscribes to the exchange and as the exchange's end reaches it (Spring's
+        // adapter, Reactor Netty finishing the response) logs with the trace, whatever thread the end comes on
+        propagation(automatic);
+        Seen seen = new Seen();
+        Mono<Void> exchange = filter.decorate((request, response) -> Mono.delay(Duration.ofMillis(20)).then())
+            .handle(MockServerHttpRequest.get("/orders/7").build(), new MockServerHttpResponse());
+        // Reactor puts no restoring subscriber of its own between the exchange and the server
+        assertThat(Mono.fromDirect(exchange)).isSameAs(exchange);
 
-            FinishedSpan span = spans.get(0);
-            assertThat(seen.atSubscribe).isEqualTo(span.getTraceId() + "/" + span.getSpanId());
-            assertThat(seen.atEnd).isEqualTo(seen.atSubscribe);
-            assertThat(currentContext()).isNull();
-        }
-        finally {
-            saved.restore();
-        }
+        exchange.doOnSubscribe(subscription -> seen.atSubscribe = id(currentContext()))
+            .doOnSuccess(done -> seen.atEnd = id(currentContext()))
+            .block(Duration.ofSeconds(5));
+
+        FinishedSpan span = spans.get(0);
+        assertThat(seen.atSubscribe).isEqualTo(span.getTraceId() + "/" + span.getSpanId());
+        assertThat(seen.atEnd).isEqualTo(seen.atSubscribe);
+        assertThat(id(endedWhile.get(0))).as("the span ends while current").isEqualTo(seen.atSubscribe);
+        assertThat(currentContext()).isNull();
     }
 
     /** Decorates a handler that never completes, subscribes to it and cancels it, noting what it saw. */
