@@ -124,9 +124,10 @@ abstract class EndOnceSubscriber<T> implements CoreSubscriber<T>, Subscription {
 
     /**
      * Makes current on this thread what the exchange's code should see: while upstream handles a
-     * request or a cancel from downstream, and while the end of the exchange (its {@link #end}, then
-     * its completion or error) is passed on downstream, whatever thread state it arrived with; returns
-     * whether it did, and then {@link #exit()} puts back what was.
+     * request or a cancel from downstream (and {@link #end} a cancel), and while the end of the
+     * exchange (its {@link #end}, then its completion or error) is passed on downstream, whatever
+     * thread state it arrived with; returns whether it did, and then {@link #exit()} puts back what
+     * was. Must not throw: a signal it fails goes nowhere.
      */
     boolean enter() {
         return false;

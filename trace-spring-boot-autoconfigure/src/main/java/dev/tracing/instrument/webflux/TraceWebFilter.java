@@ -443,11 +443,14 @@ public final class TraceWebFilter implements WebFilter, Ordered {
      * entries away around each signal passed to the server (whose Context has no span) and the
      * span's own calls upstream set them again inside: 6 of the 18 changes of the thread's context
      * (and of the MDC) per request of the benchmark app's {@code /front}, and an object. Instead,
-     * the end is passed on with the span current whatever thread state it arrived with (usually the
-     * span already, which costs nothing; a completion from a shared source may come on another
-     * request's stack): the server's code that runs on it (Spring's adapter, Reactor Netty finishing
-     * the response, the exception handlers where this runs as a filter) logs with this request's
-     * trace, in both modes. Nothing is left on the thread: each signal puts back what it found.
+     * the end is passed on with the span current whatever thread state it arrived with (in
+     * {@code auto} mode usually the span already: a push of the same context, no MDC write; a
+     * completion from a shared source may come on another request's stack), so the code that runs
+     * on it synchronously logs with this request's trace, in both modes: as a decorator, Spring's
+     * adapter ("Handling completed") and Reactor Netty as they finish the response (what Reactor
+     * Netty does later, once a write completes, runs without it); as a filter, Spring's exception
+     * handlers after it (Spring's own Observation tap, further down, restores the server's Context
+     * for the rest). Nothing is left on the thread: each signal puts back what it found.
      */
     private final class EndingSpan extends MonoOperator<Void, Void> {
 
@@ -494,8 +497,14 @@ public final class TraceWebFilter implements WebFilter, Ordered {
 
             @Override
             boolean enter() {
-                current.setValue(state.span.context());
-                return true;
+                try {
+                    current.setValue(state.span.context());
+                    return true;
+                }
+                catch (RuntimeException ex) {
+                    // an Observation that fails to answer: the signal goes on all the same, without the span
+                    return false;
+                }
             }
 
             @Override

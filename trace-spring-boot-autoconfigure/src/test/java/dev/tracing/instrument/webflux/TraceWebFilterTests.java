@@ -3,8 +3,14 @@ package dev.tracing.instrument.webflux;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 
 import dev.tracing.context.TraceContextThreadLocalAccessor;
+import dev.tracing.core.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
 import dev.tracing.instrument.http.HttpSpanPolicy;
@@ -13,11 +19,13 @@ import dev.tracing.propagation.PropagationType;
 import dev.tracing.testing.ReactorPropagationState;
 import io.micrometer.context.ContextRegistry;
 import io.micrometer.context.ThreadLocalAccessor;
+import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -25,6 +33,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.publisher.Hooks;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
 import org.springframework.http.server.reactive.HttpHandler;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
@@ -40,8 +51,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @ExtendWith(ReactorPropagationState.RestoredAfterEach.class)
 class TraceWebFilterTests {
 
-    /** The trace accessor Reactor's registry held before this class, if any. */
-    private static ThreadLocalAccessor<?> registeredBefore;
+    /** The accessors of context-propagation's registry before this class, in their order. */
+    private static List<ThreadLocalAccessor<?>> registeredBefore;
 
     /**
      * Reactor restores thread-locals through the accessors registered with context-propagation: with
@@ -50,23 +61,20 @@ class TraceWebFilterTests {
      */
     @BeforeAll
     static void registerTheTraceAccessor() {
-        registeredBefore = ContextRegistry.getInstance()
-            .getThreadLocalAccessors()
-            .stream()
-            .filter(accessor -> TraceContextThreadLocalAccessor.KEY.equals(accessor.key()))
-            .findFirst()
-            .orElse(null);
+        registeredBefore = List.copyOf(ContextRegistry.getInstance().getThreadLocalAccessors());
         ContextRegistry.getInstance()
             .registerThreadLocalAccessor(new TraceContextThreadLocalAccessor(Tracing.newBuilder().build()
                 .currentTraceContext()));
     }
 
+    /** Puts back the registry as it was, in its order (Reactor restores the accessors in that order). */
     @AfterAll
-    static void putBackTheTraceAccessor() {
-        ContextRegistry.getInstance().removeThreadLocalAccessor(TraceContextThreadLocalAccessor.KEY);
-        if (registeredBefore != null) {
-            ContextRegistry.getInstance().registerThreadLocalAccessor(registeredBefore);
+    static void putBackTheAccessors() {
+        ContextRegistry registry = ContextRegistry.getInstance();
+        for (ThreadLocalAccessor<?> accessor : List.copyOf(registry.getThreadLocalAccessors())) {
+            registry.removeThreadLocalAccessor(accessor.key());
         }
+        registeredBefore.forEach(registry::registerThreadLocalAccessor);
     }
 
     private final List<FinishedSpan> spans = new ArrayList<>();
@@ -170,15 +178,81 @@ class TraceWebFilterTests {
         Object[] seen = new Object[1];
         MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/orders/7"));
 
-        filter.filter(exchange, chained -> Mono.delay(Duration.ofMillis(20)).then(Mono.error(new IllegalStateException(
-                "handler failed"))))
+        filter.filter(exchange, chained -> Mono.delay(Duration.ofMillis(20), later)
+            .then(Mono.error(new IllegalStateException("handler failed"))))
             .onErrorResume(ex -> Mono.fromRunnable(() -> seen[0] = id(currentContext())))
             .block(Duration.ofSeconds(5));
 
         FinishedSpan span = spans.get(0);
         assertThat(span.getError()).hasMessage("handler failed");
         assertThat(seen[0]).isEqualTo(span.getTraceId() + "/" + span.getSpanId());
-        assertThat(currentContext()).isNull();
+        assertNothingLeftOnEitherThread();
+    }
+
+    @Test
+    void anEndThatCannotMakeTheSpanCurrentStillEndsTheSpanAndReachesTheServer() {
+        // tracing never fails a request: where making the span current fails (an Observation that throws), the
+        // completion is passed on without it
+        FailingScopes scopes = new FailingScopes();
+        TraceTracer failing = Tracing.newBuilder().currentTraceContext(scopes).reporter(spans::add).build();
+        Sinks.Empty<Void> handled = Sinks.empty();
+        boolean[] completed = new boolean[1];
+        newFilter(failing).decorate((request, response) -> handled.asMono())
+            .handle(MockServerHttpRequest.get("/orders/7").build(), new MockServerHttpResponse())
+            .subscribe(null, null, () -> completed[0] = true);
+
+        scopes.failing = true;
+        handled.tryEmitEmpty();
+
+        assertThat(completed[0]).isTrue();
+        assertThat(spans).singleElement().satisfies(span -> assertThat(span.getKind()).isEqualTo(Span.Kind.SERVER));
+    }
+
+    /** Scopes on the thread, as usual, until {@link #failing}: then opening one throws. */
+    private static final class FailingScopes implements CurrentTraceContext {
+
+        private final CurrentTraceContext delegate = new ThreadLocalCurrentTraceContext();
+
+        volatile boolean failing;
+
+        @Override
+        public TraceContext context() {
+            return delegate.context();
+        }
+
+        @Override
+        public Scope newScope(TraceContext context) {
+            if (failing) {
+                throw new IllegalStateException("no scope");
+            }
+            return delegate.newScope(context);
+        }
+
+        @Override
+        public Scope maybeScope(TraceContext context) {
+            return newScope(context);
+        }
+
+        @Override
+        public <C> Callable<C> wrap(Callable<C> task) {
+            return delegate.wrap(task);
+        }
+
+        @Override
+        public Runnable wrap(Runnable task) {
+            return delegate.wrap(task);
+        }
+
+        @Override
+        public Executor wrap(Executor delegate) {
+            return this.delegate.wrap(delegate);
+        }
+
+        @Override
+        public ExecutorService wrap(ExecutorService delegate) {
+            return this.delegate.wrap(delegate);
+        }
+
     }
 
     /** Turns Reactor's automatic propagation on or off for one test (the extension puts it back). */
@@ -198,7 +272,7 @@ class TraceWebFilterTests {
         // adapter, Reactor Netty finishing the response) logs with the trace, whatever thread the end comes on
         propagation(automatic);
         Seen seen = new Seen();
-        Mono<Void> exchange = filter.decorate((request, response) -> Mono.delay(Duration.ofMillis(20)).then())
+        Mono<Void> exchange = filter.decorate((request, response) -> Mono.delay(Duration.ofMillis(20), later).then())
             .handle(MockServerHttpRequest.get("/orders/7").build(), new MockServerHttpResponse());
         // Reactor puts no restoring subscriber of its own between the exchange and the server
         assertThat(Mono.fromDirect(exchange)).isSameAs(exchange);
@@ -211,7 +285,24 @@ class TraceWebFilterTests {
         assertThat(seen.atSubscribe).isEqualTo(span.getTraceId() + "/" + span.getSpanId());
         assertThat(seen.atEnd).isEqualTo(seen.atSubscribe);
         assertThat(id(endedWhile.get(0))).as("the span ends while current").isEqualTo(seen.atSubscribe);
+        assertNothingLeftOnEitherThread();
+    }
+
+    /** The thread the exchanges complete on, later: its own, so that what they leave on it can be read. */
+    private final ScheduledExecutorService laterThread = Executors.newSingleThreadScheduledExecutor();
+
+    private final Scheduler later = Schedulers.fromExecutorService(laterThread);
+
+    @AfterEach
+    void stopTheLaterThread() {
+        laterThread.shutdownNow();
+    }
+
+    /** Nothing current on this thread, nor on the later one once its task has returned. */
+    private void assertNothingLeftOnEitherThread() {
         assertThat(currentContext()).isNull();
+        // a task of its own, which Reactor does not wrap, runs after the completion's has returned
+        assertThat(laterThread.submit(this::currentContext)).succeedsWithin(Duration.ofSeconds(5)).isNull();
     }
 
     /** Decorates a handler that never completes, subscribes to it and cancels it, noting what it saw. */
