@@ -194,12 +194,14 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             }
             Mono<Void> result;
             try {
-                current.setValue(context);
+                boolean entered = makeCurrent(context);
                 try {
                     result = handler.handle(request, response);
                 }
                 finally {
-                    current.restore();
+                    if (entered) {
+                        current.restore();
+                    }
                 }
             }
             catch (RuntimeException | Error ex) {
@@ -216,6 +218,22 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             }
             return new EndingSpan(result, key, state, response);
         };
+    }
+
+    /**
+     * Makes {@code context} current on this thread until {@code current.restore()}; returns false,
+     * with nothing to put back, where that failed (an Observation on the thread that throws when our
+     * accessor asks whether it encloses the span): the request goes on without the span current,
+     * since tracing never fails a request.
+     */
+    private boolean makeCurrent(TraceContext context) {
+        try {
+            current.setValue(context);
+            return true;
+        }
+        catch (RuntimeException ex) {
+            return false;
+        }
     }
 
     private void putSpanAttribute(Map<String, Object> attributes, Span span) {
@@ -253,12 +271,14 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             state.exchange = exchange;
             exchange.getAttributes().put(SPAN_ATTRIBUTE, state.span);
             Mono<Void> result;
-            current.setValue(state.span.context());
+            boolean entered = makeCurrent(state.span.context());
             try {
                 result = chain.filter(exchange);
             }
             finally {
-                current.restore();
+                if (entered) {
+                    current.restore();
+                }
             }
             return new EndingSpan(result, null, state, exchange.getResponse());
         });
@@ -480,12 +500,14 @@ public final class TraceWebFilter implements WebFilter, Ordered {
         public void subscribe(CoreSubscriber<? super Void> actual) {
             TraceContext trace = state.span.context();
             Context context = actual.currentContext().put(TraceContextThreadLocalAccessor.KEY, trace);
-            current.setValue(trace);
+            boolean entered = makeCurrent(trace);
             try {
                 source.subscribe(new EndingSubscriber(actual, context));
             }
             finally {
-                current.restore();
+                if (entered) {
+                    current.restore();
+                }
             }
         }
 
@@ -497,14 +519,7 @@ public final class TraceWebFilter implements WebFilter, Ordered {
 
             @Override
             boolean enter() {
-                try {
-                    current.setValue(state.span.context());
-                    return true;
-                }
-                catch (RuntimeException ex) {
-                    // an Observation that fails to answer: the signal goes on all the same, without the span
-                    return false;
-                }
+                return makeCurrent(state.span.context());
             }
 
             @Override

@@ -208,6 +208,29 @@ class TraceWebFilterTests {
         assertThat(spans).singleElement().satisfies(span -> assertThat(span.getKind()).isEqualTo(Span.Kind.SERVER));
     }
 
+    @Test
+    void aRequestForWhichTheSpanCannotBeMadeCurrentIsHandledAndTraced() {
+        // as a decorator and as a filter: the handler runs without the span current, and the span still ends
+        FailingScopes scopes = new FailingScopes();
+        scopes.failing = true;
+        TraceTracer failing = Tracing.newBuilder().currentTraceContext(scopes).reporter(spans::add).build();
+        TraceWebFilter failingFilter = newFilter(failing);
+        List<String> handled = new ArrayList<>();
+
+        failingFilter.decorate((request, response) -> Mono.fromRunnable(() -> handled.add("decorated")))
+            .handle(MockServerHttpRequest.get("/orders/7").build(), new MockServerHttpResponse())
+            .block(Duration.ofSeconds(5));
+        failingFilter.filter(MockServerWebExchange.from(MockServerHttpRequest.get("/orders/8")),
+                chained -> Mono.fromRunnable(() -> handled.add("filtered")))
+            .block(Duration.ofSeconds(5));
+
+        assertThat(handled).containsExactly("decorated", "filtered");
+        assertThat(spans).hasSize(2).allSatisfy(span -> {
+            assertThat(span.getKind()).isEqualTo(Span.Kind.SERVER);
+            assertThat(span.getError()).isNull();
+        });
+    }
+
     /** Scopes on the thread, as usual, until {@link #failing}: then opening one throws. */
     private static final class FailingScopes implements CurrentTraceContext {
 
