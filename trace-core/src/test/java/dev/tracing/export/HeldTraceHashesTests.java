@@ -28,6 +28,15 @@ class HeldTraceHashesTests {
         }
     }
 
+    /** Adds each hash, in order, in one write. */
+    private void hold(long... hashes) {
+        write(() -> {
+            for (long hash : hashes) {
+                table.add(hash);
+            }
+        });
+    }
+
     private void write(Runnable change) {
         table.beginWrite();
         change.run();
@@ -36,7 +45,7 @@ class HeldTraceHashesTests {
 
     @Test
     void aHashAddedIsHeldAndAnotherIsSurelyAbsent() {
-        write(() -> table.add(hashAt(3, 1)));
+        hold(hashAt(3, 1));
 
         assertThat(table.capacity()).isEqualTo(16);
         assertHeld(hashAt(3, 1));
@@ -50,15 +59,10 @@ class HeldTraceHashesTests {
         long b = hashAt(15, 2);
         long c = hashAt(14, 3);
         long d = hashAt(15, 4);
-        write(() -> {
-            table.add(a);
-            table.add(b);
-            table.add(c);
-            table.add(d);
-        });
+        hold(a, b, c, d);
         // a hash whose home is the slot the run wrapped into
         long e = hashAt(0, 5);
-        write(() -> table.add(e));
+        hold(e);
 
         write(() -> table.remove(a));
 
@@ -75,12 +79,8 @@ class HeldTraceHashesTests {
         long last = hashAt(15, 1);
         long first = hashAt(0, 2);
         long wrapped = hashAt(15, 3);
-        write(() -> {
-            table.add(last);
-            table.add(first);
-            // runs on from 15 past 0 into 1
-            table.add(wrapped);
-        });
+        // wrapped runs on from 15 past 0 into 1
+        hold(last, first, wrapped);
 
         write(() -> table.remove(last));
 
@@ -92,10 +92,7 @@ class HeldTraceHashesTests {
     @Test
     void aHashHeldTwiceStaysHeldUntilBothCopiesAreRemoved() {
         long shared = hashAt(7, 9);
-        write(() -> {
-            table.add(shared);
-            table.add(shared);
-        });
+        hold(shared, shared);
 
         write(() -> table.remove(shared));
         assertHeld(shared);
@@ -124,10 +121,7 @@ class HeldTraceHashesTests {
 
     @Test
     void clearForgetsEveryHash() {
-        write(() -> {
-            table.add(hashAt(1, 1));
-            table.add(hashAt(1, 2));
-        });
+        hold(hashAt(1, 1), hashAt(1, 2));
 
         write(table::clear);
 
