@@ -38,6 +38,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * recorded while they run, then dropped), {@code none} (0%, the floor) and {@code all-zipkin} (100%,
  * also encoded as Zipkin JSON by the batching exporter, on its thread, into a sink: what 100% costs an
  * application that exports).
+ *
+ * <p>The exporter's thread encodes slower than this loop ends spans, so its queue fills and most spans
+ * are dropped: the {@code all-zipkin} row is a lower bound of what exporting every span costs. Each fork
+ * prints how many spans were exported and dropped; run with {@code ProcessCpuProfiler} to count the
+ * exporter's CPU, which the score (the benchmark thread's time) leaves out.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -53,6 +58,9 @@ public class KeepSamplingBenchmark {
     private Tracer tracer;
 
     private BatchingSpanReporter batching;
+
+    /** What the exporter encoded, read at the end so that the encoding cannot be left out. */
+    private volatile long encodedBytes;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -74,7 +82,7 @@ public class KeepSamplingBenchmark {
 
                 @Override
                 public void export(List<FinishedSpan> spans) {
-                    ZipkinV2JsonEncoder.INSTANCE.encodeList(spans);
+                    encodedBytes += ZipkinV2JsonEncoder.INSTANCE.encodeList(spans).length();
                 }
             }).scheduleDelay(Duration.ofMillis(100)).build();
             reporter = span -> {
@@ -89,6 +97,10 @@ public class KeepSamplingBenchmark {
     public void tearDown() {
         if (batching != null) {
             batching.close();
+            // a queue that overflowed exported fewer spans than 100% sampling makes: the row would look cheaper
+            System.out.printf("%nexported %d spans (%d characters of JSON), dropped %d with the queue full%n",
+                    batching.exportedCount("zipkin-json-sink"), encodedBytes,
+                    batching.droppedCount("zipkin-json-sink", BatchingSpanReporter.QUEUE_FULL));
         }
     }
 
