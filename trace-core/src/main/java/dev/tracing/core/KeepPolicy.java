@@ -11,7 +11,10 @@ import java.time.Duration;
  *
  * <p>Memory is bounded: a trace holds at most {@link #maxSpansPerTrace()} ended spans while it
  * waits for its root, and all traces together at most {@link #maxPendingSpans()}; spans beyond
- * either bound are dropped and counted ({@link TraceTracer#keepDroppedSpanCount()}).
+ * either bound are dropped and counted ({@link TraceTracer#keepDroppedSpanCount()}). When all
+ * traces together hold their maximum, a trace that has waited more than a minute for its root (a
+ * root that never ends, a stream open for minutes) is dropped to make room, and its spans are
+ * counted the same way.
  */
 public final class KeepPolicy {
 

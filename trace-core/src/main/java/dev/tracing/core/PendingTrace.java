@@ -19,6 +19,20 @@ final class PendingTrace {
 
     private static final int DROPPED = 2;
 
+    /** Dropped because it waited too long for its root while room ran out: its spans are counted. */
+    private static final int EXPIRED = 3;
+
+    /** What {@link #offer} made of an ended span. */
+    private static final int WAITS = 0;
+
+    private static final int REPORT = 1;
+
+    private static final int FORGET = 2;
+
+    private static final int COUNT_DROPPED = 3;
+
+    private static final int NO_ROOM = 4;
+
     private final TraceTracer tracer;
 
     /** The local root, whose end decides; set once, right after creation, by the creating thread. */
@@ -46,26 +60,56 @@ final class PendingTrace {
         return Long.hashCode(createdNanos * 0x9E3779B97F4A7C15L);
     }
 
-    /** The trace waited too long for its root while room ran out: drop what it holds, and what follows. */
+    /**
+     * The trace waited too long for its root while room ran out: drop what it holds, and what follows,
+     * counting them. Takes this trace's lock: never called with another trace's lock held.
+     */
     void expire() {
-        decide(null);
+        decide(EXPIRED, null);
     }
 
     /** A span of this trace has ended. */
     void ended(RecordedSpan span) {
         if (span == root) {
-            decide(tracer.keepPolicy().reason(span));
-            return;
-        }
-        synchronized (this) {
-            if (state == DROPPED) {
+            String reason = tracer.keepPolicy().reason(span);
+            if (decide(reason != null ? KEPT : DROPPED, reason)) {
                 return;
             }
-            if (state == OPEN) {
-                if (endedCount >= tracer.keepPolicy().maxSpansPerTrace() || !tracer.reservePendingSpan()) {
-                    tracer.keepDropped();
-                    return;
-                }
+            // expired (or dropped) meanwhile: counted below as any later span of the trace
+        }
+        int outcome = offer(span, false);
+        if (outcome == NO_ROOM) {
+            // expiring the traces that waited too long takes their locks, so not while this one's is held: two
+            // threads expiring each other's traces would wait for each other, and this one could expire itself
+            outcome = tracer.reservePendingSpanAfterExpiring() ? offer(span, true) : COUNT_DROPPED;
+        }
+        if (outcome == REPORT) {
+            // kept already: a span that ends after the root goes out as it ends
+            tracer.report(span);
+        }
+        else if (outcome == COUNT_DROPPED) {
+            tracer.keepDropped(1);
+        }
+    }
+
+    /**
+     * Makes the span wait for the root's decision if the trace is open and has room for it, or says
+     * what else to do with it. {@code reserved}: room in the tracer's total was taken for it already,
+     * and is given back unless the span waits.
+     */
+    private int offer(RecordedSpan span, boolean reserved) {
+        int outcome;
+        synchronized (this) {
+            if (state == KEPT) {
+                outcome = REPORT;
+            }
+            else if (state == DROPPED) {
+                outcome = FORGET;
+            }
+            else if (state == EXPIRED || endedCount >= tracer.keepPolicy().maxSpansPerTrace()) {
+                outcome = COUNT_DROPPED;
+            }
+            else if (reserved || tracer.tryReservePendingSpan()) {
                 if (firstEnded == null) {
                     firstEnded = span;
                     tracer.waiting(this);
@@ -75,27 +119,33 @@ final class PendingTrace {
                 }
                 lastEnded = span;
                 endedCount++;
-                return;
+                return WAITS;
+            }
+            else {
+                return NO_ROOM;
             }
         }
-        // kept already: a span that ends after the root goes out as it ends
-        tracer.report(span);
+        if (reserved) {
+            tracer.releasePendingSpans(1);
+        }
+        return outcome;
     }
 
     /** The local root was abandoned: nothing of the trace is kept. */
     void rootAbandoned() {
-        decide(null);
+        decide(DROPPED, null);
     }
 
-    private void decide(String reason) {
+    /** Decides the trace unless it is decided already; returns whether this call decided it. */
+    private boolean decide(int decision, String reason) {
         RecordedSpan decided = root;
         RecordedSpan waiting;
         int waitingCount;
         synchronized (this) {
             if (state != OPEN) {
-                return;
+                return false;
             }
-            state = reason != null ? KEPT : DROPPED;
+            state = decision;
             waiting = firstEnded;
             waitingCount = endedCount;
             firstEnded = null;
@@ -107,8 +157,11 @@ final class PendingTrace {
             tracer.releasePendingSpans(waitingCount);
             tracer.decided(this);
         }
-        if (reason == null) {
-            return;
+        if (decision == EXPIRED) {
+            tracer.keepDropped(waitingCount);
+        }
+        if (decision != KEPT) {
+            return true;
         }
         decided.kept(reason);
         tracer.traceKept();
@@ -120,6 +173,7 @@ final class PendingTrace {
             waiting = next;
         }
         tracer.report(decided);
+        return true;
     }
 
 }

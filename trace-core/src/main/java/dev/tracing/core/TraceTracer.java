@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 import io.micrometer.tracing.Baggage;
@@ -79,8 +80,14 @@ public final class TraceTracer implements Tracer {
      */
     static final long MAX_WAIT_NANOS = TimeUnit.MINUTES.toNanos(1);
 
+    /** How often, at most, a full pool of waiting spans looks for traces that waited too long. */
+    static final long EXPIRY_SCAN_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     /** Traces holding waiting spans now; each leaves when it is decided. */
     private final Set<PendingTrace> waiting = ConcurrentHashMap.newKeySet();
+
+    /** When, on {@link #clock}'s nano time, a full pool may next look for traces that waited too long. */
+    private final AtomicLong nextExpiryScan;
 
     TraceTracer(CurrentTraceContext currentTraceContext, Sampler sampler, SpanReporter reporter, TraceClock clock,
             String serviceName, List<String> remoteFields, List<String> correlationFields, boolean respectIncoming,
@@ -93,6 +100,7 @@ public final class TraceTracer implements Tracer {
         this.sampler = sampler;
         this.reporter = reporter;
         this.clock = clock;
+        this.nextExpiryScan = new AtomicLong(clock.nanoTime());
         this.serviceName = serviceName;
         this.remoteFields = List.copyOf(remoteFields);
         this.correlationFields = Collections.unmodifiableSet(new LinkedHashSet<>(correlationFields));
@@ -141,25 +149,8 @@ public final class TraceTracer implements Tracer {
         return keep;
     }
 
-    /**
-     * Takes room for one more waiting span; false when all pending traces hold their maximum even
-     * after traces that waited longer than {@link #MAX_WAIT_NANOS} for their root were dropped.
-     */
-    boolean reservePendingSpan() {
-        if (tryReserve()) {
-            return true;
-        }
-        // full: free what roots that never end (or run for minutes) hold, then try once more
-        long now = clock.nanoTime();
-        for (PendingTrace trace : waiting) {
-            if (now - trace.createdNanos > MAX_WAIT_NANOS) {
-                trace.expire();
-            }
-        }
-        return tryReserve();
-    }
-
-    private boolean tryReserve() {
+    /** Takes room for one more waiting span; false when all pending traces together hold their maximum. */
+    boolean tryReservePendingSpan() {
         int max = keep.maxPendingSpans();
         while (true) {
             int now = pendingSpans.get();
@@ -170,6 +161,25 @@ public final class TraceTracer implements Tracer {
                 return true;
             }
         }
+    }
+
+    /**
+     * Takes room for one more waiting span once room has run out: first drops the traces that waited
+     * longer than {@link #MAX_WAIT_NANOS} for their root, at most once per {@link #EXPIRY_SCAN_NANOS}
+     * (a scan visits every waiting trace, and a full pool would otherwise pay it on every ended span).
+     * Takes the expired traces' locks: the caller holds none.
+     */
+    boolean reservePendingSpanAfterExpiring() {
+        long now = clock.nanoTime();
+        long next = nextExpiryScan.get();
+        if (now - next >= 0 && nextExpiryScan.compareAndSet(next, now + EXPIRY_SCAN_NANOS)) {
+            for (PendingTrace trace : waiting) {
+                if (now - trace.createdNanos > MAX_WAIT_NANOS) {
+                    trace.expire();
+                }
+            }
+        }
+        return tryReservePendingSpan();
     }
 
     /** A trace holds waiting spans: remembered so that, when room runs out, old ones can be expired. */
@@ -191,8 +201,8 @@ public final class TraceTracer implements Tracer {
         pendingSpans.addAndGet(-count);
     }
 
-    void keepDropped() {
-        keepDropped.increment();
+    void keepDropped(int count) {
+        keepDropped.add(count);
     }
 
     void traceKept() {
@@ -201,7 +211,9 @@ public final class TraceTracer implements Tracer {
 
     /**
      * Spans of unsampled traces that were dropped while waiting for a keep decision, because
-     * their trace or all pending traces held their maximum.
+     * their trace or all pending traces held their maximum, or because their trace waited longer
+     * than {@link #MAX_WAIT_NANOS} for its root while room ran out (those that waited, and those
+     * that end after, the root included).
      */
     public long keepDroppedSpanCount() {
         return keepDropped.sum();

@@ -1,5 +1,7 @@
 package dev.tracing.core;
 
+import java.lang.management.LockInfo;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -7,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.tracing.propagation.CompositePropagator;
+import dev.tracing.testing.Waits;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
@@ -179,12 +182,105 @@ class KeepPolicyTests {
         failing.end();
 
         assertThat(reported).extracting(FinishedSpan::getName).containsExactly("query", "failing");
-        assertThat(tracer.keepDroppedSpanCount()).isZero();
+        // the expired trace's spans did not fit: counted
+        assertThat(tracer.keepDroppedSpanCount()).isEqualTo(2);
         assertThat(tracer.pendingSpanCount()).isZero();
         // the expired trace keeps nothing, even if its root ends after all
         forgotten.error(new IllegalStateException("late"));
         forgotten.end();
         assertThat(reported).hasSize(2);
+        assertThat(tracer.keepDroppedSpanCount()).isEqualTo(3);
+    }
+
+    @Test
+    void aTraceThatExpiresForItsOwnSpanLeavesNothingWaiting() {
+        TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).maxPendingSpans(2).build());
+        Span stream = tracer.nextSpan().name("stream").start();
+        tracer.nextSpan(stream).name("chunk").start().end();
+        tracer.nextSpan(stream).name("chunk").start().end();
+
+        // the third chunk finds no room: the scan for traces that waited too long finds its own
+        clock.advanceNanos(TraceTracer.MAX_WAIT_NANOS + 1);
+        tracer.nextSpan(stream).name("chunk").start().end();
+
+        assertThat(tracer.pendingSpanCount()).isZero();
+        assertThat(tracer.waitingTraceCount()).isZero();
+        assertThat(tracer.keepDroppedSpanCount()).isEqualTo(3);
+        stream.error(new IllegalStateException("late"));
+        stream.end();
+        assertThat(reported).isEmpty();
+        assertThat(tracer.keepDroppedSpanCount()).isEqualTo(4);
+        // and all the room is there for the next trace
+        Span next = tracer.nextSpan().name("next").start();
+        tracer.nextSpan(next).name("query").start().end();
+        tracer.nextSpan(next).name("query").start().end();
+        next.error(new IllegalStateException("boom"));
+        next.end();
+        assertThat(reported).extracting(FinishedSpan::getName).containsExactly("query", "query", "next");
+    }
+
+    @Test
+    void aFullPoolLooksForTracesThatWaitedTooLongAtMostOnceASecond() {
+        TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).maxPendingSpans(1).build());
+        Span old = tracer.nextSpan().name("old").start();
+        tracer.nextSpan(old).name("child").start().end();
+        Span young = tracer.nextSpan().name("young").start();
+        clock.advanceNanos(TraceTracer.MAX_WAIT_NANOS - 500_000_000L);
+        // no room, and nothing has waited a minute yet: dropped
+        tracer.nextSpan(young).name("first").start().end();
+        assertThat(tracer.keepDroppedSpanCount()).isEqualTo(1);
+
+        // the old trace has now waited a minute, but the last look was less than a second ago
+        clock.advanceNanos(600_000_000L);
+        tracer.nextSpan(young).name("second").start().end();
+        assertThat(tracer.keepDroppedSpanCount()).isEqualTo(2);
+
+        clock.advanceNanos(TraceTracer.EXPIRY_SCAN_NANOS);
+        tracer.nextSpan(young).name("third").start().end();
+        assertThat(tracer.keepDroppedSpanCount()).isEqualTo(3);
+        young.error(new IllegalStateException("boom"));
+        young.end();
+        assertThat(reported).extracting(FinishedSpan::getName).containsExactly("third", "young");
+    }
+
+    @Test
+    void expiringAnotherThreadsTraceHoldsNoTraceLockWhileItWaits() throws Exception {
+        TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).maxPendingSpans(2).build());
+        Span first = tracer.nextSpan().name("first").start();
+        tracer.nextSpan(first).name("child").start().end();
+        Span second = tracer.nextSpan().name("second").start();
+        tracer.nextSpan(second).name("child").start().end();
+        PendingTrace firstTrace = ((TraceSpan) first).context().pending;
+        PendingTrace secondTrace = ((TraceSpan) second).context().pending;
+        clock.advanceNanos(TraceTracer.MAX_WAIT_NANOS + 1);
+
+        // another thread ends a span of the first trace while this one holds the second's lock: expiring the
+        // second makes it wait. If it waited holding the first's lock, a thread ending a span of the second
+        // that expires the first (the same scan, the other way round) would wait for it for ever.
+        Span late = tracer.nextSpan(first).name("late").start();
+        Thread ending = new Thread(late::end, "ending");
+        Thread firstsLock = new Thread(() -> {
+            synchronized (firstTrace) {
+                assertThat(firstTrace).isNotNull();
+            }
+        }, "first's lock");
+        synchronized (secondTrace) {
+            ending.start();
+            int secondsLock = System.identityHashCode(secondTrace);
+            Waits.await().until(() -> {
+                LockInfo blockedOn = ManagementFactory.getThreadMXBean().getThreadInfo(ending.getId()).getLockInfo();
+                return blockedOn != null && blockedOn.getIdentityHashCode() == secondsLock;
+            });
+            firstsLock.start();
+            firstsLock.join(Waits.TIMEOUT.toMillis());
+            assertThat(firstsLock.isAlive()).as("the first trace's lock is held while waiting for the second's")
+                .isFalse();
+        }
+        ending.join(Waits.TIMEOUT.toMillis());
+        assertThat(ending.isAlive()).isFalse();
+        assertThat(tracer.pendingSpanCount()).isZero();
+        assertThat(tracer.waitingTraceCount()).isZero();
+        assertThat(tracer.keepDroppedSpanCount()).isEqualTo(3);
     }
 
     @Test

@@ -52,7 +52,8 @@ public final class TracerMetrics implements MeterBinder {
                 .description("Ended spans of unsampled traces waiting for their local root's keep decision")
                 .register(registry);
             FunctionCounter.builder("trace.sampling.keep.spans.dropped", ours, TraceTracer::keepDroppedSpanCount)
-                .description("Spans of unsampled traces dropped while waiting, over the per-trace or total bound")
+                .description("Spans of unsampled traces dropped while waiting: over the per-trace or total bound, "
+                        + "or of a trace that waited over a minute for its root when the total ran out")
                 .register(registry);
         }
         Gauge.builder("trace.context.threads", () -> ThreadLocalCurrentTraceContext.threadsWithAContext().size())
