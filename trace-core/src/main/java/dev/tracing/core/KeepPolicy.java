@@ -14,7 +14,7 @@ import java.time.Duration;
  * either bound are dropped and counted ({@link TraceTracer#keepDroppedSpanCount()}). When all
  * traces together hold their maximum, a trace that has waited more than a minute for its root (a
  * root that never ends, a stream open for minutes) is dropped to make room, and its spans are
- * counted the same way.
+ * counted the same way. At most {@link #rateLimit()} traces are kept per second.
  */
 public final class KeepPolicy {
 
@@ -33,6 +33,9 @@ public final class KeepPolicy {
     /** The ended spans all waiting traces hold at most together, without a choice. */
     public static final int DEFAULT_MAX_PENDING_SPANS = 10_000;
 
+    /** The traces kept per second at most, without a choice: the sampler's own default rate. */
+    public static final int DEFAULT_RATE_LIMIT = 100;
+
     /** Keeps nothing the sampler did not choose: no recording cost for unsampled traces. */
     public static final KeepPolicy NONE = builder().build();
 
@@ -44,11 +47,14 @@ public final class KeepPolicy {
 
     private final int maxPendingSpans;
 
+    private final int rateLimit;
+
     private KeepPolicy(Builder builder) {
         this.errors = builder.errors;
         this.slowerThanMicros = builder.slowerThanMicros;
         this.maxSpansPerTrace = builder.maxSpansPerTrace;
         this.maxPendingSpans = builder.maxPendingSpans;
+        this.rateLimit = builder.rateLimit;
     }
 
     /** Returns a builder that keeps nothing, with the {@code DEFAULT_*} bounds. */
@@ -78,6 +84,11 @@ public final class KeepPolicy {
         return maxPendingSpans;
     }
 
+    /** The traces kept per second at most; 0 when there is no limit. */
+    public int rateLimit() {
+        return rateLimit;
+    }
+
     /**
      * Returns why a trace whose local root is {@code root} is kept, {@value #KEPT_ERROR} or
      * {@value #KEPT_SLOW}, or null when it is not.
@@ -95,7 +106,7 @@ public final class KeepPolicy {
     @Override
     public String toString() {
         return "KeepPolicy{errors=" + errors + ", slowerThanMicros=" + slowerThanMicros + ", maxSpansPerTrace="
-                + maxSpansPerTrace + ", maxPendingSpans=" + maxPendingSpans + "}";
+                + maxSpansPerTrace + ", maxPendingSpans=" + maxPendingSpans + ", rateLimit=" + rateLimit + "}";
     }
 
     /** Configures a {@link KeepPolicy}. */
@@ -108,6 +119,8 @@ public final class KeepPolicy {
         private int maxSpansPerTrace = DEFAULT_MAX_SPANS_PER_TRACE;
 
         private int maxPendingSpans = DEFAULT_MAX_PENDING_SPANS;
+
+        private int rateLimit = DEFAULT_RATE_LIMIT;
 
         private Builder() {
         }
@@ -151,6 +164,20 @@ public final class KeepPolicy {
                 throw new IllegalArgumentException("must be at least 1, was " + maxPendingSpans);
             }
             this.maxPendingSpans = maxPendingSpans;
+            return this;
+        }
+
+        /**
+         * The traces kept per second at most, counted apart from the sampler's rate: a failed or slow
+         * trace over it is dropped and counted ({@link TraceTracer#keepLimitedTraceCount()}), so that
+         * whoever can make requests fail or slow cannot make this process export more. 0 for no limit.
+         * @throws IllegalArgumentException when it is negative
+         */
+        public Builder rateLimit(int rateLimit) {
+            if (rateLimit < 0) {
+                throw new IllegalArgumentException("must be 0 (no limit) or positive, was " + rateLimit);
+            }
+            this.rateLimit = rateLimit;
             return this;
         }
 

@@ -145,6 +145,9 @@ final class PendingTrace {
             if (state != OPEN) {
                 return false;
             }
+            if (decision == KEPT && !tracer.mayKeep()) {
+                decision = DROPPED;
+            }
             state = decision;
             waiting = firstEnded;
             waitingCount = endedCount;

@@ -74,6 +74,11 @@ public final class TraceTracer implements Tracer {
 
     private final LongAdder kept = new LongAdder();
 
+    /** Null when kept traces have no rate limit. */
+    private final RateLimitingSampler keepLimiter;
+
+    private final LongAdder keepLimited = new LongAdder();
+
     /**
      * How long a trace may hold waiting spans for its local root, once room runs out: a root that
      * never ends (or a stream open for minutes) must not keep other traces from being kept.
@@ -94,6 +99,7 @@ public final class TraceTracer implements Tracer {
             SpanLimits spanLimits, SpanLifecycle spanLifecycle, KeepPolicy keep) {
         this.spanLifecycle = spanLifecycle;
         this.keep = keep;
+        this.keepLimiter = keep.rateLimit() > 0 ? new RateLimitingSampler(keep.rateLimit()) : null;
         this.respectIncoming = respectIncoming;
         this.spanLimits = spanLimits;
         this.currentTraceContext = currentTraceContext;
@@ -209,6 +215,15 @@ public final class TraceTracer implements Tracer {
         kept.increment();
     }
 
+    /** Whether one more trace may be kept this second; counts the one that may not. */
+    boolean mayKeep() {
+        if (keepLimiter == null || keepLimiter.isSampled(0L, 0L)) {
+            return true;
+        }
+        keepLimited.increment();
+        return false;
+    }
+
     /**
      * Spans of unsampled traces that were dropped while waiting for a keep decision, because
      * their trace or all pending traces held their maximum, or because their trace waited longer
@@ -222,6 +237,11 @@ public final class TraceTracer implements Tracer {
     /** Traces the sampler did not choose that were kept, for an error or for being slow. */
     public long keptTraceCount() {
         return kept.sum();
+    }
+
+    /** Traces that failed or were slow but were not kept: over {@link KeepPolicy#rateLimit()}. */
+    public long keepLimitedTraceCount() {
+        return keepLimited.sum();
     }
 
     /** Ended spans now waiting for their local root's keep decision. */

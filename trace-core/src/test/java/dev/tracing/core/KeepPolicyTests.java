@@ -57,6 +57,30 @@ class KeepPolicyTests {
         assertThat(keep.slowerThanMicros()).isZero();
         assertThat(keep.maxSpansPerTrace()).isEqualTo(KeepPolicy.DEFAULT_MAX_SPANS_PER_TRACE).isEqualTo(256);
         assertThat(keep.maxPendingSpans()).isEqualTo(KeepPolicy.DEFAULT_MAX_PENDING_SPANS).isEqualTo(10_000);
+        // as many kept traces a second as the sampler records by default
+        assertThat(keep.rateLimit()).isEqualTo(KeepPolicy.DEFAULT_RATE_LIMIT).isEqualTo(Sampler.DEFAULT_RATE_LIMIT);
+        assertThat(KeepPolicy.builder().rateLimit(0).build().rateLimit()).isZero();
+        assertThatIllegalArgumentException().isThrownBy(() -> KeepPolicy.builder().rateLimit(-1))
+            .withMessageContaining("must be 0 (no limit) or positive");
+    }
+
+    @Test
+    void keptTracesAreLimitedPerSecondAndTheOthersCounted() {
+        // at 1 a second there is no burst: of traces decided within a second, one is kept
+        TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).rateLimit(1).build());
+        for (int i = 0; i < 3; i++) {
+            request(tracer, true).end();
+        }
+
+        assertThat(reported).extracting(FinishedSpan::getName)
+            .containsExactly("SELECT orders", "GET /orders", "audit");
+        assertThat(tracer.keptTraceCount()).isEqualTo(1);
+        assertThat(tracer.keepLimitedTraceCount()).isEqualTo(2);
+        assertThat(tracer.pendingSpanCount()).isZero();
+        assertThat(tracer.waitingTraceCount()).isZero();
+        // a trace that neither failed nor was slow is not one the limit refused
+        request(tracer, false).end();
+        assertThat(tracer.keepLimitedTraceCount()).isEqualTo(2);
     }
 
     @Test
@@ -285,7 +309,7 @@ class KeepPolicyTests {
 
     @Test
     void decidedTracesAreForgotten() {
-        TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).build());
+        TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).rateLimit(0).build());
         for (int i = 0; i < 100; i++) {
             request(tracer, i % 2 == 0).end();
         }

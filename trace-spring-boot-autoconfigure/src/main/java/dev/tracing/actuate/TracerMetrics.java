@@ -48,6 +48,9 @@ public final class TracerMetrics implements MeterBinder {
             FunctionCounter.builder("trace.sampling.kept", ours, TraceTracer::keptTraceCount)
                 .description("Traces the sampler did not choose that were kept for an error or for being slow")
                 .register(registry);
+            FunctionCounter.builder("trace.sampling.keep.traces.limited", ours, TraceTracer::keepLimitedTraceCount)
+                .description("Traces that failed or were slow but were not kept: over trace.sampling.keep.rate-limit")
+                .register(registry);
             Gauge.builder("trace.sampling.keep.spans.pending", ours, TraceTracer::pendingSpanCount)
                 .description("Ended spans of unsampled traces waiting for their local root's keep decision")
                 .register(registry);

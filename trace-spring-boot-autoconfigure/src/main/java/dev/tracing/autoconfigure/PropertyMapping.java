@@ -98,6 +98,7 @@ final class PropertyMapping {
         map("trace.sampling.keep.slower-than", keep.getSlowerThan(), builder::slowerThan);
         map("trace.sampling.keep.max-spans-per-trace", keep.getMaxSpansPerTrace(), builder::maxSpansPerTrace);
         map("trace.sampling.keep.max-pending-spans", keep.getMaxPendingSpans(), builder::maxPendingSpans);
+        map("trace.sampling.keep.rate-limit", keep.getRateLimit(), builder::rateLimit);
         return builder.build();
     }
 

@@ -165,6 +165,13 @@ public class TraceSamplingProperties {
         /** Maximum ended spans all waiting traces hold together; more are dropped and counted. */
         private int maxPendingSpans = KeepPolicy.DEFAULT_MAX_PENDING_SPANS;
 
+        /**
+         * Maximum traces kept per second for an error or for being slow, apart from the sampler's rate
+         * limit, so that a client that can make requests fail cannot make this service export more;
+         * traces over it are dropped and counted. 0 means no limit.
+         */
+        private int rateLimit = KeepPolicy.DEFAULT_RATE_LIMIT;
+
         public boolean isErrors() {
             return errors;
         }
@@ -195,6 +202,14 @@ public class TraceSamplingProperties {
 
         public void setMaxPendingSpans(int maxPendingSpans) {
             this.maxPendingSpans = maxPendingSpans;
+        }
+
+        public int getRateLimit() {
+            return rateLimit;
+        }
+
+        public void setRateLimit(int rateLimit) {
+            this.rateLimit = rateLimit;
         }
 
     }

@@ -108,6 +108,9 @@ class ConfigurationMetadataTests {
         assertThat(properties.get("trace.sampling.keep.max-pending-spans").get("defaultValue").asInt())
             .isEqualTo(KeepPolicy.DEFAULT_MAX_PENDING_SPANS)
             .isEqualTo(sampling.getKeep().getMaxPendingSpans());
+        assertThat(properties.get("trace.sampling.keep.rate-limit").get("defaultValue").asInt())
+            .isEqualTo(KeepPolicy.DEFAULT_RATE_LIMIT)
+            .isEqualTo(sampling.getKeep().getRateLimit());
         TraceSpanLimitsProperties limits = new TraceSpanLimitsProperties();
         assertThat(properties.get("trace.span-limits.max-tags").get("defaultValue").asInt())
             .isEqualTo(SpanLimits.DEFAULT_MAX_TAGS)

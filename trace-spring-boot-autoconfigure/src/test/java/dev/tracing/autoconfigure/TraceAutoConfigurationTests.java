@@ -179,6 +179,31 @@ class TraceAutoConfigurationTests {
     }
 
     @Test
+    void keepMetricsCountKeptLimitedPendingAndDroppedFromTheProperties() {
+        runner
+            .withPropertyValues("trace.sampling.probability=0.0", "trace.sampling.keep.errors=true",
+                    "trace.sampling.keep.rate-limit=1", "trace.sampling.keep.max-spans-per-trace=1")
+            .run(context -> {
+                io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+                context.getBean(dev.tracing.actuate.TracerMetrics.class).bindTo(registry);
+                Tracer tracer = context.getBean(Tracer.class);
+                Span waiting = tracer.nextSpan().name("waiting").start();
+                tracer.nextSpan(waiting).name("child").start().end();
+                tracer.nextSpan(waiting).name("over the per-trace bound").start().end();
+                assertThat(registry.get("trace.sampling.keep.spans.pending").gauge().value()).isEqualTo(1);
+                assertThat(registry.get("trace.sampling.keep.spans.dropped").functionCounter().count()).isEqualTo(1);
+                // at 1 a second, of two failed traces decided at once one is kept
+                for (int i = 0; i < 2; i++) {
+                    tracer.nextSpan().name("failed").start().error(new IllegalStateException("boom")).end();
+                }
+                assertThat(registry.get("trace.sampling.kept").functionCounter().count()).isEqualTo(1);
+                assertThat(registry.get("trace.sampling.keep.traces.limited").functionCounter().count()).isEqualTo(1);
+                waiting.end();
+                assertThat(registry.get("trace.sampling.keep.spans.pending").gauge().value()).isZero();
+            });
+    }
+
+    @Test
     void userReportersAreClosedOnceAtShutdown() {
         java.util.concurrent.atomic.AtomicInteger closed = new java.util.concurrent.atomic.AtomicInteger();
         runner.withBean("countingReporter", SpanReporter.class, () -> new SpanReporter() {
@@ -397,7 +422,8 @@ class TraceAutoConfigurationTests {
             "trace.sampling.rules[0].method=GE T|trace.sampling.rules[0].method|not an HTTP method",
             "trace.sampling.rules[0].messaging-destination=jobs,trace.sampling.rules[0].path=/a|trace.sampling.rules[0].messaging-destination|not both",
             "trace.sampling.keep.slower-than=-1s|trace.sampling.keep.slower-than|",
-            "trace.sampling.keep.max-pending-spans=0|trace.sampling.keep.max-pending-spans|at least 1" })
+            "trace.sampling.keep.max-pending-spans=0|trace.sampling.keep.max-pending-spans|at least 1",
+            "trace.sampling.keep.rate-limit=-1|trace.sampling.keep.rate-limit|0 (no limit) or positive" })
     void invalidRulesAndKeepSettingsFailStartupNamingTheRuleAndProperty(String properties, String property,
             String reason) {
         runner.withPropertyValues(properties.split(",")).run(context -> {
