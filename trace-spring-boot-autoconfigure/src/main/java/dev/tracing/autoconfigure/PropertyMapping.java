@@ -72,10 +72,12 @@ final class PropertyMapping {
                     sampler::probability);
             map(prefix + "rate-limit", rule.getRateLimit() != null ? rule.getRateLimit() : sampling.getRateLimit(),
                     sampler::rateLimit);
+            // the property a failure names: the one that is wrong, where that is the method beside a path
+            boolean byPath = rule.getPath() != null && SamplingRules.isMethod(rule.getMethod());
             String property = prefix + (rule.getMessagingDestination() != null ? "messaging-destination"
-                    : rule.getPath() != null ? "path" : "method");
+                    : byPath ? "path" : "method");
             Object value = rule.getMessagingDestination() != null ? rule.getMessagingDestination()
-                    : rule.getPath() != null ? rule.getPath() : rule.getMethod();
+                    : byPath ? rule.getPath() : rule.getMethod();
             apply(property, value, () -> rules.rule(name, rule.getPath(), rule.getMethod(),
                     rule.getMessagingDestination(), sampler.build()));
         }

@@ -420,6 +420,7 @@ class TraceAutoConfigurationTests {
             "trace.sampling.rules[0].path=/a,trace.sampling.rules[0].rate-limit=-1|trace.sampling.rules[0].rate-limit|",
             "trace.sampling.rules[0].probability=0.5|trace.sampling.rules[0].method|needs a path, a method or a messaging destination",
             "trace.sampling.rules[0].method=GE T|trace.sampling.rules[0].method|not an HTTP method",
+            "trace.sampling.rules[0].path=/a,trace.sampling.rules[0].method=GE T|trace.sampling.rules[0].method|not an HTTP method",
             "trace.sampling.rules[0].messaging-destination=jobs,trace.sampling.rules[0].path=/a|trace.sampling.rules[0].messaging-destination|not both",
             "trace.sampling.keep.slower-than=-1s|trace.sampling.keep.slower-than|",
             "trace.sampling.keep.max-pending-spans=0|trace.sampling.keep.max-pending-spans|at least 1",
@@ -431,6 +432,32 @@ class TraceAutoConfigurationTests {
             assertThat(StartupFailures.text(context.getStartupFailure())).contains(property)
                 .contains(reason == null ? "" : reason);
         });
+    }
+
+    @Test
+    void aRulesRateLimitIsCountedForThatRuleAlone() {
+        runner.withPropertyValues("trace.sampling.probability=0.0", "trace.sampling.rules[0].path=/limited/**",
+                "trace.sampling.rules[0].probability=1.0", "trace.sampling.rules[0].rate-limit=1",
+                "trace.sampling.rules[1].path=/open/**", "trace.sampling.rules[1].probability=1.0")
+            .run(context -> {
+                Tracer tracer = context.getBean(Tracer.class);
+                SamplingRules rules = context.getBean(SamplingRules.class);
+                List<String> sampled = new ArrayList<>();
+                for (int i = 0; i < 5; i++) {
+                    for (String path : List.of("/limited/" + i, "/open/" + i)) {
+                        Span.Builder builder = tracer.spanBuilder();
+                        rules.applyToRequest(builder, "GET", path);
+                        Span span = builder.name(path).start();
+                        if (Boolean.TRUE.equals(span.context().sampled())) {
+                            sampled.add(path);
+                        }
+                        span.end();
+                    }
+                }
+                // 1 a second has no burst: of five traces at once, the first; the other rule has the global 100
+                assertThat(sampled).containsExactly("/limited/0", "/open/0", "/open/1", "/open/2", "/open/3",
+                        "/open/4");
+            });
     }
 
     @Test

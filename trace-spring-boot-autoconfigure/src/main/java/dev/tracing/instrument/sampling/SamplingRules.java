@@ -81,6 +81,19 @@ public final class SamplingRules {
         }
     }
 
+    /** Whether {@code method} may be a rule's method: unset (any method) or an HTTP token. */
+    public static boolean isMethod(String method) {
+        if (isBlank(method)) {
+            return true;
+        }
+        String trimmed = method.trim();
+        return HttpTokens.isToken(trimmed, 0, trimmed.length());
+    }
+
+    private static boolean isBlank(String value) {
+        return value == null || value.isBlank();
+    }
+
     /** Whether there are no rules at all. */
     public boolean isEmpty() {
         return requestRules.isEmpty() && destinationRules.isEmpty();
@@ -128,13 +141,10 @@ public final class SamplingRules {
             if (isBlank(path) && isBlank(method)) {
                 throw new IllegalArgumentException("a rule needs a path, a method or a messaging destination");
             }
-            String upper = null;
-            if (!isBlank(method)) {
-                upper = method.trim().toUpperCase(Locale.ROOT);
-                if (!HttpTokens.isToken(upper, 0, upper.length())) {
-                    throw new IllegalArgumentException("not an HTTP method: '" + method + "'");
-                }
+            if (!isMethod(method)) {
+                throw new IllegalArgumentException("not an HTTP method: '" + method + "'");
             }
+            String upper = isBlank(method) ? null : method.trim().toUpperCase(Locale.ROOT);
             Predicate<String> pattern = isBlank(path) ? null : PathPatterns.parse(path.trim());
             rules.add(new Rule(name, pattern, upper, null, sampler));
             return this;
@@ -169,10 +179,6 @@ public final class SamplingRules {
 
         public SamplingRules build() {
             return rules.isEmpty() ? NONE : new SamplingRules(rules);
-        }
-
-        private static boolean isBlank(String value) {
-            return value == null || value.isBlank();
         }
 
     }
