@@ -7,6 +7,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import dev.tracing.propagation.CompositePropagator;
 import dev.tracing.testing.Waits;
@@ -305,6 +310,60 @@ class KeepPolicyTests {
         assertThat(tracer.pendingSpanCount()).isZero();
         assertThat(tracer.waitingTraceCount()).isZero();
         assertThat(tracer.keepDroppedSpanCount()).isEqualTo(3);
+    }
+
+    @Test
+    void childrenEndingOnOtherThreadsWhileTheRootEndsAreKeptOnceOrNotAtAll() throws Exception {
+        TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).rateLimit(0).build());
+        ExecutorService threads = Executors.newFixedThreadPool(3);
+        try {
+            for (int round = 0; round < 300; round++) {
+                boolean fail = round % 2 == 0;
+                Span root = tracer.nextSpan().name("root").start();
+                List<Span> children = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    children.add(tracer.nextSpan(root).name("child").start());
+                }
+                CountDownLatch go = new CountDownLatch(1);
+                List<Future<?>> ends = new ArrayList<>();
+                for (Span child : children) {
+                    ends.add(threads.submit(() -> {
+                        go.await();
+                        child.end();
+                        return null;
+                    }));
+                }
+                if (fail) {
+                    root.error(new IllegalStateException("boom"));
+                }
+                go.countDown();
+                root.end();
+                for (Future<?> end : ends) {
+                    end.get(Waits.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                }
+
+                String traceId = root.context().traceId();
+                List<String> reportedIds = reported.stream()
+                    .filter(span -> span.getTraceId().equals(traceId))
+                    .map(FinishedSpan::getSpanId)
+                    .toList();
+                if (fail) {
+                    List<String> all = new ArrayList<>(children.stream().map(span -> span.context().spanId()).toList());
+                    all.add(root.context().spanId());
+                    assertThat(reportedIds).as("round %d", round).containsExactlyInAnyOrderElementsOf(all);
+                }
+                else {
+                    assertThat(reportedIds).as("round %d", round).isEmpty();
+                }
+            }
+        }
+        finally {
+            threads.shutdownNow();
+        }
+        assertThat(tracer.pendingSpanCount()).isZero();
+        assertThat(tracer.waitingTraceCount()).isZero();
+        assertThat(tracer.keepDroppedSpanCount()).isZero();
+        assertThat(tracer.keptTraceCount()).isEqualTo(150);
     }
 
     @Test

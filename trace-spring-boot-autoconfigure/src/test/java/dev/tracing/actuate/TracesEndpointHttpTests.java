@@ -149,6 +149,8 @@ abstract class TracesEndpointHttpTests {
         assertThat(Instant.EPOCH.plusNanos(newest.get("timestamp").asLong() * 1000))
             .isBetween(Instant.now().minusSeconds(60), Instant.now());
         assertThat(newest.get("error").asBoolean()).isFalse();
+        // why it was recorded: the probability (no rule, no caller's decision, not kept)
+        assertThat(newest.get("sampledBy").asString()).isEqualTo("default");
         assertThat(summaries.get(1).get("error").asBoolean()).isTrue();
         assertThat(summaries.get(1).get("spanCount").asInt()).isEqualTo(2);
     }
