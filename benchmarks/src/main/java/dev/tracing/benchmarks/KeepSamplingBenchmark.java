@@ -60,7 +60,7 @@ public class KeepSamplingBenchmark {
     private BatchingSpanReporter batching;
 
     /** What the exporter encoded, read at the end so that the encoding cannot be left out. */
-    private volatile long encodedBytes;
+    private volatile long encodedChars;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -82,7 +82,7 @@ public class KeepSamplingBenchmark {
 
                 @Override
                 public void export(List<FinishedSpan> spans) {
-                    encodedBytes += ZipkinV2JsonEncoder.INSTANCE.encodeList(spans).length();
+                    encodedChars += ZipkinV2JsonEncoder.INSTANCE.encodeList(spans).length();
                 }
             }).scheduleDelay(Duration.ofMillis(100)).build();
             reporter = span -> {
@@ -99,7 +99,7 @@ public class KeepSamplingBenchmark {
             batching.close();
             // a queue that overflowed exported fewer spans than 100% sampling makes: the row would look cheaper
             System.out.printf("%nexported %d spans (%d characters of JSON), dropped %d with the queue full%n",
-                    batching.exportedCount("zipkin-json-sink"), encodedBytes,
+                    batching.exportedCount("zipkin-json-sink"), encodedChars,
                     batching.droppedCount("zipkin-json-sink", BatchingSpanReporter.QUEUE_FULL));
         }
     }

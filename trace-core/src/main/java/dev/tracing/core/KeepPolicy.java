@@ -14,7 +14,9 @@ import java.time.Duration;
  * either bound are dropped and counted ({@link TraceTracer#keepDroppedSpanCount()}). When all
  * traces together hold their maximum, a trace that has waited more than a minute for its root (a
  * root that never ends, a stream open for minutes) is dropped to make room, and its spans are
- * counted the same way. At most {@link #rateLimit()} traces are kept per second.
+ * counted the same way (the pool looks for such traces at most once a second). About
+ * {@link #rateLimit()} traces are kept per second at most: the sampler's limiter, which lets a burst
+ * of a tenth of the rate through after a quiet spell.
  */
 public final class KeepPolicy {
 

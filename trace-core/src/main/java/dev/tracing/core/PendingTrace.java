@@ -33,6 +33,13 @@ final class PendingTrace {
 
     private static final int NO_ROOM = 4;
 
+    /** How {@link #offer} finds room for a span that would wait. */
+    private static final int TRY_ROOM = 0;
+
+    private static final int ROOM_RESERVED = 1;
+
+    private static final int NO_ROOM_LEFT = 2;
+
     private final TraceTracer tracer;
 
     /** The local root, whose end decides; set once, right after creation, by the creating thread. */
@@ -65,23 +72,24 @@ final class PendingTrace {
      * counting them. Takes this trace's lock: never called with another trace's lock held.
      */
     void expire() {
-        decide(EXPIRED, null);
+        decide(EXPIRED, null, null);
     }
 
     /** A span of this trace has ended. */
     void ended(RecordedSpan span) {
         if (span == root) {
             String reason = tracer.keepPolicy().reason(span);
-            if (decide(reason != null ? KEPT : DROPPED, reason)) {
+            if (decide(reason != null ? KEPT : DROPPED, reason, span)) {
                 return;
             }
-            // expired (or dropped) meanwhile: counted below as any later span of the trace
+            // expired meanwhile (nothing else decides a trace whose root has not ended): counted below
         }
-        int outcome = offer(span, false);
+        int outcome = offer(span, TRY_ROOM);
         if (outcome == NO_ROOM) {
             // expiring the traces that waited too long takes their locks, so not while this one's is held: two
-            // threads expiring each other's traces would wait for each other, and this one could expire itself
-            outcome = tracer.reservePendingSpanAfterExpiring() ? offer(span, true) : COUNT_DROPPED;
+            // threads expiring each other's traces would wait for each other, and this one could expire itself.
+            // The root may decide meanwhile: the second offer looks at the state again, room or not
+            outcome = offer(span, tracer.reservePendingSpanAfterExpiring() ? ROOM_RESERVED : NO_ROOM_LEFT);
         }
         if (outcome == REPORT) {
             // kept already: a span that ends after the root goes out as it ends
@@ -94,10 +102,11 @@ final class PendingTrace {
 
     /**
      * Makes the span wait for the root's decision if the trace is open and has room for it, or says
-     * what else to do with it. {@code reserved}: room in the tracer's total was taken for it already,
-     * and is given back unless the span waits.
+     * what else to do with it. {@code room}: {@link #TRY_ROOM} takes room in the tracer's total if
+     * there is some, else answers {@link #NO_ROOM}; {@link #ROOM_RESERVED}: room was taken for the
+     * span already, and is given back unless it waits; {@link #NO_ROOM_LEFT}: there is none.
      */
-    private int offer(RecordedSpan span, boolean reserved) {
+    private int offer(RecordedSpan span, int room) {
         int outcome;
         synchronized (this) {
             if (state == KEPT) {
@@ -109,7 +118,7 @@ final class PendingTrace {
             else if (state == EXPIRED || endedCount >= tracer.keepPolicy().maxSpansPerTrace()) {
                 outcome = COUNT_DROPPED;
             }
-            else if (reserved || tracer.tryReservePendingSpan()) {
+            else if (room == ROOM_RESERVED || (room == TRY_ROOM && tracer.tryReservePendingSpan())) {
                 if (firstEnded == null) {
                     firstEnded = span;
                     tracer.waiting(this);
@@ -121,11 +130,14 @@ final class PendingTrace {
                 endedCount++;
                 return WAITS;
             }
-            else {
+            else if (room == TRY_ROOM) {
                 return NO_ROOM;
             }
+            else {
+                outcome = COUNT_DROPPED;
+            }
         }
-        if (reserved) {
+        if (room == ROOM_RESERVED) {
             tracer.releasePendingSpans(1);
         }
         return outcome;
@@ -133,12 +145,14 @@ final class PendingTrace {
 
     /** The local root was abandoned: nothing of the trace is kept. */
     void rootAbandoned() {
-        decide(DROPPED, null);
+        decide(DROPPED, null, null);
     }
 
-    /** Decides the trace unless it is decided already; returns whether this call decided it. */
-    private boolean decide(int decision, String reason) {
-        RecordedSpan decided = root;
+    /**
+     * Decides the trace unless it is decided already; returns whether this call decided it.
+     * {@code endedRoot}: the local root that ended, which a kept trace reports last; null otherwise.
+     */
+    private boolean decide(int decision, String reason, RecordedSpan endedRoot) {
         RecordedSpan waiting;
         int waitingCount;
         synchronized (this) {
@@ -166,7 +180,7 @@ final class PendingTrace {
         if (decision != KEPT) {
             return true;
         }
-        decided.kept(reason);
+        endedRoot.kept(reason);
         tracer.traceKept();
         while (waiting != null) {
             RecordedSpan next = waiting.nextWaiting;
@@ -175,7 +189,7 @@ final class PendingTrace {
             tracer.report(waiting);
             waiting = next;
         }
-        tracer.report(decided);
+        tracer.report(endedRoot);
         return true;
     }
 

@@ -1,6 +1,7 @@
 package dev.tracing.core;
 
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * Samples at most a number of traces per second.
@@ -22,17 +23,25 @@ final class RateLimitingSampler implements Sampler {
 
     private final AtomicLong theoreticalArrival;
 
+    private final LongSupplier nanoTime;
+
     /**
      * Creates a limiter of {@code tracesPerSecond}.
      * @throws IllegalArgumentException when it is not positive
      */
     public RateLimitingSampler(int tracesPerSecond) {
+        this(tracesPerSecond, System::nanoTime);
+    }
+
+    /** Creates a limiter of {@code tracesPerSecond} that reads the time from {@code nanoTime}. */
+    RateLimitingSampler(int tracesPerSecond, LongSupplier nanoTime) {
         if (tracesPerSecond <= 0) {
             throw new IllegalArgumentException("tracesPerSecond must be positive, was " + tracesPerSecond);
         }
         this.intervalNanos = NANOS_PER_SECOND / tracesPerSecond;
         this.burstNanos = (tracesPerSecond / 10) * intervalNanos;
-        this.theoreticalArrival = new AtomicLong(System.nanoTime());
+        this.nanoTime = nanoTime;
+        this.theoreticalArrival = new AtomicLong(nanoTime.getAsLong());
     }
 
     /** Gives back the interval the abandoned trace took, so the next one can be sampled. */
@@ -43,7 +52,7 @@ final class RateLimitingSampler implements Sampler {
 
     @Override
     public boolean isSampled(long traceIdHigh, long traceIdLow) {
-        long now = System.nanoTime();
+        long now = nanoTime.getAsLong();
         while (true) {
             long tat = theoreticalArrival.get();
             if (tat - now > burstNanos) {

@@ -99,7 +99,8 @@ public final class TraceTracer implements Tracer {
             SpanLimits spanLimits, SpanLifecycle spanLifecycle, KeepPolicy keep) {
         this.spanLifecycle = spanLifecycle;
         this.keep = keep;
-        this.keepLimiter = keep.rateLimit() > 0 ? new RateLimitingSampler(keep.rateLimit()) : null;
+        this.keepLimiter = keep.isEnabled() && keep.rateLimit() > 0
+                ? new RateLimitingSampler(keep.rateLimit(), clock::nanoTime) : null;
         this.respectIncoming = respectIncoming;
         this.spanLimits = spanLimits;
         this.currentTraceContext = currentTraceContext;
@@ -173,7 +174,9 @@ public final class TraceTracer implements Tracer {
      * Takes room for one more waiting span once room has run out: first drops the traces that waited
      * longer than {@link #MAX_WAIT_NANOS} for their root, at most once per {@link #EXPIRY_SCAN_NANOS}
      * (a scan visits every waiting trace, and a full pool would otherwise pay it on every ended span).
-     * Takes the expired traces' locks: the caller holds none.
+     * Takes the expired traces' locks: the caller holds none. A span that finds the pool full while
+     * another thread scans gets no room, though the scan may be about to free some: it is dropped and
+     * counted, as over the bound.
      */
     boolean reservePendingSpanAfterExpiring() {
         long now = clock.nanoTime();
@@ -215,7 +218,7 @@ public final class TraceTracer implements Tracer {
         kept.increment();
     }
 
-    /** Whether one more trace may be kept this second; counts the one that may not. */
+    /** Whether one more trace may be kept within {@link KeepPolicy#rateLimit()}; counts the one that may not. */
     boolean mayKeep() {
         if (keepLimiter == null || keepLimiter.isSampled(0L, 0L)) {
             return true;

@@ -71,7 +71,7 @@ class KeepPolicyTests {
 
     @Test
     void keptTracesAreLimitedPerSecondAndTheOthersCounted() {
-        // at 1 a second there is no burst: of traces decided within a second, one is kept
+        // at 1 a second there is no burst: of traces decided within a second (the tracer's clock), one is kept
         TraceTracer tracer = tracer(KeepPolicy.builder().errors(true).rateLimit(1).build());
         for (int i = 0; i < 3; i++) {
             request(tracer, true).end();
@@ -86,6 +86,58 @@ class KeepPolicyTests {
         // a trace that neither failed nor was slow is not one the limit refused
         request(tracer, false).end();
         assertThat(tracer.keepLimitedTraceCount()).isEqualTo(2);
+        // a second later, the next failed trace is kept
+        clock.advanceNanos(1_000_000_000L);
+        request(tracer, true).end();
+        assertThat(tracer.keptTraceCount()).isEqualTo(2);
+        assertThat(tracer.keepLimitedTraceCount()).isEqualTo(2);
+    }
+
+    @Test
+    void aSpanThatFindsNoRoomIsReportedWhenItsRootIsKeptMeanwhile() {
+        RootEndingClock hooked = new RootEndingClock();
+        TraceTracer tracer = Tracing.newBuilder()
+            .sampler(Sampler.NEVER_SAMPLE)
+            .clock(hooked)
+            .keep(KeepPolicy.builder().errors(true).maxPendingSpans(1).rateLimit(0).build())
+            .reporter(reported::add)
+            .build();
+        Span other = tracer.nextSpan().name("other").start();
+        tracer.nextSpan(other).name("holds the room").start().end();
+        Span root = tracer.nextSpan().name("failing").start();
+        Span child = tracer.nextSpan(root).name("child").start();
+        root.error(new IllegalStateException("boom"));
+
+        // the child finds no room; while it looks for traces that waited too long, its root ends, kept
+        hooked.onExpiryScan = root::end;
+        child.end();
+
+        assertThat(hooked.onExpiryScan).as("the root ended during the scan").isNull();
+        assertThat(reported).extracting(FinishedSpan::getName).containsExactly("failing", "child");
+        assertThat(tracer.keepDroppedSpanCount()).isZero();
+        assertThat(tracer.pendingSpanCount()).isEqualTo(1);
+    }
+
+    /** A fake clock that runs a task once, when the tracer reads it to look for traces that waited too long. */
+    static final class RootEndingClock extends TraceTracerTests.FakeClock {
+
+        volatile Runnable onExpiryScan;
+
+        RootEndingClock() {
+            super(1_700_000_000_000_000L, 1_000L);
+        }
+
+        @Override
+        public long nanoTime() {
+            Runnable task = onExpiryScan;
+            if (task != null && StackWalker.getInstance()
+                .walk(frames -> frames.anyMatch(frame -> frame.getMethodName().equals("reservePendingSpanAfterExpiring")))) {
+                onExpiryScan = null;
+                task.run();
+            }
+            return super.nanoTime();
+        }
+
     }
 
     @Test
@@ -259,10 +311,12 @@ class KeepPolicyTests {
         tracer.nextSpan(young).name("first").start().end();
         assertThat(tracer.keepDroppedSpanCount()).isEqualTo(1);
 
-        // the old trace has now waited a minute, but the last look was less than a second ago
+        // the old trace has now waited a minute, but the last look was less than a second ago: it still waits
         clock.advanceNanos(600_000_000L);
         tracer.nextSpan(young).name("second").start().end();
         assertThat(tracer.keepDroppedSpanCount()).isEqualTo(2);
+        assertThat(tracer.pendingSpanCount()).isEqualTo(1);
+        assertThat(tracer.waitingTraceCount()).isEqualTo(1);
 
         clock.advanceNanos(TraceTracer.EXPIRY_SCAN_NANOS);
         tracer.nextSpan(young).name("third").start().end();

@@ -650,7 +650,7 @@ class TraceTracerTests {
     }
 
     /** A clock whose wall time and monotonic time the test moves independently. */
-    static final class FakeClock extends TraceClock {
+    static class FakeClock extends TraceClock {
 
         private long wallMicros;
 

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.tracing.actuate.TracerMetrics;
 import dev.tracing.core.Sampler;
 import dev.tracing.core.TraceTracer;
 import dev.tracing.export.InMemorySpanStore;
@@ -14,6 +15,7 @@ import dev.tracing.instrument.sampling.SamplingRules;
 import dev.tracing.propagation.CompositePropagator;
 import dev.tracing.testing.LogLines;
 import dev.tracing.testing.Waits;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
@@ -184,8 +186,8 @@ class TraceAutoConfigurationTests {
             .withPropertyValues("trace.sampling.probability=0.0", "trace.sampling.keep.errors=true",
                     "trace.sampling.keep.rate-limit=1", "trace.sampling.keep.max-spans-per-trace=1")
             .run(context -> {
-                io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
-                context.getBean(dev.tracing.actuate.TracerMetrics.class).bindTo(registry);
+                SimpleMeterRegistry registry = new SimpleMeterRegistry();
+                context.getBean(TracerMetrics.class).bindTo(registry);
                 Tracer tracer = context.getBean(Tracer.class);
                 Span waiting = tracer.nextSpan().name("waiting").start();
                 tracer.nextSpan(waiting).name("child").start().end();

@@ -46,8 +46,13 @@ public final class ProcessCpuProfiler implements InternalProfiler {
     @Override
     public Collection<? extends Result> afterIteration(BenchmarkParams benchmarkParams,
             IterationParams iterationParams, IterationResult result) {
-        long cpu = os.getProcessCpuTime() - startCpu;
+        long end = os.getProcessCpuTime();
         long wall = System.nanoTime() - startWall;
+        if (startCpu < 0 || end < 0) {
+            // the platform does not measure process CPU time
+            return List.of();
+        }
+        long cpu = end - startCpu;
         long ops = result.getMetadata().getAllOps();
         double perOp = ops == 0 ? Double.NaN : (double) cpu / ops;
         return List.of(new ScalarResult("cpu.time.norm", perOp, "ns/op", AggregationPolicy.AVG),

@@ -4,6 +4,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -30,16 +31,18 @@ class ProcessCpuProfilerTests {
         ProcessCpuProfiler profiler = new ProcessCpuProfiler();
 
         profiler.beforeIteration(null, null);
+        AtomicLong sink = new AtomicLong();
         Thread worker = new Thread(() -> {
             ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-            long sink = 0;
+            long spun = 0;
             while (threads.getCurrentThreadCpuTime() < burned) {
-                sink += TracerSpin.spin(sink);
+                spun += TracerSpin.spin(spun);
             }
-            assertThat(sink).isNotZero();
+            sink.set(spun);
         }, "other-thread");
         worker.start();
         worker.join();
+        assertThat(sink.get()).as("the other thread ran").isNotZero();
         Map<String, Result> results = profiler
             .afterIteration(null, null, new IterationResult(null, null, new IterationResultMetaData(OPS, OPS)))
             .stream()
