@@ -36,7 +36,8 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "logging.level.state.change.logger=warn",
                 "logging.level.org.springframework.kafka.listener=off",
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
-@EmbeddedKafka(topics = { SamplingWebFluxApp.JOBS, SamplingWebFluxApp.AUDIT, SamplingWebFluxApp.EVENTS })
+@EmbeddedKafka(topics = { SamplingWebFluxApp.JOBS, SamplingWebFluxApp.JOBS_DLT, SamplingWebFluxApp.AUDIT,
+        SamplingWebFluxApp.EVENTS })
 class KeepWebFluxTests {
 
     @LocalServerPort
@@ -87,16 +88,36 @@ class KeepWebFluxTests {
     }
 
     @Test
-    void aFailedListenerIsKept() throws Exception {
+    void aFailedListenerIsKeptWithTheDeadLetterSentAfterItsEnd() throws Exception {
         RawRecords.send(brokers, SamplingWebFluxApp.JOBS, "boom-1");
         String seen = RawRecords.awaitReceived("boom-1");
         assertThat(seen).endsWith("/0");
 
-        FinishedSpan consumer = TraceAssertions.awaitTrace(store, seen.substring(0, 32), 1).get(0);
-        assertThat(consumer.getKind()).isEqualTo(Span.Kind.CONSUMER);
+        // the listener's span ends with its failure, which keeps the trace; the error handler sends the record to
+        // the dead-letter topic after that, inside the trace: that span follows the kept trace as it ends
+        List<FinishedSpan> spans = TraceAssertions.awaitTrace(store, seen.substring(0, 32), 2);
+        assertThat(spans).hasSize(2);
+        FinishedSpan consumer = spans.stream().filter(span -> span.getKind() == Span.Kind.CONSUMER).findFirst()
+            .orElseThrow();
         assertThat(consumer.getName()).isEqualTo("process jobs");
         assertThat(consumer.getTags()).containsEntry("sampling.kept", "error");
         assertThat(consumer.getError()).hasMessage("job failed: boom-1");
+        FinishedSpan deadLetter = spans.stream().filter(span -> span.getKind() == Span.Kind.PRODUCER).findFirst()
+            .orElseThrow();
+        assertThat(deadLetter.getName()).isEqualTo("send " + SamplingWebFluxApp.JOBS_DLT);
+        assertThat(deadLetter.getParentId()).isEqualTo(consumer.getSpanId());
+        assertThat(deadLetter.getStartTimestamp()).isAfterOrEqualTo(consumer.getEndTimestamp());
+    }
+
+    @Test
+    void aSlowListenerIsKept() throws Exception {
+        RawRecords.send(brokers, SamplingWebFluxApp.JOBS, "slow-1");
+        String seen = RawRecords.awaitReceived("slow-1");
+
+        FinishedSpan consumer = TraceAssertions.awaitTrace(store, seen.substring(0, 32), 1).get(0);
+        assertThat(consumer.getName()).isEqualTo("process jobs");
+        assertThat(consumer.getTags()).containsEntry("sampling.kept", "slow").doesNotContainKey("error");
+        assertThat(sampledBy(store, seen.substring(0, 32))).isEqualTo("keep.slower-than");
     }
 
 }

@@ -36,7 +36,8 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "trace.sampling.rules[2].probability=0.0", "logging.level.org.apache.kafka=warn",
                 "logging.level.kafka=warn", "logging.level.state.change.logger=warn",
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
-@EmbeddedKafka(topics = { SamplingWebFluxApp.JOBS, SamplingWebFluxApp.AUDIT, SamplingWebFluxApp.EVENTS })
+@EmbeddedKafka(topics = { SamplingWebFluxApp.JOBS, SamplingWebFluxApp.JOBS_DLT, SamplingWebFluxApp.AUDIT,
+        SamplingWebFluxApp.EVENTS })
 class SamplingRulesWebFluxTests {
 
     @LocalServerPort

@@ -18,6 +18,7 @@ import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.stereotype.Component;
 import org.springframework.util.backoff.FixedBackOff;
@@ -38,6 +39,9 @@ public class SamplingWebFluxApp {
 
     static final String JOBS = "jobs";
 
+    /** Where the error handler sends a record the listener failed on (Spring Kafka's default name). */
+    static final String JOBS_DLT = "jobs-dlt";
+
     static final String AUDIT = "audit";
 
     static final String EVENTS = "events";
@@ -45,13 +49,17 @@ public class SamplingWebFluxApp {
     /** What the listener saw, by payload: its trace id and sampling flag, {@code <trace id>/1} or {@code /0}. */
     static final Map<String, String> received = new ConcurrentHashMap<>();
 
-    /** One attempt per failing record: the test counts its spans. */
+    /**
+     * One attempt per failing record, then the record goes to {@link #JOBS_DLT}: the test counts its
+     * spans, the dead-letter send among them.
+     */
     @Bean
     ConcurrentKafkaListenerContainerFactory<Object, Object> kafkaListenerContainerFactory(
-            ConsumerFactory<Object, Object> consumers) {
+            ConsumerFactory<Object, Object> consumers, KafkaTemplate<Object, Object> template) {
         ConcurrentKafkaListenerContainerFactory<Object, Object> factory = new ConcurrentKafkaListenerContainerFactory<>();
         factory.setConsumerFactory(consumers);
-        factory.setCommonErrorHandler(new DefaultErrorHandler(new FixedBackOff(0L, 0L)));
+        factory.setCommonErrorHandler(
+                new DefaultErrorHandler(new DeadLetterPublishingRecoverer(template), new FixedBackOff(0L, 0L)));
         return factory;
     }
 
@@ -123,6 +131,14 @@ public class SamplingWebFluxApp {
                     : span.context().traceId() + (Boolean.TRUE.equals(span.context().sampled()) ? "/1" : "/0"));
             if (payload.startsWith("boom")) {
                 throw new IllegalStateException("job failed: " + payload);
+            }
+            if (payload.startsWith("slow")) {
+                try {
+                    Thread.sleep(400);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
 
