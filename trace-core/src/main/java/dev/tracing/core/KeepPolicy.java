@@ -1,6 +1,7 @@
 package dev.tracing.core;
 
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Which local traces are kept although the sampler did not choose them: those whose local root
@@ -141,7 +142,7 @@ public final class KeepPolicy {
             if (slowerThan != null && slowerThan.isNegative()) {
                 throw new IllegalArgumentException("must be 0 (off) or positive, was " + slowerThan);
             }
-            this.slowerThanMicros = slowerThan == null ? 0L : slowerThan.toNanos() / 1000L;
+            this.slowerThanMicros = slowerThan == null ? 0L : micros(slowerThan);
             return this;
         }
 
@@ -181,6 +182,12 @@ public final class KeepPolicy {
             }
             this.rateLimit = rateLimit;
             return this;
+        }
+
+        /** {@code duration} in microseconds, rounded up (so that 500 ns is not "off"), saturated at the long range. */
+        private static long micros(Duration duration) {
+            long micros = TimeUnit.MICROSECONDS.convert(duration);
+            return duration.getNano() % 1000 != 0 && micros < Long.MAX_VALUE ? micros + 1 : micros;
         }
 
         public KeepPolicy build() {

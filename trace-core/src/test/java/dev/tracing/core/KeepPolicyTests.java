@@ -65,6 +65,11 @@ class KeepPolicyTests {
         // as many kept traces a second as the sampler records by default
         assertThat(keep.rateLimit()).isEqualTo(KeepPolicy.DEFAULT_RATE_LIMIT).isEqualTo(Sampler.DEFAULT_RATE_LIMIT);
         assertThat(KeepPolicy.builder().rateLimit(0).build().rateLimit()).isZero();
+        // a threshold below a microsecond keeps every trace slower than it, not none
+        assertThat(KeepPolicy.builder().slowerThan(Duration.ofNanos(500)).build().slowerThanMicros()).isEqualTo(1);
+        assertThat(KeepPolicy.builder().slowerThan(Duration.ofMillis(2)).build().slowerThanMicros()).isEqualTo(2_000);
+        assertThat(KeepPolicy.builder().slowerThan(Duration.ofSeconds(Long.MAX_VALUE)).build().slowerThanMicros())
+            .isEqualTo(Long.MAX_VALUE);
         assertThatIllegalArgumentException().isThrownBy(() -> KeepPolicy.builder().rateLimit(-1))
             .withMessageContaining("must be 0 (no limit) or positive");
     }
