@@ -184,10 +184,13 @@ public final class KeepPolicy {
             return this;
         }
 
-        /** {@code duration} in microseconds, rounded up (so that 500 ns is not "off"), saturated at the long range. */
+        /**
+         * {@code duration} in whole microseconds, at least 1 when it is positive (so that 500 ns is not
+         * "off"), saturated at the long range.
+         */
         private static long micros(Duration duration) {
             long micros = TimeUnit.MICROSECONDS.convert(duration);
-            return duration.getNano() % 1000 != 0 && micros < Long.MAX_VALUE ? micros + 1 : micros;
+            return micros == 0 && !duration.isZero() ? 1 : micros;
         }
 
         public KeepPolicy build() {

@@ -83,7 +83,11 @@ public final class Tracing {
             return this;
         }
 
-        /** The source of timestamps; default the system clock. */
+        /**
+         * The source of timestamps; default the system clock. Its {@code nanoTime} also paces what
+         * goes by time in the tracer: the rate limit of kept traces and how long a waiting trace may
+         * wait for its root.
+         */
         public Builder clock(TraceClock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;

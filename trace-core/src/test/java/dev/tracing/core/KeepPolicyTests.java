@@ -65,8 +65,9 @@ class KeepPolicyTests {
         // as many kept traces a second as the sampler records by default
         assertThat(keep.rateLimit()).isEqualTo(KeepPolicy.DEFAULT_RATE_LIMIT).isEqualTo(Sampler.DEFAULT_RATE_LIMIT);
         assertThat(KeepPolicy.builder().rateLimit(0).build().rateLimit()).isZero();
-        // a threshold below a microsecond keeps every trace slower than it, not none
+        // durations count in whole microseconds: a threshold below one is 1 us, not "off"
         assertThat(KeepPolicy.builder().slowerThan(Duration.ofNanos(500)).build().slowerThanMicros()).isEqualTo(1);
+        assertThat(KeepPolicy.builder().slowerThan(Duration.ofNanos(1_500)).build().slowerThanMicros()).isEqualTo(1);
         assertThat(KeepPolicy.builder().slowerThan(Duration.ofMillis(2)).build().slowerThanMicros()).isEqualTo(2_000);
         assertThat(KeepPolicy.builder().slowerThan(Duration.ofSeconds(Long.MAX_VALUE)).build().slowerThanMicros())
             .isEqualTo(Long.MAX_VALUE);
