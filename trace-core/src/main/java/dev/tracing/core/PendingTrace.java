@@ -13,32 +13,22 @@ package dev.tracing.core;
  */
 final class PendingTrace {
 
-    private static final int OPEN = 0;
-
-    private static final int KEPT = 1;
-
-    private static final int DROPPED = 2;
-
-    /** Dropped because it waited too long for its root while room ran out: its spans are counted. */
-    private static final int EXPIRED = 3;
+    /** Where the trace stands: open until its root ends, is abandoned, or it expires. */
+    private enum State {
+        OPEN, KEPT, DROPPED,
+        /** Dropped because it waited too long for its root while room ran out: its spans are counted. */
+        EXPIRED
+    }
 
     /** What {@link #offer} made of an ended span. */
-    private static final int WAITS = 0;
-
-    private static final int REPORT = 1;
-
-    private static final int FORGET = 2;
-
-    private static final int COUNT_DROPPED = 3;
-
-    private static final int NO_ROOM = 4;
+    private enum Outcome {
+        WAITS, REPORT, FORGET, COUNT_DROPPED, NO_ROOM
+    }
 
     /** How {@link #offer} finds room for a span that would wait. */
-    private static final int TRY_ROOM = 0;
-
-    private static final int ROOM_RESERVED = 1;
-
-    private static final int NO_ROOM_LEFT = 2;
+    private enum Room {
+        TRY, RESERVED, NONE_LEFT
+    }
 
     private final TraceTracer tracer;
 
@@ -52,7 +42,7 @@ final class PendingTrace {
 
     private int endedCount;
 
-    private int state = OPEN;
+    private State state = State.OPEN;
 
     final long createdNanos;
 
@@ -72,53 +62,53 @@ final class PendingTrace {
      * counting them. Takes this trace's lock: never called with another trace's lock held.
      */
     void expire() {
-        decide(EXPIRED, null, null);
+        decide(State.EXPIRED, null, null);
     }
 
     /** A span of this trace has ended. */
     void ended(RecordedSpan span) {
         if (span == root) {
             String reason = tracer.keepPolicy().reason(span);
-            if (decide(reason != null ? KEPT : DROPPED, reason, span)) {
+            if (decide(reason != null ? State.KEPT : State.DROPPED, reason, span)) {
                 return;
             }
             // expired meanwhile (nothing else decides a trace whose root has not ended): counted below
         }
-        int outcome = offer(span, TRY_ROOM);
-        if (outcome == NO_ROOM) {
+        Outcome outcome = offer(span, Room.TRY);
+        if (outcome == Outcome.NO_ROOM) {
             // expiring the traces that waited too long takes their locks, so not while this one's is held: two
             // threads expiring each other's traces would wait for each other, and this one could expire itself.
             // The root may decide meanwhile: the second offer looks at the state again, room or not
-            outcome = offer(span, tracer.reservePendingSpanAfterExpiring() ? ROOM_RESERVED : NO_ROOM_LEFT);
+            outcome = offer(span, tracer.reservePendingSpanAfterExpiring() ? Room.RESERVED : Room.NONE_LEFT);
         }
-        if (outcome == REPORT) {
+        if (outcome == Outcome.REPORT) {
             // kept already: a span that ends after the root goes out as it ends
             tracer.report(span);
         }
-        else if (outcome == COUNT_DROPPED) {
+        else if (outcome == Outcome.COUNT_DROPPED) {
             tracer.keepDropped(1);
         }
     }
 
     /**
      * Makes the span wait for the root's decision if the trace is open and has room for it, or says
-     * what else to do with it. {@code room}: {@link #TRY_ROOM} takes room in the tracer's total if
-     * there is some, else answers {@link #NO_ROOM}; {@link #ROOM_RESERVED}: room was taken for the
-     * span already, and is given back unless it waits; {@link #NO_ROOM_LEFT}: there is none.
+     * what else to do with it. {@code room}: {@code TRY} takes room in the tracer's total if there is
+     * some, else answers {@code NO_ROOM}; {@code RESERVED}: room was taken for the span already, and is
+     * given back unless it waits; {@code NONE_LEFT}: there is none.
      */
-    private int offer(RecordedSpan span, int room) {
-        int outcome;
+    private Outcome offer(RecordedSpan span, Room room) {
+        Outcome outcome;
         synchronized (this) {
-            if (state == KEPT) {
-                outcome = REPORT;
+            if (state == State.KEPT) {
+                outcome = Outcome.REPORT;
             }
-            else if (state == DROPPED) {
-                outcome = FORGET;
+            else if (state == State.DROPPED) {
+                outcome = Outcome.FORGET;
             }
-            else if (state == EXPIRED || endedCount >= tracer.keepPolicy().maxSpansPerTrace()) {
-                outcome = COUNT_DROPPED;
+            else if (state == State.EXPIRED || endedCount >= tracer.keepPolicy().maxSpansPerTrace()) {
+                outcome = Outcome.COUNT_DROPPED;
             }
-            else if (room == ROOM_RESERVED || (room == TRY_ROOM && tracer.tryReservePendingSpan())) {
+            else if (room == Room.RESERVED || (room == Room.TRY && tracer.tryReservePendingSpan())) {
                 if (firstEnded == null) {
                     firstEnded = span;
                     tracer.waiting(this);
@@ -128,16 +118,16 @@ final class PendingTrace {
                 }
                 lastEnded = span;
                 endedCount++;
-                return WAITS;
+                return Outcome.WAITS;
             }
-            else if (room == TRY_ROOM) {
-                return NO_ROOM;
+            else if (room == Room.TRY) {
+                return Outcome.NO_ROOM;
             }
             else {
-                outcome = COUNT_DROPPED;
+                outcome = Outcome.COUNT_DROPPED;
             }
         }
-        if (room == ROOM_RESERVED) {
+        if (room == Room.RESERVED) {
             tracer.releasePendingSpans(1);
         }
         return outcome;
@@ -145,22 +135,22 @@ final class PendingTrace {
 
     /** The local root was abandoned: nothing of the trace is kept. */
     void rootAbandoned() {
-        decide(DROPPED, null, null);
+        decide(State.DROPPED, null, null);
     }
 
     /**
      * Decides the trace unless it is decided already; returns whether this call decided it.
      * {@code endedRoot}: the local root that ended, which a kept trace reports last; null otherwise.
      */
-    private boolean decide(int decision, String reason, RecordedSpan endedRoot) {
+    private boolean decide(State decision, String reason, RecordedSpan endedRoot) {
         RecordedSpan waiting;
         int waitingCount;
         synchronized (this) {
-            if (state != OPEN) {
+            if (state != State.OPEN) {
                 return false;
             }
-            if (decision == KEPT && !tracer.mayKeep()) {
-                decision = DROPPED;
+            if (decision == State.KEPT && !tracer.mayKeep()) {
+                decision = State.DROPPED;
             }
             state = decision;
             waiting = firstEnded;
@@ -174,10 +164,10 @@ final class PendingTrace {
             tracer.releasePendingSpans(waitingCount);
             tracer.decided(this);
         }
-        if (decision == EXPIRED) {
+        if (decision == State.EXPIRED) {
             tracer.keepDropped(waitingCount);
         }
-        if (decision != KEPT) {
+        if (decision != State.KEPT) {
             return true;
         }
         endedRoot.kept(reason);
