@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
@@ -153,6 +154,12 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
 
     /** Slots of the table of recently refused trace ids (a power of two). */
     private static final int REFUSED_SLOTS = 4096;
+
+    /**
+     * Chosen at random once per JVM, so that which trace ids hash alike cannot be known from
+     * outside; hashes agree within the JVM, between every store and the tests.
+     */
+    private static final long HASH_SEED = ThreadLocalRandom.current().nextLong();
 
     /** The end of a full second in which first spans are refused by the lock only. */
     private static final long TURN_NANOS = 1_000_000L;
@@ -409,7 +416,9 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
      * The 64-bit hash of a span's trace id, never 0 (an empty slot): from the two longs of our spans'
      * ids, from the parsed characters of another tracer's lower-hex id (so one id hashes alike from
      * either), else {@link #hash64}. Between two ids, a kept trace loses a span to the other's
-     * refusal only if the two share all 64 bits.
+     * refusal only if the two share all 64 bits: about one chance in 2^64 for any pair of hex ids,
+     * chosen or not (see {@link #traceHash(long, long)}). An id that is not lower-case hex (no
+     * propagation format gives one) hashes by its characters, whose collisions can be built.
      */
     static long traceHash(FinishedSpan span, String traceId) {
         if (span instanceof RecordedSpan recorded) {
@@ -432,13 +441,22 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
         return hash64(traceId);
     }
 
-    /** Mixes the two halves of an id (murmur3's finalizer), so that every bit of the id moves the slots. */
+    /**
+     * Mixes the two halves of an id, so that every bit of the id moves the slots. The high half is
+     * mixed with this JVM's {@link #HASH_SEED} before the low half is added: with a plain linear
+     * combination, anyone who knew a held trace's id could compute another id of the same hash
+     * and, with one span refused under it, have every later span of the held trace refused.
+     */
     static long traceHash(long high, long low) {
-        long hash = low + 0x9e3779b97f4a7c15L * high;
-        hash = (hash ^ (hash >>> 33)) * 0xff51afd7ed558ccdL;
-        hash = (hash ^ (hash >>> 33)) * 0xc4ceb9fe1a85ec53L;
-        hash ^= hash >>> 33;
+        long hash = mix(mix(high ^ HASH_SEED) + low);
         return hash == 0 ? 1 : hash;
+    }
+
+    /** murmur3's 64-bit finalizer: a bijection that spreads every input bit over the output. */
+    private static long mix(long value) {
+        value = (value ^ (value >>> 33)) * 0xff51afd7ed558ccdL;
+        value = (value ^ (value >>> 33)) * 0xc4ceb9fe1a85ec53L;
+        return value ^ (value >>> 33);
     }
 
     /** FNV-1a over the id's characters, never 0. */

@@ -391,6 +391,35 @@ class InMemorySpanStoreTests {
     }
 
     @Test
+    void anIdBuiltToHashLikeAHeldTraceDoesNotCutOffThatTracesLaterSpans() {
+        long[] now = { 0L };
+        InMemorySpanStore store = new InMemorySpanStore(100, 2, () -> now[0]);
+        TraceTracer tracer = Tracing.newBuilder().reporter(store).build();
+        String held = "463ac35c9f6413ad48485a3953bb6124";
+        SpanContext caller = SpanContext.create(0L, 0x463ac35c9f6413adL, 0L, 0x1L, true, false);
+        // ids that hashed like the two above while the hash added the low half to a multiple of the high
+        String twin = "463ac35c9f6413aeaa10e07fd470e50f";
+        String twinOf64Bits = "0000000000000001a80349a320199798";
+
+        store.report(foreignSpan(held, "first"));
+        tracer.spanBuilder().setParent(caller).name("ours").start().end();
+        // the next second is taken by the first two of these; each twin's span is refused by the lock
+        now[0] += 1_000_000_000L;
+        store.report(foreignSpan("0123456789abcdef0123456789abcdef", "filler"));
+        store.report(foreignSpan("fedcba9876543210fedcba9876543210", "filler"));
+        store.report(foreignSpan(twin, "hostile"));
+        store.report(foreignSpan(twinOf64Bits, "hostile"));
+        now[0] += 5_000_000_000L;
+        store.report(foreignSpan(held, "root"));
+        tracer.spanBuilder().setParent(caller).name("ours-again").start().end();
+
+        assertThat(names(store.trace(held))).containsExactly("first", "root");
+        assertThat(names(store.trace("463ac35c9f6413ad"))).containsExactly("ours", "ours-again");
+        assertThat(store.trace(twin)).isEmpty();
+        assertThat(store.droppedCount(InMemorySpanStore.RATE_LIMITED)).isEqualTo(2);
+    }
+
+    @Test
     void aStoreAboveTheTabledBoundStillRefusesNewTracesByItsLock() {
         long[] now = { 0L };
         InMemorySpanStore store = new InMemorySpanStore(InMemorySpanStore.MAX_TABLED_SPANS + 1, 1, () -> now[0]);
