@@ -115,8 +115,8 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
             ClientRequest toWrite = request;
             try {
                 if (request.getClass() == BUILT_REQUEST && carriesPropagatedHeader(request.headers())) {
-                    // rare: the application set trace headers itself; a copy without them keeps
-                    // any it set that this span does not write (a tracestate, a B3 parent id) out
+                    // rare: the application set trace headers itself; the copy leaves out every one
+                    // it set, also those this span does not write (a tracestate, a B3 parent id)
                     toWrite = ClientRequest.from(request)
                         .headers(copy -> tracing.inject(span, copy, HttpHeaders::remove, HttpHeaders::set))
                         .build();

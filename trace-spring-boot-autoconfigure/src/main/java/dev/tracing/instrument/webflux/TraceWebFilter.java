@@ -397,7 +397,11 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             }
             HttpStatusCode code = response.getStatusCode();
             int status;
-            if (error != null && !response.isCommitted()) {
+            if (cancelled && !response.isCommitted()) {
+                // the client went away before any answer: no status was sent (the response's is its default, 200)
+                status = 0;
+            }
+            else if (error != null && !response.isCommitted()) {
                 // no exception handler has answered yet (the filter-only path): the error decides
                 status = error instanceof ResponseStatusException
                         ? ((ResponseStatusException) error).getStatusCode().value() : 500;
