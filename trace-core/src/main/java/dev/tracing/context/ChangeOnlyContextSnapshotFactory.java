@@ -41,7 +41,9 @@ import org.slf4j.LoggerFactory;
  * span that Observation stands for (Spring's request Observation around its handler). Otherwise
  * the difference is visible only to code that changes a thread-local inside a restore and leaves
  * it changed: the default would undo that at the innermost boundary, this factory at the boundary
- * that last changed the value.
+ * that last changed the value. A restore that fails part way (an accessor throws) puts back what
+ * it had set before failing and rethrows: the default factory leaves it on the thread, where the
+ * event loop's next requests would log the failed one's trace ids.
  */
 public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFactory {
 
@@ -155,44 +157,62 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
         ThreadLocalAccessor<Object> second = null;
         Object secondPrevious = null;
         Changes changes = null;
-        // by index: the registry's list is copy-on-write, and an iterator would be an allocation per restore
-        for (int i = 0, n = accessors.size(); i < n; i++) {
-            ThreadLocalAccessor<Object> accessor;
-            try {
-                accessor = (ThreadLocalAccessor<Object>) accessors.get(i);
-            }
-            catch (IndexOutOfBoundsException removedMeanwhile) {
-                break;
-            }
-            Object value = ObservationLeftOut.unwrap(contextAccessor.readValue((C) sourceContext, accessor.key()));
-            Object current = accessor.getValue();
-            if (value == current || (value == null && (!clearMissing || alreadyClear(accessor, current)
-                    || keepsObservation(contextAccessor, (C) sourceContext, accessor, current)))
-                    || (value != null && alreadyClear(accessor, value) && alreadyClear(accessor, current))) {
-                continue;
-            }
-            if (first == null) {
-                first = accessor;
-                firstPrevious = current;
-            }
-            else if (second == null) {
-                second = accessor;
-                secondPrevious = current;
-            }
-            else {
-                if (changes == null) {
-                    changes = new Changes(n);
-                    changes.add(first, firstPrevious);
-                    changes.add(second, secondPrevious);
+        try {
+            // by index: the registry's list is copy-on-write, and an iterator would be an allocation per restore
+            for (int i = 0, n = accessors.size(); i < n; i++) {
+                ThreadLocalAccessor<Object> accessor;
+                try {
+                    accessor = (ThreadLocalAccessor<Object>) accessors.get(i);
                 }
-                changes.add(accessor, current);
+                catch (IndexOutOfBoundsException removedMeanwhile) {
+                    break;
+                }
+                Object value = ObservationLeftOut.unwrap(contextAccessor.readValue((C) sourceContext, accessor.key()));
+                Object current = accessor.getValue();
+                if (value == current || (value == null && (!clearMissing || alreadyClear(accessor, current)
+                        || keepsObservation(contextAccessor, (C) sourceContext, accessor, current)))
+                        || (value != null && alreadyClear(accessor, value) && alreadyClear(accessor, current))) {
+                    continue;
+                }
+                if (value != null) {
+                    accessor.setValue(value);
+                }
+                else {
+                    accessor.setValue();
+                }
+                // only once set: an accessor that failed to set is not put back
+                if (first == null) {
+                    first = accessor;
+                    firstPrevious = current;
+                }
+                else if (second == null) {
+                    second = accessor;
+                    secondPrevious = current;
+                }
+                else {
+                    if (changes == null) {
+                        changes = new Changes(n);
+                        changes.add(first, firstPrevious);
+                        changes.add(second, secondPrevious);
+                    }
+                    changes.add(accessor, current);
+                }
             }
-            if (value != null) {
-                accessor.setValue(value);
+        }
+        catch (Throwable failure) {
+            // the signal fails; what this restore set must not stay on the thread for the next request
+            if (changes != null) {
+                changes.close();
             }
             else {
-                accessor.setValue();
+                if (second != null) {
+                    restore(second, secondPrevious);
+                }
+                if (first != null) {
+                    restore(first, firstPrevious);
+                }
             }
+            throw failure;
         }
         if (changes != null) {
             return changes;

@@ -6,6 +6,8 @@ import java.util.List;
 import io.micrometer.context.ContextRegistry;
 import io.micrometer.context.ContextSnapshot;
 import io.micrometer.context.ThreadLocalAccessor;
+import dev.tracing.core.MdcScopeDecorator;
+import dev.tracing.core.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
 import io.micrometer.observation.Observation;
@@ -17,9 +19,13 @@ import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.handler.TracingObservationHandler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.MDC;
 import reactor.util.context.Context;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A restore from a Reactor Context touches only the thread-locals whose value it changes, and puts
@@ -357,8 +363,40 @@ class ChangeOnlyContextSnapshotFactoryTests {
         assertThat(tracer.currentTraceContext().context()).isNull();
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = { 0, 1, 2 })
+    void anAccessorThatFailsLeavesNothingTheRestoreSetOnTheThread(int setBeforeIt) {
+        TraceTracer tracer = Tracing.newBuilder()
+            .currentTraceContext(new ThreadLocalCurrentTraceContext(List.of(new MdcScopeDecorator(List.of()))))
+            .build();
+        registry.registerThreadLocalAccessor(new TraceContextThreadLocalAccessor(tracer.currentTraceContext()));
+        List<Recording> others = List.of(first, second);
+        for (int i = 0; i < setBeforeIt; i++) {
+            registry.registerThreadLocalAccessor(others.get(i));
+        }
+        // an application's accessor whose store is not ready on this thread
+        registry.registerThreadLocalAccessor(new Recording("failing") {
+            @Override
+            public Object getValue() {
+                throw new IllegalStateException("no tenant here");
+            }
+        });
+        ChangeOnlyContextSnapshotFactory factory = new ChangeOnlyContextSnapshotFactory(registry, true);
+        Span span = tracer.nextSpan().start();
+
+        assertThatThrownBy(() -> factory.setThreadLocalsFrom(Context.of(TraceContextThreadLocalAccessor.KEY,
+                span.context(), "first", "a", "second", "b", "failing", "c")))
+            .hasMessage("no tenant here");
+
+        // the restore failed as a whole: the next request on this thread finds it clean
+        assertThat(tracer.currentTraceContext().context()).isNull();
+        assertThat(MDC.get(MdcScopeDecorator.TRACE_ID)).isNull();
+        assertThat(first.local.get()).isNull();
+        assertThat(second.local.get()).isNull();
+    }
+
     /** A thread-local accessor that records what is done to it. */
-    private final class Recording implements ThreadLocalAccessor<Object> {
+    private class Recording implements ThreadLocalAccessor<Object> {
 
         final ThreadLocal<Object> local = new ThreadLocal<>();
 
