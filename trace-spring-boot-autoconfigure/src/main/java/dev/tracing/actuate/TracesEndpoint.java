@@ -1,7 +1,9 @@
 package dev.tracing.actuate;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,6 +48,14 @@ public class TracesEndpoint {
 
     static final int MAX_LIMIT = 1000;
 
+    /**
+     * The levels of spans the tree view nests at most; the spans below the last level are listed as
+     * children of the span at that level, each with its own parent id. A span adds two levels of
+     * JSON, and JSON writers refuse to nest deeper than 500 by default: a trace nested deeper (a
+     * recursion, a caller that chains its requests) would fail to open.
+     */
+    static final int MAX_TREE_DEPTH = 100;
+
     private static final MimeType JSON = MimeType.valueOf("application/json");
 
     private static final String ZERO_HIGH = "0000000000000000";
@@ -67,7 +77,9 @@ public class TracesEndpoint {
             return new WebEndpointResponse<>(WebEndpointResponse.STATUS_BAD_REQUEST);
         }
         max = Math.min(max, MAX_LIMIT);
-        long minDurationMicros = minDuration == null ? 0L : minDuration * 1000L;
+        // milliseconds whose microseconds overflow a long are longer than any trace
+        long minDurationMicros = minDuration == null ? 0L
+                : minDuration > Long.MAX_VALUE / 1000L ? Long.MAX_VALUE : minDuration * 1000L;
         String part = name == null || name.isBlank() ? null : name.trim().toLowerCase(Locale.ROOT);
         List<InMemorySpanStore.Summary> found = store.recentSummaries(max,
                 summary -> summary.duration() >= minDurationMicros && (error == null || summary.error() == error)
@@ -144,12 +156,71 @@ public class TracesEndpoint {
                 roots.add(node);
             }
             else {
-                @SuppressWarnings("unchecked")
-                List<Map<String, Object>> children = (List<Map<String, Object>>) parent.get("children");
-                children.add(node);
+                children(parent).add(node);
             }
         }
+        limitDepth(roots);
         return roots;
+    }
+
+    /**
+     * Lists the descendants of each span at {@link #MAX_TREE_DEPTH} as its children, in the order
+     * the tree gives them; iterative, as a chain of spans is as deep as the trace is long.
+     */
+    private static void limitDepth(List<Map<String, Object>> roots) {
+        Deque<Map<String, Object>> pending = new ArrayDeque<>();
+        Deque<Integer> levels = new ArrayDeque<>();
+        for (Map<String, Object> root : roots) {
+            pending.push(root);
+            levels.push(1);
+        }
+        while (!pending.isEmpty()) {
+            Map<String, Object> node = pending.pop();
+            int level = levels.pop();
+            List<Map<String, Object>> children = children(node);
+            if (level < MAX_TREE_DEPTH) {
+                for (Map<String, Object> child : children) {
+                    pending.push(child);
+                    levels.push(level + 1);
+                }
+            }
+            else if (hasGrandchildren(children)) {
+                node.put("children", descendants(children));
+            }
+        }
+    }
+
+    private static boolean hasGrandchildren(List<Map<String, Object>> children) {
+        for (Map<String, Object> child : children) {
+            if (!children(child).isEmpty()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@code children} and all below them, each before its own children, none nesting any more. */
+    private static List<Map<String, Object>> descendants(List<Map<String, Object>> children) {
+        List<Map<String, Object>> flat = new ArrayList<>();
+        Deque<Map<String, Object>> pending = new ArrayDeque<>();
+        for (int i = children.size() - 1; i >= 0; i--) {
+            pending.push(children.get(i));
+        }
+        while (!pending.isEmpty()) {
+            Map<String, Object> node = pending.pop();
+            flat.add(node);
+            List<Map<String, Object>> below = children(node);
+            for (int i = below.size() - 1; i >= 0; i--) {
+                pending.push(below.get(i));
+            }
+            node.put("children", new ArrayList<Map<String, Object>>());
+        }
+        return flat;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> children(Map<String, Object> node) {
+        return (List<Map<String, Object>>) node.get("children");
     }
 
     private static Map<String, Object> node(FinishedSpan span) {

@@ -162,6 +162,9 @@ abstract class TracesEndpointHttpTests {
         assertThat(traceIds(getJson(base + "/traces?error=true"))).containsExactly(failed);
         assertThat(traceIds(getJson(base + "/traces?error=false&limit=1"))).containsExactly(nested);
         assertThat(traceIds(getJson(base + "/traces?limit=100000"))).hasSize(3);
+        // milliseconds whose microseconds do not fit a long: longer than any trace
+        assertThat(traceIds(getJson(base + "/traces?minDuration=" + Long.MAX_VALUE))).isEmpty();
+        assertThat(traceIds(getJson(base + "/traces?minDuration=" + (Long.MAX_VALUE / 1000 + 1)))).isEmpty();
         assertThat(get(base + "/traces?limit=0").statusCode()).isEqualTo(400);
     }
 
@@ -213,6 +216,38 @@ abstract class TracesEndpointHttpTests {
         assertThat(children.get(1).get("name").asString()).isEqualTo("render");
         assertThat(children.get(0).get("children").get(0).get("name").asString()).isEqualTo("query");
         assertThat(children.get(0).get("children").get(0).get("duration").asLong()).isEqualTo(10_000);
+    }
+
+    @Test
+    void aChainDeeperThanTheTreeShowsIsNestedToItsLastLevelAndListedBelowIt() throws Exception {
+        // deeper than JSON writers nest by default (500 levels, two per span)
+        store.clear();
+        int length = 300;
+        List<Span> chain = new ArrayList<>();
+        Span previous = tracer.spanBuilder().setNoParent().name("d0").start();
+        chain.add(previous);
+        for (int i = 1; i < length; i++) {
+            previous = tracer.spanBuilder().setParent(previous.context()).name("d" + i).start();
+            chain.add(previous);
+        }
+        for (int i = length - 1; i >= 0; i--) {
+            chain.get(i).end();
+        }
+        JsonNode node = getJson(base + "/traces/" + chain.get(0).context().traceId() + "?view=tree").get(0);
+        for (int level = 2; level <= TracesEndpoint.MAX_TREE_DEPTH; level++) {
+            assertThat(node.get("children").size()).isEqualTo(1);
+            node = node.get("children").get(0);
+            assertThat(node.get("name").asString()).isEqualTo("d" + (level - 1));
+        }
+        JsonNode below = node.get("children");
+        assertThat(below.size()).isEqualTo(length - TracesEndpoint.MAX_TREE_DEPTH);
+        for (int i = 0; i < below.size(); i++) {
+            Span span = chain.get(TracesEndpoint.MAX_TREE_DEPTH + i);
+            assertThat(below.get(i).get("name").asString()).isEqualTo("d" + (TracesEndpoint.MAX_TREE_DEPTH + i));
+            assertThat(below.get(i).get("parentId").asString())
+                .isEqualTo(chain.get(TracesEndpoint.MAX_TREE_DEPTH + i - 1).context().spanId());
+            assertThat(below.get(i).get("children")).isEmpty();
+        }
     }
 
     @Test
