@@ -278,7 +278,8 @@ public final class HttpSpanSender implements BytesMessageSender {
             .header("Content-Encoding", "gzip")
             .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         headers.forEach(request::header);
-        CompletableFuture<HttpResponse<Void>> answer = client.sendAsync(request.build(), info -> new Drain());
+        Drain drain = new Drain();
+        CompletableFuture<HttpResponse<Void>> answer = client.sendAsync(request.build(), info -> drain);
         HttpResponse<Void> response;
         try {
             response = answer.get(remaining, TimeUnit.NANOSECONDS);
@@ -305,6 +306,10 @@ public final class HttpSpanSender implements BytesMessageSender {
             connection.initCause(cause);
             throw connection;
         }
+        // the body drains after the status is in: one still coming at the deadline is cut off with its
+        // connection, else a backend that stalls its bodies would hold a connection per batch for good
+        CompletableFuture.runAsync(drain::cancel,
+                CompletableFuture.delayedExecutor(Math.max(0L, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
         int status = response.statusCode();
         if (status >= 300 && status < 400) {
             String location = response.headers()
@@ -397,11 +402,17 @@ public final class HttpSpanSender implements BytesMessageSender {
 
     /**
      * Reads an answer's body in the background and drops it, past 64 KB by cancelling: the status
-     * is all a send needs, and a body that never ends must hold nothing.
+     * is all a send needs, and a body that never ends must hold nothing. {@link #cancel} cuts it off
+     * at the send's deadline, whenever the subscription comes.
      */
     private static final class Drain implements HttpResponse.BodySubscriber<Void> {
 
-        private Flow.Subscription subscription;
+        private volatile Flow.Subscription subscription;
+
+        private volatile boolean cancelled;
+
+        /** Read to its end or failed: its connection may be another request's now, so never cancelled. */
+        private volatile boolean done;
 
         private long read;
 
@@ -413,6 +424,10 @@ public final class HttpSpanSender implements BytesMessageSender {
         @Override
         public void onSubscribe(Flow.Subscription subscription) {
             this.subscription = subscription;
+            if (cancelled) {
+                subscription.cancel();
+                return;
+            }
             subscription.request(Long.MAX_VALUE);
         }
 
@@ -428,10 +443,21 @@ public final class HttpSpanSender implements BytesMessageSender {
 
         @Override
         public void onError(Throwable throwable) {
+            done = true;
         }
 
         @Override
         public void onComplete() {
+            done = true;
+        }
+
+        /** Stops reading; a body read to its end already is not affected. */
+        void cancel() {
+            cancelled = true;
+            Flow.Subscription current = subscription;
+            if (current != null && !done) {
+                current.cancel();
+            }
         }
 
     }

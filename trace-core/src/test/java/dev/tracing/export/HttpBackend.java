@@ -21,7 +21,7 @@ final class HttpBackend implements AutoCloseable {
 
     enum Mode {
         ACCEPT, FAIL, HANG,
-        /** Answers 200 at once, then its body one byte a second until released. */
+        /** Answers 200 at once, then its body a byte every 200 ms until released. */
         TRICKLE
     }
 
@@ -78,9 +78,16 @@ final class HttpBackend implements AutoCloseable {
                             exchange.getRequestHeaders().getFirst("Content-Type"),
                             exchange.getRequestHeaders().getFirst("Authorization"), body));
                     exchange.sendResponseHeaders(200, 0);
-                    while (!release.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
-                        exchange.getResponseBody().write('.');
-                        exchange.getResponseBody().flush();
+                    trickling.incrementAndGet();
+                    try {
+                        while (!release.await(200, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                            exchange.getResponseBody().write('.');
+                            exchange.getResponseBody().flush();
+                        }
+                    }
+                    finally {
+                        // released, or the client closed the connection (the write failed)
+                        trickling.decrementAndGet();
                     }
                     return;
                 }
@@ -106,6 +113,9 @@ final class HttpBackend implements AutoCloseable {
     }
 
     volatile int hanging;
+
+    /** Answers whose body is trickling now. */
+    final java.util.concurrent.atomic.AtomicInteger trickling = new java.util.concurrent.atomic.AtomicInteger();
 
     String url(String path) {
         return "http://127.0.0.1:" + server.getAddress().getPort() + path;

@@ -9,6 +9,7 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import org.junit.jupiter.api.Test;
 import zipkin2.reporter.Encoding;
 
+import static dev.tracing.testing.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -188,6 +189,21 @@ class HttpSpanSenderTests {
             sender.send(List.of(MESSAGE));
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
             assertThat(backend.requests()).hasSize(1);
+        }
+    }
+
+    @Test
+    void anAnswerWhoseBodyIsStillComingAtTheDeadlineIsCutOffWithItsConnection() throws Exception {
+        try (HttpBackend backend = new HttpBackend();
+                HttpSpanSender sender = HttpSpanSender.create(backend.url("/v1/traces"), Encoding.PROTO3, Map.of(),
+                        Duration.ofMillis(500))) {
+            backend.mode(HttpBackend.Mode.TRICKLE);
+            for (int i = 0; i < 5; i++) {
+                sender.send(List.of(MESSAGE));
+            }
+            assertThat(backend.requests()).hasSize(5);
+            // the sender stays open: each stalled body alone would hold its connection for good
+            await().atMost(Duration.ofSeconds(5)).until(() -> backend.trickling.get() == 0);
         }
     }
 
