@@ -128,6 +128,11 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
                 try (Tracer.SpanInScope scope = tracer.withSpan(span)) {
                     super.onReady();
                 }
+                catch (RuntimeException | Error ex) {
+                    // a stream's readiness handler (flow control) threw: the call fails as from the other callbacks
+                    failed(ex);
+                    throw ex;
+                }
             }
 
         };

@@ -18,6 +18,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.tracing.Span;
@@ -66,6 +67,14 @@ public class GrpcTracingApp {
     static final MethodDescriptor<String, String> COUNT = MethodDescriptor.<String, String>newBuilder()
         .setType(MethodDescriptor.MethodType.SERVER_STREAMING)
         .setFullMethodName("demo.Greeter/Count")
+        .setRequestMarshaller(UTF8)
+        .setResponseMarshaller(UTF8)
+        .build();
+
+    /** Fails in the handler it sets for the transport's readiness, as a flow-controlled stream's source may. */
+    static final MethodDescriptor<String, String> FAIL_WHEN_READY = MethodDescriptor.<String, String>newBuilder()
+        .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
+        .setFullMethodName("demo.Greeter/FailWhenReady")
         .setRequestMarshaller(UTF8)
         .setResponseMarshaller(UTF8)
         .build();
@@ -123,6 +132,24 @@ public class GrpcTracingApp {
                     }
                 });
                 worker.start();
+            }))
+            .addMethod(FAIL_WHEN_READY, ServerCalls.asyncBidiStreamingCall((StreamObserver<String> out) -> {
+                ((ServerCallStreamObserver<String>) out).setOnReadyHandler(() -> {
+                    throw new IllegalStateException("source failed");
+                });
+                return new StreamObserver<String>() {
+                    @Override
+                    public void onNext(String value) {
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                };
             }))
             .build();
     }

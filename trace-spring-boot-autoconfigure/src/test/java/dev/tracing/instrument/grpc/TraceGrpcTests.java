@@ -19,6 +19,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.binder.grpc.ObservationGrpcClientInterceptor;
 import io.micrometer.core.instrument.binder.grpc.ObservationGrpcServerInterceptor;
 import io.micrometer.tracing.Span;
@@ -227,6 +228,38 @@ class TraceGrpcTests {
         assertThat(server.getError()).isInstanceOf(IllegalStateException.class).hasMessage("crashed on " + crash);
         assertThat(server.getTags()).containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.UNKNOWN.value()));
     }
+
+    @Test
+    void aStreamThatFailsInItsReadinessHandlerEndsItsSpanWithTheException() {
+        String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        Channel channel = withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01");
+        ClientCall<String, String> call = channel.newCall(GrpcTracingApp.FAIL_WHEN_READY, CallOptions.DEFAULT);
+        StreamObserver<String> requests = ClientCalls.asyncBidiStreamingCall(call, new StreamObserver<String>() {
+            @Override
+            public void onNext(String value) {
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                closed.complete(Status.fromThrowable(t));
+            }
+
+            @Override
+            public void onCompleted() {
+                closed.complete(Status.OK);
+            }
+        });
+        requests.onNext("go");
+        // the client sees the call fail
+        assertThat(closed.join().getCode()).isEqualTo(Status.Code.UNKNOWN);
+
+        FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
+        assertThat(server.getError()).isInstanceOf(IllegalStateException.class).hasMessage("source failed");
+        assertThat(server.getTags()).containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.UNKNOWN.value()));
+        requests.onCompleted();
+    }
+
+    private final java.util.concurrent.CompletableFuture<Status> closed = new java.util.concurrent.CompletableFuture<>();
 
     @Test
     void aStreamingCallCancelledByTheClientEndsItsSpanOnceAndLeavesNoContextOnThreads() {
