@@ -22,6 +22,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 
 import org.springframework.kafka.listener.ListenerExecutionFailedException;
 import org.springframework.kafka.support.KafkaUtils;
@@ -105,6 +106,9 @@ public final class KafkaSpanPolicy {
 
     private static final Propagator.Setter<Headers> SETTER = (headers, key, value) -> headers
         .add(OTHER_SPELLING.getOrDefault(key, key), value.getBytes(StandardCharsets.UTF_8));
+
+    /** A header name no record carries, removed to learn whether a record's headers can be written. */
+    private static final String UNUSED_HEADER = "dev.tracing.writable";
 
     /**
      * Header names that carry a trace context in any consumed format; records without one never
@@ -210,8 +214,30 @@ public final class KafkaSpanPolicy {
     }
 
     /**
+     * Returns {@code record}, or, when its headers are read-only, a copy of it with headers of its
+     * own: the producer seals a record's headers as it sends it, so a record sent again (a retry
+     * around the send) would otherwise go out with the earlier send's trace headers, making the
+     * consumer a child of that send's span. Only a write tells, so a header that no record has is
+     * removed.
+     */
+    static <K, V> ProducerRecord<K, V> withWritableHeaders(ProducerRecord<K, V> record) {
+        try {
+            record.headers().remove(UNUSED_HEADER);
+            return record;
+        }
+        catch (IllegalStateException sealed) {
+            return new ProducerRecord<>(record.topic(), record.partition(), record.timestamp(), record.key(),
+                    record.value(), new RecordHeaders(record.headers().toArray()));
+        }
+        catch (RuntimeException ex) {
+            return record;
+        }
+    }
+
+    /**
      * Writes {@code span}'s context into the record's headers, replacing every trace context
-     * header of a format we know; a record whose headers are read-only is sent without ours.
+     * header of a format we know; a record whose headers are read-only (see
+     * {@link #withWritableHeaders}) is sent without ours.
      */
     void inject(Span span, ProducerRecord<?, ?> record) {
         try {

@@ -51,6 +51,7 @@ final class TraceProducer<K, V> implements Producer<K, V> {
         // a template's Observation of this send already made its span (KafkaObservationSpanHandler)
         Span span = KafkaObservationSpanHandler.adopt(record, policy);
         if (span == null && record != null) {
+            record = KafkaSpanPolicy.withWritableHeaders(record);
             span = policy.startProducerSpan(record);
         }
         if (span == null) {

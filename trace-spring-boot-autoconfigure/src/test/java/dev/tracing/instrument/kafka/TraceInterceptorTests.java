@@ -249,7 +249,7 @@ class TraceInterceptorTests {
     }
 
     @Test
-    void aRecordWithReadOnlyHeadersIsStillSent() throws Exception {
+    void aRecordWithReadOnlyHeadersIsSentAsACopyCarryingThisSendsSpan() throws Exception {
         MockProducer<String, String> mock = new MockProducer<>(true, null, new StringSerializer(), new StringSerializer());
         TraceProducer<String, String> producer = new TraceProducer<>(mock, new KafkaSpanPolicy(tracer, propagator, false));
         ProducerRecord<String, String> record = new ProducerRecord<>("t", "v");
@@ -264,6 +264,15 @@ class TraceInterceptorTests {
         assertThat(callback.get()).isNotNull();
         assertThat(mock.history()).hasSize(1);
         assertThat(spans).singleElement().satisfies(span -> assertThat(span.getError()).isNull());
+        // sealed by an earlier send (the producer makes them read-only): the record goes out as a copy
+        // whose only traceparent is this send's span's, not the earlier one
+        List<String> sentTraceparents = new ArrayList<>();
+        mock.history().get(0).headers().headers("traceparent")
+            .forEach(header -> sentTraceparents.add(new String(header.value(), StandardCharsets.UTF_8)));
+        assertThat(sentTraceparents).singleElement().asString().contains(spans.get(0).getSpanId());
+        assertThat(record.headers().lastHeader("traceparent").value())
+            .as("the application's record is left as it was").asString(StandardCharsets.UTF_8)
+            .isEqualTo(traceparent("1", "a1"));
     }
 
     private FinishedSpan only(java.util.function.Predicate<FinishedSpan> predicate) {
