@@ -31,10 +31,14 @@ abstract class ListenerTracingInterceptor implements ThreadStateProcessor {
         return result;
     }
 
-    /** The wrapped interceptor threw: the spans end with its error. */
+    /**
+     * The wrapped interceptor threw: the spans end with its error, as with any failed listener. Their
+     * scope stays until the container is done: it reports this failure too (which must not start
+     * another span for the same attempt) and runs its error handler, whose logs join the trace.
+     */
     final void interceptFailed(Throwable error) {
         current.fail(error);
-        current.finish();
+        current.outcome();
     }
 
     /** The container starts a poll: its records are ours, not its Observations' to trace. */

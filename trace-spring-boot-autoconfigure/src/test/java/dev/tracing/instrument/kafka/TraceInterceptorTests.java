@@ -32,6 +32,7 @@ import org.springframework.kafka.listener.RecordInterceptor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
  * The interceptors' and the producer's edge cases, on the real tracer and propagator: paths the
@@ -216,14 +217,23 @@ class TraceInterceptorTests {
     }
 
     @Test
-    void aThrowingApplicationInterceptorLeavesNoSpanOpen() {
+    void aThrowingApplicationInterceptorEndsTheAttemptsOneSpan() {
         RecordInterceptor<String, String> throwing = (record, consumer) -> {
             throw new IllegalStateException("interceptor failed");
         };
         TraceRecordInterceptor<String, String> interceptor = new TraceRecordInterceptor<>(
                 new KafkaSpanPolicy(tracer, propagator, false), throwing);
-        assertThatIllegalStateException().isThrownBy(() -> interceptor.intercept(record("a", null), null));
+        ConsumerRecord<String, String> record = record("a", null);
+        IllegalStateException failure = catchThrowableOfType(IllegalStateException.class,
+                () -> interceptor.intercept(record, null));
         assertThat(spans).singleElement().satisfies(span -> assertThat(span.getError()).hasMessage("interceptor failed"));
+        // the container reports the failure, its error handler runs, then it is done with the record
+        interceptor.failure(record, failure, null);
+        assertThat(tracer.currentSpan().context().spanId()).as("current for the error handler")
+            .isEqualTo(spans.get(0).getSpanId());
+        interceptor.afterRecord(record, null);
+        assertThat(spans).as("one span for the attempt").hasSize(1);
+        assertThat(tracer.currentSpan()).isNull();
     }
 
     @Test
