@@ -307,7 +307,8 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
                 exporter.export(spans);
                 exported.add(spans.size());
             }
-            catch (Exception | LinkageError ex) {
+            catch (Exception | Error ex) {
+                // an Error too (an OutOfMemoryError encoding a large batch): the spans are counted, the worker goes on
                 failed.add(spans.size());
                 logFailure(ex);
             }
@@ -351,8 +352,10 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
             catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
             }
-            int left = queue.size();
-            queue.clear();
+            // a worker still draining (the join timed out) takes each span or leaves it here, never both
+            List<FinishedSpan> dropped = new ArrayList<>();
+            queue.drainTo(dropped);
+            int left = dropped.size();
             if (left > 0) {
                 shutdown.add(left);
                 logger.warn("Dropped {} spans still queued for {} when the exporter closed", left, exporter.name());

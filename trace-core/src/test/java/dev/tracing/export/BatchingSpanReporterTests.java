@@ -273,6 +273,38 @@ class BatchingSpanReporterTests {
         }
     }
 
+    @Test
+    void anErrorThrownByAnExporterCountsItsSpansAndTheNextBatchIsStillTried() throws Exception {
+        ConcurrentLinkedQueue<FinishedSpan> received = new ConcurrentLinkedQueue<>();
+        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        try (BatchingSpanReporter reporter = BatchingSpanReporter.builder()
+            .exporter(new SpanExporter() {
+                @Override
+                public String name() {
+                    return "erring";
+                }
+
+                @Override
+                public void export(List<FinishedSpan> spans) {
+                    if (failing.get()) {
+                        // e.g. an OutOfMemoryError while encoding a large batch
+                        throw new AssertionError("exporter broke");
+                    }
+                    received.addAll(spans);
+                }
+            })
+            .scheduleDelay(Duration.ofMillis(10))
+            .build()) {
+            spans(3).forEach(reporter::report);
+            await().atMost(EXPORT)
+                .until(() -> reporter.droppedCount("erring", BatchingSpanReporter.EXPORT_FAILED) == 3);
+            failing.set(false);
+            spans(2).forEach(reporter::report);
+            await().atMost(EXPORT).until(() -> reporter.exportedCount("erring") == 2);
+            assertThat(received).hasSize(2);
+        }
+    }
+
     /** Lets a test point the reporter's exporter at a recovered backend. */
     private static final class SwitchableExporter implements SpanExporter {
 
