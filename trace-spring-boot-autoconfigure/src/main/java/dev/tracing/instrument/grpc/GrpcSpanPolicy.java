@@ -4,10 +4,12 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
+import dev.tracing.internal.TraceHeaderNames;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
@@ -47,15 +49,21 @@ public final class GrpcSpanPolicy {
 
     private final Propagator propagator;
 
-    /** Our header names, removed from outgoing metadata before ours are written. */
+    /**
+     * Removed from outgoing metadata before ours are written: our header names, and the trace headers
+     * of every format we know, which a gateway passing on the metadata it received would forward.
+     */
     private final List<Metadata.Key<String>> replacedKeys;
 
     public GrpcSpanPolicy(Tracer tracer, Propagator propagator) {
         this.tracer = tracer;
         this.propagator = propagator;
-        List<Metadata.Key<String>> keys = new ArrayList<>();
+        Set<String> names = new LinkedHashSet<>(TraceHeaderNames.CONTEXT);
         for (String field : propagator.fields()) {
-            String name = field.toLowerCase(Locale.ROOT);
+            names.add(field.toLowerCase(Locale.ROOT));
+        }
+        List<Metadata.Key<String>> keys = new ArrayList<>();
+        for (String name : names) {
             if (!name.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
                 keys.add(Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER));
             }

@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 
 import dev.tracing.instrument.sampling.SamplingRules;
+import dev.tracing.internal.TraceHeaderNames;
 import io.micrometer.tracing.Link;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
@@ -116,14 +117,6 @@ public final class KafkaSpanPolicy {
      */
     private static final List<String> TRACE_HEADERS = List.of("traceparent", "b3", "x-b3-traceid", "uber-trace-id");
 
-    /**
-     * Every trace context header name of the formats we know, whichever this application writes: a
-     * forwarded or dead-lettered record keeps its upstream headers, and a stale {@code b3} beside
-     * our {@code traceparent} would make a consumer that reads B3 first join the wrong trace.
-     */
-    private static final List<String> KNOWN_TRACE_FIELDS = List.of("traceparent", "tracestate", "b3",
-            "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags", "uber-trace-id");
-
     private final Tracer tracer;
 
     private final Propagator propagator;
@@ -163,7 +156,8 @@ public final class KafkaSpanPolicy {
             }
         }
         this.traceHeaders = Set.copyOf(names);
-        Set<String> replaced = new LinkedHashSet<>(KNOWN_TRACE_FIELDS);
+        // a forwarded or dead-lettered record keeps its upstream headers
+        Set<String> replaced = new LinkedHashSet<>(TraceHeaderNames.CONTEXT);
         replaced.addAll(propagator.fields());
         for (String name : List.copyOf(replaced)) {
             String other = OTHER_SPELLING.get(name);

@@ -90,6 +90,9 @@ public class GrpcTracingApp {
     /** The traceparent values each request arrived with, by request. */
     static final Map<String, List<String>> traceparents = new ConcurrentHashMap<>();
 
+    /** The trace headers of other formats each request arrived with (name=value), by request. */
+    static final Map<String, List<String>> otherTraceHeaders = new ConcurrentHashMap<>();
+
     @EventListener
     void started(GrpcServerStartedEvent event) {
         port.set(event.getPort());
@@ -163,12 +166,20 @@ public class GrpcTracingApp {
             public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call,
                     Metadata headers, ServerCallHandler<ReqT, RespT> next) {
                 Iterable<String> values = headers.getAll(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER));
+                List<String> others = new java.util.ArrayList<>();
+                for (String name : List.of("b3", "x-b3-traceid", "uber-trace-id")) {
+                    String value = headers.get(Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER));
+                    if (value != null) {
+                        others.add(name + "=" + value);
+                    }
+                }
                 ServerCall.Listener<ReqT> listener = next.startCall(call, headers);
                 return new io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
                     @Override
                     public void onMessage(ReqT message) {
                         traceparents.put(String.valueOf(message),
                                 values == null ? List.of() : java.util.stream.StreamSupport.stream(values.spliterator(), false).toList());
+                        otherTraceHeaders.put(String.valueOf(message), others);
                         super.onMessage(message);
                     }
                 };

@@ -140,6 +140,24 @@ class TraceGrpcTests {
     }
 
     @Test
+    void forwardedTraceHeadersOfAnyFormatAreReplacedByTheClientSpans() {
+        // a gateway passing on the metadata it received: stale B3 and Jaeger headers of the caller's trace
+        String name = "forwarded-" + UUID.randomUUID();
+        Span parent = tracer.nextSpan().name("caller").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(parent)) {
+            unary(withHeaders(booted, "b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1", "uber-trace-id",
+                    "80f198ee56343ba864fe8b2a57d3eff7:e457b5a2e4d86bd1:0:1"), name);
+        }
+        finally {
+            parent.end();
+        }
+        FinishedSpan client = only(TraceAssertions.awaitTrace(store, parent.context().traceId(), 3), Span.Kind.CLIENT);
+        assertThat(GrpcTracingApp.traceparents.get(name))
+            .containsExactly("00-" + parent.context().traceId() + "-" + client.getSpanId() + "-01");
+        assertThat(GrpcTracingApp.otherTraceHeaders.get(name)).isEmpty();
+    }
+
+    @Test
     void aPlainGrpcClientsTraceparentOrB3IsContinued() {
         String w3c = "w3c-" + UUID.randomUUID();
         unary(withHeaders(plain, "traceparent", "00-" + CALLER_TRACE_ID + "-" + CALLER_SPAN_ID + "-01"), w3c);
