@@ -39,7 +39,7 @@ public final class BackgroundSpanReporters implements AutoCloseable {
      * @param reportersByName reporters in the order they are called, by a name unique among them
      * (a bean name), used as the {@code exporter} of their counters
      * @param maxQueueSize spans each background reporter may hold before dropping
-     * @param timeout how long {@link #close()} waits for each queue to drain
+     * @param timeout how long {@link #close()} waits for the queues to drain
      */
     public BackgroundSpanReporters(Map<String, ? extends SpanReporter> reportersByName, int maxQueueSize,
             Duration timeout) {
@@ -79,11 +79,24 @@ public final class BackgroundSpanReporters implements AutoCloseable {
         return background;
     }
 
-    /** Drains and stops every background thread; the wrapped reporters are not closed. */
+    /**
+     * Drains and stops every background thread, all within one timeout (not one per reporter: a few
+     * reporters stuck on dead backends would otherwise hold the context's close for as many
+     * timeouts); the wrapped reporters are not closed.
+     */
     @Override
     public void close() {
+        List<BatchingSpanReporter> closing = new ArrayList<>(background.size());
+        long timeout = 0L;
         for (BatchingSpanReporter batching : background.values()) {
-            batching.close();
+            if (batching.beginClose()) {
+                closing.add(batching);
+                timeout = Math.max(timeout, batching.timeoutNanos());
+            }
+        }
+        long deadline = System.nanoTime() + timeout;
+        for (BatchingSpanReporter batching : closing) {
+            batching.finishClose(deadline);
         }
     }
 

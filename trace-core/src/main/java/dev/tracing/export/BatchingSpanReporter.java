@@ -161,13 +161,32 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
      */
     @Override
     public void close() {
+        if (beginClose()) {
+            finishClose(System.nanoTime() + timeoutNanos);
+        }
+    }
+
+    /**
+     * Takes no more spans and has every worker send what it holds; returns false when closing had
+     * begun already. Then {@link #finishClose}: several reporters closed together share one deadline.
+     */
+    boolean beginClose() {
         if (!closed.compareAndSet(false, true)) {
-            return;
+            return false;
         }
         for (Lane lane : lanes) {
             lane.drain();
         }
-        long deadline = System.nanoTime() + timeoutNanos;
+        return true;
+    }
+
+    /** The close timeout, in nanoseconds. */
+    long timeoutNanos() {
+        return timeoutNanos;
+    }
+
+    /** Waits for the workers until {@code deadline} (nanoTime), counts what is left, closes the exporters. */
+    void finishClose(long deadline) {
         for (Lane lane : lanes) {
             lane.awaitDrained(deadline);
         }

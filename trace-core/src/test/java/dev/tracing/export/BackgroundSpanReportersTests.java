@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.tracing.core.TraceTracer;
@@ -57,6 +59,46 @@ class BackgroundSpanReportersTests {
             .containsExactly("span-0", "span-1", "span-2", "span-3", "span-4");
         assertThat(threads).containsOnly("trace-span-reporter-audit");
         assertThat(closed).hasValue(0);
+    }
+
+
+    @Test
+    void closingGivesAllTheQueuesOneTimeoutTogether() throws Exception {
+        CountDownLatch stuck = new CountDownLatch(2);
+        CountDownLatch backendsBack = new CountDownLatch(1);
+        SpanReporter deadWebhook = span -> {
+            stuck.countDown();
+            try {
+                backendsBack.await();
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        Map<String, SpanReporter> byName = new LinkedHashMap<>();
+        byName.put("first", deadWebhook);
+        byName.put("second", deadWebhook);
+        BackgroundSpanReporters reporters = new BackgroundSpanReporters(byName, 100, Duration.ofSeconds(1));
+        try {
+            TraceTracer tracer = Tracing.newBuilder()
+                .reporter(new SpanPipeline(List.of(), List.of(), reporters.reporters())::report)
+                .build();
+            tracer.nextSpan().name("stuck").start().end();
+            tracer.nextSpan().name("queued").start().end();
+            assertThat(stuck.await(10, TimeUnit.SECONDS)).isTrue();
+
+            long start = System.nanoTime();
+            reporters.close();
+            // one timeout (1 s) for both, where each took its own before (2 s)
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1600));
+            for (String name : byName.keySet()) {
+                assertThat(reporters.background().get(name).droppedCount(name, BatchingSpanReporter.SHUTDOWN))
+                    .isEqualTo(1);
+            }
+        }
+        finally {
+            backendsBack.countDown();
+        }
     }
 
 }
