@@ -50,9 +50,17 @@ final class TraceProducer<K, V> implements Producer<K, V> {
     public Future<RecordMetadata> send(ProducerRecord<K, V> record, Callback callback) {
         // a template's Observation of this send already made its span (KafkaObservationSpanHandler)
         Span span = KafkaObservationSpanHandler.adopt(record, policy);
-        if (span == null && record != null) {
-            record = KafkaSpanPolicy.withWritableHeaders(record);
-            span = policy.startProducerSpan(record);
+        if (record != null) {
+            ProducerRecord<K, V> writable = KafkaSpanPolicy.withWritableHeaders(record);
+            if (span == null) {
+                record = writable;
+                span = policy.startProducerSpan(record);
+            }
+            else if (writable != record) {
+                // the Observation's span could not be written into the sealed headers: the copy takes it
+                record = writable;
+                policy.inject(span, record);
+            }
         }
         if (span == null) {
             return delegate.send(record, callback);

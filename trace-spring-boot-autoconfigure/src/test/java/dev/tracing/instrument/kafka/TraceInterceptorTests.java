@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.kafka.listener.BatchInterceptor;
 import org.springframework.kafka.listener.RecordInterceptor;
+import org.springframework.kafka.support.micrometer.KafkaRecordSenderContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
@@ -274,8 +275,33 @@ class TraceInterceptorTests {
         assertThat(callback.get()).isNotNull();
         assertThat(mock.history()).hasSize(1);
         assertThat(spans).singleElement().satisfies(span -> assertThat(span.getError()).isNull());
-        // sealed by an earlier send (the producer makes them read-only): the record goes out as a copy
-        // whose only traceparent is this send's span's, not the earlier one
+        assertSentAsACopyWithThisSendsTraceparent(mock, record);
+    }
+
+    @Test
+    void anObservedTemplatesRecordWithReadOnlyHeadersIsSentAsACopyCarryingThisSendsSpan() throws Exception {
+        MockProducer<String, String> mock = new MockProducer<>(true, null, new StringSerializer(), new StringSerializer());
+        KafkaSpanPolicy policy = new KafkaSpanPolicy(tracer, propagator, false);
+        TraceProducer<String, String> producer = new TraceProducer<>(mock, policy);
+        ProducerRecord<String, String> record = new ProducerRecord<>("t", "v");
+        record.headers().add("traceparent", traceparent("1", "a1").getBytes(StandardCharsets.UTF_8));
+        ((org.apache.kafka.common.header.internals.RecordHeaders) record.headers()).setReadOnly();
+        // a template with observation-enabled: its Observation's start makes the send's span
+        KafkaObservationSpanHandler handler = new KafkaObservationSpanHandler(policy, null);
+        KafkaRecordSenderContext observed = new KafkaRecordSenderContext(record, "template", () -> "cluster");
+        handler.onStart(observed);
+        assertThat(producer.send(record).get()).isNotNull();
+        handler.onStop(observed);
+        assertThat(spans).singleElement().satisfies(span -> assertThat(span.getKind()).isEqualTo(Span.Kind.PRODUCER));
+        assertSentAsACopyWithThisSendsTraceparent(mock, record);
+    }
+
+    /**
+     * Sealed by an earlier send (the producer makes them read-only), {@code record} went out as a copy whose only
+     * traceparent is this send's span's, not the earlier one, and is left as it was.
+     */
+    private void assertSentAsACopyWithThisSendsTraceparent(MockProducer<String, String> mock,
+            ProducerRecord<String, String> record) {
         List<String> sentTraceparents = new ArrayList<>();
         mock.history().get(0).headers().headers("traceparent")
             .forEach(header -> sentTraceparents.add(new String(header.value(), StandardCharsets.UTF_8)));
