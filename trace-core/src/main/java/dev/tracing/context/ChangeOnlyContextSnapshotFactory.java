@@ -42,8 +42,9 @@ import org.slf4j.LoggerFactory;
  * the difference is visible only to code that changes a thread-local inside a restore and leaves
  * it changed: the default would undo that at the innermost boundary, this factory at the boundary
  * that last changed the value. A restore that fails part way (an accessor throws) puts back what
- * it had set before failing and rethrows: the default factory leaves it on the thread, where the
- * event loop's next requests would log the failed one's trace ids.
+ * the accessors before the failing one had set, and rethrows: the default factory leaves it on the
+ * thread, where the event loop's next requests would log the failed one's trace ids. What the
+ * failing accessor itself may have left is its own (putting it back could undo someone else's).
  */
 public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFactory {
 
@@ -201,16 +202,21 @@ public final class ChangeOnlyContextSnapshotFactory implements ContextSnapshotFa
         }
         catch (Throwable failure) {
             // the signal fails; what this restore set must not stay on the thread for the next request
-            if (changes != null) {
-                changes.close();
+            try {
+                if (changes != null) {
+                    changes.close();
+                }
+                else {
+                    if (second != null) {
+                        restore(second, secondPrevious);
+                    }
+                    if (first != null) {
+                        restore(first, firstPrevious);
+                    }
+                }
             }
-            else {
-                if (second != null) {
-                    restore(second, secondPrevious);
-                }
-                if (first != null) {
-                    restore(first, firstPrevious);
-                }
+            catch (Throwable undoing) {
+                failure.addSuppressed(undoing);
             }
             throw failure;
         }

@@ -74,6 +74,9 @@ public final class HttpSpanSender implements BytesMessageSender {
     /** How much of an answer's body is read before the rest is dropped. */
     static final int MAX_ANSWER_BYTES = 64 * 1024;
 
+    /** The least time an answer's body is given to drain after its status, whatever the deadline left. */
+    private static final long MIN_DRAIN_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private final URI endpoint;
 
     private final String shownEndpoint;
@@ -306,10 +309,11 @@ public final class HttpSpanSender implements BytesMessageSender {
             connection.initCause(cause);
             throw connection;
         }
-        // the body drains after the status is in: one still coming at the deadline is cut off with its
-        // connection, else a backend that stalls its bodies would hold a connection per batch for good
-        CompletableFuture.runAsync(drain::cancel,
-                CompletableFuture.delayedExecutor(Math.max(0L, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+        // the body drains after the status is in: one still coming at the deadline (or a second after a
+        // status that came late) is cut off with its connection, else a backend that stalls its bodies would
+        // hold a connection per batch for good. The cancel only closes a socket: it runs on the timer's thread
+        long drainNanos = Math.max(MIN_DRAIN_NANOS, deadline - System.nanoTime());
+        CompletableFuture.delayedExecutor(drainNanos, TimeUnit.NANOSECONDS, Runnable::run).execute(drain::cancel);
         int status = response.statusCode();
         if (status >= 300 && status < 400) {
             String location = response.headers()

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
 import ch.qos.logback.classic.Logger;
@@ -276,7 +277,7 @@ class BatchingSpanReporterTests {
     @Test
     void anErrorThrownByAnExporterCountsItsSpansAndTheNextBatchIsStillTried() throws Exception {
         ConcurrentLinkedQueue<FinishedSpan> received = new ConcurrentLinkedQueue<>();
-        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        AtomicBoolean failing = new AtomicBoolean(true);
         try (BatchingSpanReporter reporter = BatchingSpanReporter.builder()
             .exporter(new SpanExporter() {
                 @Override

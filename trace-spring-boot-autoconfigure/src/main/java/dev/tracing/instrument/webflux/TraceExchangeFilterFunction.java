@@ -115,8 +115,8 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
             ClientRequest toWrite = request;
             try {
                 if (request.getClass() == BUILT_REQUEST && carriesPropagatedHeader(request.headers())) {
-                    // rare: the application set trace headers itself; the copy leaves out every one
-                    // it set, also those this span does not write (a tracestate, a B3 parent id)
+                    // rare: the application set trace headers itself; the copy leaves out every one of
+                    // the propagated names it set, also one this span has no value for (a tracestate)
                     toWrite = ClientRequest.from(request)
                         .headers(copy -> tracing.inject(span, copy, HttpHeaders::remove, HttpHeaders::set))
                         .build();

@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import dev.tracing.core.ThreadLocalCurrentTraceContext;
 import dev.tracing.export.InMemorySpanStore;
@@ -248,8 +250,9 @@ class TraceGrpcTests {
     }
 
     @Test
-    void aStreamThatFailsInItsReadinessHandlerEndsItsSpanWithTheException() {
+    void aStreamThatFailsInItsReadinessHandlerEndsItsSpanWithTheException() throws Exception {
         String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        CompletableFuture<Status> closed = new CompletableFuture<>();
         Channel channel = withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01");
         ClientCall<String, String> call = channel.newCall(GrpcTracingApp.FAIL_WHEN_READY, CallOptions.DEFAULT);
         StreamObserver<String> requests = ClientCalls.asyncBidiStreamingCall(call, new StreamObserver<String>() {
@@ -269,15 +272,13 @@ class TraceGrpcTests {
         });
         requests.onNext("go");
         // the client sees the call fail
-        assertThat(closed.join().getCode()).isEqualTo(Status.Code.UNKNOWN);
+        assertThat(closed.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.UNKNOWN);
 
         FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
         assertThat(server.getError()).isInstanceOf(IllegalStateException.class).hasMessage("source failed");
         assertThat(server.getTags()).containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.UNKNOWN.value()));
         requests.onCompleted();
     }
-
-    private final java.util.concurrent.CompletableFuture<Status> closed = new java.util.concurrent.CompletableFuture<>();
 
     @Test
     void aStreamingCallCancelledByTheClientEndsItsSpanOnceAndLeavesNoContextOnThreads() {
