@@ -30,6 +30,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.zip.GZIPOutputStream;
 
+import javax.net.ssl.SSLException;
+
 import dev.tracing.internal.HttpTokens;
 import zipkin2.reporter.BytesMessageSender;
 import zipkin2.reporter.Encoding;
@@ -304,6 +306,12 @@ public final class HttpSpanSender implements BytesMessageSender {
             if (cause instanceof HttpTimeoutException) {
                 throw new ExportFailure("timed out", "no answer from " + shownEndpoint + " within " + timeout);
             }
+            SSLException tls = tlsFailure(cause);
+            if (tls != null) {
+                // a handshake that failed fails again (a certificate, a plain-HTTP port): no retry, and the
+                // reason in the warning, since it is the user's to fix
+                throw new ExportFailure("TLS failed", "TLS with " + shownEndpoint + " failed: " + tls.getMessage());
+            }
             // reset, closed or broken connections: the backend may be restarting
             ConnectException connection = new ConnectException(String.valueOf(cause.getMessage()));
             connection.initCause(cause);
@@ -324,6 +332,16 @@ public final class HttpSpanSender implements BytesMessageSender {
                     + location + "; redirects are not followed, set the endpoint to where spans are taken");
         }
         return response;
+    }
+
+    /** The TLS failure in {@code failure}'s causes, or null. */
+    private static SSLException tlsFailure(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SSLException tls) {
+                return tls;
+            }
+        }
+        return null;
     }
 
     /** {@code Retry-After} in seconds or as an HTTP date, in nanoseconds capped at 10 s; -1 when absent or bad. */

@@ -1,6 +1,7 @@
 package dev.tracing.export;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -204,6 +205,37 @@ class HttpSpanSenderTests {
             assertThat(backend.requests()).hasSize(5);
             // the sender stays open: each stalled body alone would hold its connection for good
             await().atMost(Duration.ofSeconds(5)).until(() -> backend.trickling.get() == 0);
+        }
+    }
+
+    @Test
+    void aTlsFailureIsNotTriedAgainAndSaysWhatFailed() throws Exception {
+        // https to a port that answers in plain HTTP: the handshake fails, and every try would fail alike
+        java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+        try (java.net.ServerSocket plain = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread answering = new Thread(() -> {
+                while (!plain.isClosed()) {
+                    try (java.net.Socket socket = plain.accept()) {
+                        connections.incrementAndGet();
+                        socket.getOutputStream()
+                            .write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    }
+                    catch (IOException ex) {
+                        // closed at the end of the test
+                    }
+                }
+            });
+            answering.setDaemon(true);
+            answering.start();
+            try (HttpSpanSender sender = HttpSpanSender.create("https://127.0.0.1:" + plain.getLocalPort() + "/v1/traces",
+                    Encoding.PROTO3, Map.of(), Duration.ofSeconds(5))) {
+                long start = System.nanoTime();
+                assertThatThrownBy(() -> sender.send(List.of(MESSAGE))).isInstanceOf(ExportFailure.class)
+                    .hasMessageStartingWith("TLS with https://127.0.0.1:" + plain.getLocalPort() + "/v1/traces failed: ")
+                    .satisfies(failure -> assertThat(((ExportFailure) failure).kind()).isEqualTo("TLS failed"));
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+                assertThat(connections.get()).isEqualTo(1);
+            }
         }
     }
 
