@@ -407,6 +407,11 @@ public final class RecordedSpan implements FinishedSpan {
         return error;
     }
 
+    /** The limits this span was recorded under; an exporter cuts what it writes beside the tags to them. */
+    public SpanLimits limits() {
+        return limits;
+    }
+
     @Override
     public FinishedSpan setError(Throwable error) {
         this.error = error;

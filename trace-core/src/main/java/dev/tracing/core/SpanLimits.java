@@ -63,7 +63,7 @@ public final class SpanLimits {
     }
 
     /** Returns {@code value} cut to {@link #maxTagValueLength()}, never between the halves of a surrogate pair. */
-    String cut(String value) {
+    public String cut(String value) {
         if (value.length() <= maxTagValueLength) {
             return value;
         }

@@ -127,7 +127,7 @@ public final class OtlpProtoEncoder {
             out.string(2, "exception");
             stringAttribute(out, 3, "exception.type", error.getClass().getName());
             if (error.getMessage() != null) {
-                stringAttribute(out, 3, "exception.message", error.getMessage());
+                stringAttribute(out, 3, "exception.message", ZipkinV2JsonEncoder.cutLikeATag(span, error.getMessage()));
             }
             out.end(11, e);
         }
@@ -152,7 +152,7 @@ public final class OtlpProtoEncoder {
                 out.end(13, l);
             }
         }
-        String errorMessage = error != null ? ZipkinV2JsonEncoder.errorMessage(error)
+        String errorMessage = error != null ? ZipkinV2JsonEncoder.errorMessage(span)
                 : tags != null ? tags.get("error") : null;
         if (errorMessage != null) {
             int status = out.begin();

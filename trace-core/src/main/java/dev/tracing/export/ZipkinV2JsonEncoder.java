@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.tracing.core.RecordedSpan;
+import dev.tracing.core.SpanLimits;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
 
@@ -125,7 +126,7 @@ public final class ZipkinV2JsonEncoder {
                     out.append(',');
                 }
                 out.append("\"error\":");
-                JsonStrings.quote(errorMessage(error), out);
+                JsonStrings.quote(errorMessage(span), out);
             }
             if (typeTag) {
                 if (out.length() != empty) {
@@ -139,10 +140,24 @@ public final class ZipkinV2JsonEncoder {
         out.append('}');
     }
 
-    /** The value of the {@code error} tag for {@code error}: its message, or its type without one. */
-    public static String errorMessage(Throwable error) {
+    /**
+     * The value of the {@code error} tag for {@code span}'s error: its message, or its type without one,
+     * cut as a tag value is ({@link #cutLikeATag}).
+     */
+    public static String errorMessage(FinishedSpan span) {
+        Throwable error = span.getError();
         String message = error.getMessage();
-        return message != null && !message.isEmpty() ? message : error.getClass().getSimpleName();
+        return message != null && !message.isEmpty() ? cutLikeATag(span, message) : error.getClass().getSimpleName();
+    }
+
+    /**
+     * {@code value} cut to the span's {@code max-tag-value-length} (the default one for another tracer's
+     * span): an exception's message may hold a whole payload, and one span of megabytes would fail the
+     * whole batch it is sent in.
+     */
+    static String cutLikeATag(FinishedSpan span, String value) {
+        SpanLimits limits = span instanceof RecordedSpan recorded ? recorded.limits() : SpanLimits.DEFAULTS;
+        return limits.cut(value);
     }
 
     private static void writeEndpoint(String field, String serviceName, String ip, int port, StringBuilder out) {

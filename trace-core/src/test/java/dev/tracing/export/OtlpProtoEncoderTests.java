@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import com.google.protobuf.ByteString;
+import dev.tracing.core.SpanLimits;
 import dev.tracing.core.Tracing;
 import io.micrometer.tracing.Link;
 import io.micrometer.tracing.Span;
@@ -97,6 +98,23 @@ class OtlpProtoEncoderTests {
         assertThat(scope.getSpans(0).getStatus().getCode()).isEqualTo(Status.StatusCode.STATUS_CODE_UNSET);
         assertThat(scope.getSpans(1).getKind())
             .isEqualTo(io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_INTERNAL);
+    }
+
+    @Test
+    void anErrorsMessageIsCutAsATagValueIs() throws Exception {
+        String payload = "x".repeat(6 << 20);
+        tracer.nextSpan().name("a").start().error(new IllegalStateException("bad payload: " + payload)).end();
+        byte[] encoded = OtlpProtoEncoder.INSTANCE.encode(spans);
+        io.opentelemetry.proto.trace.v1.Span decoded = ExportTraceServiceRequest.parseFrom(encoded)
+            .getResourceSpans(0)
+            .getScopeSpans(0)
+            .getSpans(0);
+        assertThat(decoded.getStatus().getMessage()).startsWith("bad payload: xxx")
+            .hasSize(SpanLimits.DEFAULT_MAX_TAG_VALUE_LENGTH);
+        assertThat(decoded.getEvents(0).getAttributesList())
+            .anySatisfy(attribute -> assertThat(attribute.getValue().getStringValue())
+                .startsWith("bad payload: xxx").hasSize(SpanLimits.DEFAULT_MAX_TAG_VALUE_LENGTH));
+        assertThat(encoded.length).isLessThan(4 * SpanLimits.DEFAULT_MAX_TAG_VALUE_LENGTH);
     }
 
     @Test

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import dev.tracing.core.SpanLimits;
 import dev.tracing.core.Tracing;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
@@ -61,6 +62,16 @@ class ZipkinV2JsonEncoderTests {
             .contains("\"tags\":{\"error\":\"custom\",\"exception.type\":\"java.lang.IllegalStateException\"}");
         // type and message only: no frame of the stack trace
         assertThat(encoder.encode(spans.get(0))).doesNotContain("ZipkinV2JsonEncoderTests").doesNotContain("\\tat ");
+    }
+
+    @Test
+    void anErrorsMessageIsCutAsATagValueIs() {
+        // a message that carries a whole payload: one span of megabytes would fail its batch
+        String payload = "x".repeat(6 << 20);
+        tracer.nextSpan().name("a").start().error(new IllegalStateException("bad payload: " + payload)).end();
+        String json = encoder.encode(spans.get(0));
+        assertThat(json).contains("\"error\":\"bad payload: xxx")
+            .hasSizeLessThan(SpanLimits.DEFAULT_MAX_TAG_VALUE_LENGTH + 1000);
     }
 
     @Test

@@ -239,7 +239,7 @@ public class TracesEndpoint {
         node.put("duration", Math.max(0L, ZipkinV2JsonEncoder.endMicros(span) - start));
         Map<String, String> tags = new LinkedHashMap<>(span.getTags());
         if (span.getError() != null && !tags.containsKey("error")) {
-            tags.put("error", ZipkinV2JsonEncoder.errorMessage(span.getError()));
+            tags.put("error", ZipkinV2JsonEncoder.errorMessage(span));
         }
         node.put("tags", tags);
         if (!span.getEvents().isEmpty()) {

@@ -17,7 +17,7 @@ public class TraceSpanLimitsProperties {
     /** Links a span keeps at most (a batch span links to each record); later ones are dropped and counted. */
     private int maxLinks = SpanLimits.DEFAULT_MAX_LINKS;
 
-    /** Characters of a tag's or an event's value kept at most; a longer value is cut. */
+    /** Characters of a tag's or an event's value (and an error's message, as exported) kept at most; a longer value is cut. */
     private int maxTagValueLength = SpanLimits.DEFAULT_MAX_TAG_VALUE_LENGTH;
 
     public int getMaxTags() {
