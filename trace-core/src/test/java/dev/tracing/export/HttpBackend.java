@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.GZIPInputStream;
 
 import com.sun.net.httpserver.HttpServer;
@@ -80,7 +82,7 @@ final class HttpBackend implements AutoCloseable {
                     exchange.sendResponseHeaders(200, 0);
                     trickling.incrementAndGet();
                     try {
-                        while (!release.await(200, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                        while (!release.await(200, TimeUnit.MILLISECONDS)) {
                             exchange.getResponseBody().write('.');
                             exchange.getResponseBody().flush();
                         }
@@ -115,7 +117,7 @@ final class HttpBackend implements AutoCloseable {
     volatile int hanging;
 
     /** Answers whose body is trickling now. */
-    final java.util.concurrent.atomic.AtomicInteger trickling = new java.util.concurrent.atomic.AtomicInteger();
+    final AtomicInteger trickling = new AtomicInteger();
 
     String url(String path) {
         return "http://127.0.0.1:" + server.getAddress().getPort() + path;

@@ -1,10 +1,14 @@
 package dev.tracing.export;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import org.junit.jupiter.api.Test;
@@ -211,11 +215,11 @@ class HttpSpanSenderTests {
     @Test
     void aTlsFailureIsNotTriedAgainAndSaysWhatFailed() throws Exception {
         // https to a port that answers in plain HTTP: the handshake fails, and every try would fail alike
-        java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
-        try (java.net.ServerSocket plain = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+        AtomicInteger connections = new AtomicInteger();
+        try (ServerSocket plain = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             Thread answering = new Thread(() -> {
                 while (!plain.isClosed()) {
-                    try (java.net.Socket socket = plain.accept()) {
+                    try (Socket socket = plain.accept()) {
                         connections.incrementAndGet();
                         socket.getOutputStream()
                             .write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -242,7 +246,7 @@ class HttpSpanSenderTests {
     @Test
     void aRefusedConnectionIsTriedAgainUntilTheDeadline() throws Exception {
         int closed;
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+        try (ServerSocket socket = new ServerSocket(0)) {
             closed = socket.getLocalPort();
         }
         try (HttpSpanSender sender = HttpSpanSender.create("http://127.0.0.1:" + closed + "/v1/traces",
