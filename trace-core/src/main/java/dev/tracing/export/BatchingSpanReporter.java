@@ -326,6 +326,12 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
                 exporter.export(spans);
                 exported.add(spans.size());
             }
+            catch (PartialExportFailure ex) {
+                int lost = Math.min(ex.failedSpans(), spans.size());
+                failed.add(lost);
+                exported.add(spans.size() - lost);
+                logFailure(ex.getCause());
+            }
             catch (Exception | Error ex) {
                 // an Error too (an OutOfMemoryError encoding a large batch): the spans are counted, the worker goes on
                 failed.add(spans.size());

@@ -16,7 +16,9 @@ public interface SpanExporter extends AutoCloseable {
 
     /**
      * Sends {@code spans}. Returns when the backend accepted them; throws when it did not, or
-     * did not answer within the exporter's timeout. The spans are then dropped and counted.
+     * did not answer within the exporter's timeout. The spans are then dropped and counted; a
+     * {@link PartialExportFailure} says how many of them were not accepted, and only those are
+     * counted as failed.
      */
     void export(List<FinishedSpan> spans) throws IOException;
 

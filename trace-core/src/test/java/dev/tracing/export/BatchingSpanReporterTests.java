@@ -211,6 +211,97 @@ class BatchingSpanReporterTests {
         }
     }
 
+    /** 20 spans of which the 8th has a name of 3,000 characters: no message of 2,000 bytes can hold it. */
+    private List<FinishedSpan> spansWithAHugeOne() {
+        ended.clear();
+        for (int i = 0; i < 20; i++) {
+            tracer.nextSpan().name(i == 7 ? "x".repeat(3000) : "span-" + i).start().end();
+        }
+        return List.copyOf(ended);
+    }
+
+    private static BatchingSpanReporter oneBatchReporter(SpanExporter exporter) {
+        // a batch delay long enough that the spans reported in a loop go in one batch
+        return BatchingSpanReporter.builder().exporter(exporter).scheduleDelay(Duration.ofMillis(500)).build();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Encoding.class, names = { "JSON", "PROTO3" })
+    void aSpanNoMessageCanHoldIsDroppedAloneAndCounted(Encoding encoding) throws Exception {
+        try (HttpBackend backend = new HttpBackend()) {
+            boolean zipkin = encoding == Encoding.JSON;
+            URLConnectionSender sender = URLConnectionSender.newBuilder()
+                .endpoint(backend.url(zipkin ? "/api/v2/spans" : "/v1/traces"))
+                .encoding(encoding)
+                .messageMaxBytes(2000)
+                .build();
+            SpanExporter exporter = zipkin ? new ZipkinSpanExporter(sender) : new OtlpSpanExporter(sender);
+            Logger logger = (Logger) LoggerFactory.getLogger(BatchingSpanReporter.class);
+            ListAppender<ILoggingEvent> appender = new ListAppender<>();
+            appender.start();
+            logger.addAppender(appender);
+            List<FinishedSpan> spans = spansWithAHugeOne();
+            try (BatchingSpanReporter reporter = oneBatchReporter(exporter)) {
+                spans.forEach(reporter::report);
+                await().atMost(EXPORT)
+                    .until(() -> reporter.droppedCount(exporter.name(), BatchingSpanReporter.EXPORT_FAILED) > 0);
+                assertThat(reporter.exportedCount(exporter.name())).isEqualTo(19);
+                assertThat(reporter.droppedCount(exporter.name(), BatchingSpanReporter.EXPORT_FAILED)).isOne();
+            }
+            finally {
+                logger.detachAppender(appender);
+            }
+            List<HttpBackend.Request> requests = backend.requests();
+            assertThat(requests).hasSizeGreaterThan(1)
+                .allSatisfy(request -> assertThat(request.body().length).isLessThanOrEqualTo(2000));
+            Set<String> received = zipkin ? zipkinSpanIds(requests) : otlpSpanIds(requests);
+            assertThat(received).hasSize(19).doesNotContain(spans.get(7).getSpanId());
+            assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage)
+                .anySatisfy(message -> assertThat(message).contains("exceeds the sender's message limit of 2000 bytes"));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Encoding.class, names = { "JSON", "PROTO3" })
+    void aBatchSentInPartCountsOnlyTheSpansNotSentAsFailed(Encoding encoding) throws Exception {
+        try (HttpBackend backend = new HttpBackend()) {
+            boolean zipkin = encoding == Encoding.JSON;
+            // the first message is taken, every later one fails
+            backend.script(new HttpBackend.Answer(202, java.util.Map.of()));
+            backend.mode(HttpBackend.Mode.FAIL);
+            URLConnectionSender sender = URLConnectionSender.newBuilder()
+                .endpoint(backend.url(zipkin ? "/api/v2/spans" : "/v1/traces"))
+                .encoding(encoding)
+                .messageMaxBytes(2000)
+                .build();
+            SpanExporter exporter = zipkin ? new ZipkinSpanExporter(sender) : new OtlpSpanExporter(sender);
+            try (BatchingSpanReporter reporter = oneBatchReporter(exporter)) {
+                spans(100).forEach(reporter::report);
+                await().atMost(EXPORT)
+                    .until(() -> reporter.droppedCount(exporter.name(), BatchingSpanReporter.EXPORT_FAILED) > 0);
+                List<HttpBackend.Request> taken = backend.requests();
+                assertThat(taken).hasSize(1);
+                int sent = (zipkin ? zipkinSpanIds(taken) : otlpSpanIds(taken)).size();
+                assertThat(sent).isBetween(1, 99);
+                assertThat(reporter.exportedCount(exporter.name())).isEqualTo(sent);
+                assertThat(reporter.droppedCount(exporter.name(), BatchingSpanReporter.EXPORT_FAILED))
+                    .isEqualTo(100 - sent);
+            }
+        }
+    }
+
+    private static Set<String> zipkinSpanIds(List<HttpBackend.Request> requests) {
+        Set<String> ids = new java.util.HashSet<>();
+        java.util.regex.Matcher matcher = java.util.regex.Pattern.compile("\"id\":\"([0-9a-f]{16})\"")
+            .matcher(requests.stream()
+                .map(request -> new String(request.body(), StandardCharsets.UTF_8))
+                .collect(Collectors.joining()));
+        while (matcher.find()) {
+            ids.add(matcher.group(1));
+        }
+        return ids;
+    }
+
     @Test
     void loggingExporterWritesOneJsonLinePerSpanOnItsOwnLogger() throws Exception {
         Logger logger = (Logger) LoggerFactory.getLogger(LoggingSpanExporter.LOGGER_NAME);
