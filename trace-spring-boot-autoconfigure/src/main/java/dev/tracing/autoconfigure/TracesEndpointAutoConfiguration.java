@@ -4,7 +4,9 @@ import dev.tracing.actuate.TraceViewEndpoint;
 import dev.tracing.actuate.TracesEndpoint;
 import dev.tracing.export.InMemorySpanStore;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.boot.actuate.endpoint.web.PathMappedEndpoints;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -33,8 +35,9 @@ public final class TracesEndpointAutoConfiguration {
     @ConditionalOnMissingBean
     @ConditionalOnBean(InMemorySpanStore.class)
     @ConditionalOnAvailableEndpoint(TraceViewEndpoint.class)
-    TraceViewEndpoint traceViewEndpoint() {
-        return new TraceViewEndpoint();
+    TraceViewEndpoint traceViewEndpoint(ObjectProvider<PathMappedEndpoints> endpoints) {
+        // asked when the page is first served: the endpoints' paths need every endpoint bean, this one too
+        return new TraceViewEndpoint(endpoints::getIfAvailable);
     }
 
 }

@@ -60,6 +60,22 @@ abstract class TracesEndpointHttpTests {
     @Value("${management.endpoints.web.base-path:/actuator}")
     String base;
 
+    /** The traces endpoint's path below {@link #base}: the reactive variant maps it elsewhere. */
+    @Value("${management.endpoints.web.path-mapping.traces:traces}")
+    String tracesMapping;
+
+    /** The page's path below {@link #base}: the reactive variant maps it one level deeper. */
+    @Value("${management.endpoints.web.path-mapping.traceview:traceview}")
+    String viewMapping;
+
+    String traces() {
+        return base + "/" + tracesMapping;
+    }
+
+    String view() {
+        return base + "/" + viewMapping;
+    }
+
     @Autowired
     Tracer tracer;
 
@@ -139,7 +155,7 @@ abstract class TracesEndpointHttpTests {
 
     @Test
     void listsSummariesNewestFirst() throws Exception {
-        JsonNode summaries = getJson(base + "/traces");
+        JsonNode summaries = getJson(traces());
         assertThat(traceIds(summaries)).containsExactly(nested, failed, slowOld);
         JsonNode newest = summaries.get(0);
         assertThat(newest.get("name").asString()).isEqualTo("get /api/orders");
@@ -157,29 +173,29 @@ abstract class TracesEndpointHttpTests {
 
     @Test
     void filtersByLimitMinDurationAndError() throws Exception {
-        assertThat(traceIds(getJson(base + "/traces?limit=2"))).containsExactly(nested, failed);
-        assertThat(traceIds(getJson(base + "/traces?minDuration=40"))).containsExactly(nested, slowOld);
-        assertThat(traceIds(getJson(base + "/traces?error=true"))).containsExactly(failed);
-        assertThat(traceIds(getJson(base + "/traces?error=false&limit=1"))).containsExactly(nested);
-        assertThat(traceIds(getJson(base + "/traces?limit=100000"))).hasSize(3);
+        assertThat(traceIds(getJson(traces() + "?limit=2"))).containsExactly(nested, failed);
+        assertThat(traceIds(getJson(traces() + "?minDuration=40"))).containsExactly(nested, slowOld);
+        assertThat(traceIds(getJson(traces() + "?error=true"))).containsExactly(failed);
+        assertThat(traceIds(getJson(traces() + "?error=false&limit=1"))).containsExactly(nested);
+        assertThat(traceIds(getJson(traces() + "?limit=100000"))).hasSize(3);
         // milliseconds whose microseconds do not fit a long: longer than any trace
-        assertThat(traceIds(getJson(base + "/traces?minDuration=" + Long.MAX_VALUE))).isEmpty();
-        assertThat(traceIds(getJson(base + "/traces?minDuration=" + (Long.MAX_VALUE / 1000 + 1)))).isEmpty();
-        assertThat(get(base + "/traces?limit=0").statusCode()).isEqualTo(400);
+        assertThat(traceIds(getJson(traces() + "?minDuration=" + Long.MAX_VALUE))).isEmpty();
+        assertThat(traceIds(getJson(traces() + "?minDuration=" + (Long.MAX_VALUE / 1000 + 1)))).isEmpty();
+        assertThat(get(traces() + "?limit=0").statusCode()).isEqualTo(400);
     }
 
     @Test
     void filtersByAPartOfTheRootNameAndByItsKind() throws Exception {
-        assertThat(traceIds(getJson(base + "/traces?name=ORDERS"))).containsExactly(nested);
-        assertThat(traceIds(getJson(base + "/traces?name=fail"))).containsExactly(failed);
-        assertThat(traceIds(getJson(base + "/traces?kind=server"))).containsExactly(nested, failed);
-        assertThat(traceIds(getJson(base + "/traces?kind=SERVER&error=true"))).containsExactly(failed);
-        assertThat(get(base + "/traces?kind=sideways").statusCode()).isEqualTo(400);
+        assertThat(traceIds(getJson(traces() + "?name=ORDERS"))).containsExactly(nested);
+        assertThat(traceIds(getJson(traces() + "?name=fail"))).containsExactly(failed);
+        assertThat(traceIds(getJson(traces() + "?kind=server"))).containsExactly(nested, failed);
+        assertThat(traceIds(getJson(traces() + "?kind=SERVER&error=true"))).containsExactly(failed);
+        assertThat(get(traces() + "?kind=sideways").statusCode()).isEqualTo(400);
     }
 
     @Test
     void oneTraceIsZipkinV2Json() throws Exception {
-        JsonNode spans = getJson(base + "/traces/" + nested);
+        JsonNode spans = getJson(traces() + "/" + nested);
         assertThat(spans.isArray()).isTrue();
         assertThat(spans.size()).isEqualTo(4);
         JsonNode root = spans.get(0);
@@ -197,13 +213,13 @@ abstract class TracesEndpointHttpTests {
         assertThat(grandchild.get("annotations").get(0).get("timestamp").asLong())
             .isEqualTo(grandchild.get("timestamp").asLong() + 5_000);
 
-        JsonNode failing = getJson(base + "/traces/" + failed);
+        JsonNode failing = getJson(traces() + "/" + failed);
         assertThat(failing.get(1).get("tags").get("error").asString()).isEqualTo("boom");
     }
 
     @Test
     void treeViewNestsSpansByParent() throws Exception {
-        JsonNode roots = getJson(base + "/traces/" + nested + "?view=tree");
+        JsonNode roots = getJson(traces() + "/" + nested + "?view=tree");
         assertThat(roots.size()).isEqualTo(1);
         JsonNode root = roots.get(0);
         assertThat(root.get("name").asString()).isEqualTo("get /api/orders");
@@ -233,7 +249,7 @@ abstract class TracesEndpointHttpTests {
         for (int i = length - 1; i >= 0; i--) {
             chain.get(i).end();
         }
-        JsonNode node = getJson(base + "/traces/" + chain.get(0).context().traceId() + "?view=tree").get(0);
+        JsonNode node = getJson(traces() + "/" + chain.get(0).context().traceId() + "?view=tree").get(0);
         for (int level = 2; level <= TracesEndpoint.MAX_TREE_DEPTH; level++) {
             assertThat(node.get("children").size()).isEqualTo(1);
             node = node.get("children").get(0);
@@ -255,13 +271,13 @@ abstract class TracesEndpointHttpTests {
         store.clear();
         Span orphan = tracer.spanBuilder().setParent(nestedRoot.context()).name("late").start();
         orphan.end();
-        JsonNode roots = getJson(base + "/traces/" + nested + "?view=tree");
+        JsonNode roots = getJson(traces() + "/" + nested + "?view=tree");
         assertThat(roots.size()).isEqualTo(1);
         assertThat(roots.get(0).get("name").asString()).isEqualTo("late");
         assertThat(roots.get(0).get("parentId").asString()).isEqualTo(nestedRoot.context().spanId());
         assertThat(roots.get(0).get("missingParent").asBoolean()).isTrue();
         // the summary names the earliest span when the root is not stored
-        assertThat(getJson(base + "/traces").get(0).get("name").asString()).isEqualTo("late");
+        assertThat(getJson(traces()).get(0).get("name").asString()).isEqualTo("late");
     }
 
     @Test
@@ -273,14 +289,14 @@ abstract class TracesEndpointHttpTests {
             .addLink(new Link(nestedChild.context(), Map.of("messaging.kafka.offset", "7")))
             .start();
         linked.end();
-        JsonNode batch = getJson(base + "/traces/" + linked.context().traceId() + "?view=tree").get(0);
+        JsonNode batch = getJson(traces() + "/" + linked.context().traceId() + "?view=tree").get(0);
         assertThat(batch.has("parentId")).isFalse();
         assertThat(batch.has("missingParent")).isFalse();
         JsonNode link = batch.get("links").get(0);
         assertThat(link.get("traceId").asString()).isEqualTo(nested);
         assertThat(link.get("spanId").asString()).isEqualTo(nestedChild.context().spanId());
         assertThat(link.get("tags").get("messaging.kafka.offset").asString()).isEqualTo("7");
-        JsonNode query = getJson(base + "/traces/" + nested + "?view=tree").get(0).get("children").get(0)
+        JsonNode query = getJson(traces() + "/" + nested + "?view=tree").get(0).get("children").get(0)
             .get("children").get(0);
         assertThat(query.get("parentId").asString()).isEqualTo(nestedChild.context().spanId());
         assertThat(query.has("missingParent")).isFalse();
@@ -289,16 +305,16 @@ abstract class TracesEndpointHttpTests {
 
     @Test
     void unknownTraceIs404AndMalformedIdIs400() throws Exception {
-        assertThat(get(base + "/traces/0123456789abcdef0123456789abcdef").statusCode()).isEqualTo(404);
-        assertThat(get(base + "/traces/not-a-trace-id").statusCode()).isEqualTo(400);
-        assertThat(get(base + "/traces/0123456789abcdefg123456789abcdef").statusCode()).isEqualTo(400);
-        assertThat(get(base + "/traces/0123").statusCode()).isEqualTo(400);
-        assertThat(get(base + "/traces/" + nested + "?view=sideways").statusCode()).isEqualTo(400);
+        assertThat(get(traces() + "/0123456789abcdef0123456789abcdef").statusCode()).isEqualTo(404);
+        assertThat(get(traces() + "/not-a-trace-id").statusCode()).isEqualTo(400);
+        assertThat(get(traces() + "/0123456789abcdefg123456789abcdef").statusCode()).isEqualTo(400);
+        assertThat(get(traces() + "/0123").statusCode()).isEqualTo(400);
+        assertThat(get(traces() + "/" + nested + "?view=sideways").statusCode()).isEqualTo(400);
     }
 
     @Test
     void upperCaseIdFindsTheTrace() throws Exception {
-        assertThat(getJson(base + "/traces/" + nested.toUpperCase()).size()).isEqualTo(4);
+        assertThat(getJson(traces() + "/" + nested.toUpperCase()).size()).isEqualTo(4);
     }
 
     @Test
@@ -311,29 +327,29 @@ abstract class TracesEndpointHttpTests {
             .start();
         server.end();
 
-        assertThat(traceIds(getJson(base + "/traces"))).contains(traceId);
-        assertThat(getJson(base + "/traces/" + traceId).get(0).get("traceId").asString()).isEqualTo(traceId);
-        assertThat(getJson(base + "/traces/0000000000000000" + traceId).size()).isEqualTo(1);
-        assertThat(getJson(base + "/traces/" + traceId + "?view=tree").size()).isEqualTo(1);
+        assertThat(traceIds(getJson(traces()))).contains(traceId);
+        assertThat(getJson(traces() + "/" + traceId).get(0).get("traceId").asString()).isEqualTo(traceId);
+        assertThat(getJson(traces() + "/0000000000000000" + traceId).size()).isEqualTo(1);
+        assertThat(getJson(traces() + "/" + traceId + "?view=tree").size()).isEqualTo(1);
     }
 
     // ---- the traceview page, in a JavaScript-capable browser ----
 
     @Test
     void pageIsHtmlFromThisJarAndLoadsNothingFromElsewhere() throws Exception {
-        HttpResponse<String> response = get(base + "/traceview");
+        HttpResponse<String> response = get(view());
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
                 type -> assertThat(type).startsWith("text/html"));
         assertThat(response.body()).contains("<title>Traces</title>")
             .doesNotContainPattern("(src|href)=\"(https?:)?//");
-        assertThat(get(base + "/traceview?trace=" + nested).body()).isEqualTo(response.body());
+        assertThat(get(view() + "?trace=" + nested).body()).isEqualTo(response.body());
     }
 
     @Test
     void pageListsTracesNewestFirstAndFilters() throws Exception {
         try (Browser browser = new Browser()) {
-            HtmlPage page = browser.open(base + "/traceview");
+            HtmlPage page = browser.open(view());
             assertThat(listed(page)).containsExactly(nested, failed, slowOld);
             DomElement newest = page.querySelector("tr.trace");
             assertThat(newest.querySelector(".name").getTextContent()).contains("get /api/orders");
@@ -367,7 +383,7 @@ abstract class TracesEndpointHttpTests {
     @Test
     void waterfallNestsSpansAndPlacesBarsOnOneTimeAxis() throws Exception {
         try (Browser browser = new Browser()) {
-            HtmlPage page = browser.open(base + "/traceview?trace=" + nested);
+            HtmlPage page = browser.open(view() + "?trace=" + nested);
             List<DomElement> rows = rows(page);
             assertThat(rows).extracting(row -> row.querySelector(".span-name").getTextContent())
                 .containsExactly("get /api/orders", "load", "query", "render");
@@ -383,7 +399,7 @@ abstract class TracesEndpointHttpTests {
             assertThat(bar(rows.get(3))).containsExactly(25.0, 5.0);
             assertThat(rows.get(1).getTextContent()).contains("30");
             assertThat(page.querySelectorAll(".tick")).isNotEmpty();
-            assertThat(((HtmlAnchor) page.getElementById("download")).getHrefAttribute()).endsWith("traces/" + nested);
+            assertThat(((HtmlAnchor) page.getElementById("download")).getHrefAttribute()).endsWith(tracesMapping + "/" + nested);
 
             rows.get(1).click();
             browser.ready(page);
@@ -395,7 +411,7 @@ abstract class TracesEndpointHttpTests {
     @Test
     void errorSpansShowTheirMessage() throws Exception {
         try (Browser browser = new Browser()) {
-            List<DomElement> rows = rows(browser.open(base + "/traceview?trace=" + failed));
+            List<DomElement> rows = rows(browser.open(view() + "?trace=" + failed));
             assertThat(rows.get(1).getAttribute("class")).contains("error");
             assertThat(rows.get(1).querySelector(".error-message").getTextContent()).contains("boom");
             assertThat(rows.get(0).getAttribute("class")).doesNotContain("error");
@@ -409,9 +425,9 @@ abstract class TracesEndpointHttpTests {
         Span hostile = tracer.spanBuilder().setNoParent().name(name).tag("note", value).start();
         hostile.end();
         try (Browser browser = new Browser()) {
-            HtmlPage list = browser.open(base + "/traceview");
+            HtmlPage list = browser.open(view());
             assertThat(list.querySelector("tr.trace .name").getTextContent()).contains(name);
-            HtmlPage page = browser.open(base + "/traceview?trace=" + hostile.context().traceId());
+            HtmlPage page = browser.open(view() + "?trace=" + hostile.context().traceId());
             DomElement row = rows(page).get(0);
             assertThat(row.querySelector(".span-name").getTextContent()).isEqualTo(name);
             row.click();
@@ -428,7 +444,7 @@ abstract class TracesEndpointHttpTests {
         Span late = tracer.spanBuilder().setParent(nestedRoot.context()).name("late").start();
         late.end();
         try (Browser browser = new Browser()) {
-            DomElement row = rows(browser.open(base + "/traceview?trace=" + nested)).get(0);
+            DomElement row = rows(browser.open(view() + "?trace=" + nested)).get(0);
             assertThat(row.getAttribute("data-depth")).isEqualTo("0");
             assertThat(row.getAttribute("class")).contains("orphan");
             assertThat(row.getTextContent()).contains(nestedRoot.context().spanId());
@@ -445,7 +461,7 @@ abstract class TracesEndpointHttpTests {
             .start();
         batch.end();
         try (Browser browser = new Browser()) {
-            HtmlPage page = browser.open(base + "/traceview?trace=" + batch.context().traceId());
+            HtmlPage page = browser.open(view() + "?trace=" + batch.context().traceId());
             rows(page).get(0).click();
             browser.ready(page);
             HtmlAnchor link = (HtmlAnchor) page.querySelector(".details a.link");
