@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
@@ -26,6 +27,7 @@ import org.springframework.scheduling.annotation.Async;
 import org.springframework.scheduling.annotation.EnableAsync;
 import org.springframework.scheduling.annotation.EnableScheduling;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
+import org.springframework.scheduling.support.PeriodicTrigger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -89,13 +91,34 @@ class TaskExecutionTests {
         assertThat(TaskExecutionTests.seenByARepeatingTaskScheduledInASpan(tracer, taskScheduler)).isEqualTo("none");
     }
 
-    /** What the first run of a task scheduled at a fixed rate inside a span sees as the current span. */
+    @Test
+    void aTaskATriggerRepeatsDoesNotRunInTheSpanThatScheduledIt() throws Exception {
+        // the scheduler re-schedules it once per run, each time as a one-shot task
+        assertThat(TaskExecutionTests.seenByATriggeredTaskScheduledInASpan(tracer, taskScheduler)).isEqualTo("none");
+    }
+
+    /** What the third run of a task scheduled at a fixed rate inside a span sees as the current span. */
     static String seenByARepeatingTaskScheduledInASpan(Tracer tracer, TaskScheduler scheduler) throws Exception {
+        return seenByThirdRun(tracer, task -> scheduler.scheduleAtFixedRate(task, Duration.ofMillis(20)));
+    }
+
+    /** What the third run of a task a trigger repeats, scheduled inside a span, sees as the current span. */
+    static String seenByATriggeredTaskScheduledInASpan(Tracer tracer, TaskScheduler scheduler) throws Exception {
+        return seenByThirdRun(tracer, task -> scheduler.schedule(task, new PeriodicTrigger(Duration.ofMillis(20))));
+    }
+
+    private static String seenByThirdRun(Tracer tracer, Function<Runnable, ScheduledFuture<?>> schedule)
+            throws Exception {
         CompletableFuture<String> ran = new CompletableFuture<>();
+        AtomicInteger runs = new AtomicInteger();
         Span caller = tracer.nextSpan().name("caller").start();
         ScheduledFuture<?> repeating;
         try (Tracer.SpanInScope scope = tracer.withSpan(caller)) {
-            repeating = scheduler.scheduleAtFixedRate(() -> ran.complete(current(tracer)), Duration.ofMillis(20));
+            repeating = schedule.apply(() -> {
+                if (runs.incrementAndGet() == 3) {
+                    ran.complete(current(tracer));
+                }
+            });
         }
         finally {
             caller.end();

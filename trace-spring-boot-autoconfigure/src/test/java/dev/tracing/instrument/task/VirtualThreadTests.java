@@ -87,6 +87,11 @@ class VirtualThreadTests {
         assertThat(TaskExecutionTests.seenByARepeatingTaskScheduledInASpan(tracer, taskScheduler)).isEqualTo("none");
     }
 
+    @Test
+    void aTaskATriggerRepeatsDoesNotRunInTheSpanThatScheduledIt() throws Exception {
+        assertThat(TaskExecutionTests.seenByATriggeredTaskScheduledInASpan(tracer, taskScheduler)).isEqualTo("none");
+    }
+
     /** Whether this runs on a virtual thread, read without the Java 21 API the build cannot compile against. */
     static String kind() {
         return Thread.currentThread().toString().startsWith("VirtualThread") ? "virtual" : "platform";
