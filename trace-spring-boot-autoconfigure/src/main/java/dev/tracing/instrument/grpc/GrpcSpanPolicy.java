@@ -27,16 +27,34 @@ import io.micrometer.tracing.propagation.Propagator;
  */
 public final class GrpcSpanPolicy {
 
-    static final Propagator.Getter<Metadata> GETTER = (metadata, key) -> {
-        if (metadata == null || key == null || key.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
-            return null;
+    static final Propagator.Getter<Metadata> GETTER = new Propagator.Getter<>() {
+
+        @Override
+        public String get(Metadata metadata, String key) {
+            Metadata.Key<String> name = asciiKey(metadata, key);
+            return name != null ? metadata.get(name) : null;
         }
-        try {
-            return metadata.get(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER));
+
+        /** Every value of a key sent more than once (two {@code tracestate} or {@code baggage} entries), in order. */
+        @Override
+        public Iterable<String> getAll(Metadata metadata, String key) {
+            Metadata.Key<String> name = asciiKey(metadata, key);
+            Iterable<String> values = name != null ? metadata.getAll(name) : null;
+            return values != null ? values : List.of();
         }
-        catch (IllegalArgumentException ex) {
-            return null;
+
+        private static Metadata.Key<String> asciiKey(Metadata metadata, String key) {
+            if (metadata == null || key == null || key.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
+                return null;
+            }
+            try {
+                return Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER);
+            }
+            catch (IllegalArgumentException ex) {
+                return null;
+            }
         }
+
     };
 
     static final Propagator.Setter<Metadata> SETTER = (metadata, key, value) -> {

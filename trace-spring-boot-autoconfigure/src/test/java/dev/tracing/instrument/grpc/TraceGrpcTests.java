@@ -219,6 +219,23 @@ class TraceGrpcTests {
     }
 
     @Test
+    void aKeySentTwiceIsReadWholeAsOverHttp() {
+        // baggage in two entries: both are read, as two baggage headers are over HTTP
+        String name = "repeated-" + UUID.randomUUID();
+        String traceId = "5cf92f3577b34da6a3ce929d0e0e4736";
+        unary(withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01", "baggage", "tenant=acme",
+                "baggage", "region=eu"), name);
+        assertThat(GrpcTracingApp.tenants.get(name)).isEqualTo("acme");
+
+        // two different traceparent entries: which one is the caller is unknown, so a fresh trace starts
+        String twice = "two-parents-" + UUID.randomUUID();
+        unary(withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01", "traceparent",
+                "00-" + CALLER_TRACE_ID + "-" + CALLER_SPAN_ID + "-01"), twice);
+        await().until(() -> GrpcTracingApp.seen.containsKey(twice));
+        assertThat(GrpcTracingApp.seen.get(twice)).isNotIn(traceId, CALLER_TRACE_ID);
+    }
+
+    @Test
     void aFailedStatusAndAThrownExceptionAreErrorsOnTheSpans() {
         Span parent = tracer.nextSpan().name("caller").start();
         try (Tracer.SpanInScope scope = tracer.withSpan(parent)) {
