@@ -9,6 +9,7 @@ import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
 import dev.tracing.export.SpanPipeline;
 import dev.tracing.propagation.CompositePropagator;
+import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.SpanExportingPredicate;
 import io.micrometer.tracing.exporter.SpanFilter;
@@ -85,20 +86,23 @@ public final class TestTracer implements AutoCloseable {
 
     /**
      * Fails when a span was started and not ended, or a scope opened and not closed (waiting up to
-     * a second for those of other threads), or the calling thread still has a current context.
+     * two seconds for those of other threads), or the calling thread still has a current context.
      * @throws AssertionError naming each, with where it was started or opened
      */
     public void verifyNothingLeftOpen() {
         List<String> problems = new ArrayList<>();
-        if (currentTraceContext.context() != null) {
+        TraceContext left = currentTraceContext.context();
+        if (left != null) {
             problems.add("the thread " + Thread.currentThread().getName() + " still has trace context "
-                    + currentTraceContext.context().traceId() + "/" + currentTraceContext.context().spanId()
-                    + " (a scope was not closed)");
-            // the leaked context would follow the thread into the next test: clear it
-            currentTraceContext.newScope(null);
+                    + left.traceId() + "/" + left.spanId() + " (a scope was not closed)");
         }
         if (strict != null) {
             problems.addAll(strict.check(StrictTracing.DEFAULT_GRACE));
+        }
+        if (left != null) {
+            // the leaked context would follow the thread into the next test: clear it, after the check,
+            // so the clearing scope is not reported as one more
+            currentTraceContext.newScope(null);
         }
         if (!problems.isEmpty()) {
             throw new AssertionError(StrictFailures.message(problems));

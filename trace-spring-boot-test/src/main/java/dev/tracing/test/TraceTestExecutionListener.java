@@ -15,7 +15,8 @@ import org.springframework.test.context.TestExecutionListener;
 /**
  * Around each test method of a Spring test whose context has the kit's beans: empties
  * {@link TestSpans} and resets {@link StrictTracing} before, and after, fails the test when it
- * left a span open, a scope unclosed, or the test thread with a current trace context. Registered
+ * left a span open, a scope unclosed, or the test thread with a current trace context. A context
+ * left on the test thread is cleared after the test in any case, strict mode or not. Registered
  * in {@code META-INF/spring.factories}, so no user code is needed.
  */
 public final class TraceTestExecutionListener implements TestExecutionListener, Ordered {
@@ -43,12 +44,16 @@ public final class TraceTestExecutionListener implements TestExecutionListener, 
         }
         ApplicationContext context = testContext.getApplicationContext();
         StrictTracing strict = context.getBeanProvider(StrictTracing.class).getIfAvailable();
+        CurrentTraceContext current = context.getBeanProvider(CurrentTraceContext.class).getIfUnique();
+        TraceContext left = current != null ? current.context() : null;
         if (strict == null) {
+            if (left != null) {
+                // not a failure without strict mode, but the next test on this thread must not inherit it
+                current.newScope(null);
+            }
             return;
         }
         List<String> problems = new ArrayList<>();
-        CurrentTraceContext current = context.getBeanProvider(CurrentTraceContext.class).getIfUnique();
-        TraceContext left = current != null ? current.context() : null;
         if (left != null) {
             problems.add("the test thread " + Thread.currentThread().getName() + " still has trace context "
                     + left.traceId() + "/" + left.spanId() + " after the test method");

@@ -2,8 +2,11 @@ package dev.tracing.test;
 
 import java.util.List;
 
+import dev.tracing.kitexamples.BeforeAllInjectedExamples;
+import dev.tracing.kitexamples.ConstructorInjectedExamples;
 import dev.tracing.kitexamples.LeakingSpringExamples;
 import dev.tracing.kitexamples.LeakingUnitExamples;
+import dev.tracing.kitexamples.NonStrictSpringExamples;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.testkit.engine.EngineTestKit;
 import org.junit.platform.testkit.engine.Event;
@@ -38,7 +41,42 @@ class StrictModeTests {
         assertThat(failure(tests, "leavesAScopeOpen")).contains("scope of")
             .contains("never closed")
             .contains(examples.getName() + ".leavesAScopeOpen(" + source)
-            .doesNotContain("forgotten");
+            .doesNotContain("forgotten")
+            // the kit's own clean-up of the leaked context is not one more leak
+            .doesNotContain("clearing");
+    }
+
+    @Test
+    void aTracerTakenByTheConstructorIsEachTestsOwn() {
+        Events tests = EngineTestKit.engine("junit-jupiter")
+            .selectors(selectClass(ConstructorInjectedExamples.class))
+            .execute()
+            .testEvents();
+        tests.assertStatistics(stats -> stats.started(3).succeeded(2).failed(1));
+        assertThat(failure(tests, "leavesASpanOpen")).contains("span \"forgotten\"").contains("never ended");
+    }
+
+    @Test
+    void aTracerCannotBeSharedByTheWholeClass() {
+        Events containers = EngineTestKit.engine("junit-jupiter")
+            .selectors(selectClass(BeforeAllInjectedExamples.class))
+            .execute()
+            .containerEvents();
+        assertThat(containers.failed().stream()
+            .map(event -> event.getPayload(org.junit.platform.engine.TestExecutionResult.class)
+                .flatMap(org.junit.platform.engine.TestExecutionResult::getThrowable)
+                .map(Throwable::getMessage)
+                .orElse(""))
+            .toList()).anySatisfy(message -> assertThat(message).contains("A TestTracer is made for one test method"));
+    }
+
+    @Test
+    void withStrictModeOffALeakedContextIsStillClearedForTheNextTest() {
+        Events tests = EngineTestKit.engine("junit-jupiter")
+            .selectors(selectClass(NonStrictSpringExamples.class))
+            .execute()
+            .testEvents();
+        tests.assertStatistics(stats -> stats.started(2).succeeded(2));
     }
 
     private static String failure(Events tests, String method) {
