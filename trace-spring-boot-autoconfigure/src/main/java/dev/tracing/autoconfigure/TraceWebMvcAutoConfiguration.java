@@ -2,6 +2,7 @@ package dev.tracing.autoconfigure;
 
 import dev.tracing.instrument.http.HttpSpanPolicy;
 import dev.tracing.instrument.web.FailedRequestScopeValve;
+import dev.tracing.instrument.web.HandledExceptionRecorder;
 import dev.tracing.instrument.web.TraceClientHttpRequestInterceptor;
 import dev.tracing.instrument.web.TraceRestClientCustomizers;
 import dev.tracing.instrument.web.TraceServletFilter;
@@ -40,6 +41,13 @@ public final class TraceWebMvcAutoConfiguration {
         @ConditionalOnMissingBean
         TraceServletFilter traceServletFilter(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
             return new TraceServletFilter(tracer, propagator, policy);
+        }
+
+        /** Lets the filter record an exception an exception handler answered with a view (an error page). */
+        @Bean
+        @ConditionalOnMissingBean
+        HandledExceptionRecorder traceHandledExceptionRecorder() {
+            return new HandledExceptionRecorder();
         }
 
         @Bean

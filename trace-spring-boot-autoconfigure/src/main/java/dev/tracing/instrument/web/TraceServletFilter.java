@@ -60,6 +60,9 @@ public final class TraceServletFilter extends OncePerRequestFilter {
         }
     };
 
+    /** Request attribute holding the exception Spring MVC gave its resolvers ({@link HandledExceptionRecorder}). */
+    static final String HANDLED_EXCEPTION_ATTRIBUTE = TraceServletFilter.class.getName() + ".handledException";
+
     /** Request attribute holding the SERVER span of an async request until it completes. */
     private static final String ASYNC_SPAN_ATTRIBUTE = TraceServletFilter.class.getName() + ".asyncSpan";
 
@@ -158,8 +161,15 @@ public final class TraceServletFilter extends OncePerRequestFilter {
         try {
             int status = error != null && !response.isCommitted() ? 500 : response.getStatus();
             Object route = request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
-            // what an @ExceptionHandler or a resolver turned into a response: Spring MVC exposes it here
-            Object handled = error == null ? request.getAttribute(DispatcherServlet.EXCEPTION_ATTRIBUTE) : null;
+            // what an @ExceptionHandler or a resolver turned into a response: Spring MVC keeps it when the
+            // handler wrote a body, our recorder whatever the handler did
+            Object handled = null;
+            if (error == null) {
+                handled = request.getAttribute(HANDLED_EXCEPTION_ATTRIBUTE);
+                if (handled == null) {
+                    handled = request.getAttribute(DispatcherServlet.EXCEPTION_ATTRIBUTE);
+                }
+            }
             policy.endServerSpan(span, request.getMethod(), route == null ? null : route.toString(), status,
                     thrownByTheApplication(error), handled instanceof Throwable failure ? failure : null, false);
         }

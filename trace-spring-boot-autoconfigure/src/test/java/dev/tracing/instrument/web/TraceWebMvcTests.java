@@ -34,7 +34,9 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ApplicationContext;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
+import org.springframework.stereotype.Controller;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -42,6 +44,8 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestTemplate;
 import org.springframework.web.context.request.async.DeferredResult;
+import org.springframework.web.servlet.ModelAndView;
+import org.springframework.web.servlet.View;
 
 import static dev.tracing.testing.TraceAssertions.only;
 import static dev.tracing.testing.Waits.await;
@@ -287,6 +291,23 @@ class TraceWebMvcTests {
     }
 
     @Test
+    void anExceptionAViewReturningHandlerAnsweredIsRecordedToo() throws Exception {
+        // an @ExceptionHandler that renders a view (an error page) rather than a body
+        HttpResponse<String> failed = get("/mvc/page/500");
+        assertThat(failed.statusCode()).isEqualTo(500);
+        assertThat(failed.body()).isEqualTo("error page");
+        FinishedSpan span = awaitTrace(traceId(failed), 1).get(0);
+        assertThat(span.getError()).isInstanceOf(PageFailed.class).hasMessage("page 500");
+
+        HttpResponse<String> refused = get("/mvc/page/409");
+        assertThat(refused.statusCode()).isEqualTo(409);
+        FinishedSpan refusal = awaitTrace(traceId(refused), 1).get(0);
+        assertThat(refusal.getError()).isNull();
+        assertThat(refusal.getTags()).containsEntry("exception.type", PageFailed.class.getName())
+            .containsEntry("exception.message", "page 409");
+    }
+
+    @Test
     void tomcatsLogLineForAFailedRequestCarriesItsTrace() throws Exception {
         String traceId = "6af7651916cd43dd8448eb211c80319c";
         // Tomcat's wrapper logs an exception that escaped the filter chain after every filter has returned
@@ -324,6 +345,17 @@ class TraceWebMvcTests {
 
     }
 
+    static final class PageFailed extends RuntimeException {
+
+        final int status;
+
+        PageFailed(int status) {
+            super("page " + status);
+            this.status = status;
+        }
+
+    }
+
     static final class CallableFailed extends RuntimeException {
 
         CallableFailed(String marker) {
@@ -353,6 +385,25 @@ class TraceWebMvcTests {
     @SpringBootConfiguration
     @EnableAutoConfiguration
     static class App {
+
+        /** Pages, whose failures an exception handler answers with a view. */
+        @Controller
+        static class Pages {
+
+            @GetMapping("/mvc/page/{status}")
+            String page(@PathVariable int status) {
+                throw new PageFailed(status);
+            }
+
+            @ExceptionHandler
+            ModelAndView handle(PageFailed failure) {
+                View errorPage = (model, request, response) -> response.getWriter().write("error page");
+                ModelAndView page = new ModelAndView(errorPage);
+                page.setStatus(HttpStatus.valueOf(failure.status));
+                return page;
+            }
+
+        }
 
         @RestController
         static class Endpoints {
