@@ -187,6 +187,9 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
 
     private long droppedRateLimited;
 
+    /** Spans that were held and left with their trace, evicted for newer ones. */
+    private long evictedSpans;
+
     /**
      * Spans refused before the lock: a later span of a refused trace, or the first of a trace while
      * the second's new traces are taken.
@@ -329,6 +332,7 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
             TraceEntry eldest = order.pollFirst();
             byTraceId.remove(eldest.traceId);
             spanCount -= eldest.spans.size();
+            evictedSpans += eldest.spans.size();
             if (held != null) {
                 held.remove(eldest.hash);
             }
@@ -539,6 +543,14 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
                 : RATE_LIMITED.equals(reason) ? droppedRateLimited + droppedRefusedTrace.sum() : 0L;
     }
 
+    /**
+     * Spans that were held and have been evicted, with their whole trace, for newer ones: every span
+     * reported is held, dropped ({@link #droppedCount}) or evicted.
+     */
+    public synchronized long evictedCount() {
+        return evictedSpans;
+    }
+
     /** Returns the bound on new traces taken per second; 0 when there is none. */
     public int maxTracesPerSecond() {
         return maxTracesPerSecond;
@@ -561,7 +573,9 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
         droppedTraceFull = 0;
         droppedRateLimited = 0;
         droppedRefusedTrace.reset();
+        evictedSpans = 0;
     }
+
     /** Configures an {@link InMemorySpanStore}. */
     public static final class Builder {
 

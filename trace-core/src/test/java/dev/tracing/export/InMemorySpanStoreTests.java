@@ -182,18 +182,25 @@ class InMemorySpanStoreTests {
         assertThat(store.trace(t3.context().traceId())).hasSize(2);
         assertThat(store.trace(t4.context().traceId())).hasSize(1);
         assertThat(store.spanCount()).isEqualTo(7);
+        assertThat(store.evictedCount()).isEqualTo(4);
         assertThat(rootNames(store.recentTraces(10))).containsExactly("t4", "t3", "t2");
 
+        int reported = 11;
         for (int i = 0; i < 50; i++) {
             trace(tracer, "more-" + i, i % 4);
+            reported += 1 + i % 4;
             assertThat(store.spanCount()).isLessThanOrEqualTo(10);
             int held = 0;
             for (List<FinishedSpan> trace : store.recentTraces(Integer.MAX_VALUE)) {
                 held += trace.size();
             }
             assertThat(held).isEqualTo(store.spanCount());
+            // every span reported is held or was evicted: nothing leaves the store uncounted
+            assertThat(held + store.evictedCount()).isEqualTo(reported);
         }
         assertThat(rootNames(store.recentTraces(1))).containsExactly("more-49");
+        store.clear();
+        assertThat(store.evictedCount()).isZero();
     }
 
     @Test

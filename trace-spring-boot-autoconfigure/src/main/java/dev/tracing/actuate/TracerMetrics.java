@@ -15,9 +15,10 @@ import io.micrometer.tracing.Tracer;
  * What shows the tracer's health over time, bound to every {@code MeterRegistry} Spring Boot
  * configures: {@code trace.spans.started} (sampled spans), {@code trace.spans.open} (started,
  * not yet ended), {@code trace.context.threads} (live threads with a current trace context
- * now), {@code trace.memory.spans} (spans the in-memory store holds) and
+ * now), {@code trace.memory.spans} (spans the in-memory store holds),
  * {@code trace.memory.spans.dropped} (spans it did not keep: {@code reason=trace_full} for a trace
- * already at its limit, {@code rate_limited} for a new trace over the new traces per second). Once the application
+ * already at its limit, {@code rate_limited} for a new trace over the new traces per second) and
+ * {@code trace.memory.spans.evicted} (spans it held and evicted for newer ones). Once the application
  * is idle, open spans and threads with a context are zero; above zero they point at a leak.
  */
 public final class TracerMetrics implements MeterBinder {
@@ -72,6 +73,9 @@ public final class TracerMetrics implements MeterBinder {
                     .tag("reason", reason)
                     .register(registry);
             }
+            FunctionCounter.builder("trace.memory.spans.evicted", store, InMemorySpanStore::evictedCount)
+                .description("Spans the in-memory store held and evicted, with their trace, for newer ones")
+                .register(registry);
         }
     }
 

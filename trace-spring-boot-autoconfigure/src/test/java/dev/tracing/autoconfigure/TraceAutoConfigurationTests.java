@@ -170,6 +170,7 @@ class TraceAutoConfigurationTests {
             assertThat(registry.get("trace.spans.started").functionCounter().count()).isEqualTo(2);
             assertThat(registry.get("trace.spans.open").gauge().value()).isEqualTo(1);
             assertThat(registry.get("trace.memory.spans").gauge().value()).isEqualTo(1);
+            assertThat(registry.get("trace.memory.spans.evicted").functionCounter().count()).isZero();
             double before = registry.get("trace.context.threads").gauge().value();
             try (Tracer.SpanInScope scope = tracer.withSpan(open)) {
                 assertThat(registry.get("trace.context.threads").gauge().value()).isEqualTo(before + 1);
