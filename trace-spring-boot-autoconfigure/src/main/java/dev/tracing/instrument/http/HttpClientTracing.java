@@ -1,9 +1,13 @@
 package dev.tracing.instrument.http;
 
 import java.net.URI;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.function.BiConsumer;
 
+import dev.tracing.internal.TraceHeaderNames;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
@@ -22,17 +26,26 @@ public final class HttpClientTracing {
 
     private final HttpSpanPolicy policy;
 
+    /** The header names this tracer propagates, then the trace headers of every other format we know. */
+    private final List<String> replaced;
+
     public HttpClientTracing(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
         this.tracer = tracer;
         this.propagator = propagator;
         this.policy = policy;
+        Set<String> names = new LinkedHashSet<>();
+        for (String field : propagator.fields()) {
+            names.add(field.toLowerCase(Locale.ROOT));
+        }
+        names.addAll(TraceHeaderNames.CONTEXT);
+        this.replaced = List.copyOf(names);
     }
 
     /**
      * Starts the CLIENT span of a request made with {@code uriTemplate} (null for none), a child of
      * {@code parent} or, when null, of the current span (or a new trace), and writes its context
-     * into {@code carrier}. Header names this tracer propagates are removed first, so the request
-     * carries exactly one set.
+     * into {@code carrier}. Trace headers already there are removed first (see {@link #inject}), so
+     * the request carries exactly one set.
      */
     public <C> Span start(TraceContext parent, String method, URI uri, String uriTemplate, C carrier,
             BiConsumer<C, String> remove, Propagator.Setter<C> setter) {
@@ -59,20 +72,22 @@ public final class HttpClientTracing {
 
     /**
      * Writes {@code span}'s context into {@code carrier}, after removing every header name this
-     * tracer propagates, so the request carries exactly one set.
+     * tracer propagates and the trace headers of the other formats we know (a gateway passing its
+     * caller's headers on would send a stale {@code b3} beside our {@code traceparent}), so the
+     * request carries exactly one set.
      */
     public <C> void inject(Span span, C carrier, BiConsumer<C, String> remove, Propagator.Setter<C> setter) {
-        // by index: an iterator per request for a list of one to three names
-        List<String> fields = propagator.fields();
-        for (int i = 0; i < fields.size(); i++) {
-            remove.accept(carrier, fields.get(i));
+        // by index: no iterator per request
+        List<String> names = replaced;
+        for (int i = 0; i < names.size(); i++) {
+            remove.accept(carrier, names.get(i));
         }
         propagator.inject(span.context(), carrier, setter);
     }
 
-    /** The header names this tracer propagates. */
-    public List<String> fields() {
-        return propagator.fields();
+    /** The header names {@link #inject} removes: those this tracer propagates and every known trace header. */
+    public List<String> replacedHeaders() {
+        return replaced;
     }
 
     /** Tags and ends a CLIENT span; {@code status} 0 when no response arrived. */

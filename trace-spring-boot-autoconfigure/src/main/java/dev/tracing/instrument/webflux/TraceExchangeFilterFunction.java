@@ -33,8 +33,9 @@ import org.springframework.web.reactive.function.client.WebClient;
  * headers.
  *
  * <p>Design notes: the span starts when the exchange is subscribed, so each retry is its own
- * span. Header names this tracer propagates are replaced, never added to, so a request WebClient
- * built carries exactly one set (for other requests, see below). The span ends once, on response,
+ * span. Trace headers (the names this tracer propagates, and those of every other format we know,
+ * which a gateway passing its caller's headers on would send) are replaced, never added to, so a
+ * request WebClient built carries exactly one set (for other requests, see below). The span ends once, on response,
  * error or cancel (a timeout cancels), in an {@link EndOnceSubscriber} that also notes the status.
  *
  * <p>The headers are written straight into the outgoing HTTP request (into Reactor Netty's own
@@ -42,7 +43,7 @@ import org.springframework.web.reactive.function.client.WebClient;
  * {@code httpRequest} callback), before the request's own
  * headers are copied in, not into a copy of the {@link ClientRequest}: copying one (its headers,
  * cookies and attributes maps) was about a kilobyte per call, a tenth of what tracing added to a
- * request end to end. The copy is still made when the application set a propagated header itself,
+ * request end to end. The copy is still made when the application set a trace header itself,
  * so the one it set is replaced, but only of a request WebClient built: a request class of the
  * application's own (or of a filter before this one) keeps its {@code writeTo}, and a propagated
  * header it carries that this span does not write (a {@code tracestate}, a B3 header when only
@@ -116,7 +117,7 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
             try {
                 if (request.getClass() == BUILT_REQUEST && carriesPropagatedHeader(request.headers())) {
                     // rare: the application set trace headers itself; the copy leaves out every one of
-                    // the propagated names it set, also one this span has no value for (a tracestate)
+                    // the trace headers it set, also one this span has no value for (a tracestate, a b3)
                     toWrite = ClientRequest.from(request)
                         .headers(copy -> tracing.inject(span, copy, HttpHeaders::remove, HttpHeaders::set))
                         .build();
@@ -157,7 +158,7 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
             if (own.isEmpty()) {
                 return false;
             }
-            for (String field : tracing.fields()) {
+            for (String field : tracing.replacedHeaders()) {
                 if (own.containsHeader(field)) {
                     return true;
                 }

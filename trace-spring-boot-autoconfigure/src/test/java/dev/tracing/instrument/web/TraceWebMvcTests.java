@@ -2,6 +2,8 @@ package dev.tracing.instrument.web;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -34,6 +36,9 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ApplicationContext;
+import org.springframework.http.HttpEntity;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.stereotype.Controller;
@@ -64,6 +69,9 @@ class TraceWebMvcTests {
     static final String CALLER_SPAN_ID = "b7ad6b7169203331";
 
     static final Map<String, List<String>> downstreamTraceparents = new ConcurrentHashMap<>();
+
+    /** The b3 and uber-trace-id headers each downstream request had, by its marker. */
+    static final Map<String, List<String>> downstreamOtherFormats = new ConcurrentHashMap<>();
 
     @LocalServerPort
     int port;
@@ -139,6 +147,24 @@ class TraceWebMvcTests {
             .asString()
             .contains(traceId)
             .contains(server.getSpanId());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "rest-client", "rest-template" })
+    void traceHeadersOfOtherFormatsAGatewayPassesOnAreNotSentBesideTheSpans(String client) throws Exception {
+        String marker = UUID.randomUUID().toString();
+        String callerTraceId = client.equals("rest-client") ? "80f198ee56343ba864fe8b2a57d3eff7"
+                : "90f198ee56343ba864fe8b2a57d3eff7";
+        HttpResponse<String> response = get("/mvc/gateway/" + client + "/" + marker, "b3",
+                callerTraceId + "-e457b5a2e4d86bd1-1", "uber-trace-id", callerTraceId + ":e457b5a2e4d86bd1:0:1");
+        assertThat(response.statusCode()).isEqualTo(200);
+        // the caller's b3 was continued (B3 is consumed); what goes on downstream is the CLIENT span's alone
+        String traceId = traceId(response);
+        assertThat(traceId).isEqualTo(callerTraceId);
+        FinishedSpan clientSpan = only(awaitTrace(traceId, 3), s -> s.getKind() == Span.Kind.CLIENT);
+        assertThat(downstreamTraceparents.get(marker))
+            .containsExactly("00-" + traceId + "-" + clientSpan.getSpanId() + "-01");
+        assertThat(downstreamOtherFormats.get(marker)).isEmpty();
     }
 
     @ParameterizedTest
@@ -435,7 +461,10 @@ class TraceWebMvcTests {
 
             @GetMapping("/mvc/downstream/{marker}")
             String downstream(@PathVariable String marker, HttpServletRequest request) {
-                downstreamTraceparents.put(marker, java.util.Collections.list(request.getHeaders("traceparent")));
+                downstreamTraceparents.put(marker, Collections.list(request.getHeaders("traceparent")));
+                List<String> others = new ArrayList<>(Collections.list(request.getHeaders("b3")));
+                others.addAll(Collections.list(request.getHeaders("uber-trace-id")));
+                downstreamOtherFormats.put(marker, others);
                 return "ok";
             }
 
@@ -462,6 +491,23 @@ class TraceWebMvcTests {
                     }
                     default -> RestClient.create().get().uri(downstream, marker).retrieve().body(String.class);
                 };
+            }
+
+            /** A gateway: passes its caller's headers on with the call. */
+            @GetMapping("/mvc/gateway/{client}/{marker}")
+            String gateway(@PathVariable String client, @PathVariable String marker, HttpServletRequest request) {
+                String downstream = base() + "/mvc/downstream/" + marker;
+                HttpHeaders passed = new HttpHeaders();
+                for (String name : List.of("b3", "uber-trace-id")) {
+                    passed.addAll(name, Collections.list(request.getHeaders(name)));
+                }
+                if (client.equals("rest-template")) {
+                    return restTemplateBuilder.build()
+                        .exchange(downstream, HttpMethod.GET, new HttpEntity<>(passed), String.class)
+                        .getBody();
+                }
+                return restClientBuilder.build().get().uri(downstream).headers(headers -> headers.addAll(passed))
+                    .retrieve().body(String.class);
             }
 
             @GetMapping("/mvc/rest-template/{marker}")

@@ -24,6 +24,7 @@ import dev.tracing.testing.Waits;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
+import io.micrometer.tracing.propagation.Propagator;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -76,7 +77,7 @@ class TraceWebClientCustomizerTests {
     @Test
     void theFilterIsAddedOnceEvenWhenTheBuilderIsCustomizedTwice() {
         Tracer tracer = Tracing.newBuilder().build();
-        TraceExchangeFilterFunction filter = new TraceExchangeFilterFunction(tracer, null,
+        TraceExchangeFilterFunction filter = new TraceExchangeFilterFunction(tracer, Propagator.NOOP,
                 HttpSpanPolicy.builder().build());
         TraceWebClientCustomizer customizer = new TraceWebClientCustomizer(filter);
         ExchangeFilterFunction userFilter = (request, next) -> next.exchange(request);
@@ -381,6 +382,27 @@ class TraceWebClientCustomizerTests {
                     });
             parent.end();
             assertThat(received).isEqualTo(";" + clientTraceparent(parent));
+        }
+
+        @Test
+        void traceHeadersOfOtherFormatsAGatewayPassesOnAreNotSentBesideTheSpans() throws InterruptedException {
+            // a gateway copying its caller's headers: a stale b3 would make a B3-first receiver join the caller
+            Span parent = tracer.nextSpan().name("caller").start();
+            String received = get(builder.clone(), "/header/b3,x-b3-traceid,uber-trace-id,traceparent", parent,
+                    request -> request.header("b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1")
+                        .header("X-B3-TraceId", "80f198ee56343ba864fe8b2a57d3eff7")
+                        .header("uber-trace-id", "80f198ee56343ba864fe8b2a57d3eff7:e457b5a2e4d86bd1:0:1"));
+            parent.end();
+            assertThat(received).isEqualTo(";;;" + clientTraceparent(parent));
+
+            // the same configured on Reactor Netty's client, where the span's headers are written natively
+            HttpClient stale = HttpClient.create().headers(headers -> headers.set("b3", "80f198ee56343ba8-e457b5a2e4d86bd1"));
+            Span second = tracer.nextSpan().name("caller").start();
+            String natively = get(builder.clone().clientConnector(new ReactorClientHttpConnector(stale)),
+                    "/header/b3,traceparent", second, request -> {
+                    });
+            second.end();
+            assertThat(natively).isEqualTo(";" + clientTraceparent(second));
         }
 
         @Test
