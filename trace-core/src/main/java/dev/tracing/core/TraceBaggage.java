@@ -57,9 +57,15 @@ final class TraceBaggage implements Baggage, BaggageInScope {
         return get(current());
     }
 
+    /**
+     * The value in {@code traceContext}, or in the copy of it that carries a scoped value: this
+     * scope's, or the current one when it is the same span.
+     */
     @Override
     public String get(TraceContext traceContext) {
-        SpanContext context = SpanContext.from(traceContext);
+        SpanContext scoped = scopedContext;
+        SpanContext context = scoped != null && scoped.equals(traceContext) ? scoped
+                : TraceTracer.resolve(currentTraceContext, traceContext);
         BaggageFields fields = context == null ? null : context.baggage();
         return fields == null ? null : fields.get(name);
     }

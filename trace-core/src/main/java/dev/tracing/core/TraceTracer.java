@@ -429,6 +429,11 @@ public final class TraceTracer implements Tracer {
      * which carries the values of open baggage scopes.
      */
     SpanContext resolve(TraceContext traceContext) {
+        return resolve(currentTraceContext, traceContext);
+    }
+
+    /** {@link #resolve(TraceContext)} against {@code currentTraceContext}. */
+    static SpanContext resolve(CurrentTraceContext currentTraceContext, TraceContext traceContext) {
         SpanContext context = SpanContext.from(traceContext);
         if (context != null) {
             TraceContext current = currentTraceContext.context();
@@ -439,9 +444,11 @@ public final class TraceTracer implements Tracer {
         return context;
     }
 
+    /** All baggage of {@code traceContext}; of the current context when it is null, as the API says. */
     @Override
     public Map<String, String> getAllBaggage(TraceContext traceContext) {
-        SpanContext context = resolve(traceContext);
+        SpanContext context = traceContext == null ? SpanContext.from(currentTraceContext.context())
+                : resolve(traceContext);
         BaggageFields fields = context == null ? null : context.baggage();
         return fields == null ? Collections.emptyMap() : fields.asMap();
     }

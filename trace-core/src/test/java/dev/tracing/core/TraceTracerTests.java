@@ -713,6 +713,18 @@ class TraceTracerTests {
     }
 
     @Test
+    void baggageInScopeForAContextPassedExplicitlyIsReadThroughThatContext() {
+        // Micrometer's documented baggage example (the reference SimpleTracer fails it): a span passed
+        // explicitly, read back through it
+        Span span = tracer.nextSpan().name("span").start();
+        try (var baggage = tracer.createBaggageInScope(span.context(), "from_span", "value 3")) {
+            assertThat(baggage.get(span.context())).isEqualTo("value 3");
+            assertThat(tracer.getBaggage("from_span").get(span.context())).isEqualTo("value 3");
+        }
+        span.end();
+    }
+
+    @Test
     void childrenStartedInsideABaggageScopeCarryTheValue() {
         Span root = tracer.nextSpan().name("root").start();
         Span child;

@@ -432,6 +432,17 @@ abstract class TracerContractTests {
     }
 
     @Test
+    void allBaggageOfANullContextIsTheCurrentOnes() {
+        // BaggageManager#getAllBaggage(TraceContext): "If null will try to get all baggage from current available context"
+        Span span = tracer.nextSpan().name("span").start();
+        try (Tracer.SpanInScope ws = tracer.withSpan(span);
+                BaggageInScope baggage = tracer.createBaggageInScope("tenant", "acme")) {
+            assertThat(tracer.getAllBaggage(null)).containsEntry("tenant", "acme");
+        }
+        span.end();
+    }
+
+    @Test
     void twoBaggageFieldsAreBothVisible() {
         Span span = tracer.nextSpan().name("span").start();
         try (Tracer.SpanInScope ws = tracer.withSpan(span);
