@@ -1,6 +1,5 @@
 package dev.tracing.autoconfigure;
 
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -23,17 +22,30 @@ public final class ReplacedTracingPropertiesWarning implements SmartInitializing
 
     private static final Logger LOGGER = LoggerFactory.getLogger(ReplacedTracingPropertiesWarning.class);
 
-    /** Prefixes of Boot's and Sleuth's tracing properties, each with what this starter reads instead. */
+    /**
+     * Prefixes of Boot's and Sleuth's tracing properties, each with what this starter reads instead;
+     * the first that matches names it, so a prefix comes before any shorter one it starts with.
+     */
     private static final String[][] REPLACED_PROPERTIES = {
             { "management.tracing.enabled", "trace.enabled" },
             { "management.tracing.sampling.", "trace.sampling.probability" },
             { "management.tracing.propagation.", "trace.propagation.produce and trace.propagation.consume" },
             { "management.tracing.baggage.remote-fields", "trace.baggage.remote-fields" },
             { "management.tracing.baggage.correlation.", "trace.baggage.correlation-fields" },
+            { "management.tracing.baggage.", "trace.baggage.*" },
             { "management.tracing.export.zipkin.", "trace.export.zipkin.endpoint" },
+            { "management.tracing.export.otlp.", "trace.export.otlp.endpoint and headers" },
+            { "management.tracing.export.enabled", "trace.enabled, or no trace.export.* endpoint" },
+            { "management.tracing.opentelemetry.export.", "trace.export.batch.*" },
             { "management.zipkin.tracing.", "trace.export.zipkin.endpoint" },
             { "management.opentelemetry.tracing.export.otlp.", "trace.export.otlp.endpoint and headers" },
+            { "management.opentelemetry.tracing.export.", "trace.export.batch.*" },
+            { "management.opentelemetry.tracing.sampler", "trace.sampling.probability" },
+            { "management.opentelemetry.tracing.limits.", "trace.span-limits.*" },
             { "management.otlp.tracing.", "trace.export.otlp.endpoint and headers" },
+            // Boot adds properties from release to release: any other is named too
+            { "management.tracing.", "the trace.* properties" },
+            { "management.opentelemetry.tracing.", "the trace.* properties" },
             { "spring.sleuth.", "the trace.* properties" } };
 
     private final Environment environment;
@@ -94,8 +106,19 @@ public final class ReplacedTracingPropertiesWarning implements SmartInitializing
         return null;
     }
 
+    /**
+     * The name without case, dots, dashes or underscores: an environment variable may keep a dash as
+     * an underscore ({@code REMOTE_FIELDS}) or drop it ({@code REMOTEFIELDS}, Boot's usual form).
+     */
     private static String normalized(String name) {
-        return name.toLowerCase(Locale.ROOT).replace('_', '.').replace('-', '.');
+        StringBuilder letters = new StringBuilder(name.length());
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c != '.' && c != '-' && c != '_') {
+                letters.append(Character.toLowerCase(c));
+            }
+        }
+        return letters.toString();
     }
 
 }

@@ -49,6 +49,30 @@ class ReplacedTracingPropertiesWarningTests {
         assertThat(ReplacedTracingPropertiesWarning.readInstead("MANAGEMENT_TRACING_BAGGAGE_REMOTE_FIELDS"))
             .isEqualTo("trace.baggage.remote-fields");
         assertThat(ReplacedTracingPropertiesWarning.readInstead("MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE")).isNull();
+        // Boot's usual form drops the dashes
+        assertThat(ReplacedTracingPropertiesWarning.readInstead("MANAGEMENT_TRACING_BAGGAGE_REMOTEFIELDS_0_"))
+            .isEqualTo("trace.baggage.remote-fields");
+    }
+
+    @Test
+    void everyPropertyOfBootsTracingIsNamed() {
+        // Boot 4's current names too, not only those with a trace.* twin
+        assertThat(ReplacedTracingPropertiesWarning.readInstead("management.tracing.export.enabled"))
+            .isEqualTo("trace.enabled, or no trace.export.* endpoint");
+        assertThat(ReplacedTracingPropertiesWarning.readInstead("management.tracing.export.otlp.enabled"))
+            .isEqualTo("trace.export.otlp.endpoint and headers");
+        assertThat(ReplacedTracingPropertiesWarning.readInstead("management.tracing.baggage.local-fields"))
+            .isEqualTo("trace.baggage.*");
+        assertThat(ReplacedTracingPropertiesWarning.readInstead("management.opentelemetry.tracing.sampler"))
+            .isEqualTo("trace.sampling.probability");
+        assertThat(ReplacedTracingPropertiesWarning.readInstead("management.opentelemetry.tracing.export.max-batch-size"))
+            .isEqualTo("trace.export.batch.*");
+        assertThat(ReplacedTracingPropertiesWarning.readInstead("management.opentelemetry.tracing.limits.max-attributes"))
+            .isEqualTo("trace.span-limits.*");
+        assertThat(ReplacedTracingPropertiesWarning.readInstead("management.tracing.opentelemetry.export.timeout"))
+            .isEqualTo("trace.export.batch.*");
+        assertThat(ReplacedTracingPropertiesWarning.readInstead("management.tracing.something-new"))
+            .isEqualTo("the trace.* properties");
     }
 
     @Test
