@@ -40,8 +40,7 @@ public final class TraceWebFluxAutoConfiguration {
             SamplingRules samplingRules) {
         TraceWebProperties.Server server = web.getServer();
         String skipPattern = server.getSkipPattern() != null ? server.getSkipPattern()
-                : HttpSpanPolicy.defaultSkipPattern(
-                        environment.getProperty("management.endpoints.web.base-path", "/actuator"));
+                : HttpSpanPolicy.defaultSkipPattern(actuatorPath(environment));
         HttpSpanPolicy.Builder builder = HttpSpanPolicy.builder()
             .recordQuery(web.isRecordQuery())
             .samplingRules(samplingRules);
@@ -49,6 +48,23 @@ public final class TraceWebFluxAutoConfiguration {
         PropertyMapping.map("trace.web.server.response-header", server.getResponseHeader(), builder::responseHeader);
         PropertyMapping.map("trace.web.server.record-headers", server.getRecordHeaders(), builder::recordHeaders);
         return builder.build();
+    }
+
+    /**
+     * Where the application's server serves the actuator: its base path, below the dispatcher
+     * servlet's path ({@code spring.mvc.servlet.path}) unless the actuator has a port of its own.
+     */
+    static String actuatorPath(Environment environment) {
+        String basePath = environment.getProperty("management.endpoints.web.base-path", "/actuator");
+        String servletPath = environment.getProperty("spring.mvc.servlet.path", "");
+        String managementPort = environment.getProperty("management.server.port");
+        boolean ownPort = managementPort != null && !managementPort.equals(environment.getProperty("server.port"));
+        if (ownPort || servletPath.isEmpty() || servletPath.equals("/") || basePath.isEmpty() || basePath.equals("/")) {
+            return basePath;
+        }
+        String prefix = servletPath.endsWith("/") ? servletPath.substring(0, servletPath.length() - 1) : servletPath;
+        return (prefix.startsWith("/") ? prefix : "/" + prefix)
+                + (basePath.startsWith("/") ? basePath : "/" + basePath);
     }
 
     @Configuration(proxyBeanMethods = false)

@@ -50,7 +50,9 @@ public final class TraceWebMvcAutoConfiguration {
             return new HandledExceptionRecorder();
         }
 
+        /** Backs off for a registration of the filter the application made (its URL patterns, its order). */
         @Bean
+        @ConditionalOnMissingBean
         FilterRegistrationBean<TraceServletFilter> traceServletFilterRegistration(TraceServletFilter filter) {
             FilterRegistrationBean<TraceServletFilter> registration = new FilterRegistrationBean<>(filter);
             registration.setOrder(Ordered.HIGHEST_PRECEDENCE);

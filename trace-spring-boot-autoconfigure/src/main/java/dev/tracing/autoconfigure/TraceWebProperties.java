@@ -43,7 +43,8 @@ public class TraceWebProperties {
 
         /**
          * Regular expression of request paths that get no span. Defaults to the actuator base
-         * path, static resources and the favicon.
+         * path (below spring.mvc.servlet.path when the actuator shares the application's port),
+         * static resources and the favicon.
          */
         private String skipPattern;
 

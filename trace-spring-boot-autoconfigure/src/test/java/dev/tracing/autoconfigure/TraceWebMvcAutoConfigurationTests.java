@@ -1,5 +1,8 @@
 package dev.tracing.autoconfigure;
 
+import java.util.List;
+
+import dev.tracing.instrument.http.HttpSpanPolicy;
 import dev.tracing.instrument.web.FailedRequestScopeValve;
 import dev.tracing.instrument.web.TraceClientHttpRequestInterceptor;
 import dev.tracing.instrument.web.TraceRestClientCustomizers;
@@ -17,6 +20,10 @@ import org.springframework.boot.test.context.runner.ReactiveWebApplicationContex
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.tomcat.TomcatContextCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+import org.springframework.web.filter.CharacterEncodingFilter;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestTemplate;
 
@@ -36,6 +43,59 @@ class TraceWebMvcAutoConfigurationTests {
             FilterRegistrationBean<TraceServletFilter> registration = context.getBean(FilterRegistrationBean.class);
             assertThat(registration.getOrder()).isEqualTo(Integer.MIN_VALUE);
         });
+    }
+
+    @Test
+    void aRegistrationOfTheFilterTheApplicationMadeReplacesOurs() {
+        // the application's URL patterns and order, not ours beside them
+        new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS)
+            .withUserConfiguration(OwnRegistrations.class)
+            .run(context -> assertThat(context.getBeansOfType(FilterRegistrationBean.class))
+                .containsOnlyKeys("ownTraceFilterRegistration", "encodingFilterRegistration"));
+        // a registration of another filter changes nothing
+        new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS)
+            .withUserConfiguration(OtherRegistration.class)
+            .run(context -> assertThat(context.getBeansOfType(FilterRegistrationBean.class))
+                .containsOnlyKeys("traceServletFilterRegistration", "encodingFilterRegistration"));
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @Import(OtherRegistration.class)
+    static class OwnRegistrations {
+
+        @Bean
+        FilterRegistrationBean<TraceServletFilter> ownTraceFilterRegistration(TraceServletFilter filter) {
+            FilterRegistrationBean<TraceServletFilter> registration = new FilterRegistrationBean<>(filter);
+            registration.setUrlPatterns(List.of("/api/*"));
+            return registration;
+        }
+
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OtherRegistration {
+
+        @Bean
+        FilterRegistrationBean<CharacterEncodingFilter> encodingFilterRegistration() {
+            return new FilterRegistrationBean<>(new CharacterEncodingFilter());
+        }
+
+    }
+
+    @Test
+    void theActuatorUnderTheDispatcherServletsPathIsSkipped() {
+        // Kubernetes probes to /app/actuator/health must not become traces
+        new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS)
+            .withPropertyValues("spring.mvc.servlet.path=/app")
+            .run(context -> {
+                HttpSpanPolicy policy = context.getBean(HttpSpanPolicy.class);
+                assertThat(policy.skip("/app/actuator/health")).isTrue();
+                assertThat(policy.skip("/app/orders")).isFalse();
+            });
+        // on a management port of its own, the actuator is not under the application's servlet
+        new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS)
+            .withPropertyValues("spring.mvc.servlet.path=/app", "management.server.port=9001")
+            .run(context -> assertThat(context.getBean(HttpSpanPolicy.class).skip("/actuator/health")).isTrue());
     }
 
     @Test
