@@ -142,6 +142,24 @@ class TraceGrpcTests {
     }
 
     @Test
+    void aChannelBuiltByHandIsTracedByTheStartersInterceptorBean() {
+        // as README says: a hand-built channel gets the CLIENT span from the interceptor bean added to it
+        String name = "hand-" + UUID.randomUUID();
+        Channel traced = ClientInterceptors.intercept(plain, context.getBean(TraceGrpcClientInterceptor.class));
+        Span parent = tracer.nextSpan().name("caller").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(parent)) {
+            unary(traced, name);
+        }
+        finally {
+            parent.end();
+        }
+        List<FinishedSpan> spans = TraceAssertions.awaitTrace(store, parent.context().traceId(), 3);
+        FinishedSpan client = only(spans, Span.Kind.CLIENT);
+        assertThat(client.getParentId()).isEqualTo(parent.context().spanId());
+        assertThat(only(spans, Span.Kind.SERVER).getParentId()).isEqualTo(client.getSpanId());
+    }
+
+    @Test
     void forwardedTraceHeadersOfAnyFormatAreReplacedByTheClientSpans() {
         // a gateway passing on the metadata it received: stale B3 and Jaeger headers of the caller's trace
         String name = "forwarded-" + UUID.randomUUID();
