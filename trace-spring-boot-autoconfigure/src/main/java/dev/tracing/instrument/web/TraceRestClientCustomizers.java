@@ -6,6 +6,7 @@ import dev.tracing.instrument.observation.InstrumentedExchanges;
 
 import org.springframework.boot.restclient.RestClientCustomizer;
 import org.springframework.boot.restclient.RestTemplateCustomizer;
+import org.springframework.http.client.ClientHttpRequest;
 import org.springframework.http.client.ClientHttpRequestInitializer;
 import org.springframework.http.client.ClientHttpRequestInterceptor;
 import org.springframework.web.client.RestClient;
@@ -35,9 +36,36 @@ public final class TraceRestClientCustomizers implements RestTemplateCustomizer,
             interceptors.add(0, interceptor);
         }
         List<ClientHttpRequestInitializer> initializers = restTemplate.getClientHttpRequestInitializers();
-        if (!initializers.contains(MARK)) {
-            initializers.add(MARK);
+        if (initializers.stream().noneMatch(MarkWhileIntercepted.class::isInstance)) {
+            initializers.add(new MarkWhileIntercepted(interceptors));
         }
+    }
+
+    /**
+     * Marks a RestTemplate's request only while our interceptor is among the template's: an
+     * application that replaces them afterwards ({@code setInterceptors}, which refills the same
+     * list) drops ours, and Spring's Observation must then make the span. A scan of a few entries
+     * per request.
+     */
+    private static final class MarkWhileIntercepted implements ClientHttpRequestInitializer {
+
+        /** The template's own list, which {@code setInterceptors} clears and refills. */
+        private final List<ClientHttpRequestInterceptor> interceptors;
+
+        MarkWhileIntercepted(List<ClientHttpRequestInterceptor> interceptors) {
+            this.interceptors = interceptors;
+        }
+
+        @Override
+        public void initialize(ClientHttpRequest request) {
+            for (int i = 0; i < interceptors.size(); i++) {
+                if (interceptors.get(i) instanceof TraceClientHttpRequestInterceptor) {
+                    MARK.initialize(request);
+                    return;
+                }
+            }
+        }
+
     }
 
     @Override

@@ -193,6 +193,18 @@ class TraceWebMvcTests {
     }
 
     @Test
+    void aRestTemplateWhoseInterceptorsWereReplacedIsTracedByItsObservation() throws Exception {
+        // our interceptor is gone with the application's setInterceptors: Spring's Observation makes the span
+        String marker = UUID.randomUUID().toString();
+        HttpResponse<String> response = get("/mvc/replaced-interceptors/" + marker);
+        assertThat(response.statusCode()).isEqualTo(200);
+        String traceId = traceId(response);
+        FinishedSpan clientSpan = only(awaitTrace(traceId, 3), s -> s.getKind() == Span.Kind.CLIENT);
+        assertThat(downstreamTraceparents.get(marker))
+            .containsExactly("00-" + traceId + "-" + clientSpan.getSpanId() + "-01");
+    }
+
+    @Test
     void aClientBuiltByHandWithoutAnObservationRegistryIsNotTraced() throws Exception {
         String marker = UUID.randomUUID().toString();
         HttpResponse<String> response = get("/mvc/hand-built/plain/" + marker);
@@ -508,6 +520,14 @@ class TraceWebMvcTests {
                 }
                 return restClientBuilder.build().get().uri(downstream).headers(headers -> headers.addAll(passed))
                     .retrieve().body(String.class);
+            }
+
+            /** A RestTemplate from Boot's builder whose interceptors the application replaced afterwards. */
+            @GetMapping("/mvc/replaced-interceptors/{marker}")
+            String replacedInterceptors(@PathVariable String marker) {
+                RestTemplate restTemplate = restTemplateBuilder.build();
+                restTemplate.setInterceptors(List.of((request, body, execution) -> execution.execute(request, body)));
+                return restTemplate.getForObject(base() + "/mvc/downstream/" + marker, String.class);
             }
 
             @GetMapping("/mvc/rest-template/{marker}")
