@@ -3,8 +3,11 @@ package dev.tracing.core;
 import io.micrometer.tracing.TraceContext;
 
 /**
- * Builds a context from hex ids, e.g. to continue a trace whose ids arrived outside a header.
- * Invalid ids build {@link TraceContext#NOOP}, which starts no trace.
+ * Builds a context from hex ids, e.g. to continue a trace whose ids arrived outside a header. It
+ * is an incoming context, as one extracted from a header is (and as OpenTelemetry's bridge builds
+ * it): a span started from it is a local root, whose sampling follows {@code respect-incoming} and
+ * whose trace a keep policy can keep. Invalid ids build {@link TraceContext#NOOP}, which starts no
+ * trace.
  */
 final class SpanContextBuilder implements TraceContext.Builder {
 
@@ -67,6 +70,12 @@ final class SpanContextBuilder implements TraceContext.Builder {
                 return sampledDecision;
             }
         });
-        return context == null ? TraceContext.NOOP : context;
+        if (context == null) {
+            return TraceContext.NOOP;
+        }
+        // ids from elsewhere are a caller's, as a header's are: a span started from them is a local root
+        SpanContext incoming = SpanContext.remote(context.traceIdHigh(), context.traceIdLow(), context.parentIdAsLong(),
+                context.spanIdAsLong(), context.sampled(), false);
+        return incoming == null ? TraceContext.NOOP : incoming;
     }
 }

@@ -112,6 +112,27 @@ class TraceTracerTests {
     }
 
     @Test
+    void aContextBuiltFromIdsIsContinuedAsAnIncomingOne() {
+        // ids that arrived outside a header are a caller's, like a header's: its decision is only a request
+        // when this service decides for itself, the child is a local root, and a keep policy sees its trace
+        List<FinishedSpan> spans = new ArrayList<>();
+        TraceTracer deciding = Tracing.newBuilder().respectIncoming(false).sampler(Sampler.NEVER_SAMPLE)
+            .reporter(spans::add).build();
+        TraceContext asked = deciding.traceContextBuilder().traceId("463ac35c9f6413ad48485a3953bb6124")
+            .spanId("a2fb4a1d1a96d312").sampled(true).build();
+        assertThat(deciding.spanBuilder().setParent(asked).start().context().sampled()).isFalse();
+
+        TraceTracer keeping = Tracing.newBuilder().sampler(Sampler.NEVER_SAMPLE)
+            .keep(KeepPolicy.builder().errors(true).rateLimit(0).build()).reporter(spans::add).build();
+        TraceContext unsampled = keeping.traceContextBuilder().traceId("463ac35c9f6413ad48485a3953bb6124")
+            .spanId("a2fb4a1d1a96d312").sampled(false).build();
+        keeping.spanBuilder().setParent(unsampled).name("failed").start().error(new IllegalStateException("boom"))
+            .end();
+        assertThat(spans).extracting(FinishedSpan::getName).containsExactly("failed");
+        assertThat(spans.get(0).getParentId()).isEqualTo("a2fb4a1d1a96d312");
+    }
+
+    @Test
     void spanBuilderWithoutParentIsAChildOfTheCurrentSpan() {
         // SimpleTracer's builder starts a root here; ours follows Tracer#nextSpan()
         Span parent = tracer.nextSpan().name("parent").start();
