@@ -1,5 +1,6 @@
 package dev.tracing.core;
 
+import java.util.LinkedHashSet;
 import java.util.List;
 
 import io.micrometer.tracing.TraceContext;
@@ -17,7 +18,11 @@ import org.slf4j.MDC;
  * does not change is not written, which keeps nested scopes in the same span nearly free. When
  * the thread had no ids before (the usual case when Reactor restores a context around an
  * operator on an event-loop thread), the undo is one shared instance that removes them, so such
- * a scope allocates nothing here.
+ * a scope allocates nothing here. Correlation fields are put back at every scope's close, changed
+ * or not: a baggage value set on the current context while the scope is open goes into the MDC at
+ * once ({@link #flush}), so the close must put back what was there before it. Where no correlation
+ * value was in the MDC before (the usual case), that is a shared undo that removes them; else a
+ * small array per scope, only where correlation fields are configured and hold values.
  */
 public final class MdcScopeDecorator implements ScopeDecorator {
 
@@ -35,6 +40,12 @@ public final class MdcScopeDecorator implements ScopeDecorator {
 
     private final String[] correlationFields;
 
+    /** Undoes a scope on a thread whose MDC had no correlation value and whose ids it did not change. */
+    private final Runnable removeFields;
+
+    /** Undoes a scope that set both ids where there were none, on a thread whose MDC had no correlation value. */
+    private final Runnable removeIdsAndFields;
+
     /**
      * Creates a decorator that also copies the given baggage fields into the MDC.
      * @throws IllegalArgumentException when a name is blank or is one of the MDC keys of the ids
@@ -48,7 +59,18 @@ public final class MdcScopeDecorator implements ScopeDecorator {
                 throw new IllegalArgumentException("must not name traceId or spanId: the MDC keys of the trace ids");
             }
         }
-        this.correlationFields = correlationFields.toArray(new String[0]);
+        // a name listed twice would record, and put back, the value its first copy had just written
+        String[] fields = new LinkedHashSet<>(correlationFields).toArray(new String[0]);
+        this.correlationFields = fields;
+        this.removeFields = () -> {
+            for (String field : fields) {
+                MDC.remove(field);
+            }
+        };
+        this.removeIdsAndFields = () -> {
+            REMOVE_IDS.run();
+            removeFields.run();
+        };
     }
 
     /** Returns the baggage fields copied into the MDC. */
@@ -64,31 +86,31 @@ public final class MdcScopeDecorator implements ScopeDecorator {
         String previousSpanId = MDC.get(SPAN_ID);
         boolean traceChanged = replace(TRACE_ID, previousTraceId, traceId);
         boolean spanChanged = replace(SPAN_ID, previousSpanId, spanId);
-        // allocated only once a field changes; the fields before it kept their values
+        // every field is put back at close, changed or not (a value flushed while the scope is open);
+        // an array only when one had a value before, else the shared undo that removes them
+        boolean hasFields = correlationFields.length > 0;
         String[] previousFields = null;
-        if (correlationFields.length > 0) {
+        if (hasFields) {
             BaggageFields baggage = context instanceof SpanContext ? ((SpanContext) context).baggage() : null;
             for (int i = 0; i < correlationFields.length; i++) {
                 String name = correlationFields[i];
                 String previous = MDC.get(name);
-                if (replace(name, previous, baggage == null ? null : printable(baggage.get(name)))
-                        && previousFields == null) {
-                    previousFields = new String[correlationFields.length];
-                    for (int j = 0; j < i; j++) {
-                        previousFields[j] = MDC.get(correlationFields[j]);
+                replace(name, previous, baggage == null ? null : printable(baggage.get(name)));
+                if (previous != null) {
+                    if (previousFields == null) {
+                        previousFields = new String[correlationFields.length];
                     }
-                }
-                if (previousFields != null) {
                     previousFields[i] = previous;
                 }
             }
         }
-        if (!traceChanged && !spanChanged && previousFields == null) {
-            return null;
-        }
-        if (traceChanged && spanChanged && previousTraceId == null && previousSpanId == null
-                && previousFields == null) {
-            return REMOVE_IDS;
+        if (previousFields == null) {
+            if (!traceChanged && !spanChanged) {
+                return hasFields ? removeFields : null;
+            }
+            if (traceChanged && spanChanged && previousTraceId == null && previousSpanId == null) {
+                return hasFields ? removeIdsAndFields : REMOVE_IDS;
+            }
         }
         String[] fieldsToRestore = previousFields;
         return () -> {
@@ -98,12 +120,18 @@ public final class MdcScopeDecorator implements ScopeDecorator {
             if (spanChanged) {
                 restore(SPAN_ID, previousSpanId);
             }
-            if (fieldsToRestore != null) {
-                for (int i = 0; i < correlationFields.length; i++) {
-                    restore(correlationFields[i], fieldsToRestore[i]);
-                }
+            for (int i = 0; i < correlationFields.length; i++) {
+                restore(correlationFields[i], fieldsToRestore == null ? null : fieldsToRestore[i]);
             }
         };
+    }
+
+    /**
+     * Writes a correlation field's new value into the MDC, when a baggage value of the current
+     * context changed while its scope is open; the scope's close puts back what was there before it.
+     */
+    static void flush(String name, String value) {
+        restore(name, printable(value));
     }
 
     private static boolean replace(String key, String previous, String value) {

@@ -2,9 +2,11 @@ package dev.tracing.core;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executor;
@@ -92,6 +94,17 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
     /** Creates a current-context that runs {@code decorators} in order as scopes open. */
     public ThreadLocalCurrentTraceContext(List<? extends ScopeDecorator> decorators) {
         this.decorators = decorators.toArray(new ScopeDecorator[0]);
+    }
+
+    /** The baggage fields an {@link MdcScopeDecorator} of this current-context copies into the MDC. */
+    Set<String> mdcFields() {
+        Set<String> fields = new HashSet<>();
+        for (ScopeDecorator decorator : decorators) {
+            if (decorator instanceof MdcScopeDecorator mdc) {
+                fields.addAll(mdc.correlationFields());
+            }
+        }
+        return fields;
     }
 
     @Override

@@ -29,14 +29,18 @@ final class TraceBaggage implements Baggage, BaggageInScope {
 
     private CurrentTraceContext.Scope scope;
 
-    TraceBaggage(String name, CurrentTraceContext currentTraceContext) {
-        this(name, currentTraceContext, null);
+    /** Whether the MDC holds this field's value while a scope is open ({@code correlation-fields}). */
+    private final boolean inMdc;
+
+    TraceBaggage(String name, CurrentTraceContext currentTraceContext, boolean inMdc) {
+        this(name, currentTraceContext, inMdc, null);
     }
 
     /** A field bound to {@code boundContext}: reads and writes go there instead of the current context. */
-    TraceBaggage(String name, CurrentTraceContext currentTraceContext, SpanContext boundContext) {
+    TraceBaggage(String name, CurrentTraceContext currentTraceContext, boolean inMdc, SpanContext boundContext) {
         this.name = name;
         this.currentTraceContext = currentTraceContext;
+        this.inMdc = inMdc;
         this.boundContext = boundContext;
     }
 
@@ -75,11 +79,19 @@ final class TraceBaggage implements Baggage, BaggageInScope {
         return set(current(), value);
     }
 
+    /**
+     * Sets the value in {@code traceContext}; when that is the current context and the field is a
+     * correlation field, the MDC shows the new value at once (until the scope closes), as Boot's
+     * Brave and OpenTelemetry configurations do.
+     */
     @Override
     public Baggage set(TraceContext traceContext, String value) {
         SpanContext context = SpanContext.from(traceContext);
         if (context != null) {
             context.baggageForUpdate().put(name, value);
+            if (inMdc && currentTraceContext.context() == context) {
+                MdcScopeDecorator.flush(name, value);
+            }
         }
         return this;
     }
@@ -97,7 +109,7 @@ final class TraceBaggage implements Baggage, BaggageInScope {
     @Override
     public BaggageInScope makeCurrent(TraceContext traceContext, String value) {
         SpanContext context = SpanContext.from(traceContext);
-        TraceBaggage scoped = new TraceBaggage(name, currentTraceContext, context);
+        TraceBaggage scoped = new TraceBaggage(name, currentTraceContext, inMdc, context);
         if (context == null) {
             return scoped;
         }

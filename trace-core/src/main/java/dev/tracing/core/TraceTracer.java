@@ -49,6 +49,9 @@ public final class TraceTracer implements Tracer {
 
     private final Set<String> correlationFields;
 
+    /** The baggage fields the current-context's MDC decorator copies: a value set on the current context is flushed. */
+    private final Set<String> mdcFields;
+
     private final List<String> remoteFields;
 
     /** Whether a decision that arrives with a remote context is kept, or the local sampler decides. */
@@ -111,6 +114,8 @@ public final class TraceTracer implements Tracer {
         this.serviceName = serviceName;
         this.remoteFields = List.copyOf(remoteFields);
         this.correlationFields = Collections.unmodifiableSet(new LinkedHashSet<>(correlationFields));
+        this.mdcFields = currentTraceContext instanceof ThreadLocalCurrentTraceContext threadLocal
+                ? Set.copyOf(threadLocal.mdcFields()) : Set.of();
     }
 
     TraceClock clock() {
@@ -455,17 +460,17 @@ public final class TraceTracer implements Tracer {
 
     @Override
     public Baggage getBaggage(String name) {
-        return new TraceBaggage(name, currentTraceContext);
+        return new TraceBaggage(name, currentTraceContext, mdcFields.contains(name));
     }
 
     @Override
     public Baggage getBaggage(TraceContext traceContext, String name) {
-        return new TraceBaggage(name, currentTraceContext, resolve(traceContext));
+        return new TraceBaggage(name, currentTraceContext, mdcFields.contains(name), resolve(traceContext));
     }
 
     @Override
     public Baggage createBaggage(String name) {
-        return new TraceBaggage(name, currentTraceContext);
+        return new TraceBaggage(name, currentTraceContext, mdcFields.contains(name));
     }
 
     @Override

@@ -46,6 +46,47 @@ class MdcScopeDecoratorTests {
         }
     }
 
+    @Test
+    void aValueSetOnTheCurrentContextIsInTheMdcAtOnceUntilItsScopeCloses() {
+        Span parent = tracer.nextSpan().start();
+        tracer.createBaggage("userId").set(parent.context(), "alice");
+        try (Tracer.SpanInScope ws = tracer.withSpan(parent)) {
+            assertThat(MDC.get("userId")).isEqualTo("alice");
+            Span child = tracer.nextSpan().start();
+            try (Tracer.SpanInScope inner = tracer.withSpan(child)) {
+                // the child inherited "alice", so its scope changed nothing in the MDC
+                tracer.getBaggage("userId").set("bob");
+                assertThat(tracer.getBaggage("userId").get()).isEqualTo("bob");
+                assertThat(MDC.get("userId")).isEqualTo("bob");
+            }
+            // the parent's value again, as its context still holds
+            assertThat(MDC.get("userId")).isEqualTo("alice");
+            assertThat(tracer.getBaggage("userId").get()).isEqualTo("alice");
+            child.end();
+        }
+        assertThat(MDC.get("userId")).isNull();
+        // a context that is not current leaves the MDC alone
+        tracer.getBaggage("userId").set(parent.context(), "carol");
+        assertThat(MDC.get("userId")).isNull();
+        parent.end();
+    }
+
+    @Test
+    void aFieldListedTwiceLeavesNothingInTheMdcAfterItsScope() {
+        tracer = Tracing.newBuilder()
+            .currentTraceContext(new ThreadLocalCurrentTraceContext(
+                    List.of(new MdcScopeDecorator(List.of("userId", "userId")))))
+            .correlationFields(List.of("userId", "userId"))
+            .build();
+        Span span = tracer.nextSpan().start();
+        try (Tracer.SpanInScope ws = tracer.withSpan(span);
+                BaggageInScope baggage = tracer.createBaggageInScope("userId", "alice")) {
+            assertThat(MDC.get("userId")).isEqualTo("alice");
+        }
+        assertThat(MDC.get("userId")).isNull();
+        span.end();
+    }
+
     private ExecutorService singleThread() {
         ExecutorService executor = Executors.newSingleThreadExecutor();
         executors.add(executor);
@@ -140,17 +181,22 @@ class MdcScopeDecoratorTests {
     }
 
     @Test
-    void aScopeThatChangesNothingHasNothingToUndoEvenWithCorrelationFields() {
+    void aScopeThatChangesNothingSharesOneUndoWhenTheMdcHasNoCorrelationValue() {
+        // the fields are put back at close even unchanged (a value may be set while the scope is open),
+        // without an allocation where there was none to put back
         MdcScopeDecorator decorator = new MdcScopeDecorator(List.of("userId", "region"));
         Span span = tracer.nextSpan().name("span").start();
         MDC.put("region", "eu");
         Runnable first = decorator.decorate(span.context());
         assertThat(first).isNotNull();
         assertThat(MDC.get("region")).as("the span has no region baggage").isNull();
-        assertThat(decorator.decorate(span.context())).isNull();
+        Runnable second = decorator.decorate(span.context());
+        assertThat(decorator.decorate(span.context())).isSameAs(second);
+        second.run();
         first.run();
         assertThat(MDC.get("region")).isEqualTo("eu");
         assertThat(MDC.get("traceId")).isNull();
+        assertThat(new MdcScopeDecorator(List.of()).decorate(null)).isNull();
     }
 
     @Test
