@@ -80,6 +80,14 @@ public final class KafkaObservationSpanHandler implements TracingObservationHand
         }
     }
 
+    /** Without a span (starting one failed), the caller's stays current: Micrometer's default would clear it. */
+    @Override
+    public void onScopeOpened(Observation.Context context) {
+        if (getTracingContext(context).getSpan() != null) {
+            TracingObservationHandler.super.onScopeOpened(context);
+        }
+    }
+
     @Override
     public void onScopeClosed(Observation.Context context) {
         ObservedSend observed = context.get(ObservedSend.class);

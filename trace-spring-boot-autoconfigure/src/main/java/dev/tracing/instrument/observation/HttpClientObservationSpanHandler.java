@@ -62,7 +62,15 @@ public final class HttpClientObservationSpanHandler implements TracingObservatio
             getTracingContext(context).setSpan(span);
         }
         catch (RuntimeException ex) {
-            // tracing never fails a request: it goes out without a span
+            // tracing never fails a request: it goes out without a span (and the caller's stays current)
+        }
+    }
+
+    /** Without a span (starting one failed), the caller's stays current: Micrometer's default would clear it. */
+    @Override
+    public void onScopeOpened(SenderContext<?> context) {
+        if (getTracingContext(context).getSpan() != null) {
+            TracingObservationHandler.super.onScopeOpened(context);
         }
     }
 
@@ -124,8 +132,14 @@ public final class HttpClientObservationSpanHandler implements TracingObservatio
             }
             Span span = tracing.start(parent == null ? null : parent.context(), request.getMethod().name(),
                     request.getURI(), template);
-            tracing.inject(span, request, (r, name) -> r.getHeaders().remove(name),
-                    (r, key, value) -> setter(senderContext, r, key, value));
+            try {
+                tracing.inject(span, request, (r, name) -> r.getHeaders().remove(name),
+                        (r, key, value) -> setter(senderContext, r, key, value));
+            }
+            catch (RuntimeException ex) {
+                span.abandon();
+                throw ex;
+            }
             return span;
         }
 
@@ -158,8 +172,14 @@ public final class HttpClientObservationSpanHandler implements TracingObservatio
             URI uri = request.url();
             Span span = tracing.start(parent == null ? null : parent.context(), request.method().name(), uri,
                     template);
-            tracing.inject(span, builder, (b, name) -> b.headers(headers -> headers.remove(name)),
-                    (b, key, value) -> setter(senderContext, b, key, value));
+            try {
+                tracing.inject(span, builder, (b, name) -> b.headers(headers -> headers.remove(name)),
+                        (b, key, value) -> setter(senderContext, b, key, value));
+            }
+            catch (RuntimeException ex) {
+                span.abandon();
+                throw ex;
+            }
             return span;
         }
 
