@@ -16,17 +16,22 @@ import org.springframework.core.task.TaskDecorator;
  * <p>Design notes: a fixed rate or delay reaches the decorator as a periodic future. A trigger
  * does not: Spring's {@code ThreadPoolTaskScheduler} schedules each of its runs as a one-shot
  * task, from its {@code ReschedulingRunnable} (the first on the caller's thread, the next ones at
- * the end of the run before). Those are told apart by that class among the few frames that called
- * the decorator: a short stack walk, taken only for one-shot scheduled tasks, never for tasks
- * given to an executor.
+ * the end of the run before). Those are told apart by who called the scheduler's executor: a
+ * short stack walk up to the first frame above {@code ScheduledThreadPoolExecutor}, taken only for
+ * one-shot scheduled tasks (a scheduler's {@code schedule}, {@code execute} and {@code submit}),
+ * never for tasks given to a plain executor. A task that a trigger's run schedules itself is its
+ * own caller's, and carries the run's span.
  */
 public final class TraceTaskDecorator implements TaskDecorator {
 
     /** The Spring class that schedules each run of a task a trigger repeats. */
     static final String RESCHEDULING_RUNNABLE = "org.springframework.scheduling.concurrent.ReschedulingRunnable";
 
-    /** How many frames above the decorator to look for it (the scheduler's executor and decorators lie between). */
-    private static final int SCHEDULER_FRAMES = 16;
+    /** The JDK executor under Spring's scheduler; the frame above its own is the one that asked to schedule. */
+    static final String SCHEDULED_EXECUTOR = "java.util.concurrent.ScheduledThreadPoolExecutor";
+
+    /** How many frames above the decorator to look at, at most (decorators and the executor lie between). */
+    private static final int SCHEDULER_FRAMES = 24;
 
     private static final StackWalker STACK = StackWalker.getInstance();
 
@@ -45,9 +50,21 @@ public final class TraceTaskDecorator implements TaskDecorator {
         return tracer.currentTraceContext().wrap(runnable);
     }
 
+    /** Whether the executor was asked to schedule this task by Spring's trigger runnable itself. */
     private static boolean scheduledByATrigger() {
-        return STACK.walk(frames -> frames.limit(SCHEDULER_FRAMES)
-            .anyMatch(frame -> frame.getClassName().equals(RESCHEDULING_RUNNABLE)));
+        return STACK.walk(frames -> {
+            boolean inExecutor = false;
+            for (var it = frames.limit(SCHEDULER_FRAMES).iterator(); it.hasNext();) {
+                String type = it.next().getClassName();
+                if (type.equals(SCHEDULED_EXECUTOR)) {
+                    inExecutor = true;
+                }
+                else if (inExecutor) {
+                    return type.equals(RESCHEDULING_RUNNABLE);
+                }
+            }
+            return false;
+        });
     }
 
 }

@@ -97,6 +97,32 @@ class TaskExecutionTests {
         assertThat(TaskExecutionTests.seenByATriggeredTaskScheduledInASpan(tracer, taskScheduler)).isEqualTo("none");
     }
 
+    @Test
+    void aTaskThatATriggeredRunSchedulesCarriesTheRunsSpan() throws Exception {
+        // the run is untraced, but a follow-up it schedules inside a span of its own belongs to that span
+        CompletableFuture<String> followUp = new CompletableFuture<>();
+        CompletableFuture<String> runSpan = new CompletableFuture<>();
+        ScheduledFuture<?> repeating = taskScheduler.schedule(() -> {
+            if (runSpan.isDone()) {
+                return;
+            }
+            Span run = tracer.nextSpan().name("run").start();
+            try (Tracer.SpanInScope scope = tracer.withSpan(run)) {
+                runSpan.complete(current(tracer));
+                taskScheduler.schedule(() -> followUp.complete(current(tracer)), Instant.now());
+            }
+            finally {
+                run.end();
+            }
+        }, new PeriodicTrigger(Duration.ofMillis(20)));
+        try {
+            assertThat(followUp.get(10, TimeUnit.SECONDS)).isEqualTo(runSpan.get(10, TimeUnit.SECONDS));
+        }
+        finally {
+            repeating.cancel(false);
+        }
+    }
+
     /** What the third run of a task scheduled at a fixed rate inside a span sees as the current span. */
     static String seenByARepeatingTaskScheduledInASpan(Tracer tracer, TaskScheduler scheduler) throws Exception {
         return seenByThirdRun(tracer, task -> scheduler.scheduleAtFixedRate(task, Duration.ofMillis(20)));
