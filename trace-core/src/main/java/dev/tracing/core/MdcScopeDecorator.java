@@ -21,8 +21,9 @@ import org.slf4j.MDC;
  * a scope allocates nothing here. Correlation fields are put back at every scope's close, changed
  * or not: a baggage value set on the current context while the scope is open goes into the MDC at
  * once ({@link #flush}), so the close must put back what was there before it. Where no correlation
- * value was in the MDC before (the usual case), that is a shared undo that removes them; else a
- * small array per scope, only where correlation fields are configured and hold values.
+ * value was in the MDC before (a thread's outermost scope, or no baggage value at all), that is a
+ * shared undo that removes them; else a small array per scope (each nested scope of a trace with
+ * a correlated value), only where correlation fields are configured.
  */
 public final class MdcScopeDecorator implements ScopeDecorator {
 

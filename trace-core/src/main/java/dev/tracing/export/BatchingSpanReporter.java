@@ -328,8 +328,9 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
             }
             catch (PartialExportFailure ex) {
                 int lost = Math.min(ex.failedSpans(), spans.size());
-                failed.add(lost);
+                // exported first: whoever sees the failures counted sees the rest too
                 exported.add(spans.size() - lost);
+                failed.add(lost);
                 logFailure(ex.getCause());
             }
             catch (Exception | Error ex) {

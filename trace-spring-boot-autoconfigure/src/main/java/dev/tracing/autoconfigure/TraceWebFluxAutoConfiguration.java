@@ -57,14 +57,22 @@ public final class TraceWebFluxAutoConfiguration {
     static String actuatorPath(Environment environment) {
         String basePath = environment.getProperty("management.endpoints.web.base-path", "/actuator");
         String servletPath = environment.getProperty("spring.mvc.servlet.path", "");
-        String managementPort = environment.getProperty("management.server.port");
-        boolean ownPort = managementPort != null && !managementPort.equals(environment.getProperty("server.port"));
-        if (ownPort || servletPath.isEmpty() || servletPath.equals("/") || basePath.isEmpty() || basePath.equals("/")) {
+        if (actuatorHasItsOwnPort(environment) || servletPath.isEmpty() || servletPath.equals("/") || basePath.isEmpty() || basePath.equals("/")) {
             return basePath;
         }
         String prefix = servletPath.endsWith("/") ? servletPath.substring(0, servletPath.length() - 1) : servletPath;
         return (prefix.startsWith("/") ? prefix : "/" + prefix)
                 + (basePath.startsWith("/") ? basePath : "/" + basePath);
+    }
+
+    /**
+     * Whether actuator is served on a port of its own, by Boot's rule: a management port other
+     * than the server's (8080 when unset), 0 included (a random one).
+     */
+    static boolean actuatorHasItsOwnPort(Environment environment) {
+        Integer management = environment.getProperty("management.server.port", Integer.class);
+        Integer server = environment.getProperty("server.port", Integer.class);
+        return management != null && !management.equals(server != null ? server : 8080);
     }
 
     @Configuration(proxyBeanMethods = false)

@@ -96,6 +96,10 @@ class TraceWebMvcAutoConfigurationTests {
         new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS)
             .withPropertyValues("spring.mvc.servlet.path=/app", "management.server.port=9001")
             .run(context -> assertThat(context.getBean(HttpSpanPolicy.class).skip("/actuator/health")).isTrue());
+        // the server's own port (8080 when unset) is no port of its own, as Boot decides
+        new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS)
+            .withPropertyValues("spring.mvc.servlet.path=/app", "management.server.port=8080")
+            .run(context -> assertThat(context.getBean(HttpSpanPolicy.class).skip("/app/actuator/health")).isTrue());
     }
 
     @Test

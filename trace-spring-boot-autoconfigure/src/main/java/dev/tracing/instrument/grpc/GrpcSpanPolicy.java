@@ -4,9 +4,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 import dev.tracing.internal.TraceHeaderNames;
@@ -76,12 +74,8 @@ public final class GrpcSpanPolicy {
     public GrpcSpanPolicy(Tracer tracer, Propagator propagator) {
         this.tracer = tracer;
         this.propagator = propagator;
-        Set<String> names = new LinkedHashSet<>(TraceHeaderNames.CONTEXT);
-        for (String field : propagator.fields()) {
-            names.add(field.toLowerCase(Locale.ROOT));
-        }
         List<Metadata.Key<String>> keys = new ArrayList<>();
-        for (String name : names) {
+        for (String name : TraceHeaderNames.replacedBy(propagator.fields())) {
             if (!name.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
                 keys.add(Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER));
             }

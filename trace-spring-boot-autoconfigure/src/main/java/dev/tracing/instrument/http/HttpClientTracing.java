@@ -1,10 +1,7 @@
 package dev.tracing.instrument.http;
 
 import java.net.URI;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
-import java.util.Set;
 import java.util.function.BiConsumer;
 
 import dev.tracing.internal.TraceHeaderNames;
@@ -33,12 +30,7 @@ public final class HttpClientTracing {
         this.tracer = tracer;
         this.propagator = propagator;
         this.policy = policy;
-        Set<String> names = new LinkedHashSet<>();
-        for (String field : propagator.fields()) {
-            names.add(field.toLowerCase(Locale.ROOT));
-        }
-        names.addAll(TraceHeaderNames.CONTEXT);
-        this.replaced = List.copyOf(names);
+        this.replaced = TraceHeaderNames.replacedBy(propagator.fields());
     }
 
     /**

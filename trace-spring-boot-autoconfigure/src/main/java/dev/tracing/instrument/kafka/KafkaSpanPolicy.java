@@ -157,8 +157,7 @@ public final class KafkaSpanPolicy {
         }
         this.traceHeaders = Set.copyOf(names);
         // a forwarded or dead-lettered record keeps its upstream headers
-        Set<String> replaced = new LinkedHashSet<>(TraceHeaderNames.CONTEXT);
-        replaced.addAll(propagator.fields());
+        Set<String> replaced = new LinkedHashSet<>(TraceHeaderNames.replacedBy(propagator.fields()));
         for (String name : List.copyOf(replaced)) {
             String other = OTHER_SPELLING.get(name);
             if (other != null) {
