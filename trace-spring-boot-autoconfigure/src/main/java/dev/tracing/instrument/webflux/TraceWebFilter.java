@@ -415,9 +415,11 @@ public final class TraceWebFilter implements WebFilter, Ordered {
                 // a 4xx an exception handler failed to answer: the server error is that failure
                 error = failed;
             }
-            // a 4xx answered from an exception (e.g. 404 Not Found) is the client's error, not ours: the
-            // exception is recorded, the span is no error
-            boolean clientError = error instanceof ResponseStatusException && status < 500;
+            // a 4xx answered from an exception (a ResponseStatusException, an exception Boot answers from
+            // its @ResponseStatus, one an ErrorWebExceptionHandler of the application maps to 400) is the
+            // client's error, not ours: the exception is recorded, the span is no error
+            boolean clientError = error != null && (status >= 400 && status < 500
+                    || error instanceof ResponseStatusException && status < 500);
             Throwable handled = clientError ? error : error == null ? handledError(attributes) : null;
             policy.endServerSpan(state.span, state.method, route(attributes), status, clientError ? null : error,
                     handled, cancelled);

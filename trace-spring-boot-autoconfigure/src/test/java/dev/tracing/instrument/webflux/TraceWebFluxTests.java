@@ -340,6 +340,16 @@ class TraceWebFluxTests {
             .containsEntry("exception.message", "404 NOT_FOUND \"nothing here\"")
             .doesNotContainKey("error");
         assertThat(notFound.getError()).isNull();
+
+        // the same for an exception Boot's error handling answers 404 from its @ResponseStatus
+        HttpResponse<String> annotated = get("/annotated-missing");
+        assertThat(annotated.statusCode()).isEqualTo(404);
+        FinishedSpan annotatedNotFound = awaitTrace(traceId(annotated), 1).get(0);
+        assertThat(annotatedNotFound.getTags()).containsEntry("http.response.status_code", "404")
+            .containsEntry("exception.type", WebFluxTracingApp.OrderMissing.class.getName())
+            .containsEntry("exception.message", "no order 42")
+            .doesNotContainKey("error");
+        assertThat(annotatedNotFound.getError()).isNull();
     }
 
     @Test

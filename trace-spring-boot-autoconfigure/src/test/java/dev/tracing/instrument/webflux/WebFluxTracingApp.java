@@ -28,6 +28,7 @@ import org.springframework.http.server.reactive.observation.ServerRequestObserva
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.reactive.function.client.WebClient;
 import org.springframework.web.server.ResponseStatusException;
@@ -244,6 +245,11 @@ public class WebFluxTracingApp {
             return Mono.error(new ResponseStatusException(HttpStatus.NOT_FOUND, "nothing here"));
         }
 
+        @GetMapping("/annotated-missing")
+        Mono<String> annotatedMissing() {
+            return Mono.error(new OrderMissing("no order 42"));
+        }
+
         @GetMapping("/slow")
         Mono<String> slow() {
             return Mono.deferContextual(ctx -> {
@@ -268,6 +274,16 @@ public class WebFluxTracingApp {
     static class AnswerFails extends RuntimeException {
 
         AnswerFails(String message) {
+            super(message);
+        }
+
+    }
+
+    /** Answered 404 by Boot's error handling, from the annotation. */
+    @ResponseStatus(HttpStatus.NOT_FOUND)
+    static class OrderMissing extends RuntimeException {
+
+        OrderMissing(String message) {
             super(message);
         }
 
