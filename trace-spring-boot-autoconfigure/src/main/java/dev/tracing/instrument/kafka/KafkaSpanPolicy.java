@@ -25,7 +25,9 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
+import org.springframework.kafka.listener.BatchListenerFailedException;
 import org.springframework.kafka.listener.ListenerExecutionFailedException;
+import org.springframework.kafka.listener.TimestampedException;
 import org.springframework.kafka.support.KafkaUtils;
 
 /**
@@ -325,11 +327,21 @@ public final class KafkaSpanPolicy {
 
     /** Marks a listener failure on a span, unwrapping the container's wrapper exception. */
     void error(Span span, Throwable error) {
+        span.error(thrownByTheListener(error));
+    }
+
+    /**
+     * The exception the listener threw, without Spring Kafka's wrappers: the container's
+     * {@code ListenerExecutionFailedException}, the retry topics' {@code TimestampedException}
+     * ("Exception thrown at ..."), a batch's {@code BatchListenerFailedException}.
+     */
+    static Throwable thrownByTheListener(Throwable error) {
         Throwable cause = error;
-        if (cause instanceof ListenerExecutionFailedException && cause.getCause() != null) {
+        for (int i = 0; i < 4 && cause.getCause() != null && (cause instanceof ListenerExecutionFailedException
+                || cause instanceof TimestampedException || cause instanceof BatchListenerFailedException); i++) {
             cause = cause.getCause();
         }
-        span.error(cause);
+        return cause;
     }
 
     /** How many times tracing a record failed (and the record was processed without it). */

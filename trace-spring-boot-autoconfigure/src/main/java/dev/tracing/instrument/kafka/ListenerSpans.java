@@ -5,6 +5,8 @@ import java.util.List;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 
+import org.springframework.kafka.listener.SeekUtils;
+
 /**
  * The spans of the record or batch a listener thread is processing, and the scope that makes
  * the main one current. One per consumer thread, kept by the interceptor between its callbacks.
@@ -42,6 +44,9 @@ final class ListenerSpans {
 
     private boolean ended;
 
+    /** See {@link #notDelivered()}. */
+    private boolean notDelivered;
+
     /** An async result is still running: the spans end when it completes. */
     private boolean awaiting;
 
@@ -64,6 +69,15 @@ final class ListenerSpans {
 
     synchronized void failed(Throwable error) {
         this.error = error;
+        this.awaiting = false;
+    }
+
+    /**
+     * The container did not deliver the record after all (a retry topic's consumer backing off
+     * until it is due, which Spring Kafka counts as no attempt): its spans are dropped, not ended.
+     */
+    synchronized void notDelivered() {
+        this.notDelivered = true;
         this.awaiting = false;
     }
 
@@ -146,6 +160,10 @@ final class ListenerSpans {
 
     private void end(Span target) {
         try {
+            if (notDelivered) {
+                target.abandon();
+                return;
+            }
             if (error != null) {
                 policy.error(target, error);
             }
@@ -178,11 +196,16 @@ final class ListenerSpans {
             return spans.get() == null;
         }
 
-        /** Notes a failure on the current spans, if any. */
+        /** Notes a failure on the current spans, if any; a retry topic's back-off is no delivery. */
         void fail(Throwable error) {
             ListenerSpans current = spans.get();
             if (current != null) {
-                current.failed(error);
+                if (error instanceof Exception exception && SeekUtils.isBackoffException(exception)) {
+                    current.notDelivered();
+                }
+                else {
+                    current.failed(error);
+                }
             }
         }
 
