@@ -61,8 +61,14 @@ public final class RecordedSpan implements FinishedSpan {
 
     private final SpanLimits limits;
 
-    /** Tags, events and links dropped over the limits. */
-    private int dropped;
+    /** Tags dropped over the limits. */
+    private int droppedTags;
+
+    /** Events dropped over the limits. */
+    private int droppedEvents;
+
+    /** Links dropped over the limits. */
+    private int droppedLinks;
 
     RecordedSpan(SpanContext context, String localServiceName, SpanLimits limits) {
         this.context = context;
@@ -221,7 +227,7 @@ public final class RecordedSpan implements FinishedSpan {
             return;
         }
         if ((tags == null ? 0 : tags.size()) >= limits.maxTags() && (tags == null || !tags.containsKey(key))) {
-            dropped++;
+            droppedTags++;
             return;
         }
         if (tags == null) {
@@ -235,7 +241,7 @@ public final class RecordedSpan implements FinishedSpan {
             return;
         }
         if ((events == null ? 0 : events.size()) >= limits.maxEvents()) {
-            dropped++;
+            droppedEvents++;
             return;
         }
         if (events == null) {
@@ -268,7 +274,7 @@ public final class RecordedSpan implements FinishedSpan {
             return;
         }
         if ((links == null ? 0 : links.size()) >= limits.maxLinks()) {
-            dropped++;
+            droppedLinks++;
             return;
         }
         if (links == null) {
@@ -291,7 +297,22 @@ public final class RecordedSpan implements FinishedSpan {
 
     /** Returns how many tags, events and links were dropped over the span limits. */
     public synchronized int droppedCount() {
-        return dropped;
+        return droppedTags + droppedEvents + droppedLinks;
+    }
+
+    /** Returns how many tags were dropped over the span limits (OTLP's dropped attributes). */
+    public synchronized int droppedTagCount() {
+        return droppedTags;
+    }
+
+    /** Returns how many events were dropped over the span limits. */
+    public synchronized int droppedEventCount() {
+        return droppedEvents;
+    }
+
+    /** Returns how many links were dropped over the span limits. */
+    public synchronized int droppedLinkCount() {
+        return droppedLinks;
     }
 
     /** Returns the start in epoch microseconds. */

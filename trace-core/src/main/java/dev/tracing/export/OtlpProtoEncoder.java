@@ -7,7 +7,9 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
+import dev.tracing.core.RecordedSpan;
 import io.micrometer.tracing.Link;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
@@ -82,6 +84,11 @@ public final class OtlpProtoEncoder {
         if (parentId != null && !parentId.isEmpty()) {
             out.bytes(4, idBytes(parentId, 8));
         }
+        RecordedSpan recorded = span instanceof RecordedSpan r ? r : null;
+        String traceState = recorded != null ? recorded.context().traceState() : null;
+        if (traceState != null && !traceState.isEmpty()) {
+            out.string(3, traceState);
+        }
         out.string(5, span.getName() != null ? span.getName() : "");
         out.varint(6, kind(span.getKind()));
         long startMicros = ZipkinV2JsonEncoder.startMicros(span);
@@ -93,23 +100,25 @@ public final class OtlpProtoEncoder {
             // forEach, not an entry iterator: no object per tag
             tags.forEach((key, value) -> {
                 if (key != null && value != null) {
-                    stringAttribute(out, 9, key, value);
+                    attribute(out, 9, key, value);
                 }
             });
         }
-        if (span.getRemoteServiceName() != null && !span.getRemoteServiceName().isEmpty()) {
+        // keys are unique in OTLP: a tag of the same name wins
+        if (span.getRemoteServiceName() != null && !span.getRemoteServiceName().isEmpty()
+                && !hasTag(tags, "peer.service")) {
             stringAttribute(out, 9, "peer.service", span.getRemoteServiceName());
         }
         if (span.getRemoteIp() != null && !span.getRemoteIp().isEmpty()) {
-            stringAttribute(out, 9, "network.peer.address", span.getRemoteIp());
-            if (span.getRemotePort() > 0) {
-                int attribute = out.begin();
-                out.string(1, "network.peer.port");
-                int value = out.begin();
-                out.varint(3, span.getRemotePort());
-                out.end(2, value);
-                out.end(9, attribute);
+            if (!hasTag(tags, "network.peer.address")) {
+                stringAttribute(out, 9, "network.peer.address", span.getRemoteIp());
             }
+            if (span.getRemotePort() > 0 && !hasTag(tags, "network.peer.port")) {
+                intAttribute(out, 9, "network.peer.port", span.getRemotePort());
+            }
+        }
+        if (recorded != null && recorded.droppedTagCount() > 0) {
+            out.varint(10, recorded.droppedTagCount());
         }
         Collection<Map.Entry<Long, String>> events = span.getEvents();
         if (events != null) {
@@ -119,6 +128,9 @@ public final class OtlpProtoEncoder {
                 out.string(2, event.getValue() != null ? event.getValue() : "");
                 out.end(11, e);
             }
+        }
+        if (recorded != null && recorded.droppedEventCount() > 0) {
+            out.varint(12, recorded.droppedEventCount());
         }
         Throwable error = span.getError();
         if (error != null) {
@@ -152,6 +164,9 @@ public final class OtlpProtoEncoder {
                 out.end(13, l);
             }
         }
+        if (recorded != null && recorded.droppedLinkCount() > 0) {
+            out.varint(14, recorded.droppedLinkCount());
+        }
         String errorMessage = error != null ? ZipkinV2JsonEncoder.errorMessage(span)
                 : tags != null ? tags.get("error") : null;
         if (errorMessage != null) {
@@ -162,6 +177,58 @@ public final class OtlpProtoEncoder {
         }
         out.fixed32(16, FLAG_SAMPLED);
         out.end(2, start);
+    }
+
+    /**
+     * The OpenTelemetry conventions' integer attributes among the tags this project writes: tags
+     * are strings in Micrometer's API, and a backend compares these as numbers
+     * ({@code http.response.status_code >= 500}).
+     */
+    private static final Set<String> INT_ATTRIBUTES = Set.of("http.response.status_code", "server.port",
+            "client.port", "network.peer.port", "rpc.grpc.status_code", "messaging.kafka.offset",
+            "messaging.batch.message_count", "http.request.resend_count");
+
+    /** A tag as an attribute: an integer for a key of {@link #INT_ATTRIBUTES} whose value is one. */
+    private static void attribute(Writer out, int field, String key, String value) {
+        if (INT_ATTRIBUTES.contains(key)) {
+            long number = parseLong(value);
+            if (number != Long.MIN_VALUE) {
+                intAttribute(out, field, key, number);
+                return;
+            }
+        }
+        stringAttribute(out, field, key, value);
+    }
+
+    /** The decimal integer {@code value}, or {@link Long#MIN_VALUE} when it is none (or too long). */
+    static long parseLong(String value) {
+        int length = value.length();
+        int i = length > 0 && value.charAt(0) == '-' ? 1 : 0;
+        if (length == i || length - i > 18) {
+            return Long.MIN_VALUE;
+        }
+        long number = 0L;
+        for (; i < length; i++) {
+            char c = value.charAt(i);
+            if (c < '0' || c > '9') {
+                return Long.MIN_VALUE;
+            }
+            number = number * 10 + (c - '0');
+        }
+        return value.charAt(0) == '-' ? -number : number;
+    }
+
+    private static boolean hasTag(Map<String, String> tags, String key) {
+        return tags != null && tags.containsKey(key);
+    }
+
+    private static void intAttribute(Writer out, int field, String key, long number) {
+        int attribute = out.begin();
+        out.string(1, key);
+        int value = out.begin();
+        out.varint(3, number);
+        out.end(2, value);
+        out.end(field, attribute);
     }
 
     private static void stringAttribute(Writer out, int field, String key, String value) {

@@ -69,6 +69,10 @@ public final class ZipkinV2JsonEncoder {
         if (kind != null) {
             out.append(",\"kind\":\"").append(kind.name()).append('"');
         }
+        if (span instanceof RecordedSpan recorded && recorded.context().isDebug()) {
+            // B3's debug flag: a request to store the span whatever the collector samples
+            out.append(",\"debug\":true");
+        }
         String name = span.getName();
         if (name != null && !name.isEmpty()) {
             out.append(",\"name\":");

@@ -118,6 +118,57 @@ class OtlpProtoEncoderTests {
     }
 
     @Test
+    void conventionIntegersAreIntAttributesAndKeysAreUnique() throws Exception {
+        Span span = tracer.spanBuilder().name("GET").kind(Span.Kind.SERVER).remoteServiceName("users")
+            .remoteIpAndPort("10.1.2.3", 8080).start();
+        span.tag("http.response.status_code", "503");
+        span.tag("server.port", "not-a-number");
+        span.tag("peer.service", "users-v2");
+        span.end();
+        io.opentelemetry.proto.trace.v1.Span decoded = decodeOnly();
+        Map<String, AnyValue> values = new java.util.HashMap<>();
+        for (KeyValue attribute : decoded.getAttributesList()) {
+            // a key twice would be a malformed request: OTLP keys are unique
+            assertThat(values.put(attribute.getKey(), attribute.getValue())).as(attribute.getKey()).isNull();
+        }
+        assertThat(values.get("http.response.status_code").hasIntValue()).isTrue();
+        assertThat(values.get("http.response.status_code").getIntValue()).isEqualTo(503);
+        // a value that is no integer stays a string; a tag of the same name wins over the remote service
+        assertThat(values.get("server.port").getStringValue()).isEqualTo("not-a-number");
+        assertThat(values.get("peer.service").getStringValue()).isEqualTo("users-v2");
+        assertThat(values.get("network.peer.port").getIntValue()).isEqualTo(8080);
+        assertThat(OtlpProtoEncoder.parseLong("-42")).isEqualTo(-42L);
+        assertThat(OtlpProtoEncoder.parseLong("-")).isEqualTo(Long.MIN_VALUE);
+        assertThat(OtlpProtoEncoder.parseLong("1234567890123456789")).isEqualTo(Long.MIN_VALUE);
+    }
+
+    @Test
+    void droppedCountsAndTheTraceStateAreSent() throws Exception {
+        Tracer limited = Tracing.newBuilder().serviceName("orders").reporter(spans::add)
+            .spanLimits(SpanLimits.builder().maxTags(1).maxEvents(1).maxLinks(1).build()).build();
+        dev.tracing.core.SpanContext upstream = dev.tracing.core.SpanContext.remote(1L, 2L, 0L, 3L, true, false)
+            .withTraceState("rojo=00f067aa0ba902b7");
+        Span other = limited.nextSpan().name("other").start();
+        Span span = limited.spanBuilder().setParent(upstream).name("in").kind(Span.Kind.SERVER)
+            .addLink(new Link(other.context())).addLink(new Link(other.context())).start();
+        span.tag("k1", "v").tag("k2", "v").tag("k3", "v");
+        span.event("e1").event("e2");
+        span.end();
+        io.opentelemetry.proto.trace.v1.Span decoded = decodeOnly();
+        assertThat(decoded.getDroppedAttributesCount()).isEqualTo(2);
+        assertThat(decoded.getDroppedEventsCount()).isEqualTo(1);
+        assertThat(decoded.getDroppedLinksCount()).isEqualTo(1);
+        assertThat(decoded.getTraceState()).isEqualTo("rojo=00f067aa0ba902b7");
+    }
+
+    private io.opentelemetry.proto.trace.v1.Span decodeOnly() throws Exception {
+        return ExportTraceServiceRequest.parseFrom(OtlpProtoEncoder.INSTANCE.encode(spans))
+            .getResourceSpans(0)
+            .getScopeSpans(0)
+            .getSpans(0);
+    }
+
+    @Test
     void anErrorTagWithoutAThrowableIsAnErrorStatus() throws Exception {
         tracer.nextSpan().name("GET").start().tag("error", "503").end();
         io.opentelemetry.proto.trace.v1.Span decoded = ExportTraceServiceRequest

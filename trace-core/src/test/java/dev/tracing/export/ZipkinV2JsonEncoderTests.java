@@ -22,6 +22,16 @@ class ZipkinV2JsonEncoderTests {
     private final ZipkinV2JsonEncoder encoder = ZipkinV2JsonEncoder.INSTANCE;
 
     @Test
+    void aDebugTraceIsMarkedSoACollectorKeepsItWhateverItSamples() {
+        dev.tracing.core.SpanContext debug = dev.tracing.core.SpanContext.remote(0L, 0x463ac35c9f6413adL, 0L,
+                0xa2fb4a1d1a96d312L, null, true);
+        tracer.spanBuilder().setParent(debug).name("forced").start().end();
+        tracer.nextSpan().name("plain").start().end();
+        assertThat(encoder.encode(spans.get(0))).contains("\"debug\":true");
+        assertThat(encoder.encode(spans.get(1))).doesNotContain("debug");
+    }
+
+    @Test
     void writesEveryZipkinField() {
         Span parent = tracer.nextSpan().name("parent").start();
         Span span = tracer.spanBuilder().setParent(parent.context()).name("get /users/{id}").kind(Span.Kind.CLIENT)
