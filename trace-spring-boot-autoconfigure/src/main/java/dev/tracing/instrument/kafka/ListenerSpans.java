@@ -5,6 +5,7 @@ import java.util.List;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 
+import org.springframework.kafka.listener.BatchListenerFailedException;
 import org.springframework.kafka.listener.SeekUtils;
 
 /**
@@ -150,24 +151,56 @@ final class ListenerSpans {
     }
 
     private void endAll() {
-        end(span);
+        end(span, error);
         if (recordSpans != null) {
-            for (Span recordSpan : recordSpans) {
-                end(recordSpan);
+            // a batch failed at one record (BatchListenerFailedException): the records before it were
+            // processed and are committed, the ones after it were not and come again
+            int failedAt = error != null ? failedRecordIndex(error) : -1;
+            for (int i = 0; i < recordSpans.size(); i++) {
+                Span recordSpan = recordSpans.get(i);
+                if (failedAt < 0 || i == failedAt) {
+                    end(recordSpan, error);
+                }
+                else if (i < failedAt) {
+                    end(recordSpan, null);
+                }
+                else {
+                    abandon(recordSpan);
+                }
             }
         }
     }
 
-    private void end(Span target) {
+    /** The index {@code error} names in its batch, or -1. */
+    private static int failedRecordIndex(Throwable error) {
+        Throwable cause = error;
+        for (int i = 0; i < 4 && cause != null; i++, cause = cause.getCause()) {
+            if (cause instanceof BatchListenerFailedException failed) {
+                return failed.getIndex();
+            }
+        }
+        return -1;
+    }
+
+    private void end(Span target, Throwable failure) {
         try {
             if (notDelivered) {
                 target.abandon();
                 return;
             }
-            if (error != null) {
-                policy.error(target, error);
+            if (failure != null) {
+                policy.error(target, failure);
             }
             target.end();
+        }
+        catch (RuntimeException ex) {
+            policy.failed("ending a consumer span", ex);
+        }
+    }
+
+    private void abandon(Span target) {
+        try {
+            target.abandon();
         }
         catch (RuntimeException ex) {
             policy.failed("ending a consumer span", ex);

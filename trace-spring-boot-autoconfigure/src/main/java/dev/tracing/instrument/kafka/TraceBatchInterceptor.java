@@ -69,11 +69,22 @@ public final class TraceBatchInterceptor<K, V> extends ListenerTracingIntercepto
         }
     }
 
+    /**
+     * Ends the spans with the failure, as a record listener's: their duration is the listener's,
+     * not the error handler's back-off before the retry. The scope stays until the container is
+     * done with the batch (the retry's interception, or the end of the poll), so the error
+     * handler's log lines and a dead-letter publish join the trace.
+     */
     @Override
     public void failure(ConsumerRecords<K, V> records, Exception exception, Consumer<K, V> consumer) {
         current.fail(exception);
-        if (delegate != null) {
-            delegate.failure(records, exception, consumer);
+        try {
+            if (delegate != null) {
+                delegate.failure(records, exception, consumer);
+            }
+        }
+        finally {
+            current.outcome();
         }
     }
 

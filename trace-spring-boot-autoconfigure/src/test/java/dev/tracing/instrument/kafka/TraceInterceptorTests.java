@@ -28,6 +28,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.kafka.listener.BatchInterceptor;
+import org.springframework.kafka.listener.BatchListenerFailedException;
+import org.springframework.kafka.listener.ListenerExecutionFailedException;
 import org.springframework.kafka.listener.RecordInterceptor;
 import org.springframework.kafka.support.micrometer.KafkaRecordSenderContext;
 
@@ -135,6 +137,27 @@ class TraceInterceptorTests {
     }
 
     @Test
+    void aBatchFailedAtOneRecordFailsThatRecordsSpanOnly() {
+        // BatchListenerFailedException: the records before it are committed, the ones after it come again
+        TraceBatchInterceptor<String, String> interceptor = new TraceBatchInterceptor<>(
+                new KafkaSpanPolicy(tracer, propagator, true), null);
+        ConsumerRecords<String, String> records = records(record("a", traceparent("1", "a1")),
+                record("b", traceparent("2", "b2")), record("c", traceparent("3", "c3")));
+        interceptor.intercept(records, null);
+        String batchTrace = tracer.currentSpan().context().traceId();
+        IllegalStateException cause = new IllegalStateException("bad b");
+        interceptor.failure(records, new ListenerExecutionFailedException("listener failed",
+                new BatchListenerFailedException("b failed", cause, 1)), null);
+        interceptor.clearThreadState((Consumer<?, ?>) null);
+
+        assertThat(only(s -> s.getTraceId().equals(traceId("1"))).getError()).isNull();
+        assertThat(only(s -> s.getTraceId().equals(traceId("2"))).getError()).isSameAs(cause);
+        assertThat(spans).noneMatch(s -> s.getTraceId().equals(traceId("3")));
+        // the batch failed with the listener's exception, not Spring Kafka's wrappers
+        assertThat(only(s -> s.getTraceId().equals(batchTrace)).getError()).isSameAs(cause);
+    }
+
+    @Test
     void aFailedBatchStaysCurrentThroughTheErrorHandlerUntilItsRetry() {
         TraceBatchInterceptor<String, String> interceptor = new TraceBatchInterceptor<>(
                 new KafkaSpanPolicy(tracer, propagator, false), null);
@@ -142,14 +165,16 @@ class TraceInterceptorTests {
         interceptor.intercept(records, null);
         String firstAttempt = tracer.currentSpan().context().spanId();
         interceptor.failure(records, new IllegalStateException("attempt failed"), null);
-        assertThat(spans).isEmpty();
-        assertThat(tracer.currentSpan().context().spanId()).as("current for the error handler").isEqualTo(firstAttempt);
-
-        interceptor.intercept(records, null);
+        // ended with the listener's failure, not after the error handler's back-off
         assertThat(spans).singleElement().satisfies(span -> {
             assertThat(span.getSpanId()).isEqualTo(firstAttempt);
             assertThat(span.getError()).hasMessage("attempt failed");
         });
+        assertThat(tracer.currentSpan().context().spanId()).as("current for the error handler").isEqualTo(firstAttempt);
+
+        interceptor.intercept(records, null);
+        assertThat(spans).hasSize(1);
+        assertThat(tracer.currentSpan().context().spanId()).isNotEqualTo(firstAttempt);
         interceptor.success(records, null);
         assertThat(spans).hasSize(2);
         assertThat(spans.get(1).getError()).isNull();
