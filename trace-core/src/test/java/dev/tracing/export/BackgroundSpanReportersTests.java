@@ -125,12 +125,7 @@ class BackgroundSpanReportersTests {
         CountDownLatch backendsBack = new CountDownLatch(1);
         SpanReporter deadWebhook = span -> {
             stuck.countDown();
-            try {
-                backendsBack.await();
-            }
-            catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-            }
+            awaitQuietly(backendsBack);
         };
         Map<String, SpanReporter> byName = new LinkedHashMap<>();
         byName.put("first", deadWebhook);

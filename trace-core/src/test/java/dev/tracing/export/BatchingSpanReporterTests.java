@@ -220,6 +220,17 @@ class BatchingSpanReporterTests {
         return List.copyOf(ended);
     }
 
+    /** Zipkin (JSON) or OTLP (protobuf) to {@code backend}, in messages of at most 2,000 bytes. */
+    private static SpanExporter smallMessageExporter(HttpBackend backend, Encoding encoding) {
+        boolean zipkin = encoding == Encoding.JSON;
+        URLConnectionSender sender = URLConnectionSender.newBuilder()
+            .endpoint(backend.url(zipkin ? "/api/v2/spans" : "/v1/traces"))
+            .encoding(encoding)
+            .messageMaxBytes(2000)
+            .build();
+        return zipkin ? new ZipkinSpanExporter(sender) : new OtlpSpanExporter(sender);
+    }
+
     private static BatchingSpanReporter oneBatchReporter(SpanExporter exporter) {
         // a batch delay long enough that the spans reported in a loop go in one batch
         return BatchingSpanReporter.builder().exporter(exporter).scheduleDelay(Duration.ofMillis(500)).build();
@@ -230,12 +241,7 @@ class BatchingSpanReporterTests {
     void aSpanNoMessageCanHoldIsDroppedAloneAndCounted(Encoding encoding) throws Exception {
         try (HttpBackend backend = new HttpBackend()) {
             boolean zipkin = encoding == Encoding.JSON;
-            URLConnectionSender sender = URLConnectionSender.newBuilder()
-                .endpoint(backend.url(zipkin ? "/api/v2/spans" : "/v1/traces"))
-                .encoding(encoding)
-                .messageMaxBytes(2000)
-                .build();
-            SpanExporter exporter = zipkin ? new ZipkinSpanExporter(sender) : new OtlpSpanExporter(sender);
+            SpanExporter exporter = smallMessageExporter(backend, encoding);
             Logger logger = (Logger) LoggerFactory.getLogger(BatchingSpanReporter.class);
             ListAppender<ILoggingEvent> appender = new ListAppender<>();
             appender.start();
@@ -269,12 +275,7 @@ class BatchingSpanReporterTests {
             // the first message is taken, every later one fails
             backend.script(new HttpBackend.Answer(202, java.util.Map.of()));
             backend.mode(HttpBackend.Mode.FAIL);
-            URLConnectionSender sender = URLConnectionSender.newBuilder()
-                .endpoint(backend.url(zipkin ? "/api/v2/spans" : "/v1/traces"))
-                .encoding(encoding)
-                .messageMaxBytes(2000)
-                .build();
-            SpanExporter exporter = zipkin ? new ZipkinSpanExporter(sender) : new OtlpSpanExporter(sender);
+            SpanExporter exporter = smallMessageExporter(backend, encoding);
             try (BatchingSpanReporter reporter = oneBatchReporter(exporter)) {
                 spans(100).forEach(reporter::report);
                 await().atMost(EXPORT)
