@@ -57,7 +57,8 @@ public final class TraceWebFluxAutoConfiguration {
     static String actuatorPath(Environment environment) {
         String basePath = environment.getProperty("management.endpoints.web.base-path", "/actuator");
         String servletPath = environment.getProperty("spring.mvc.servlet.path", "");
-        if (actuatorHasItsOwnPort(environment) || servletPath.isEmpty() || servletPath.equals("/") || basePath.isEmpty() || basePath.equals("/")) {
+        if (actuatorHasItsOwnPort(environment) || servletPath.isEmpty() || servletPath.equals("/")
+                || basePath.isEmpty() || basePath.equals("/")) {
             return basePath;
         }
         String prefix = servletPath.endsWith("/") ? servletPath.substring(0, servletPath.length() - 1) : servletPath;
