@@ -86,23 +86,9 @@ public final class BackgroundSpanReporters implements AutoCloseable {
      */
     @Override
     public void close() {
-        closeTogetherWith(null);
-    }
-
-    /**
-     * Closes these background reporters and {@code exporters} (the exporters' batching reporter, or
-     * null) within one timeout, the longer of theirs: two beans closed one after the other would
-     * otherwise hold the context's close for two timeouts when both wait on dead backends. Closing
-     * either later again returns at once.
-     */
-    public void closeTogetherWith(BatchingSpanReporter exporters) {
-        List<BatchingSpanReporter> all = new ArrayList<>(background.values());
-        if (exporters != null) {
-            all.add(exporters);
-        }
-        List<BatchingSpanReporter> closing = new ArrayList<>(all.size());
+        List<BatchingSpanReporter> closing = new ArrayList<>(background.size());
         long timeout = 0L;
-        for (BatchingSpanReporter batching : all) {
+        for (BatchingSpanReporter batching : background.values()) {
             if (batching.beginClose()) {
                 closing.add(batching);
                 timeout = Math.max(timeout, batching.timeoutNanos());

@@ -1,7 +1,6 @@
 package dev.tracing.export;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -64,68 +63,17 @@ class BackgroundSpanReportersTests {
 
 
     @Test
-    void theExportersReporterClosesWithinTheSameTimeout() throws Exception {
-        CountDownLatch stuck = new CountDownLatch(2);
-        CountDownLatch backendsBack = new CountDownLatch(1);
-        SpanReporter deadWebhook = span -> {
-            stuck.countDown();
-            awaitQuietly(backendsBack);
-        };
-        SpanExporter deadBackend = new SpanExporter() {
-            @Override
-            public String name() {
-                return "zipkin";
-            }
-
-            @Override
-            public void export(List<FinishedSpan> spans) {
-                stuck.countDown();
-                awaitQuietly(backendsBack);
-            }
-        };
-        BackgroundSpanReporters reporters = new BackgroundSpanReporters(Map.of("webhook", deadWebhook), 100,
-                Duration.ofSeconds(1));
-        BatchingSpanReporter exporters = BatchingSpanReporter.builder()
-            .exporter(deadBackend)
-            .scheduleDelay(Duration.ZERO)
-            .timeout(Duration.ofSeconds(1))
-            .build();
-        try {
-            List<SpanReporter> all = new ArrayList<>(reporters.reporters());
-            all.add(exporters::report);
-            TraceTracer tracer = Tracing.newBuilder().reporter(new SpanPipeline(List.of(), List.of(), all)::report)
-                .build();
-            tracer.nextSpan().name("stuck").start().end();
-            assertThat(stuck.await(10, TimeUnit.SECONDS)).isTrue();
-
-            long start = System.nanoTime();
-            reporters.closeTogetherWith(exporters);
-            exporters.close();
-            reporters.close();
-            // one timeout (1 s) for both beans, where each took its own before (2 s)
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1600));
-        }
-        finally {
-            backendsBack.countDown();
-        }
-    }
-
-    private static void awaitQuietly(CountDownLatch latch) {
-        try {
-            latch.await();
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    @Test
     void closingGivesAllTheQueuesOneTimeoutTogether() throws Exception {
         CountDownLatch stuck = new CountDownLatch(2);
         CountDownLatch backendsBack = new CountDownLatch(1);
         SpanReporter deadWebhook = span -> {
             stuck.countDown();
-            awaitQuietly(backendsBack);
+            try {
+                backendsBack.await();
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
         };
         Map<String, SpanReporter> byName = new LinkedHashMap<>();
         byName.put("first", deadWebhook);

@@ -5,7 +5,6 @@ import dev.tracing.export.BackgroundSpanReporters;
 import dev.tracing.export.BatchingSpanReporter;
 import dev.tracing.export.SpanExporter;
 
-import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -35,16 +34,6 @@ public final class TraceBatchingAutoConfiguration {
         BatchingSpanReporter.Builder builder = PropertyMapping.batching(export.getBatch());
         exporters.orderedStream().forEach(builder::exporter);
         return builder.build();
-    }
-
-    /**
-     * Closes the exporters' reporter and the application reporters' queues within one timeout:
-     * depending on both, it is closed before either.
-     */
-    @Bean
-    @ConditionalOnBean({ BatchingSpanReporter.class, BackgroundSpanReporters.class })
-    DisposableBean traceReportersShutdown(BatchingSpanReporter exporters, BackgroundSpanReporters background) {
-        return () -> background.closeTogetherWith(exporters);
     }
 
     @Configuration(proxyBeanMethods = false)
