@@ -2,7 +2,6 @@ package dev.tracing.internal;
 
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /** The names of the headers that carry a trace context in the formats this project reads or writes. */
@@ -18,14 +17,11 @@ public final class TraceHeaderNames {
             "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags", "uber-trace-id");
 
     /**
-     * The names to remove before writing a context: {@code fields} (a propagator's, lower-cased)
-     * and every name of {@link #CONTEXT}, each once.
+     * The names to remove before writing a context: {@code fields} (a propagator's, as written:
+     * Kafka's headers are case-sensitive) and every name of {@link #CONTEXT}, each once.
      */
     public static List<String> replacedBy(List<String> fields) {
-        Set<String> names = new LinkedHashSet<>();
-        for (String field : fields) {
-            names.add(field.toLowerCase(Locale.ROOT));
-        }
+        Set<String> names = new LinkedHashSet<>(fields);
         names.addAll(CONTEXT);
         return List.copyOf(names);
     }

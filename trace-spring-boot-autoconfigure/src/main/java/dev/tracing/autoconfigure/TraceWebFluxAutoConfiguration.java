@@ -68,12 +68,15 @@ public final class TraceWebFluxAutoConfiguration {
 
     /**
      * Whether actuator is served on a port of its own, by Boot's rule: a management port other
-     * than the server's (8080 when unset), 0 included (a random one).
+     * than the server's (8080 when the server's is unset), or 0 (a random one of its own).
      */
     static boolean actuatorHasItsOwnPort(Environment environment) {
         Integer management = environment.getProperty("management.server.port", Integer.class);
+        if (management == null) {
+            return false;
+        }
         Integer server = environment.getProperty("server.port", Integer.class);
-        return management != null && !management.equals(server != null ? server : 8080);
+        return server == null ? !management.equals(8080) : management == 0 || !management.equals(server);
     }
 
     @Configuration(proxyBeanMethods = false)

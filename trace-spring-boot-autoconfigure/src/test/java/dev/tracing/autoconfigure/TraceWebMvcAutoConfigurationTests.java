@@ -96,6 +96,10 @@ class TraceWebMvcAutoConfigurationTests {
         new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS)
             .withPropertyValues("spring.mvc.servlet.path=/app", "management.server.port=9001")
             .run(context -> assertThat(context.getBean(HttpSpanPolicy.class).skip("/actuator/health")).isTrue());
+        // 0 is a random port of its own, even where the server's is random too, as Boot decides
+        new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS)
+            .withPropertyValues("spring.mvc.servlet.path=/app", "server.port=0", "management.server.port=0")
+            .run(context -> assertThat(context.getBean(HttpSpanPolicy.class).skip("/actuator/health")).isTrue());
         // the server's own port (8080 when unset) is no port of its own, as Boot decides
         new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS)
             .withPropertyValues("spring.mvc.servlet.path=/app", "management.server.port=8080")

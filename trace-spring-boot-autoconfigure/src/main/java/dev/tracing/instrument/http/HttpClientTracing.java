@@ -37,12 +37,19 @@ public final class HttpClientTracing {
      * Starts the CLIENT span of a request made with {@code uriTemplate} (null for none), a child of
      * {@code parent} or, when null, of the current span (or a new trace), and writes its context
      * into {@code carrier}. Trace headers already there are removed first (see {@link #inject}), so
-     * the request carries exactly one set.
+     * the request carries exactly one set. When writing fails, the span is abandoned (not left
+     * open) and the failure thrown: the caller sends the request without a span.
      */
     public <C> Span start(TraceContext parent, String method, URI uri, String uriTemplate, C carrier,
             BiConsumer<C, String> remove, Propagator.Setter<C> setter) {
         Span span = start(parent, method, uri, uriTemplate);
-        inject(span, carrier, remove, setter);
+        try {
+            inject(span, carrier, remove, setter);
+        }
+        catch (RuntimeException ex) {
+            span.abandon();
+            throw ex;
+        }
         return span;
     }
 

@@ -156,6 +156,10 @@ final class ListenerSpans {
             // a batch failed at one record (BatchListenerFailedException): the records before it were
             // processed and are committed, the ones after it were not and come again
             int failedAt = error != null ? failedRecordIndex(error) : -1;
+            if (failedAt >= recordSpans.size()) {
+                // an index outside the batch: Spring Kafka delivers the whole batch again
+                failedAt = -1;
+            }
             for (int i = 0; i < recordSpans.size(); i++) {
                 Span recordSpan = recordSpans.get(i);
                 if (failedAt < 0 || i == failedAt) {
@@ -171,7 +175,7 @@ final class ListenerSpans {
         }
     }
 
-    /** The index {@code error} names in its batch, or -1. */
+    /** The index {@code error} names in its batch, or -1 (none, or one named by its record only). */
     private static int failedRecordIndex(Throwable error) {
         Throwable cause = error;
         for (int i = 0; i < 4 && cause != null; i++, cause = cause.getCause()) {
