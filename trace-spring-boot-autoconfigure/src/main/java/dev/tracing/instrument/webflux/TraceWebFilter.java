@@ -81,6 +81,9 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     /** Exchange attribute holding the error the chain failed with, as the recorder saw it ahead of any handler. */
     private static final String ERROR_ATTRIBUTE = TraceWebFilter.class.getName() + ".error";
 
+    /** Set when a request failed after its response was committed (a body failing part way). */
+    private static final String FAILED_AFTER_COMMIT_ATTRIBUTE = TraceWebFilter.class.getName() + ".failedAfterCommit";
+
     private static final Propagator.Getter<ServerHttpRequest> GETTER = new Propagator.Getter<>() {
         @Override
         public String get(ServerHttpRequest request, String key) {
@@ -293,6 +296,10 @@ public final class TraceWebFilter implements WebFilter, Ordered {
      */
     public WebExceptionHandler errorRecorder() {
         return (exchange, ex) -> {
+            if (exchange.getResponse().isCommitted()) {
+                // the status went out before the failure: it says nothing of how the failure was answered
+                exchange.getAttributes().put(FAILED_AFTER_COMMIT_ATTRIBUTE, Boolean.TRUE);
+            }
             ServerSpan decorated = started.isEmpty() ? null : started.get(nativeRequest(exchange.getRequest()));
             if (decorated != null) {
                 if (decorated.exchange == null) {
@@ -419,6 +426,7 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             // its @ResponseStatus, one an ErrorWebExceptionHandler of the application maps to 400) is the
             // client's error, not ours: the exception is recorded, the span is no error
             boolean clientError = error != null && (status >= 400 && status < 500
+                    && attributes.get(FAILED_AFTER_COMMIT_ATTRIBUTE) == null
                     || error instanceof ResponseStatusException && status < 500);
             Throwable handled = clientError ? error : error == null ? handledError(attributes) : null;
             policy.endServerSpan(state.span, state.method, route(attributes), status, clientError ? null : error,

@@ -1,5 +1,6 @@
 package dev.tracing.instrument.webflux;
 
+import java.io.IOException;
 import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -350,6 +351,19 @@ class TraceWebFluxTests {
             .containsEntry("exception.message", "no order 42")
             .doesNotContainKey("error");
         assertThat(annotatedNotFound.getError()).isNull();
+
+        // a 404 whose body then fails is a failure of ours: the status went out before it
+        try {
+            get("/missing-then-failing");
+        }
+        catch (IOException ex) {
+            // the connection is closed part way
+        }
+        FinishedSpan brokenBody = await().until(() -> store.recentTraces(50).stream()
+            .flatMap(List::stream)
+            .filter(recorded -> "/missing-then-failing".equals(recorded.getTags().get("url.path")))
+            .findFirst(), Optional::isPresent).get();
+        assertThat(brokenBody.getError()).hasMessage("body failed");
     }
 
     @Test

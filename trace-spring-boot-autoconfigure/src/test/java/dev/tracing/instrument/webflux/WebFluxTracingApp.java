@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import reactor.core.observability.micrometer.Micrometer;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
@@ -243,6 +244,13 @@ public class WebFluxTracingApp {
         @GetMapping("/missing")
         Mono<String> missing() {
             return Mono.error(new ResponseStatusException(HttpStatus.NOT_FOUND, "nothing here"));
+        }
+
+        /** A 404 whose body fails part way, after the status went out. */
+        @GetMapping("/missing-then-failing")
+        ResponseEntity<Flux<String>> missingThenFailing() {
+            return ResponseEntity.status(HttpStatus.NOT_FOUND)
+                .body(Flux.just("partial ").concatWith(Flux.error(new IllegalStateException("body failed"))));
         }
 
         @GetMapping("/annotated-missing")
