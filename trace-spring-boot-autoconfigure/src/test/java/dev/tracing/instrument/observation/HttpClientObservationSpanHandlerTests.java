@@ -1,16 +1,15 @@
 package dev.tracing.instrument.observation;
 
 import java.net.URI;
-import java.util.List;
 
 import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
 import dev.tracing.instrument.http.HttpSpanPolicy;
+import dev.tracing.testing.FailingPropagator;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
-import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.propagation.Propagator;
 import org.junit.jupiter.api.Test;
 
@@ -25,23 +24,8 @@ class HttpClientObservationSpanHandlerTests {
 
     private final TraceTracer tracer = Tracing.newBuilder().build();
 
-    /** A propagator that fails to write: the handler's span is never set. */
-    private final Propagator failing = new Propagator() {
-        @Override
-        public List<String> fields() {
-            return List.of("traceparent");
-        }
-
-        @Override
-        public <C> void inject(TraceContext context, C carrier, Setter<C> setter) {
-            throw new IllegalStateException("cannot write");
-        }
-
-        @Override
-        public <C> Span.Builder extract(C carrier, Getter<C> getter) {
-            return tracer.spanBuilder();
-        }
-    };
+    /** Writing the headers fails: the handler's span is never set. */
+    private final Propagator failing = new FailingPropagator(tracer);
 
     @Test
     void withoutASpanTheObservationsScopeLeavesTheCallersSpanCurrent() {

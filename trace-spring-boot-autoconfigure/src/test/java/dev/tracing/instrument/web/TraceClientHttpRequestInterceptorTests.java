@@ -1,13 +1,11 @@
 package dev.tracing.instrument.web;
 
 import java.net.URI;
-import java.util.List;
 
 import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
 import dev.tracing.instrument.http.HttpSpanPolicy;
-import io.micrometer.tracing.Span;
-import io.micrometer.tracing.TraceContext;
+import dev.tracing.testing.FailingPropagator;
 import io.micrometer.tracing.propagation.Propagator;
 import org.junit.jupiter.api.Test;
 
@@ -24,22 +22,8 @@ class TraceClientHttpRequestInterceptorTests {
 
     private final TraceTracer tracer = Tracing.newBuilder().build();
 
-    private final Propagator failing = new Propagator() {
-        @Override
-        public List<String> fields() {
-            return List.of("traceparent");
-        }
-
-        @Override
-        public <C> void inject(TraceContext context, C carrier, Setter<C> setter) {
-            throw new IllegalStateException("cannot write");
-        }
-
-        @Override
-        public <C> Span.Builder extract(C carrier, Getter<C> getter) {
-            return tracer.spanBuilder();
-        }
-    };
+    /** Writing the headers fails. */
+    private final Propagator failing = new FailingPropagator(tracer);
 
     @Test
     void aRequestWhoseHeadersCannotBeWrittenGoesOutAndLeavesNoSpanOpen() throws Exception {
