@@ -297,6 +297,7 @@ public final class KafkaSpanPolicy {
             else if (oneTopic && !topic.equals(record.topic())) {
                 oneTopic = false;
             }
+            int spansBefore = recordSpans != null ? recordSpans.size() : 0;
             try {
                 Span child = null;
                 if (recordSpans != null) {
@@ -315,6 +316,10 @@ public final class KafkaSpanPolicy {
             catch (RuntimeException ex) {
                 // one record's headers must not cost the batch its span
                 failed("linking a record to its batch", ex);
+                if (recordSpans != null && recordSpans.size() == spansBefore) {
+                    // a place holder keeps each record at its index (a failure names its record by index)
+                    recordSpans.add(Span.NOOP);
+                }
             }
         }
         consumerSpan(batch, oneTopic ? topic : null);

@@ -4,6 +4,7 @@ import java.util.List;
 
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import org.springframework.kafka.listener.BatchListenerFailedException;
 import org.springframework.kafka.listener.SeekUtils;
@@ -45,6 +46,9 @@ final class ListenerSpans {
 
     private boolean ended;
 
+    /** The batch's records, when each has a span; null otherwise. */
+    private final Iterable<? extends ConsumerRecord<?, ?>> records;
+
     /** See {@link #notDelivered()}. */
     private boolean notDelivered;
 
@@ -55,8 +59,18 @@ final class ListenerSpans {
     private boolean outcomeKnown;
 
     ListenerSpans(Span span, List<Span> recordSpans, KafkaSpanPolicy policy) {
+        this(span, recordSpans, null, policy);
+    }
+
+    /**
+     * @param records the batch's records, in the order of {@code recordSpans}: a
+     * {@code BatchListenerFailedException} may name its record instead of its index
+     */
+    ListenerSpans(Span span, List<Span> recordSpans, Iterable<? extends ConsumerRecord<?, ?>> records,
+            KafkaSpanPolicy policy) {
         this.span = span;
         this.recordSpans = recordSpans;
+        this.records = records;
         this.policy = policy;
         Tracer tracer = policy.tracer();
         this.nested = tracer.currentTraceContext().context() != null;
@@ -175,13 +189,29 @@ final class ListenerSpans {
         }
     }
 
-    /** The index {@code error} names in its batch, or -1 (none, or one named by its record only). */
-    private static int failedRecordIndex(Throwable error) {
+    /** The index of the record {@code error} names in its batch, by index or by the record; else -1. */
+    private int failedRecordIndex(Throwable error) {
         Throwable cause = error;
         for (int i = 0; i < 4 && cause != null; i++, cause = cause.getCause()) {
             if (cause instanceof BatchListenerFailedException failed) {
-                return failed.getIndex();
+                return failed.getIndex() >= 0 || failed.getRecord() == null ? failed.getIndex()
+                        : indexOf(failed.getRecord());
             }
+        }
+        return -1;
+    }
+
+    private int indexOf(ConsumerRecord<?, ?> failed) {
+        if (records == null) {
+            return -1;
+        }
+        int index = 0;
+        for (ConsumerRecord<?, ?> record : records) {
+            if (record.offset() == failed.offset() && record.partition() == failed.partition()
+                    && record.topic().equals(failed.topic())) {
+                return index;
+            }
+            index++;
         }
         return -1;
     }

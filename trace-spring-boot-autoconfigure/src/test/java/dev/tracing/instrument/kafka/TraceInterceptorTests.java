@@ -158,6 +158,25 @@ class TraceInterceptorTests {
     }
 
     @Test
+    void aBatchFailedAtARecordNamedByItselfFailsThatRecordsSpanOnly() {
+        TraceBatchInterceptor<String, String> interceptor = new TraceBatchInterceptor<>(
+                new KafkaSpanPolicy(tracer, propagator, true), null);
+        ConsumerRecord<String, String> a = new ConsumerRecord<>("topic", 0, 10, null, "a");
+        ConsumerRecord<String, String> b = new ConsumerRecord<>("topic", 0, 11, null, "b");
+        a.headers().add("traceparent", traceparent("1", "a1").getBytes(StandardCharsets.UTF_8));
+        b.headers().add("traceparent", traceparent("2", "b2").getBytes(StandardCharsets.UTF_8));
+        ConsumerRecords<String, String> records = records(a, b);
+        interceptor.intercept(records, null);
+        IllegalStateException cause = new IllegalStateException("bad b");
+        interceptor.failure(records, new ListenerExecutionFailedException("listener failed",
+                new BatchListenerFailedException("b failed", cause, b)), null);
+        interceptor.clearThreadState((Consumer<?, ?>) null);
+
+        assertThat(only(s -> s.getTraceId().equals(traceId("1"))).getError()).isNull();
+        assertThat(only(s -> s.getTraceId().equals(traceId("2"))).getError()).isSameAs(cause);
+    }
+
+    @Test
     void aFailedBatchStaysCurrentThroughTheErrorHandlerUntilItsRetry() {
         TraceBatchInterceptor<String, String> interceptor = new TraceBatchInterceptor<>(
                 new KafkaSpanPolicy(tracer, propagator, false), null);
