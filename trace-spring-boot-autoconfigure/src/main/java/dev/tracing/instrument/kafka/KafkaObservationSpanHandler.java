@@ -7,6 +7,7 @@ import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.handler.TracingObservationHandler;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
+import org.springframework.kafka.listener.SeekUtils;
 import org.springframework.kafka.support.micrometer.KafkaRecordReceiverContext;
 import org.springframework.kafka.support.micrometer.KafkaRecordSenderContext;
 
@@ -119,8 +120,14 @@ public final class KafkaObservationSpanHandler implements TracingObservationHand
             return;
         }
         try {
-            if (context.getError() != null) {
-                policy.error(span, context.getError());
+            Throwable error = context.getError();
+            if (error instanceof Exception exception && SeekUtils.isBackoffException(exception)) {
+                // a retry topic's consumer backing off until the record is due: no delivery, no span
+                span.abandon();
+                return;
+            }
+            if (error != null) {
+                policy.error(span, error);
             }
             span.end();
         }

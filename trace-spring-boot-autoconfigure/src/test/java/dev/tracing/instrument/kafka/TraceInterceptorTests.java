@@ -11,8 +11,11 @@ import dev.tracing.core.Sampler;
 import dev.tracing.core.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
+import dev.tracing.instrument.observation.InstrumentedExchanges;
 import dev.tracing.propagation.CompositePropagator;
 import dev.tracing.propagation.PropagationType;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Link;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
@@ -28,9 +31,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.kafka.listener.BatchInterceptor;
+import org.springframework.kafka.listener.KafkaBackoffException;
 import org.springframework.kafka.listener.BatchListenerFailedException;
 import org.springframework.kafka.listener.ListenerExecutionFailedException;
 import org.springframework.kafka.listener.RecordInterceptor;
+import org.springframework.kafka.support.micrometer.KafkaRecordReceiverContext;
 import org.springframework.kafka.support.micrometer.KafkaRecordSenderContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -174,6 +179,23 @@ class TraceInterceptorTests {
 
         assertThat(only(s -> s.getTraceId().equals(traceId("1"))).getError()).isNull();
         assertThat(only(s -> s.getTraceId().equals(traceId("2"))).getError()).isSameAs(cause);
+    }
+
+    @Test
+    void aRetryTopicsBackOffSeenByAListenerObservationMakesNoSpan() {
+        // a container traced through Spring Kafka's listener Observation (not a bean: no interceptor of ours)
+        KafkaObservationSpanHandler handler = new KafkaObservationSpanHandler(
+                new KafkaSpanPolicy(tracer, propagator, false), InstrumentedExchanges.of(false, false, true));
+        ObservationRegistry registry = ObservationRegistry.create();
+        registry.observationConfig().observationHandler(handler);
+        ConsumerRecord<String, String> record = record("a", traceparent("1", "a1"));
+        Observation observation = Observation.createNotStarted("spring.kafka.listener",
+                () -> new KafkaRecordReceiverContext(record, "orders-retry", () -> null), registry).start();
+        observation.error(new ListenerExecutionFailedException("not yet", new KafkaBackoffException("back off",
+                new TopicPartition("topic-retry", 0), "orders-retry", System.currentTimeMillis() + 2000)));
+        observation.stop();
+        assertThat(spans).isEmpty();
+        assertThat(tracer.openSpanCount()).isZero();
     }
 
     @Test
