@@ -130,17 +130,9 @@ public final class HttpClientObservationSpanHandler implements TracingObservatio
                 Object attribute = request.getAttributes().get("org.springframework.web.client.RestClient.uriTemplate");
                 template = attribute == null ? null : attribute.toString();
             }
-            Span span = tracing.start(parent == null ? null : parent.context(), request.getMethod().name(),
-                    request.getURI(), template);
-            try {
-                tracing.inject(span, request, (r, name) -> r.getHeaders().remove(name),
-                        (r, key, value) -> setter(senderContext, r, key, value));
-            }
-            catch (RuntimeException ex) {
-                span.abandon();
-                throw ex;
-            }
-            return span;
+            return tracing.start(parent == null ? null : parent.context(), request.getMethod().name(),
+                    request.getURI(), template, request, (r, name) -> r.getHeaders().remove(name),
+                    (r, key, value) -> setter(senderContext, r, key, value));
         }
 
         static int status(SenderContext<?> senderContext) {
@@ -170,17 +162,9 @@ public final class HttpClientObservationSpanHandler implements TracingObservatio
                     .orElse(null);
             }
             URI uri = request.url();
-            Span span = tracing.start(parent == null ? null : parent.context(), request.method().name(), uri,
-                    template);
-            try {
-                tracing.inject(span, builder, (b, name) -> b.headers(headers -> headers.remove(name)),
-                        (b, key, value) -> setter(senderContext, b, key, value));
-            }
-            catch (RuntimeException ex) {
-                span.abandon();
-                throw ex;
-            }
-            return span;
+            return tracing.start(parent == null ? null : parent.context(), request.method().name(), uri,
+                    template, builder, (b, name) -> b.headers(headers -> headers.remove(name)),
+                    (b, key, value) -> setter(senderContext, b, key, value));
         }
 
         static int status(SenderContext<?> senderContext) {
