@@ -76,6 +76,54 @@ public final class RecordedSpan implements FinishedSpan {
         this.limits = limits;
     }
 
+    /** A copy of {@code source}, ended, with {@code error} in place of its exception. */
+    private RecordedSpan(RecordedSpan source, Throwable error) {
+        synchronized (source) {
+            this.context = source.context;
+            this.localServiceName = source.localServiceName;
+            this.limits = source.limits;
+            this.name = source.name;
+            this.kind = source.kind;
+            this.startMicros = source.startMicros;
+            this.startNanos = source.startNanos;
+            this.endMicros = source.endMicros;
+            this.tags = source.tags;
+            this.events = source.events;
+            this.error = error;
+            this.remoteServiceName = source.remoteServiceName;
+            this.remoteIp = source.remoteIp;
+            this.remotePort = source.remotePort;
+            this.localIp = source.localIp;
+            this.links = source.links;
+            this.droppedTags = source.droppedTags;
+            this.droppedEvents = source.droppedEvents;
+            this.droppedLinks = source.droppedLinks;
+            this.sampledBy = source.sampledBy;
+            this.started = source.started;
+            this.finished = true;
+        }
+    }
+
+    /**
+     * This span as something that holds it for long should keep it: when it recorded an exception, a
+     * copy with an {@link ErrorSummary} (the exception's type and cut message) in its place, sharing
+     * the rest (names, tags, events, links); otherwise this span itself. The exception can hold far
+     * more than a span's limits allow (a response body, a stack trace, causes); the exporters and the
+     * application's reporters still receive the span with the exception itself.
+     */
+    public RecordedSpan withErrorSummary() {
+        Throwable recorded;
+        synchronized (this) {
+            recorded = error;
+        }
+        if (recorded == null || recorded instanceof ErrorSummary) {
+            return this;
+        }
+        String message = recorded.getMessage();
+        return new RecordedSpan(this, new ErrorSummary(recorded.getClass().getName(),
+                message != null ? limits.cut(message) : null));
+    }
+
     /** Returns the context of the span this record belongs to. */
     public SpanContext context() {
         return context;

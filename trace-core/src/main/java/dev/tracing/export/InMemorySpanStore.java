@@ -27,7 +27,9 @@ import io.micrometer.tracing.exporter.SpanReporter;
  * <p>Design notes: bounded by a number of spans, and by a number of spans per trace (so a caller
  * that reuses one trace id cannot push every other trace out); when a span would exceed the
  * bound, whole traces are evicted oldest first (by when their first span arrived), since half a
- * trace is of little use. With the span limits of the tracer, that bounds the store's bytes too.
+ * trace is of little use. With the span limits of the tracer, that bounds the store's bytes too: a
+ * span's exception is kept as an {@link ErrorSummary} (its type and its message, cut as a tag value),
+ * since the exception itself can hold a response body, a stack trace and causes.
  * Traces are kept in arrival order in a deque beside an index by trace id, so an insert is
  * constant time (amortized over evictions). Each trace keeps its summary (root name, start, end,
  * error) up to date as spans arrive, so listing recent traces reads only as many entries as it
@@ -274,7 +276,9 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
     }
 
     @Override
-    public void report(FinishedSpan span) {
+    public void report(FinishedSpan reported) {
+        // an exception is kept as its type and message: it may hold far more than the span (a response body)
+        FinishedSpan span = reported instanceof RecordedSpan recorded ? recorded.withErrorSummary() : reported;
         String traceId = span.getTraceId();
         if (traceId == null) {
             return;

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import dev.tracing.core.ErrorSummary;
 import dev.tracing.core.RecordedSpan;
 import io.micrometer.tracing.Link;
 import io.micrometer.tracing.Span;
@@ -137,7 +138,7 @@ public final class OtlpProtoEncoder {
             int e = out.begin();
             out.fixed64(1, endMicros * 1000L);
             out.string(2, "exception");
-            stringAttribute(out, 3, "exception.type", error.getClass().getName());
+            stringAttribute(out, 3, "exception.type", ErrorSummary.typeOf(error));
             if (error.getMessage() != null) {
                 stringAttribute(out, 3, "exception.message", ZipkinV2JsonEncoder.cutLikeATag(span, error.getMessage()));
             }

@@ -7,6 +7,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
+import dev.tracing.core.ErrorSummary;
 import dev.tracing.core.RecordedSpan;
 import dev.tracing.core.SpanLimits;
 import io.micrometer.tracing.Span;
@@ -137,7 +138,7 @@ public final class ZipkinV2JsonEncoder {
                     out.append(',');
                 }
                 out.append("\"" + EXCEPTION_TYPE + "\":");
-                JsonStrings.quote(error.getClass().getName(), out);
+                JsonStrings.quote(ErrorSummary.typeOf(error), out);
             }
             out.append('}');
         }
@@ -151,7 +152,7 @@ public final class ZipkinV2JsonEncoder {
     public static String errorMessage(FinishedSpan span) {
         Throwable error = span.getError();
         String message = error.getMessage();
-        return message != null && !message.isEmpty() ? cutLikeATag(span, message) : error.getClass().getSimpleName();
+        return message != null && !message.isEmpty() ? cutLikeATag(span, message) : ErrorSummary.simpleTypeOf(error);
     }
 
     /**

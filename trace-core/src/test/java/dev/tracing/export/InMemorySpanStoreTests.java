@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
+import dev.tracing.core.ErrorSummary;
 import dev.tracing.core.SpanContext;
 import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
@@ -95,6 +96,60 @@ class InMemorySpanStoreTests {
             names.add(trace.get(trace.size() - 1).getName());
         }
         return names;
+    }
+
+    @Test
+    void aSpansExceptionIsKeptAsItsTypeAndCutMessageWhileOtherReportersGetTheExceptionItself() throws Exception {
+        InMemorySpanStore store = new InMemorySpanStore(100);
+        List<FinishedSpan> reported = new ArrayList<>();
+        TraceTracer tracer = Tracing.newBuilder().reporter(span -> {
+            reported.add(span);
+            store.report(span);
+        }).build();
+        // what a client's HttpServerErrorException holds: the whole response body
+        IllegalStateException failure = new BodyHoldingException("downstream answered 500: " + "x".repeat(5_000),
+                new byte[1 << 20]);
+        Span span = tracer.nextSpan().name("GET /orders").tag("http.route", "/orders").start();
+        span.error(failure);
+        span.end();
+        Span quiet = tracer.nextSpan().name("no message").start();
+        quiet.error(new IllegalArgumentException());
+        quiet.end();
+
+        assertThat(reported.get(0).getError()).isSameAs(failure);
+        FinishedSpan stored = store.trace(span.context().traceId()).get(0);
+        assertThat(stored.getError()).isInstanceOf(ErrorSummary.class)
+            .hasNoCause()
+            .satisfies(error -> assertThat(error.getStackTrace()).isEmpty());
+        ErrorSummary summary = (ErrorSummary) stored.getError();
+        assertThat(summary.type()).isEqualTo(BodyHoldingException.class.getName());
+        assertThat(summary.getMessage()).startsWith("downstream answered 500: xxx").hasSizeLessThan(1_100);
+        assertThat(stored.getName()).isEqualTo("GET /orders");
+        assertThat(stored.getTags()).containsEntry("http.route", "/orders");
+        assertThat(stored.getStartTimestamp()).isEqualTo(reported.get(0).getStartTimestamp());
+        assertThat(stored.getEndTimestamp()).isEqualTo(reported.get(0).getEndTimestamp());
+        assertThat(store.recentSummaries(10, summaryOfTrace -> true)).anySatisfy(summaryOfTrace -> {
+            assertThat(summaryOfTrace.traceId()).isEqualTo(span.context().traceId());
+            assertThat(summaryOfTrace.error()).isTrue();
+        });
+        // what the traces endpoint and the exporters write of it: the exception's own type and message
+        assertThat(ZipkinV2JsonEncoder.errorMessage(stored)).isEqualTo(summary.getMessage());
+        assertThat(new ZipkinV2JsonEncoder().encode(stored)).contains("\"exception.type\":\"" + BodyHoldingException.class.getName() + "\"");
+        FinishedSpan storedQuiet = store.trace(quiet.context().traceId()).get(0);
+        assertThat(storedQuiet.getError()).hasMessage(null);
+        assertThat(ZipkinV2JsonEncoder.errorMessage(storedQuiet)).isEqualTo("IllegalArgumentException");
+    }
+
+    /** An exception that holds more than its message, as Spring's HTTP client exceptions hold a body. */
+    static final class BodyHoldingException extends IllegalStateException {
+
+        final byte[] body;
+
+        BodyHoldingException(String message, byte[] body) {
+            super(message);
+            this.body = body;
+        }
+
     }
 
     @Test

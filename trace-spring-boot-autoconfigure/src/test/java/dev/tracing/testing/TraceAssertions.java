@@ -9,8 +9,10 @@ import java.util.List;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
+import dev.tracing.core.ErrorSummary;
 import dev.tracing.export.InMemorySpanStore;
 import io.micrometer.tracing.exporter.FinishedSpan;
+import org.assertj.core.api.AbstractThrowableAssert;
 
 import static dev.tracing.testing.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -71,4 +73,30 @@ public final class TraceAssertions {
         assertThat(matching).hasSize(1);
         return matching.get(0);
     }
+
+    /**
+     * Asserts that {@code span} recorded an exception of {@code type}, and returns an assertion on it for its
+     * message. A span from the in-memory store holds an {@link ErrorSummary} of the exception: its type is
+     * the one checked.
+     */
+    public static AbstractThrowableAssert<?, ? extends Throwable> assertError(FinishedSpan span,
+            Class<? extends Throwable> type) {
+        Throwable error = span.getError();
+        assertThat(error).as("the span's exception").isNotNull();
+        if (error instanceof ErrorSummary summary) {
+            Class<?> recorded;
+            try {
+                recorded = Class.forName(summary.type(), false, TraceAssertions.class.getClassLoader());
+            }
+            catch (ClassNotFoundException ex) {
+                throw new AssertionError("the span's exception type " + summary.type() + " is no class", ex);
+            }
+            assertThat(recorded).as("the span's exception type").isAssignableTo(type);
+        }
+        else {
+            assertThat(error).isInstanceOf(type);
+        }
+        return assertThat(error);
+    }
+
 }

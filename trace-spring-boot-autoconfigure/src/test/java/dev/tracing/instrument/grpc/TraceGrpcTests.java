@@ -36,6 +36,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.ApplicationContext;
 import org.springframework.grpc.client.GrpcChannelFactory;
 
+import static dev.tracing.testing.TraceAssertions.assertError;
 import static dev.tracing.testing.Waits.await;
 import static dev.tracing.testing.Waits.throughout;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -280,7 +281,7 @@ class TraceGrpcTests {
         assertThatThrownBy(() -> unary(withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01"),
                 crash)).isInstanceOf(StatusRuntimeException.class);
         FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
-        assertThat(server.getError()).isInstanceOf(IllegalStateException.class).hasMessage("crashed on " + crash);
+        assertError(server, IllegalStateException.class).hasMessage("crashed on " + crash);
         assertThat(server.getTags()).containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.UNKNOWN.value()));
     }
 
@@ -310,7 +311,7 @@ class TraceGrpcTests {
         assertThat(closed.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.UNKNOWN);
 
         FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
-        assertThat(server.getError()).isInstanceOf(IllegalStateException.class).hasMessage("source failed");
+        assertError(server, IllegalStateException.class).hasMessage("source failed");
         assertThat(server.getTags()).containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.UNKNOWN.value()));
         requests.onCompleted();
     }

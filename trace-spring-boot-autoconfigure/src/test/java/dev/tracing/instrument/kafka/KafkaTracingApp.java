@@ -25,6 +25,8 @@ import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.listener.BatchMessageListener;
+import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.RecordInterceptor;
@@ -51,6 +53,13 @@ public class KafkaTracingApp {
 
     static final String FAILING_DLT = "failing-dlt";
 
+    static final String FAILING_BATCH = "failing-batch";
+
+    static final String FAILING_PLAIN_BATCH = "failing-plain-batch";
+
+    /** The back-off between the attempts of a batch retried in place. */
+    static final long BATCH_RETRY_BACK_OFF_MILLIS = 700;
+
     static final String LISTENER_LOGGER = "kafka-test-listener";
 
     /** What the record listener saw, by record value. */
@@ -63,6 +72,12 @@ public class KafkaTracingApp {
     static final AtomicInteger failingAttempts = new AtomicInteger();
 
     static final Map<String, Seen> deadLetters = new ConcurrentHashMap<>();
+
+    /** The trace id current in each attempt of the failing batch listeners, by topic. */
+    static final Map<String, ConcurrentLinkedQueue<String>> failingBatchAttempts = new ConcurrentHashMap<>();
+
+    /** The topics whose failed batches the error handler gave up on, once their retries were spent. */
+    static final ConcurrentLinkedQueue<String> recoveredBatches = new ConcurrentLinkedQueue<>();
 
     /** The application's own record interceptor's calls, as "call:value:current trace id". */
     static final ConcurrentLinkedQueue<String> userInterceptorCalls = new ConcurrentLinkedQueue<>();
@@ -129,6 +144,40 @@ public class KafkaTracingApp {
         return factory;
     }
 
+    /**
+     * Batch listeners whose batches fail: an exception that names no record, which Spring Kafka's
+     * error handler answers by retrying the whole batch in place, twice, then giving up.
+     */
+    @Bean
+    ConcurrentKafkaListenerContainerFactory<Object, Object> retryingBatchFactory(
+            ConsumerFactory<Object, Object> consumerFactory) {
+        ConcurrentKafkaListenerContainerFactory<Object, Object> factory = new ConcurrentKafkaListenerContainerFactory<>();
+        factory.setConsumerFactory(consumerFactory);
+        factory.setBatchListener(true);
+        factory.setCommonErrorHandler(new DefaultErrorHandler(
+                (record, ex) -> recoveredBatches.add(record.topic()), new FixedBackOff(BATCH_RETRY_BACK_OFF_MILLIS, 2)));
+        return factory;
+    }
+
+    /** A batch listener that is not a {@code @KafkaListener} method: a container of the application's own. */
+    @Bean
+    ConcurrentMessageListenerContainer<Object, Object> plainBatchContainer(
+            ConcurrentKafkaListenerContainerFactory<Object, Object> retryingBatchFactory, Tracer tracer) {
+        ConcurrentMessageListenerContainer<Object, Object> container = retryingBatchFactory
+            .createContainer(FAILING_PLAIN_BATCH);
+        container.getContainerProperties().setGroupId("failing-plain-batch");
+        container.setupMessageListener((BatchMessageListener<Object, Object>) records -> failBatch(tracer,
+                FAILING_PLAIN_BATCH));
+        return container;
+    }
+
+    static void failBatch(Tracer tracer, String topic) {
+        Span span = tracer.currentSpan();
+        failingBatchAttempts.computeIfAbsent(topic, t -> new ConcurrentLinkedQueue<>())
+            .add(span != null ? span.context().traceId() : "none");
+        throw new IllegalStateException("cannot process a batch of " + topic);
+    }
+
     @Component
     static class Listeners {
 
@@ -152,6 +201,11 @@ public class KafkaTracingApp {
             Span span = tracer.currentSpan();
             batches.add(new SeenBatch(records.stream().map(ConsumerRecord::value).toList(),
                     span != null ? span.context().traceId() : null));
+        }
+
+        @KafkaListener(topics = FAILING_BATCH, groupId = "failing-batch", containerFactory = "retryingBatchFactory")
+        void onFailingBatch(List<String> values) {
+            failBatch(tracer, FAILING_BATCH);
         }
 
         @KafkaListener(topics = FAILING, groupId = "failing")

@@ -34,6 +34,7 @@ import org.springframework.kafka.support.SendResult;
 import org.springframework.kafka.test.EmbeddedKafkaBroker;
 import org.springframework.kafka.test.context.EmbeddedKafka;
 
+import static dev.tracing.testing.TraceAssertions.assertError;
 import static dev.tracing.testing.TraceAssertions.awaitTrace;
 import static dev.tracing.testing.TraceAssertions.get;
 import static dev.tracing.testing.TraceAssertions.only;
@@ -52,7 +53,7 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "logging.level.org.apache.kafka=warn", "logging.level.kafka=warn", "logging.level.state.change.logger=warn",
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
 @EmbeddedKafka(partitions = 3, topics = { KafkaTracingApp.ORDERS, KafkaTracingApp.BATCH, KafkaTracingApp.FAILING,
-        KafkaTracingApp.FAILING_DLT })
+        KafkaTracingApp.FAILING_DLT, KafkaTracingApp.FAILING_BATCH, KafkaTracingApp.FAILING_PLAIN_BATCH })
 class KafkaTracingTests {
 
     /** How long a record may take from the send to the listener, through a real broker. */
@@ -367,8 +368,7 @@ class KafkaTracingTests {
         List<FinishedSpan> attempts = spans.stream().filter(s -> "process failing".equals(s.getName())).toList();
         assertThat(attempts).hasSize(3).allSatisfy(attempt -> {
             assertThat(attempt.getParentId()).isEqualTo(send.getSpanId());
-            assertThat(attempt.getError()).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot process poison");
+            assertError(attempt, IllegalStateException.class).hasMessage("cannot process poison");
         });
         assertThat(attempts.stream().map(FinishedSpan::getSpanId).distinct()).hasSize(3);
         FinishedSpan deadLetterSend = only(spans, s -> "send failing-dlt".equals(s.getName()));
@@ -381,6 +381,34 @@ class KafkaTracingTests {
         assertThat(deadLetterConsumer.getParentId()).isEqualTo(deadLetterSend.getSpanId());
         assertThat(KafkaTracingApp.deadLetters.get("poison").traceparents())
             .containsExactly("00-" + traceId + "-" + deadLetterSend.getSpanId() + "-01");
+    }
+
+    @Test
+    void eachAttemptOfABatchRetriedInPlaceIsItsOwnFailedSpanEndedWhenTheListenerThrew() throws Exception {
+        // an exception that names no record: the error handler calls the listener again itself, twice
+        for (String topic : List.of(KafkaTracingApp.FAILING_BATCH, KafkaTracingApp.FAILING_PLAIN_BATCH)) {
+            template.send(topic, "poison").get(10, TimeUnit.SECONDS);
+        }
+        for (String topic : List.of(KafkaTracingApp.FAILING_BATCH, KafkaTracingApp.FAILING_PLAIN_BATCH)) {
+            assertThat(failedBatchAttempts(topic)).as(topic).hasSize(3).allSatisfy(attempt -> {
+                assertError(attempt, IllegalStateException.class).hasMessage("cannot process a batch of " + topic);
+                assertThat(Duration.between(attempt.getStartTimestamp(), attempt.getEndTimestamp()))
+                    .as("the listener's time, not the back-off after it")
+                    .isLessThan(Duration.ofMillis(KafkaTracingApp.BATCH_RETRY_BACK_OFF_MILLIS));
+            });
+        }
+    }
+
+    /** The spans of the three attempts at a batch of {@code topic}, in their order. */
+    private List<FinishedSpan> failedBatchAttempts(String topic) {
+        await().atMost(DELIVERY).until(() -> KafkaTracingApp.recoveredBatches.contains(topic));
+        List<String> traces = List.copyOf(KafkaTracingApp.failingBatchAttempts.get(topic));
+        assertThat(traces).hasSize(3).doesNotHaveDuplicates().doesNotContain("none");
+        List<FinishedSpan> attempts = new ArrayList<>();
+        for (String trace : traces) {
+            attempts.add(only(awaitTrace(store, trace, 1), s -> s.getKind() == Span.Kind.CONSUMER));
+        }
+        return attempts;
     }
 
 }

@@ -31,6 +31,7 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.client.RestClient;
 
+import static dev.tracing.testing.TraceAssertions.assertError;
 import static dev.tracing.testing.TraceAssertions.awaitTrace;
 import static dev.tracing.testing.TraceAssertions.only;
 import static dev.tracing.testing.Waits.await;
@@ -86,13 +87,13 @@ class OrdersServiceTests {
         HttpResponse<String> boom = get("/boom");
         assertThat(boom.statusCode()).isEqualTo(500);
         FinishedSpan handled = awaitTrace(store, traceId(boom), 1).get(0);
-        assertThat(handled.getError()).isInstanceOf(IllegalStateException.class).hasMessage("kaboom");
+        assertError(handled, IllegalStateException.class).hasMessage("kaboom");
         assertThat(handled.getTags()).containsEntry("http.response.status_code", "500");
 
         HttpResponse<String> crash = get("/crash");
         assertThat(crash.statusCode()).isEqualTo(500);
         FinishedSpan unhandled = awaitTrace(store, traceId(crash), 1).get(0);
-        assertThat(unhandled.getError()).isInstanceOf(UnsupportedOperationException.class).hasMessage("unhandled crash");
+        assertError(unhandled, UnsupportedOperationException.class).hasMessage("unhandled crash");
     }
 
     private HttpResponse<String> get(String path) throws Exception {

@@ -52,6 +52,7 @@ import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.servlet.ModelAndView;
 import org.springframework.web.servlet.View;
 
+import static dev.tracing.testing.TraceAssertions.assertError;
 import static dev.tracing.testing.TraceAssertions.only;
 import static dev.tracing.testing.Waits.await;
 import static dev.tracing.testing.Waits.throughout;
@@ -236,7 +237,7 @@ class TraceWebMvcTests {
         FinishedSpan client = only(spans, s -> s.getKind() == Span.Kind.CLIENT);
         FinishedSpan server = only(spans, s -> s.getKind() == Span.Kind.SERVER);
         assertThat(client.getParentId()).isEqualTo(server.getSpanId());
-        assertThat(client.getError()).isInstanceOf(java.io.IOException.class);
+        assertError(client, java.io.IOException.class);
         assertThat(client.getTags()).doesNotContainKey("http.response.status_code");
     }
 
@@ -301,7 +302,7 @@ class TraceWebMvcTests {
             assertThat(response.statusCode()).isEqualTo(500);
             FinishedSpan span = awaitTrace(traceId, 1).get(0);
             assertThat(span.getTags()).containsEntry("http.response.status_code", "500");
-            assertThat(span.getError()).isInstanceOf(IllegalStateException.class).hasMessage("callable not handled");
+            assertError(span, IllegalStateException.class).hasMessage("callable not handled");
             assertOneLineCarries(tomcat, "callable not handled", span);
         }
         assertEachRequestSeesOnlyItsOwnTrace();
@@ -316,7 +317,7 @@ class TraceWebMvcTests {
         assertThat(span.getName()).isEqualTo("GET /mvc/fail");
         assertThat(span.getTags()).containsEntry("http.response.status_code", "500");
         // the exception the controller threw, not the container's ServletException around it
-        assertThat(span.getError()).isInstanceOf(IllegalStateException.class).hasMessage("mvc handler failed");
+        assertError(span, IllegalStateException.class).hasMessage("mvc handler failed");
     }
 
     @Test
@@ -325,7 +326,7 @@ class TraceWebMvcTests {
         assertThat(response.statusCode()).isEqualTo(500);
         FinishedSpan span = awaitTrace(traceId(response), 1).get(0);
         assertThat(span.getTags()).containsEntry("http.response.status_code", "500");
-        assertThat(span.getError()).isInstanceOf(Kaboom.class).hasMessage("kaboom");
+        assertError(span, Kaboom.class).hasMessage("kaboom");
     }
 
     @Test
@@ -335,7 +336,7 @@ class TraceWebMvcTests {
         assertThat(failed.statusCode()).isEqualTo(500);
         assertThat(failed.body()).isEqualTo("error page");
         FinishedSpan span = awaitTrace(traceId(failed), 1).get(0);
-        assertThat(span.getError()).isInstanceOf(PageFailed.class).hasMessage("page 500");
+        assertError(span, PageFailed.class).hasMessage("page 500");
 
         HttpResponse<String> refused = get("/mvc/page/409");
         assertThat(refused.statusCode()).isEqualTo(409);

@@ -13,6 +13,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
+import static dev.tracing.testing.TraceAssertions.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -74,7 +75,7 @@ class ForwardedHeadersWebFluxTests {
         List<FinishedSpan> spans = TraceAssertions.awaitTrace(store, traceId(failed), 1);
         assertThat(spans).singleElement().satisfies(span -> {
             assertThat(span.getName()).isEqualTo("GET /handled/{outcome}");
-            assertThat(span.getError()).isInstanceOf(WebFluxTracingApp.OrderFailed.class);
+            assertError(span, WebFluxTracingApp.OrderFailed.class);
         });
 
         HttpResponse<String> unhandled = TraceAssertions.get(port, "/fail", "X-Forwarded-Host", "shop.example");

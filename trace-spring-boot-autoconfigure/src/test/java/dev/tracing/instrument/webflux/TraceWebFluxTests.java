@@ -33,6 +33,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.server.reactive.ReactorHttpHandlerAdapter;
 
+import static dev.tracing.testing.TraceAssertions.assertError;
 import static dev.tracing.testing.TraceAssertions.only;
 import static dev.tracing.testing.Waits.await;
 import static dev.tracing.testing.Waits.throughout;
@@ -371,7 +372,7 @@ class TraceWebFluxTests {
         HttpResponse<String> failed = get("/answer-fails");
         assertThat(failed.statusCode()).isEqualTo(500);
         FinishedSpan span = awaitTrace(traceId(failed), 1).get(0);
-        assertThat(span.getError()).isInstanceOf(WebFluxTracingApp.AnswerFails.class).hasMessage("the handler failed");
+        assertError(span, WebFluxTracingApp.AnswerFails.class).hasMessage("the handler failed");
         assertThat(span.getTags()).containsEntry("http.response.status_code", "500");
     }
 
@@ -380,7 +381,7 @@ class TraceWebFluxTests {
         HttpResponse<String> failed = get("/gone");
         assertThat(failed.statusCode()).isEqualTo(500);
         FinishedSpan span = awaitTrace(traceId(failed), 1).get(0);
-        assertThat(span.getError()).isInstanceOf(IllegalStateException.class)
+        assertError(span, IllegalStateException.class)
             .hasMessage("the exception handler failed too");
         assertThat(span.getTags()).containsEntry("http.response.status_code", "500");
     }
@@ -390,7 +391,7 @@ class TraceWebFluxTests {
         HttpResponse<String> failed = get("/handled/failed");
         assertThat(failed.statusCode()).isEqualTo(500);
         FinishedSpan failure = awaitTrace(traceId(failed), 1).get(0);
-        assertThat(failure.getError()).isInstanceOf(WebFluxTracingApp.OrderFailed.class).hasMessage("kaboom");
+        assertError(failure, WebFluxTracingApp.OrderFailed.class).hasMessage("kaboom");
         assertThat(failure.getTags()).containsEntry("http.response.status_code", "500");
 
         HttpResponse<String> rejected = get("/handled/rejected");

@@ -17,6 +17,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.http.server.reactive.HttpHandlerDecoratorFactory;
 import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 
+import static dev.tracing.testing.TraceAssertions.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -60,7 +61,7 @@ class WrappedRequestWebFluxTests {
         assertThat(failed.statusCode()).isEqualTo(500);
         assertThat(TraceAssertions.awaitTrace(store, traceId(failed), 1)).singleElement().satisfies(span -> {
             assertThat(span.getName()).isEqualTo("GET /handled/{outcome}");
-            assertThat(span.getError()).isInstanceOf(WebFluxTracingApp.OrderFailed.class);
+            assertError(span, WebFluxTracingApp.OrderFailed.class);
         });
     }
 
