@@ -1,6 +1,8 @@
 package dev.tracing.autoconfigure;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import dev.tracing.instrument.kafka.KafkaSpanPolicy;
 import dev.tracing.instrument.kafka.TraceBatchInterceptor;
@@ -18,6 +20,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.ProducerFactory;
+import org.springframework.kafka.core.RoutingKafkaTemplate;
 import org.springframework.kafka.listener.RecordInterceptor;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -52,6 +55,19 @@ class TraceKafkaAutoConfigurationTests {
             // Boot's producer factory backs off for the application's own; KafkaTracingTests covers Boot's
             assertThat(context.getBeansOfType(ProducerFactory.class)).containsOnlyKeys("ownProducerFactory");
         });
+    }
+
+    @Test
+    void aRoutingTemplateStartsAndEachFactoryItRoutesToIsInstrumented() {
+        DefaultKafkaProducerFactory<Object, Object> routed = new DefaultKafkaProducerFactory<>(
+                Map.of("bootstrap.servers", "localhost:1"));
+        runner.withBean(RoutingKafkaTemplate.class,
+                () -> new RoutingKafkaTemplate(new LinkedHashMap<>(Map.of(Pattern.compile(".+"), routed))))
+            .run(context -> {
+                assertThat(context).hasNotFailed().hasSingleBean(RoutingKafkaTemplate.class);
+                assertThat(routed.getPostProcessors()).filteredOn(TraceProducerPostProcessor.class::isInstance)
+                    .hasSize(1);
+            });
     }
 
     @Test

@@ -1,5 +1,8 @@
 package dev.tracing.instrument.kafka;
 
+import java.lang.reflect.Field;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 import org.springframework.beans.factory.config.BeanPostProcessor;
@@ -7,8 +10,11 @@ import org.springframework.kafka.config.AbstractKafkaListenerContainerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.kafka.core.ProducerPostProcessor;
+import org.springframework.kafka.core.RoutingKafkaTemplate;
+import org.springframework.kafka.listener.AbstractMessageListenerContainer;
 import org.springframework.kafka.listener.BatchInterceptor;
 import org.springframework.kafka.listener.RecordInterceptor;
+import org.springframework.util.ReflectionUtils;
 
 /**
  * Instruments every Spring Kafka factory bean, Spring Boot's and the application's: a
@@ -19,7 +25,9 @@ import org.springframework.kafka.listener.RecordInterceptor;
  * application's interceptors still run.
  *
  * A {@code KafkaTemplate} bean gets its factory instrumented too, for templates built on a
- * factory that is not a bean.
+ * factory that is not a bean; a {@link RoutingKafkaTemplate} (which has no single factory) gets each
+ * factory it routes to. A listener container bean built by hand (not by a factory) gets the
+ * interceptors as a factory's containers do.
  *
  * <p>Design notes: a bean post-processor rather than Spring Boot's factory customizers, because
  * those only reach the factories Boot builds itself. A {@code ContainerCustomizer} that sets a
@@ -41,14 +49,55 @@ public final class TraceKafkaFactoryPostProcessor implements BeanPostProcessor {
         if (bean instanceof ProducerFactory factory) {
             instrument(factory);
         }
+        else if (bean instanceof RoutingKafkaTemplate routing) {
+            // its getProducerFactory() throws: it has one factory per topic pattern
+            for (ProducerFactory<Object, Object> factory : routedFactories(routing)) {
+                instrument(factory);
+            }
+        }
         else if (bean instanceof KafkaTemplate template) {
             // a template on a factory that is not a bean itself
-            instrument(template.getProducerFactory());
+            try {
+                instrument(template.getProducerFactory());
+            }
+            catch (UnsupportedOperationException noSingleFactory) {
+                // another template without one factory: its factories are traced where they are beans
+            }
         }
         else if (bean instanceof AbstractKafkaListenerContainerFactory factory) {
             instrument(factory);
         }
+        else if (bean instanceof AbstractMessageListenerContainer container) {
+            instrument(container);
+        }
         return bean;
+    }
+
+    /**
+     * The factories a routing template sends through. Spring Kafka keeps them in a private map (their
+     * patterns are the application's); when it cannot be read (another version), none: the factories
+     * that are beans are traced as beans.
+     */
+    @SuppressWarnings("unchecked")
+    private static Iterable<ProducerFactory<Object, Object>> routedFactories(RoutingKafkaTemplate template) {
+        Field field = ReflectionUtils.findField(RoutingKafkaTemplate.class, "factoryMatchers", Map.class);
+        if (field == null) {
+            return List.of();
+        }
+        try {
+            ReflectionUtils.makeAccessible(field);
+            Object matchers = ReflectionUtils.getField(field, template);
+            return matchers instanceof Map<?, ?> map ? (Iterable<ProducerFactory<Object, Object>>) map.values()
+                    : List.of();
+        }
+        catch (RuntimeException ex) {
+            return List.of();
+        }
+    }
+
+    private <K, V> void instrument(AbstractMessageListenerContainer<K, V> container) {
+        container.setRecordInterceptor(traced(container.getRecordInterceptor()));
+        container.setBatchInterceptor(traced(container.getBatchInterceptor()));
     }
 
     private <K, V> void instrument(ProducerFactory<K, V> factory) {
@@ -61,14 +110,20 @@ public final class TraceKafkaFactoryPostProcessor implements BeanPostProcessor {
     }
 
     private <K, V> void instrument(AbstractKafkaListenerContainerFactory<?, K, V> factory) {
-        RecordInterceptor<K, V> record = factory.getRecordInterceptor();
-        if (!(record instanceof TraceRecordInterceptor)) {
-            factory.setRecordInterceptor(new TraceRecordInterceptor<>(policy.get(), record));
-        }
-        BatchInterceptor<K, V> batch = factory.getBatchInterceptor();
-        if (!(batch instanceof TraceBatchInterceptor)) {
-            factory.setBatchInterceptor(new TraceBatchInterceptor<>(policy.get(), batch));
-        }
+        factory.setRecordInterceptor(traced(factory.getRecordInterceptor()));
+        factory.setBatchInterceptor(traced(factory.getBatchInterceptor()));
+    }
+
+    /** {@code interceptor} inside ours, or itself when it is ours already. */
+    private <K, V> RecordInterceptor<K, V> traced(RecordInterceptor<K, V> interceptor) {
+        return interceptor instanceof TraceRecordInterceptor ? interceptor
+                : new TraceRecordInterceptor<>(policy.get(), interceptor);
+    }
+
+    /** {@code interceptor} inside ours, or itself when it is ours already. */
+    private <K, V> BatchInterceptor<K, V> traced(BatchInterceptor<K, V> interceptor) {
+        return interceptor instanceof TraceBatchInterceptor ? interceptor
+                : new TraceBatchInterceptor<>(policy.get(), interceptor);
     }
 
 }

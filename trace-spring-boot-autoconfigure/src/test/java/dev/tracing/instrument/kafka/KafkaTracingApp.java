@@ -27,8 +27,10 @@ import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.listener.BatchMessageListener;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
+import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.kafka.listener.MessageListener;
 import org.springframework.kafka.listener.RecordInterceptor;
 import org.springframework.stereotype.Component;
 import org.springframework.util.backoff.FixedBackOff;
@@ -56,6 +58,8 @@ public class KafkaTracingApp {
     static final String FAILING_BATCH = "failing-batch";
 
     static final String FAILING_PLAIN_BATCH = "failing-plain-batch";
+
+    static final String HAND_BUILT = "hand-built";
 
     /** The back-off between the attempts of a batch retried in place. */
     static final long BATCH_RETRY_BACK_OFF_MILLIS = 700;
@@ -169,6 +173,17 @@ public class KafkaTracingApp {
         container.setupMessageListener((BatchMessageListener<Object, Object>) records -> failBatch(tracer,
                 FAILING_PLAIN_BATCH));
         return container;
+    }
+
+    /** A container bean built by hand, not by a factory: what its record listener saw, by record value. */
+    @Bean
+    ConcurrentMessageListenerContainer<Object, Object> handBuiltContainer(ConsumerFactory<Object, Object> consumerFactory,
+            Tracer tracer) {
+        ContainerProperties properties = new ContainerProperties(HAND_BUILT);
+        properties.setGroupId("hand-built");
+        properties.setMessageListener((MessageListener<Object, Object>) record -> seen.put("hand-built:" + record.value(),
+                seen(tracer, record)));
+        return new ConcurrentMessageListenerContainer<>(consumerFactory, properties);
     }
 
     static void failBatch(Tracer tracer, String topic) {

@@ -53,7 +53,8 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "logging.level.org.apache.kafka=warn", "logging.level.kafka=warn", "logging.level.state.change.logger=warn",
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
 @EmbeddedKafka(partitions = 3, topics = { KafkaTracingApp.ORDERS, KafkaTracingApp.BATCH, KafkaTracingApp.FAILING,
-        KafkaTracingApp.FAILING_DLT, KafkaTracingApp.FAILING_BATCH, KafkaTracingApp.FAILING_PLAIN_BATCH })
+        KafkaTracingApp.FAILING_DLT, KafkaTracingApp.FAILING_BATCH, KafkaTracingApp.FAILING_PLAIN_BATCH,
+        KafkaTracingApp.HAND_BUILT })
 class KafkaTracingTests {
 
     /** How long a record may take from the send to the listener, through a real broker. */
@@ -381,6 +382,27 @@ class KafkaTracingTests {
         assertThat(deadLetterConsumer.getParentId()).isEqualTo(deadLetterSend.getSpanId());
         assertThat(KafkaTracingApp.deadLetters.get("poison").traceparents())
             .containsExactly("00-" + traceId + "-" + deadLetterSend.getSpanId() + "-01");
+    }
+
+    @Test
+    void aListenerContainerBeanBuiltByHandTracesItsRecords() throws Exception {
+        Span root = tracer.nextSpan().name("job").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(root)) {
+            template.send(KafkaTracingApp.HAND_BUILT, "by-hand").get(10, TimeUnit.SECONDS);
+        }
+        finally {
+            root.end();
+        }
+        await().atMost(DELIVERY).until(() -> KafkaTracingApp.seen.containsKey("hand-built:by-hand"));
+        KafkaTracingApp.Seen seen = KafkaTracingApp.seen.get("hand-built:by-hand");
+        String traceId = root.context().traceId();
+        assertThat(seen.traceId()).isEqualTo(traceId);
+        assertThat(seen.mdcTraceId()).isEqualTo(traceId);
+        List<FinishedSpan> spans = awaitTrace(store, traceId, 3);
+        FinishedSpan send = only(spans, s -> s.getKind() == Span.Kind.PRODUCER);
+        FinishedSpan process = only(spans, s -> s.getKind() == Span.Kind.CONSUMER);
+        assertThat(process.getParentId()).isEqualTo(send.getSpanId());
+        assertThat(process.getSpanId()).isEqualTo(seen.spanId());
     }
 
     @Test
