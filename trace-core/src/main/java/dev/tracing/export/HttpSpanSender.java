@@ -176,6 +176,10 @@ public final class HttpSpanSender implements BytesMessageSender {
                         + "say), which the HTTP client cannot reach; use a name of letters, digits, '-' and '.' "
                         + "(a network alias in docker-compose)");
             }
+            if (uri.getPort() == 0 || uri.getPort() > 0xffff) {
+                // java.net.URI takes any number, the HTTP client fails every request with it
+                throw new IllegalArgumentException("has a port outside 1 to 65535");
+            }
             if (uri.getPath() == null || uri.getPath().isEmpty() || "/".equals(uri.getPath())) {
                 throw new IllegalArgumentException("must be the URL that spans are posted to, with its path" + suffix);
             }
@@ -251,10 +255,9 @@ public final class HttpSpanSender implements BytesMessageSender {
                 if (status != 429 && status != 502 && status != 503 && status != 504) {
                     throw new ExportFailure("HTTP " + status, "HTTP " + status + " from " + shownEndpoint);
                 }
-                wait = retryAfter(response.headers().firstValue("Retry-After").orElse(null));
-                if (wait < 0) {
-                    wait = jittered(backoff);
-                }
+                // never sooner than the backoff: a Retry-After of 0 (or past) would make a busy loop of re-sends
+                wait = Math.max(retryAfter(response.headers().firstValue("Retry-After").orElse(null)),
+                        jittered(backoff));
                 failure = "HTTP " + status;
             }
             catch (ConnectException | HttpConnectTimeoutException ex) {

@@ -6,6 +6,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -108,6 +109,10 @@ class HttpSpanSenderTests {
         assertThatIllegalArgumentException()
             .isThrownBy(() -> HttpSpanSender.checkEndpoint("http://collector:4318", "http://localhost:4318/v1/traces"))
             .withMessage("must be the URL that spans are posted to, with its path, e.g. http://localhost:4318/v1/traces");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> HttpSpanSender.checkEndpoint("http://zipkin:94111/api/v2/spans", null))
+            .withMessage("has a port outside 1 to 65535");
+        assertThat(HttpSpanSender.checkEndpoint("http://zipkin:65535/api/v2/spans", null)).endsWith(":65535/api/v2/spans");
         assertThatIllegalArgumentException().isThrownBy(() -> HttpSpanSender.checkEndpoint("http//no-scheme", null))
             .withMessageContaining("http or https URL");
         assertThatIllegalArgumentException()
@@ -140,6 +145,22 @@ class HttpSpanSenderTests {
             assertThat(Duration.ofNanos(arrivals.get(1) - arrivals.get(0)))
                 .isBetween(Duration.ofMillis(950), Duration.ofMillis(3000));
             assertThat(backend.requests()).hasSize(1);
+        }
+    }
+
+    @Test
+    void aRetryAfterOfZeroWaitsTheBackoffAnyway() throws Exception {
+        try (HttpBackend backend = new HttpBackend();
+                HttpSpanSender sender = HttpSpanSender.create(backend.url("/v1/traces"), Encoding.PROTO3, Map.of(),
+                        Duration.ofSeconds(1))) {
+            HttpBackend.Answer busy = new HttpBackend.Answer(503, Map.of("Retry-After", "0"));
+            HttpBackend.Answer[] answers = new HttpBackend.Answer[200];
+            Arrays.fill(answers, busy);
+            backend.script(answers);
+            assertThatThrownBy(() -> sender.send(List.of(MESSAGE))).isInstanceOf(ExportFailure.class)
+                .hasMessageContaining("HTTP 503");
+            // 50 to 100 ms, then doubling: a handful of attempts in a second, not a busy loop of re-sends
+            assertThat(backend.arrivals()).hasSizeBetween(2, 8);
         }
     }
 
