@@ -12,11 +12,16 @@ import zipkin2.reporter.Encoding;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.ConditionContext;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.core.type.AnnotatedTypeMetadata;
+import org.springframework.util.StringUtils;
 
 /**
  * A {@link dev.tracing.export.SpanExporter} per configured backend: Zipkin
@@ -45,7 +50,7 @@ public final class TraceExportersAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean(OtlpSpanExporter.class)
-    @ConditionalOnExpression("!'${trace.export.otlp.endpoint:}'.isBlank()")
+    @Conditional(OnOtlpEndpoint.class)
     OtlpSpanExporter traceOtlpSpanExporter(TraceOtlpProperties otlp, TraceExportProperties export) {
         return new OtlpSpanExporter(sender("trace.export.otlp", otlp.getEndpoint(), OTLP_EXAMPLE, otlp.getHeaders(),
                 Encoding.PROTO3, export));
@@ -53,7 +58,7 @@ public final class TraceExportersAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean(ZipkinSpanExporter.class)
-    @ConditionalOnExpression("!'${trace.export.zipkin.endpoint:}'.isBlank()")
+    @Conditional(OnZipkinEndpoint.class)
     ZipkinSpanExporter traceZipkinSpanExporter(TraceZipkinProperties zipkin, TraceExportProperties export) {
         return new ZipkinSpanExporter(sender("trace.export.zipkin", zipkin.getEndpoint(), ZIPKIN_EXAMPLE,
                 zipkin.getHeaders(), Encoding.JSON, export));
@@ -67,6 +72,43 @@ public final class TraceExportersAutoConfiguration {
         Duration timeout = PropertyMapping.batching(export.getBatch()).timeout();
         return PropertyMapping.mapSecret(prefix + ".headers",
                 () -> HttpSpanSender.create(checked, encoding, headers, timeout));
+    }
+
+    /**
+     * Matches when an endpoint property holds more than whitespace. Read from the environment: spliced
+     * into an expression, a value with a quote (a password in the URL's user-info) failed start-up with a
+     * message that showed the whole URL.
+     */
+    abstract static class OnEndpoint extends SpringBootCondition {
+
+        private final String property;
+
+        OnEndpoint(String property) {
+            this.property = property;
+        }
+
+        @Override
+        public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
+            return StringUtils.hasText(context.getEnvironment().getProperty(property))
+                    ? ConditionOutcome.match(property + " is set") : ConditionOutcome.noMatch(property + " is not set");
+        }
+
+    }
+
+    static final class OnOtlpEndpoint extends OnEndpoint {
+
+        OnOtlpEndpoint() {
+            super("trace.export.otlp.endpoint");
+        }
+
+    }
+
+    static final class OnZipkinEndpoint extends OnEndpoint {
+
+        OnZipkinEndpoint() {
+            super("trace.export.zipkin.endpoint");
+        }
+
     }
 
 }

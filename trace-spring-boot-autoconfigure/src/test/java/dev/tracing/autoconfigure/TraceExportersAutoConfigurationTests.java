@@ -68,6 +68,15 @@ class TraceExportersAutoConfigurationTests {
     }
 
     @Test
+    void anEndpointWhoseUserInfoHoldsAQuoteIsUsed() {
+        runner.withPropertyValues("trace.export.otlp.endpoint=http://user:pa'ss@127.0.0.1:9/v1/traces",
+                "trace.export.zipkin.endpoint=http://user:pa'ss@127.0.0.1:9/api/v2/spans").run(context -> {
+                    assertThat(context).hasNotFailed().hasSingleBean(OtlpSpanExporter.class)
+                        .hasSingleBean(ZipkinSpanExporter.class);
+                });
+    }
+
+    @Test
     void invalidExportSettingsFailStartUpNamingTheProperty() {
         runner.withPropertyValues("trace.export.zipkin.endpoint=ftp://zipkin/api/v2/spans").run(context -> assertThat(
                 context.getStartupFailure()).hasStackTraceContaining("trace.export.zipkin.endpoint"));
@@ -83,6 +92,9 @@ class TraceExportersAutoConfigurationTests {
                 .hasStackTraceContaining("trace.export.otlp.endpoint")
                 .hasStackTraceContaining("not a valid internet host name")
                 .satisfies(failure -> assertThat(stackTrace(failure)).doesNotContain("otel_collector")));
+        runner.withPropertyValues("trace.export.zipkin.endpoint=http://zipkin:94111/api/v2/spans").run(context -> assertThat(
+                context.getStartupFailure()).hasStackTraceContaining("trace.export.zipkin.endpoint")
+            .hasStackTraceContaining("port outside 1 to 65535"));
         runner.withPropertyValues("trace.export.zipkin.endpoint=http://zipkin:9411/").run(context -> assertThat(
                 context.getStartupFailure()).hasStackTraceContaining("trace.export.zipkin.endpoint")
             .hasStackTraceContaining("with its path, e.g. http://localhost:9411/api/v2/spans"));
