@@ -1,10 +1,12 @@
 package dev.tracing.context;
 
+import java.util.Objects;
 import java.util.function.Function;
 
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
+import reactor.core.Exceptions;
 import reactor.core.publisher.Mono;
 import reactor.util.context.Context;
 import reactor.util.context.ContextView;
@@ -75,10 +77,12 @@ public final class ReactorTracing {
             Span span = builder.start();
             Mono<T> mono;
             try (Tracer.SpanInScope ws = tracer.withSpan(span)) {
-                mono = body.apply(span);
+                mono = Objects.requireNonNull(body.apply(span), "the body returned no Mono");
             }
-            catch (RuntimeException ex) {
+            catch (Throwable ex) {
+                // an Error or a checked exception thrown sneakily ends the span too; Reactor fails the Mono with it
                 span.error(ex).end();
+                Exceptions.throwIfFatal(ex);
                 return Mono.error(ex);
             }
             return mono.doOnError(span::error)

@@ -22,7 +22,7 @@ import io.micrometer.tracing.TraceContext;
  * allocated per request. Over another {@link CurrentTraceContext}, the scopes are kept on a
  * per-thread stack. Setting the context the thread already has changes nothing: no MDC writes.
  */
-public final class TraceContextThreadLocalAccessor implements ThreadLocalAccessor<TraceContext> {
+public final class TraceContextThreadLocalAccessor implements ThreadLocalAccessor<Object> {
 
     /** The key under which the current trace context lives in a Reactor Context. */
     public static final String KEY = "dev.tracing.context";
@@ -50,9 +50,14 @@ public final class TraceContextThreadLocalAccessor implements ThreadLocalAccesso
         return currentTraceContext.context();
     }
 
+    /**
+     * Makes {@code value} current. A value that is no trace context (the {@code Span} written under
+     * {@link #KEY} instead of its context, say) means no trace: typed as a trace context, the value
+     * was cast before this ran, and the cast failed every operator of the chain.
+     */
     @Override
-    public void setValue(TraceContext value) {
-        set(value);
+    public void setValue(Object value) {
+        set(value instanceof TraceContext context ? context : null);
     }
 
     @Override
@@ -89,7 +94,7 @@ public final class TraceContextThreadLocalAccessor implements ThreadLocalAccesso
     }
 
     @Override
-    public void restore(TraceContext previousValue) {
+    public void restore(Object previousValue) {
         putBack();
     }
 

@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.slf4j.MDC;
 import reactor.core.Disposable;
+import reactor.core.Exceptions;
 import reactor.core.observability.DefaultSignalListener;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Hooks;
@@ -128,6 +129,28 @@ class ReactorContextPropagationTests {
         @BeforeEach
         void enable() {
             Hooks.enableAutomaticContextPropagation();
+        }
+
+        @Test
+        void aValueOfAnotherTypeUnderTheKeyIsNoTraceAndFailsNothing() throws InterruptedException {
+            Span span = tracer.nextSpan().name("request").start();
+            List<Seen> seen = new CopyOnWriteArrayList<>();
+            // the span itself instead of its context: no trace, rather than a ClassCastException in the chain
+            Integer result = Mono.just(1)
+                .publishOn(Schedulers.parallel())
+                .map(i -> {
+                    seen.add(Seen.here("map"));
+                    return i + 1;
+                })
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, span))
+                .block(Duration.ofSeconds(5));
+            span.end();
+            assertThat(result).isEqualTo(2);
+            assertThat(seen).singleElement().satisfies(map -> {
+                assertThat(map.currentTraceId()).isNull();
+                assertThat(map.mdcTraceId()).isNull();
+            });
+            assertNoThreadHasAContext(Schedulers.parallel());
         }
 
         @Test
@@ -347,6 +370,21 @@ class ReactorContextPropagationTests {
         }
 
         @Test
+        void inChildSpanWhoseBodyThrowsAnErrorOrReturnsNullFailsTheMonoAndEndsTheSpan() {
+            AssertionError failure = new AssertionError("not a RuntimeException");
+            Mono<Object> thrown = ReactorTracing.inChildSpan(tracer, "child", child -> {
+                throw failure;
+            });
+            assertThatThrownBy(thrown::block).satisfies(error -> assertThat(Exceptions.unwrap(error)).isSameAs(failure));
+            assertThat(only("child").getError()).isSameAs(failure);
+            reported.clear();
+            Mono<Object> none = ReactorTracing.inChildSpan(tracer, "child", child -> null);
+            assertThatThrownBy(none::block).isInstanceOf(NullPointerException.class);
+            assertThat(only("child").getError()).isInstanceOf(NullPointerException.class);
+            assertThat(tracer.currentSpan()).isNull();
+        }
+
+        @Test
         void inChildSpanWhoseBodyThrowsFailsTheMonoAndEndsTheSpan() {
             IllegalArgumentException failure = new IllegalArgumentException("bad body");
             Mono<Object> mono = ReactorTracing.inChildSpan(tracer, "child", child -> {
@@ -479,6 +517,20 @@ class ReactorContextPropagationTests {
                 .getDeclaredField("globalContextSnapshotFactory");
             factory.setAccessible(true);
             factory.set(null, ContextSnapshotFactory.builder().clearMissing(false).build());
+        }
+
+        @Test
+        void aValueOfAnotherTypeUnderTheKeyIsNoTraceInHandle() {
+            List<Seen> seen = new CopyOnWriteArrayList<>();
+            Integer result = Mono.just(1)
+                .<Integer>handle((i, sink) -> {
+                    seen.add(Seen.here("handle"));
+                    sink.next(i + 1);
+                })
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, "not a trace context"))
+                .block(Duration.ofSeconds(5));
+            assertThat(result).isEqualTo(2);
+            assertThat(seen).singleElement().satisfies(handle -> assertThat(handle.currentTraceId()).isNull());
         }
 
         @Test
