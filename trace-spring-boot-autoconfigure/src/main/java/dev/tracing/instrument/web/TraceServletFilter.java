@@ -63,7 +63,7 @@ public final class TraceServletFilter extends OncePerRequestFilter {
     /** Request attribute holding the exception Spring MVC gave its resolvers ({@link HandledExceptionRecorder}). */
     static final String HANDLED_EXCEPTION_ATTRIBUTE = TraceServletFilter.class.getName() + ".handledException";
 
-    /** Request attribute holding the SERVER span of an async request until it completes. */
+    /** Request attribute holding the listener that ends the SERVER span of an async request when it completes. */
     private static final String ASYNC_SPAN_ATTRIBUTE = TraceServletFilter.class.getName() + ".asyncSpan";
 
     private final Tracer tracer;
@@ -88,7 +88,8 @@ public final class TraceServletFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         boolean asyncDispatch = isAsyncDispatch(request);
-        Span span = asyncDispatch ? spanOf(request) : start(request, response);
+        EndOnCompletion async = asyncDispatch ? asyncOf(request) : null;
+        Span span = asyncDispatch ? (async != null ? async.span : null) : start(request, response);
         if (span == null) {
             chain.doFilter(request, response);
             return;
@@ -108,21 +109,24 @@ public final class TraceServletFilter extends OncePerRequestFilter {
                 ws.close();
             }
             // after an async dispatch the listener ends the span; the container hands it what the dispatch threw
-            if (!asyncDispatch) {
-                if (error == null && request.isAsyncStarted()) {
-                    request.setAttribute(ASYNC_SPAN_ATTRIBUTE, span);
-                    request.getAsyncContext().addListener(new EndOnCompletion(span, request, response));
-                }
-                else {
-                    end(span, request, response, error);
-                }
+            if (asyncDispatch) {
+                async.routeSoFar(request);
+            }
+            else if (error == null && request.isAsyncStarted()) {
+                EndOnCompletion listener = new EndOnCompletion(span, request, response);
+                listener.routeSoFar(request);
+                request.setAttribute(ASYNC_SPAN_ATTRIBUTE, listener);
+                request.getAsyncContext().addListener(listener);
+            }
+            else {
+                end(span, request, response, error, request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE));
             }
         }
     }
 
-    /** The span an async dispatch continues: only one that waits for the request to complete, never an ended one. */
-    private static Span spanOf(HttpServletRequest request) {
-        return request.getAttribute(ASYNC_SPAN_ATTRIBUTE) instanceof Span span ? span : null;
+    /** The async request an async dispatch continues: one that waits to complete, never an ended one. */
+    private static EndOnCompletion asyncOf(HttpServletRequest request) {
+        return request.getAttribute(ASYNC_SPAN_ATTRIBUTE) instanceof EndOnCompletion async ? async : null;
     }
 
     /** Returns the request's SERVER span, or null when the request is skipped or tracing failed. */
@@ -157,10 +161,10 @@ public final class TraceServletFilter extends OncePerRequestFilter {
                 ? uri.substring(contextPath.length()) : uri;
     }
 
-    private void end(Span span, HttpServletRequest request, HttpServletResponse response, Throwable error) {
+    private void end(Span span, HttpServletRequest request, HttpServletResponse response, Throwable error,
+            Object route) {
         try {
             int status = error != null && !response.isCommitted() ? 500 : response.getStatus();
-            Object route = request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
             // what an @ExceptionHandler or a resolver turned into a response: Spring MVC keeps it when the
             // handler wrote a body, our recorder whatever the handler did
             Object handled = null;
@@ -190,7 +194,11 @@ public final class TraceServletFilter extends OncePerRequestFilter {
         return cause;
     }
 
-    /** Ends the span when the async processing of the request is over. */
+    /**
+     * Ends the span when the async processing of the request is over, with the route its dispatches
+     * matched: by then the container may have forwarded the request to its error page (Boot's
+     * {@code /error}), whose mapping replaced the route in the request.
+     */
     private final class EndOnCompletion implements AsyncListener {
 
         private final Span span;
@@ -201,6 +209,16 @@ public final class TraceServletFilter extends OncePerRequestFilter {
 
         private volatile Throwable error;
 
+        private volatile Object route;
+
+        /** Notes the route a dispatch of the request matched, as it leaves this filter. */
+        void routeSoFar(HttpServletRequest dispatched) {
+            Object matched = dispatched.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
+            if (matched != null) {
+                route = matched;
+            }
+        }
+
         EndOnCompletion(Span span, HttpServletRequest request, HttpServletResponse response) {
             this.span = span;
             this.request = request;
@@ -209,7 +227,9 @@ public final class TraceServletFilter extends OncePerRequestFilter {
 
         @Override
         public void onComplete(AsyncEvent event) {
-            end(span, request, response, error);
+            Object matched = route;
+            end(span, request, response, error,
+                    matched != null ? matched : request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE));
         }
 
         @Override

@@ -29,6 +29,7 @@ import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.test.context.EmbeddedKafka;
 import org.springframework.util.backoff.FixedBackOff;
 
+import static dev.tracing.testing.TraceAssertions.assertError;
 import static dev.tracing.testing.TraceAssertions.awaitSpans;
 import static dev.tracing.testing.TraceAssertions.only;
 import static dev.tracing.testing.Waits.await;
@@ -101,7 +102,7 @@ class KafkaAsyncListenerTests {
         List<FinishedSpan> spans = awaitTrace(traceId, 3);
         FinishedSpan consumer = only(spans, span -> span.getKind() == Span.Kind.CONSUMER);
         assertThat(consumer.getName()).isEqualTo("process " + FAILING_FUTURE);
-        assertThat(consumer.getError()).isInstanceOf(IllegalStateException.class)
+        assertError(consumer, IllegalStateException.class)
             .hasMessage("async work failed for failing");
         assertThat(duration(consumer)).isGreaterThanOrEqualTo(WORK);
     }

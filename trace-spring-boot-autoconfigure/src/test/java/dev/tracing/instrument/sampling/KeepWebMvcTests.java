@@ -24,6 +24,7 @@ import org.springframework.web.client.RestClient;
 
 import static dev.tracing.instrument.sampling.SampledTraces.sampledBy;
 import static dev.tracing.instrument.sampling.SampledTraces.traceresponse;
+import static dev.tracing.testing.TraceAssertions.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -70,7 +71,7 @@ class KeepWebMvcTests {
 
         FinishedSpan server = TraceAssertions.awaitTrace(store, traceresponse(crashed)[1], 1).get(0);
         assertThat(server.getTags()).containsEntry("sampling.kept", "error");
-        assertThat(server.getError()).isInstanceOf(IllegalStateException.class).hasMessage("crashed on purpose");
+        assertError(server, IllegalStateException.class).hasMessage("crashed on purpose");
     }
 
     @Test

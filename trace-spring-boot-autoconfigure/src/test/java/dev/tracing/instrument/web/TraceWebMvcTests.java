@@ -50,6 +50,7 @@ import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestTemplate;
 import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.servlet.ModelAndView;
+import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.servlet.View;
 
 import static dev.tracing.testing.TraceAssertions.assertError;
@@ -291,6 +292,21 @@ class TraceWebMvcTests {
             assertOneLineCarries(handler, "handled " + marker, span);
         }
         assertEachRequestSeesOnlyItsOwnTrace();
+    }
+
+    @Test
+    void anAsyncRequestAnsweredByTheErrorPageKeepsItsRoute() throws Exception {
+        HttpResponse<String> missing = get("/mvc/async-missing/42");
+        assertThat(missing.statusCode()).isEqualTo(404);
+        HttpResponse<String> failed = get("/mvc/callable-unhandled");
+        assertThat(failed.statusCode()).isEqualTo(500);
+        // Tomcat renders Boot's error page (a forward to /error) before the async request completes
+        FinishedSpan span = awaitTrace(traceId(missing), 1).get(0);
+        assertThat(span.getName()).isEqualTo("GET /mvc/async-missing/{id}");
+        assertThat(span.getTags()).containsEntry("http.route", "/mvc/async-missing/{id}")
+            .containsEntry("http.response.status_code", "404");
+        FinishedSpan unhandled = awaitTrace(traceId(failed), 1).get(0);
+        assertThat(unhandled.getName()).isEqualTo("GET /mvc/callable-unhandled");
     }
 
     @Test
@@ -573,6 +589,14 @@ class TraceWebMvcTests {
             ResponseEntity<String> handle(CallableFailed failure) {
                 logger.info("handled {}", failure.getMessage());
                 return ResponseEntity.status(409).body(failure.getMessage());
+            }
+
+            @GetMapping("/mvc/async-missing/{id}")
+            DeferredResult<String> asyncMissing(@PathVariable String id) {
+                DeferredResult<String> result = new DeferredResult<>();
+                CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS)
+                    .execute(() -> result.setErrorResult(new ResponseStatusException(HttpStatus.NOT_FOUND, "no " + id)));
+                return result;
             }
 
             @GetMapping("/mvc/callable-unhandled")
