@@ -17,6 +17,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.servlet.DispatcherServlet;
 import org.springframework.web.servlet.HandlerMapping;
+import org.springframework.web.util.DisconnectedClientHelper;
 
 /**
  * Gives each incoming servlet (Spring MVC) request a SERVER span, through the same
@@ -164,6 +165,12 @@ public final class TraceServletFilter extends OncePerRequestFilter {
     private void end(Span span, HttpServletRequest request, HttpServletResponse response, Throwable error,
             Object route) {
         try {
+            boolean cancelled = false;
+            if (error != null && DisconnectedClientHelper.isClientDisconnectedException(error)) {
+                // the client went away (a reset while the response was written): no server error, as on WebFlux
+                error = null;
+                cancelled = true;
+            }
             int status = error != null && !response.isCommitted() ? 500 : response.getStatus();
             // what an @ExceptionHandler or a resolver turned into a response: Spring MVC keeps it when the
             // handler wrote a body, our recorder whatever the handler did
@@ -173,9 +180,15 @@ public final class TraceServletFilter extends OncePerRequestFilter {
                 if (handled == null) {
                     handled = request.getAttribute(DispatcherServlet.EXCEPTION_ATTRIBUTE);
                 }
+                if (handled instanceof Throwable failure
+                        && DisconnectedClientHelper.isClientDisconnectedException(failure)) {
+                    // Spring MVC answers a write to a client that went away (AsyncRequestNotUsableException) itself
+                    handled = null;
+                    cancelled = true;
+                }
             }
             policy.endServerSpan(span, request.getMethod(), route == null ? null : route.toString(), status,
-                    thrownByTheApplication(error), handled instanceof Throwable failure ? failure : null, false);
+                    thrownByTheApplication(error), handled instanceof Throwable failure ? failure : null, cancelled);
         }
         catch (RuntimeException ex) {
             span.end();

@@ -1,6 +1,11 @@
 package dev.tracing.instrument.web;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,6 +24,7 @@ import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -292,6 +298,24 @@ class TraceWebMvcTests {
             assertOneLineCarries(handler, "handled " + marker, span);
         }
         assertEachRequestSeesOnlyItsOwnTrace();
+    }
+
+    @Test
+    void aClientThatGoesAwayMidResponseCancelsTheSpanWithoutAnError() throws Exception {
+        String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        try (Socket socket = new Socket("localhost", port)) {
+            socket.getOutputStream()
+                .write(("GET /mvc/large HTTP/1.1\r\nHost: localhost\r\ntraceparent: 00-" + traceId + "-"
+                        + CALLER_SPAN_ID + "-01\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            InputStream in = socket.getInputStream();
+            assertThat(in.readNBytes(16 * 1024)).hasSize(16 * 1024);
+            // reset, not a graceful close: the server's next writes fail
+            socket.setSoLinger(true, 0);
+        }
+        FinishedSpan span = awaitTrace(traceId, 1).get(0);
+        assertThat(span.getName()).isEqualTo("GET /mvc/large");
+        assertThat(span.getError()).isNull();
+        assertThat(span.getTags()).containsEntry("cancelled", "true").doesNotContainKey("error");
     }
 
     @Test
@@ -589,6 +613,18 @@ class TraceWebMvcTests {
             ResponseEntity<String> handle(CallableFailed failure) {
                 logger.info("handled {}", failure.getMessage());
                 return ResponseEntity.status(409).body(failure.getMessage());
+            }
+
+            @GetMapping("/mvc/large")
+            void large(HttpServletResponse response) throws IOException {
+                response.setContentType("application/octet-stream");
+                byte[] chunk = new byte[64 * 1024];
+                OutputStream body = response.getOutputStream();
+                for (int i = 0; i < 1024; i++) {
+                    // 64 MB: far more than the socket buffers hold once the client stops reading
+                    body.write(chunk);
+                    body.flush();
+                }
             }
 
             @GetMapping("/mvc/async-missing/{id}")
