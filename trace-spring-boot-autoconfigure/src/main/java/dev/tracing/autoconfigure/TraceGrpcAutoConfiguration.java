@@ -3,6 +3,7 @@ package dev.tracing.autoconfigure;
 import dev.tracing.instrument.grpc.GrpcSpanPolicy;
 import dev.tracing.instrument.grpc.TraceGrpcClientInterceptor;
 import dev.tracing.instrument.grpc.TraceGrpcServerInterceptor;
+import io.grpc.ServerBuilder;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 
@@ -17,13 +18,16 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.grpc.client.GlobalClientInterceptor;
-import org.springframework.grpc.server.GlobalServerInterceptor;
+import org.springframework.grpc.server.ServerBuilderCustomizer;
 
 /**
- * gRPC instrumentation for Spring Boot's gRPC support: a server interceptor on every service of
- * Boot's gRPC server, and a client interceptor on every channel of Boot's channel factory. On the
- * server it comes right after Spring gRPC's exception handler (which is first of all), so the
- * SERVER span is current in the interceptors after it and in the service.
+ * gRPC instrumentation for Spring Boot's gRPC support: a server interceptor on Boot's gRPC server,
+ * and a client interceptor on every channel of Boot's channel factory. On the server it is the
+ * server builder's own interceptor, outside every service's interceptors, Spring gRPC's exception
+ * handler included: the SERVER span is current in all of them and in the service, and it ends with
+ * the status the client receives, the one the exception handler chose for an exception (a
+ * {@code GrpcExceptionHandler}'s {@code INVALID_ARGUMENT}, Spring Security's
+ * {@code UNAUTHENTICATED}), not the {@code UNKNOWN} the exception would give.
  */
 @AutoConfiguration(after = TraceAutoConfiguration.class)
 @ConditionalOnBean(TraceAutoConfiguration.class)
@@ -32,7 +36,7 @@ import org.springframework.grpc.server.GlobalServerInterceptor;
 @EnableConfigurationProperties(TraceGrpcProperties.class)
 public final class TraceGrpcAutoConfiguration {
 
-    /** After Spring gRPC's exception handler (HIGHEST_PRECEDENCE), before Boot's observation interceptor (0). */
+    /** The client interceptor's: before Boot's observation interceptor (0). */
     static final int ORDER = Ordered.HIGHEST_PRECEDENCE + 10;
 
     @Bean
@@ -42,17 +46,25 @@ public final class TraceGrpcAutoConfiguration {
     }
 
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = "org.springframework.grpc.server.GlobalServerInterceptor")
+    @ConditionalOnClass(name = "org.springframework.grpc.server.ServerBuilderCustomizer")
     @ConditionalOnProperty(prefix = "trace.grpc.server", name = "enabled", havingValue = "true",
             matchIfMissing = true)
     static class Server {
 
         @Bean
         @ConditionalOnMissingBean
-        @GlobalServerInterceptor
-        @Order(ORDER)
         TraceGrpcServerInterceptor traceGrpcServerInterceptor(GrpcSpanPolicy policy) {
             return new TraceGrpcServerInterceptor(policy);
+        }
+
+        /**
+         * The builder's interceptors wrap every service with its own (global) interceptors: the
+         * exception handler's closing of the call passes through ours.
+         */
+        @Bean
+        <T extends ServerBuilder<T>> ServerBuilderCustomizer<T> traceGrpcServerBuilderCustomizer(
+                TraceGrpcServerInterceptor interceptor) {
+            return builder -> builder.intercept(interceptor);
         }
 
     }

@@ -86,9 +86,10 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
             }
 
             /**
-             * The service threw: whoever catches it (grpc-java, or Spring gRPC's exception handler,
-             * which may close the call outside this interceptor) closes the call with a status
-             * from the exception; the span ends now, with the exception itself.
+             * The service threw and no interceptor inside this one answered it (Spring gRPC's exception
+             * handler closes the call through this interceptor's call instead): grpc-java closes the call
+             * with a status from the exception, outside this interceptor; the span ends now, with the
+             * exception itself.
              */
             private void failed(Throwable ex) {
                 if (ended.compareAndSet(false, true)) {

@@ -29,6 +29,7 @@ import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.event.EventListener;
 import org.springframework.grpc.server.GlobalServerInterceptor;
+import org.springframework.grpc.server.exception.GrpcExceptionHandler;
 import org.springframework.grpc.server.lifecycle.GrpcServerStartedEvent;
 
 /**
@@ -113,6 +114,13 @@ public class GrpcTracingApp {
                         .asRuntimeException());
                     return;
                 }
+                if (name.startsWith("invalid")) {
+                    answer.onError(new IllegalArgumentException("not a name: " + name));
+                    return;
+                }
+                if (name.startsWith("thrown-invalid")) {
+                    throw new IllegalArgumentException("not a name: " + name);
+                }
                 if (name.startsWith("crash")) {
                     throw new IllegalStateException("crashed on " + name);
                 }
@@ -155,6 +163,14 @@ public class GrpcTracingApp {
                 };
             }))
             .build();
+    }
+
+    /** The application's mapping of its exceptions to statuses, through Spring gRPC's exception handler. */
+    @Bean
+    GrpcExceptionHandler invalidArguments() {
+        return exception -> exception instanceof IllegalArgumentException
+                ? Status.INVALID_ARGUMENT.withDescription(exception.getMessage()).withCause(exception).asException()
+                : null;
     }
 
     /** Records the trace headers each call arrived with, after any interceptor that writes them. */

@@ -286,6 +286,24 @@ class TraceGrpcTests {
     }
 
     @Test
+    void anExceptionTheApplicationsExceptionHandlerMapsEndsTheServerSpanWithTheStatusSent() {
+        // answered with onError, and thrown: Spring gRPC's exception handler closes the call with INVALID_ARGUMENT
+        for (String name : List.of("invalid-" + UUID.randomUUID(), "thrown-invalid-" + UUID.randomUUID())) {
+            String traceId = UUID.randomUUID().toString().replace("-", "");
+            assertThatThrownBy(() -> unary(withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01"),
+                    name)).isInstanceOf(StatusRuntimeException.class)
+                .extracting(ex -> ((StatusRuntimeException) ex).getStatus().getCode())
+                .isEqualTo(Status.Code.INVALID_ARGUMENT);
+            FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
+            assertThat(server.getTags()).as(name)
+                .containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.INVALID_ARGUMENT.value()))
+                .doesNotContainKey("error");
+            // the caller's doing, as a 4xx over HTTP
+            assertThat(server.getError()).as(name).isNull();
+        }
+    }
+
+    @Test
     void aStreamThatFailsInItsReadinessHandlerEndsItsSpanWithTheException() throws Exception {
         String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
         CompletableFuture<Status> closed = new CompletableFuture<>();
