@@ -3,6 +3,7 @@ package dev.tracing.autoconfigure;
 import dev.tracing.instrument.http.HttpSpanPolicy;
 import dev.tracing.instrument.web.FailedRequestScopeValve;
 import dev.tracing.instrument.web.HandledExceptionRecorder;
+import dev.tracing.instrument.web.TraceCallableProcessingInterceptor;
 import dev.tracing.instrument.web.TraceClientHttpRequestInterceptor;
 import dev.tracing.instrument.web.TraceRestClientCustomizers;
 import dev.tracing.instrument.web.TraceServletFilter;
@@ -21,6 +22,8 @@ import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
+import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
+import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
  * Blocking HTTP instrumentation: the servlet filter in Spring MVC applications and the
@@ -48,6 +51,18 @@ public final class TraceWebMvcAutoConfiguration {
         @ConditionalOnMissingBean
         HandledExceptionRecorder traceHandledExceptionRecorder() {
             return new HandledExceptionRecorder();
+        }
+
+        /** A handler's {@code Callable} runs in the span it was returned in, on whichever executor Spring MVC uses. */
+        @Bean
+        WebMvcConfigurer traceAsyncSupportConfigurer(Tracer tracer) {
+            TraceCallableProcessingInterceptor interceptor = new TraceCallableProcessingInterceptor(tracer);
+            return new WebMvcConfigurer() {
+                @Override
+                public void configureAsyncSupport(AsyncSupportConfigurer configurer) {
+                    configurer.registerCallableInterceptors(interceptor);
+                }
+            };
         }
 
         /** Backs off for a registration of the filter the application made (its URL patterns, its order). */
