@@ -11,11 +11,15 @@ import io.grpc.ForwardingClientCallListener;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
 
 /**
  * A CLIENT span per call, a child of the span current when the call starts, its context written
- * into the call's metadata; ended once, when the call closes, with its status.
+ * into the call's metadata; ended once, when the call closes, with its status. The call's response
+ * callbacks (an async stub's {@code StreamObserver}, on gRPC's executor) run in the context that
+ * started the call, as with Brave's interceptor: their log lines and calls join the caller's trace.
  */
 public final class TraceGrpcClientInterceptor implements ClientInterceptor {
 
@@ -42,14 +46,39 @@ public final class TraceGrpcClientInterceptor implements ClientInterceptor {
                     return;
                 }
                 AtomicBoolean ended = new AtomicBoolean();
+                CurrentTraceContext current = policy.tracer().currentTraceContext();
+                TraceContext invoking = current.context();
                 Listener<RespT> traced = new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(
                         responseListener) {
+                    @Override
+                    public void onHeaders(Metadata headers) {
+                        try (CurrentTraceContext.Scope scope = current.maybeScope(invoking)) {
+                            super.onHeaders(headers);
+                        }
+                    }
+
+                    @Override
+                    public void onMessage(RespT message) {
+                        try (CurrentTraceContext.Scope scope = current.maybeScope(invoking)) {
+                            super.onMessage(message);
+                        }
+                    }
+
+                    @Override
+                    public void onReady() {
+                        try (CurrentTraceContext.Scope scope = current.maybeScope(invoking)) {
+                            super.onReady();
+                        }
+                    }
+
                     @Override
                     public void onClose(Status status, Metadata trailers) {
                         if (ended.compareAndSet(false, true)) {
                             policy.endSpan(span, status, null, false);
                         }
-                        super.onClose(status, trailers);
+                        try (CurrentTraceContext.Scope scope = current.maybeScope(invoking)) {
+                            super.onClose(status, trailers);
+                        }
                     }
                 };
                 try {

@@ -286,6 +286,44 @@ class TraceGrpcTests {
     }
 
     @Test
+    void anAsyncStubsCallbacksRunInTheSpanThatMadeTheCall() throws Exception {
+        String name = "async-" + UUID.randomUUID();
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<String> answered = new CompletableFuture<>();
+        Span parent = tracer.nextSpan().name("caller").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(parent)) {
+            ClientCalls.asyncUnaryCall(booted.newCall(GrpcTracingApp.SAY_HELLO, CallOptions.DEFAULT), name,
+                    new StreamObserver<String>() {
+                        @Override
+                        public void onNext(String value) {
+                            seen.add("onNext " + current());
+                        }
+
+                        @Override
+                        public void onError(Throwable error) {
+                            answered.completeExceptionally(error);
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            seen.add("onCompleted " + current());
+                            answered.complete("done");
+                        }
+                    });
+        }
+        answered.get(10, TimeUnit.SECONDS);
+        parent.end();
+        // on gRPC's executor, as Brave's client interceptor does: the span that made the call
+        String expected = parent.context().traceId() + "/" + parent.context().spanId();
+        assertThat(seen).containsExactly("onNext " + expected, "onCompleted " + expected);
+    }
+
+    private String current() {
+        Span span = tracer.currentSpan();
+        return span == null ? "none" : span.context().traceId() + "/" + span.context().spanId();
+    }
+
+    @Test
     void anExceptionTheApplicationsExceptionHandlerMapsEndsTheServerSpanWithTheStatusSent() {
         // answered with onError, and thrown: Spring gRPC's exception handler closes the call with INVALID_ARGUMENT
         for (String name : List.of("invalid-" + UUID.randomUUID(), "thrown-invalid-" + UUID.randomUUID())) {
