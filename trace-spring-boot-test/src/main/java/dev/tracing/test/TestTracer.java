@@ -57,7 +57,7 @@ public final class TestTracer implements AutoCloseable {
             .spanLifecycle(strict)
             .reporter(pipeline::report)
             .build();
-        this.propagator = CompositePropagator.builder(tracer).build();
+        this.propagator = CompositePropagator.builder(tracer).remoteFields(builder.remoteFields).build();
     }
 
     /** A strict test tracer that records every span, as service {@code test}. */
@@ -109,11 +109,18 @@ public final class TestTracer implements AutoCloseable {
         }
     }
 
-    /** Runs {@link #verifyNothingLeftOpen()} when strict. */
+    /**
+     * Runs {@link #verifyNothingLeftOpen()} when strict; otherwise only clears a context left on the
+     * calling thread, which would follow the thread into the next test (every tracer shares the
+     * thread's current context).
+     */
     @Override
     public void close() {
         if (strict != null) {
             verifyNothingLeftOpen();
+        }
+        else if (currentTraceContext.context() != null) {
+            currentTraceContext.newScope(null);
         }
     }
 

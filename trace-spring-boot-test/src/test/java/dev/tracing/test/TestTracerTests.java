@@ -1,10 +1,14 @@
 package dev.tracing.test;
 
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
+import io.micrometer.tracing.BaggageInScope;
 import io.micrometer.tracing.Link;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
@@ -85,6 +89,42 @@ class TestTracerTests {
             .hasMessageContaining("    \"check stock\" LOCAL");
         assertThatThrownBy(() -> assertThat(tracing.spans()).hasSpanNamed("place order").hasTag("order.id", "7"))
             .hasMessageContaining("to have tag order.id=7 but its value is -1");
+    }
+
+    @Test
+    void aNonStrictTracerClearsAContextLeftOnTheThreadWhenClosed() {
+        try (TestTracer tracing = TestTracer.builder().strict(false).build()) {
+            Tracer tracer = tracing.tracer();
+            // a scope never closed: no failure without strict mode
+            tracer.withSpan(tracer.nextSpan().name("leaked").start());
+        }
+        try (TestTracer next = TestTracer.create()) {
+            assertThat(next.tracer().currentSpan()).as("the next test's current span").isNull();
+        }
+    }
+
+    @Test
+    void thePropagatorCarriesTheRemoteBaggageFields() {
+        try (TestTracer tracing = TestTracer.builder().remoteFields(List.of("tenant")).build()) {
+            Tracer tracer = tracing.tracer();
+            Span span = tracer.nextSpan().name("send").start();
+            Map<String, String> headers = new HashMap<>();
+            try (Tracer.SpanInScope scope = tracer.withSpan(span);
+                    BaggageInScope tenant = tracer.createBaggageInScope("tenant", "acme")) {
+                tracing.propagator().inject(tracer.currentTraceContext().context(), headers, Map::put);
+            }
+            finally {
+                span.end();
+            }
+            assertThat(headers).containsEntry("baggage", "tenant=acme");
+            Span received = tracing.propagator().extract(headers, Map::get).name("receive").start();
+            try (Tracer.SpanInScope scope = tracer.withSpan(received)) {
+                assertThat(tracer.getBaggage("tenant").get()).isEqualTo("acme");
+            }
+            finally {
+                received.end();
+            }
+        }
     }
 
     @Test

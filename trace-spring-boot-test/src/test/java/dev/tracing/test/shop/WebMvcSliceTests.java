@@ -31,4 +31,13 @@ class WebMvcSliceTests {
             .hasTag("http.response.status_code", "200");
     }
 
+    @Test
+    void everyRequestOfALoopIsRecordedHoweverFastItRuns() throws Exception {
+        // more new traces at once than the tracer's default limit of a hundred a second lets through
+        for (int i = 0; i < 40; i++) {
+            mvc.perform(get("/hello")).andExpect(status().isOk());
+        }
+        assertThat(spans).hasSpansNamed("GET /hello", 40);
+    }
+
 }
