@@ -224,8 +224,9 @@ public final class HttpSpanPolicy {
         }
         if (uri != null) {
             tagIfPresent(span, "url.full", recordQuery ? urlFullWithQuery(uri) : urlFull(uri));
-            tagIfPresent(span, "server.address", uri.getHost());
-            int port = uri.getPort() != -1 ? uri.getPort() : defaultPort(uri.getScheme());
+            tagIfPresent(span, "server.address", host(uri));
+            int given = port(uri);
+            int port = given != -1 ? given : defaultPort(uri.getScheme());
             if (port > 0) {
                 span.tag("server.port", portText(port));
             }
@@ -318,12 +319,12 @@ public final class HttpSpanPolicy {
      */
     public static String urlFull(URI uri) {
         String scheme = uri.getScheme();
-        String host = uri.getHost();
+        String host = host(uri);
         String path = uri.getRawPath();
         if (scheme == null || host == null) {
             return path == null ? null : withoutPathParameters(path);
         }
-        int port = uri.getPort();
+        int port = port(uri);
         if (path != null && !path.isEmpty() && path.indexOf(';') < 0 && uri.getRawUserInfo() == null
                 && uri.getRawQuery() == null && uri.getRawFragment() == null) {
             // a URI parsed from text keeps that text: of the same length as the answer, it is the answer
@@ -339,6 +340,55 @@ public final class HttpSpanPolicy {
         }
         url.append(path == null || path.isEmpty() ? "/" : withoutPathParameters(path));
         return url.toString();
+    }
+
+    /**
+     * The host of {@code uri}, also where {@code java.net.URI} has none: a name with an underscore
+     * ({@code orders_service}, a Docker Compose service) makes its authority "registry-based", yet
+     * Spring's connectors still send the request there.
+     */
+    static String host(URI uri) {
+        String host = uri.getHost();
+        if (host != null) {
+            return host;
+        }
+        String hostAndPort = registryAuthority(uri);
+        if (hostAndPort == null) {
+            return null;
+        }
+        int colon = hostAndPort.lastIndexOf(':');
+        String name = colon >= 0 ? hostAndPort.substring(0, colon) : hostAndPort;
+        return name.isEmpty() ? null : name;
+    }
+
+    /** The port of {@code uri}, read as {@link #host(URI)} reads the host; -1 for none. */
+    static int port(URI uri) {
+        if (uri.getHost() != null) {
+            return uri.getPort();
+        }
+        String hostAndPort = registryAuthority(uri);
+        int colon = hostAndPort == null ? -1 : hostAndPort.lastIndexOf(':');
+        if (colon < 0 || colon == hostAndPort.length() - 1 || hostAndPort.length() - colon > 6) {
+            return -1;
+        }
+        int port = 0;
+        for (int i = colon + 1; i < hostAndPort.length(); i++) {
+            char c = hostAndPort.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            port = port * 10 + (c - '0');
+        }
+        return port <= 0xffff ? port : -1;
+    }
+
+    /** The authority of a URI without a server-based host, without its user-info; null for none. */
+    private static String registryAuthority(URI uri) {
+        String authority = uri.getRawAuthority();
+        if (authority == null || authority.indexOf('[') >= 0) {
+            return null;
+        }
+        return authority.substring(authority.lastIndexOf('@') + 1);
     }
 
     private static int digits(int port) {

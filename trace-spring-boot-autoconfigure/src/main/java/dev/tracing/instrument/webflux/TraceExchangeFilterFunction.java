@@ -86,7 +86,16 @@ public final class TraceExchangeFilterFunction implements ExchangeFilterFunction
                 // tracing never fails a request
                 return next.exchange(request);
             }
-            return new EndingSpan(next.exchange(new TracedRequest(request, span, tracing)), span, tracing);
+            Mono<ClientResponse> exchange;
+            try {
+                exchange = next.exchange(new TracedRequest(request, span, tracing));
+            }
+            catch (RuntimeException | Error ex) {
+                // a filter after this one, or the connector, threw instead of returning a failed Mono
+                tracing.end(span, 0, ex, false);
+                throw ex;
+            }
+            return new EndingSpan(exchange, span, tracing);
         });
     }
 

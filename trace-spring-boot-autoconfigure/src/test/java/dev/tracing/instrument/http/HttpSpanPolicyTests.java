@@ -72,6 +72,27 @@ class HttpSpanPolicyTests {
     }
 
     @Test
+    void aHostNameWithAnUnderscoreIsTheServerAddressWithItsPort() {
+        // java.net.URI has no host for it (a Docker Compose service name); Spring's connectors still send there
+        HttpSpanPolicy policy = HttpSpanPolicy.builder().build();
+        for (String url : List.of("http://orders_service:8080/api/orders/1", "http://u:p@orders_service:8080/api/orders/1")) {
+            Span client = policy.startClientSpan(tracer.spanBuilder(), "GET", URI.create(url), null);
+            policy.endClientSpan(client, 200, null, false);
+        }
+        Span noPort = policy.startClientSpan(tracer.spanBuilder(), "GET", URI.create("https://orders_service/a"), null);
+        policy.endClientSpan(noPort, 200, null, false);
+        assertThat(spans).hasSize(3);
+        for (FinishedSpan span : spans.subList(0, 2)) {
+            assertThat(span.getTags()).containsEntry("server.address", "orders_service")
+                .containsEntry("server.port", "8080")
+                .containsEntry("url.full", "http://orders_service:8080/api/orders/1");
+        }
+        assertThat(spans.get(2).getTags()).containsEntry("server.address", "orders_service")
+            .containsEntry("server.port", "443")
+            .containsEntry("url.full", "https://orders_service/a");
+    }
+
+    @Test
     void spanNamesAndPortsAreRightWhateverTheirNumberAndOrder() {
         HttpSpanPolicy policy = HttpSpanPolicy.builder().build();
         // more routes, templates and ports than the policy keeps names for (ports 16 apart share a slot), twice

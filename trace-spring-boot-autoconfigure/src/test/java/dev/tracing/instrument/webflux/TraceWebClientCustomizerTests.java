@@ -16,6 +16,7 @@ import dev.tracing.autoconfigure.TraceAutoConfiguration;
 import dev.tracing.autoconfigure.TraceReactorAutoConfiguration;
 import dev.tracing.autoconfigure.TraceWebFluxAutoConfiguration;
 import dev.tracing.context.TraceContextThreadLocalAccessor;
+import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.instrument.http.HttpSpanPolicy;
@@ -118,6 +119,34 @@ class TraceWebClientCustomizerTests {
             assertThat(spans).filteredOn(s -> s.getKind() == Span.Kind.CLIENT).singleElement()
                 .satisfies(client -> assertThat(client.getTags()).containsEntry("url.full", "http://example.invalid/stub")
                     .containsEntry("http.response.status_code", "200"));
+        });
+    }
+
+    @Test
+    void aFilterAfterOursThatThrowsEndsTheClientSpanWithItsError() {
+        reactive.run(context -> {
+            Tracer tracer = context.getBean(Tracer.class);
+            IllegalStateException down = new IllegalStateException("token service down");
+            // the application's filter, after ours: it throws instead of returning a failed Mono
+            WebClient client = context.getBean(WebClient.Builder.class)
+                .clone()
+                .filter((request, next) -> {
+                    throw down;
+                })
+                .exchangeFunction(request -> Mono.just(ClientResponse.create(HttpStatus.OK).build()))
+                .build();
+            Span parent = tracer.nextSpan().name("local").start();
+            assertThatThrownBy(() -> client.get()
+                .uri("http://example.invalid/stub")
+                .retrieve()
+                .toBodilessEntity()
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()))
+                .block(Duration.ofSeconds(5))).isSameAs(down);
+            parent.end();
+            List<FinishedSpan> spans = context.getBean(InMemorySpanStore.class).trace(parent.context().traceId());
+            assertThat(spans).filteredOn(s -> s.getKind() == Span.Kind.CLIENT).singleElement()
+                .satisfies(span -> assertThat(span.getError()).hasMessage("token service down"));
+            assertThat(((TraceTracer) tracer).openSpanCount()).isZero();
         });
     }
 
