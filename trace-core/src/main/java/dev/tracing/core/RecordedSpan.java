@@ -318,7 +318,8 @@ public final class RecordedSpan implements FinishedSpan {
     }
 
     synchronized void link(Link link) {
-        if (finished || link == null) {
+        // a link to no context (a current context read where there was none) says nothing
+        if (finished || link == null || link.getTraceContext() == null) {
             return;
         }
         if ((links == null ? 0 : links.size()) >= limits.maxLinks()) {
@@ -529,7 +530,7 @@ public final class RecordedSpan implements FinishedSpan {
 
     @Override
     public FinishedSpan addLink(Link link) {
-        if (link != null) {
+        if (link != null && link.getTraceContext() != null) {
             if (links == null) {
                 links = new ArrayList<>(2);
             }

@@ -143,7 +143,8 @@ final class TraceSpanBuilder implements Span.Builder, RuleSampling {
             parentContext = null;
         }
         else if (parent != null) {
-            parentContext = SpanContext.from(parent);
+            // the current context when it is the parent: it carries the values of open baggage scopes
+            parentContext = tracer.resolve(parent);
         }
         else {
             parentContext = SpanContext.from(tracer.currentTraceContext().context());

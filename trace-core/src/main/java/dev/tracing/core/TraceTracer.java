@@ -284,7 +284,8 @@ public final class TraceTracer implements Tracer {
 
     @Override
     public Span nextSpan(Span parent) {
-        return newSpan(parent == null ? null : SpanContext.from(parent.context()));
+        // the current context when it is the parent's: it carries the values of open baggage scopes
+        return newSpan(parent == null ? null : resolve(parent.context()));
     }
 
     TraceSpan newSpan(SpanContext parent) {

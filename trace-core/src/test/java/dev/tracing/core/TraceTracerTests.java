@@ -762,6 +762,40 @@ class TraceTracerTests {
     }
 
     @Test
+    void childrenOfTheSpanObjectInsideABaggageScopeCarryTheValueToo() {
+        // what Micrometer's tracing Observation handler does for a nested Observation: nextSpan(parentSpan)
+        Span root = tracer.nextSpan().name("root").start();
+        Span child;
+        Span built;
+        try (Tracer.SpanInScope ws = tracer.withSpan(root);
+                var baggage = tracer.createBaggageInScope("tenant", "acme")) {
+            child = tracer.nextSpan(root).name("child").start();
+            built = tracer.spanBuilder().setParent(root.context()).name("built").start();
+        }
+        assertThat(tracer.getAllBaggage(child.context())).containsEntry("tenant", "acme");
+        assertThat(tracer.getAllBaggage(built.context())).containsEntry("tenant", "acme");
+        assertThat(child.context().parentId()).isEqualTo(root.context().spanId());
+        assertThat(built.context().parentId()).isEqualTo(root.context().spanId());
+        // outside the scope, the span object's children no longer get it
+        Span later = tracer.nextSpan(root).name("later").start();
+        assertThat(tracer.getAllBaggage(later.context())).doesNotContainKey("tenant");
+        for (Span span : List.of(later, built, child, root)) {
+            span.end();
+        }
+    }
+
+    @Test
+    void aLinkToNoContextIsDropped() {
+        // the current context read on a thread that has none
+        Span span = tracer.spanBuilder().name("linked").addLink(new io.micrometer.tracing.Link(
+                tracer.currentTraceContext().context())).start();
+        span.end();
+        assertThat(onlyReported().getLinks()).isEmpty();
+        onlyReported().addLink(new io.micrometer.tracing.Link(tracer.currentTraceContext().context()));
+        assertThat(onlyReported().getLinks()).isEmpty();
+    }
+
+    @Test
     void anEndedSpansContextNoLongerHoldsItsRecord() {
         Span previous = tracer.nextSpan().name("previous-run").start();
         previous.end();
