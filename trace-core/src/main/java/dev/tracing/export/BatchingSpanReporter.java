@@ -302,13 +302,12 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
                     batch.clear();
                 }
                 catch (InterruptedException ex) {
-                    // close() wakes the thread to drain: send the batch in hand, then the rest
+                    // close() wakes the thread to drain: send the batch in hand, then the rest. Any other
+                    // interrupt (an exporter that restored its own after a wait) is not ours to stop for:
+                    // the flag is cleared by now, and the worker goes on
                     if (!batch.isEmpty()) {
                         export(batch);
                         batch.clear();
-                    }
-                    if (!draining) {
-                        return;
                     }
                 }
                 catch (RuntimeException | Error ex) {

@@ -15,6 +15,7 @@ import io.micrometer.tracing.exporter.FinishedSpan;
 import io.micrometer.tracing.exporter.SpanReporter;
 import org.junit.jupiter.api.Test;
 
+import static dev.tracing.testing.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Which reporters move to a thread of their own, and what closing leaves to the reporters' owner. */
@@ -61,6 +62,32 @@ class BackgroundSpanReportersTests {
         assertThat(closed).hasValue(0);
     }
 
+
+    @Test
+    void aReporterThatLeavesItsThreadInterruptedKeepsReceivingSpans() {
+        List<FinishedSpan> reported = new CopyOnWriteArrayList<>();
+        // the usual "restore the interrupt" idiom after a wait that was cut short
+        SpanReporter restoresTheInterrupt = span -> {
+            reported.add(span);
+            Thread.currentThread().interrupt();
+        };
+        try (BackgroundSpanReporters reporters = new BackgroundSpanReporters(Map.of("audit", restoresTheInterrupt),
+                100, Duration.ofSeconds(2))) {
+            TraceTracer tracer = Tracing.newBuilder()
+                .reporter(new SpanPipeline(List.of(), List.of(), reporters.reporters())::report)
+                .build();
+            tracer.nextSpan().name("first").start().end();
+            await().atMost(Duration.ofSeconds(10)).until(() -> reported.size() == 1);
+            for (int i = 0; i < 20; i++) {
+                tracer.nextSpan().name("later-" + i).start().end();
+                // one at a time: each finds the worker waiting, as in an application
+                int expected = i + 2;
+                await().atMost(Duration.ofSeconds(10)).until(() -> reported.size() == expected);
+            }
+            assertThat(reporters.background().get("audit").droppedCount("audit", BatchingSpanReporter.QUEUE_FULL))
+                .isZero();
+        }
+    }
 
     @Test
     void closingGivesAllTheQueuesOneTimeoutTogether() throws Exception {
