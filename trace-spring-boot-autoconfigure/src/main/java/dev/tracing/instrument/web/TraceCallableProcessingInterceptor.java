@@ -21,7 +21,12 @@ public final class TraceCallableProcessingInterceptor implements CallableProcess
 
     private static final String SPAN_ATTRIBUTE = TraceCallableProcessingInterceptor.class.getName() + ".span";
 
-    private static final String SCOPE_ATTRIBUTE = TraceCallableProcessingInterceptor.class.getName() + ".scope";
+    /**
+     * The scope {@link #preProcess} opened, closed by {@link #postProcess} on the same thread. Not a
+     * request attribute: a {@code Callable} that outlives the async timeout finishes after the request
+     * was recycled, whose attributes then throw, and the scope would stay open on the pooled thread.
+     */
+    private static final ThreadLocal<Tracer.SpanInScope> scopes = new ThreadLocal<>();
 
     private final Tracer tracer;
 
@@ -39,20 +44,21 @@ public final class TraceCallableProcessingInterceptor implements CallableProcess
 
     @Override
     public <T> void preProcess(NativeWebRequest request, Callable<T> task) {
-        if (request.getAttribute(SPAN_ATTRIBUTE, RequestAttributes.SCOPE_REQUEST) instanceof Span span) {
-            try {
-                request.setAttribute(SCOPE_ATTRIBUTE, tracer.withSpan(span), RequestAttributes.SCOPE_REQUEST);
+        try {
+            if (request.getAttribute(SPAN_ATTRIBUTE, RequestAttributes.SCOPE_REQUEST) instanceof Span span) {
+                scopes.set(tracer.withSpan(span));
             }
-            catch (RuntimeException ex) {
-                // tracing never fails a request
-            }
+        }
+        catch (RuntimeException ex) {
+            // tracing never fails a request (nor does a request that timed out before its task started)
         }
     }
 
     @Override
     public <T> void postProcess(NativeWebRequest request, Callable<T> task, Object concurrentResult) {
-        if (request.getAttribute(SCOPE_ATTRIBUTE, RequestAttributes.SCOPE_REQUEST) instanceof Tracer.SpanInScope scope) {
-            request.removeAttribute(SCOPE_ATTRIBUTE, RequestAttributes.SCOPE_REQUEST);
+        Tracer.SpanInScope scope = scopes.get();
+        if (scope != null) {
+            scopes.remove();
             try {
                 scope.close();
             }

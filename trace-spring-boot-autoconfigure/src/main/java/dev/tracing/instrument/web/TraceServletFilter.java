@@ -120,7 +120,8 @@ public final class TraceServletFilter extends OncePerRequestFilter {
                 request.getAsyncContext().addListener(listener);
             }
             else {
-                end(span, request, response, error, request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE));
+                end(span, request, response, error,
+                        request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE));
             }
         }
     }
@@ -165,13 +166,16 @@ public final class TraceServletFilter extends OncePerRequestFilter {
     private void end(Span span, HttpServletRequest request, HttpServletResponse response, Throwable error,
             Object route) {
         try {
+            // the client went away while its response was written (a reset, a broken pipe): no server error, as
+            // on WebFlux. Only once the response is committed: before, such an exception is the application's
+            // own I/O failing (a downstream connection reset), and the 500 it gives is the client's answer
+            boolean committed = response.isCommitted();
             boolean cancelled = false;
-            if (error != null && DisconnectedClientHelper.isClientDisconnectedException(error)) {
-                // the client went away (a reset while the response was written): no server error, as on WebFlux
+            if (error != null && committed && DisconnectedClientHelper.isClientDisconnectedException(error)) {
                 error = null;
                 cancelled = true;
             }
-            int status = error != null && !response.isCommitted() ? 500 : response.getStatus();
+            int status = error != null && !committed ? 500 : response.getStatus();
             // what an @ExceptionHandler or a resolver turned into a response: Spring MVC keeps it when the
             // handler wrote a body, our recorder whatever the handler did
             Object handled = null;
@@ -180,7 +184,7 @@ public final class TraceServletFilter extends OncePerRequestFilter {
                 if (handled == null) {
                     handled = request.getAttribute(DispatcherServlet.EXCEPTION_ATTRIBUTE);
                 }
-                if (handled instanceof Throwable failure
+                if (committed && handled instanceof Throwable failure
                         && DisconnectedClientHelper.isClientDisconnectedException(failure)) {
                     // Spring MVC answers a write to a client that went away (AsyncRequestNotUsableException) itself
                     handled = null;

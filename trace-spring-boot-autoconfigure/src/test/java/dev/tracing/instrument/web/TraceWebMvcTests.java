@@ -1,5 +1,6 @@
 package dev.tracing.instrument.web;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -23,6 +24,7 @@ import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
+import jakarta.servlet.Filter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.junit.jupiter.api.Test;
@@ -41,7 +43,9 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.ApplicationContext;
+import org.springframework.context.annotation.Bean;
 import org.springframework.http.HttpEntity;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
@@ -319,6 +323,15 @@ class TraceWebMvcTests {
     }
 
     @Test
+    void anIoFailureOfTheApplicationsOwnIsAServerErrorNotADisconnectedClient() throws Exception {
+        HttpResponse<String> failed = get("/mvc/downstream-eof");
+        assertThat(failed.statusCode()).isEqualTo(500);
+        FinishedSpan span = awaitTrace(traceId(failed), 1).get(0);
+        assertThat(span.getTags()).containsEntry("http.response.status_code", "500").doesNotContainKey("cancelled");
+        assertError(span, IOException.class).hasMessage("upstream failed");
+    }
+
+    @Test
     void anAsyncRequestAnsweredByTheErrorPageKeepsItsRoute() throws Exception {
         HttpResponse<String> missing = get("/mvc/async-missing/42");
         assertThat(missing.statusCode()).isEqualTo(404);
@@ -464,6 +477,19 @@ class TraceWebMvcTests {
     @SpringBootConfiguration
     @EnableAutoConfiguration
     static class App {
+
+        /**
+         * A filter of the application's whose own connection to a downstream service dropped, before any
+         * response: not the client going away (Spring MVC answers a handler's such exception itself).
+         */
+        @Bean
+        FilterRegistrationBean<Filter> downstreamEofFilter() {
+            FilterRegistrationBean<Filter> registration = new FilterRegistrationBean<>((request, response, chain) -> {
+                throw new IOException("upstream failed", new EOFException("EOF reached while reading"));
+            });
+            registration.addUrlPatterns("/mvc/downstream-eof");
+            return registration;
+        }
 
         /** Pages, whose failures an exception handler answers with a view. */
         @Controller
