@@ -18,6 +18,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.grpc.client.GlobalClientInterceptor;
+import org.springframework.grpc.server.GlobalServerInterceptor;
 import org.springframework.grpc.server.ServerBuilderCustomizer;
 
 /**
@@ -36,7 +37,7 @@ import org.springframework.grpc.server.ServerBuilderCustomizer;
 @EnableConfigurationProperties(TraceGrpcProperties.class)
 public final class TraceGrpcAutoConfiguration {
 
-    /** The client interceptor's: before Boot's observation interceptor (0). */
+    /** Right after Spring gRPC's exception handler (HIGHEST_PRECEDENCE), before Boot's observation interceptors (0). */
     static final int ORDER = Ordered.HIGHEST_PRECEDENCE + 10;
 
     @Bean
@@ -46,13 +47,21 @@ public final class TraceGrpcAutoConfiguration {
     }
 
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = "org.springframework.grpc.server.ServerBuilderCustomizer")
+    @ConditionalOnClass(name = { "org.springframework.grpc.server.ServerBuilderCustomizer",
+            "org.springframework.grpc.server.GlobalServerInterceptor" })
     @ConditionalOnProperty(prefix = "trace.grpc.server", name = "enabled", havingValue = "true",
             matchIfMissing = true)
     static class Server {
 
+        /**
+         * Also a global interceptor, right after Spring gRPC's exception handler: a server factory of the
+         * application's applies those but not Boot's builder customizers. On Boot's servers it is then
+         * registered twice, and the inner registration passes each call on.
+         */
         @Bean
         @ConditionalOnMissingBean
+        @GlobalServerInterceptor
+        @Order(ORDER)
         TraceGrpcServerInterceptor traceGrpcServerInterceptor(GrpcSpanPolicy policy) {
             return new TraceGrpcServerInterceptor(policy);
         }

@@ -21,6 +21,13 @@ import io.micrometer.tracing.Tracer;
  */
 public final class TraceGrpcServerInterceptor implements ServerInterceptor {
 
+    /**
+     * Set while this interceptor starts a call it traces: registered twice (on the server builder
+     * and among the services' global interceptors, for a server factory of the application's that
+     * does not apply the builder customizers), the inner registration passes the call on untouched.
+     */
+    private static final ThreadLocal<Boolean> starting = new ThreadLocal<>();
+
     private final GrpcSpanPolicy policy;
 
     public TraceGrpcServerInterceptor(GrpcSpanPolicy policy) {
@@ -30,6 +37,10 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
     @Override
     public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
             ServerCallHandler<ReqT, RespT> next) {
+        if (starting.get() != null) {
+            // the same call, inside this interceptor's other registration
+            return next.startCall(call, headers);
+        }
         Span span;
         try {
             span = policy.startServerSpan(call.getMethodDescriptor(), headers,
@@ -52,6 +63,7 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
             }
         };
         ServerCall.Listener<ReqT> listener;
+        starting.set(Boolean.TRUE);
         try (Tracer.SpanInScope scope = tracer.withSpan(span)) {
             listener = next.startCall(traced, headers);
         }
@@ -60,6 +72,9 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
                 policy.endSpan(span, Status.fromThrowable(ex), ex, true);
             }
             throw ex;
+        }
+        finally {
+            starting.remove();
         }
         return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
 

@@ -1,0 +1,89 @@
+package dev.tracing.instrument.grpc;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import dev.tracing.core.TraceTracer;
+import dev.tracing.core.Tracing;
+import dev.tracing.propagation.CompositePropagator;
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import org.junit.jupiter.api.Test;
+
+import static dev.tracing.testing.Waits.await;
+import static dev.tracing.testing.Waits.throughout;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The server interceptor on a real Netty gRPC server, registered as Boot's servers get it (on the
+ * server builder and among each service's global interceptors) and as a server factory of the
+ * application's gets it (the services' interceptors only): one SERVER span per call either way.
+ */
+class TraceGrpcServerInterceptorTests {
+
+    private final List<FinishedSpan> spans = new CopyOnWriteArrayList<>();
+
+    private final TraceTracer tracer = Tracing.newBuilder().reporter(spans::add).build();
+
+    private final TraceGrpcServerInterceptor interceptor = new TraceGrpcServerInterceptor(
+            new GrpcSpanPolicy(tracer, CompositePropagator.builder(tracer).build()));
+
+    private final ServerServiceDefinition greeter = ServerServiceDefinition.builder("demo.Greeter")
+        .addMethod(GrpcTracingApp.SAY_HELLO, ServerCalls.asyncUnaryCall((String name, StreamObserver<String> answer) -> {
+            answer.onNext("Hello, " + name + "!");
+            answer.onCompleted();
+        }))
+        .build();
+
+    @Test
+    void onTheBuilderAndAmongTheServicesInterceptorsACallHasOneServerSpan() throws Exception {
+        assertOneServerSpanPerCall(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .addService(ServerInterceptors.intercept(greeter, interceptor))
+            .intercept(interceptor));
+    }
+
+    @Test
+    void amongTheServicesInterceptorsOnlyACallHasOneServerSpan() throws Exception {
+        assertOneServerSpanPerCall(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .addService(ServerInterceptors.intercept(greeter, interceptor)));
+    }
+
+    private void assertOneServerSpanPerCall(NettyServerBuilder builder) throws Exception {
+        Server server = builder.build().start();
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+        try {
+            for (int i = 0; i < 3; i++) {
+                String traceId = "4bf92f3577b34da6a3ce929d0e0e473" + i;
+                String answer = ClientCalls.blockingUnaryCall(TraceGrpcTests.withHeaders(channel,
+                        "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01"), GrpcTracingApp.SAY_HELLO,
+                        CallOptions.DEFAULT, "ada");
+                assertThat(answer).isEqualTo("Hello, ada!");
+            }
+            await().until(() -> spans.size() >= 3);
+            throughout(Duration.ofMillis(200)).until(() -> spans.size() == 3);
+            assertThat(spans).allSatisfy(span -> {
+                assertThat(span.getKind()).isEqualTo(Span.Kind.SERVER);
+                assertThat(span.getParentId()).isEqualTo("00f067aa0ba902b7");
+            });
+            assertThat(tracer.openSpanCount()).isZero();
+        }
+        finally {
+            channel.shutdownNow();
+            server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+}
