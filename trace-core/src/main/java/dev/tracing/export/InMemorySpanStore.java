@@ -276,9 +276,7 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
     }
 
     @Override
-    public void report(FinishedSpan reported) {
-        // an exception is kept as its type and message: it may hold far more than the span (a response body)
-        FinishedSpan span = reported instanceof RecordedSpan recorded ? recorded.withErrorSummary() : reported;
+    public void report(FinishedSpan span) {
         String traceId = span.getTraceId();
         if (traceId == null) {
             return;
@@ -290,6 +288,10 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
                 droppedRefusedTrace.increment();
                 return;
             }
+        }
+        if (span instanceof RecordedSpan recorded) {
+            // an exception is kept as its type and message: it may hold far more than the span (a response body)
+            span = recorded.withErrorSummary();
         }
         synchronized (this) {
             TraceEntry entry = byTraceId.get(traceId);
