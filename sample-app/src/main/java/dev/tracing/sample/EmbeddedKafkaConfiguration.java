@@ -5,22 +5,50 @@ import java.util.List;
 
 import org.apache.kafka.common.utils.Exit;
 
-import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
+import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
+import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.ConditionContext;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.type.AnnotatedTypeMetadata;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
  * Without {@code spring.kafka.bootstrap-servers}, the sample starts a one-node KRaft broker in
  * its own process and points Spring Boot's Kafka support at it, so it runs with one command and
- * no external Kafka. Setting the property uses that broker instead and this does nothing.
+ * no external Kafka. Setting the property (in any form Boot binds: a list, or per client) uses that
+ * broker instead and this does nothing.
  */
 @Configuration(proxyBeanMethods = false)
-@ConditionalOnExpression("'${spring.kafka.bootstrap-servers:}'.isEmpty()")
+@Conditional(EmbeddedKafkaConfiguration.NoBrokerConfigured.class)
 class EmbeddedKafkaConfiguration {
 
     static final String EVENTS_TOPIC = "sample-events";
+
+    /** Matches when no bootstrap servers are set, for all clients or any one of them. */
+    static final class NoBrokerConfigured extends SpringBootCondition {
+
+        private static final List<String> PROPERTIES = List.of("spring.kafka.bootstrap-servers",
+                "spring.kafka.producer.bootstrap-servers", "spring.kafka.consumer.bootstrap-servers",
+                "spring.kafka.admin.bootstrap-servers", "spring.kafka.streams.bootstrap-servers");
+
+        @Override
+        public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
+            Binder binder = Binder.get(context.getEnvironment());
+            for (String property : PROPERTIES) {
+                List<String> servers = binder.bind(property, Bindable.listOf(String.class)).orElse(List.of());
+                if (servers.stream().anyMatch(server -> !server.isBlank())) {
+                    return ConditionOutcome.noMatch(property + " is set");
+                }
+            }
+            return ConditionOutcome.match("no Kafka bootstrap servers are set");
+        }
+
+    }
 
     @Bean(destroyMethod = "destroy")
     InProcessBroker sampleKafkaBroker() {
