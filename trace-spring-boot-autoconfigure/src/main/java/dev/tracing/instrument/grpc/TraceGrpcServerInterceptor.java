@@ -22,11 +22,13 @@ import io.micrometer.tracing.Tracer;
 public final class TraceGrpcServerInterceptor implements ServerInterceptor {
 
     /**
-     * Set while this interceptor starts a call it traces: registered twice (on the server builder
-     * and among the services' global interceptors, for a server factory of the application's that
-     * does not apply the builder customizers), the inner registration passes the call on untouched.
+     * The metadata of the call this interceptor is starting, on this thread: registered twice (on the
+     * server builder and among the services' global interceptors, for a server factory of the
+     * application's that does not apply the builder customizers), the inner registration passes that
+     * call on untouched. By the call's own metadata object, not a flag: another call started on this
+     * thread meanwhile (an in-process call on a direct executor) is traced as any.
      */
-    private static final ThreadLocal<Boolean> starting = new ThreadLocal<>();
+    private static final ThreadLocal<Metadata> starting = new ThreadLocal<>();
 
     private final GrpcSpanPolicy policy;
 
@@ -37,7 +39,7 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
     @Override
     public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
             ServerCallHandler<ReqT, RespT> next) {
-        if (starting.get() != null) {
+        if (starting.get() == headers) {
             // the same call, inside this interceptor's other registration
             return next.startCall(call, headers);
         }
@@ -63,7 +65,8 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
             }
         };
         ServerCall.Listener<ReqT> listener;
-        starting.set(Boolean.TRUE);
+        Metadata outer = starting.get();
+        starting.set(headers);
         try (Tracer.SpanInScope scope = tracer.withSpan(span)) {
             listener = next.startCall(traced, headers);
         }
@@ -74,7 +77,12 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
             throw ex;
         }
         finally {
-            starting.remove();
+            if (outer != null) {
+                starting.set(outer);
+            }
+            else {
+                starting.remove();
+            }
         }
         return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
 

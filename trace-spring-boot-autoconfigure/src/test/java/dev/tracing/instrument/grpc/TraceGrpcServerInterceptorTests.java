@@ -2,6 +2,7 @@ package dev.tracing.instrument.grpc;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -12,9 +13,14 @@ import dev.tracing.propagation.CompositePropagator;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
@@ -59,6 +65,63 @@ class TraceGrpcServerInterceptorTests {
     void amongTheServicesInterceptorsOnlyACallHasOneServerSpan() throws Exception {
         assertOneServerSpanPerCall(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
             .addService(ServerInterceptors.intercept(greeter, interceptor)));
+    }
+
+    @Test
+    void aCallStartedOnTheThreadWhileAnotherStartsHasASpanOfItsOwn() {
+        // an in-process server on a direct executor starts a nested call's handlers on the starting thread
+        List<ServerCall<String, String>> started = new ArrayList<>();
+        ServerCallHandler<String, String> service = (call, headers) -> {
+            started.add(call);
+            return new ServerCall.Listener<>() {
+            };
+        };
+        ServerCallHandler<String, String> outerService = (call, headers) -> {
+            started.add(call);
+            // both registrations, as on Boot's servers, for the nested call too
+            interceptor.interceptCall(new NoTransportCall(), new Metadata(),
+                    (inner, innerHeaders) -> interceptor.interceptCall(inner, innerHeaders, service));
+            return new ServerCall.Listener<>() {
+            };
+        };
+        interceptor.interceptCall(new NoTransportCall(), new Metadata(),
+                (call, headers) -> interceptor.interceptCall(call, headers, outerService));
+        for (ServerCall<String, String> call : started) {
+            call.close(Status.OK, new Metadata());
+        }
+        assertThat(started).hasSize(2);
+        assertThat(spans).hasSize(2).allSatisfy(span -> assertThat(span.getKind()).isEqualTo(Span.Kind.SERVER));
+    }
+
+    /** A call with no transport behind it: what the interceptor reads of a call, and a close. */
+    private static final class NoTransportCall extends ServerCall<String, String> {
+
+        @Override
+        public void request(int count) {
+        }
+
+        @Override
+        public void sendHeaders(Metadata headers) {
+        }
+
+        @Override
+        public void sendMessage(String message) {
+        }
+
+        @Override
+        public void close(Status status, Metadata trailers) {
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return false;
+        }
+
+        @Override
+        public MethodDescriptor<String, String> getMethodDescriptor() {
+            return GrpcTracingApp.SAY_HELLO;
+        }
+
     }
 
     private void assertOneServerSpanPerCall(NettyServerBuilder builder) throws Exception {
