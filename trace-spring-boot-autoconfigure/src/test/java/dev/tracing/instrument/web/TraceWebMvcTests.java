@@ -55,6 +55,7 @@ import org.springframework.stereotype.Controller;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestTemplate;
@@ -323,6 +324,30 @@ class TraceWebMvcTests {
     }
 
     @Test
+    void aClientThatCutsItsUploadShortCancelsTheSpanWithoutAnError() throws Exception {
+        // read by the handler (Spring MVC answers the failed read itself) and by a filter (it leaves the chain)
+        for (String path : List.of("/mvc/upload", "/mvc/filtered-upload")) {
+            String traceId = "5bf92f3577b34da6a3ce929d0e0e473" + path.length() % 10;
+            try (Socket socket = new Socket("localhost", port)) {
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n"
+                        + "Content-Length: 1048576\r\ntraceparent: 00-" + traceId + "-" + CALLER_SPAN_ID + "-01\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+                out.write(new byte[16 * 1024]);
+                out.flush();
+                // reset, not a graceful close: the read of the body fails
+                socket.setSoLinger(true, 0);
+            }
+            FinishedSpan span = awaitTrace(traceId, 1).get(0);
+            assertThat(span.getError()).as(path).isNull();
+            assertThat(span.getTags()).as(path)
+                .containsEntry("cancelled", "true")
+                .doesNotContainKey("error")
+                .doesNotContainKey("exception.type");
+        }
+    }
+
+    @Test
     void anIoFailureOfTheApplicationsOwnIsAServerErrorNotADisconnectedClient() throws Exception {
         HttpResponse<String> failed = get("/mvc/downstream-eof");
         assertThat(failed.statusCode()).isEqualTo(500);
@@ -482,6 +507,17 @@ class TraceWebMvcTests {
          * A filter of the application's whose own connection to a downstream service dropped, before any
          * response: not the client going away (Spring MVC answers a handler's such exception itself).
          */
+        /** A filter of the application's that reads the whole body (a webhook's signature check, say). */
+        @Bean
+        FilterRegistrationBean<Filter> bodyReadingFilter() {
+            FilterRegistrationBean<Filter> registration = new FilterRegistrationBean<>((request, response, chain) -> {
+                request.getInputStream().readAllBytes();
+                chain.doFilter(request, response);
+            });
+            registration.addUrlPatterns("/mvc/filtered-upload");
+            return registration;
+        }
+
         @Bean
         FilterRegistrationBean<Filter> downstreamEofFilter() {
             FilterRegistrationBean<Filter> registration = new FilterRegistrationBean<>((request, response, chain) -> {
@@ -651,6 +687,11 @@ class TraceWebMvcTests {
                     body.write(chunk);
                     body.flush();
                 }
+            }
+
+            @PostMapping("/mvc/upload")
+            String upload(HttpServletRequest request) throws IOException {
+                return "read " + request.getInputStream().readAllBytes().length;
             }
 
             @GetMapping("/mvc/async-missing/{id}")
