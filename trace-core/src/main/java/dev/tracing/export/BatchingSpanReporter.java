@@ -76,11 +76,17 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
     private BatchingSpanReporter(Builder builder) {
         this.timeoutNanos = builder.timeout.toNanos();
         List<Lane> lanes = new ArrayList<>(builder.exporters.size());
+        List<String> names = new ArrayList<>(builder.exporters.size());
         for (SpanExporter exporter : builder.exporters) {
-            String threadName = builder.exporters.size() == 1 ? builder.threadName
-                    : builder.threadName + "-" + exporter.name();
-            lanes.add(new Lane(exporter, builder.maxQueueSize, builder.maxBatchSize, builder.scheduleDelay.toNanos(),
-                    threadName));
+            // two exporters of one kind (two OTLP collectors) are counted apart: the second is "otlp-2"
+            String name = exporter.name();
+            for (int n = 2; names.contains(name); n++) {
+                name = exporter.name() + "-" + n;
+            }
+            names.add(name);
+            String threadName = builder.exporters.size() == 1 ? builder.threadName : builder.threadName + "-" + name;
+            lanes.add(new Lane(exporter, name, builder.maxQueueSize, builder.maxBatchSize,
+                    builder.scheduleDelay.toNanos(), threadName));
         }
         this.lanes = List.copyOf(lanes);
         for (Lane lane : this.lanes) {
@@ -112,9 +118,12 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
         return size;
     }
 
-    /** The exporters' names, in the order they were added. */
+    /**
+     * The exporters' names, in the order they were added; an exporter whose name an earlier one has gets
+     * a number ({@code otlp-2}).
+     */
     public List<String> exporterNames() {
-        return lanes.stream().map(lane -> lane.exporter.name()).toList();
+        return lanes.stream().map(lane -> lane.name).toList();
     }
 
     /** Spans each exporter's backend accepted, by exporter name. */
@@ -148,7 +157,7 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
 
     private Lane lane(String exporter) {
         for (Lane lane : lanes) {
-            if (lane.exporter.name().equals(exporter)) {
+            if (lane.name.equals(exporter)) {
                 return lane;
             }
         }
@@ -195,7 +204,7 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
                 lane.exporter.close();
             }
             catch (RuntimeException ex) {
-                logger.debug("Closing the {} exporter failed", lane.exporter.name(), ex);
+                logger.debug("Closing the {} exporter failed", lane.name, ex);
             }
         }
     }
@@ -226,6 +235,9 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
 
         final LongAdder queueFull = new LongAdder();
 
+        /** The exporter's name, numbered when an earlier exporter has it. */
+        final String name;
+
         /** When each kind of failure was last logged (nanoTime), and how many happened since; worker thread only. */
         final Map<String, long[]> failureLog = new HashMap<>();
 
@@ -235,8 +247,10 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
         /** Whether the worker is in an export, which an interrupt must not cut short; guarded by itself. */
         private boolean exporting;
 
-        Lane(SpanExporter exporter, int maxQueueSize, int maxBatchSize, long scheduleDelayNanos, String threadName) {
+        Lane(SpanExporter exporter, String name, int maxQueueSize, int maxBatchSize, long scheduleDelayNanos,
+                String threadName) {
             this.exporter = exporter;
+            this.name = name;
             this.queue = new ArrayBlockingQueue<>(maxQueueSize);
             this.maxBatchSize = maxBatchSize;
             this.scheduleDelayNanos = scheduleDelayNanos;
@@ -351,12 +365,12 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
                 failureLog.put(kind, new long[] { now, 0 });
                 logger.warn("Exporting spans to {} failed: {}. The spans are dropped and counted in "
                         + "trace.export.spans.dropped{{exporter={},reason=export_failed}}; later failures of this "
-                        + "kind are logged at most once a minute", exporter.name(), message(ex), exporter.name());
+                        + "kind are logged at most once a minute", name, message(ex), name);
                 logger.debug("Export failure", ex);
             }
             else if (now - logged[0] >= FAILURE_LOG_INTERVAL_NANOS) {
                 logger.warn("Exporting spans to {} failed again: {} ({} more failures of this kind since the last "
-                        + "warning)", exporter.name(), message(ex), logged[1]);
+                        + "warning)", name, message(ex), logged[1]);
                 logged[0] = now;
                 logged[1] = 0;
             }
@@ -383,7 +397,7 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
             int left = dropped.size();
             if (left > 0) {
                 shutdown.add(left);
-                logger.warn("Dropped {} spans still queued for {} when the exporter closed", left, exporter.name());
+                logger.warn("Dropped {} spans still queued for {} when the exporter closed", left, name);
             }
         }
 

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
@@ -398,6 +399,28 @@ class BatchingSpanReporterTests {
         }
     }
 
+    /** What an exporter does with a batch. */
+    private interface Export {
+
+        void export(List<FinishedSpan> spans) throws IOException;
+
+    }
+
+    /** An exporter named as the OTLP one, doing {@code export}. */
+    private static SpanExporter otlp(Export export) {
+        return new SpanExporter() {
+            @Override
+            public String name() {
+                return "otlp";
+            }
+
+            @Override
+            public void export(List<FinishedSpan> spans) throws IOException {
+                export.export(spans);
+            }
+        };
+    }
+
     /** Lets a test point the reporter's exporter at a recovered backend. */
     private static final class SwitchableExporter implements SpanExporter {
 
@@ -422,6 +445,28 @@ class BatchingSpanReporterTests {
     private static int closedPort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
+        }
+    }
+
+    @Test
+    void twoExportersOfOneKindAreCountedApart() {
+        // two OTLP collectors, the second one down
+        List<FinishedSpan> first = new CopyOnWriteArrayList<>();
+        SpanExporter up = otlp(first::addAll);
+        SpanExporter down = otlp(spans -> {
+            throw new IOException("collector down");
+        });
+        try (BatchingSpanReporter reporter = BatchingSpanReporter.builder()
+            .exporter(up)
+            .exporter(down)
+            .scheduleDelay(Duration.ofMillis(20))
+            .build()) {
+            assertThat(reporter.exporterNames()).containsExactly("otlp", "otlp-2");
+            spans(3).forEach(reporter::report);
+            await().atMost(EXPORT).until(() -> reporter.droppedCount("otlp-2", BatchingSpanReporter.EXPORT_FAILED) == 3);
+            assertThat(reporter.exportedCount("otlp")).isEqualTo(3);
+            assertThat(reporter.droppedCount("otlp", BatchingSpanReporter.EXPORT_FAILED)).isZero();
+            assertThat(first).hasSize(3);
         }
     }
 
