@@ -1,5 +1,6 @@
 package dev.tracing.compatibility;
 
+import java.time.Duration;
 import java.util.List;
 
 import dev.tracing.export.InMemorySpanStore;
@@ -47,6 +48,16 @@ class SecuredEndpointTests {
     @Test
     void theTracesEndpointAsksForCredentialsAndTheRoleReadsIt() throws Exception {
         SecurityRequests.assertTracesNeedTheOpsRoleAndHealthIsOpen(port);
+    }
+
+    @Test
+    void aHealthProbeTheSkipPatternLeavesOutRecordsNothingNotEvenSpringSecuritysSpans() throws Exception {
+        int traces = store.traceCount();
+        for (int i = 0; i < 3; i++) {
+            assertThat(SecurityRequests.get(port, "/actuator/health", null, null).statusCode()).isEqualTo(200);
+        }
+        // the security filter chain's Observations would each start a trace of their own
+        Waits.await().during(Duration.ofMillis(500)).until(() -> store.traceCount() == traces);
     }
 
     @Test

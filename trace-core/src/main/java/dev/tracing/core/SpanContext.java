@@ -99,6 +99,16 @@ public final class SpanContext implements TraceContext {
                 null);
     }
 
+    /**
+     * A new local trace context that is not sampled and records nothing: made current where nothing
+     * may be traced (a request the skip pattern leaves out), so that the spans started inside it are
+     * not recorded either, instead of each starting a trace of its own. Its children are not sampled,
+     * whatever the sampler and the keep policy say (they have no local root to wait for).
+     */
+    public static SpanContext notSampled() {
+        return create(IdGenerator.nextId(), IdGenerator.nextId(), 0L, IdGenerator.nextId(), false, false);
+    }
+
     /** Returns a context that carries only a sampling decision, no ids. */
     public static SpanContext samplingFlagsOnly(Boolean sampled, boolean debug) {
         return new SpanContext(0L, 0L, 0L, 0L, flags(sampled, debug) | FLAG_REMOTE, null, null);

@@ -1,5 +1,6 @@
 package dev.tracing.autoconfigure;
 
+import dev.tracing.core.SpanContext;
 import dev.tracing.instrument.http.HttpSpanPolicy;
 import dev.tracing.instrument.sampling.SamplingRules;
 import dev.tracing.instrument.webflux.TraceExchangeFilterFunction;
@@ -43,7 +44,8 @@ public final class TraceWebFluxAutoConfiguration {
                 : HttpSpanPolicy.defaultSkipPattern(actuatorPath(environment));
         HttpSpanPolicy.Builder builder = HttpSpanPolicy.builder()
             .recordQuery(web.isRecordQuery())
-            .samplingRules(samplingRules);
+            .samplingRules(samplingRules)
+            .untracedContexts(SpanContext::notSampled);
         PropertyMapping.map("trace.web.server.skip-pattern", skipPattern, builder::skipPattern);
         PropertyMapping.map("trace.web.server.response-header", server.getResponseHeader(), builder::responseHeader);
         PropertyMapping.map("trace.web.server.record-headers", server.getRecordHeaders(), builder::recordHeaders);

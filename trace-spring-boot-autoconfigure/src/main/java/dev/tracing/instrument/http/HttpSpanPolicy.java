@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.regex.PatternSyntaxException;
 
 import dev.tracing.instrument.sampling.SamplingRules;
@@ -81,6 +82,8 @@ public final class HttpSpanPolicy {
      */
     private final PortText[] portTexts = new PortText[16];
 
+    private final Supplier<TraceContext> untracedContexts;
+
     private HttpSpanPolicy(Builder builder) {
         this.recordQuery = builder.recordQuery;
         this.skipPattern = builder.skipPattern;
@@ -88,6 +91,23 @@ public final class HttpSpanPolicy {
         this.w3cResponseHeader = "traceresponse".equalsIgnoreCase(this.responseHeader);
         this.recordHeaders = builder.recordHeaders.toArray(new String[0]);
         this.samplingRules = builder.samplingRules;
+        this.untracedContexts = builder.untracedContexts;
+    }
+
+    /**
+     * A new trace context for a request the skip pattern leaves out to run in, or null for none: one
+     * that is not sampled, so that what runs inside the request (Spring Security's Observations of a
+     * health probe, a call a health indicator makes) records nothing either, instead of each starting
+     * a trace of its own.
+     */
+    public TraceContext untracedContext() {
+        try {
+            return untracedContexts != null ? untracedContexts.get() : null;
+        }
+        catch (RuntimeException ex) {
+            // tracing never fails a request
+            return null;
+        }
     }
 
     /** Returns a builder of a policy that skips nothing, writes no response header and records no header or query. */
@@ -485,7 +505,19 @@ public final class HttpSpanPolicy {
 
         private SamplingRules samplingRules = SamplingRules.NONE;
 
+        private Supplier<TraceContext> untracedContexts;
+
         private Builder() {
+        }
+
+        /**
+         * Where the contexts that skipped requests run in come from: new trace contexts that are not
+         * sampled, and whose children are not sampled either ({@link #untracedContext()}). Without it a
+         * skipped request runs with no context.
+         */
+        public Builder untracedContexts(Supplier<TraceContext> untracedContexts) {
+            this.untracedContexts = untracedContexts;
+            return this;
         }
 
         /** The rules that decide a trace a request starts, by its path and method; default none. */

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.util.Collections;
 
 import dev.tracing.instrument.http.HttpSpanPolicy;
+import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 import jakarta.servlet.AsyncEvent;
@@ -67,6 +69,9 @@ public final class TraceServletFilter extends OncePerRequestFilter {
     /** Request attribute holding the listener that ends the SERVER span of an async request when it completes. */
     private static final String ASYNC_SPAN_ATTRIBUTE = TraceServletFilter.class.getName() + ".asyncSpan";
 
+    /** What {@link #start} returns for a request the skip pattern leaves out. */
+    private static final Span SKIPPED = Span.NOOP;
+
     private final Tracer tracer;
 
     private final Propagator propagator;
@@ -91,6 +96,10 @@ public final class TraceServletFilter extends OncePerRequestFilter {
         boolean asyncDispatch = isAsyncDispatch(request);
         EndOnCompletion async = asyncDispatch ? asyncOf(request) : null;
         Span span = asyncDispatch ? (async != null ? async.span : null) : start(request, response);
+        if (span == SKIPPED) {
+            untraced(request, response, chain);
+            return;
+        }
         if (span == null) {
             chain.doFilter(request, response);
             return;
@@ -131,12 +140,32 @@ public final class TraceServletFilter extends OncePerRequestFilter {
         return request.getAttribute(ASYNC_SPAN_ATTRIBUTE) instanceof EndOnCompletion async ? async : null;
     }
 
-    /** Returns the request's SERVER span, or null when the request is skipped or tracing failed. */
+    /**
+     * A request the skip pattern leaves out runs in a trace context that is not sampled, when the policy
+     * gives one: what runs inside it (Spring Security's Observations of a health probe, a call a health
+     * indicator makes) starts no trace of its own either.
+     */
+    private void untraced(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        TraceContext untraced = policy.untracedContext();
+        if (untraced == null) {
+            chain.doFilter(request, response);
+            return;
+        }
+        try (CurrentTraceContext.Scope scope = tracer.currentTraceContext().newScope(untraced)) {
+            chain.doFilter(request, response);
+        }
+    }
+
+    /**
+     * Returns the request's SERVER span, {@link #SKIPPED} when the skip pattern leaves the request out,
+     * or null when tracing failed.
+     */
     private Span start(HttpServletRequest request, HttpServletResponse response) {
         try {
             String path = pathWithinApplication(request);
             if (policy.skip(path)) {
-                return null;
+                return SKIPPED;
             }
             // Tomcat decodes the query into a new String on each call: read it only when it is recorded
             String query = policy.recordsQuery() ? request.getQueryString() : null;

@@ -7,6 +7,7 @@ import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 import dev.tracing.context.TraceContextThreadLocalAccessor;
 import dev.tracing.instrument.http.HttpSpanPolicy;
@@ -186,6 +187,15 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     HttpHandler decorate(HttpHandler handler, boolean filterInChain) {
         return (request, response) -> {
             ServerSpan state = start(request, response);
+            if (state == SKIPPED) {
+                // the filter in the chain need not look for this request's span (an exchange's attributes always
+                // hold its log id: empty means no exchange behind this request, and maybe a map that takes nothing)
+                Map<String, Object> attributes = request.getAttributes();
+                if (!attributes.isEmpty()) {
+                    attributes.put(SKIPPED_ATTRIBUTE, Boolean.TRUE);
+                }
+                return untraced(() -> handler.handle(request, response));
+            }
             if (state == null) {
                 return handler.handle(request, response);
             }
@@ -229,6 +239,30 @@ public final class TraceWebFilter implements WebFilter, Ordered {
      * accessor asks whether it encloses the span): the request goes on without the span current,
      * since tracing never fails a request.
      */
+    /**
+     * {@code work} in a trace context that is not sampled, when the policy gives one, on the thread and
+     * in its Reactor Context: a skipped request records nothing, and what runs inside it (Spring
+     * Security's Observations of a health probe, a call a health indicator makes) starts no trace of
+     * its own either.
+     */
+    private Mono<Void> untraced(Supplier<Mono<Void>> work) {
+        TraceContext untraced = policy.untracedContext();
+        if (untraced == null) {
+            return work.get();
+        }
+        Mono<Void> result;
+        boolean entered = makeCurrent(untraced);
+        try {
+            result = work.get();
+        }
+        finally {
+            if (entered) {
+                current.restore();
+            }
+        }
+        return result.contextWrite(context -> context.put(TraceContextThreadLocalAccessor.KEY, untraced));
+    }
+
     private boolean makeCurrent(TraceContext context) {
         try {
             current.setValue(context);
@@ -259,6 +293,10 @@ public final class TraceWebFilter implements WebFilter, Ordered {
         if (decorated != null) {
             return handOver(decorated, exchange, chain);
         }
+        if (exchange.getAttribute(SKIPPED_ATTRIBUTE) != null) {
+            // the decorator left the request out, and made it run in a context that is not sampled
+            return chain.filter(exchange);
+        }
         return Mono.deferContextual(context -> {
             Object inContext = context.getOrDefault(TraceContextThreadLocalAccessor.KEY, null);
             // the chain got a request that hides the server's (one of a type of the application's own, or a mock
@@ -268,6 +306,9 @@ public final class TraceWebFilter implements WebFilter, Ordered {
                 return handOver(found, exchange, chain);
             }
             ServerSpan state = start(exchange.getRequest(), exchange.getResponse());
+            if (state == SKIPPED) {
+                return untraced(() -> chain.filter(exchange));
+            }
             if (state == null) {
                 return chain.filter(exchange);
             }
@@ -343,12 +384,15 @@ public final class TraceWebFilter implements WebFilter, Ordered {
         }
     }
 
-    /** Starts the span of a request, or returns null when it is skipped; never throws. */
+    /**
+     * Starts the span of a request; returns {@link #SKIPPED} when the skip pattern leaves it out, null
+     * when tracing failed; never throws.
+     */
     private ServerSpan start(ServerHttpRequest request, ServerHttpResponse response) {
         try {
             String path = request.getPath().pathWithinApplication().value();
             if (policy.skip(path)) {
-                return null;
+                return SKIPPED;
             }
             String method = request.getMethod().name();
             URI uri = request.getURI();
@@ -557,6 +601,12 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     }
 
     /** What the decorator and the filter share about one request's span. */
+    /** What {@link #start} returns for a request the skip pattern leaves out. */
+    private static final ServerSpan SKIPPED = new ServerSpan(Span.NOOP, "", null);
+
+    /** Request attribute that tells the filter the decorator left the request out. */
+    private static final String SKIPPED_ATTRIBUTE = TraceWebFilter.class.getName() + ".skipped";
+
     private static final class ServerSpan {
 
         final Span span;
