@@ -5,6 +5,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 
@@ -59,6 +60,18 @@ final class SecurityRequests {
         HttpResponse<String> page = get(port, "/actuator/traceview", "ops:ops-password", null);
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.body()).contains("<title>Traces</title>");
+    }
+
+    /**
+     * Three health probes, which the skip pattern leaves out, add no trace to the store: not even of
+     * the security filter chain's Observations, which would each start a trace of their own.
+     */
+    static void assertHealthProbesRecordNothing(int port, InMemorySpanStore store) throws Exception {
+        int traces = store.traceCount();
+        for (int i = 0; i < 3; i++) {
+            assertThat(get(port, "/actuator/health", null, null).statusCode()).isEqualTo(200);
+        }
+        Waits.await().during(Duration.ofMillis(500)).until(() -> store.traceCount() == traces);
     }
 
     /** The spans of one secured request, and its SERVER span among them. */
