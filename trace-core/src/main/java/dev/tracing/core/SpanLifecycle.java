@@ -1,5 +1,7 @@
 package dev.tracing.core;
 
+import java.util.List;
+
 import io.micrometer.tracing.exporter.FinishedSpan;
 
 /**
@@ -18,5 +20,46 @@ public interface SpanLifecycle {
 
     /** {@code span} ended, or was abandoned: it is no longer open. */
     void ended(FinishedSpan span);
+
+    /**
+     * One listener telling each of {@code listeners} in turn (a failing one does not keep the
+     * others from being told); null when there is none, the listener itself when there is one.
+     */
+    static SpanLifecycle of(List<? extends SpanLifecycle> listeners) {
+        if (listeners.isEmpty()) {
+            return null;
+        }
+        if (listeners.size() == 1) {
+            return listeners.get(0);
+        }
+        List<SpanLifecycle> all = List.copyOf(listeners);
+        return new SpanLifecycle() {
+
+            @Override
+            public void started(FinishedSpan span) {
+                for (SpanLifecycle listener : all) {
+                    try {
+                        listener.started(span);
+                    }
+                    catch (RuntimeException ignored) {
+                        // as the tracer ignores a single listener's failure
+                    }
+                }
+            }
+
+            @Override
+            public void ended(FinishedSpan span) {
+                for (SpanLifecycle listener : all) {
+                    try {
+                        listener.ended(span);
+                    }
+                    catch (RuntimeException ignored) {
+                        // as the tracer ignores a single listener's failure
+                    }
+                }
+            }
+
+        };
+    }
 
 }

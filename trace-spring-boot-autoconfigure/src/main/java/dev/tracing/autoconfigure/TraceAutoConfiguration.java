@@ -159,7 +159,7 @@ public final class TraceAutoConfiguration {
             .reporter(pipeline::report)
             .remoteFields(baggage.getRemoteFields())
             .correlationFields(baggage.getCorrelationFields())
-            .spanLifecycle(lifecycle.getIfUnique())
+            .spanLifecycle(SpanLifecycle.of(lifecycle.orderedStream().toList()))
             .keep(PropertyMapping.keepPolicy(sampling.getKeep()))
             .build();
     }

@@ -2,11 +2,16 @@ package dev.tracing.test;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
+import dev.tracing.core.SpanLifecycle;
 import dev.tracing.export.CallingThreadSpanReporter;
 import io.micrometer.tracing.exporter.FinishedSpan;
 
@@ -16,8 +21,9 @@ import io.micrometer.tracing.exporter.FinishedSpan;
  * sampler, with its baggage and propagation. The pipeline hands each span over on the thread that
  * ends it, so a span is here the moment {@code end()} returns.
  *
- * <p>In a Spring Boot test this is a bean, emptied before each test method. Without Spring,
- * {@link TestTracer} owns one.
+ * <p>In a Spring Boot test this is a bean, emptied before each test method; a span that started
+ * before the test method (in an earlier test, or at start-up) and finishes during it is not one of
+ * the test's spans, and is left out. Without Spring, {@link TestTracer} owns one.
  *
  * <p>Spans that end on other threads (a Kafka listener, {@code @Async} work, a WebClient call
  * whose answer arrives after the test's request returned) are awaited with the {@code await...}
@@ -25,22 +31,54 @@ import io.micrometer.tracing.exporter.FinishedSpan;
  * never polling with a sleep. A wait that times out fails with the spans that did arrive, as a
  * tree.
  */
-public final class TestSpans implements CallingThreadSpanReporter {
+public final class TestSpans implements CallingThreadSpanReporter, SpanLifecycle {
 
     /** How long the {@code await...} methods wait, without a choice. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
 
+    /**
+     * How many started spans not yet received are remembered: a span the application's filters drop
+     * is never received, and the oldest are forgotten beyond this.
+     */
+    private static final int MAX_STARTED = 10_000;
+
     private final List<FinishedSpan> spans = new ArrayList<>();
+
+    /** The spans started since the test began and not received yet, by trace and span id; guarded by {@code spans}. */
+    private Set<String> startedInTest = startedSpans();
+
+    /** The spans started before the test began and not received then: not the test's when they arrive. */
+    private Set<String> startedBeforeTest = startedSpans();
 
     private volatile Duration timeout = DEFAULT_TIMEOUT;
 
     /** Receives a finished span; called by the span pipeline. */
     @Override
     public void report(FinishedSpan span) {
+        String id = idOf(span);
         synchronized (spans) {
+            if (startedBeforeTest.remove(id)) {
+                // an earlier test's span, finishing late (a slow filter, a trace held by the keep policy)
+                return;
+            }
+            startedInTest.remove(id);
             spans.add(span);
             spans.notifyAll();
         }
+    }
+
+    /** Told by the tracer that {@code span} started, so that it is known as this test's when it arrives. */
+    @Override
+    public void started(FinishedSpan span) {
+        String id = idOf(span);
+        synchronized (spans) {
+            startedInTest.add(id);
+        }
+    }
+
+    /** Told by the tracer that {@code span} ended; it arrives in {@link #report} once through the pipeline. */
+    @Override
+    public void ended(FinishedSpan span) {
     }
 
     /** Forgets every span received so far. */
@@ -48,6 +86,35 @@ public final class TestSpans implements CallingThreadSpanReporter {
         synchronized (spans) {
             spans.clear();
         }
+    }
+
+    /**
+     * Forgets every span received so far, and those started so far that arrive later: the start of a
+     * test. A span of the test before may end after that test returned and arrive only once this test
+     * runs (the pipeline hands it over after the tracer signals its end, which is what strict mode
+     * waits for).
+     */
+    void startTest() {
+        synchronized (spans) {
+            spans.clear();
+            startedBeforeTest = startedInTest;
+            startedInTest = startedSpans();
+        }
+    }
+
+    private static String idOf(FinishedSpan span) {
+        return span.getTraceId() + '/' + span.getSpanId();
+    }
+
+    private static Set<String> startedSpans() {
+        return Collections.newSetFromMap(new LinkedHashMap<String, Boolean>() {
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                return size() > MAX_STARTED;
+            }
+
+        });
     }
 
     /** How long the {@code await...} methods wait before they fail. */

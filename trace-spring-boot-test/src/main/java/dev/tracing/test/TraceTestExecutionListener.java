@@ -33,7 +33,7 @@ public final class TraceTestExecutionListener implements TestExecutionListener, 
             return;
         }
         ApplicationContext context = testContext.getApplicationContext();
-        context.getBeanProvider(TestSpans.class).ifAvailable(TestSpans::clear);
+        context.getBeanProvider(TestSpans.class).ifAvailable(TestSpans::startTest);
         context.getBeanProvider(StrictTracing.class).ifAvailable(StrictTracing::reset);
     }
 

@@ -4,6 +4,7 @@ import java.util.List;
 
 import dev.tracing.kitexamples.BeforeAllInjectedExamples;
 import dev.tracing.kitexamples.ConstructorInjectedExamples;
+import dev.tracing.kitexamples.LateSpanSpringExamples;
 import dev.tracing.kitexamples.LeakingSpringExamples;
 import dev.tracing.kitexamples.LeakingUnitExamples;
 import dev.tracing.kitexamples.NonStrictSpringExamples;
@@ -74,6 +75,15 @@ class StrictModeTests {
     void withStrictModeOffALeakedContextIsStillClearedForTheNextTest() {
         Events tests = EngineTestKit.engine("junit-jupiter")
             .selectors(selectClass(NonStrictSpringExamples.class))
+            .execute()
+            .testEvents();
+        tests.assertStatistics(stats -> stats.started(2).succeeded(2));
+    }
+
+    @Test
+    void aSpanOfTheTestBeforeThatArrivesLateIsNotTheNextTests() {
+        Events tests = EngineTestKit.engine("junit-jupiter")
+            .selectors(selectClass(LateSpanSpringExamples.class))
             .execute()
             .testEvents();
         tests.assertStatistics(stats -> stats.started(2).succeeded(2));
