@@ -1,8 +1,11 @@
 package dev.tracing.compatibility;
 
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 
 import dev.tracing.export.InMemorySpanStore;
+import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.Test;
 
@@ -73,6 +76,21 @@ class SecuredEndpointTests {
             .containsEntry("spring.security.authorization.decision", "true");
     }
 
+    @Test
+    void aRefusedRequestsErrorPageRunsInItsTraceAndStartsNoTraceOfItsOwn() throws Exception {
+        String traceId = "5bf92f3577b34da6a3ce929d0e0e4736";
+        int traces = store.traceCount();
+        HttpResponse<String> refused = SecurityRequests.get(port, "/secured", null,
+                "00-" + traceId + "-00f067aa0ba902b7-01");
+        assertThat(refused.statusCode()).isEqualTo(401);
+        // Tomcat answers the 401 through the error page, where the chain for /error runs its Observations
+        Waits.await().during(Duration.ofMillis(500)).until(() -> store.traceCount() == traces + 1);
+        List<FinishedSpan> spans = store.trace(traceId);
+        FinishedSpan server = spans.stream().filter(span -> span.getKind() == Span.Kind.SERVER).findFirst().orElseThrow();
+        // only the error page's chain lets the request through: its section is the SERVER span's child
+        assertThat(named(spans, "secured request").getParentId()).isEqualTo(server.getSpanId());
+    }
+
     @SpringBootConfiguration
     @EnableAutoConfiguration(excludeName = "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration")
     @Import(SecuredApp.Endpoints.class)
@@ -94,6 +112,13 @@ class SecuredEndpointTests {
             http.securityMatcher("/secured")
                 .authorizeHttpRequests(requests -> requests.anyRequest().authenticated())
                 .httpBasic(Customizer.withDefaults());
+            return http.build();
+        }
+
+        /** The error page open to all, as Spring Boot's default chain leaves it. */
+        @Bean
+        SecurityFilterChain errorPageSecurity(HttpSecurity http) throws Exception {
+            http.securityMatcher("/error").authorizeHttpRequests(requests -> requests.anyRequest().permitAll());
             return http.build();
         }
 

@@ -71,7 +71,7 @@ public final class TraceWebMvcAutoConfiguration {
         FilterRegistrationBean<TraceServletFilter> traceServletFilterRegistration(TraceServletFilter filter) {
             FilterRegistrationBean<TraceServletFilter> registration = new FilterRegistrationBean<>(filter);
             registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
-            registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC);
+            registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.ERROR);
             return registration;
         }
 

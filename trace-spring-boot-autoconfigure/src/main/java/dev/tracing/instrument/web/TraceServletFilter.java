@@ -11,6 +11,7 @@ import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -69,6 +70,9 @@ public final class TraceServletFilter extends OncePerRequestFilter {
     /** Request attribute holding the listener that ends the SERVER span of an async request when it completes. */
     private static final String ASYNC_SPAN_ATTRIBUTE = TraceServletFilter.class.getName() + ".asyncSpan";
 
+    /** Request attribute holding the context a skipped request runs in, for its async and error dispatches. */
+    private static final String UNTRACED_ATTRIBUTE = TraceServletFilter.class.getName() + ".untraced";
+
     /** What {@link #start} returns for a request the skip pattern leaves out. */
     private static final Span SKIPPED = Span.NOOP;
 
@@ -85,6 +89,12 @@ public final class TraceServletFilter extends OncePerRequestFilter {
     }
 
     @Override
+    protected boolean shouldNotFilterErrorDispatch() {
+        // the error page runs in the request's trace
+        return false;
+    }
+
+    @Override
     protected boolean shouldNotFilterAsyncDispatch() {
         // the dispatch that finishes an async request (exception handlers, the response body) runs in its span
         return false;
@@ -93,11 +103,26 @@ public final class TraceServletFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
+        if (request.getDispatcherType() == DispatcherType.ERROR) {
+            // the error page (Spring Security's filters run again there) belongs to the request, its span ended
+            inContext(request, response, chain, request.getAttribute(SPAN_ATTRIBUTE) instanceof Span span
+                    ? span.context() : untracedContextOf(request));
+            return;
+        }
         boolean asyncDispatch = isAsyncDispatch(request);
         EndOnCompletion async = asyncDispatch ? asyncOf(request) : null;
         Span span = asyncDispatch ? (async != null ? async.span : null) : start(request, response);
         if (span == SKIPPED) {
-            untraced(request, response, chain);
+            TraceContext untraced = policy.untracedContext();
+            if (untraced != null) {
+                request.setAttribute(UNTRACED_ATTRIBUTE, untraced);
+            }
+            inContext(request, response, chain, untraced);
+            return;
+        }
+        if (asyncDispatch && async == null) {
+            // the dispatch that finishes a skipped async request runs in the context its first dispatch had
+            inContext(request, response, chain, untracedContextOf(request));
             return;
         }
         if (span == null) {
@@ -141,20 +166,25 @@ public final class TraceServletFilter extends OncePerRequestFilter {
     }
 
     /**
-     * A request the skip pattern leaves out runs in a trace context that is not sampled, when the policy
-     * gives one: what runs inside it (Spring Security's Observations of a health probe, a call a health
-     * indicator makes) starts no trace of its own either.
+     * Runs the chain in {@code context}, or as it is when null. A request the skip pattern leaves out runs
+     * in a trace context that is not sampled, when the policy gives one: what runs inside it (Spring
+     * Security's Observations of a health probe, a call a health indicator makes) starts no trace of its
+     * own either.
      */
-    private void untraced(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
-            throws ServletException, IOException {
-        TraceContext untraced = policy.untracedContext();
-        if (untraced == null) {
+    private void inContext(HttpServletRequest request, HttpServletResponse response, FilterChain chain,
+            TraceContext context) throws ServletException, IOException {
+        if (context == null) {
             chain.doFilter(request, response);
             return;
         }
-        try (CurrentTraceContext.Scope scope = tracer.currentTraceContext().newScope(untraced)) {
+        try (CurrentTraceContext.Scope scope = tracer.currentTraceContext().newScope(context)) {
             chain.doFilter(request, response);
         }
+    }
+
+    /** The context a skipped request ran in, for its later dispatches; null when it was not skipped. */
+    private static TraceContext untracedContextOf(HttpServletRequest request) {
+        return request.getAttribute(UNTRACED_ATTRIBUTE) instanceof TraceContext untraced ? untraced : null;
     }
 
     /**
