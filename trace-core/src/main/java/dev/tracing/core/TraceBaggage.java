@@ -106,9 +106,14 @@ final class TraceBaggage implements Baggage, BaggageInScope {
         return makeCurrent(current(), value);
     }
 
+    /**
+     * Makes a copy of {@code traceContext} with the value current; when that is the current span, a copy of
+     * the current context, so that values already in scope for it stay (Micrometer opens one such scope per
+     * baggage key value of an Observation, each given the Observation's span context).
+     */
     @Override
     public BaggageInScope makeCurrent(TraceContext traceContext, String value) {
-        SpanContext context = SpanContext.from(traceContext);
+        SpanContext context = TraceTracer.resolve(currentTraceContext, traceContext);
         TraceBaggage scoped = new TraceBaggage(name, currentTraceContext, inMdc, context);
         if (context == null) {
             return scoped;

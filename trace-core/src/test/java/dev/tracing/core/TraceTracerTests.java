@@ -24,6 +24,7 @@ import io.micrometer.tracing.exporter.FinishedSpan;
 import io.micrometer.tracing.test.simple.SpansAssert;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
@@ -742,6 +743,30 @@ class TraceTracerTests {
             assertThat(baggage.get(span.context())).isEqualTo("value 3");
             assertThat(tracer.getBaggage("from_span").get(span.context())).isEqualTo("value 3");
         }
+        span.end();
+    }
+
+    @Test
+    void baggageScopesOpenedOneAfterTheOtherForTheSameSpanEachAddTheirValue() {
+        // what Micrometer's Observation scope does for an Observation with two key values that are
+        // baggage fields: one createBaggageInScope per field, each given the Observation's span context
+        TraceTracer correlating = Tracing.newBuilder().serviceName("svc").reporter(reported::add)
+            .remoteFields(List.of("tenant", "region")).correlationFields(List.of("tenant", "region")).build();
+        Span span = correlating.nextSpan().name("checkout").start();
+        Span child;
+        try (Tracer.SpanInScope ws = correlating.withSpan(span);
+                var tenant = correlating.createBaggageInScope(span.context(), "tenant", "acme");
+                var region = correlating.createBaggageInScope(span.context(), "region", "eu")) {
+            assertThat(correlating.getAllBaggage()).containsEntry("tenant", "acme").containsEntry("region", "eu");
+            assertThat(MDC.get("tenant")).isEqualTo("acme");
+            assertThat(MDC.get("region")).isEqualTo("eu");
+            child = correlating.nextSpan().name("child").start();
+        }
+        assertThat(correlating.getAllBaggage(child.context())).containsEntry("tenant", "acme")
+            .containsEntry("region", "eu");
+        assertThat(MDC.get("tenant")).isNull();
+        assertThat(MDC.get("region")).isNull();
+        child.end();
         span.end();
     }
 
