@@ -52,7 +52,14 @@ public final class TraceClientHttpRequestInterceptor implements ClientHttpReques
         Throwable error = null;
         try {
             ClientHttpResponse response = execution.execute(request, body);
-            status = response.getStatusCode().value();
+            try {
+                status = response.getStatusCode().value();
+            }
+            catch (IOException | RuntimeException ex) {
+                // a status Spring cannot read (a broken server's "42"): the caller fails reading it too, and
+                // closes the response then, which it could not if this threw
+                error = ex;
+            }
             return response;
         }
         catch (IOException | RuntimeException | Error ex) {

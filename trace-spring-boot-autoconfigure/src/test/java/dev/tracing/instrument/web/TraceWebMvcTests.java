@@ -4,7 +4,10 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -50,6 +53,11 @@ import org.springframework.http.HttpEntity;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.client.ClientHttpRequest;
+import org.springframework.http.client.ClientHttpRequestFactory;
+import org.springframework.http.client.ClientHttpResponse;
+import org.springframework.http.client.SimpleClientHttpRequestFactory;
 import org.springframework.http.ResponseEntity;
 import org.springframework.stereotype.Controller;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -69,6 +77,7 @@ import static dev.tracing.testing.TraceAssertions.only;
 import static dev.tracing.testing.Waits.await;
 import static dev.tracing.testing.Waits.throughout;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Spring MVC on Tomcat: the servlet filter and the RestClient/RestTemplate interceptor. */
 @SpringBootTest(classes = TraceWebMvcTests.App.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
@@ -91,6 +100,9 @@ class TraceWebMvcTests {
 
     @Autowired
     InMemorySpanStore store;
+
+    @Autowired
+    RestTemplateBuilder restTemplateBuilder;
 
     HttpResponse<String> get(String path, String... headers) throws Exception {
         return TraceAssertions.get(port, path, headers);
@@ -239,6 +251,120 @@ class TraceWebMvcTests {
         FinishedSpan client = only(store.trace(traceId(response)), s -> s.getKind() == Span.Kind.CLIENT);
         assertThat(client.getName()).isEqualTo("GET");
         assertThat(client.getTags()).doesNotContainKey("url.template");
+    }
+
+    @Test
+    void aResponseWhoseStatusCannotBeReadIsStillClosedAndItsSpanRecordsWhy() throws Exception {
+        // a broken server's status line: HttpURLConnection reads 42, which Spring refuses as a status code
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Void> answered = CompletableFuture.runAsync(() -> {
+                try (Socket socket = server.accept()) {
+                    InputStream in = socket.getInputStream();
+                    int last = 0;
+                    for (int b; (b = in.read()) != -1 && !(last == '\n' && b == '\r');) {
+                        last = b;
+                    }
+                    socket.getOutputStream()
+                        .write("HTTP/1.1 42 Odd\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    socket.getOutputStream().flush();
+                    in.read();
+                }
+                catch (IOException ex) {
+                    throw new IllegalStateException(ex);
+                }
+            });
+            List<ClientHttpResponse> closed = new ArrayList<>();
+            RestTemplate client = restTemplateBuilder
+                .requestFactory(() -> new CloseRecordingFactory(new SimpleClientHttpRequestFactory(), closed))
+                .build();
+            String url = "http://127.0.0.1:" + server.getLocalPort() + "/odd";
+            assertThatThrownBy(() -> client.getForObject(url, String.class))
+                .isInstanceOf(IllegalArgumentException.class);
+            // RestTemplate closes the response it got; before, the interceptor threw and it had none to close
+            assertThat(closed).hasSize(1);
+            FinishedSpan span = await().until(() -> store.recentTraces(100)
+                .stream()
+                .flatMap(List::stream)
+                .filter(s -> url.equals(s.getTags().get("url.full")))
+                .findFirst()
+                .orElse(null), found -> found != null);
+            assertThat(span.getKind()).isEqualTo(Span.Kind.CLIENT);
+            assertError(span, IllegalArgumentException.class);
+            answered.cancel(true);
+        }
+    }
+
+    /** A request factory whose responses note when they are closed. */
+    record CloseRecordingFactory(ClientHttpRequestFactory delegate, List<ClientHttpResponse> closed)
+            implements ClientHttpRequestFactory {
+
+        @Override
+        public ClientHttpRequest createRequest(URI uri, HttpMethod httpMethod) throws IOException {
+            ClientHttpRequest request = delegate.createRequest(uri, httpMethod);
+            return new ClientHttpRequest() {
+
+                @Override
+                public ClientHttpResponse execute() throws IOException {
+                    ClientHttpResponse response = request.execute();
+                    return new ClientHttpResponse() {
+
+                        @Override
+                        public HttpStatusCode getStatusCode() throws IOException {
+                            return response.getStatusCode();
+                        }
+
+                        @Override
+                        public String getStatusText() throws IOException {
+                            return response.getStatusText();
+                        }
+
+                        @Override
+                        public InputStream getBody() throws IOException {
+                            return response.getBody();
+                        }
+
+                        @Override
+                        public HttpHeaders getHeaders() {
+                            return response.getHeaders();
+                        }
+
+                        @Override
+                        public void close() {
+                            closed.add(this);
+                            response.close();
+                        }
+
+                    };
+                }
+
+                @Override
+                public OutputStream getBody() throws IOException {
+                    return request.getBody();
+                }
+
+                @Override
+                public HttpMethod getMethod() {
+                    return request.getMethod();
+                }
+
+                @Override
+                public URI getURI() {
+                    return request.getURI();
+                }
+
+                @Override
+                public Map<String, Object> getAttributes() {
+                    return request.getAttributes();
+                }
+
+                @Override
+                public HttpHeaders getHeaders() {
+                    return request.getHeaders();
+                }
+
+            };
+        }
+
     }
 
     @Test
