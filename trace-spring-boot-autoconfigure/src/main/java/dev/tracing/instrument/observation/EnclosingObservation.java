@@ -1,5 +1,8 @@
 package dev.tracing.instrument.observation;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationView;
 import io.micrometer.tracing.Span;
@@ -20,7 +23,9 @@ import io.micrometer.tracing.handler.TracingObservationHandler.TracingContext;
  * the signal in which it stopped), what starts after it is a child of its own parent's span, as
  * Spring Security's "secured request" is a sibling of its filter chain's first section (also when
  * the request's Observation above them is a no-op: then the parent the section's span started
- * with).
+ * with). A scope of a stopped Observation that opened <em>after</em> it stopped is different:
+ * context propagation restored the Observation where it had been captured (a task decorator
+ * running fire-and-forget work late), and what starts there is its child, as Micrometer chooses.
  *
  * <p>Design notes: "open" is known only for Observations that {@link ObservationSpanHandler}
  * traces, through its {@link Tracked} context, which it marks on stop. Ancestry is read from span
@@ -30,6 +35,9 @@ final class EnclosingObservation {
 
     /** How many enclosing Observations are searched for the current span. */
     private static final int MAX_ANCESTORS = 8;
+
+    /** On each thread, the stopped Observations whose scope opened there after they stopped, while open. */
+    private static final ThreadLocal<List<Tracked>> REOPENED = new ThreadLocal<>();
 
     private EnclosingObservation() {
     }
@@ -46,7 +54,7 @@ final class EnclosingObservation {
             return chosen;
         }
         if (enclosing.getContextView().get(TracingContext.class) instanceof Tracked tracked && tracked.stopped
-                && chosen.equals(tracked.getSpan())) {
+                && chosen.equals(tracked.getSpan()) && !reopenedHere(tracked)) {
             ObservationView above = enclosing.getContextView().getParentObservation();
             Object tracing = above != null ? above.getContextView().get(TracingContext.class) : null;
             Span aboveSpan = tracing instanceof TracingContext aboveTracing ? aboveTracing.getSpan() : null;
@@ -61,6 +69,44 @@ final class EnclosingObservation {
             return chosen;
         }
         return enclosingSpan;
+    }
+
+    /**
+     * Notes that the scope of {@code tracked}'s Observation opened on this thread after it stopped: context
+     * propagation (a task decorator, Reactor) restored it where it was captured, so what starts in that
+     * scope is the Observation's work, done late, and its child.
+     */
+    static void reopened(Tracked tracked) {
+        List<Tracked> reopened = REOPENED.get();
+        if (reopened == null) {
+            reopened = new ArrayList<>(2);
+            REOPENED.set(reopened);
+        }
+        reopened.add(tracked);
+    }
+
+    /** Notes that a scope of {@code tracked}'s stopped Observation closed on this thread. */
+    static void closed(Tracked tracked) {
+        List<Tracked> reopened = REOPENED.get();
+        if (reopened == null) {
+            return;
+        }
+        // the last one: scopes close in reverse order; one opened before the stop was never added
+        for (int i = reopened.size() - 1; i >= 0; i--) {
+            if (reopened.get(i) == tracked) {
+                reopened.remove(i);
+                break;
+            }
+        }
+        if (reopened.isEmpty()) {
+            REOPENED.remove();
+        }
+    }
+
+    /** Whether a scope of {@code tracked}'s Observation that opened after it stopped is open on this thread. */
+    private static boolean reopenedHere(Tracked tracked) {
+        List<Tracked> reopened = REOPENED.get();
+        return reopened != null && reopened.contains(tracked);
     }
 
     /** The span of a tracked Observation that has not stopped, or null. */

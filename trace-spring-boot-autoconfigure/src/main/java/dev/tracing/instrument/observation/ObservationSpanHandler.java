@@ -60,6 +60,22 @@ public final class ObservationSpanHandler extends DefaultTracingObservationHandl
     }
 
     @Override
+    public void onScopeOpened(Observation.Context context) {
+        super.onScopeOpened(context);
+        if (context.get(TracingContext.class) instanceof EnclosingObservation.Tracked tracked && tracked.stopped) {
+            EnclosingObservation.reopened(tracked);
+        }
+    }
+
+    @Override
+    public void onScopeClosed(Observation.Context context) {
+        if (context.get(TracingContext.class) instanceof EnclosingObservation.Tracked tracked && tracked.stopped) {
+            EnclosingObservation.closed(tracked);
+        }
+        super.onScopeClosed(context);
+    }
+
+    @Override
     public Span getParentSpan(Observation.ContextView context) {
         Span parent = EnclosingObservation.parentSpan(super.getParentSpan(context), context);
         if (context instanceof Observation.Context started

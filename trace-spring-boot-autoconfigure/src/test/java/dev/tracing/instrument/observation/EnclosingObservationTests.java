@@ -143,6 +143,31 @@ class EnclosingObservationTests {
     }
 
     @Test
+    void whatStartsWhereAStoppedObservationIsRestoredLaterIsStillItsChild() throws Exception {
+        // fire-and-forget work: a task decorator (or Reactor) captured the Observation while it was open and
+        // reopens its scope on a worker thread, where the task runs after the Observation stopped
+        Span request = tracer.nextSpan().name("request").start();
+        Observation placeOrder;
+        try (Tracer.SpanInScope inRequest = tracer.withSpan(request)) {
+            placeOrder = Observation.start("place-order", registry);
+            placeOrder.stop();
+        }
+        request.end();
+        Thread worker = new Thread(() -> {
+            try (Observation.Scope restored = placeOrder.openScope()) {
+                Observation.createNotStarted("audit", registry).observe(() -> {
+                });
+            }
+        });
+        worker.start();
+        worker.join(10_000);
+
+        assertThat(named("place-order").getParentId()).isEqualTo(request.context().spanId());
+        assertThat(named("audit").getParentId()).as("the task's, whenever it runs")
+            .isEqualTo(named("place-order").getSpanId());
+    }
+
+    @Test
     void underANoOpRequestObservationWhatStartsAfterAStoppedSectionBelongsToTheSectionsParentSpan() {
         // the request's Observation left out (a no-op, as the ObservationPredicate makes it): nothing above the section
         ObservationRegistry leaving = ObservationRegistry.create();
