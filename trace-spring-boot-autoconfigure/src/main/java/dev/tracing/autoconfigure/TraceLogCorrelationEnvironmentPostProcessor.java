@@ -2,6 +2,7 @@ package dev.tracing.autoconfigure;
 
 import org.springframework.boot.EnvironmentPostProcessor;
 import org.springframework.boot.SpringApplication;
+import org.springframework.core.Ordered;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.Environment;
 import org.springframework.core.env.EnumerablePropertySource;
@@ -11,12 +12,20 @@ import org.springframework.core.env.EnumerablePropertySource;
  * ids from the MDC in every line, as Boot does when its own tracing is present.
  *
  * <p>The value is added as the last property source and follows {@code trace.enabled}, so any
- * {@code logging.expect-correlation-id} the user sets wins, and turning tracing off removes
- * the (then empty) ids from the pattern.
+ * {@code logging.expect-correlation-id} the user sets wins. With tracing off it answers nothing:
+ * Spring Boot's own tracing module, when present (its tracer in use instead of ours), answers
+ * then, and without it the ids leave the pattern. It runs before Boot's post-processor of the
+ * same property, so its answer comes first while our tracer is on, whatever the order of the jars.
  */
-public final class TraceLogCorrelationEnvironmentPostProcessor implements EnvironmentPostProcessor {
+public final class TraceLogCorrelationEnvironmentPostProcessor implements EnvironmentPostProcessor, Ordered {
 
     static final String EXPECT_CORRELATION_ID = "logging.expect-correlation-id";
+
+    @Override
+    public int getOrder() {
+        // Boot's own (not Ordered) runs after, so that its source comes after ours
+        return Ordered.LOWEST_PRECEDENCE - 1;
+    }
 
     @Override
     public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
@@ -46,8 +55,9 @@ public final class TraceLogCorrelationEnvironmentPostProcessor implements Enviro
 
         @Override
         public Object getProperty(String name) {
-            if (EXPECT_CORRELATION_ID.equals(name)) {
-                return environment.getProperty("trace.enabled", Boolean.class, Boolean.TRUE);
+            if (EXPECT_CORRELATION_ID.equals(name)
+                    && environment.getProperty("trace.enabled", Boolean.class, Boolean.TRUE)) {
+                return Boolean.TRUE;
             }
             return null;
         }

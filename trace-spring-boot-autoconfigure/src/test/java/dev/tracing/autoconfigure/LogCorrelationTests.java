@@ -1,5 +1,10 @@
 package dev.tracing.autoconfigure;
 
+import java.lang.reflect.Constructor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import org.junit.jupiter.api.Test;
@@ -7,6 +12,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.boot.EnvironmentPostProcessor;
+import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -14,10 +21,9 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.annotation.AnnotationAwareOrderComparator;
 import org.springframework.core.env.MapPropertySource;
-
-import java.util.Map;
+import org.springframework.core.env.StandardEnvironment;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -71,7 +77,36 @@ class LogCorrelationTests {
         new TraceLogCorrelationEnvironmentPostProcessor().postProcessEnvironment(environment, null);
         assertThat(environment.getProperty("logging.expect-correlation-id", Boolean.class)).isTrue();
         environment.getPropertySources().addFirst(new MapPropertySource("user", Map.of("trace.enabled", "false")));
-        assertThat(environment.getProperty("logging.expect-correlation-id", Boolean.class)).isFalse();
+        // nothing answers: Boot's default (no ids in the pattern)
+        assertThat(environment.getProperty("logging.expect-correlation-id")).isNull();
+    }
+
+    @Test
+    void besideBootsTracingModuleOursAnswersWhileOnAndBootsWhenOff() throws Exception {
+        // Boot's tracing module adds its own source for the property, following management.tracing.export.enabled
+        Constructor<?> bootsConstructor = Class
+            .forName("org.springframework.boot.micrometer.tracing.autoconfigure.LogCorrelationEnvironmentPostProcessor")
+            .getDeclaredConstructor();
+        bootsConstructor.setAccessible(true);
+        EnvironmentPostProcessor boots = (EnvironmentPostProcessor) bootsConstructor.newInstance();
+        for (List<EnvironmentPostProcessor> found : List.of(List.of(boots, new TraceLogCorrelationEnvironmentPostProcessor()),
+                List.of(new TraceLogCorrelationEnvironmentPostProcessor(), boots))) {
+            // in Spring Boot's order, whichever order the jars list them in
+            List<EnvironmentPostProcessor> processors = new ArrayList<>(found);
+            SpringApplication application = new SpringApplication();
+            AnnotationAwareOrderComparator.sort(processors);
+            // Boot's tracer in use, ours off: Boot's answer (its export on by default), ids in the pattern
+            StandardEnvironment oursOff = new StandardEnvironment();
+            oursOff.getPropertySources().addFirst(new MapPropertySource("user", Map.of("trace.enabled", "false")));
+            processors.forEach(processor -> processor.postProcessEnvironment(oursOff, application));
+            assertThat(oursOff.getProperty("logging.expect-correlation-id", Boolean.class)).isTrue();
+            // ours on, with Boot's export switched off by a leftover setting: ours puts the ids in the MDC
+            StandardEnvironment oursOn = new StandardEnvironment();
+            oursOn.getPropertySources()
+                .addFirst(new MapPropertySource("user", Map.of("management.tracing.export.enabled", "false")));
+            processors.forEach(processor -> processor.postProcessEnvironment(oursOn, application));
+            assertThat(oursOn.getProperty("logging.expect-correlation-id", Boolean.class)).isTrue();
+        }
     }
 
     @Configuration(proxyBeanMethods = false)
