@@ -1,6 +1,7 @@
 package dev.tracing.instrument.task;
 
 import java.lang.reflect.Field;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.function.Consumer;
@@ -66,27 +67,49 @@ public final class TraceExecutorBeanPostProcessor implements BeanPostProcessor {
             return;
         }
         if (carriesTheSpan(existing)) {
+            List<TaskDecorator> members = membersOf(existing);
+            if (members.size() > 1 && members.stream().anyMatch(TraceTaskDecorator.class::isInstance)) {
+                // Spring Boot's builders put ours after the application's decorators: same order, ours sees the task
+                setter.accept(TraceTaskDecorator.inOrder(members));
+            }
             return;
         }
         TaskDecorator ours = decorator.get();
-        setter.accept(existing == null ? ours : new CompositeTaskDecorator(List.of(existing, ours)));
+        setter.accept(existing == null ? ours : TraceTaskDecorator.inOrder(List.of(existing, ours)));
+    }
+
+    /** The decorators of a composite, in order; an empty list when they cannot be read. */
+    private static List<TaskDecorator> membersOf(TaskDecorator decorator) {
+        if (!(decorator instanceof CompositeTaskDecorator composite)) {
+            return List.of(decorator);
+        }
+        Field field = ReflectionUtils.findField(CompositeTaskDecorator.class, "taskDecorators");
+        if (field == null) {
+            return List.of();
+        }
+        ReflectionUtils.makeAccessible(field);
+        Object members = ReflectionUtils.getField(field, composite);
+        List<TaskDecorator> found = new ArrayList<>();
+        if (members instanceof Collection<?> list) {
+            for (Object member : list) {
+                if (!(member instanceof TaskDecorator inner)) {
+                    return List.of();
+                }
+                found.add(inner);
+            }
+        }
+        return found;
     }
 
     private static boolean carriesTheSpan(TaskDecorator decorator) {
-        if (decorator instanceof TraceTaskDecorator || decorator instanceof ContextPropagatingTaskDecorator) {
+        if (decorator instanceof TraceTaskDecorator || decorator instanceof TraceTaskDecorator.Chain
+                || decorator instanceof ContextPropagatingTaskDecorator) {
             return true;
         }
-        if (decorator instanceof CompositeTaskDecorator composite) {
-            Field field = ReflectionUtils.findField(CompositeTaskDecorator.class, "taskDecorators");
-            if (field != null) {
-                ReflectionUtils.makeAccessible(field);
-                Object members = ReflectionUtils.getField(field, composite);
-                if (members instanceof Collection<?> list) {
-                    for (Object member : list) {
-                        if (member instanceof TaskDecorator inner && carriesTheSpan(inner)) {
-                            return true;
-                        }
-                    }
+        if (decorator instanceof CompositeTaskDecorator) {
+            for (TaskDecorator member : membersOf(decorator)) {
+                if (carriesTheSpan(member)) {
+                    return true;
                 }
             }
         }

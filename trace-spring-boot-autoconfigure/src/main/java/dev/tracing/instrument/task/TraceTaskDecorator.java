@@ -1,5 +1,6 @@
 package dev.tracing.instrument.task;
 
+import java.util.List;
 import java.util.concurrent.RunnableScheduledFuture;
 
 import io.micrometer.tracing.Tracer;
@@ -43,11 +44,49 @@ public final class TraceTaskDecorator implements TaskDecorator {
 
     @Override
     public Runnable decorate(Runnable runnable) {
-        if (runnable instanceof RunnableScheduledFuture<?> scheduled
-                && (scheduled.isPeriodic() || scheduledByATrigger())) {
-            return runnable;
-        }
+        return repeats(runnable) ? runnable : wrap(runnable);
+    }
+
+    private Runnable wrap(Runnable runnable) {
         return tracer.currentTraceContext().wrap(runnable);
+    }
+
+    /** Whether {@code runnable}, as the executor hands it over, is a task a scheduler repeats. */
+    private static boolean repeats(Runnable runnable) {
+        return runnable instanceof RunnableScheduledFuture<?> scheduled
+                && (scheduled.isPeriodic() || scheduledByATrigger());
+    }
+
+    /**
+     * Applies {@code decorators} in their order, as Spring's {@code CompositeTaskDecorator} does, except
+     * that each of ours among them decides on the task as the executor handed it over: behind an
+     * application's decorator it would get that decorator's wrapper, no longer see a task the scheduler
+     * repeats, and run every repeat in the span that scheduled it.
+     */
+    public static TaskDecorator inOrder(List<TaskDecorator> decorators) {
+        return new Chain(List.copyOf(decorators));
+    }
+
+    /** Decorators applied in order, ours deciding on the undecorated task; see {@link #inOrder}. */
+    record Chain(List<TaskDecorator> decorators) implements TaskDecorator {
+
+        @Override
+        public Runnable decorate(Runnable runnable) {
+            boolean repeating = repeats(runnable);
+            Runnable decorated = runnable;
+            for (TaskDecorator decorator : decorators) {
+                if (decorator instanceof TraceTaskDecorator ours) {
+                    if (!repeating) {
+                        decorated = ours.wrap(decorated);
+                    }
+                }
+                else {
+                    decorated = decorator.decorate(decorated);
+                }
+            }
+            return decorated;
+        }
+
     }
 
     /** Whether the executor was asked to schedule this task by Spring's trigger runnable itself. */
