@@ -1,6 +1,7 @@
 package dev.tracing.core;
 
 import java.util.List;
+import java.util.function.Consumer;
 
 import io.micrometer.tracing.exporter.FinishedSpan;
 
@@ -37,29 +38,26 @@ public interface SpanLifecycle {
 
             @Override
             public void started(FinishedSpan span) {
-                for (SpanLifecycle listener : all) {
-                    try {
-                        listener.started(span);
-                    }
-                    catch (RuntimeException ignored) {
-                        // as the tracer ignores a single listener's failure
-                    }
-                }
+                tellEach(all, listener -> listener.started(span));
             }
 
             @Override
             public void ended(FinishedSpan span) {
-                for (SpanLifecycle listener : all) {
-                    try {
-                        listener.ended(span);
-                    }
-                    catch (RuntimeException ignored) {
-                        // as the tracer ignores a single listener's failure
-                    }
-                }
+                tellEach(all, listener -> listener.ended(span));
             }
 
         };
+    }
+
+    private static void tellEach(List<SpanLifecycle> listeners, Consumer<SpanLifecycle> signal) {
+        for (SpanLifecycle listener : listeners) {
+            try {
+                signal.accept(listener);
+            }
+            catch (RuntimeException ignored) {
+                // as the tracer ignores a single listener's failure
+            }
+        }
     }
 
 }

@@ -43,9 +43,29 @@ class DecoratedSchedulerTests {
         };
     }
 
+    /** What each scheduler must do, whoever built it. */
+    abstract static class Checks {
+
+        abstract Tracer tracer();
+
+        abstract TaskScheduler scheduler();
+
+        @Test
+        void aRepeatingTaskDoesNotRunInTheSpanThatScheduledIt() throws Exception {
+            assertThat(TaskExecutionTests.seenByARepeatingTaskScheduledInASpan(tracer(), scheduler())).isEqualTo("none");
+            assertThat(TaskExecutionTests.seenByATriggeredTaskScheduledInASpan(tracer(), scheduler())).isEqualTo("none");
+        }
+
+        @Test
+        void aOneShotTaskRunsInTheSpanThatScheduledIt() throws Exception {
+            assertThat(seenByAOneShotTask(tracer(), scheduler())).isNotEqualTo("none");
+        }
+
+    }
+
     @Nested
     @SpringBootTest(classes = BootsScheduler.App.class, webEnvironment = SpringBootTest.WebEnvironment.NONE)
-    class BootsScheduler {
+    class BootsScheduler extends Checks {
 
         @Autowired
         Tracer tracer;
@@ -53,15 +73,14 @@ class DecoratedSchedulerTests {
         @Autowired
         TaskScheduler taskScheduler;
 
-        @Test
-        void aRepeatingTaskDoesNotRunInTheSpanThatScheduledIt() throws Exception {
-            assertThat(TaskExecutionTests.seenByARepeatingTaskScheduledInASpan(tracer, taskScheduler)).isEqualTo("none");
-            assertThat(TaskExecutionTests.seenByATriggeredTaskScheduledInASpan(tracer, taskScheduler)).isEqualTo("none");
+        @Override
+        Tracer tracer() {
+            return tracer;
         }
 
-        @Test
-        void aOneShotTaskRunsInTheSpanThatScheduledIt() throws Exception {
-            assertThat(seenByAOneShotTask(tracer, taskScheduler)).isNotEqualTo("none");
+        @Override
+        TaskScheduler scheduler() {
+            return taskScheduler;
         }
 
         /** Spring Boot's scheduler, given the application's decorator bean and ours by its builder. */
@@ -80,7 +99,7 @@ class DecoratedSchedulerTests {
 
     @Nested
     @SpringBootTest(classes = OwnScheduler.App.class, webEnvironment = SpringBootTest.WebEnvironment.NONE)
-    class OwnScheduler {
+    class OwnScheduler extends Checks {
 
         @Autowired
         Tracer tracer;
@@ -88,15 +107,14 @@ class DecoratedSchedulerTests {
         @Autowired
         ThreadPoolTaskScheduler ownScheduler;
 
-        @Test
-        void aRepeatingTaskDoesNotRunInTheSpanThatScheduledIt() throws Exception {
-            assertThat(TaskExecutionTests.seenByARepeatingTaskScheduledInASpan(tracer, ownScheduler)).isEqualTo("none");
-            assertThat(TaskExecutionTests.seenByATriggeredTaskScheduledInASpan(tracer, ownScheduler)).isEqualTo("none");
+        @Override
+        Tracer tracer() {
+            return tracer;
         }
 
-        @Test
-        void aOneShotTaskRunsInTheSpanThatScheduledIt() throws Exception {
-            assertThat(seenByAOneShotTask(tracer, ownScheduler)).isNotEqualTo("none");
+        @Override
+        TaskScheduler scheduler() {
+            return ownScheduler;
         }
 
         /** A scheduler the application builds itself, with its own decorator. */
