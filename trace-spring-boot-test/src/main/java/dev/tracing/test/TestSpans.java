@@ -47,7 +47,7 @@ public final class TestSpans implements CallingThreadSpanReporter, SpanLifecycle
     /** The spans started since the test began and not received yet, by trace and span id; guarded by {@code spans}. */
     private Set<String> startedInTest = startedSpans();
 
-    /** The spans started before the test began and not received then: not the test's when they arrive. */
+    /** The spans started before the test began and not received since: not the test's when they arrive. */
     private Set<String> startedBeforeTest = startedSpans();
 
     private volatile Duration timeout = DEFAULT_TIMEOUT;
@@ -97,7 +97,8 @@ public final class TestSpans implements CallingThreadSpanReporter, SpanLifecycle
     void startTest() {
         synchronized (spans) {
             spans.clear();
-            startedBeforeTest = startedInTest;
+            // those of every test before, not only the last: a span may arrive two tests later
+            startedBeforeTest.addAll(startedInTest);
             startedInTest = startedSpans();
         }
     }

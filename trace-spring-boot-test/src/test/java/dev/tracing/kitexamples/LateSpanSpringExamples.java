@@ -19,8 +19,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A span of the first test that reaches the kit only once the second test runs (an application's
- * span filter holds it) must not be counted as one of the second test's spans. Not run by the
+ * A span of the first test that reaches the kit only once the third test runs (an application's
+ * span filter holds it) must not be counted as one of the third test's spans. Not run by the
  * build (the name matches no test pattern); StrictModeTests runs them in order.
  */
 @SpringBootTest(classes = { ExampleApp.class, LateSpanSpringExamples.HoldingFilter.class },
@@ -28,8 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 public class LateSpanSpringExamples {
 
-    /** Opened once the second test has begun: the filter then lets the first test's span through. */
-    static final CountDownLatch secondTestBegan = new CountDownLatch(1);
+    /** Opened once the third test has begun: the filter then lets the first test's span through. */
+    static final CountDownLatch thirdTestBegan = new CountDownLatch(1);
 
     static Thread ending;
 
@@ -49,23 +49,29 @@ public class LateSpanSpringExamples {
 
     @Test
     @Order(2)
+    void makesNoSpan() {
+        assertThat(spans.all()).isEmpty();
+    }
+
+    @Test
+    @Order(3)
     void seesOnlyItsOwnSpans() throws InterruptedException {
         Span own = tracer.nextSpan().name("own").start();
         own.end();
-        secondTestBegan.countDown();
+        thirdTestBegan.countDown();
         // end() returns once the pipeline has handed the span over
         ending.join(TimeUnit.SECONDS.toMillis(10));
         assertThat(spans.all()).extracting(FinishedSpan::getName).containsExactly("own");
     }
 
-    /** An application's span filter that holds the first test's span until the second test begins. */
+    /** An application's span filter that holds the first test's span until the third test begins. */
     static class HoldingFilter implements SpanFilter {
 
         @Override
         public FinishedSpan map(FinishedSpan span) {
             if ("late".equals(span.getName())) {
                 try {
-                    secondTestBegan.await(10, TimeUnit.SECONDS);
+                    thirdTestBegan.await(10, TimeUnit.SECONDS);
                 }
                 catch (InterruptedException ex) {
                     Thread.currentThread().interrupt();
