@@ -105,8 +105,7 @@ public final class TraceServletFilter extends OncePerRequestFilter {
             throws ServletException, IOException {
         if (request.getDispatcherType() == DispatcherType.ERROR) {
             // the error page (Spring Security's filters run again there) belongs to the request, its span ended
-            inContext(request, response, chain, request.getAttribute(SPAN_ATTRIBUTE) instanceof Span span
-                    ? span.context() : untracedContextOf(request));
+            inContext(request, response, chain, errorPageContext(request));
             return;
         }
         boolean asyncDispatch = isAsyncDispatch(request);
@@ -180,6 +179,19 @@ public final class TraceServletFilter extends OncePerRequestFilter {
         try (CurrentTraceContext.Scope scope = tracer.currentTraceContext().newScope(context)) {
             chain.doFilter(request, response);
         }
+    }
+
+    /**
+     * The context an error page runs in: its request's span's, or the one a skipped request ran in; for
+     * a request the container answered before any filter (a path under {@code /WEB-INF}, a scanner's), an
+     * unsampled one, so that the error page starts no trace either.
+     */
+    private TraceContext errorPageContext(HttpServletRequest request) {
+        if (request.getAttribute(SPAN_ATTRIBUTE) instanceof Span span) {
+            return span.context();
+        }
+        TraceContext skipped = untracedContextOf(request);
+        return skipped != null ? skipped : policy.untracedContext();
     }
 
     /** The context a skipped request ran in, for its later dispatches; null when it was not skipped. */

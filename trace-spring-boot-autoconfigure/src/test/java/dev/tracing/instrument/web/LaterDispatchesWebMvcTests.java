@@ -17,6 +17,7 @@ import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +34,7 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 import static dev.tracing.testing.TraceAssertions.awaitTrace;
+import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -82,6 +84,16 @@ class LaterDispatchesWebMvcTests {
         assertThat(seen).hasSize(2);
         assertThat(seen.get(0)).startsWith("REQUEST ").doesNotEndWith("none").endsWith("/false");
         assertThat(seen.get(1)).isEqualTo(seen.get(0).replace("REQUEST", "ERROR"));
+    }
+
+    @Test
+    void theErrorPageOfARequestTomcatRefusedBeforeAnyFilterRunsUnsampled() throws Exception {
+        HttpResponse<String> response = TraceAssertions.get(port, "/WEB-INF/web.xml");
+        assertThat(response.statusCode()).isEqualTo(404);
+        // no first dispatch through the filters: only the error page
+        assertThat(app.seen).singleElement(as(InstanceOfAssertFactories.STRING))
+            .startsWith("ERROR ")
+            .endsWith("/false");
     }
 
     @Test
