@@ -13,10 +13,9 @@ import org.springframework.util.ReflectionUtils;
 
 /**
  * Makes the CONSUMER span of a {@code @KafkaListener} method that returns a
- * {@code CompletableFuture} or a {@code Mono} end when that result completes: as each consumer of
- * a container starts, the method's handler is wrapped in a {@link TraceHandlerAdapter}. Listeners
- * with other return types are left as they are, so synchronous listeners are traced exactly as
- * before.
+ * {@code CompletableFuture} or a {@code Mono} end when that result completes, and that of any
+ * listener method that throws an {@code Error} end with it: as each consumer of a container
+ * starts, the method's handler is wrapped in a {@link TraceHandlerAdapter}.
  *
  * <p>Design notes: Spring Kafka offers no hook that sees a listener's result without replacing
  * something the application may have configured (its {@code MessageHandlerMethodFactory}, whose
@@ -51,7 +50,7 @@ public final class TraceAsyncListeners implements ApplicationListener<ConsumerSt
         while (listener instanceof AbstractDelegatingMessageListenerAdapter<?> delegating) {
             listener = delegating.getDelegate();
         }
-        if (listener instanceof MessagingMessageListenerAdapter<?, ?> adapter && adapter.isAsyncReplies()) {
+        if (listener instanceof MessagingMessageListenerAdapter<?, ?> adapter) {
             wrap(adapter);
         }
     }
@@ -70,7 +69,7 @@ public final class TraceAsyncListeners implements ApplicationListener<ConsumerSt
             }
         }
         catch (RuntimeException ex) {
-            spans.failed("following an async listener's result", ex);
+            spans.failed("wrapping a listener's handler", ex);
         }
     }
 

@@ -16,9 +16,11 @@ import org.springframework.util.ClassUtils;
 import org.springframework.util.ReflectionUtils;
 
 /**
- * Wraps the handler of a listener method that returns a {@code CompletableFuture} or a
- * {@code Mono}, so the CONSUMER span of the record (or batch) ends when that result completes,
- * with its error, instead of when the method returns:
+ * Wraps the handler of a listener method, so that an {@code Error} it throws (which makes Spring
+ * Kafka stop the container without telling any interceptor) ends the CONSUMER span with it, and so
+ * that, for a method that returns a {@code CompletableFuture} or a {@code Mono}, the CONSUMER span
+ * of the record (or batch) ends when that result completes, with its error, instead of when the
+ * method returns:
  * <ul>
  * <li>a {@code CompletableFuture} is handed to Spring Kafka as a future of our own that completes
  * with it, on the thread that completed it, inside the span's scope; so the reply Spring Kafka
@@ -57,9 +59,24 @@ final class TraceHandlerAdapter extends HandlerAdapter {
 
     @Override
     public Object invoke(Message<?> message, Object... providedArgs) throws Exception {
-        Object result = delegate.invoke(message, providedArgs);
+        Object result;
+        try {
+            result = delegate.invoke(message, providedArgs);
+        }
+        catch (Error error) {
+            // Spring Kafka stops the container and tells no interceptor: the span ends now, with it
+            ListenerSpans spans = ListenerSpans.PerThread.current();
+            if (spans != null) {
+                spans.failed(error);
+                spans.outcome();
+            }
+            throw error;
+        }
+        if (result == null) {
+            return result;
+        }
         ListenerSpans spans = ListenerSpans.PerThread.current();
-        if (spans == null || result == null) {
+        if (spans == null) {
             return result;
         }
         if (result instanceof InvocationResult invocation) {

@@ -47,7 +47,7 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "logging.level.org.apache.kafka=warn", "logging.level.kafka=warn",
                 "logging.level.state.change.logger=warn" })
 @EmbeddedKafka(partitions = 1, topics = { KafkaAsyncListenerTests.FUTURE, KafkaAsyncListenerTests.FAILING_FUTURE,
-        KafkaAsyncListenerTests.MONO, KafkaAsyncListenerTests.OUT })
+        KafkaAsyncListenerTests.MONO, KafkaAsyncListenerTests.OUT, KafkaAsyncListenerTests.ERROR })
 class KafkaAsyncListenerTests {
 
     static final String FUTURE = "async-future";
@@ -57,6 +57,9 @@ class KafkaAsyncListenerTests {
     static final String MONO = "async-mono";
 
     static final String OUT = "async-out";
+
+    /** A listener that throws an Error, which stops its container. */
+    static final String ERROR = "listener-error";
 
     static final String LOGGER = "kafka-async-listener";
 
@@ -130,6 +133,16 @@ class KafkaAsyncListenerTests {
                     assertThat(line.spanId()).isEqualTo(consumer.getSpanId());
                 });
         }
+    }
+
+    @Test
+    void aListenerThatThrowsAnErrorMarksTheSpanWithIt() throws Exception {
+        // Spring Kafka stops the container and calls no interceptor's failure callback for an Error
+        String traceId = sendInASpan(ERROR, "erroring");
+        List<FinishedSpan> spans = awaitTrace(traceId, 3);
+        FinishedSpan consumer = only(spans, span -> span.getKind() == Span.Kind.CONSUMER);
+        assertThat(consumer.getName()).isEqualTo("process " + ERROR);
+        assertError(consumer, AssertionError.class).hasMessage("listener bug for erroring");
     }
 
     private String sendInASpan(String topic, String value) throws Exception {
@@ -208,6 +221,11 @@ class KafkaAsyncListenerTests {
                     done.put(value, Thread.currentThread().getName());
                     throw new IllegalStateException("async work failed for " + value);
                 }, CompletableFuture.delayedExecutor(WORK.toMillis(), TimeUnit.MILLISECONDS));
+            }
+
+            @KafkaListener(topics = ERROR, groupId = "listener-error")
+            void onError(String value) {
+                throw new AssertionError("listener bug for " + value);
             }
 
             @KafkaListener(topics = MONO, groupId = "async-mono")
