@@ -295,6 +295,18 @@ abstract class TracesEndpointHttpTests {
     }
 
     @Test
+    void aTraceIdOfDotsIsNotAValidTraceId() throws Exception {
+        try (Browser browser = new Browser()) {
+            HtmlPage page = browser.client.getPage("http://127.0.0.1:" + port + view() + "?trace=..");
+            await().atMost(Duration.ofSeconds(10)).pollInSameThread().untilAsserted(() -> {
+                browser.client.waitForBackgroundJavaScript(20);
+                assertThat(page.getBody().getAttribute("data-state")).isEqualTo("error");
+            });
+            assertThat(page.getElementById("load-error").getTextContent()).contains("Not a valid trace id");
+        }
+    }
+
+    @Test
     void spansWhoseParentIsMissingAreTopLevelInTheTree() throws Exception {
         store.clear();
         Span orphan = tracer.spanBuilder().setParent(nestedRoot.context()).name("late").start();
