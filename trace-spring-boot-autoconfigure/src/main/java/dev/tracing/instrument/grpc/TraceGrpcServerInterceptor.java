@@ -56,13 +56,43 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
         Tracer tracer = policy.tracer();
         AtomicBoolean ended = new AtomicBoolean();
         ServerCall<ReqT, RespT> traced = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+
+            /** Responses sent so far; the call's methods are called one at a time. */
+            private int sent;
+
+            @Override
+            public void sendMessage(RespT message) {
+                sent++;
+                super.sendMessage(message);
+            }
+
             @Override
             public void close(Status status, Metadata trailers) {
                 if (ended.compareAndSet(false, true)) {
-                    policy.endSpan(span, status, null, true);
+                    policy.endSpan(span, statusSent(status), null, true);
                 }
                 super.close(status, trailers);
             }
+
+            /**
+             * What the client gets for an OK close: nothing when it cancelled or its deadline passed while
+             * the method ran (grpc-java tells the listener only after the method returned), and INTERNAL
+             * from grpc-java when a method of one response sent none or several.
+             */
+            private Status statusSent(Status status) {
+                if (!status.isOk()) {
+                    return status;
+                }
+                if (isCancelled()) {
+                    return Status.CANCELLED;
+                }
+                if (getMethodDescriptor().getType().serverSendsOneMessage() && sent != 1) {
+                    return Status.INTERNAL.withDescription(sent == 0 ? "Completed without a response"
+                            : "Too many responses");
+                }
+                return status;
+            }
+
         };
         ServerCall.Listener<ReqT> listener;
         Metadata outer = starting.get();

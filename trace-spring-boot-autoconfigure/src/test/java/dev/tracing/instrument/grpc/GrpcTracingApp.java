@@ -121,6 +121,19 @@ public class GrpcTracingApp {
                 if (name.startsWith("thrown-invalid")) {
                     throw new IllegalArgumentException("not a name: " + name);
                 }
+                if (name.startsWith("slow")) {
+                    try {
+                        Thread.sleep(500);
+                    }
+                    catch (InterruptedException ex) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                if (name.startsWith("empty")) {
+                    // a method of one response that sends none: grpc-java fails the call
+                    answer.onCompleted();
+                    return;
+                }
                 if (name.startsWith("crash")) {
                     throw new IllegalStateException("crashed on " + name);
                 }

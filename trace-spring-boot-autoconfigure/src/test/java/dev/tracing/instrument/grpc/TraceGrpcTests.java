@@ -343,7 +343,7 @@ class TraceGrpcTests {
 
     @Test
     void aStreamThatFailsInItsReadinessHandlerEndsItsSpanWithTheException() throws Exception {
-        String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        String traceId = UUID.randomUUID().toString().replace("-", "");
         CompletableFuture<Status> closed = new CompletableFuture<>();
         Channel channel = withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01");
         ClientCall<String, String> call = channel.newCall(GrpcTracingApp.FAIL_WHEN_READY, CallOptions.DEFAULT);
@@ -370,6 +370,30 @@ class TraceGrpcTests {
         assertError(server, IllegalStateException.class).hasMessage("source failed");
         assertThat(server.getTags()).containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.UNKNOWN.value()));
         requests.onCompleted();
+    }
+
+    @Test
+    void aCallWhoseDeadlinePassesWhileTheMethodRunsIsNotOkOnTheServer() {
+        String traceId = UUID.randomUUID().toString().replace("-", "");
+        Channel channel = withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01");
+        assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(channel, GrpcTracingApp.SAY_HELLO,
+                CallOptions.DEFAULT.withDeadlineAfter(100, TimeUnit.MILLISECONDS), "slow-" + UUID.randomUUID()))
+            .isInstanceOf(StatusRuntimeException.class)
+            .extracting(ex -> ((StatusRuntimeException) ex).getStatus().getCode())
+            .isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        // the method answered OK after the client had given up: the client got no answer
+        FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
+        assertThat(server.getTags()).containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.CANCELLED.value()));
+    }
+
+    @Test
+    void aUnaryMethodThatCompletesWithoutAResponseIsAnInternalErrorOnTheServer() {
+        String traceId = UUID.randomUUID().toString().replace("-", "");
+        assertThatThrownBy(() -> unary(withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01"),
+                "empty-" + UUID.randomUUID())).isInstanceOf(StatusRuntimeException.class);
+        FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
+        assertThat(server.getTags()).containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.INTERNAL.value()))
+            .containsKey("error");
     }
 
     @Test
