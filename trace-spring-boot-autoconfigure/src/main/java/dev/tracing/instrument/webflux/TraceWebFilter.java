@@ -469,9 +469,11 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             // a 4xx answered from an exception (a ResponseStatusException, an exception Boot answers from
             // its @ResponseStatus, one an ErrorWebExceptionHandler of the application maps to 400) is the
             // client's error, not ours: the exception is recorded, the span is no error
+            // (one thrown with a server error's status, after a 200 went out mid-stream, stays ours)
             boolean clientError = error != null && (status >= 400 && status < 500
                     && attributes.get(FAILED_AFTER_COMMIT_ATTRIBUTE) == null
-                    || error instanceof ResponseStatusException && status < 500);
+                    || error instanceof ResponseStatusException rejected
+                            && !rejected.getStatusCode().is5xxServerError() && status < 500);
             Throwable handled = clientError ? error : error == null ? handledError(attributes) : null;
             policy.endServerSpan(state.span, state.method, route(attributes), status, clientError ? null : error,
                     handled, cancelled);

@@ -32,6 +32,7 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.server.reactive.ReactorHttpHandlerAdapter;
+import org.springframework.web.server.ResponseStatusException;
 
 import static dev.tracing.testing.TraceAssertions.assertError;
 import static dev.tracing.testing.TraceAssertions.only;
@@ -365,6 +366,19 @@ class TraceWebFluxTests {
             .filter(recorded -> "/missing-then-failing".equals(recorded.getTags().get("url.path")))
             .findFirst(), Optional::isPresent).get();
         assertThat(brokenBody.getError()).hasMessage("body failed");
+
+        // a server error a stream fails with after its 200 went out is an error too
+        try {
+            get("/stream-then-unavailable");
+        }
+        catch (IOException ex) {
+            // the connection is closed part way
+        }
+        FinishedSpan brokenStream = await().until(() -> store.recentTraces(50).stream()
+            .flatMap(List::stream)
+            .filter(recorded -> "/stream-then-unavailable".equals(recorded.getTags().get("url.path")))
+            .findFirst(), Optional::isPresent).get();
+        assertError(brokenStream, ResponseStatusException.class);
     }
 
     @Test

@@ -253,6 +253,13 @@ public class WebFluxTracingApp {
                 .body(Flux.just("partial ").concatWith(Flux.error(new IllegalStateException("body failed"))));
         }
 
+        /** A stream that fails part way with a server error, after the 200 went out. */
+        @GetMapping("/stream-then-unavailable")
+        Flux<String> streamThenUnavailable() {
+            return Flux.just("partial ")
+                .concatWith(Flux.error(new ResponseStatusException(HttpStatus.SERVICE_UNAVAILABLE, "backend gone")));
+        }
+
         @GetMapping("/annotated-missing")
         Mono<String> annotatedMissing() {
             return Mono.error(new OrderMissing("no order 42"));
