@@ -20,6 +20,7 @@ import org.apache.commons.logging.LogFactory;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoOperator;
+import reactor.netty.Connection;
 import reactor.util.context.Context;
 
 import org.springframework.core.Ordered;
@@ -28,7 +29,9 @@ import org.springframework.http.server.reactive.HttpHandler;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
 import org.springframework.http.server.reactive.observation.ServerRequestObservationContext;
+import org.springframework.util.ClassUtils;
 import org.springframework.web.reactive.HandlerMapping;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.server.ResponseStatusException;
@@ -595,7 +598,10 @@ public final class TraceWebFilter implements WebFilter, Ordered {
                 if (error != null) {
                     state.failed(error);
                 }
-                TraceWebFilter.this.end(state, response, cancelled);
+                // a streamed body whose client went away completes, not cancels: Reactor Netty ends the write
+                // when the connection closes, before it tells anyone else
+                TraceWebFilter.this.end(state, response,
+                        cancelled || error == null && REACTOR_NETTY && ReactorNetty.connectionClosed(response));
             }
 
         }
@@ -603,6 +609,26 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     }
 
     /** What the decorator and the filter share about one request's span. */
+    private static final boolean REACTOR_NETTY = ClassUtils.isPresent("reactor.netty.Connection",
+            TraceWebFilter.class.getClassLoader());
+
+    /** Reads Reactor Netty's connection; only loaded when Reactor Netty is there. */
+    private static final class ReactorNetty {
+
+        /** Whether the response is Reactor Netty's and its connection has closed. */
+        static boolean connectionClosed(ServerHttpResponse response) {
+            try {
+                return ServerHttpResponseDecorator.getNativeResponse(response) instanceof Connection connection
+                        && connection.isDisposed();
+            }
+            catch (RuntimeException ex) {
+                // another server's response
+                return false;
+            }
+        }
+
+    }
+
     /** What {@link #start} returns for a request the skip pattern leaves out. */
     private static final ServerSpan SKIPPED = new ServerSpan(Span.NOOP, "", null);
 

@@ -1,6 +1,8 @@
 package dev.tracing.instrument.webflux;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -455,6 +457,29 @@ class TraceWebFluxTests {
         // the span ends once, whatever the server does later
         throughout(Duration.ofMillis(200))
             .until(() -> store.trace(traceId).size() == 1);
+    }
+
+    @Test
+    void aClientThatStopsReadingAnEventStreamCancelsItsSpan() throws Exception {
+        String traceId = "6cf7651916cd43dd8448eb211c80319c";
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("GET /ticks HTTP/1.1\r\nHost: 127.0.0.1\r\ntraceparent: 00-" + traceId + "-" + CALLER_SPAN_ID
+                    + "-01\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            // read until the first event, then reset the connection
+            BufferedReader in = new BufferedReader(
+                    new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            for (String line = in.readLine(); line != null && !line.startsWith("data:"); line = in.readLine()) {
+                // the status line and headers
+            }
+            socket.setSoLinger(true, 0);
+        }
+        FinishedSpan span = awaitTrace(traceId, 1).get(0);
+        assertThat(span.getName()).isEqualTo("GET /ticks");
+        // the events went out with a 200; the stream did not end, the client left
+        assertThat(span.getTags()).containsEntry("cancelled", "true").containsEntry("http.response.status_code", "200");
+        assertThat(span.getError()).isNull();
     }
 
     @Test

@@ -23,6 +23,8 @@ import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ApplicationContext;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.http.server.reactive.observation.ServerRequestObservationContext;
@@ -251,6 +253,12 @@ public class WebFluxTracingApp {
         ResponseEntity<Flux<String>> missingThenFailing() {
             return ResponseEntity.status(HttpStatus.NOT_FOUND)
                 .body(Flux.just("partial ").concatWith(Flux.error(new IllegalStateException("body failed"))));
+        }
+
+        /** Server-sent events, one every 50 ms, until the client goes away. */
+        @GetMapping(value = "/ticks", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+        Flux<ServerSentEvent<Long>> ticks() {
+            return Flux.interval(Duration.ofMillis(50)).map(tick -> ServerSentEvent.builder(tick).build());
         }
 
         /** A stream that fails part way with a server error, after the 200 went out. */
