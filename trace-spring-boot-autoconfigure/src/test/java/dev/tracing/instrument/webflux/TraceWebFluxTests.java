@@ -357,30 +357,23 @@ class TraceWebFluxTests {
         assertThat(annotatedNotFound.getError()).isNull();
 
         // a 404 whose body then fails is a failure of ours: the status went out before it
-        try {
-            get("/missing-then-failing");
-        }
-        catch (IOException ex) {
-            // the connection is closed part way
-        }
-        FinishedSpan brokenBody = await().until(() -> store.recentTraces(50).stream()
-            .flatMap(List::stream)
-            .filter(recorded -> "/missing-then-failing".equals(recorded.getTags().get("url.path")))
-            .findFirst(), Optional::isPresent).get();
-        assertThat(brokenBody.getError()).hasMessage("body failed");
-
+        assertThat(spanOfBrokenBody("/missing-then-failing").getError()).hasMessage("body failed");
         // a server error a stream fails with after its 200 went out is an error too
+        assertError(spanOfBrokenBody("/stream-then-unavailable"), ResponseStatusException.class);
+    }
+
+    /** The span of a request to {@code path}, whose body fails part way (the connection is closed then). */
+    private FinishedSpan spanOfBrokenBody(String path) throws Exception {
         try {
-            get("/stream-then-unavailable");
+            get(path);
         }
         catch (IOException ex) {
             // the connection is closed part way
         }
-        FinishedSpan brokenStream = await().until(() -> store.recentTraces(50).stream()
+        return await().until(() -> store.recentTraces(50).stream()
             .flatMap(List::stream)
-            .filter(recorded -> "/stream-then-unavailable".equals(recorded.getTags().get("url.path")))
+            .filter(recorded -> path.equals(recorded.getTags().get("url.path")))
             .findFirst(), Optional::isPresent).get();
-        assertError(brokenStream, ResponseStatusException.class);
     }
 
     @Test
