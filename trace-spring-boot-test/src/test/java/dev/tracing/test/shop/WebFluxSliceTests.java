@@ -29,4 +29,14 @@ class WebFluxSliceTests {
             .hasTag("http.response.status_code", "200");
     }
 
+    @Test
+    void anExceptionAnsweredFromItsResponseStatusHasThatStatusAsOnARealServer() {
+        // the mock server runs the exception handlers inside the span, as Boot's server does
+        client.get().uri("/hello/nobody").exchange().expectStatus().isNotFound();
+        assertThat(spans).hasSize(1)
+            .hasNoErrors()
+            .hasSpan(Span.Kind.SERVER, "GET /hello/{name}")
+            .hasTag("http.response.status_code", "404");
+    }
+
 }
