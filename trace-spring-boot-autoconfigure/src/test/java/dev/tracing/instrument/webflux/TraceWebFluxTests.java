@@ -435,10 +435,7 @@ class TraceWebFluxTests {
     void aClientThatGoesAwayEndsTheSpanOnceMarkedCancelled() throws Exception {
         String traceId = "3af7651916cd43dd8448eb211c80319c";
         try (Socket socket = new Socket("127.0.0.1", port)) {
-            OutputStream out = socket.getOutputStream();
-            out.write(("GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\ntraceparent: 00-" + traceId + "-" + CALLER_SPAN_ID
-                    + "-01\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.flush();
+            sendTracedGet(socket, "/slow", traceId);
             // go away only once the handler runs, so the span exists to be cancelled
             await().until(() -> WebFluxTracingApp.slowStarted.contains(traceId));
         }
@@ -456,10 +453,7 @@ class TraceWebFluxTests {
     void aClientThatStopsReadingAnEventStreamCancelsItsSpan() throws Exception {
         String traceId = "6cf7651916cd43dd8448eb211c80319c";
         try (Socket socket = new Socket("127.0.0.1", port)) {
-            OutputStream out = socket.getOutputStream();
-            out.write(("GET /ticks HTTP/1.1\r\nHost: 127.0.0.1\r\ntraceparent: 00-" + traceId + "-" + CALLER_SPAN_ID
-                    + "-01\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.flush();
+            sendTracedGet(socket, "/ticks", traceId);
             // read until the first event, then reset the connection
             BufferedReader in = new BufferedReader(
                     new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
@@ -473,6 +467,14 @@ class TraceWebFluxTests {
         // the events went out with a 200; the stream did not end, the client left
         assertThat(span.getTags()).containsEntry("cancelled", "true").containsEntry("http.response.status_code", "200");
         assertThat(span.getError()).isNull();
+    }
+
+    /** Writes a GET of {@code path} continuing {@code traceId} on a raw connection, to leave it part way. */
+    private static void sendTracedGet(Socket socket, String path, String traceId) throws IOException {
+        OutputStream out = socket.getOutputStream();
+        out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\ntraceparent: 00-" + traceId + "-" + CALLER_SPAN_ID
+                + "-01\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
     }
 
     @Test
