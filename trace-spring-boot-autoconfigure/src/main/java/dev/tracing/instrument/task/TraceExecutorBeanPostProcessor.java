@@ -4,14 +4,21 @@ import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
+import org.aopalliance.intercept.MethodInterceptor;
+import org.aopalliance.intercept.MethodInvocation;
+
+import org.springframework.aop.framework.ProxyFactory;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.core.task.SimpleAsyncTaskExecutor;
 import org.springframework.core.task.TaskDecorator;
 import org.springframework.core.task.support.CompositeTaskDecorator;
 import org.springframework.core.task.support.ContextPropagatingTaskDecorator;
+import org.springframework.core.task.support.TaskExecutorAdapter;
+import org.springframework.scheduling.annotation.AsyncConfigurer;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 import org.springframework.util.ReflectionUtils;
@@ -30,6 +37,14 @@ import org.springframework.util.ReflectionUtils;
  * task, so one initialized inside its {@code @Bean} method is decorated too. Plain JDK
  * {@code ExecutorService} beans are not changed (their type is
  * the application's to inject); Micrometer's {@code ContextExecutorService} wraps them.
+ *
+ * <p>The executor an {@link AsyncConfigurer} bean returns for {@code @Async} is often not a bean
+ * ({@code new ThreadPoolTaskExecutor()} or {@code Executors.newFixedThreadPool(4)} inside
+ * {@code getAsyncExecutor()}), so the configurer is proxied: a Spring executor it returns gets
+ * the decorator as above, any other executor is handed to Spring wrapped in a
+ * {@link TaskExecutorAdapter} that decorates each task. The proxy implements the configurer's
+ * interfaces, as the wrapper Spring Boot puts around every {@code AsyncConfigurer} does; a
+ * configurer that cannot be proxied is left as it is.
  */
 public final class TraceExecutorBeanPostProcessor implements BeanPostProcessor {
 
@@ -41,6 +56,12 @@ public final class TraceExecutorBeanPostProcessor implements BeanPostProcessor {
 
     @Override
     public Object postProcessBeforeInitialization(Object bean, String beanName) {
+        decorateSpringExecutor(bean);
+        return bean;
+    }
+
+    /** Gives one of Spring's executors the decorator; false for any other object. */
+    private boolean decorateSpringExecutor(Object bean) {
         if (bean instanceof ThreadPoolTaskExecutor executor) {
             decorate(executor, executor::setTaskDecorator);
         }
@@ -50,7 +71,49 @@ public final class TraceExecutorBeanPostProcessor implements BeanPostProcessor {
         else if (bean instanceof SimpleAsyncTaskExecutor executor) {
             decorate(executor, executor::setTaskDecorator);
         }
-        return bean;
+        else {
+            return false;
+        }
+        return true;
+    }
+
+    @Override
+    public Object postProcessAfterInitialization(Object bean, String beanName) {
+        if (!(bean instanceof AsyncConfigurer)) {
+            return bean;
+        }
+        ProxyFactory proxy = new ProxyFactory(bean);
+        proxy.addAdvice(new TracedAsyncExecutor());
+        try {
+            return proxy.getProxy(bean.getClass().getClassLoader());
+        }
+        catch (RuntimeException ex) {
+            return bean;
+        }
+    }
+
+    /** An executor {@code @Async} methods can run on in their caller's span; the same executor where it can be. */
+    private Executor traced(Executor executor) {
+        if (decorateSpringExecutor(executor)) {
+            return executor;
+        }
+        TaskExecutorAdapter adapter = new TaskExecutorAdapter(executor);
+        adapter.setTaskDecorator(decorator.get());
+        return adapter;
+    }
+
+    private final class TracedAsyncExecutor implements MethodInterceptor {
+
+        @Override
+        public Object invoke(MethodInvocation invocation) throws Throwable {
+            Object result = invocation.proceed();
+            if (result instanceof Executor executor && invocation.getMethod().getParameterCount() == 0
+                    && invocation.getMethod().getName().equals("getAsyncExecutor")) {
+                return traced(executor);
+            }
+            return result;
+        }
+
     }
 
     private void decorate(Object executor, Consumer<TaskDecorator> setter) {

@@ -1,0 +1,183 @@
+package dev.tracing.instrument.task;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import dev.tracing.autoconfigure.TraceAutoConfiguration;
+import dev.tracing.autoconfigure.TraceReactorAutoConfiguration;
+import dev.tracing.autoconfigure.TraceTaskExecutionAutoConfiguration;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
+
+import org.springframework.aop.interceptor.AsyncUncaughtExceptionHandler;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.task.TaskExecutionAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.scheduling.annotation.Async;
+import org.springframework.scheduling.annotation.AsyncConfigurer;
+import org.springframework.scheduling.annotation.EnableAsync;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code @Async} methods run in their caller's span, with its ids in the MDC, on the executor an
+ * {@link AsyncConfigurer} returns, which is not a bean: a JDK pool or a Spring executor built and
+ * initialized inside {@code getAsyncExecutor()}. The configurers are beans of their own: Spring
+ * Boot wraps every {@code AsyncConfigurer} bean, so a configuration class cannot be one.
+ */
+class AsyncConfigurerTests {
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+        .withPropertyValues("trace.sampling.rate-limit=0")
+        .withConfiguration(AutoConfigurations.of(TraceAutoConfiguration.class, TraceReactorAutoConfiguration.class,
+                TraceTaskExecutionAutoConfiguration.class, TaskExecutionAutoConfiguration.class));
+
+    @Test
+    void asyncOnAJdkPoolTheConfigurerReturnsRunsInTheCallersSpan() {
+        runner.withUserConfiguration(JdkPoolConfigurer.class).run(context -> {
+            assertThat(seenByAsyncCalledInASpan(context)).isEqualTo("the caller's span");
+            // the pool's thread is left without it
+            assertThat(context.getBean(Worker.class).work().get(10, TimeUnit.SECONDS)).isEqualTo("jdk-pool none | null");
+        });
+    }
+
+    @Test
+    void asyncOnASpringExecutorTheConfigurerBuildsRunsInTheCallersSpan() {
+        runner.withUserConfiguration(SpringExecutorConfigurer.class).run(context -> {
+            assertThat(seenByAsyncCalledInASpan(context)).isEqualTo("the caller's span");
+            assertThat(context.getBean(Worker.class).work().get(10, TimeUnit.SECONDS)).isEqualTo("spring-pool none | null");
+        });
+    }
+
+    @Test
+    void aConfigurerWithoutAnExecutorStillGetsBootsAndItsExceptionHandlerStillRuns() {
+        // regression guard: the configurer's other answers reach Spring through the proxy
+        runner.withUserConfiguration(HandlerOnlyConfigurer.class).run(context -> {
+            assertThat(seenByAsyncCalledInASpan(context)).isEqualTo("the caller's span");
+            context.getBean(Worker.class).fail();
+            assertThat(HandlerOnlyConfigurer.handled.get(10, TimeUnit.SECONDS)).isEqualTo("fail: no luck");
+        });
+    }
+
+    /** What an {@code @Async} method called inside a span sees: its thread, span and MDC trace id. */
+    private static String seenByAsyncCalledInASpan(ApplicationContext context) throws Exception {
+        Tracer tracer = context.getBean(Tracer.class);
+        Span caller = tracer.nextSpan().name("caller").start();
+        CompletableFuture<String> seen;
+        try (Tracer.SpanInScope scope = tracer.withSpan(caller)) {
+            seen = context.getBean(Worker.class).work();
+        }
+        finally {
+            caller.end();
+        }
+        String result = seen.get(10, TimeUnit.SECONDS);
+        String expected = caller.context().traceId() + "/" + caller.context().spanId() + " | " + caller.context().traceId();
+        return result.endsWith(" " + expected) ? "the caller's span" : result;
+    }
+
+    static class Worker {
+
+        private final Tracer tracer;
+
+        Worker(Tracer tracer) {
+            this.tracer = tracer;
+        }
+
+        @Async
+        CompletableFuture<String> work() {
+            Span current = tracer.currentSpan();
+            return CompletableFuture.completedFuture(Thread.currentThread().getName().replaceAll("-\\d+$", "") + " "
+                    + (current == null ? "none" : current.context().traceId() + "/" + current.context().spanId())
+                    + " | " + MDC.get("traceId"));
+        }
+
+        @Async
+        void fail() {
+            throw new IllegalStateException("no luck");
+        }
+
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @EnableAsync
+    static class JdkPoolConfigurer {
+
+        @Bean
+        AsyncConfigurer asyncConfigurer() {
+            return new AsyncConfigurer() {
+                @Override
+                public Executor getAsyncExecutor() {
+                    return Executors.newSingleThreadExecutor(task -> {
+                        Thread thread = new Thread(task, "jdk-pool-1");
+                        thread.setDaemon(true);
+                        return thread;
+                    });
+                }
+            };
+        }
+
+        @Bean
+        Worker worker(Tracer tracer) {
+            return new Worker(tracer);
+        }
+
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @EnableAsync
+    static class SpringExecutorConfigurer {
+
+        @Bean
+        AsyncConfigurer asyncConfigurer() {
+            return new AsyncConfigurer() {
+                @Override
+                public Executor getAsyncExecutor() {
+                    ThreadPoolTaskExecutor executor = new ThreadPoolTaskExecutor();
+                    executor.setCorePoolSize(1);
+                    executor.setThreadNamePrefix("spring-pool-");
+                    executor.setDaemon(true);
+                    executor.initialize();
+                    return executor;
+                }
+            };
+        }
+
+        @Bean
+        Worker worker(Tracer tracer) {
+            return new Worker(tracer);
+        }
+
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @EnableAsync
+    static class HandlerOnlyConfigurer {
+
+        static final CompletableFuture<String> handled = new CompletableFuture<>();
+
+        @Bean
+        AsyncConfigurer asyncConfigurer() {
+            return new AsyncConfigurer() {
+                @Override
+                public AsyncUncaughtExceptionHandler getAsyncUncaughtExceptionHandler() {
+                    return (ex, method, params) -> handled.complete(method.getName() + ": " + ex.getMessage());
+                }
+            };
+        }
+
+        @Bean
+        Worker worker(Tracer tracer) {
+            return new Worker(tracer);
+        }
+
+    }
+
+}
