@@ -2,6 +2,8 @@ package dev.tracing.instrument.grpc;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Grpc;
@@ -17,7 +19,8 @@ import io.micrometer.tracing.Tracer;
  * A SERVER span per call: started when the call arrives, current (thread-local and MDC) in every
  * callback of the call's listener, so while the service method runs on gRPC's executor, whether
  * unary or streaming; ended once, when the call closes (with its status), or when the client
- * cancels it.
+ * cancels it or its deadline passes ({@code CANCELLED} or {@code DEADLINE_EXCEEDED}, what the
+ * client got).
  */
 public final class TraceGrpcServerInterceptor implements ServerInterceptor {
 
@@ -54,6 +57,8 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
             return next.startCall(call, headers);
         }
         Tracer tracer = policy.tracer();
+        // grpc-java starts the call in its own context, which carries the client's deadline
+        Deadline deadline = Context.current().getDeadline();
         AtomicBoolean ended = new AtomicBoolean();
         ServerCall<ReqT, RespT> traced = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
 
@@ -84,7 +89,7 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
                     return status;
                 }
                 if (isCancelled()) {
-                    return Status.CANCELLED;
+                    return cancelled(deadline);
                 }
                 if (getMethodDescriptor().getType().serverSendsOneMessage() && sent != 1) {
                     return Status.INTERNAL.withDescription(sent == 0 ? "Completed without a response"
@@ -159,7 +164,7 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
                     // the client cancelled or the deadline passed, or an interceptor before ours closed
                     // the call with an error on its own wrapper
                     if (ended.compareAndSet(false, true)) {
-                        policy.endSpan(span, Status.CANCELLED, null, true);
+                        policy.endSpan(span, cancelled(deadline), null, true);
                     }
                 }
             }
@@ -190,6 +195,11 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
             }
 
         };
+    }
+
+    /** Why a call ended under its method: its deadline passed, or else the client cancelled it. */
+    private static Status cancelled(Deadline deadline) {
+        return deadline != null && deadline.isExpired() ? Status.DEADLINE_EXCEEDED : Status.CANCELLED;
     }
 
 }
