@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -12,6 +13,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 import dev.tracing.core.BaggageFields;
 import dev.tracing.core.SpanContext;
+import dev.tracing.internal.TraceHeaderNames;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
@@ -21,14 +23,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@link Propagator} of this tracer: reads the first context found among the consumed
- * formats, writes every produced format, and carries the allowed baggage in W3C {@code baggage}
- * and in Jaeger's {@code uberctx-} headers, read when Jaeger is consumed, written when produced.
+ * formats, writes every produced format, and carries the allowed baggage in W3C {@code baggage},
+ * in a header named as each entry ({@code tenant: acme}, as Brave and OpenTelemetry carry remote
+ * baggage fields, and as a gateway sets them), and in Jaeger's {@code uberctx-} headers, read when
+ * Jaeger is consumed, written when produced.
  *
  * <p>On extract, the consumed formats are tried in the configured order and the first that yields
  * a context (with ids or only a sampling decision) wins; the allowed baggage is attached to it.
  * Without a context the result is a builder for a new trace, and any baggage received alone is
  * kept on a context that carries no ids and no sampling decision, so the new trace starts with it.
- * Where W3C {@code baggage} and a {@code uberctx-} header both name an entry, the W3C value wins.
+ * Where W3C {@code baggage} and an entry's own header name an entry, the W3C value wins, and
+ * either wins over a {@code uberctx-} header.
  * The W3C {@code baggage} header is written whichever trace formats are produced, so a service
  * that produces only Jaeger still passes its baggage to W3C peers.
  *
@@ -36,7 +41,9 @@ import org.slf4j.LoggerFactory;
  * it. A getter, setter or format that throws is treated as "nothing extracted" for that format
  * (the next one is still tried) or "nothing written", the failure is counted, and only the first
  * one is logged, at debug, so a misbehaving carrier cannot flood the log. The formats are kept in
- * arrays so the per-request loops allocate nothing.
+ * arrays so the per-request loops allocate nothing. The entries' own headers are not among
+ * {@link #fields()}: the clients remove those before writing, and an application's own header of
+ * that name (set on a request whose context has no such entry) is its own to send.
  */
 public final class CompositePropagator implements Propagator {
 
@@ -57,8 +64,11 @@ public final class CompositePropagator implements Propagator {
 
     private final W3cBaggageFormat baggageFormat;
 
+    /** A header per allowed entry, named as the entry. */
+    private final EntryHeaderBaggageFormat namedBaggage;
+
     /** Jaeger's baggage headers, or null when Jaeger is neither consumed nor produced. */
-    private final JaegerBaggageFormat jaegerBaggage;
+    private final EntryHeaderBaggageFormat jaegerBaggage;
 
     private final boolean readJaegerBaggage;
 
@@ -94,8 +104,9 @@ public final class CompositePropagator implements Propagator {
         this.baggageFormat = baggageFormat != null ? baggageFormat : new W3cBaggageFormat(Collections.emptyList());
         this.readJaegerBaggage = contains(this.consume, JaegerFormat.INSTANCE);
         this.writeJaegerBaggage = contains(this.produce, JaegerFormat.INSTANCE);
+        this.namedBaggage = EntryHeaderBaggageFormat.named(this.baggageFormat.allowedNames());
         this.jaegerBaggage = readJaegerBaggage || writeJaegerBaggage
-                ? new JaegerBaggageFormat(this.baggageFormat.allowedNames()) : null;
+                ? EntryHeaderBaggageFormat.jaeger(this.baggageFormat.allowedNames()) : null;
         Set<String> names = new LinkedHashSet<>();
         for (TraceContextFormat format : this.produce) {
             names.addAll(format.fields());
@@ -173,6 +184,12 @@ public final class CompositePropagator implements Propagator {
             catch (RuntimeException ex) {
                 failed("injecting baggage", ex);
             }
+            try {
+                namedBaggage.inject(baggage, carrier, setter);
+            }
+            catch (RuntimeException ex) {
+                failed("injecting baggage headers", ex);
+            }
             if (writeJaegerBaggage) {
                 try {
                     jaegerBaggage.inject(baggage, carrier, setter);
@@ -232,24 +249,41 @@ public final class CompositePropagator implements Propagator {
         return context;
     }
 
-    /** Returns the allowed baggage of W3C {@code baggage} and, when Jaeger is consumed, {@code uberctx-}. */
+    /**
+     * Returns the allowed baggage of W3C {@code baggage}, the entries' own headers and, when Jaeger
+     * is consumed, {@code uberctx-}: for a name found in several, W3C's value, then the entry's own
+     * header's.
+     */
     private <C> BaggageFields extractBaggage(C carrier, Getter<C> getter) {
         BaggageFields w3c = baggageFormat.extract(carrier, getter);
-        if (!readJaegerBaggage) {
-            return w3c;
-        }
-        BaggageFields jaeger = null;
+        BaggageFields named = null;
         try {
-            jaeger = jaegerBaggage.extract(carrier, getter);
+            named = namedBaggage.extract(carrier, getter);
         }
         catch (RuntimeException ex) {
-            failed("extracting Jaeger baggage", ex);
+            failed("extracting baggage headers", ex);
         }
-        if (jaeger == null || w3c == null) {
-            return jaeger != null ? jaeger : w3c;
+        BaggageFields jaeger = null;
+        if (readJaegerBaggage) {
+            try {
+                jaeger = jaegerBaggage.extract(carrier, getter);
+            }
+            catch (RuntimeException ex) {
+                failed("extracting Jaeger baggage", ex);
+            }
         }
-        Map<String, String> merged = new LinkedHashMap<>(jaeger.asMap());
-        merged.putAll(w3c.asMap());
+        if (named == null && jaeger == null) {
+            return w3c;
+        }
+        if (w3c == null && (named == null || jaeger == null)) {
+            return named != null ? named : jaeger;
+        }
+        Map<String, String> merged = new LinkedHashMap<>();
+        for (BaggageFields fields : new BaggageFields[] { jaeger, named, w3c }) {
+            if (fields != null) {
+                merged.putAll(fields.asMap());
+            }
+        }
         return BaggageFields.of(merged);
     }
 
@@ -305,13 +339,23 @@ public final class CompositePropagator implements Propagator {
         }
 
         /**
-         * The baggage names that cross process boundaries in the W3C {@code baggage} header (and
-         * in {@code uberctx-} headers when Jaeger is consumed or produced), matched exactly; every
-         * other name stays in the process.
-         * @throws IllegalArgumentException when a name is not a valid W3C baggage key
+         * The baggage names that cross process boundaries in the W3C {@code baggage} header, in a
+         * header of each name (in lower case), and in {@code uberctx-} headers when Jaeger is
+         * consumed or produced, matched exactly; every other name stays in the process.
+         * @throws IllegalArgumentException when a name is not a valid W3C baggage key, or is the
+         * name of a trace header ({@code traceparent}, {@code b3}, {@code baggage}, ...)
          */
         public Builder remoteFields(List<String> remoteFields) {
-            this.baggageFormat = new W3cBaggageFormat(remoteFields);
+            W3cBaggageFormat format = new W3cBaggageFormat(remoteFields);
+            for (String name : format.allowedNames()) {
+                String header = name.toLowerCase(Locale.ROOT);
+                if (header.equals(W3cBaggageFormat.BAGGAGE) || header.startsWith(EntryHeaderBaggageFormat.JAEGER_PREFIX)
+                        || TraceHeaderNames.CONTEXT.contains(header)) {
+                    throw new IllegalArgumentException("'" + name
+                            + "' is a trace header's name: a baggage entry of that name would be sent in its place");
+                }
+            }
+            this.baggageFormat = format;
             return this;
         }
 

@@ -33,7 +33,7 @@ import io.micrometer.tracing.propagation.Propagator;
  * decoding it first, splitting or regex, so a request allocates only the context. Upper-case hex
  * is refused as OpenTelemetry refuses it; its decimal reading of the flags agrees with this hex
  * reading for the single digits senders write. The {@code uberctx-} baggage headers are not read
- * here: which names may cross is the propagator's configuration, so {@link JaegerBaggageFormat}
+ * here: which names may cross is the propagator's configuration, so {@link EntryHeaderBaggageFormat}
  * holds them.
  */
 final class JaegerFormat implements TraceContextFormat {

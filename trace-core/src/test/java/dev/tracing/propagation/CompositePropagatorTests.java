@@ -231,7 +231,58 @@ class CompositePropagatorTests {
         assertThat(carrier).containsOnly(Map.entry("traceparent", TRACEPARENT), Map.entry("tracestate", "rojo=1"),
                 Map.entry("b3", W3C_TRACE_ID + "-" + W3C_SPAN_ID + "-1"), Map.entry("x-b3-traceid", W3C_TRACE_ID),
                 Map.entry("x-b3-spanid", W3C_SPAN_ID), Map.entry("x-b3-parentspanid", "0000000000000001"),
-                Map.entry("x-b3-sampled", "1"), Map.entry("baggage", "userId=alice%20smith"));
+                Map.entry("x-b3-sampled", "1"), Map.entry("baggage", "userId=alice%20smith"),
+                Map.entry("userid", "alice smith"));
+    }
+
+    @Test
+    void eachAllowedEntryAlsoTravelsInAHeaderOfItsName() {
+        // as Brave's and OpenTelemetry's remote fields, and as a gateway sets them, with or without trace headers
+        carrier.put("tenant", " acme corp ");
+        carrier.put("secret", "x");
+        assertThat(propagator.extractContext(carrier, getter).baggage().asMap())
+            .containsOnly(Map.entry("tenant", "acme corp"));
+
+        carrier.put("traceparent", TRACEPARENT);
+        carrier.put("userid", "from-header");
+        carrier.put("baggage", "userId=from-w3c");
+        SpanContext extracted = propagator.extractContext(carrier, getter);
+        assertThat(extracted.traceId()).isEqualTo(W3C_TRACE_ID);
+        // W3C's value wins where both name an entry
+        assertThat(extracted.baggage().asMap())
+            .containsOnly(Map.entry("userId", "from-w3c"), Map.entry("tenant", "acme corp"));
+
+        Map<String, String> out = new HashMap<>();
+        propagator.inject(extracted, out, setter);
+        assertThat(out).containsEntry("userid", "from-w3c").containsEntry("tenant", "acme corp")
+            .containsEntry("baggage", "userId=from-w3c,tenant=acme%20corp")
+            .doesNotContainKey("secret");
+    }
+
+    @Test
+    void anEntryHeaderWinsOverJaegersAndAValueNoHeaderCanHoldIsNotWritten() {
+        CompositePropagator consumesJaeger = CompositePropagator.builder(tracer)
+            .consume(List.of(PropagationType.W3C, PropagationType.JAEGER))
+            .remoteFields(List.of("userId", "tenant"))
+            .build();
+        carrier.put("uberctx-tenant", "from-jaeger");
+        carrier.put("tenant", "from-header");
+        carrier.put("userid", "forged\r\nx-admin: 1");
+        assertThat(consumesJaeger.extractContext(carrier, getter).baggage().asMap())
+            .containsOnly(Map.entry("tenant", "from-header"));
+
+        Map<String, String> out = new HashMap<>();
+        propagator.inject(SpanContext.create(0L, 1L, 0L, 2L, true, false)
+            .withBaggage(BaggageFields.of(Map.of("tenant", "caf\u00e9"))), out, setter);
+        assertThat(out).containsEntry("baggage", "tenant=caf%C3%A9").doesNotContainKey("tenant");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "traceparent", "B3", "baggage", "X-B3-TraceId", "uberctx-tenant", "uber-trace-id" })
+    void aRemoteFieldCannotBeNamedAsATraceHeader(String name) {
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> CompositePropagator.builder(tracer).remoteFields(List.of("tenant", name)))
+            .withMessage("'" + name + "' is a trace header's name: a baggage entry of that name would be sent in its place");
     }
 
     @Test
@@ -306,7 +357,8 @@ class CompositePropagatorTests {
         assertThat(extracted.spanId()).isEqualTo(B3_SPAN_ID);
         assertThat(extracted.baggage().asMap()).containsOnly(Map.entry("userId", "alice smith"));
         assertThat(out).containsOnly(Map.entry("uber-trace-id", B3_TRACE_ID + ":" + B3_SPAN_ID + ":0:1"),
-                Map.entry("baggage", "userId=alice%20smith"), Map.entry("uberctx-userid", "alice%20smith"));
+                Map.entry("baggage", "userId=alice%20smith"), Map.entry("userid", "alice smith"),
+                Map.entry("uberctx-userid", "alice%20smith"));
     }
 
     @Test

@@ -64,7 +64,7 @@ class PropagationFuzzTests {
                     JaegerFormat.INSTANCE),
             List.of(W3cTraceContextFormat.INSTANCE, JaegerFormat.INSTANCE), baggage);
 
-    final JaegerBaggageFormat jaegerBaggage = new JaegerBaggageFormat(ALLOWED);
+    final EntryHeaderBaggageFormat jaegerBaggage = EntryHeaderBaggageFormat.jaeger(ALLOWED);
 
     // ---------------------------------------------------------------- traceparent
 
@@ -283,7 +283,7 @@ class PropagationFuzzTests {
                 assertThat(ALLOWED).contains(entry.getKey());
                 characters += entry.getKey().length() + entry.getValue().length();
             }
-            assertThat(characters).isLessThanOrEqualTo(JaegerBaggageFormat.MAX_CHARACTERS);
+            assertThat(characters).isLessThanOrEqualTo(EntryHeaderBaggageFormat.MAX_CHARACTERS);
         }
         int written = 0;
         for (Map.Entry<String, String> entry : out.entrySet()) {
@@ -294,7 +294,7 @@ class PropagationFuzzTests {
                 written += entry.getKey().length() - "uberctx-".length() + entry.getValue().length();
             }
         }
-        assertThat(written).isLessThanOrEqualTo(JaegerBaggageFormat.MAX_CHARACTERS);
+        assertThat(written).isLessThanOrEqualTo(EntryHeaderBaggageFormat.MAX_CHARACTERS);
     }
 
     // ---------------------------------------------------------------- baggage

@@ -427,7 +427,8 @@ class TraceAutoConfigurationTests {
             "trace.sampling.rules[0].messaging-destination=jobs,trace.sampling.rules[0].path=/a|trace.sampling.rules[0].messaging-destination|not both",
             "trace.sampling.keep.slower-than=-1s|trace.sampling.keep.slower-than|",
             "trace.sampling.keep.max-pending-spans=0|trace.sampling.keep.max-pending-spans|at least 1",
-            "trace.sampling.keep.rate-limit=-1|trace.sampling.keep.rate-limit|0 (no limit) or positive" })
+            "trace.sampling.keep.rate-limit=-1|trace.sampling.keep.rate-limit|0 (no limit) or positive",
+            "trace.baggage.remote-fields=traceparent|trace.baggage.remote-fields|is a trace header" })
     void invalidRulesAndKeepSettingsFailStartupNamingTheRuleAndProperty(String properties, String property,
             String reason) {
         runner.withPropertyValues(properties.split(",")).run(context -> {

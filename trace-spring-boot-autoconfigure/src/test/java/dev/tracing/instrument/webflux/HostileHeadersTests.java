@@ -90,6 +90,19 @@ class HostileHeadersTests {
     }
 
     @Test
+    void aGatewaysHeaderNamedAsARemoteFieldIsItsBaggageAndTravelsOnInBothForms() throws Exception {
+        // what Brave and OpenTelemetry read and write for a remote field besides W3C baggage
+        String traceId = "6bf92f3577b34da6a3ce929d0e0e4736";
+        HttpResponse<String> response = TraceAssertions.get(port, "/chain/gateway", "traceparent",
+                "00-" + traceId + "-00f067aa0ba902b7-01", "Tenant", "acme corp");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        TraceAssertions.awaitTrace(store, traceId, 3);
+        assertThat(WebFluxTracingApp.downstreamHeaders.get("gateway").get("tenant")).containsExactly("acme corp");
+        assertThat(WebFluxTracingApp.downstreamHeaders.get("gateway").get("baggage")).containsExactly("tenant=acme%20corp");
+    }
+
+    @Test
     void oneTraceIdCannotFillTheStore() throws Exception {
         String traceId = "5bf92f3577b34da6a3ce929d0e0e4736";
         String traceparent = "00-" + traceId + "-00f067aa0ba902b7-01";

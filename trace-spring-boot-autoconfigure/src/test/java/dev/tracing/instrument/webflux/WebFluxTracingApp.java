@@ -125,7 +125,7 @@ public class WebFluxTracingApp {
         Mono<String> downstream(@PathVariable String marker, ServerHttpRequest request) {
             List<String> values = request.getHeaders().get("traceparent");
             downstreamTraceparents.put(marker, values == null ? List.of() : List.copyOf(values));
-            for (String name : List.of("tracestate", "baggage")) {
+            for (String name : List.of("tracestate", "baggage", "tenant")) {
                 List<String> others = request.getHeaders().get(name);
                 downstreamHeaders.computeIfAbsent(marker, m -> new ConcurrentHashMap<>())
                     .put(name, others == null ? List.of() : List.copyOf(others));

@@ -11,9 +11,9 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class JaegerBaggageFormatTests {
+class EntryHeaderBaggageFormatTests {
 
-    final JaegerBaggageFormat format = new JaegerBaggageFormat(List.of("userId", "tenant"));
+    final EntryHeaderBaggageFormat format = EntryHeaderBaggageFormat.jaeger(List.of("userId", "tenant"));
 
     final Map<String, String> carrier = new HashMap<>();
 
@@ -24,7 +24,7 @@ class JaegerBaggageFormatTests {
     @Test
     void fieldsAreTheLowerCaseHeaderOfEachAllowedName() {
         assertThat(format.fields()).containsExactly("uberctx-userid", "uberctx-tenant");
-        assertThat(new JaegerBaggageFormat(List.of()).fields()).isEmpty();
+        assertThat(EntryHeaderBaggageFormat.jaeger(List.of()).fields()).isEmpty();
     }
 
     @Test
@@ -44,7 +44,7 @@ class JaegerBaggageFormatTests {
         carrier.put("baggage", "tenant=acme");
 
         assertThat(format.extract(carrier, getter)).isNull();
-        assertThat(new JaegerBaggageFormat(List.of()).extract(carrier, getter)).isNull();
+        assertThat(EntryHeaderBaggageFormat.jaeger(List.of()).extract(carrier, getter)).isNull();
     }
 
     @Test
@@ -92,4 +92,20 @@ class JaegerBaggageFormatTests {
         carrier.put("uberctx-tenant", "y".repeat(300));
         assertThat(format.extract(carrier, getter).asMap()).containsOnlyKeys("userId");
     }
+
+    @Test
+    void namedHeadersCarryTheValueAsItIs() {
+        EntryHeaderBaggageFormat named = EntryHeaderBaggageFormat.named(List.of("userId", "tenant"));
+        assertThat(named.fields()).containsExactly("userid", "tenant");
+
+        named.inject(BaggageFields.of(Map.of("userId", "alice smith", "tenant", "acme\u20ac", "secret", "x")), carrier,
+                setter);
+        // what no header can hold is not written
+        assertThat(carrier).containsOnly(Map.entry("userid", "alice smith"));
+
+        carrier.put("tenant", " 100%20 sure ");
+        assertThat(named.extract(carrier, getter).asMap())
+            .containsExactly(Map.entry("userId", "alice smith"), Map.entry("tenant", "100%20 sure"));
+    }
+
 }
