@@ -26,12 +26,15 @@ public final class ReplacedTracingPropertiesWarning implements SmartInitializing
      * Prefixes of Boot's and Sleuth's tracing properties, each with what this starter reads instead;
      * the first that matches names it, so a prefix comes before any shorter one it starts with.
      */
+    private static final String NO_EQUIVALENT = "no equivalent";
+
     private static final String[][] REPLACED_PROPERTIES = {
             { "management.tracing.enabled", "trace.enabled" },
             { "management.tracing.sampling.", "trace.sampling.probability" },
             { "management.tracing.propagation.", "trace.propagation.produce and trace.propagation.consume" },
             { "management.tracing.baggage.remote-fields", "trace.baggage.remote-fields" },
             { "management.tracing.baggage.correlation.", "trace.baggage.correlation-fields" },
+            { "management.tracing.baggage.tag-fields", NO_EQUIVALENT + ": baggage is not copied into span tags" },
             { "management.tracing.baggage.", "trace.baggage.*" },
             { "management.tracing.export.zipkin.", "trace.export.zipkin.endpoint" },
             { "management.tracing.export.otlp.", "trace.export.otlp.endpoint and headers" },
@@ -43,6 +46,10 @@ public final class ReplacedTracingPropertiesWarning implements SmartInitializing
             { "management.opentelemetry.tracing.sampler", "trace.sampling.probability" },
             { "management.opentelemetry.tracing.limits.", "trace.span-limits.*" },
             { "management.otlp.tracing.", "trace.export.otlp.endpoint and headers" },
+            { "management.opentelemetry.resource-attributes.service.name", "trace.service-name" },
+            { "management.opentelemetry.resource-attributes.",
+                    NO_EQUIVALENT + " for spans: OTLP spans carry service.name and the exporter's own attributes" },
+            { "management.brave.tracing.", "the trace.* properties" },
             // Boot adds properties from release to release: any other is named too
             { "management.tracing.", "the trace.* properties" },
             { "management.opentelemetry.tracing.", "the trace.* properties" },
@@ -88,13 +95,16 @@ public final class ReplacedTracingPropertiesWarning implements SmartInitializing
         if (!ignored.isEmpty()) {
             StringBuilder list = new StringBuilder();
             ignored.forEach((name, instead) -> list.append(list.length() == 0 ? "" : ", ").append(name)
-                .append(" (use ").append(instead).append(')'));
+                .append(instead.startsWith(NO_EQUIVALENT) ? " (" : " (use ").append(instead).append(')'));
             LOGGER.warn("trace-spring-boot-starter does not read these properties of Spring Boot's tracing or "
                     + "Spring Cloud Sleuth: {}", list);
         }
     }
 
-    /** The property of this starter that replaces a property of Boot's tracing or of Sleuth, or null. */
+    /**
+     * The property of this starter that replaces a property of Boot's tracing or of Sleuth, or why
+     * there is none ("no equivalent..."), or null for a property that is not one of theirs.
+     */
     static String readInstead(String name) {
         // MANAGEMENT_TRACING_SAMPLING_PROBABILITY as well as management.tracing.sampling.probability
         String normalized = normalized(name);

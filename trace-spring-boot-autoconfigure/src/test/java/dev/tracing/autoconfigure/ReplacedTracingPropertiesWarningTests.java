@@ -25,7 +25,8 @@ class ReplacedTracingPropertiesWarningTests {
         try (LogLines log = LogLines.capture(ReplacedTracingPropertiesWarning.class.getName())) {
             runner.withPropertyValues("management.tracing.sampling.probability=0.1",
                     "management.tracing.baggage.remote-fields[0]=tenant", "management.tracing.baggage.remote-fields[1]=user",
-                    "spring.sleuth.propagation.type=B3", "management.endpoints.web.exposure.include=traces")
+                    "spring.sleuth.propagation.type=B3", "management.endpoints.web.exposure.include=traces",
+                    "management.tracing.baggage.tag-fields=tenant")
                 .run(context -> {
                     assertThat(context).hasSingleBean(Tracer.class);
                     assertThat(context.getBean(Tracer.class).nextSpan().isNoop()).isFalse();
@@ -36,6 +37,7 @@ class ReplacedTracingPropertiesWarningTests {
                     .contains("management.tracing.baggage.remote-fields (use trace.baggage.remote-fields)")
                     .contains("management.tracing.sampling.probability (use trace.sampling.probability)")
                     .contains("spring.sleuth.propagation.type (use the trace.* properties)")
+                    .contains("management.tracing.baggage.tag-fields (no equivalent: baggage is not copied into span tags)")
                     .doesNotContain("remote-fields[")
                     .doesNotContain("management.endpoints"));
         }
@@ -73,6 +75,15 @@ class ReplacedTracingPropertiesWarningTests {
             .isEqualTo("trace.export.batch.*");
         assertThat(ReplacedTracingPropertiesWarning.readInstead("management.tracing.something-new"))
             .isEqualTo("the trace.* properties");
+        assertThat(ReplacedTracingPropertiesWarning.readInstead("management.brave.tracing.span-joining-supported"))
+            .isEqualTo("the trace.* properties");
+        assertThat(ReplacedTracingPropertiesWarning.readInstead("management.opentelemetry.resource-attributes.service.name"))
+            .isEqualTo("trace.service-name");
+        // where nothing replaces it, the warning says so rather than naming a property that does not do it
+        assertThat(ReplacedTracingPropertiesWarning.readInstead("management.tracing.baggage.tag-fields"))
+            .isEqualTo("no equivalent: baggage is not copied into span tags");
+        assertThat(ReplacedTracingPropertiesWarning.readInstead("MANAGEMENT_OPENTELEMETRY_RESOURCEATTRIBUTES_DEPLOYMENT_ENVIRONMENT"))
+            .startsWith("no equivalent for spans");
     }
 
     @Test
