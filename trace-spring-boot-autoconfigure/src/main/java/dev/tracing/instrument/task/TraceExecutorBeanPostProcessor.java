@@ -1,6 +1,7 @@
 package dev.tracing.instrument.task;
 
 import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -42,9 +43,10 @@ import org.springframework.util.ReflectionUtils;
  * ({@code new ThreadPoolTaskExecutor()} or {@code Executors.newFixedThreadPool(4)} inside
  * {@code getAsyncExecutor()}), so the configurer is proxied: a Spring executor it returns gets
  * the decorator as above, any other executor is handed to Spring wrapped in a
- * {@link TaskExecutorAdapter} that decorates each task. The proxy implements the configurer's
- * interfaces, as the wrapper Spring Boot puts around every {@code AsyncConfigurer} does; a
- * configurer that cannot be proxied is left as it is.
+ * {@link TaskExecutorAdapter} that decorates each task. The proxy is of the configurer's class, so
+ * a configuration class that is its own {@code AsyncConfigurer} still makes its beans and is
+ * injected by its type (of its interfaces where the class is final); a configurer that cannot be
+ * proxied is left as it is.
  */
 public final class TraceExecutorBeanPostProcessor implements BeanPostProcessor {
 
@@ -83,6 +85,8 @@ public final class TraceExecutorBeanPostProcessor implements BeanPostProcessor {
             return bean;
         }
         ProxyFactory proxy = new ProxyFactory(bean);
+        // of the class where it can be: a configuration class that is its own AsyncConfigurer makes beans
+        proxy.setProxyTargetClass(!Modifier.isFinal(bean.getClass().getModifiers()));
         proxy.addAdvice(new TracedAsyncExecutor());
         try {
             return proxy.getProxy(bean.getClass().getClassLoader());

@@ -30,8 +30,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * {@code @Async} methods run in their caller's span, with its ids in the MDC, on the executor an
  * {@link AsyncConfigurer} returns, which is not a bean: a JDK pool or a Spring executor built and
- * initialized inside {@code getAsyncExecutor()}. The configurers are beans of their own: Spring
- * Boot wraps every {@code AsyncConfigurer} bean, so a configuration class cannot be one.
+ * initialized inside {@code getAsyncExecutor()}, and a configuration class that is its own
+ * configurer still makes its beans. (Where Boot makes its own executor, it wraps every
+ * {@code AsyncConfigurer} bean, so there the configurers are beans of their own.)
  */
 class AsyncConfigurerTests {
 
@@ -54,6 +55,16 @@ class AsyncConfigurerTests {
         runner.withUserConfiguration(SpringExecutorConfigurer.class).run(context -> {
             assertThat(seenByAsyncCalledInASpan(context)).isEqualTo("the caller's span");
             assertThat(context.getBean(Worker.class).work().get(10, TimeUnit.SECONDS)).isEqualTo("spring-pool none | null");
+        });
+    }
+
+    @Test
+    void aConfigurationClassThatIsItsOwnConfigurerStillMakesItsBeans() {
+        // Spring's documented set-up: the executor is a bean of the same class, so Boot makes none of its own
+        runner.withUserConfiguration(ConfigurationClassConfigurer.class).run(context -> {
+            assertThat(context).hasNotFailed().hasSingleBean(ConfigurationClassConfigurer.class);
+            assertThat(seenByAsyncCalledInASpan(context)).isEqualTo("the caller's span");
+            assertThat(context.getBean(Worker.class).work().get(10, TimeUnit.SECONDS)).isEqualTo("own-pool none | null");
         });
     }
 
@@ -171,6 +182,30 @@ class AsyncConfigurerTests {
                     return (ex, method, params) -> handled.complete(method.getName() + ": " + ex.getMessage());
                 }
             };
+        }
+
+        @Bean
+        Worker worker(Tracer tracer) {
+            return new Worker(tracer);
+        }
+
+    }
+
+    @Configuration
+    @EnableAsync
+    static class ConfigurationClassConfigurer implements AsyncConfigurer {
+
+        @Bean
+        ThreadPoolTaskExecutor ownPool() {
+            ThreadPoolTaskExecutor executor = new ThreadPoolTaskExecutor();
+            executor.setCorePoolSize(1);
+            executor.setThreadNamePrefix("own-pool-");
+            return executor;
+        }
+
+        @Override
+        public Executor getAsyncExecutor() {
+            return ownPool();
         }
 
         @Bean
