@@ -1,5 +1,7 @@
 package dev.tracing.instrument.grpc;
 
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.grpc.Context;
@@ -58,7 +60,7 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
         }
         Tracer tracer = policy.tracer();
         // grpc-java starts the call in its own context, which carries the client's deadline
-        Deadline deadline = Context.current().getDeadline();
+        Cancellation cancellation = Cancellation.of(Context.current());
         AtomicBoolean ended = new AtomicBoolean();
         ServerCall<ReqT, RespT> traced = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
 
@@ -89,7 +91,7 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
                     return status;
                 }
                 if (isCancelled()) {
-                    return cancelled(deadline);
+                    return cancellation.status();
                 }
                 if (getMethodDescriptor().getType().serverSendsOneMessage() && sent != 1) {
                     return Status.INTERNAL.withDescription(sent == 0 ? "Completed without a response"
@@ -164,7 +166,7 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
                     // the client cancelled or the deadline passed, or an interceptor before ours closed
                     // the call with an error on its own wrapper
                     if (ended.compareAndSet(false, true)) {
-                        policy.endSpan(span, cancelled(deadline), null, true);
+                        policy.endSpan(span, cancellation.status(), null, true);
                     }
                 }
             }
@@ -197,9 +199,56 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
         };
     }
 
-    /** Why a call ended under its method: its deadline passed, or else the client cancelled it. */
-    private static Status cancelled(Deadline deadline) {
-        return deadline != null && deadline.isExpired() ? Status.DEADLINE_EXCEEDED : Status.CANCELLED;
+    /**
+     * What the client got for a call cancelled under the method, decided when the cancel comes, not
+     * when the span ends (a method may outlive the deadline of a call its client cancelled long
+     * before): {@code DEADLINE_EXCEEDED} when the call's deadline passed or was within
+     * {@link #DEADLINE_MARGIN_NANOS} of passing (the client's deadline is the server's copy less the
+     * request's way over the network, so the client's reset often comes first), else
+     * {@code CANCELLED}.
+     */
+    private static final class Cancellation implements Context.CancellationListener {
+
+        static final long DEADLINE_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+        /** A call without a deadline: only its client cancels it. */
+        private static final Cancellation NO_DEADLINE = new Cancellation(null);
+
+        private final Deadline deadline;
+
+        private volatile Status status;
+
+        private Cancellation(Deadline deadline) {
+            this.deadline = deadline;
+        }
+
+        static Cancellation of(Context call) {
+            Deadline deadline = call.getDeadline();
+            if (deadline == null) {
+                return NO_DEADLINE;
+            }
+            Cancellation cancellation = new Cancellation(deadline);
+            call.addListener(cancellation, Runnable::run);
+            return cancellation;
+        }
+
+        @Override
+        public void cancelled(Context context) {
+            if (status == null) {
+                status = context.cancellationCause() instanceof TimeoutException ? Status.DEADLINE_EXCEEDED : now();
+            }
+        }
+
+        Status status() {
+            Status decided = status;
+            return decided != null ? decided : now();
+        }
+
+        private Status now() {
+            return deadline != null && deadline.timeRemaining(TimeUnit.NANOSECONDS) <= DEADLINE_MARGIN_NANOS
+                    ? Status.DEADLINE_EXCEEDED : Status.CANCELLED;
+        }
+
     }
 
 }

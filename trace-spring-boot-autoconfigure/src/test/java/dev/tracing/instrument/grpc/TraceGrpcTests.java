@@ -389,6 +389,37 @@ class TraceGrpcTests {
     }
 
     @Test
+    void aStreamingCallWhoseDeadlinePassesIsDeadlineExceededOnTheServer() {
+        String traceId = UUID.randomUUID().toString().replace("-", "");
+        Channel channel = withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01");
+        Iterator<String> answers = ClientCalls.blockingServerStreamingCall(channel, GrpcTracingApp.COUNT,
+                CallOptions.DEFAULT.withDeadlineAfter(150, TimeUnit.MILLISECONDS), "count-" + UUID.randomUUID());
+        assertThatThrownBy(() -> answers.forEachRemaining(answer -> { }))
+            .isInstanceOf(StatusRuntimeException.class)
+            .extracting(ex -> ((StatusRuntimeException) ex).getStatus().getCode())
+            .isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        // the client's reset at its deadline may reach the server before the server's copy of it passes
+        FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
+        assertThat(server.getTags())
+            .containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.DEADLINE_EXCEEDED.value()))
+            .containsEntry("error", "DEADLINE_EXCEEDED");
+    }
+
+    @Test
+    void aCallItsClientCancelledIsCancelledEvenIfTheMethodOutlivesTheDeadline() throws Exception {
+        String traceId = UUID.randomUUID().toString().replace("-", "");
+        Channel channel = withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01");
+        // the method takes 500 ms; the client gives up at 50 ms, long before its 350 ms deadline
+        var answer = ClientCalls.futureUnaryCall(channel.newCall(GrpcTracingApp.SAY_HELLO,
+                CallOptions.DEFAULT.withDeadlineAfter(350, TimeUnit.MILLISECONDS)), "slow-" + UUID.randomUUID());
+        Thread.sleep(50);
+        answer.cancel(true);
+        FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
+        assertThat(server.getTags()).containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.CANCELLED.value()))
+            .doesNotContainKey("error");
+    }
+
+    @Test
     void aUnaryMethodThatCompletesWithoutAResponseIsAnInternalErrorOnTheServer() {
         String traceId = UUID.randomUUID().toString().replace("-", "");
         assertThatThrownBy(() -> unary(withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01"),
