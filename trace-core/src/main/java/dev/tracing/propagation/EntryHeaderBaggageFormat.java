@@ -34,7 +34,9 @@ import io.micrometer.tracing.propagation.Propagator;
  * <p>Header names are the prefix and the allowed name in lower case: HTTP header names are
  * case-insensitive (and lower case on HTTP/2 and in gRPC metadata), Brave writes its remote
  * fields' headers in lower case, and OpenTelemetry's {@code JaegerPropagator} lower-cases the names
- * it reads anyway. A header found is the entry of the allowed name as configured. Optional
+ * it reads anyway. A name with a character outside {@code [-_.0-9a-z]}, all a gRPC metadata key
+ * takes ({@code x+y} is a valid W3C baggage key), has no header of its own: it travels in W3C
+ * {@code baggage} only. A header found is the entry of the allowed name as configured. Optional
  * whitespace around a value is trimmed, and a value with a character outside printable ASCII,
  * which no compliant sender writes, is skipped as a W3C member would be. At most 8192 characters
  * of names and values are read or written, the W3C baggage limit that OpenTelemetry applies to
@@ -78,7 +80,13 @@ final class EntryHeaderBaggageFormat {
     }
 
     private EntryHeaderBaggageFormat(String prefix, boolean percentEncoded, Collection<String> allowedNames) {
-        this.names = allowedNames.toArray(new String[0]);
+        List<String> portable = new ArrayList<>();
+        for (String name : allowedNames) {
+            if (isPortableHeaderName(name.toLowerCase(Locale.ROOT))) {
+                portable.add(name);
+            }
+        }
+        this.names = portable.toArray(new String[0]);
         this.headerNames = new String[names.length];
         for (int i = 0; i < names.length; i++) {
             headerNames[i] = prefix + names[i].toLowerCase(Locale.ROOT);
@@ -153,6 +161,20 @@ final class EntryHeaderBaggageFormat {
             kept.put(names[i], percentEncoded ? W3cBaggageFormat.decode(header, start, end) : header.substring(start, end));
         }
         return kept == null ? null : BaggageFields.of(kept);
+    }
+
+    /**
+     * Whether every carrier takes the name as a header: gRPC metadata keys are {@code [-_.0-9a-z]}
+     * only, while a W3C baggage key may hold any token character ({@code x+y}).
+     */
+    private static boolean isPortableHeaderName(String name) {
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.')) {
+                return false;
+            }
+        }
+        return !name.isEmpty();
     }
 
     /** Returns true when {@code [start, end)} holds only printable ASCII, spaces and tabs. */

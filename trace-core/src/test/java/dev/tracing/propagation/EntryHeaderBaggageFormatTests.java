@@ -103,6 +103,9 @@ class EntryHeaderBaggageFormatTests {
         // what no header can hold is not written
         assertThat(carrier).containsOnly(Map.entry("userid", "alice smith"));
 
+        // a name gRPC would refuse as a metadata key has no header of its own
+        assertThat(EntryHeaderBaggageFormat.named(List.of("x+y", "tenant")).fields()).containsExactly("tenant");
+
         carrier.put("tenant", " 100%20 sure ");
         assertThat(named.extract(carrier, getter).asMap())
             .containsExactly(Map.entry("userId", "alice smith"), Map.entry("tenant", "100%20 sure"));

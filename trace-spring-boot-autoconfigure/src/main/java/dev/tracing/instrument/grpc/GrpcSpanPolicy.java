@@ -55,9 +55,12 @@ public final class GrpcSpanPolicy {
 
     };
 
+    /** Sets an entry in place of any of that name, as HTTP's setters do (forwarded metadata keeps its own). */
     static final Propagator.Setter<Metadata> SETTER = (metadata, key, value) -> {
         if (metadata != null && key != null && value != null && !key.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
-            metadata.put(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER), value);
+            Metadata.Key<String> name = Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER);
+            metadata.removeAll(name);
+            metadata.put(name, value);
         }
     };
 

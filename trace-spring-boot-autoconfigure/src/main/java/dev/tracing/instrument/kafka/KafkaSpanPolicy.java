@@ -107,8 +107,16 @@ public final class KafkaSpanPolicy {
             "x-b3-spanid", "X-B3-SpanId", "x-b3-parentspanid", "X-B3-ParentSpanId", "x-b3-sampled", "X-B3-Sampled",
             "x-b3-flags", "X-B3-Flags");
 
-    private static final Propagator.Setter<Headers> SETTER = (headers, key, value) -> headers
-        .add(OTHER_SPELLING.getOrDefault(key, key), value.getBytes(StandardCharsets.UTF_8));
+    /**
+     * Sets a header as HTTP's setters do, in place of any of that name: the trace headers are removed
+     * before the context is written anyway, and a baggage entry's own header ({@code tenant}) on a
+     * forwarded record would otherwise be carried once more per hop.
+     */
+    private static final Propagator.Setter<Headers> SETTER = (headers, key, value) -> {
+        String name = OTHER_SPELLING.getOrDefault(key, key);
+        headers.remove(name);
+        headers.add(name, value.getBytes(StandardCharsets.UTF_8));
+    };
 
     /** A header name no record carries, removed to learn whether a record's headers can be written. */
     private static final String UNUSED_HEADER = "dev.tracing.writable";

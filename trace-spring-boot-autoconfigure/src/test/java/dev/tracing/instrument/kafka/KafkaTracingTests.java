@@ -16,6 +16,7 @@ import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.testing.HostileHeaders;
 import dev.tracing.testing.LogLines;
 import io.micrometer.tracing.Link;
+import io.micrometer.tracing.BaggageInScope;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
@@ -49,7 +50,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(classes = KafkaTracingApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = { "spring.kafka.bootstrap-servers=${spring.embedded.kafka.brokers}",
                 "spring.kafka.consumer.auto-offset-reset=earliest", "trace.sampling.rate-limit=0",
-                "trace.export.memory.max-traces-per-second=0",
+                "trace.export.memory.max-traces-per-second=0", "trace.baggage.remote-fields=tenant",
                 "logging.level.org.apache.kafka=warn", "logging.level.kafka=warn", "logging.level.state.change.logger=warn",
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
 @EmbeddedKafka(partitions = 3, topics = { KafkaTracingApp.ORDERS, KafkaTracingApp.BATCH, KafkaTracingApp.FAILING,
@@ -216,6 +217,25 @@ class KafkaTracingTests {
         assertThat(seen.traceId()).isEqualTo(root.context().traceId());
         assertThat(seen.tenant()).isEqualTo("acme");
         assertThat(seen.headerNames()).containsExactlyInAnyOrder("tenant", "traceparent");
+    }
+
+    @Test
+    void aForwardedRecordCarriesABaggageEntrysOwnHeaderOnce() throws Exception {
+        Span root = tracer.nextSpan().name("forward-baggage").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(root);
+                BaggageInScope tenant = tracer.createBaggageInScope("tenant", "globex")) {
+            ProducerRecord<String, String> record = new ProducerRecord<>(KafkaTracingApp.ORDERS, "forwarded-baggage");
+            // the upstream record's header of the same entry
+            record.headers().add("tenant", "acme".getBytes(StandardCharsets.UTF_8));
+            template.send(record).get(10, TimeUnit.SECONDS);
+        }
+        finally {
+            root.end();
+        }
+        await().atMost(DELIVERY).until(() -> KafkaTracingApp.seen.containsKey("forwarded-baggage"));
+        KafkaTracingApp.Seen seen = KafkaTracingApp.seen.get("forwarded-baggage");
+        assertThat(seen.headerNames()).containsExactlyInAnyOrder("tenant", "traceparent", "baggage");
+        assertThat(seen.tenant()).isEqualTo("globex");
     }
 
     @Test
