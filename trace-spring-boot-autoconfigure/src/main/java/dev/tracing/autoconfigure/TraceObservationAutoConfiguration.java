@@ -193,4 +193,22 @@ public final class TraceObservationAutoConfiguration {
 
     }
 
+    /**
+     * With the annotations off, Spring Boot's tracing module (when it is on the classpath and
+     * {@code management.observations.annotations.enabled=true}) would register the same aspect over
+     * this tracer: its aspect gets a processor that only runs the method.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.aspectj.weaver.Advice")
+    @ConditionalOnProperty(prefix = "trace.annotations", name = "enabled", havingValue = "false")
+    static class SpanAnnotationsOff {
+
+        @Bean
+        @ConditionalOnMissingBean
+        MethodInvocationProcessor traceAnnotationsOff() {
+            return (invocation, newSpan, continueSpan) -> invocation.proceed();
+        }
+
+    }
+
 }

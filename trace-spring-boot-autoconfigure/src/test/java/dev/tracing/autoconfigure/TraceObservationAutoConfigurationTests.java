@@ -1,5 +1,7 @@
 package dev.tracing.autoconfigure;
 
+import java.util.List;
+
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.instrument.metrics.PrometheusExemplarSpanContext;
 import dev.tracing.instrument.observation.InstrumentedExchangeObservationHandler;
@@ -16,6 +18,7 @@ import io.micrometer.observation.tck.TestObservationRegistryAssert;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.annotation.NewSpan;
 import io.micrometer.tracing.annotation.SpanAspect;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import io.micrometer.tracing.handler.DefaultTracingObservationHandler;
@@ -27,10 +30,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
 import org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration;
 import org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.ApplicationContext;
 import org.springframework.http.server.observation.ServerRequestObservationContext;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
@@ -194,6 +199,42 @@ class TraceObservationAutoConfigurationTests {
         });
         runner.withClassLoader(new FilteredClassLoader(SpanContext.class))
             .run(context -> assertThat(context).doesNotHaveBean(PrometheusExemplarSpanContext.class));
+    }
+
+    @Test
+    void turnedOffTheAnnotationsMakeNoSpanThroughBootsAspectEither() {
+        // Boot's tracing module registers Micrometer's aspect itself when its annotation switch is on
+        ApplicationContextRunner withBootsAspect = runner
+            .withConfiguration(AutoConfigurations.of(AopAutoConfiguration.class))
+            .withUserConfiguration(AnnotatedWork.class)
+            .withPropertyValues("management.observations.annotations.enabled=true");
+        withBootsAspect.withPropertyValues("trace.annotations.enabled=false")
+            .run(context -> assertThat(spansOfAnnotatedWork(context)).containsExactly("parent"));
+        withBootsAspect.run(context -> assertThat(spansOfAnnotatedWork(context))
+            .containsExactlyInAnyOrder("annotated work", "parent"));
+    }
+
+    /** The names of the spans of a trace that calls a {@code @NewSpan} method. */
+    private static List<String> spansOfAnnotatedWork(ApplicationContext context) {
+        Tracer tracer = context.getBean(Tracer.class);
+        Span parent = tracer.nextSpan().name("parent").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(parent)) {
+            context.getBean(AnnotatedWork.class).work();
+        }
+        finally {
+            parent.end();
+        }
+        return context.getBean(InMemorySpanStore.class).trace(parent.context().traceId()).stream()
+            .map(FinishedSpan::getName)
+            .toList();
+    }
+
+    static class AnnotatedWork {
+
+        @NewSpan("annotated work")
+        public void work() {
+        }
+
     }
 
     @Test
