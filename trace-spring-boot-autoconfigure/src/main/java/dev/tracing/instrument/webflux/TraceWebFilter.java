@@ -21,6 +21,7 @@ import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoOperator;
 import reactor.netty.Connection;
+import reactor.netty.http.server.HttpServerResponse;
 import reactor.util.context.Context;
 
 import org.springframework.core.Ordered;
@@ -225,7 +226,7 @@ public final class TraceWebFilter implements WebFilter, Ordered {
                     started.remove(key, state);
                 }
                 state.failed(ex);
-                end(state, response, false);
+                end(state, response, false, false);
                 throw ex;
             }
             if (!filterInChain) {
@@ -439,7 +440,7 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     private record FormattedAddress(InetAddress address, String text) {
     }
 
-    private void end(ServerSpan state, ServerHttpResponse response, boolean cancelled) {
+    private void end(ServerSpan state, ServerHttpResponse response, boolean cancelled, boolean upgraded) {
         try {
             Map<String, Object> attributes = state.attributes();
             // the recorder saw the chain's failure before any exception handler could fail in turn
@@ -451,7 +452,11 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             }
             HttpStatusCode code = response.getStatusCode();
             int status;
-            if (cancelled && !response.isCommitted()) {
+            if (upgraded) {
+                // Switching Protocols went out; what follows is the session
+                status = 101;
+            }
+            else if (cancelled && !response.isCommitted()) {
                 // the client went away before any answer: no status was sent (the response's is its default, 200)
                 status = 0;
             }
@@ -598,10 +603,14 @@ public final class TraceWebFilter implements WebFilter, Ordered {
                 if (error != null) {
                     state.failed(error);
                 }
+                // a WebSocket's handshake is written by Reactor Netty, not through the response, and its session
+                // ends when the connection closes
+                boolean upgraded = REACTOR_NETTY && ReactorNetty.upgradedToWebSocket(response);
                 // a streamed body whose client went away completes, not cancels: Reactor Netty ends the write
                 // when the connection closes, before it tells anyone else
-                TraceWebFilter.this.end(state, response,
-                        cancelled || error == null && REACTOR_NETTY && ReactorNetty.connectionClosed(response));
+                TraceWebFilter.this.end(state, response, cancelled
+                        || error == null && !upgraded && REACTOR_NETTY && ReactorNetty.connectionClosed(response),
+                        upgraded);
             }
 
         }
@@ -614,6 +623,18 @@ public final class TraceWebFilter implements WebFilter, Ordered {
 
     /** Reads Reactor Netty's connection; only loaded when Reactor Netty is there. */
     private static final class ReactorNetty {
+
+        /** Whether the response is Reactor Netty's and the exchange became a WebSocket session. */
+        static boolean upgradedToWebSocket(ServerHttpResponse response) {
+            try {
+                return ServerHttpResponseDecorator.getNativeResponse(response) instanceof HttpServerResponse nettyResponse
+                        && nettyResponse.isWebsocket();
+            }
+            catch (RuntimeException ex) {
+                // another server's response
+                return false;
+            }
+        }
 
         /** Whether the response is Reactor Netty's and its connection has closed. */
         static boolean connectionClosed(ServerHttpResponse response) {
