@@ -28,6 +28,9 @@ public final class ReplacedTracingPropertiesWarning implements SmartInitializing
      */
     private static final String NO_EQUIVALENT = "no equivalent";
 
+    private static final String OTHER_RESOURCE_ATTRIBUTES = NO_EQUIVALENT
+            + " for spans: OTLP spans carry service.name and the exporter's own attributes";
+
     private static final String[][] REPLACED_PROPERTIES = {
             { "management.tracing.enabled", "trace.enabled" },
             { "management.tracing.sampling.", "trace.sampling.probability" },
@@ -46,9 +49,11 @@ public final class ReplacedTracingPropertiesWarning implements SmartInitializing
             { "management.opentelemetry.tracing.sampler", "trace.sampling.probability" },
             { "management.opentelemetry.tracing.limits.", "trace.span-limits.*" },
             { "management.otlp.tracing.", "trace.export.otlp.endpoint and headers" },
+            { "management.opentelemetry.resource-attributes.service.namespace",
+                    OTHER_RESOURCE_ATTRIBUTES },
             { "management.opentelemetry.resource-attributes.service.name", "trace.service-name" },
             { "management.opentelemetry.resource-attributes.",
-                    NO_EQUIVALENT + " for spans: OTLP spans carry service.name and the exporter's own attributes" },
+                    OTHER_RESOURCE_ATTRIBUTES },
             { "management.brave.tracing.", "the trace.* properties" },
             // Boot adds properties from release to release: any other is named too
             { "management.tracing.", "the trace.* properties" },

@@ -79,6 +79,8 @@ class ReplacedTracingPropertiesWarningTests {
             .isEqualTo("the trace.* properties");
         assertThat(ReplacedTracingPropertiesWarning.readInstead("management.opentelemetry.resource-attributes.service.name"))
             .isEqualTo("trace.service-name");
+        assertThat(ReplacedTracingPropertiesWarning.readInstead("management.opentelemetry.resource-attributes.service.namespace"))
+            .startsWith("no equivalent for spans");
         // where nothing replaces it, the warning says so rather than naming a property that does not do it
         assertThat(ReplacedTracingPropertiesWarning.readInstead("management.tracing.baggage.tag-fields"))
             .isEqualTo("no equivalent: baggage is not copied into span tags");
