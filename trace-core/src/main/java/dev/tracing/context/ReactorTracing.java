@@ -7,6 +7,7 @@ import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import reactor.core.Exceptions;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.util.context.Context;
 import reactor.util.context.ContextView;
@@ -69,25 +70,57 @@ public final class ReactorTracing {
      */
     public static <T> Mono<T> inChildSpan(Tracer tracer, String name, Function<Span, Mono<T>> body) {
         return Mono.deferContextual(context -> {
-            TraceContext parent = traceContext(context);
-            Span.Builder builder = tracer.spanBuilder().name(name);
-            if (parent != null) {
-                builder.setParent(parent);
-            }
-            Span span = builder.start();
+            Span span = startChild(tracer, name, context);
             Mono<T> mono;
             try (Tracer.SpanInScope ws = tracer.withSpan(span)) {
                 mono = Objects.requireNonNull(body.apply(span), "the body returned no Mono");
             }
             catch (Throwable ex) {
-                // an Error or a checked exception thrown sneakily ends the span too; Reactor fails the Mono with it
-                span.error(ex).end();
-                Exceptions.throwIfFatal(ex);
-                return Mono.error(ex);
+                return Mono.error(failed(span, ex));
             }
             return mono.doOnError(span::error)
                 .doFinally(signal -> span.end())
                 .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, span.context()));
         });
+    }
+
+    /**
+     * Runs the {@code Flux} made by {@code body} in a new span, as {@link #inChildSpan} runs a
+     * {@code Mono}: ended when the {@code Flux} completes, fails or is cancelled.
+     */
+    public static <T> Flux<T> inChildSpanFlux(Tracer tracer, String name, Function<Span, Flux<T>> body) {
+        return Flux.deferContextual(context -> {
+            Span span = startChild(tracer, name, context);
+            Flux<T> flux;
+            try (Tracer.SpanInScope ws = tracer.withSpan(span)) {
+                flux = Objects.requireNonNull(body.apply(span), "the body returned no Flux");
+            }
+            catch (Throwable ex) {
+                return Flux.error(failed(span, ex));
+            }
+            return flux.doOnError(span::error)
+                .doFinally(signal -> span.end())
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, span.context()));
+        });
+    }
+
+    /** Starts a child of the span in {@code context}, or of the current span. */
+    private static Span startChild(Tracer tracer, String name, ContextView context) {
+        TraceContext parent = traceContext(context);
+        Span.Builder builder = tracer.spanBuilder().name(name);
+        if (parent != null) {
+            builder.setParent(parent);
+        }
+        return builder.start();
+    }
+
+    /**
+     * Ends {@code span} with what its body threw, an Error or a checked exception thrown sneakily
+     * too, and returns it for Reactor to fail the chain with (a fatal one is rethrown).
+     */
+    private static Throwable failed(Span span, Throwable ex) {
+        span.error(ex).end();
+        Exceptions.throwIfFatal(ex);
+        return ex;
     }
 }

@@ -340,6 +340,37 @@ class ReactorContextPropagationTests {
         }
 
         @Test
+        void inChildSpanFluxIsCurrentForEveryElementAndEndsOnceWithTheErrorOrOnCancel() {
+            Span parent = tracer.nextSpan().name("request").start();
+            List<String> seen = ReactorTracing.inChildSpanFlux(tracer, "child",
+                    child -> Flux.range(1, 3).publishOn(Schedulers.parallel())
+                        .flatMap(i -> Mono.deferContextual(ctx -> Mono.just(ReactorTracing.traceContext(ctx).spanId()))))
+                .contextWrite(ctx -> ctx.put(TraceContextThreadLocalAccessor.KEY, parent.context()))
+                .collectList()
+                .block(Duration.ofSeconds(5));
+            FinishedSpan child = only("child");
+            assertThat(seen).hasSize(3).containsOnly(child.getSpanId());
+            assertThat(child.getParentId()).isEqualTo(parent.context().spanId());
+            assertThat(child.getError()).isNull();
+
+            reported.clear();
+            IllegalStateException failure = new IllegalStateException("boom");
+            Flux<Object> failing = ReactorTracing.inChildSpanFlux(tracer, "child",
+                    span -> Flux.concat(Flux.just(1), Flux.error(failure)));
+            assertThatThrownBy(failing::blockLast).isSameAs(failure);
+            assertThat(only("child").getError()).isSameAs(failure);
+
+            reported.clear();
+            assertThat(ReactorTracing.inChildSpanFlux(tracer, "child", span -> Flux.interval(Duration.ofMillis(5)))
+                .take(2)
+                .count()
+                .block(Duration.ofSeconds(5))).isEqualTo(2);
+            // cancelled by take: ended once, no error
+            assertThat(only("child").getError()).isNull();
+            parent.end();
+        }
+
+        @Test
         void inChildSpanFallsBackToTheCurrentSpan() {
             Span parent = tracer.nextSpan().name("request").start();
             try (var ws = tracer.withSpan(parent)) {

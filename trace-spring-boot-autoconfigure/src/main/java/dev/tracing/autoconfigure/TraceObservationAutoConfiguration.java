@@ -1,6 +1,7 @@
 package dev.tracing.autoconfigure;
 
 import dev.tracing.instrument.annotation.SpelValueExpressionResolver;
+import dev.tracing.instrument.annotation.TraceMethodInvocationProcessor;
 import dev.tracing.instrument.http.HttpSpanPolicy;
 import dev.tracing.instrument.metrics.PrometheusExemplarSpanContext;
 import dev.tracing.instrument.observation.HttpClientObservationSpanHandler;
@@ -182,7 +183,8 @@ public final class TraceObservationAutoConfiguration {
         @ConditionalOnMissingBean
         MethodInvocationProcessor traceMethodInvocationProcessor(NewSpanParser parser, Tracer tracer,
                 SpanTagAnnotationHandler tags) {
-            return new ImperativeMethodInvocationProcessor(parser, tracer, tags);
+            return new TraceMethodInvocationProcessor(new ImperativeMethodInvocationProcessor(parser, tracer, tags),
+                    parser, tracer, tags);
         }
 
         @Bean

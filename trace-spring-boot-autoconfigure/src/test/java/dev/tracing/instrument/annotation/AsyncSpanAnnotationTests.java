@@ -1,0 +1,229 @@
+package dev.tracing.instrument.annotation;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import dev.tracing.autoconfigure.TraceAutoConfiguration;
+import dev.tracing.autoconfigure.TraceObservationAutoConfiguration;
+import dev.tracing.autoconfigure.TraceReactorAutoConfiguration;
+import dev.tracing.context.ReactorTracing;
+import dev.tracing.export.InMemorySpanStore;
+import dev.tracing.testing.TraceAssertions;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.annotation.NewSpan;
+import io.micrometer.tracing.annotation.SpanTag;
+import io.micrometer.tracing.exporter.FinishedSpan;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import static dev.tracing.testing.TraceAssertions.assertError;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * {@code @NewSpan} on a method whose work completes after it returns: the span of a
+ * {@code Mono}, {@code Flux} or {@code CompletableFuture} lasts until that work completes,
+ * records its failure, and is the current span of a reactive chain; a synchronous method's is
+ * Micrometer's, as before.
+ */
+class AsyncSpanAnnotationTests {
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+        .withPropertyValues("trace.sampling.rate-limit=0", "trace.export.memory.max-traces-per-second=0")
+        .withConfiguration(AutoConfigurations.of(TraceAutoConfiguration.class, TraceReactorAutoConfiguration.class,
+                TraceObservationAutoConfiguration.class, AopAutoConfiguration.class))
+        .withUserConfiguration(App.class);
+
+    @Test
+    void aMonosSpanLastsUntilItCompletesAndIsCurrentInItsChain() {
+        runner.run(context -> {
+            Calls calls = calls(context, 2, work -> List.of(work.load("42").block(Duration.ofSeconds(10))));
+            FinishedSpan load = calls.named("load");
+            assertThat(load.getParentId()).isEqualTo(calls.caller().getSpanId());
+            assertThat(Duration.between(load.getStartTimestamp(), load.getEndTimestamp())).isGreaterThanOrEqualTo(
+                    Duration.ofMillis(200));
+            assertThat(load.getTags()).containsEntry("id", "42")
+                .containsEntry("class", "Work")
+                .containsEntry("method", "load");
+            // the chain ran in the span: what it read from its Reactor Context
+            assertThat(calls.results()).containsExactly(load.getSpanId());
+        });
+    }
+
+    @Test
+    void aFailedMonosSpanHasItsError() {
+        runner.run(context -> {
+            Calls calls = calls(context, 2, work -> {
+                assertThatThrownBy(() -> work.fail().block(Duration.ofSeconds(10)))
+                    .isInstanceOf(IllegalStateException.class);
+                return List.of();
+            });
+            assertError(calls.named("fail"), IllegalStateException.class).hasMessage("no stock");
+        });
+    }
+
+    @Test
+    void eachSubscriptionHasASpanOfItsOwn() {
+        runner.run(context -> {
+            Calls calls = calls(context, 3, work -> {
+                Mono<String> load = work.load("7");
+                return List.of(load.block(Duration.ofSeconds(10)), load.block(Duration.ofSeconds(10)));
+            });
+            assertThat(calls.spans()).filteredOn(span -> span.getName().equals("load")).hasSize(2)
+                .extracting(FinishedSpan::getSpanId)
+                .containsExactlyInAnyOrderElementsOf(calls.results());
+        });
+    }
+
+    @Test
+    void aFluxsSpanLastsUntilItsLastElement() {
+        runner.run(context -> {
+            Calls calls = calls(context, 2, work -> work.count().map(String::valueOf).collectList()
+                .block(Duration.ofSeconds(10)));
+            assertThat(calls.results()).containsExactly("1", "2", "3");
+            FinishedSpan count = calls.named("count");
+            assertThat(count.getParentId()).isEqualTo(calls.caller().getSpanId());
+            assertThat(Duration.between(count.getStartTimestamp(), count.getEndTimestamp()))
+                .isGreaterThanOrEqualTo(Duration.ofMillis(150));
+        });
+    }
+
+    @Test
+    void aCompletableFuturesSpanLastsUntilItCompletesWithItsFailure() {
+        runner.run(context -> {
+            Calls calls = calls(context, 3, work -> {
+                String done = work.later(false).get(10, TimeUnit.SECONDS);
+                assertThatThrownBy(() -> work.later(true).get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class);
+                return List.of(done);
+            });
+            assertThat(calls.results()).containsExactly("done");
+            List<FinishedSpan> later = calls.spans().stream().filter(span -> span.getName().equals("later")).toList();
+            assertThat(later).hasSize(2).allSatisfy(span -> {
+                assertThat(span.getParentId()).isEqualTo(calls.caller().getSpanId());
+                assertThat(Duration.between(span.getStartTimestamp(), span.getEndTimestamp()))
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(200));
+            });
+            // the stage's own failure, not the CompletionException around it
+            assertThat(later).filteredOn(span -> span.getError() != null).singleElement()
+                .satisfies(span -> assertError(span, IllegalStateException.class).hasMessage("late"));
+        });
+    }
+
+    @Test
+    void aSynchronousMethodsSpanIsMicrometersAsBefore() {
+        runner.run(context -> {
+            Calls calls = calls(context, 2, work -> List.of(work.now("9")));
+            FinishedSpan now = calls.named("now");
+            assertThat(now.getParentId()).isEqualTo(calls.caller().getSpanId());
+            assertThat(now.getTags()).containsEntry("id", "9");
+            assertThat(calls.results()).containsExactly(now.getSpanId());
+        });
+    }
+
+    /** What the calls made in a caller's span returned, and the spans of that trace once all have ended. */
+    record Calls(List<String> results, List<FinishedSpan> spans, FinishedSpan caller) {
+
+        FinishedSpan named(String name) {
+            return spans.stream().filter(span -> span.getName().equals(name)).findFirst().orElseThrow();
+        }
+
+    }
+
+    interface WorkCalls {
+
+        List<String> call(Work work) throws Exception;
+
+    }
+
+    private static Calls calls(ApplicationContext context, int spans, WorkCalls calls) throws Exception {
+        Tracer tracer = context.getBean(Tracer.class);
+        Span caller = tracer.nextSpan().name("caller").start();
+        List<String> results;
+        try (Tracer.SpanInScope scope = tracer.withSpan(caller)) {
+            results = calls.call(context.getBean(Work.class));
+        }
+        finally {
+            caller.end();
+        }
+        List<FinishedSpan> finished = TraceAssertions.awaitTrace(context.getBean(InMemorySpanStore.class),
+                caller.context().traceId(), spans);
+        FinishedSpan callerSpan = finished.stream().filter(span -> span.getName().equals("caller")).findFirst()
+            .orElseThrow();
+        return new Calls(results, finished, callerSpan);
+    }
+
+    static class Work {
+
+        private final Tracer tracer;
+
+        Work(Tracer tracer) {
+            this.tracer = tracer;
+        }
+
+        @NewSpan("load")
+        public Mono<String> load(@SpanTag("id") String id) {
+            return Mono.delay(Duration.ofMillis(200))
+                .then(Mono.deferContextual(context -> Mono.just(ReactorTracing.traceContext(context).spanId())));
+        }
+
+        @NewSpan("fail")
+        public Mono<String> fail() {
+            return Mono.delay(Duration.ofMillis(50)).then(Mono.error(new IllegalStateException("no stock")));
+        }
+
+        @NewSpan("count")
+        public Flux<Integer> count() {
+            return Flux.range(1, 3).delayElements(Duration.ofMillis(50));
+        }
+
+        @NewSpan("later")
+        public CompletableFuture<String> later(boolean failing) {
+            return CompletableFuture.supplyAsync(() -> {
+                sleep(200);
+                if (failing) {
+                    throw new IllegalStateException("late");
+                }
+                return "done";
+            });
+        }
+
+        @NewSpan("now")
+        public String now(@SpanTag("id") String id) {
+            return tracer.currentSpan().context().spanId();
+        }
+
+        private static void sleep(long millis) {
+            try {
+                Thread.sleep(millis);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class App {
+
+        @Bean
+        Work work(Tracer tracer) {
+            return new Work(tracer);
+        }
+
+    }
+
+}
