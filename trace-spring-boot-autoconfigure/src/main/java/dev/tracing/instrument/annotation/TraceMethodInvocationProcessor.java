@@ -152,8 +152,12 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
     /** The Reactor part; only loaded when Reactor is there. */
     private static final class Reactive {
 
+        /**
+         * Whether the method is declared to return a {@code Mono} or a {@code Flux}, not a subclass
+         * ({@code ConnectableFlux}): what this processor returns in its place is neither.
+         */
         static boolean isPublisher(Class<?> type) {
-            return Mono.class.isAssignableFrom(type) || Flux.class.isAssignableFrom(type);
+            return type == Mono.class || type == Flux.class;
         }
 
         static Object perSubscription(TraceMethodInvocationProcessor processor, MethodInvocation invocation,
