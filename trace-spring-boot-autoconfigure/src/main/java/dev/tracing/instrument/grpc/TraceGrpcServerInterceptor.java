@@ -202,10 +202,11 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
     /**
      * What the client got for a call cancelled under the method, decided when the cancel comes, not
      * when the span ends (a method may outlive the deadline of a call its client cancelled long
-     * before): {@code DEADLINE_EXCEEDED} when the call's deadline passed or was within
-     * {@link #DEADLINE_MARGIN_NANOS} of passing (the client's deadline is the server's copy less the
-     * request's way over the network, so the client's reset often comes first), else
-     * {@code CANCELLED}.
+     * before): {@code DEADLINE_EXCEEDED} when the call's deadline passed or was within a margin of
+     * passing (the client's deadline is the server's copy less the request's way over the network,
+     * so the client's reset often comes first), else {@code CANCELLED}. The margin is
+     * {@link #DEADLINE_MARGIN_NANOS}, or a tenth of the call's time where that is less: a client of
+     * an 80 ms deadline that cancels after 5 ms cancelled.
      */
     private static final class Cancellation implements Context.CancellationListener {
 
@@ -216,10 +217,14 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
 
         private final Deadline deadline;
 
+        private final long marginNanos;
+
         private volatile Status status;
 
         private Cancellation(Deadline deadline) {
             this.deadline = deadline;
+            this.marginNanos = deadline == null ? 0
+                    : Math.min(DEADLINE_MARGIN_NANOS, Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS) / 10));
         }
 
         static Cancellation of(Context call) {
@@ -245,7 +250,7 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
         }
 
         private Status now() {
-            return deadline != null && deadline.timeRemaining(TimeUnit.NANOSECONDS) <= DEADLINE_MARGIN_NANOS
+            return deadline != null && deadline.timeRemaining(TimeUnit.NANOSECONDS) <= marginNanos
                     ? Status.DEADLINE_EXCEEDED : Status.CANCELLED;
         }
 

@@ -420,6 +420,20 @@ class TraceGrpcTests {
     }
 
     @Test
+    void aCallOfAShortDeadlineItsClientCancelledIsCancelled() throws Exception {
+        String traceId = UUID.randomUUID().toString().replace("-", "");
+        Channel channel = withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01");
+        // 80 ms to answer, given up after 5: the client cancelled, well before its deadline's last tenth
+        var answer = ClientCalls.futureUnaryCall(channel.newCall(GrpcTracingApp.SAY_HELLO,
+                CallOptions.DEFAULT.withDeadlineAfter(80, TimeUnit.MILLISECONDS)), "slow-" + UUID.randomUUID());
+        Thread.sleep(5);
+        answer.cancel(true);
+        FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
+        assertThat(server.getTags()).containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.CANCELLED.value()))
+            .doesNotContainKey("error");
+    }
+
+    @Test
     void aUnaryMethodThatCompletesWithoutAResponseIsAnInternalErrorOnTheServer() {
         String traceId = UUID.randomUUID().toString().replace("-", "");
         assertThatThrownBy(() -> unary(withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01"),
