@@ -604,8 +604,8 @@ public final class TraceWebFilter implements WebFilter, Ordered {
                     state.failed(error);
                 }
                 // a WebSocket's handshake is written by Reactor Netty, not through the response, and its session
-                // ends when the connection closes
-                boolean upgraded = REACTOR_NETTY && ReactorNetty.upgradedToWebSocket(response);
+                // ends when the connection closes (a handshake Reactor Netty refused fails the chain)
+                boolean upgraded = error == null && REACTOR_NETTY && ReactorNetty.upgradedToWebSocket(response);
                 // a streamed body whose client went away completes, not cancels: Reactor Netty ends the write
                 // when the connection closes, before it tells anyone else
                 TraceWebFilter.this.end(state, response, cancelled
@@ -624,11 +624,14 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     /** Reads Reactor Netty's connection; only loaded when Reactor Netty is there. */
     private static final class ReactorNetty {
 
-        /** Whether the response is Reactor Netty's and the exchange became a WebSocket session. */
+        /**
+         * Whether the response is Reactor Netty's and the exchange became a WebSocket session over
+         * HTTP/1.1 (101 Switching Protocols; over HTTP/2 the handshake is a 200 and the response says so).
+         */
         static boolean upgradedToWebSocket(ServerHttpResponse response) {
             try {
                 return ServerHttpResponseDecorator.getNativeResponse(response) instanceof HttpServerResponse nettyResponse
-                        && nettyResponse.isWebsocket();
+                        && nettyResponse.isWebsocket() && nettyResponse.version().majorVersion() == 1;
             }
             catch (RuntimeException ex) {
                 // another server's response

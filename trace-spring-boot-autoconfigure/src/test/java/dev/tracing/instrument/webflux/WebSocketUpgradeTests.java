@@ -11,6 +11,7 @@ import dev.tracing.testing.TraceAssertions;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
+import reactor.netty.http.client.HttpClient;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
@@ -61,6 +62,26 @@ class WebSocketUpgradeTests {
         assertThat(server.getTags()).containsEntry("http.response.status_code", "101")
             .doesNotContainKey(HttpSpanPolicy.CANCELLED_TAG)
             .doesNotContainKey("error");
+    }
+
+    @Test
+    void aHandshakeReactorNettyRefusesIsNoUpgrade() {
+        // a WebSocket version Netty does not speak: it answers 426 Upgrade Required itself
+        String traceId = "8bf92f3577b34da6a3ce929d0e0e4736";
+        Integer status = HttpClient.create()
+            .headers(headers -> headers.set("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01")
+                .set("Upgrade", "websocket")
+                .set("Connection", "Upgrade")
+                .set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+                .set("Sec-WebSocket-Version", "99"))
+            .get()
+            .uri("http://127.0.0.1:" + port + "/echo")
+            .responseSingle((response, body) -> Mono.just(response.status().code()))
+            .block(Duration.ofSeconds(10));
+        assertThat(status).isEqualTo(426);
+
+        FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
+        assertThat(server.getTags()).doesNotContainEntry("http.response.status_code", "101");
     }
 
     @SpringBootConfiguration
