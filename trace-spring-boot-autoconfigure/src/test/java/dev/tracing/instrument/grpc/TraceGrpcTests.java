@@ -407,30 +407,29 @@ class TraceGrpcTests {
 
     @Test
     void aCallItsClientCancelledIsCancelledEvenIfTheMethodOutlivesTheDeadline() throws Exception {
-        String traceId = UUID.randomUUID().toString().replace("-", "");
-        Channel channel = withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01");
         // the method takes 500 ms; the client gives up at 50 ms, long before its 350 ms deadline
-        var answer = ClientCalls.futureUnaryCall(channel.newCall(GrpcTracingApp.SAY_HELLO,
-                CallOptions.DEFAULT.withDeadlineAfter(350, TimeUnit.MILLISECONDS)), "slow-" + UUID.randomUUID());
-        Thread.sleep(50);
-        answer.cancel(true);
-        FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
-        assertThat(server.getTags()).containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.CANCELLED.value()))
+        assertThat(serverSpanOfASlowCallCancelled(350, 50).getTags())
+            .containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.CANCELLED.value()))
             .doesNotContainKey("error");
     }
 
     @Test
     void aCallOfAShortDeadlineItsClientCancelledIsCancelled() throws Exception {
+        // 80 ms to answer, given up after 5: the client cancelled, well before its deadline's last tenth
+        assertThat(serverSpanOfASlowCallCancelled(80, 5).getTags())
+            .containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.CANCELLED.value()))
+            .doesNotContainKey("error");
+    }
+
+    /** The SERVER span of a 500 ms call its client cancels {@code cancelAfter} ms into a deadline of {@code deadline} ms. */
+    private FinishedSpan serverSpanOfASlowCallCancelled(long deadline, long cancelAfter) throws InterruptedException {
         String traceId = UUID.randomUUID().toString().replace("-", "");
         Channel channel = withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01");
-        // 80 ms to answer, given up after 5: the client cancelled, well before its deadline's last tenth
         var answer = ClientCalls.futureUnaryCall(channel.newCall(GrpcTracingApp.SAY_HELLO,
-                CallOptions.DEFAULT.withDeadlineAfter(80, TimeUnit.MILLISECONDS)), "slow-" + UUID.randomUUID());
-        Thread.sleep(5);
+                CallOptions.DEFAULT.withDeadlineAfter(deadline, TimeUnit.MILLISECONDS)), "slow-" + UUID.randomUUID());
+        Thread.sleep(cancelAfter);
         answer.cancel(true);
-        FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
-        assertThat(server.getTags()).containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.CANCELLED.value()))
-            .doesNotContainKey("error");
+        return TraceAssertions.awaitTrace(store, traceId, 1).get(0);
     }
 
     @Test
