@@ -10,9 +10,10 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public class TraceBaggageProperties {
 
     /**
-     * Baggage names that cross process boundaries in the W3C 'baggage' header. Baggage with
-     * any other name stays in this process, and incoming baggage with other names is
-     * ignored.
+     * Baggage names that cross process boundaries: in the W3C 'baggage' header, in a header of
+     * each name (lower case; W3C's value wins where both come), and in 'uberctx-' headers when
+     * jaeger is produced or consumed. Baggage with any other name stays in this process, and
+     * incoming baggage with other names is ignored. A trace header's name fails start-up.
      */
     private List<String> remoteFields = new ArrayList<>();
 
