@@ -1,6 +1,7 @@
 package dev.tracing.instrument.task;
 
 import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -14,6 +15,8 @@ import org.aopalliance.intercept.MethodInvocation;
 
 import org.springframework.aop.framework.ProxyFactory;
 import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.task.SimpleAsyncTaskExecutor;
 import org.springframework.core.task.TaskDecorator;
 import org.springframework.core.task.support.CompositeTaskDecorator;
@@ -22,6 +25,7 @@ import org.springframework.core.task.support.TaskExecutorAdapter;
 import org.springframework.scheduling.annotation.AsyncConfigurer;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
+import org.springframework.util.ClassUtils;
 import org.springframework.util.ReflectionUtils;
 
 /**
@@ -43,10 +47,12 @@ import org.springframework.util.ReflectionUtils;
  * ({@code new ThreadPoolTaskExecutor()} or {@code Executors.newFixedThreadPool(4)} inside
  * {@code getAsyncExecutor()}), so the configurer is proxied: a Spring executor it returns gets
  * the decorator as above, any other executor is handed to Spring wrapped in a
- * {@link TaskExecutorAdapter} that decorates each task. The proxy is of the configurer's class, so
- * a configuration class that is its own {@code AsyncConfigurer} still makes its beans and is
- * injected by its type (of its interfaces where the class is final); a configurer that cannot be
- * proxied is left as it is.
+ * {@link TaskExecutorAdapter} that decorates each task, unless the method is a {@code @Bean} or
+ * declares a narrower type than {@code Executor} (then only Spring's executors are decorated). The
+ * proxy is a subclass, so a configuration class that is its own {@code AsyncConfigurer} still
+ * makes its beans and is injected by its type. A configurer a subclass cannot stand in for (a
+ * final class, or one with an annotated private or final method) is left as it is, and its
+ * {@code @Async} tasks run without the caller's span.
  */
 public final class TraceExecutorBeanPostProcessor implements BeanPostProcessor {
 
@@ -81,12 +87,12 @@ public final class TraceExecutorBeanPostProcessor implements BeanPostProcessor {
 
     @Override
     public Object postProcessAfterInitialization(Object bean, String beanName) {
-        if (!(bean instanceof AsyncConfigurer)) {
+        if (!(bean instanceof AsyncConfigurer) || !subclassable(bean.getClass())) {
             return bean;
         }
         ProxyFactory proxy = new ProxyFactory(bean);
-        // of the class where it can be: a configuration class that is its own AsyncConfigurer makes beans
-        proxy.setProxyTargetClass(!Modifier.isFinal(bean.getClass().getModifiers()));
+        // a subclass: a configuration class that is its own AsyncConfigurer still makes beans, injected by its type
+        proxy.setProxyTargetClass(true);
         proxy.addAdvice(new TracedAsyncExecutor());
         try {
             return proxy.getProxy(bean.getClass().getClassLoader());
@@ -96,9 +102,34 @@ public final class TraceExecutorBeanPostProcessor implements BeanPostProcessor {
         }
     }
 
-    /** An executor {@code @Async} methods can run on in their caller's span; the same executor where it can be. */
-    private Executor traced(Executor executor) {
-        if (decorateSpringExecutor(executor)) {
+    /**
+     * Whether a subclass proxy of the configurer behaves as the configurer for everything but its
+     * executor: not for a final class, nor for one with a private or final method that carries an
+     * annotation ({@code @EventListener}, a lite {@code @Bean}), which Spring would invoke on the
+     * proxy itself, whose fields are empty.
+     */
+    private static boolean subclassable(Class<?> type) {
+        if (Modifier.isFinal(type.getModifiers())) {
+            return false;
+        }
+        for (Method method : ReflectionUtils.getUniqueDeclaredMethods(ClassUtils.getUserClass(type))) {
+            int modifiers = method.getModifiers();
+            if ((Modifier.isPrivate(modifiers) || Modifier.isFinal(modifiers))
+                    && method.getDeclaringClass() != Object.class && method.getDeclaredAnnotations().length > 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * An executor {@code @Async} methods can run on in their caller's span: one of Spring's gets the
+     * decorator in place; any other is wrapped where the method's result may be another object (declared
+     * {@code Executor}, and no bean: a bean's pool is the application's, which Spring shuts down).
+     */
+    private Executor traced(Executor executor, Method method) {
+        if (decorateSpringExecutor(executor) || method.getReturnType() != Executor.class
+                || AnnotatedElementUtils.hasAnnotation(method, Bean.class)) {
             return executor;
         }
         TaskExecutorAdapter adapter = new TaskExecutorAdapter(executor);
@@ -111,9 +142,10 @@ public final class TraceExecutorBeanPostProcessor implements BeanPostProcessor {
         @Override
         public Object invoke(MethodInvocation invocation) throws Throwable {
             Object result = invocation.proceed();
-            if (result instanceof Executor executor && invocation.getMethod().getParameterCount() == 0
-                    && invocation.getMethod().getName().equals("getAsyncExecutor")) {
-                return traced(executor);
+            Method method = invocation.getMethod();
+            if (result instanceof Executor executor && method.getParameterCount() == 0
+                    && method.getName().equals("getAsyncExecutor")) {
+                return traced(executor, method);
             }
             return result;
         }

@@ -2,8 +2,10 @@ package dev.tracing.instrument.task;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.tracing.autoconfigure.TraceAutoConfiguration;
 import dev.tracing.autoconfigure.TraceReactorAutoConfiguration;
@@ -20,6 +22,8 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.event.ContextRefreshedEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.scheduling.annotation.Async;
 import org.springframework.scheduling.annotation.AsyncConfigurer;
 import org.springframework.scheduling.annotation.EnableAsync;
@@ -65,6 +69,30 @@ class AsyncConfigurerTests {
             assertThat(context).hasNotFailed().hasSingleBean(ConfigurationClassConfigurer.class);
             assertThat(seenByAsyncCalledInASpan(context)).isEqualTo("the caller's span");
             assertThat(context.getBean(Worker.class).work().get(10, TimeUnit.SECONDS)).isEqualTo("own-pool none | null");
+        });
+    }
+
+    @Test
+    void aConfigurerWhosePoolIsABeanKeepsItAndSpringShutsItDown() {
+        // @Bean on getAsyncExecutor() with a narrower type: the bean stays the application's pool
+        runner.withUserConfiguration(BeanPoolConfigurer.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean("getAsyncExecutor")).isInstanceOf(ExecutorService.class);
+        });
+        assertThat(BeanPoolConfigurer.pool.isShutdown()).isTrue();
+    }
+
+    @Test
+    void aConfigurerNoSubclassCanStandInForIsLeftAsItIs() {
+        // a final lite configuration class, and one with a private event listener (each with an executor bean, so
+        // Boot wraps no configurer itself): both start as without the starter
+        runner.withUserConfiguration(FinalConfigurer.class).run(context -> {
+            assertThat(context).hasNotFailed().hasSingleBean(FinalConfigurer.class);
+            assertThat(context.getBean("finalsBean")).isEqualTo("made by a final class");
+        });
+        runner.withUserConfiguration(ListeningConfigurer.class).run(context -> {
+            assertThat(context).hasNotFailed().hasSingleBean(ListeningConfigurer.class);
+            assertThat(ListeningConfigurer.heard.get()).isTrue();
         });
     }
 
@@ -211,6 +239,66 @@ class AsyncConfigurerTests {
         @Bean
         Worker worker(Tracer tracer) {
             return new Worker(tracer);
+        }
+
+    }
+
+    @Configuration
+    @EnableAsync
+    static class BeanPoolConfigurer implements AsyncConfigurer {
+
+        static ExecutorService pool;
+
+        @Bean
+        @Override
+        public ExecutorService getAsyncExecutor() {
+            pool = Executors.newSingleThreadExecutor();
+            return pool;
+        }
+
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @EnableAsync
+    static final class FinalConfigurer implements AsyncConfigurer {
+
+        @Bean
+        String finalsBean() {
+            return "made by a final class";
+        }
+
+        /** An executor bean: without one Boot makes its own and wraps every AsyncConfigurer bean itself. */
+        @Bean
+        ThreadPoolTaskExecutor finalsPool() {
+            return new ThreadPoolTaskExecutor();
+        }
+
+        @Override
+        public Executor getAsyncExecutor() {
+            return Executors.newSingleThreadExecutor();
+        }
+
+    }
+
+    @Configuration
+    @EnableAsync
+    static class ListeningConfigurer implements AsyncConfigurer {
+
+        static final AtomicBoolean heard = new AtomicBoolean();
+
+        @EventListener(ContextRefreshedEvent.class)
+        private void refreshed() {
+            heard.set(true);
+        }
+
+        @Bean
+        ThreadPoolTaskExecutor listenersPool() {
+            return new ThreadPoolTaskExecutor();
+        }
+
+        @Override
+        public Executor getAsyncExecutor() {
+            return Executors.newSingleThreadExecutor();
         }
 
     }
