@@ -6,6 +6,8 @@ import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -14,7 +16,7 @@ import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 
 import org.springframework.aop.framework.ProxyFactory;
-import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.beans.factory.config.SmartInstantiationAwareBeanPostProcessor;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.task.SimpleAsyncTaskExecutor;
@@ -51,12 +53,16 @@ import org.springframework.util.ReflectionUtils;
  * declares a narrower type than {@code Executor} (then only Spring's executors are decorated). The
  * proxy is a subclass, so a configuration class that is its own {@code AsyncConfigurer} still
  * makes its beans and is injected by its type. A configurer a subclass cannot stand in for (a
- * final class, or one with an annotated private or final method) is left as it is, and its
- * {@code @Async} tasks run without the caller's span.
+ * final class, or one with an annotated method it cannot override) is left as it is, and so is
+ * one another bean got before its initialization (a circular reference, which the replaced bean
+ * would break); their {@code @Async} tasks run without the caller's span.
  */
-public final class TraceExecutorBeanPostProcessor implements BeanPostProcessor {
+public final class TraceExecutorBeanPostProcessor implements SmartInstantiationAwareBeanPostProcessor {
 
     private final Supplier<TaskDecorator> decorator;
+
+    /** Configurers another bean got before their initialization (a circular reference): never replaced. */
+    private final Set<String> referencedEarly = ConcurrentHashMap.newKeySet();
 
     public TraceExecutorBeanPostProcessor(Supplier<TaskDecorator> decorator) {
         this.decorator = decorator;
@@ -86,8 +92,16 @@ public final class TraceExecutorBeanPostProcessor implements BeanPostProcessor {
     }
 
     @Override
+    public Object getEarlyBeanReference(Object bean, String beanName) {
+        if (bean instanceof AsyncConfigurer) {
+            referencedEarly.add(beanName);
+        }
+        return bean;
+    }
+
+    @Override
     public Object postProcessAfterInitialization(Object bean, String beanName) {
-        if (!(bean instanceof AsyncConfigurer) || !subclassable(bean.getClass())) {
+        if (!(bean instanceof AsyncConfigurer) || referencedEarly.remove(beanName) || !subclassable(bean.getClass())) {
             return bean;
         }
         ProxyFactory proxy = new ProxyFactory(bean);
@@ -104,18 +118,23 @@ public final class TraceExecutorBeanPostProcessor implements BeanPostProcessor {
 
     /**
      * Whether a subclass proxy of the configurer behaves as the configurer for everything but its
-     * executor: not for a final class, nor for one with a private or final method that carries an
-     * annotation ({@code @EventListener}, a lite {@code @Bean}), which Spring would invoke on the
+     * executor: not for a final class, nor for one with an annotated method the subclass cannot
+     * override ({@code @EventListener}, {@code @Scheduled}, a lite {@code @Bean}: private, final,
+     * or package-private in a superclass of another package), which Spring would invoke on the
      * proxy itself, whose fields are empty.
      */
     private static boolean subclassable(Class<?> type) {
         if (Modifier.isFinal(type.getModifiers())) {
             return false;
         }
-        for (Method method : ReflectionUtils.getUniqueDeclaredMethods(ClassUtils.getUserClass(type))) {
+        Class<?> userClass = ClassUtils.getUserClass(type);
+        for (Method method : ReflectionUtils.getUniqueDeclaredMethods(userClass)) {
             int modifiers = method.getModifiers();
-            if ((Modifier.isPrivate(modifiers) || Modifier.isFinal(modifiers))
-                    && method.getDeclaringClass() != Object.class && method.getDeclaredAnnotations().length > 0) {
+            boolean overridable = !Modifier.isPrivate(modifiers) && !Modifier.isFinal(modifiers)
+                    && (Modifier.isPublic(modifiers) || Modifier.isProtected(modifiers)
+                            || method.getDeclaringClass().getPackageName().equals(userClass.getPackageName()));
+            if (!overridable && method.getDeclaringClass() != Object.class
+                    && method.getDeclaredAnnotations().length > 0) {
                 return false;
             }
         }

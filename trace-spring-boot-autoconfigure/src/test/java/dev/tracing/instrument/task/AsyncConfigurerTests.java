@@ -10,12 +10,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import dev.tracing.autoconfigure.TraceAutoConfiguration;
 import dev.tracing.autoconfigure.TraceReactorAutoConfiguration;
 import dev.tracing.autoconfigure.TraceTaskExecutionAutoConfiguration;
+import dev.tracing.instrument.task.other.LibraryAsyncConfigurer;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import org.junit.jupiter.api.Test;
 import org.slf4j.MDC;
 
 import org.springframework.aop.interceptor.AsyncUncaughtExceptionHandler;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.task.TaskExecutionAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -93,6 +95,23 @@ class AsyncConfigurerTests {
         runner.withUserConfiguration(ListeningConfigurer.class).run(context -> {
             assertThat(context).hasNotFailed().hasSingleBean(ListeningConfigurer.class);
             assertThat(ListeningConfigurer.heard.get()).isTrue();
+        });
+    }
+
+    @Test
+    void aConfigurerALibraryClassListensInIsLeftAsItIs() {
+        runner.withUserConfiguration(FromLibraryConfigurer.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(LibraryAsyncConfigurer.heard.get()).isEqualTo("SEEN");
+        });
+    }
+
+    @Test
+    void aConfigurerInACircularReferenceIsLeftAsItIs() {
+        runner.withAllowCircularReferences(true).withUserConfiguration(CircularConfigurer.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(CircularConfigurer.Auditor.class).configurer)
+                .isSameAs(context.getBean(CircularConfigurer.class));
         });
     }
 
@@ -299,6 +318,51 @@ class AsyncConfigurerTests {
         @Override
         public Executor getAsyncExecutor() {
             return Executors.newSingleThreadExecutor();
+        }
+
+    }
+
+    @Configuration
+    @EnableAsync
+    static class FromLibraryConfigurer extends LibraryAsyncConfigurer {
+
+        @Bean
+        ThreadPoolTaskExecutor libraryUsersPool() {
+            return new ThreadPoolTaskExecutor();
+        }
+
+    }
+
+    @Configuration
+    @EnableAsync
+    static class CircularConfigurer implements AsyncConfigurer {
+
+        @Autowired
+        Auditor auditor;
+
+        @Bean
+        ThreadPoolTaskExecutor auditPool() {
+            return new ThreadPoolTaskExecutor();
+        }
+
+        @Bean
+        Auditor auditor(CircularConfigurer configurer) {
+            return new Auditor(configurer);
+        }
+
+        @Override
+        public Executor getAsyncExecutor() {
+            return Executors.newSingleThreadExecutor();
+        }
+
+        static class Auditor {
+
+            final CircularConfigurer configurer;
+
+            Auditor(CircularConfigurer configurer) {
+                this.configurer = configurer;
+            }
+
         }
 
     }
