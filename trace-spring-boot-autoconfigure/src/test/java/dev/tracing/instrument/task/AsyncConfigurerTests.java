@@ -24,6 +24,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.context.event.ContextRefreshedEvent;
 import org.springframework.context.event.EventListener;
 import org.springframework.scheduling.annotation.Async;
@@ -166,6 +167,7 @@ class AsyncConfigurerTests {
 
     @Configuration(proxyBeanMethods = false)
     @EnableAsync
+    @Import(Workers.class)
     static class JdkPoolConfigurer {
 
         @Bean
@@ -182,15 +184,11 @@ class AsyncConfigurerTests {
             };
         }
 
-        @Bean
-        Worker worker(Tracer tracer) {
-            return new Worker(tracer);
-        }
-
     }
 
     @Configuration(proxyBeanMethods = false)
     @EnableAsync
+    @Import(Workers.class)
     static class SpringExecutorConfigurer {
 
         @Bean
@@ -208,15 +206,11 @@ class AsyncConfigurerTests {
             };
         }
 
-        @Bean
-        Worker worker(Tracer tracer) {
-            return new Worker(tracer);
-        }
-
     }
 
     @Configuration(proxyBeanMethods = false)
     @EnableAsync
+    @Import(Workers.class)
     static class HandlerOnlyConfigurer {
 
         static final CompletableFuture<String> handled = new CompletableFuture<>();
@@ -231,15 +225,11 @@ class AsyncConfigurerTests {
             };
         }
 
-        @Bean
-        Worker worker(Tracer tracer) {
-            return new Worker(tracer);
-        }
-
     }
 
     @Configuration
     @EnableAsync
+    @Import(Workers.class)
     static class ConfigurationClassConfigurer implements AsyncConfigurer {
 
         @Bean
@@ -253,11 +243,6 @@ class AsyncConfigurerTests {
         @Override
         public Executor getAsyncExecutor() {
             return ownPool();
-        }
-
-        @Bean
-        Worker worker(Tracer tracer) {
-            return new Worker(tracer);
         }
 
     }
@@ -363,6 +348,17 @@ class AsyncConfigurerTests {
                 this.configurer = configurer;
             }
 
+        }
+
+    }
+
+    /** The {@code @Async} bean every configurer's test calls. */
+    @Configuration(proxyBeanMethods = false)
+    static class Workers {
+
+        @Bean
+        Worker worker(Tracer tracer) {
+            return new Worker(tracer);
         }
 
     }
