@@ -264,17 +264,12 @@ class AsyncConfigurerTests {
 
     @Configuration(proxyBeanMethods = false)
     @EnableAsync
+    @Import(AnExecutorBean.class)
     static final class FinalConfigurer implements AsyncConfigurer {
 
         @Bean
         String finalsBean() {
             return "made by a final class";
-        }
-
-        /** An executor bean: without one Boot makes its own and wraps every AsyncConfigurer bean itself. */
-        @Bean
-        ThreadPoolTaskExecutor finalsPool() {
-            return new ThreadPoolTaskExecutor();
         }
 
         @Override
@@ -286,6 +281,7 @@ class AsyncConfigurerTests {
 
     @Configuration
     @EnableAsync
+    @Import(AnExecutorBean.class)
     static class ListeningConfigurer implements AsyncConfigurer {
 
         static final AtomicBoolean heard = new AtomicBoolean();
@@ -295,11 +291,6 @@ class AsyncConfigurerTests {
             heard.set(true);
         }
 
-        @Bean
-        ThreadPoolTaskExecutor listenersPool() {
-            return new ThreadPoolTaskExecutor();
-        }
-
         @Override
         public Executor getAsyncExecutor() {
             return Executors.newSingleThreadExecutor();
@@ -309,26 +300,17 @@ class AsyncConfigurerTests {
 
     @Configuration
     @EnableAsync
+    @Import(AnExecutorBean.class)
     static class FromLibraryConfigurer extends LibraryAsyncConfigurer {
-
-        @Bean
-        ThreadPoolTaskExecutor libraryUsersPool() {
-            return new ThreadPoolTaskExecutor();
-        }
-
     }
 
     @Configuration
     @EnableAsync
+    @Import(AnExecutorBean.class)
     static class CircularConfigurer implements AsyncConfigurer {
 
         @Autowired
         Auditor auditor;
-
-        @Bean
-        ThreadPoolTaskExecutor auditPool() {
-            return new ThreadPoolTaskExecutor();
-        }
 
         @Bean
         Auditor auditor(CircularConfigurer configurer) {
@@ -359,6 +341,17 @@ class AsyncConfigurerTests {
         @Bean
         Worker worker(Tracer tracer) {
             return new Worker(tracer);
+        }
+
+    }
+
+    /** An executor bean: without one Boot makes its own and wraps every AsyncConfigurer bean itself. */
+    @Configuration(proxyBeanMethods = false)
+    static class AnExecutorBean {
+
+        @Bean
+        ThreadPoolTaskExecutor anExecutor() {
+            return new ThreadPoolTaskExecutor();
         }
 
     }
