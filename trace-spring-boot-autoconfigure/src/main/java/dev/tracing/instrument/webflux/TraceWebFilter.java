@@ -26,6 +26,8 @@ import reactor.util.context.Context;
 
 import org.springframework.core.Ordered;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.server.reactive.AbstractServerHttpRequest;
+import org.springframework.http.server.reactive.AbstractServerHttpResponse;
 import org.springframework.http.server.reactive.HttpHandler;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
@@ -377,14 +379,25 @@ public final class TraceWebFilter implements WebFilter, Ordered {
         return null;
     }
 
-    /** The server's own request under {@code request}'s wrappers, or {@code request} where there is none. */
+    /**
+     * The server's own request under {@code request}'s wrappers, or the innermost wrapped request where
+     * there is none: a test's mock request, which has no server (and would say so with an exception, a
+     * stack trace per call, several per request).
+     */
     private static Object nativeRequest(ServerHttpRequest request) {
+        ServerHttpRequest inner = request;
+        while (inner instanceof ServerHttpRequestDecorator decorator) {
+            inner = decorator.getDelegate();
+        }
+        if (!(inner instanceof AbstractServerHttpRequest serverRequest) || inner.getClass() == MOCK_REQUEST) {
+            return inner;
+        }
         try {
-            Object nativeRequest = ServerHttpRequestDecorator.getNativeRequest(request);
-            return nativeRequest != null ? nativeRequest : request;
+            Object nativeRequest = serverRequest.getNativeRequest();
+            return nativeRequest != null ? nativeRequest : inner;
         }
         catch (RuntimeException ex) {
-            return request;
+            return inner;
         }
     }
 
@@ -604,13 +617,13 @@ public final class TraceWebFilter implements WebFilter, Ordered {
                     state.failed(error);
                 }
                 // a WebSocket's handshake is written by Reactor Netty, not through the response, and its session
-                // ends when the connection closes (a handshake Reactor Netty refused fails the chain)
-                boolean upgraded = error == null && REACTOR_NETTY && ReactorNetty.upgradedToWebSocket(response);
-                // a streamed body whose client went away completes, not cancels: Reactor Netty ends the write
-                // when the connection closes, before it tells anyone else
-                TraceWebFilter.this.end(state, response, cancelled
-                        || error == null && !upgraded && REACTOR_NETTY && ReactorNetty.connectionClosed(response),
-                        upgraded);
+                // ends when the connection closes (a handshake Reactor Netty refused fails the chain); a streamed
+                // body whose client went away completes, not cancels: Reactor Netty ends the write when the
+                // connection closes, before it tells anyone else
+                ConnectionAtEnd connection = error == null && REACTOR_NETTY ? ReactorNetty.connection(response)
+                        : ConnectionAtEnd.OPEN;
+                TraceWebFilter.this.end(state, response, cancelled || connection == ConnectionAtEnd.CLOSED,
+                        connection == ConnectionAtEnd.UPGRADED);
             }
 
         }
@@ -621,33 +634,59 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     private static final boolean REACTOR_NETTY = ClassUtils.isPresent("reactor.netty.Connection",
             TraceWebFilter.class.getClassLoader());
 
+    /** Spring's response over Reactor Netty's, or null without Reactor Netty. */
+    private static final Class<?> REACTOR_RESPONSE = REACTOR_NETTY
+            ? resolve("org.springframework.http.server.reactive.ReactorServerHttpResponse") : null;
+
+    /** Spring's mock request (spring-test), or null outside tests. */
+    private static final Class<?> MOCK_REQUEST = resolve(
+            "org.springframework.mock.http.server.reactive.MockServerHttpRequest");
+
+    private static Class<?> resolve(String className) {
+        try {
+            return ClassUtils.forName(className, TraceWebFilter.class.getClassLoader());
+        }
+        catch (ClassNotFoundException | LinkageError ex) {
+            return null;
+        }
+    }
+
+    /** What became of the connection of an exchange that completed without error. */
+    private enum ConnectionAtEnd {
+        /** Open, or not Reactor Netty's. */
+        OPEN,
+        /** Closed: the client went away. */
+        CLOSED,
+        /** A WebSocket session over HTTP/1.1 (101 Switching Protocols; over HTTP/2 the handshake is a 200). */
+        UPGRADED
+    }
+
     /** Reads Reactor Netty's connection; only loaded when Reactor Netty is there. */
     private static final class ReactorNetty {
 
         /**
-         * Whether the response is Reactor Netty's and the exchange became a WebSocket session over
-         * HTTP/1.1 (101 Switching Protocols; over HTTP/2 the handshake is a 200 and the response says so).
+         * What became of the connection under {@code response}: its native response read once, and only
+         * from Spring's Reactor Netty response (any other, a test's mock above all, is {@code OPEN}).
          */
-        static boolean upgradedToWebSocket(ServerHttpResponse response) {
+        static ConnectionAtEnd connection(ServerHttpResponse response) {
+            ServerHttpResponse inner = response;
+            while (inner instanceof ServerHttpResponseDecorator decorator) {
+                inner = decorator.getDelegate();
+            }
+            if (REACTOR_RESPONSE == null || !REACTOR_RESPONSE.isInstance(inner)) {
+                return ConnectionAtEnd.OPEN;
+            }
             try {
-                return ServerHttpResponseDecorator.getNativeResponse(response) instanceof HttpServerResponse nettyResponse
-                        && nettyResponse.isWebsocket() && nettyResponse.version().majorVersion() == 1;
+                Object nativeResponse = ((AbstractServerHttpResponse) inner).getNativeResponse();
+                if (nativeResponse instanceof HttpServerResponse netty && netty.isWebsocket()
+                        && netty.version().majorVersion() == 1) {
+                    return ConnectionAtEnd.UPGRADED;
+                }
+                return nativeResponse instanceof Connection connection && connection.isDisposed()
+                        ? ConnectionAtEnd.CLOSED : ConnectionAtEnd.OPEN;
             }
             catch (RuntimeException ex) {
-                // another server's response
-                return false;
-            }
-        }
-
-        /** Whether the response is Reactor Netty's and its connection has closed. */
-        static boolean connectionClosed(ServerHttpResponse response) {
-            try {
-                return ServerHttpResponseDecorator.getNativeResponse(response) instanceof Connection connection
-                        && connection.isDisposed();
-            }
-            catch (RuntimeException ex) {
-                // another server's response
-                return false;
+                return ConnectionAtEnd.OPEN;
             }
         }
 
