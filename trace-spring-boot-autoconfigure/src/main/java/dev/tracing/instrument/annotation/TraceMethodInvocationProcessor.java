@@ -5,7 +5,9 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
 import dev.tracing.context.ReactorTracing;
+import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.annotation.ContinueSpan;
 import io.micrometer.tracing.annotation.MethodInvocationProcessor;
@@ -16,6 +18,7 @@ import org.aopalliance.intercept.MethodInvocation;
 import org.aspectj.lang.ProceedingJoinPoint;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.util.context.ContextView;
 
 import org.springframework.aop.ProxyMethodInvocation;
 import org.springframework.aop.aspectj.MethodInvocationProceedingJoinPoint;
@@ -23,17 +26,24 @@ import org.springframework.aop.interceptor.ExposeInvocationInterceptor;
 import org.springframework.util.ClassUtils;
 
 /**
- * Micrometer's {@code @NewSpan} for methods whose work completes after they return: the span of a
- * method that returns a {@code CompletionStage} ends when the stage completes (with its failure),
- * and a method that returns a {@code Mono} or {@code Flux} gets a span for each subscription,
- * current for the subscriber's chain (its log lines and calls) and ended when the chain completes,
- * fails or is cancelled. Every other method, and {@code @ContinueSpan}, is left to
- * {@code delegate} (Micrometer's {@code ImperativeMethodInvocationProcessor}), which ends the span
- * when the method returns.
+ * Micrometer's {@code @NewSpan} and {@code @ContinueSpan} for methods whose work completes after
+ * they return. With {@code @NewSpan}, the span of a method that returns a {@code CompletionStage}
+ * ends when the stage completes (with its failure), and a method that returns a {@code Mono} or
+ * {@code Flux} gets a span for each subscription, current for the subscriber's chain (its log lines
+ * and calls) and ended when the chain completes, fails or is cancelled. With {@code @ContinueSpan},
+ * the span continued is the one current when the stage's method is called, or, for a {@code Mono}
+ * or {@code Flux}, the one in the subscriber's Reactor Context (else the thread's) at each
+ * subscription; its {@code log} events come when the work starts and ends
+ * ({@code <log>.before}, {@code <log>.afterFailure}, {@code <log>.after}), and the work's failure
+ * is recorded on it; where there is no span to continue, the method gets a new one, as with
+ * {@code @NewSpan}. Every other method is left to {@code delegate} (Micrometer's
+ * {@code ImperativeMethodInvocationProcessor}), which ends the span, or writes the events, when
+ * the method returns.
  *
  * <p>The span's name comes from the {@link NewSpanParser}, and its tags are Micrometer's:
  * {@code class}, {@code method} and the {@code @SpanTag} parameters. A method that throws before
- * it returns its stage or publisher gets its span with the error, as a synchronous one does.
+ * it returns its stage or publisher gets its span (or the continued one) with the error, as a
+ * synchronous one does.
  *
  * <p>Design notes: a {@code Mono}'s or {@code Flux}'s work happens when it is subscribed to,
  * possibly more than once (a retry) or never; a span per subscription never outlives its chain.
@@ -65,17 +75,49 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
 
     @Override
     public Object process(MethodInvocation invocation, NewSpan newSpan, ContinueSpan continueSpan) throws Throwable {
-        if (newSpan == null) {
+        if (newSpan == null && continueSpan == null) {
             return delegate.process(invocation, newSpan, continueSpan);
         }
         Class<?> returned = invocation.getMethod().getReturnType();
         if (CompletionStage.class.isAssignableFrom(returned)) {
-            return untilComplete(invocation, newSpan);
+            Span current = newSpan == null ? tracer.currentSpan() : null;
+            return current != null ? continueUntilComplete(invocation, continueSpan, current)
+                    : untilComplete(invocation, newSpan);
         }
         if (REACTOR && Reactive.isPublisher(returned)) {
-            return Reactive.perSubscription(this, invocation, newSpan);
+            return newSpan != null ? Reactive.perSubscription(this, invocation, newSpan)
+                    : Reactive.continuedPerSubscription(this, invocation, continueSpan);
         }
         return delegate.process(invocation, newSpan, continueSpan);
+    }
+
+    /** {@code @ContinueSpan} on a method that returns a stage: {@code span}'s events come as the stage's work does. */
+    private Object continueUntilComplete(MethodInvocation invocation, ContinueSpan continueSpan, Span span)
+            throws Throwable {
+        Continued continued = new Continued(span, continueSpan.log());
+        continued.before(invocation, joinPoint());
+        Object result;
+        try {
+            result = invocation.proceed();
+        }
+        catch (Throwable ex) {
+            continued.failed(ex);
+            continued.after();
+            throw ex;
+        }
+        if (result instanceof CompletionStage<?> stage) {
+            stage.whenComplete((value, failure) -> {
+                if (failure != null) {
+                    continued.failed(failure instanceof CompletionException && failure.getCause() != null
+                            ? failure.getCause() : failure);
+                }
+                continued.after();
+            });
+        }
+        else {
+            continued.after();
+        }
+        return result;
     }
 
     private Object untilComplete(MethodInvocation invocation, NewSpan newSpan) throws Throwable {
@@ -123,6 +165,16 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
     private void describe(Span span, MethodInvocation invocation, NewSpan newSpan, ProceedingJoinPoint joinPoint) {
         try {
             parser.parse(invocation, newSpan, span);
+        }
+        catch (RuntimeException ex) {
+            // a failing parser costs the span its name, never the call
+        }
+        tag(span, invocation, joinPoint);
+    }
+
+    /** Tags the span as Micrometer's processor does; never throws. */
+    private void tag(Span span, MethodInvocation invocation, ProceedingJoinPoint joinPoint) {
+        try {
             Method method = invocation.getMethod();
             // the advised object, not the proxy Micrometer's aspect hands over as the invocation's
             Object target = joinPoint != null ? joinPoint.getTarget() : invocation.getThis();
@@ -134,7 +186,7 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
             }
         }
         catch (RuntimeException ex) {
-            // a failing parser or tag expression costs the span its name or tags, never the call
+            // a failing tag expression costs the span its tags, never the call
         }
     }
 
@@ -147,6 +199,44 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
         catch (IllegalStateException ex) {
             return null;
         }
+    }
+
+    /**
+     * The span a {@code @ContinueSpan} method continues, with the {@code log} events Micrometer's
+     * processor writes ({@code <log>.before}, {@code <log>.afterFailure}, {@code <log>.after}); none
+     * without a {@code log}. Never throws.
+     */
+    private final class Continued {
+
+        private final Span span;
+
+        private final String log;
+
+        Continued(Span span, String log) {
+            this.span = span;
+            this.log = log != null && !log.isBlank() ? log : null;
+        }
+
+        void before(MethodInvocation invocation, ProceedingJoinPoint joinPoint) {
+            event("%s.before");
+            tag(span, invocation, joinPoint);
+        }
+
+        void failed(Throwable failure) {
+            event("%s.afterFailure");
+            span.error(failure);
+        }
+
+        void after() {
+            event("%s.after");
+        }
+
+        private void event(String format) {
+            if (log != null) {
+                span.event(String.format(format, log));
+            }
+        }
+
     }
 
     /** The Reactor part; only loaded when Reactor is there. */
@@ -171,6 +261,80 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
                 return traced(processor, invocation, newSpan, joinPoint, flux);
             }
             return result;
+        }
+
+        /**
+         * {@code @ContinueSpan} on a method declared to return a {@code Mono} or {@code Flux}: at each
+         * subscription, the span in the subscriber's Reactor Context (else the thread's) is continued
+         * while the chain runs; without one, the subscription gets a new span, as with {@code @NewSpan}.
+         */
+        static Object continuedPerSubscription(TraceMethodInvocationProcessor processor, MethodInvocation invocation,
+                ContinueSpan continueSpan) throws Throwable {
+            ProceedingJoinPoint joinPoint = joinPoint();
+            Object result;
+            try {
+                result = invocation.proceed();
+            }
+            catch (Throwable ex) {
+                Span current = processor.tracer.currentSpan();
+                if (current != null) {
+                    Continued continued = processor.new Continued(current, continueSpan.log());
+                    continued.before(invocation, joinPoint);
+                    continued.failed(ex);
+                    continued.after();
+                }
+                else {
+                    Span span = processor.tracer.nextSpan();
+                    processor.describe(span, invocation, null, joinPoint);
+                    span.start().error(ex).end();
+                }
+                throw ex;
+            }
+            if (result instanceof Mono<?> mono) {
+                return continued(processor, invocation, continueSpan, joinPoint, mono);
+            }
+            if (result instanceof Flux<?> flux) {
+                return continued(processor, invocation, continueSpan, joinPoint, flux);
+            }
+            return result;
+        }
+
+        private static <T> Mono<T> continued(TraceMethodInvocationProcessor processor, MethodInvocation invocation,
+                ContinueSpan continueSpan, ProceedingJoinPoint joinPoint, Mono<T> mono) {
+            return Mono.deferContextual(context -> {
+                Span span = spanIn(processor.tracer, context);
+                if (span == null) {
+                    return traced(processor, invocation, null, joinPoint, mono);
+                }
+                Continued continued = processor.new Continued(span, continueSpan.log());
+                continued.before(invocation, joinPoint);
+                // before the signal goes on: whoever waits for it may end the span next
+                return mono.doOnError(continued::failed).doOnTerminate(continued::after).doOnCancel(continued::after);
+            });
+        }
+
+        private static <T> Flux<T> continued(TraceMethodInvocationProcessor processor, MethodInvocation invocation,
+                ContinueSpan continueSpan, ProceedingJoinPoint joinPoint, Flux<T> flux) {
+            return Flux.deferContextual(context -> {
+                Span span = spanIn(processor.tracer, context);
+                if (span == null) {
+                    return traced(processor, invocation, null, joinPoint, flux);
+                }
+                Continued continued = processor.new Continued(span, continueSpan.log());
+                continued.before(invocation, joinPoint);
+                return flux.doOnError(continued::failed).doOnTerminate(continued::after).doOnCancel(continued::after);
+            });
+        }
+
+        /** The span in {@code context}, else the thread's current one, or null. */
+        private static Span spanIn(Tracer tracer, ContextView context) {
+            TraceContext traceContext = ReactorTracing.traceContext(context);
+            if (traceContext == null) {
+                return tracer.currentSpan();
+            }
+            try (CurrentTraceContext.Scope scope = tracer.currentTraceContext().maybeScope(traceContext)) {
+                return tracer.currentSpan();
+            }
         }
 
         private static <T> Mono<T> traced(TraceMethodInvocationProcessor processor, MethodInvocation invocation,

@@ -1,7 +1,10 @@
 package dev.tracing.instrument.annotation;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -14,9 +17,11 @@ import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.testing.TraceAssertions;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.annotation.ContinueSpan;
 import io.micrometer.tracing.annotation.NewSpan;
 import io.micrometer.tracing.annotation.SpanTag;
 import io.micrometer.tracing.exporter.FinishedSpan;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.ConnectableFlux;
 import reactor.core.publisher.Flux;
@@ -37,7 +42,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * {@code @NewSpan} on a method whose work completes after it returns: the span of a
  * {@code Mono}, {@code Flux} or {@code CompletableFuture} lasts until that work completes,
  * records its failure, and is the current span of a reactive chain; a synchronous method's is
- * Micrometer's, as before.
+ * Micrometer's, as before. {@code @ContinueSpan} on such a method writes its events as the work
+ * starts and ends, and records the work's failure on the span it continues.
  */
 class AsyncSpanAnnotationTests {
 
@@ -145,6 +151,85 @@ class AsyncSpanAnnotationTests {
         });
     }
 
+    @Test
+    void aContinuedMonosEventsAndFailureComeWithItsWork() {
+        runner.run(context -> {
+            Calls calls = calls(context, 1, work -> {
+                assertThatThrownBy(() -> work.check("A1").block(Duration.ofSeconds(10)))
+                    .isInstanceOf(IllegalStateException.class);
+                return List.of();
+            });
+            FinishedSpan caller = calls.caller();
+            assertError(caller, IllegalStateException.class).hasMessage("out of stock");
+            assertThat(caller.getEvents()).extracting(Map.Entry::getValue)
+                .containsExactly("check.before", "check.afterFailure", "check.after");
+            assertThat(microsBetween(caller, "check.before", "check.after")).isGreaterThanOrEqualTo(200_000);
+            assertThat(caller.getTags()).containsEntry("sku", "A1")
+                .containsEntry("class", "Work")
+                .containsEntry("method", "check");
+        });
+    }
+
+    @Test
+    void aContinuedFluxsLastEventComesAfterItsLastElement() {
+        runner.run(context -> {
+            Calls calls = calls(context, 1, work -> work.stream().map(String::valueOf).collectList()
+                .block(Duration.ofSeconds(10)));
+            assertThat(calls.results()).containsExactly("1", "2", "3");
+            FinishedSpan caller = calls.caller();
+            assertThat(caller.getError()).isNull();
+            assertThat(caller.getEvents()).extracting(Map.Entry::getValue)
+                .containsExactly("stream.before", "stream.after");
+            assertThat(microsBetween(caller, "stream.before", "stream.after")).isGreaterThanOrEqualTo(150_000);
+        });
+    }
+
+    @Test
+    void aContinuedFuturesFailureIsTheContinuedSpans() {
+        runner.run(context -> {
+            Calls calls = calls(context, 1, work -> {
+                assertThatThrownBy(() -> work.confirm().get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class);
+                return List.of();
+            });
+            FinishedSpan caller = calls.caller();
+            // the stage's own failure, not the CompletionException around it
+            assertError(caller, IllegalStateException.class).hasMessage("declined");
+            assertThat(caller.getEvents()).extracting(Map.Entry::getValue)
+                .containsExactly("confirm.before", "confirm.afterFailure", "confirm.after");
+            assertThat(microsBetween(caller, "confirm.before", "confirm.after")).isGreaterThanOrEqualTo(200_000);
+        });
+    }
+
+    @Test
+    void aContinuedMonoWithNoSpanToContinueGetsOneForItsWork() {
+        runner.run(context -> {
+            Work work = context.getBean(Work.class);
+            assertThatThrownBy(() -> work.check("B2").block(Duration.ofSeconds(10)))
+                .isInstanceOf(IllegalStateException.class);
+            InMemorySpanStore store = context.getBean(InMemorySpanStore.class);
+            FinishedSpan check = Awaitility.await()
+                .until(() -> store.recentTraces(10)
+                    .stream()
+                    .flatMap(List::stream)
+                    .filter(span -> span.getName().equals("check"))
+                    .findFirst(), Optional::isPresent)
+                .orElseThrow();
+            assertThat(check.getParentId()).isNull();
+            assertThat(Duration.between(check.getStartTimestamp(), check.getEndTimestamp()))
+                .isGreaterThanOrEqualTo(Duration.ofMillis(200));
+            assertError(check, IllegalStateException.class).hasMessage("out of stock");
+            assertThat(check.getTags()).containsEntry("sku", "B2");
+        });
+    }
+
+    /** The microseconds between two events of {@code span}. */
+    private static long microsBetween(FinishedSpan span, String first, String second) {
+        Map<String, Long> times = new HashMap<>();
+        span.getEvents().forEach(event -> times.put(event.getValue(), event.getKey()));
+        return times.get(second) - times.get(first);
+    }
+
     /** What the calls made in a caller's span returned, and the spans of that trace once all have ended. */
     record Calls(List<String> results, List<FinishedSpan> spans, FinishedSpan caller) {
 
@@ -209,6 +294,24 @@ class AsyncSpanAnnotationTests {
                     throw new IllegalStateException("late");
                 }
                 return "done";
+            });
+        }
+
+        @ContinueSpan(log = "check")
+        public Mono<String> check(@SpanTag("sku") String sku) {
+            return Mono.delay(Duration.ofMillis(200)).then(Mono.error(new IllegalStateException("out of stock")));
+        }
+
+        @ContinueSpan(log = "stream")
+        public Flux<Integer> stream() {
+            return Flux.range(1, 3).delayElements(Duration.ofMillis(50));
+        }
+
+        @ContinueSpan(log = "confirm")
+        public CompletableFuture<String> confirm() {
+            return CompletableFuture.supplyAsync(() -> {
+                sleep(200);
+                throw new IllegalStateException("declined");
             });
         }
 

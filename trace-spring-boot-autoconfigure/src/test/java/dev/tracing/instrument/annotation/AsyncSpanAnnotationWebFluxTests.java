@@ -1,11 +1,16 @@
 package dev.tracing.instrument.annotation;
 
 import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.testing.TraceAssertions;
 import io.micrometer.tracing.Span;
+import io.micrometer.tracing.annotation.ContinueSpan;
 import io.micrometer.tracing.annotation.NewSpan;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.Test;
@@ -28,7 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * In a WebFlux application, a {@code @NewSpan} service method that returns a {@code Mono} is a
  * child of the request's SERVER span, and the WebClient call its chain makes is its child: the
- * span is the one its chain runs in, not only its call.
+ * span is the one its chain runs in, not only its call. A {@code @ContinueSpan} one writes its
+ * events on the request's span as its chain starts and ends.
  */
 @SpringBootTest(classes = AsyncSpanAnnotationWebFluxTests.App.class,
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
@@ -60,6 +66,29 @@ class AsyncSpanAnnotationWebFluxTests {
         assertThat(stockCheck.getEndTimestamp()).isAfterOrEqualTo(client.getEndTimestamp());
     }
 
+    @Test
+    void aContinueSpanMonosEventsFrameItsChainsWork() throws Exception {
+        String traceId = "abf92f3577b34da6a3ce929d0e0e4737";
+        HttpResponse<String> response = TraceAssertions.get(port, "/reserve", "traceparent",
+                "00-" + traceId + "-00f067aa0ba902b7-01");
+        assertThat(response.body()).isEqualTo("reserved 1 of 3");
+
+        List<FinishedSpan> spans = TraceAssertions.awaitTrace(store, traceId, 3);
+        FinishedSpan reserve = only(spans, span -> span.getName().equals("GET /reserve"));
+        FinishedSpan client = only(spans, span -> span.getKind() == Span.Kind.CLIENT);
+        assertThat(client.getParentId()).isEqualTo(reserve.getSpanId());
+        Map<String, Long> events = new HashMap<>();
+        reserve.getEvents().forEach(event -> events.put(event.getValue(), event.getKey()));
+        assertThat(events).containsOnlyKeys("reserve.before", "reserve.after");
+        // the events come when the chain's work starts and ends, around the call it makes
+        assertThat(events.get("reserve.before")).isLessThanOrEqualTo(micros(client.getStartTimestamp()));
+        assertThat(events.get("reserve.after")).isGreaterThanOrEqualTo(micros(client.getEndTimestamp()));
+    }
+
+    private static long micros(Instant instant) {
+        return ChronoUnit.MICROS.between(Instant.EPOCH, instant);
+    }
+
     static class StockService {
 
         private final WebClient.Builder builder;
@@ -73,6 +102,15 @@ class AsyncSpanAnnotationWebFluxTests {
 
         @NewSpan("stock-check")
         public Mono<String> stock() {
+            return call();
+        }
+
+        @ContinueSpan(log = "reserve")
+        public Mono<String> reserve() {
+            return call().map(count -> "reserved 1 of " + count);
+        }
+
+        private Mono<String> call() {
             // the port is known once the server has started
             return builder.clone()
                 .baseUrl("http://127.0.0.1:" + environment.getProperty("local.server.port"))
@@ -106,6 +144,11 @@ class AsyncSpanAnnotationWebFluxTests {
             @GetMapping("/order")
             Mono<String> order() {
                 return stock.stock().map(count -> "order with " + count + " in stock");
+            }
+
+            @GetMapping("/reserve")
+            Mono<String> reserve() {
+                return stock.reserve();
             }
 
             @GetMapping("/stock")
