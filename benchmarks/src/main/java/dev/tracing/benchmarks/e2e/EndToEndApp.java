@@ -6,9 +6,15 @@ import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.MDC;
 import reactor.core.publisher.Mono;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.webclient.WebClientCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.server.reactive.HttpHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
@@ -31,12 +37,26 @@ import org.springframework.web.reactive.function.client.WebClient;
  * <p>{@code GET /order-page} is the same hop with a realistic amount of work behind it:
  * {@code /orders} builds an order list (prices, totals, a digest per order) and answers it as a
  * JSON document of about 20 KB, about a millisecond of work, as a typical service's endpoint does.
+ *
+ * <p>With {@code e2e.in-memory=true} (the in-memory request benchmark, which runs the app without a
+ * server) the WebClient hands its requests to the app's own {@link HttpHandler} on the calling thread.
  */
 @SpringBootApplication
 public class EndToEndApp {
 
     public static void main(String[] args) {
         SpringApplication.run(EndToEndApp.class, args);
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnBooleanProperty("e2e.in-memory")
+    static class InMemory {
+
+        @Bean
+        WebClientCustomizer inMemoryConnector(ObjectProvider<HttpHandler> handler) {
+            return (builder) -> builder.clientConnector(new InMemoryConnector(handler::getObject));
+        }
+
     }
 
     @RestController
