@@ -1,8 +1,11 @@
 package dev.tracing.instrument.annotation;
 
 import java.lang.reflect.Method;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 import dev.tracing.context.ReactorTracing;
 import io.micrometer.tracing.CurrentTraceContext;
@@ -106,17 +109,14 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
             throw ex;
         }
         if (result instanceof CompletionStage<?> stage) {
-            stage.whenComplete((value, failure) -> {
+            return whenDone(stage, invocation.getMethod().getReturnType(), failure -> {
                 if (failure != null) {
-                    continued.failed(failure instanceof CompletionException && failure.getCause() != null
-                            ? failure.getCause() : failure);
+                    continued.failed(failure);
                 }
                 continued.after();
             });
         }
-        else {
-            continued.after();
-        }
+        continued.after();
         return result;
     }
 
@@ -133,18 +133,74 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
             throw ex;
         }
         if (result instanceof CompletionStage<?> stage) {
-            stage.whenComplete((value, failure) -> {
+            return whenDone(stage, invocation.getMethod().getReturnType(), failure -> {
                 if (failure != null) {
-                    span.error(failure instanceof CompletionException && failure.getCause() != null
-                            ? failure.getCause() : failure);
+                    span.error(failure);
                 }
                 span.end();
             });
         }
-        else {
-            span.end();
-        }
+        span.end();
         return result;
+    }
+
+    /**
+     * Runs {@code done} with the stage's failure ({@code CompletionException} unwrapped), or null, once
+     * {@code stage} completes, and returns what the caller gets. A {@code CompletableFuture} runs the
+     * callbacks it holds newest first, so {@code done}, added before the caller's, would run after them:
+     * after a caller's callback that ends the span {@code done} writes to (the caller's own, or the
+     * request's once Spring has written the response), and after a waiter has woken. So where the method
+     * is declared to return {@code CompletableFuture} or {@code CompletionStage} and returned a
+     * {@code CompletableFuture}, the caller gets a future that completes as that one does, after
+     * {@code done} ran (cancelling it cancels that one). Any other stage is returned as it is.
+     */
+    private static Object whenDone(CompletionStage<?> stage, Class<?> declared, Consumer<Throwable> done) {
+        if (stage instanceof CompletableFuture<?> future
+                && (declared == CompletableFuture.class || declared == CompletionStage.class)) {
+            return RecordedFuture.after(future, done);
+        }
+        stage.whenComplete((value, failure) -> done.accept(unwrapped(failure)));
+        return stage;
+    }
+
+    private static Throwable unwrapped(Throwable failure) {
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    }
+
+    /** A future that completes as its source does, once the span has recorded the outcome. */
+    private static final class RecordedFuture<T> extends CompletableFuture<T> {
+
+        private final CompletableFuture<T> source;
+
+        private RecordedFuture(CompletableFuture<T> source) {
+            this.source = source;
+        }
+
+        static <T> CompletableFuture<T> after(CompletableFuture<T> source, Consumer<Throwable> done) {
+            RecordedFuture<T> recorded = new RecordedFuture<>(source);
+            source.whenComplete((value, failure) -> {
+                try {
+                    done.accept(unwrapped(failure));
+                }
+                catch (RuntimeException ex) {
+                    // tracing never fails the caller's future
+                }
+                if (failure != null) {
+                    recorded.completeExceptionally(failure);
+                }
+                else {
+                    recorded.complete(value);
+                }
+            });
+            return recorded;
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            source.cancel(mayInterruptIfRunning);
+            return super.cancel(mayInterruptIfRunning);
+        }
+
     }
 
     /** Runs the method, and gives the span of a method that threw its error; the method's result. */
@@ -212,6 +268,8 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
 
         private final String log;
 
+        private final AtomicBoolean ended = new AtomicBoolean();
+
         Continued(Span span, String log) {
             this.span = span;
             this.log = log != null && !log.isBlank() ? log : null;
@@ -227,8 +285,11 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
             span.error(failure);
         }
 
+        /** Once: a {@code Mono} an operator cancels after its value (a {@code next()}) signals both. */
         void after() {
-            event("%s.after");
+            if (!ended.getAndSet(true)) {
+                event("%s.after");
+            }
         }
 
         private void event(String format) {

@@ -202,6 +202,51 @@ class AsyncSpanAnnotationTests {
     }
 
     @Test
+    void aContinuedFuturesEventsAreWrittenBeforeTheCallersCallbacksRun() throws Exception {
+        // the caller ends its span in a callback of the future the method returned
+        runner.run(context -> {
+            Tracer tracer = context.getBean(Tracer.class);
+            Span caller = tracer.nextSpan().name("caller").start();
+            CompletableFuture<String> confirmed;
+            try (Tracer.SpanInScope scope = tracer.withSpan(caller)) {
+                confirmed = context.getBean(Work.class).confirm();
+            }
+            confirmed.whenComplete((value, failure) -> caller.end());
+            assertThatThrownBy(() -> confirmed.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+            FinishedSpan ended = TraceAssertions
+                .awaitTrace(context.getBean(InMemorySpanStore.class), caller.context().traceId(), 1)
+                .get(0);
+            assertError(ended, IllegalStateException.class).hasMessage("declined");
+            assertThat(ended.getEvents()).extracting(Map.Entry::getValue)
+                .containsExactly("confirm.before", "confirm.afterFailure", "confirm.after");
+        });
+    }
+
+    @Test
+    void cancellingTheFutureCancelsTheMethodsOwnAndEndsItsSpan() {
+        runner.run(context -> {
+            Calls calls = calls(context, 2, work -> {
+                CompletableFuture<String> later = work.later(false);
+                assertThat(later.cancel(true)).isTrue();
+                return List.of();
+            });
+            FinishedSpan later = calls.named("later");
+            assertThat(Duration.between(later.getStartTimestamp(), later.getEndTimestamp()))
+                .isLessThan(Duration.ofMillis(150));
+        });
+    }
+
+    @Test
+    void aContinuedMonoCancelledAfterItsValueEndsOnce() {
+        runner.run(context -> {
+            Calls calls = calls(context, 1, work -> List.of(work.peek().flux().next().block(Duration.ofSeconds(10))));
+            assertThat(calls.results()).containsExactly("a");
+            assertThat(calls.caller().getEvents()).extracting(Map.Entry::getValue)
+                .containsExactly("peek.before", "peek.after");
+        });
+    }
+
+    @Test
     void aContinuedMonoWithNoSpanToContinueGetsOneForItsWork() {
         runner.run(context -> {
             Work work = context.getBean(Work.class);
@@ -305,6 +350,11 @@ class AsyncSpanAnnotationTests {
         @ContinueSpan(log = "stream")
         public Flux<Integer> stream() {
             return Flux.range(1, 3).delayElements(Duration.ofMillis(50));
+        }
+
+        @ContinueSpan(log = "peek")
+        public Mono<String> peek() {
+            return Mono.just("a");
         }
 
         @ContinueSpan(log = "confirm")
