@@ -99,48 +99,44 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
             throws Throwable {
         Continued continued = new Continued(span, continueSpan.log());
         continued.before(invocation, joinPoint());
-        Object result;
-        try {
-            result = invocation.proceed();
-        }
-        catch (Throwable ex) {
-            continued.failed(ex);
+        return proceedUntilDone(invocation, failure -> {
+            if (failure != null) {
+                continued.failed(failure);
+            }
             continued.after();
-            throw ex;
-        }
-        if (result instanceof CompletionStage<?> stage) {
-            return whenDone(stage, invocation.getMethod().getReturnType(), failure -> {
-                if (failure != null) {
-                    continued.failed(failure);
-                }
-                continued.after();
-            });
-        }
-        continued.after();
-        return result;
+        });
     }
 
     private Object untilComplete(MethodInvocation invocation, NewSpan newSpan) throws Throwable {
         Span span = tracer.nextSpan();
-        ProceedingJoinPoint joinPoint = joinPoint();
-        describe(span, invocation, newSpan, joinPoint);
-        Object result;
+        describe(span, invocation, newSpan, joinPoint());
         try (Tracer.SpanInScope scope = tracer.withSpan(span.start())) {
-            result = invocation.proceed();
-        }
-        catch (Throwable ex) {
-            span.error(ex).end();
-            throw ex;
-        }
-        if (result instanceof CompletionStage<?> stage) {
-            return whenDone(stage, invocation.getMethod().getReturnType(), failure -> {
+            return proceedUntilDone(invocation, failure -> {
                 if (failure != null) {
                     span.error(failure);
                 }
                 span.end();
             });
         }
-        span.end();
+    }
+
+    /**
+     * Runs the method, and {@code done} with what it threw, or once the stage it returned completes with
+     * its failure or null ({@link #whenDone}); returns what the caller gets.
+     */
+    private static Object proceedUntilDone(MethodInvocation invocation, Consumer<Throwable> done) throws Throwable {
+        Object result;
+        try {
+            result = invocation.proceed();
+        }
+        catch (Throwable ex) {
+            done.accept(ex);
+            throw ex;
+        }
+        if (result instanceof CompletionStage<?> stage) {
+            return whenDone(stage, invocation.getMethod().getReturnType(), done);
+        }
+        done.accept(null);
         return result;
     }
 
