@@ -85,7 +85,7 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
         if (CompletionStage.class.isAssignableFrom(returned)) {
             Span current = newSpan == null ? tracer.currentSpan() : null;
             return current != null ? continueUntilComplete(invocation, continueSpan, current)
-                    : untilComplete(invocation, newSpan);
+                    : untilComplete(invocation, newSpan, continueSpan);
         }
         if (REACTOR && Reactive.isPublisher(returned)) {
             return newSpan != null ? Reactive.perSubscription(this, invocation, newSpan)
@@ -98,23 +98,25 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
     private Object continueUntilComplete(MethodInvocation invocation, ContinueSpan continueSpan, Span span)
             throws Throwable {
         Continued continued = new Continued(span, continueSpan.log());
-        continued.before(invocation, joinPoint());
-        return proceedUntilDone(invocation, failure -> {
-            if (failure != null) {
-                continued.failed(failure);
-            }
-            continued.after();
-        });
+        continued.begin();
+        tag(span, invocation, joinPoint());
+        return proceedUntilDone(invocation, continued::done);
     }
 
-    private Object untilComplete(MethodInvocation invocation, NewSpan newSpan) throws Throwable {
+    /**
+     * {@code @NewSpan} on a method that returns a stage, or {@code @ContinueSpan} with no span to continue
+     * (the new span then gets its {@code log} events, as Micrometer's processor writes them): a span that
+     * ends when the stage's work does.
+     */
+    private Object untilComplete(MethodInvocation invocation, NewSpan newSpan, ContinueSpan continueSpan)
+            throws Throwable {
         Span span = tracer.nextSpan();
         describe(span, invocation, newSpan, joinPoint());
+        Continued continued = new Continued(span, continueSpan != null ? continueSpan.log() : null);
         try (Tracer.SpanInScope scope = tracer.withSpan(span.start())) {
+            continued.begin();
             return proceedUntilDone(invocation, failure -> {
-                if (failure != null) {
-                    span.error(failure);
-                }
+                continued.done(failure);
                 span.end();
             });
         }
@@ -148,7 +150,8 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
      * request's once Spring has written the response), and after a waiter has woken. So where the method
      * is declared to return {@code CompletableFuture} or {@code CompletionStage} and returned a
      * {@code CompletableFuture}, the caller gets a future that completes as that one does, after
-     * {@code done} ran (cancelling it cancels that one). Any other stage is returned as it is.
+     * {@code done} ran (completing or cancelling it completes or cancels that one). Any other stage is
+     * returned as it is.
      */
     private static Object whenDone(CompletionStage<?> stage, Class<?> declared, Consumer<Throwable> done) {
         if (stage instanceof CompletableFuture<?> future
@@ -163,7 +166,10 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
         return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     }
 
-    /** A future that completes as its source does, once the span has recorded the outcome. */
+    /**
+     * A future that completes as its source does, once the span has recorded the outcome; completing or
+     * cancelling it completes or cancels the source (obtruding a value does not).
+     */
     private static final class RecordedFuture<T> extends CompletableFuture<T> {
 
         private final CompletableFuture<T> source;
@@ -181,20 +187,44 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
                 catch (RuntimeException ex) {
                     // tracing never fails the caller's future
                 }
-                if (failure != null) {
-                    recorded.completeExceptionally(failure);
-                }
-                else {
-                    recorded.complete(value);
+                finally {
+                    // even after an Error: the caller's future completes
+                    if (failure != null) {
+                        recorded.superCompleteExceptionally(failure);
+                    }
+                    else {
+                        recorded.superComplete(value);
+                    }
                 }
             });
             return recorded;
         }
 
+        private void superComplete(T value) {
+            super.complete(value);
+        }
+
+        private void superCompleteExceptionally(Throwable failure) {
+            super.completeExceptionally(failure);
+        }
+
+        /**
+         * Completes the method's future, which completes this one once the span has recorded it: what
+         * completing the method's own future did ({@code orTimeout} and {@code completeOnTimeout} come here).
+         */
+        @Override
+        public boolean complete(T value) {
+            return source.complete(value);
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable failure) {
+            return source.completeExceptionally(failure);
+        }
+
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
-            source.cancel(mayInterruptIfRunning);
-            return super.cancel(mayInterruptIfRunning);
+            return source.cancel(mayInterruptIfRunning) || isCancelled();
         }
 
     }
@@ -254,9 +284,9 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
     }
 
     /**
-     * The span a {@code @ContinueSpan} method continues, with the {@code log} events Micrometer's
-     * processor writes ({@code <log>.before}, {@code <log>.afterFailure}, {@code <log>.after}); none
-     * without a {@code log}. Never throws.
+     * What a method's work records on its span: the {@code log} events Micrometer's processor writes for
+     * {@code @ContinueSpan} ({@code <log>.before}, {@code <log>.afterFailure}, {@code <log>.after}; none
+     * without a {@code log}) and the failure.
      */
     private final class Continued {
 
@@ -271,9 +301,16 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
             this.log = log != null && !log.isBlank() ? log : null;
         }
 
-        void before(MethodInvocation invocation, ProceedingJoinPoint joinPoint) {
+        void begin() {
             event("%s.before");
-            tag(span, invocation, joinPoint);
+        }
+
+        /** The work ended, with {@code failure} or null. */
+        void done(Throwable failure) {
+            if (failure != null) {
+                failed(failure);
+            }
+            after();
         }
 
         void failed(Throwable failure) {
@@ -334,16 +371,19 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
             }
             catch (Throwable ex) {
                 Span current = processor.tracer.currentSpan();
+                Span span = current != null ? current : processor.tracer.nextSpan();
                 if (current != null) {
-                    Continued continued = processor.new Continued(current, continueSpan.log());
-                    continued.before(invocation, joinPoint);
-                    continued.failed(ex);
-                    continued.after();
+                    processor.tag(span, invocation, joinPoint);
                 }
                 else {
-                    Span span = processor.tracer.nextSpan();
                     processor.describe(span, invocation, null, joinPoint);
-                    span.start().error(ex).end();
+                    span.start();
+                }
+                Continued continued = processor.new Continued(span, continueSpan.log());
+                continued.begin();
+                continued.done(ex);
+                if (current == null) {
+                    span.end();
                 }
                 throw ex;
             }
@@ -361,12 +401,14 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
             return Mono.deferContextual(context -> {
                 Span span = spanIn(processor.tracer, context);
                 if (span == null) {
-                    return traced(processor, invocation, null, joinPoint, mono);
+                    // a span of its own, with the events
+                    return ReactorTracing.inChildSpan(processor.tracer, invocation.getMethod().getName(), child -> {
+                        processor.describe(child, invocation, null, joinPoint);
+                        return recorded(processor.new Continued(child, continueSpan.log()), mono);
+                    });
                 }
-                Continued continued = processor.new Continued(span, continueSpan.log());
-                continued.before(invocation, joinPoint);
-                // before the signal goes on: whoever waits for it may end the span next
-                return mono.doOnError(continued::failed).doOnTerminate(continued::after).doOnCancel(continued::after);
+                processor.tag(span, invocation, joinPoint);
+                return recorded(processor.new Continued(span, continueSpan.log()), mono);
             });
         }
 
@@ -375,12 +417,26 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
             return Flux.deferContextual(context -> {
                 Span span = spanIn(processor.tracer, context);
                 if (span == null) {
-                    return traced(processor, invocation, null, joinPoint, flux);
+                    return ReactorTracing.inChildSpanFlux(processor.tracer, invocation.getMethod().getName(),
+                            child -> {
+                                processor.describe(child, invocation, null, joinPoint);
+                                return recorded(processor.new Continued(child, continueSpan.log()), flux);
+                            });
                 }
-                Continued continued = processor.new Continued(span, continueSpan.log());
-                continued.before(invocation, joinPoint);
-                return flux.doOnError(continued::failed).doOnTerminate(continued::after).doOnCancel(continued::after);
+                processor.tag(span, invocation, joinPoint);
+                return recorded(processor.new Continued(span, continueSpan.log()), flux);
             });
+        }
+
+        /** {@code mono} writing its events as it runs: before the signal goes on, whoever waits may end the span next. */
+        private static <T> Mono<T> recorded(Continued continued, Mono<T> mono) {
+            continued.begin();
+            return mono.doOnError(continued::failed).doOnTerminate(continued::after).doOnCancel(continued::after);
+        }
+
+        private static <T> Flux<T> recorded(Continued continued, Flux<T> flux) {
+            continued.begin();
+            return flux.doOnError(continued::failed).doOnTerminate(continued::after).doOnCancel(continued::after);
         }
 
         /** The span in {@code context}, else the thread's current one, or null. */

@@ -7,12 +7,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import dev.tracing.autoconfigure.TraceAutoConfiguration;
 import dev.tracing.autoconfigure.TraceObservationAutoConfiguration;
 import dev.tracing.autoconfigure.TraceReactorAutoConfiguration;
 import dev.tracing.context.ReactorTracing;
+import dev.tracing.core.SpanLifecycle;
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.testing.TraceAssertions;
 import io.micrometer.tracing.Span;
@@ -237,6 +240,41 @@ class AsyncSpanAnnotationTests {
     }
 
     @Test
+    void completingTheReturnedFutureCompletesTheMethodsOwnAndEndsItsSpan() {
+        // the caller's timeout completes the future the method keeps, which then cleans up after itself
+        runner.run(context -> {
+            Work work = context.getBean(Work.class);
+            Calls calls = calls(context, 2, called -> {
+                CompletableFuture<String> reply = called.request("r1").orTimeout(100, TimeUnit.MILLISECONDS);
+                assertThatThrownBy(() -> reply.get(10, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(TimeoutException.class);
+                return List.of();
+            });
+            assertThat(work.pending()).isEmpty();
+            assertError(calls.named("request"), TimeoutException.class);
+        });
+    }
+
+    @Test
+    void aFutureCompletesForItsCallerWhenRecordingItsSpanFails() {
+        runner.withBean(SpanLifecycle.class, () -> new SpanLifecycle() {
+
+            @Override
+            public void started(FinishedSpan span) {
+            }
+
+            @Override
+            public void ended(FinishedSpan span) {
+                throw new AssertionError("a listener that fails");
+            }
+
+        }).run(context -> {
+            CompletableFuture<String> later = context.getBean(Work.class).later(false);
+            assertThat(later.get(10, TimeUnit.SECONDS)).isEqualTo("done");
+        });
+    }
+
+    @Test
     void aContinuedMonoCancelledAfterItsValueEndsOnce() {
         runner.run(context -> {
             Calls calls = calls(context, 1, work -> List.of(work.peek().flux().next().block(Duration.ofSeconds(10))));
@@ -265,6 +303,9 @@ class AsyncSpanAnnotationTests {
                 .isGreaterThanOrEqualTo(Duration.ofMillis(200));
             assertError(check, IllegalStateException.class).hasMessage("out of stock");
             assertThat(check.getTags()).containsEntry("sku", "B2");
+            // the events Micrometer's processor writes on the span it makes when there is none to continue
+            assertThat(check.getEvents()).extracting(Map.Entry::getValue)
+                .containsExactly("check.before", "check.afterFailure", "check.after");
         });
     }
 
@@ -350,6 +391,21 @@ class AsyncSpanAnnotationTests {
         @ContinueSpan(log = "stream")
         public Flux<Integer> stream() {
             return Flux.range(1, 3).delayElements(Duration.ofMillis(50));
+        }
+
+        private final Map<String, CompletableFuture<String>> pending = new ConcurrentHashMap<>();
+
+        /** The replies not come yet (read through the method: the bean is a class proxy). */
+        public Map<String, CompletableFuture<String>> pending() {
+            return pending;
+        }
+
+        @NewSpan("request")
+        public CompletableFuture<String> request(String id) {
+            CompletableFuture<String> reply = new CompletableFuture<>();
+            pending.put(id, reply);
+            reply.whenComplete((value, failure) -> pending.remove(id));
+            return reply;
         }
 
         @ContinueSpan(log = "peek")
