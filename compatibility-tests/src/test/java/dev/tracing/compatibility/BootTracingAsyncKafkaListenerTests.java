@@ -65,9 +65,13 @@ class BootTracingAsyncKafkaListenerTests {
             caller.end();
         }
         String traceId = caller.context().traceId();
+        // the reply's PRODUCER span ends when the broker acknowledges the send, which may come after the reply
+        // was consumed: wait for both
         await().atMost(Duration.ofSeconds(30))
             .until(() -> store.trace(traceId).stream()
-                .anyMatch(span -> span.getKind() == Span.Kind.CONSUMER && ("process " + REPLIES).equals(span.getName())));
+                .filter(span -> span.getKind() == Span.Kind.CONSUMER && ("process " + REPLIES).equals(span.getName())
+                        || span.getKind() == Span.Kind.PRODUCER && ("send " + REPLIES).equals(span.getName()))
+                .count() == 2);
         List<FinishedSpan> spans = store.trace(traceId);
         FinishedSpan request = one(spans, Span.Kind.CONSUMER, "process " + REQUESTS);
         FinishedSpan reply = one(spans, Span.Kind.PRODUCER, "send " + REPLIES);
