@@ -148,13 +148,14 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
      * callbacks it holds newest first, so {@code done}, added before the caller's, would run after them:
      * after a caller's callback that ends the span {@code done} writes to (the caller's own, or the
      * request's once Spring has written the response), and after a waiter has woken. So where the method
-     * is declared to return {@code CompletableFuture} or {@code CompletionStage} and returned a
-     * {@code CompletableFuture}, the caller gets a future that completes as that one does, after
-     * {@code done} ran (completing or cancelling it completes or cancels that one). Any other stage is
-     * returned as it is.
+     * is declared to return {@code CompletableFuture} or {@code CompletionStage} and returned a plain
+     * {@code CompletableFuture} (or one of these), the caller gets a future that completes as that one
+     * does, after {@code done} ran (completing or cancelling it completes or cancels that one). Any other
+     * stage is returned as it is: a subclass may refuse to be completed ({@code minimalCompletionStage()}).
      */
     private static Object whenDone(CompletionStage<?> stage, Class<?> declared, Consumer<Throwable> done) {
         if (stage instanceof CompletableFuture<?> future
+                && (future.getClass() == CompletableFuture.class || future instanceof RecordedFuture<?>)
                 && (declared == CompletableFuture.class || declared == CompletionStage.class)) {
             return RecordedFuture.after(future, done);
         }
@@ -296,9 +297,17 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
 
         private final AtomicBoolean ended = new AtomicBoolean();
 
+        /** Whether {@link #failed} records the error: not on a span whose own operator records it. */
+        private final boolean recordsError;
+
         Continued(Span span, String log) {
+            this(span, log, true);
+        }
+
+        Continued(Span span, String log, boolean recordsError) {
             this.span = span;
             this.log = log != null && !log.isBlank() ? log : null;
+            this.recordsError = recordsError;
         }
 
         void begin() {
@@ -315,7 +324,9 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
 
         void failed(Throwable failure) {
             event("%s.afterFailure");
-            span.error(failure);
+            if (recordsError) {
+                span.error(failure);
+            }
         }
 
         /** Once: a {@code Mono} an operator cancels after its value (a {@code next()}) signals both. */
@@ -404,7 +415,8 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
                     // a span of its own, with the events
                     return ReactorTracing.inChildSpan(processor.tracer, invocation.getMethod().getName(), child -> {
                         processor.describe(child, invocation, null, joinPoint);
-                        return recorded(processor.new Continued(child, continueSpan.log()), mono);
+                        // the child's own operator records the failure
+                        return recorded(processor.new Continued(child, continueSpan.log(), false), mono);
                     });
                 }
                 processor.tag(span, invocation, joinPoint);
@@ -420,7 +432,7 @@ public final class TraceMethodInvocationProcessor implements MethodInvocationPro
                     return ReactorTracing.inChildSpanFlux(processor.tracer, invocation.getMethod().getName(),
                             child -> {
                                 processor.describe(child, invocation, null, joinPoint);
-                                return recorded(processor.new Continued(child, continueSpan.log()), flux);
+                                return recorded(processor.new Continued(child, continueSpan.log(), false), flux);
                             });
                 }
                 processor.tag(span, invocation, joinPoint);

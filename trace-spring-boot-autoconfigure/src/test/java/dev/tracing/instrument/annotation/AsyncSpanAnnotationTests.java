@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -256,6 +257,17 @@ class AsyncSpanAnnotationTests {
     }
 
     @Test
+    void aMinimalStageIsReturnedAsItIsAndItsCopyTimesOut() {
+        // a stage that refuses to be completed: the caller's copy of it (toCompletableFuture) still can be
+        runner.run(context -> {
+            CompletionStage<String> minimal = context.getBean(Work.class).minimal();
+            CompletableFuture<String> copy = minimal.toCompletableFuture().orTimeout(50, TimeUnit.MILLISECONDS);
+            assertThatThrownBy(() -> copy.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(TimeoutException.class);
+        });
+    }
+
+    @Test
     void aFutureCompletesForItsCallerWhenRecordingItsSpanFails() {
         runner.withBean(SpanLifecycle.class, () -> new SpanLifecycle() {
 
@@ -406,6 +418,14 @@ class AsyncSpanAnnotationTests {
             pending.put(id, reply);
             reply.whenComplete((value, failure) -> pending.remove(id));
             return reply;
+        }
+
+        @NewSpan("minimal")
+        public CompletionStage<String> minimal() {
+            return CompletableFuture.supplyAsync(() -> {
+                sleep(1000);
+                return "late";
+            }).minimalCompletionStage();
         }
 
         @ContinueSpan(log = "peek")
