@@ -140,14 +140,8 @@ final class EntryHeaderBaggageFormat {
             if (header == null) {
                 continue;
             }
-            int start = 0;
-            int end = header.length();
-            while (start < end && W3cTraceContextFormat.isOws(header.charAt(start))) {
-                start++;
-            }
-            while (end > start && W3cTraceContextFormat.isOws(header.charAt(end - 1))) {
-                end--;
-            }
+            int start = W3cTraceContextFormat.skipOws(header, 0, header.length());
+            int end = W3cTraceContextFormat.trimOws(header, start, header.length());
             if (!isPrintableAscii(header, start, end)) {
                 continue;
             }

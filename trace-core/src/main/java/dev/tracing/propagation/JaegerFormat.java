@@ -92,14 +92,8 @@ final class JaegerFormat implements TraceContextFormat {
 
     /** Parses one {@code uber-trace-id} value, or returns null when it is malformed. Never throws. */
     static SpanContext parse(CharSequence value) {
-        int begin = 0;
-        int end = value.length();
-        while (begin < end && W3cTraceContextFormat.isOws(value.charAt(begin))) {
-            begin++;
-        }
-        while (end > begin && W3cTraceContextFormat.isOws(value.charAt(end - 1))) {
-            end--;
-        }
+        int begin = W3cTraceContextFormat.skipOws(value, 0, value.length());
+        int end = W3cTraceContextFormat.trimOws(value, begin, value.length());
         if (end - begin < 7 || end - begin > MAX_READ_LENGTH) {
             return null;
         }

@@ -172,14 +172,14 @@ final class W3cBaggageFormat {
         if (equals < 0) {
             return kept;
         }
-        int keyStart = skipOws(header, start, equals);
-        int keyEnd = trimOws(header, keyStart, equals);
+        int keyStart = W3cTraceContextFormat.skipOws(header, start, equals);
+        int keyEnd = W3cTraceContextFormat.trimOws(header, keyStart, equals);
         String name = allowedName(header, keyStart, keyEnd);
         if (name == null) {
             return kept;
         }
-        int valueStart = skipOws(header, equals + 1, end);
-        int valueEnd = trimOws(header, valueStart, end);
+        int valueStart = W3cTraceContextFormat.skipOws(header, equals + 1, end);
+        int valueEnd = W3cTraceContextFormat.trimOws(header, valueStart, end);
         if (!isBaggageValue(header, valueStart, valueEnd)) {
             return kept;
         }
@@ -310,17 +310,4 @@ final class W3cBaggageFormat {
         return true;
     }
 
-    private static int skipOws(String s, int start, int end) {
-        while (start < end && W3cTraceContextFormat.isOws(s.charAt(start))) {
-            start++;
-        }
-        return start;
-    }
-
-    private static int trimOws(String s, int start, int end) {
-        while (end > start && W3cTraceContextFormat.isOws(s.charAt(end - 1))) {
-            end--;
-        }
-        return end;
-    }
 }

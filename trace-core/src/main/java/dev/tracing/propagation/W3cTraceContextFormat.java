@@ -139,14 +139,8 @@ final class W3cTraceContextFormat implements TraceContextFormat {
 
     /** Parses one {@code traceparent} value, or returns null when it is invalid. */
     static SpanContext parseTraceparent(CharSequence value) {
-        int begin = 0;
-        int end = value.length();
-        while (begin < end && isOws(value.charAt(begin))) {
-            begin++;
-        }
-        while (end > begin && isOws(value.charAt(end - 1))) {
-            end--;
-        }
+        int begin = skipOws(value, 0, value.length());
+        int end = trimOws(value, begin, value.length());
         int length = end - begin;
         if (length < TRACEPARENT_LENGTH || !HexCodec.isLowerHex(value, begin, begin + 2)) {
             return null;
@@ -223,14 +217,8 @@ final class W3cTraceContextFormat implements TraceContextFormat {
         while (pos <= length) {
             int comma = list.indexOf(',', pos);
             int memberEnd = comma < 0 ? length : comma;
-            int start = pos;
-            int end = memberEnd;
-            while (start < end && isOws(list.charAt(start))) {
-                start++;
-            }
-            while (end > start && isOws(list.charAt(end - 1))) {
-                end--;
-            }
+            int start = skipOws(list, pos, memberEnd);
+            int end = trimOws(list, start, memberEnd);
             if (start != pos || end != memberEnd) {
                 normal = false;
             }
@@ -339,5 +327,21 @@ final class W3cTraceContextFormat implements TraceContextFormat {
 
     static boolean isOws(char c) {
         return c == ' ' || c == '\t';
+    }
+
+    /** The first index from {@code start} (up to {@code end}) that is not optional white space. */
+    static int skipOws(CharSequence s, int start, int end) {
+        while (start < end && isOws(s.charAt(start))) {
+            start++;
+        }
+        return start;
+    }
+
+    /** {@code end} moved back over optional white space, not below {@code start}. */
+    static int trimOws(CharSequence s, int start, int end) {
+        while (end > start && isOws(s.charAt(end - 1))) {
+            end--;
+        }
+        return end;
     }
 }
