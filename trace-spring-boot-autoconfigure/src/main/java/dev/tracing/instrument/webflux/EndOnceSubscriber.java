@@ -8,9 +8,10 @@ import reactor.util.context.Context;
 
 /**
  * Passes every signal through and calls {@link #end} exactly once: on error, on completion or on
- * cancel, whichever comes first, before passing it on. What a span around a reactive exchange
- * needs, in one object per exchange instead of a {@code doOnNext}, a {@code doOnError} and a
- * {@code doFinally} operator, each with a subscriber and a lambda.
+ * cancel, whichever comes first; before passing an error or a completion on, after passing a
+ * cancel on. What a span around a reactive exchange needs, in one object per exchange instead of
+ * a {@code doOnNext}, a {@code doOnError} and a {@code doFinally} operator, each with a subscriber
+ * and a lambda.
  * @param <T> the value type
  */
 abstract class EndOnceSubscriber<T> implements CoreSubscriber<T>, Subscription {
@@ -108,16 +109,25 @@ abstract class EndOnceSubscriber<T> implements CoreSubscriber<T>, Subscription {
         }
     }
 
+    /**
+     * Cancels upstream, then ends the exchange: what upstream's cancel handlers record on the span
+     * (a tag, an event, an annotated method's end) lands before it ends. A completion or error that
+     * races the cancel, or that upstream sends as it is cancelled, ends it instead.
+     */
     @Override
     public final void cancel() {
         boolean entered = enter();
         try {
-            endOnce(null, true);
             upstream.cancel();
         }
         finally {
-            if (entered) {
-                exit();
+            try {
+                endOnce(null, true);
+            }
+            finally {
+                if (entered) {
+                    exit();
+                }
             }
         }
     }

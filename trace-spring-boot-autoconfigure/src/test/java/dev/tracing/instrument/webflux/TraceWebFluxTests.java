@@ -442,6 +442,8 @@ class TraceWebFluxTests {
         FinishedSpan span = awaitTrace(traceId, 1).get(0);
         assertThat(span.getName()).isEqualTo("GET /slow");
         assertThat(span.getTags()).containsEntry("cancelled", "true");
+        // the handler's cancel handler ran with the span current, before the span ended
+        assertThat(span.getTags()).containsEntry("slow.outcome", "given up");
         // nothing was answered: no status (the response's default, 200, was never sent)
         assertThat(span.getTags()).doesNotContainKey("http.response.status_code");
         // the span ends once, whatever the server does later

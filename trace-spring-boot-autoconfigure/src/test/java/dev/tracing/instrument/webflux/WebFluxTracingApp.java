@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import dev.tracing.context.ReactorTracing;
 import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import org.slf4j.Logger;
@@ -211,7 +212,7 @@ public class WebFluxTracingApp {
         @GetMapping("/span-attribute/{id}")
         Mono<String> spanAttribute(ServerWebExchange exchange) {
             Object span = exchange.getAttribute(TraceWebFilter.SPAN_ATTRIBUTE);
-            return Mono.just(span instanceof io.micrometer.tracing.Span traced ? traced.context().spanId() : "none");
+            return Mono.just(span instanceof Span traced ? traced.context().spanId() : "none");
         }
 
         @GetMapping("/fail")
@@ -280,7 +281,13 @@ public class WebFluxTracingApp {
                 if (traced != null) {
                     slowStarted.add(traced.traceId());
                 }
-                return Mono.delay(Duration.ofSeconds(10)).thenReturn("late");
+                // what the application does when the client goes away lands on the request's span
+                return Mono.delay(Duration.ofSeconds(10)).thenReturn("late").doOnCancel(() -> {
+                    Span current = this.tracer.currentSpan();
+                    if (current != null) {
+                        current.tag("slow.outcome", "given up");
+                    }
+                });
             });
         }
 
