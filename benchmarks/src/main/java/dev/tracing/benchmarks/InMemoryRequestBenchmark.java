@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import dev.tracing.benchmarks.e2e.EndToEndApp;
+import dev.tracing.benchmarks.e2e.InMemoryServerResponse;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -25,7 +26,6 @@ import org.springframework.boot.web.context.reactive.AnnotationConfigReactiveWeb
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.http.server.reactive.HttpHandler;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
-import org.springframework.mock.http.server.reactive.MockServerHttpResponse;
 
 /**
  * One {@code GET /front} of the end-to-end app ({@link EndToEndApp}: a WebClient call to
@@ -87,9 +87,9 @@ public class InMemoryRequestBenchmark {
 
     @Benchmark
     public String front() {
-        MockServerHttpResponse response = new MockServerHttpResponse();
+        InMemoryServerResponse response = new InMemoryServerResponse();
         handler.handle(MockServerHttpRequest.get("http://127.0.0.1:8080/front").build(), response).block();
-        return response.getBodyAsString().block();
+        return response.bodyAsString().block();
     }
 
 }

@@ -13,10 +13,8 @@ import org.springframework.http.client.reactive.ClientHttpConnector;
 import org.springframework.http.client.reactive.ClientHttpRequest;
 import org.springframework.http.client.reactive.ClientHttpResponse;
 import org.springframework.http.server.reactive.HttpHandler;
-import org.springframework.mock.http.client.reactive.MockClientHttpRequest;
 import org.springframework.mock.http.client.reactive.MockClientHttpResponse;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
-import org.springframework.mock.http.server.reactive.MockServerHttpResponse;
 
 /**
  * A WebClient connector that hands each request to the application's own {@link HttpHandler} on
@@ -36,18 +34,18 @@ final class InMemoryConnector implements ClientHttpConnector {
     @Override
     public Mono<ClientHttpResponse> connect(HttpMethod method, URI uri,
             Function<? super ClientHttpRequest, Mono<Void>> requestCallback) {
-        MockClientHttpRequest request = new MockClientHttpRequest(method, uri);
+        InMemoryClientRequest request = new InMemoryClientRequest(method, uri);
         return requestCallback.apply(request).then(Mono.defer(() -> {
             MockServerHttpRequest serverRequest = MockServerHttpRequest.method(method, uri)
                 .headers(request.getHeaders())
-                .body(request.getBody());
-            MockServerHttpResponse serverResponse = new MockServerHttpResponse();
+                .body(request.body());
+            InMemoryServerResponse serverResponse = new InMemoryServerResponse();
             return handler.get().handle(serverRequest, serverResponse).then(Mono.fromSupplier(() -> {
                 HttpStatusCode status = serverResponse.getStatusCode();
                 // a handler that set no status answered 200, as a server would have sent
                 MockClientHttpResponse response = new MockClientHttpResponse(status != null ? status : HttpStatus.OK);
                 response.getHeaders().putAll(serverResponse.getHeaders());
-                response.setBody(serverResponse.getBody());
+                response.setBody(serverResponse.body());
                 return response;
             }));
         }));
