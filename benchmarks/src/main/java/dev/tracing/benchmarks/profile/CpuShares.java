@@ -141,7 +141,7 @@ public final class CpuShares {
         return "(the JDK only)";
     }
 
-    private static String ownerOf(String type) {
+    static String ownerOf(String type) {
         for (String[] owner : OWNERS) {
             if (type.startsWith(owner[0])) {
                 return owner[1];
