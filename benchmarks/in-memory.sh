@@ -6,8 +6,9 @@
 # on the same two cores, the figures are steadier than e2e.sh's, and what differs between the
 # configurations is the tracers' work on the Spring and Reactor side (their Reactor Netty paths are not
 # taken). Prints, per configuration, the median over the rounds of the time per request (JMH's score),
-# the bytes it allocates (-prof gc) and the JVM's CPU time per request (every thread), and what each
-# adds over `none` in the same round.
+# the bytes it allocates (-prof gc) and the JVM's CPU time per request (every thread), what each adds
+# over `none` in the same round, and the lower quartile of its CPU per request over all its measured
+# iterations less none's (the machine's slow phases, a few iterations long, land in a round or not).
 #
 # Run from anywhere:
 #   benchmarks/in-memory.sh
@@ -30,7 +31,7 @@ if [ -z "${SKIP_BUILD:-}" ]; then
   mvn -B -q dependency:build-classpath -pl benchmarks -Dmdep.outputFile=target/classpath.txt
 fi
 mkdir -p $OUT
-rm -f $OUT/*.csv
+rm -f $OUT/*.csv $OUT/*.log
 ZIPKIN_PORT=${ZIPKIN_PORT:-19411}
 # the configurations: each one's classpath (classpath_without "${EXCLUDE[$config]}") and arguments
 source benchmarks/e2e-configs.sh
@@ -61,9 +62,18 @@ for csv in $OUT/*.csv; do
 done > $OUT/results.txt
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# the lower quartile of one configuration's CPU per request over all its measured iterations (all rounds):
+# steadier than a round's mean where the machine has slow phases that last a few iterations
+cpu_q1() {
+  for round in $(seq 1 "$ROUNDS"); do
+    awk '/^Iteration/ { measured = 1; next } measured && /^[ \t]+cpu.time.norm:/ { print $2; measured = 0 }' \
+      "$OUT/$1-$round.log"
+  done | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR - 1) / 4) + 1] }'
+}
+none_q1=$(cpu_q1 none)
 echo
-echo "| configuration | µs/request | B/request | CPU µs/request | added µs | added B | added CPU µs |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| configuration | µs/request | B/request | CPU µs/request | added µs | added B | added CPU µs | added CPU µs, lower quartile |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for config in "${configs[@]}"; do
   ns=$(awk -v c="$config" '$1 == c { print $3 }' $OUT/results.txt | median)
   bytes=$(awk -v c="$config" '$1 == c { print $4 }' $OUT/results.txt | median)
@@ -74,5 +84,6 @@ for config in "${configs[@]}"; do
       END { for (r in rounds) if ((c "," r) in v && ("none," r) in v) print v[c "," r] - v["none," r] }' \
       $OUT/results.txt | median; }
   awk -v c="$config" -v ns="$ns" -v b="$bytes" -v cpu="$cpu" -v an="$(added 3)" -v ab="$(added 4)" -v ac="$(added 5)" \
-    'BEGIN { printf "| %s | %.1f | %.0f | %.1f | %+.1f | %+.0f | %+.1f |\n", c, ns / 1000, b, cpu / 1000, an / 1000, ab, ac / 1000 }'
+    -v q1="$(cpu_q1 "$config")" -v nq1="$none_q1" \
+    'BEGIN { printf "| %s | %.1f | %.0f | %.1f | %+.1f | %+.0f | %+.1f | %+.1f |\n", c, ns / 1000, b, cpu / 1000, an / 1000, ab, ac / 1000, (q1 - nq1) / 1000 }'
 done
