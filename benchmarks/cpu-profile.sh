@@ -44,14 +44,15 @@ for config in "$@"; do
   kill -0 $pid 2>/dev/null || { echo "$config failed: $log" >&2; exit 1; }
   before=$(grep -c '^Iteration' "$log" || true)
   perf record -e cpu-clock -F "$FREQ" -g -p $pid -o $OUT/$config.data -- sleep "$DURATION" > /dev/null 2>&1
-  after=$(grep -c '^Iteration' "$log" || true)
+  # JMH prints an iteration's line as it starts and its score as it ends: count only those ended
+  after=$(grep -cE '^Iteration +[0-9]+: [0-9.]+ ns/op' "$log" || true)
   jcmd $pid Compiler.perfmap > /dev/null
   perf script -i $OUT/$config.data 2> /dev/null > $OUT/$config.txt
   kill $pid; wait $pid 2>/dev/null || true
   rm -f /tmp/perf-$pid.map
-  # the mean of the iterations that ended while perf recorded, in µs
+  # the mean of the iterations that started and ended while perf recorded, in µs
   SCORE[$config]=$(grep -E '^Iteration' "$log" | awk -v from=$(( before + 1 )) -v to=$after \
-    'NR >= from && NR <= to { sum += $3; n++ } END { if (n) printf "%.2f", sum / n / 1000 }')
+    'NR >= from && NR <= to && $4 == "ns/op" { sum += $3; n++ } END { if (n) printf "%.2f", sum / n / 1000 }')
   [ -n "${SCORE[$config]}" ] || { echo "$config: no iteration ended while recorded: $log" >&2; exit 1; }
   echo "== $config: $(grep -m1 -o 'GET /front answered: .*' "$log"), ${SCORE[$config]} µs per request while profiled"
 done
