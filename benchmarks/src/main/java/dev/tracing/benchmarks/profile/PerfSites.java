@@ -40,6 +40,9 @@ public final class PerfSites {
     /** A frame line: address, symbol (a Java method's signature from the perf map), offset, object. */
     private static final Pattern FRAME = Pattern.compile("^\\s*[0-9a-f]+ (.*?)(\\+0x[0-9a-f]+)? \\((.*)\\)$");
 
+    /** A sample's header: the thread's name (up to 15 characters, may hold spaces), its id, the time. */
+    private static final Pattern HEADER = Pattern.compile("^(.*?)\\s+\\d+(/\\d+)?\\s+[\\d.]+:");
+
     /** The JIT's names for a lambda's class carry a counter and an address that differ between JVMs. */
     private static final Pattern LAMBDA = Pattern.compile("\\$\\$Lambda\\$\\d+/0x[0-9a-f]+");
 
@@ -182,7 +185,7 @@ public final class PerfSites {
 
     static String threadName(String header) {
         // "<thread name> <pid>/<tid> <time>: ..." or "<thread name> <tid> <time>: ..."
-        Matcher matcher = Pattern.compile("^(.*?)\\s+\\d+(/\\d+)?\\s+[\\d.]+:").matcher(header);
+        Matcher matcher = HEADER.matcher(header);
         return matcher.find() ? matcher.group(1) : header.trim();
     }
 
