@@ -9,7 +9,8 @@
 # Prints, per pair, requests/s, p50 and p99 latency, allocation per request and process CPU per
 # request, each as a ratio to the configuration without tracing, and what tracing adds per
 # request (bytes and CPU microseconds) against it; then each configuration's start-up time (JVM
-# start to the first answered /front, median of STARTS sequential starts).
+# start to the first answered /front, median of STARTS starts, the configurations taking turns) and
+# the CPU time the process took by then.
 #
 # Every configuration runs in its own JVM, all started and warmed up (not measured) first. The
 # measured runs then take turns: ROUNDS rounds, each running every configuration once, in an order
@@ -85,12 +86,15 @@ if [[ " $CONFIGS " == *" ours-zipkin "* ]]; then
   await "http://127.0.0.1:$ZIPKIN_PORT/health" 120
 fi
 
-# start-up: each configuration alone on the machine, from the JVM's start to the first answered /front
+# start-up: each configuration alone on the machine, from the JVM's start to the first answered /front; the
+# configurations take turns (start 1 of each, then start 2 of each, ...), so a drift in the machine's speed
+# moves them alike. Also the process's CPU time by then (all its threads, the JIT compilers' included), which
+# moves less than the wall clock on a shared machine ("-" where /proc is not there).
 STARTUP=$OUT/startup.tsv
-printf "config\tstart\tms\n" > $STARTUP
+printf "config\tstart\tms\tcpu_ms\n" > $STARTUP
 if [ "$STARTS" -gt 0 ]; then
-  for config in $CONFIGS; do
-    for start in $(seq 1 "$STARTS"); do
+  for start in $(seq 1 "$STARTS"); do
+    for config in $CONFIGS; do
       t0=$(date +%s%N)
       # shellcheck disable=SC2086
       java -Xms$HEAP -Xmx$HEAP -cp "$(classpath_without "${EXCLUDE[$config]}")" dev.tracing.benchmarks.e2e.EndToEndApp \
@@ -101,9 +105,11 @@ if [ "$STARTS" -gt 0 ]; then
         sleep 0.01
       done
       t1=$(date +%s%N)
+      # utime + stime, in clock ticks
+      cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f", ($14 + $15) * 1000 / hz }' /proc/$pid/stat 2>/dev/null || echo -)
       kill $pid; wait $pid 2>/dev/null || true
-      printf "%s\t%s\t%s\n" "$config" "$start" $(( (t1 - t0) / 1000000 )) >> $STARTUP
-      echo "   start-up $config #$start: $(( (t1 - t0) / 1000000 )) ms"
+      printf "%s\t%s\t%s\t%s\n" "$config" "$start" $(( (t1 - t0) / 1000000 )) "$cpu" >> $STARTUP
+      echo "   start-up $config #$start: $(( (t1 - t0) / 1000000 )) ms, $cpu ms CPU"
     done
   done
 fi
@@ -213,10 +219,11 @@ awk -F'\t' -v configs="$CONFIGS" -v path="$path" '
 done
 if [ "$STARTS" -gt 0 ]; then
   echo
-  echo "Start-up, JVM start to the first answered /front, each configuration alone, median of $STARTS (ms):"
+  echo "Start-up, JVM start to the first answered /front, each configuration alone, the configurations taking turns,"
+  echo "median of $STARTS; and the process's CPU time by then (ms):"
   echo
-  echo "| configuration | start-up ms | added ms |"
-  echo "| --- | ---: | ---: |"
+  echo "| configuration | start-up ms | added ms | CPU ms | added CPU ms |"
+  echo "| --- | ---: | ---: | ---: | ---: |"
   awk -F'\t' -v configs="$CONFIGS" '
     function median(list,   a, n, i, j, t) {
       n = split(list, a, " ")
@@ -224,11 +231,14 @@ if [ "$STARTS" -gt 0 ]; then
       return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
     NR == 1 { next }
-    { ms[$1] = ms[$1] " " $3 }
+    { ms[$1] = ms[$1] " " $3; cpu[$1] = cpu[$1] " " $4 }
     END {
       n = split(configs, c, " ")
       base = ("none" in ms) ? median(ms["none"]) : 0
-      for (i = 1; i <= n; i++) printf "| %s | %.0f | %s |\n", c[i], median(ms[c[i]]), base ? sprintf("%+.0f", median(ms[c[i]]) - base) : ""
+      cbase = ("none" in cpu) ? median(cpu["none"]) : 0
+      for (i = 1; i <= n; i++)
+        printf "| %s | %.0f | %s | %.0f | %s |\n", c[i], median(ms[c[i]]), base ? sprintf("%+.0f", median(ms[c[i]]) - base) : "",
+          median(cpu[c[i]]), cbase ? sprintf("%+.0f", median(cpu[c[i]]) - cbase) : ""
     }' $STARTUP
 fi
 echo
