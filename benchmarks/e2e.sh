@@ -87,14 +87,16 @@ if [[ " $CONFIGS " == *" ours-zipkin "* ]]; then
 fi
 
 # start-up: each configuration alone on the machine, from the JVM's start to the first answered /front; the
-# configurations take turns (start 1 of each, then start 2 of each, ...), so a drift in the machine's speed
-# moves them alike. Also the process's CPU time by then (all its threads, the JIT compilers' included), which
-# moves less than the wall clock on a shared machine ("-" where /proc is not there).
+# configurations take turns (start 1 of each, then start 2 of each, ...), in an order that rotates each turn,
+# and what each adds is taken against none's start in the same turn, so a drift in the machine's speed moves
+# them alike. Also the process's CPU time by then (all its threads, the JIT compilers' included): a second
+# measure ("-" where /proc is not there).
 STARTUP=$OUT/startup.tsv
 printf "config\tstart\tms\tcpu_ms\n" > $STARTUP
 if [ "$STARTS" -gt 0 ]; then
+  read -r -a start_order <<< "$CONFIGS"
   for start in $(seq 1 "$STARTS"); do
-    for config in $CONFIGS; do
+    for config in "${start_order[@]}"; do
       t0=$(date +%s%N)
       # shellcheck disable=SC2086
       java -Xms$HEAP -Xmx$HEAP -cp "$(classpath_without "${EXCLUDE[$config]}")" dev.tracing.benchmarks.e2e.EndToEndApp \
@@ -111,6 +113,7 @@ if [ "$STARTS" -gt 0 ]; then
       printf "%s\t%s\t%s\t%s\n" "$config" "$start" $(( (t1 - t0) / 1000000 )) "$cpu" >> $STARTUP
       echo "   start-up $config #$start: $(( (t1 - t0) / 1000000 )) ms, $cpu ms CPU"
     done
+    start_order=("${start_order[@]:1}" "${start_order[0]}")
   done
 fi
 
@@ -220,7 +223,8 @@ done
 if [ "$STARTS" -gt 0 ]; then
   echo
   echo "Start-up, JVM start to the first answered /front, each configuration alone, the configurations taking turns,"
-  echo "median of $STARTS; and the process's CPU time by then (ms):"
+  echo "median of $STARTS; and the process's CPU time by then (ms). 'Added' is the median over turns of this"
+  echo "configuration's start minus none's in the same turn."
   echo
   echo "| configuration | start-up ms | added ms | CPU ms | added CPU ms |"
   echo "| --- | ---: | ---: | ---: | ---: |"
@@ -231,14 +235,17 @@ if [ "$STARTS" -gt 0 ]; then
       return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
     NR == 1 { next }
-    { ms[$1] = ms[$1] " " $3; cpu[$1] = cpu[$1] " " $4 }
+    { ms[$1] = ms[$1] " " $3; cpu[$1] = cpu[$1] " " $4; t[$1, $2] = $3; tc[$1, $2] = $4; turns[$2] = 1 }
     END {
       n = split(configs, c, " ")
-      base = ("none" in ms) ? median(ms["none"]) : 0
-      cbase = ("none" in cpu) ? median(cpu["none"]) : 0
-      for (i = 1; i <= n; i++)
-        printf "| %s | %.0f | %s | %.0f | %s |\n", c[i], median(ms[c[i]]), base ? sprintf("%+.0f", median(ms[c[i]]) - base) : "",
-          median(cpu[c[i]]), cbase ? sprintf("%+.0f", median(cpu[c[i]]) - cbase) : ""
+      for (i = 1; i <= n; i++) {
+        d = ""; dc = ""
+        for (s in turns) if ((c[i], s) in t && ("none", s) in t) {
+          d = d " " (t[c[i], s] - t["none", s]); dc = dc " " (tc[c[i], s] - tc["none", s])
+        }
+        printf "| %s | %.0f | %s | %.0f | %s |\n", c[i], median(ms[c[i]]), d != "" ? sprintf("%+.0f", median(d)) : "",
+          median(cpu[c[i]]), dc != "" ? sprintf("%+.0f", median(dc)) : ""
+      }
     }' $STARTUP
 fi
 echo
