@@ -59,6 +59,9 @@ if [ -z "${SKIP_BUILD:-}" ]; then
   echo "building (mvn install -DskipTests) ..."
   mvn -B -q install -DskipTests
   mvn -B -q dependency:build-classpath -pl benchmarks -Dmdep.outputFile=target/classpath.txt
+fi
+# the Zipkin server ours-zipkin exports to (with SKIP_BUILD=1 too, where it is missing)
+if [[ " $CONFIGS " == *" ours-zipkin "* && ! -f $OUT/zipkin-server-exec.jar ]]; then
   mvn -B -q -N dependency:copy -Dartifact=io.zipkin:zipkin-server:3.6.1:jar:exec \
     -DoutputDirectory=$OUT -Dmdep.stripVersion=true
 fi
