@@ -118,7 +118,7 @@ public final class TraceExecutorBeanPostProcessor implements SmartInstantiationA
         ProxyFactory proxy = new ProxyFactory(bean);
         // a subclass: a configuration class that is its own AsyncConfigurer still makes beans, injected by its type;
         // Boot's own configurer, a class of Boot's that is only ever injected as an AsyncConfigurer, gets an
-        // interface proxy: generating a subclass of it took about 150 ms of every application's start-up
+        // interface proxy: generating a subclass of it took about 150 ms of the end-to-end benchmark app's start-up
         proxy.setProxyTargetClass(!BOOT_CONFIGURER.equals(bean.getClass().getName()));
         proxy.addAdvice(new TracedAsyncExecutor());
         try {
