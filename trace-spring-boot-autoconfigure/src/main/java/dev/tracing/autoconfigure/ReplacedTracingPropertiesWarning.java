@@ -60,6 +60,24 @@ public final class ReplacedTracingPropertiesWarning implements SmartInitializing
             { "management.opentelemetry.tracing.", "the trace.* properties" },
             { "spring.sleuth.", "the trace.* properties" } };
 
+    /** The prefixes above normalized once: the environment can hold hundreds of names to check. */
+    private static final String[] NORMALIZED_PREFIXES = new String[REPLACED_PROPERTIES.length];
+
+    /** The first letters of the prefixes: a name that starts with none of them is not normalized at all. */
+    private static final String FIRST_LETTERS;
+
+    static {
+        StringBuilder firstLetters = new StringBuilder();
+        for (int i = 0; i < REPLACED_PROPERTIES.length; i++) {
+            NORMALIZED_PREFIXES[i] = normalized(REPLACED_PROPERTIES[i][0]);
+            char first = NORMALIZED_PREFIXES[i].charAt(0);
+            if (firstLetters.indexOf(String.valueOf(first)) < 0) {
+                firstLetters.append(first);
+            }
+        }
+        FIRST_LETTERS = firstLetters.toString();
+    }
+
     private final Environment environment;
 
     public ReplacedTracingPropertiesWarning(Environment environment) {
@@ -111,11 +129,14 @@ public final class ReplacedTracingPropertiesWarning implements SmartInitializing
      * there is none ("no equivalent..."), or null for a property that is not one of theirs.
      */
     static String readInstead(String name) {
+        if (name.isEmpty() || FIRST_LETTERS.indexOf(Character.toLowerCase(name.charAt(0))) < 0) {
+            return null;
+        }
         // MANAGEMENT_TRACING_SAMPLING_PROBABILITY as well as management.tracing.sampling.probability
         String normalized = normalized(name);
-        for (String[] replacement : REPLACED_PROPERTIES) {
-            if (normalized.startsWith(normalized(replacement[0]))) {
-                return replacement[1];
+        for (int i = 0; i < NORMALIZED_PREFIXES.length; i++) {
+            if (normalized.startsWith(NORMALIZED_PREFIXES[i])) {
+                return REPLACED_PROPERTIES[i][1];
             }
         }
         return null;
