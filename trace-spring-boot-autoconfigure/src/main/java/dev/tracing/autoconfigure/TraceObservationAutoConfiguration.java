@@ -30,6 +30,7 @@ import io.prometheus.metrics.tracer.common.SpanContext;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.AnyNestedCondition;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -37,6 +38,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.micrometer.observation.autoconfigure.ObservationRegistryCustomizer;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
 import org.springframework.util.ClassUtils;
@@ -44,7 +46,8 @@ import org.springframework.util.ClassUtils;
 /**
  * Lives beside Spring's Observation instrumentation. Registers the five tracing
  * {@code ObservationHandler}s that Spring Boot collects into the {@code ObservationRegistry}
- * (with or without Boot's tracing module, whose own three handlers then back off): exchanges
+ * (with or without Boot's tracing module, whose own three handlers then back off; not at all
+ * without Boot's Observation module, unless the application has a registry of its own): exchanges
  * this starter already traces get no second span (and no Observation at all when only these
  * handlers would take it), every other Observation becomes a span of this tracer. Also:
  * Prometheus exemplars with our trace and span ids, and Micrometer's
@@ -56,9 +59,12 @@ import org.springframework.util.ClassUtils;
         "org.springframework.boot.micrometer.metrics.autoconfigure.export.prometheus"
                 + ".PrometheusMetricsExportAutoConfiguration" })
 @ConditionalOnBean(TraceAutoConfiguration.class)
-@EnableConfigurationProperties({ TraceWebProperties.class, TraceKafkaProperties.class, TraceGrpcProperties.class,
-        TraceAnnotationsProperties.class, TraceObservationProperties.class })
+@EnableConfigurationProperties({ TraceWebProperties.class, TraceAnnotationsProperties.class })
 public final class TraceObservationAutoConfiguration {
+
+    /** A class of Spring Boot's Observation module, which collects handler beans into its registry. */
+    private static final String OBSERVATION_MODULE =
+            "org.springframework.boot.micrometer.observation.autoconfigure.ObservationRegistryCustomizer";
 
     /** Same order as Spring Boot gives its handlers; ours are disjoint, so it only matters to users' own. */
     private static final int RECEIVER_ORDER = 1000;
@@ -67,57 +73,89 @@ public final class TraceObservationAutoConfiguration {
 
     private static final int DEFAULT_ORDER = Integer.MAX_VALUE - 1000;
 
-    @Bean
-    @ConditionalOnMissingBean
-    InstrumentedExchanges traceInstrumentedExchanges(TraceWebProperties web, TraceKafkaProperties kafka,
-            TraceGrpcProperties grpc) {
-        boolean grpcOn = grpc.isEnabled() && ClassUtils.isPresent("io.grpc.ServerInterceptor", null);
-        return InstrumentedExchanges.of(web.getServer().isEnabled(), web.getClient().isEnabled(),
-                kafka.isEnabled() && ClassUtils.isPresent("org.springframework.kafka.core.ProducerFactory", null),
-                grpcOn && grpc.getServer().isEnabled()
-                        && ClassUtils.isPresent("org.springframework.grpc.server.GlobalServerInterceptor", null),
-                grpcOn && grpc.getClient().isEnabled()
-                        && ClassUtils.isPresent("org.springframework.grpc.client.GlobalClientInterceptor", null));
+    /**
+     * The handlers, where something collects them into a registry: Spring Boot's Observation module
+     * (which actuator brings), or an {@code ObservationRegistry} bean of the application's own.
+     * Without either, Spring's instrumentation observes nothing and the handlers would only cost
+     * start-up.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @Conditional(ObservationRegistryExpected.class)
+    @EnableConfigurationProperties({ TraceKafkaProperties.class, TraceGrpcProperties.class,
+            TraceObservationProperties.class })
+    static class Handlers {
+
+        @Bean
+        @ConditionalOnMissingBean
+        InstrumentedExchanges traceInstrumentedExchanges(TraceWebProperties web, TraceKafkaProperties kafka,
+                TraceGrpcProperties grpc) {
+            boolean grpcOn = grpc.isEnabled() && ClassUtils.isPresent("io.grpc.ServerInterceptor", null);
+            return InstrumentedExchanges.of(web.getServer().isEnabled(), web.getClient().isEnabled(),
+                    kafka.isEnabled() && ClassUtils.isPresent("org.springframework.kafka.core.ProducerFactory", null),
+                    grpcOn && grpc.getServer().isEnabled()
+                            && ClassUtils.isPresent("org.springframework.grpc.server.GlobalServerInterceptor", null),
+                    grpcOn && grpc.getClient().isEnabled()
+                            && ClassUtils.isPresent("org.springframework.grpc.client.GlobalClientInterceptor", null));
+        }
+
+        @Bean
+        @ConditionalOnMissingBean
+        @Order(0)
+        InstrumentedExchangeObservationHandler traceInstrumentedExchangeObservationHandler(Tracer tracer,
+                InstrumentedExchanges exchanges) {
+            return new InstrumentedExchangeObservationHandler(tracer, exchanges);
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(DefaultTracingObservationHandler.class)
+        @Order(DEFAULT_ORDER)
+        ObservationSpanHandler traceObservationSpanHandler(Tracer tracer, InstrumentedExchanges exchanges) {
+            return new ObservationSpanHandler(tracer, exchanges);
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(PropagatingSenderTracingObservationHandler.class)
+        @Order(SENDER_ORDER)
+        SenderObservationSpanHandler traceSenderObservationSpanHandler(Tracer tracer, Propagator propagator,
+                InstrumentedExchanges exchanges) {
+            return new SenderObservationSpanHandler(tracer, propagator, exchanges);
+        }
+
+        @Bean
+        @ConditionalOnMissingBean
+        @Order(SENDER_ORDER - 1)
+        HttpClientObservationSpanHandler traceHttpClientObservationSpanHandler(Tracer tracer, Propagator propagator,
+                ObjectProvider<HttpSpanPolicy> policy, InstrumentedExchanges exchanges) {
+            return new HttpClientObservationSpanHandler(tracer, propagator,
+                    policy.getIfAvailable(() -> HttpSpanPolicy.builder().build()), exchanges);
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(PropagatingReceiverTracingObservationHandler.class)
+        @Order(RECEIVER_ORDER)
+        ReceiverObservationSpanHandler traceReceiverObservationSpanHandler(Tracer tracer, Propagator propagator,
+                InstrumentedExchanges exchanges) {
+            return new ReceiverObservationSpanHandler(tracer, propagator, exchanges);
+        }
+
     }
 
-    @Bean
-    @ConditionalOnMissingBean
-    @Order(0)
-    InstrumentedExchangeObservationHandler traceInstrumentedExchangeObservationHandler(Tracer tracer,
-            InstrumentedExchanges exchanges) {
-        return new InstrumentedExchangeObservationHandler(tracer, exchanges);
-    }
+    static final class ObservationRegistryExpected extends AnyNestedCondition {
 
-    @Bean
-    @ConditionalOnMissingBean(DefaultTracingObservationHandler.class)
-    @Order(DEFAULT_ORDER)
-    ObservationSpanHandler traceObservationSpanHandler(Tracer tracer, InstrumentedExchanges exchanges) {
-        return new ObservationSpanHandler(tracer, exchanges);
-    }
+        ObservationRegistryExpected() {
+            super(ConfigurationPhase.REGISTER_BEAN);
+        }
 
-    @Bean
-    @ConditionalOnMissingBean(PropagatingSenderTracingObservationHandler.class)
-    @Order(SENDER_ORDER)
-    SenderObservationSpanHandler traceSenderObservationSpanHandler(Tracer tracer, Propagator propagator,
-            InstrumentedExchanges exchanges) {
-        return new SenderObservationSpanHandler(tracer, propagator, exchanges);
-    }
+        @ConditionalOnClass(name = OBSERVATION_MODULE)
+        static class BootsObservationModule {
 
-    @Bean
-    @ConditionalOnMissingBean
-    @Order(SENDER_ORDER - 1)
-    HttpClientObservationSpanHandler traceHttpClientObservationSpanHandler(Tracer tracer, Propagator propagator,
-            ObjectProvider<HttpSpanPolicy> policy, InstrumentedExchanges exchanges) {
-        return new HttpClientObservationSpanHandler(tracer, propagator,
-                policy.getIfAvailable(() -> HttpSpanPolicy.builder().build()), exchanges);
-    }
+        }
 
-    @Bean
-    @ConditionalOnMissingBean(PropagatingReceiverTracingObservationHandler.class)
-    @Order(RECEIVER_ORDER)
-    ReceiverObservationSpanHandler traceReceiverObservationSpanHandler(Tracer tracer, Propagator propagator,
-            InstrumentedExchanges exchanges) {
-        return new ReceiverObservationSpanHandler(tracer, propagator, exchanges);
+        @ConditionalOnBean(ObservationRegistry.class)
+        static class OwnRegistry {
+
+        }
+
     }
 
     /**
@@ -126,8 +164,7 @@ public final class TraceObservationAutoConfiguration {
      * reads the handler beans, would not see it.
      */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(
-            name = "org.springframework.boot.micrometer.observation.autoconfigure.ObservationRegistryCustomizer")
+    @ConditionalOnClass(name = OBSERVATION_MODULE)
     static class LeftOutObservations {
 
         private static final String TEST_REGISTRY = "io.micrometer.observation.tck.TestObservationRegistry";

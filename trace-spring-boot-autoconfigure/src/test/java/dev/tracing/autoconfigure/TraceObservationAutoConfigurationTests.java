@@ -174,6 +174,24 @@ class TraceObservationAutoConfigurationTests {
     }
 
     @Test
+    void withoutBootsObservationModuleOnlyTheApplicationsOwnRegistryGetsHandlers() {
+        // nothing collects the handlers then: Spring's instrumentation observes nothing
+        ApplicationContextRunner withoutModule = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(TraceAutoConfiguration.class,
+                    TraceObservationAutoConfiguration.class))
+            .withClassLoader(new FilteredClassLoader("org.springframework.boot.micrometer.observation"));
+        withoutModule.run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).doesNotHaveBean(ObservationHandler.class);
+            assertThat(context).doesNotHaveBean(InstrumentedExchanges.class);
+        });
+        withoutModule.withBean(ObservationRegistry.class, ObservationRegistry::create).run(context -> {
+            assertThat(context).hasSingleBean(InstrumentedExchangeObservationHandler.class);
+            assertThat(context.getBean(DefaultTracingObservationHandler.class)).isInstanceOf(ObservationSpanHandler.class);
+        });
+    }
+
+    @Test
     void backsOffForTheApplicationsOwnHandler() {
         runner.withBean(DefaultTracingObservationHandler.class, () -> new DefaultTracingObservationHandler(Tracer.NOOP))
             .run(context -> {
