@@ -4,8 +4,6 @@ import dev.tracing.instrument.http.HttpSpanPolicy;
 import dev.tracing.instrument.web.FailedRequestScopeValve;
 import dev.tracing.instrument.web.HandledExceptionRecorder;
 import dev.tracing.instrument.web.TraceCallableProcessingInterceptor;
-import dev.tracing.instrument.web.TraceClientHttpRequestInterceptor;
-import dev.tracing.instrument.web.TraceRestClientCustomizers;
 import dev.tracing.instrument.web.TraceServletFilter;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
@@ -26,89 +24,63 @@ import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
- * Blocking HTTP instrumentation: the servlet filter in Spring MVC applications and the
- * interceptor on every RestTemplate and RestClient Spring Boot builds, through the one
- * {@link HttpSpanPolicy}.
+ * The servlet filter in Spring MVC applications, through the one {@link HttpSpanPolicy}. Its
+ * conditions are the class's own, so that an application without Spring MVC filters it out from
+ * the auto-configuration metadata, without reading the class.
  */
 @AutoConfiguration(after = TraceWebFluxAutoConfiguration.class)
 @ConditionalOnBean(TraceAutoConfiguration.class)
+@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+@ConditionalOnClass(name = { "jakarta.servlet.Filter", "org.springframework.web.servlet.HandlerMapping" })
+@ConditionalOnProperty(prefix = "trace.web.server", name = "enabled", havingValue = "true", matchIfMissing = true)
 public final class TraceWebMvcAutoConfiguration {
 
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
-    @ConditionalOnClass(name = { "jakarta.servlet.Filter", "org.springframework.web.servlet.HandlerMapping" })
-    @ConditionalOnProperty(prefix = "trace.web.server", name = "enabled", havingValue = "true", matchIfMissing = true)
-    static class Server {
-
-        @Bean
-        @ConditionalOnMissingBean
-        TraceServletFilter traceServletFilter(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
-            return new TraceServletFilter(tracer, propagator, policy);
-        }
-
-        /** Lets the filter record an exception an exception handler answered with a view (an error page). */
-        @Bean
-        @ConditionalOnMissingBean
-        HandledExceptionRecorder traceHandledExceptionRecorder() {
-            return new HandledExceptionRecorder();
-        }
-
-        /** A handler's {@code Callable} runs in the span it was returned in, on whichever executor Spring MVC uses. */
-        @Bean
-        WebMvcConfigurer traceAsyncSupportConfigurer(Tracer tracer) {
-            TraceCallableProcessingInterceptor interceptor = new TraceCallableProcessingInterceptor(tracer);
-            return new WebMvcConfigurer() {
-                @Override
-                public void configureAsyncSupport(AsyncSupportConfigurer configurer) {
-                    configurer.registerCallableInterceptors(interceptor);
-                }
-            };
-        }
-
-        /** Backs off for a registration of the filter the application made (its URL patterns, its order). */
-        @Bean
-        @ConditionalOnMissingBean
-        FilterRegistrationBean<TraceServletFilter> traceServletFilterRegistration(TraceServletFilter filter) {
-            FilterRegistrationBean<TraceServletFilter> registration = new FilterRegistrationBean<>(filter);
-            registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
-            registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.ERROR);
-            return registration;
-        }
-
-        /** On embedded Tomcat, the line Tomcat logs for a request that threw carries the request's trace. */
-        @Configuration(proxyBeanMethods = false)
-        @ConditionalOnClass(name = { "org.apache.catalina.valves.ValveBase",
-                "org.springframework.boot.tomcat.TomcatContextCustomizer" })
-        static class TomcatErrorLog {
-
-            @Bean
-            @ConditionalOnMissingBean(name = "traceFailedRequestScopeCustomizer")
-            TomcatContextCustomizer traceFailedRequestScopeCustomizer() {
-                // a valve per context: a valve links to the next one, so it can be in one pipeline only
-                return context -> context.getPipeline().addValve(new FailedRequestScopeValve());
-            }
-
-        }
-
+    @Bean
+    @ConditionalOnMissingBean
+    TraceServletFilter traceServletFilter(Tracer tracer, Propagator propagator, HttpSpanPolicy policy) {
+        return new TraceServletFilter(tracer, propagator, policy);
     }
 
+    /** Lets the filter record an exception an exception handler answered with a view (an error page). */
+    @Bean
+    @ConditionalOnMissingBean
+    HandledExceptionRecorder traceHandledExceptionRecorder() {
+        return new HandledExceptionRecorder();
+    }
+
+    /** A handler's {@code Callable} runs in the span it was returned in, on whichever executor Spring MVC uses. */
+    @Bean
+    WebMvcConfigurer traceAsyncSupportConfigurer(Tracer tracer) {
+        TraceCallableProcessingInterceptor interceptor = new TraceCallableProcessingInterceptor(tracer);
+        return new WebMvcConfigurer() {
+            @Override
+            public void configureAsyncSupport(AsyncSupportConfigurer configurer) {
+                configurer.registerCallableInterceptors(interceptor);
+            }
+        };
+    }
+
+    /** Backs off for a registration of the filter the application made (its URL patterns, its order). */
+    @Bean
+    @ConditionalOnMissingBean
+    FilterRegistrationBean<TraceServletFilter> traceServletFilterRegistration(TraceServletFilter filter) {
+        FilterRegistrationBean<TraceServletFilter> registration = new FilterRegistrationBean<>(filter);
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+        registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.ERROR);
+        return registration;
+    }
+
+    /** On embedded Tomcat, the line Tomcat logs for a request that threw carries the request's trace. */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = { "org.springframework.boot.restclient.RestTemplateCustomizer",
-            "org.springframework.web.client.RestClient" })
-    @ConditionalOnProperty(prefix = "trace.web.client", name = "enabled", havingValue = "true", matchIfMissing = true)
-    static class Client {
+    @ConditionalOnClass(name = { "org.apache.catalina.valves.ValveBase",
+            "org.springframework.boot.tomcat.TomcatContextCustomizer" })
+    static class TomcatErrorLog {
 
         @Bean
-        @ConditionalOnMissingBean
-        TraceClientHttpRequestInterceptor traceClientHttpRequestInterceptor(Tracer tracer, Propagator propagator,
-                HttpSpanPolicy policy) {
-            return new TraceClientHttpRequestInterceptor(tracer, propagator, policy);
-        }
-
-        @Bean
-        @ConditionalOnMissingBean
-        TraceRestClientCustomizers traceRestClientCustomizers(TraceClientHttpRequestInterceptor interceptor) {
-            return new TraceRestClientCustomizers(interceptor);
+        @ConditionalOnMissingBean(name = "traceFailedRequestScopeCustomizer")
+        TomcatContextCustomizer traceFailedRequestScopeCustomizer() {
+            // a valve per context: a valve links to the next one, so it can be in one pipeline only
+            return context -> context.getPipeline().addValve(new FailedRequestScopeValve());
         }
 
     }

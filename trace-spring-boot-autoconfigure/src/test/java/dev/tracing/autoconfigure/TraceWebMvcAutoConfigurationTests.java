@@ -1,6 +1,8 @@
 package dev.tracing.autoconfigure;
 
+import java.io.IOException;
 import java.util.List;
+import java.util.Properties;
 
 import dev.tracing.instrument.http.HttpSpanPolicy;
 import dev.tracing.instrument.web.FailedRequestScopeValve;
@@ -23,6 +25,7 @@ import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.core.io.support.PropertiesLoaderUtils;
 import org.springframework.web.filter.CharacterEncodingFilter;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestTemplate;
@@ -32,7 +35,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TraceWebMvcAutoConfigurationTests {
 
     private static final AutoConfigurations CONFIGURATIONS = AutoConfigurations.of(TraceAutoConfiguration.class,
-            TraceWebFluxAutoConfiguration.class, TraceWebMvcAutoConfiguration.class, RestTemplateAutoConfiguration.class,
+            TraceWebFluxAutoConfiguration.class, TraceWebMvcAutoConfiguration.class,
+            TraceRestClientAutoConfiguration.class, RestTemplateAutoConfiguration.class,
             RestClientAutoConfiguration.class);
 
     @Test
@@ -127,8 +131,27 @@ class TraceWebMvcAutoConfigurationTests {
 
     @Test
     void reactiveApplicationsDoNotGetTheServletFilter() {
-        new ReactiveWebApplicationContextRunner().withConfiguration(CONFIGURATIONS)
-            .run(context -> assertThat(context).doesNotHaveBean(TraceServletFilter.class));
+        new ReactiveWebApplicationContextRunner().withConfiguration(CONFIGURATIONS).run(context -> {
+            assertThat(context).doesNotHaveBean(TraceServletFilter.class);
+            assertThat(context).doesNotHaveBean(TraceWebMvcAutoConfiguration.class);
+        });
+    }
+
+    /**
+     * Conditions the auto-configuration metadata carries, so that Spring Boot drops both
+     * auto-configurations without reading their classes in an application without Spring MVC or
+     * without Boot's RestTemplate and RestClient support.
+     */
+    @Test
+    void theirClassConditionsAreInTheAutoConfigurationMetadata() throws IOException {
+        Properties metadata = PropertiesLoaderUtils
+            .loadAllProperties("META-INF/spring-autoconfigure-metadata.properties");
+        assertThat(metadata.getProperty(TraceWebMvcAutoConfiguration.class.getName() + ".ConditionalOnClass"))
+            .contains("org.springframework.web.servlet.HandlerMapping");
+        assertThat(metadata.getProperty(TraceWebMvcAutoConfiguration.class.getName() + ".ConditionalOnWebApplication"))
+            .isEqualTo("SERVLET");
+        assertThat(metadata.getProperty(TraceRestClientAutoConfiguration.class.getName() + ".ConditionalOnClass"))
+            .contains("org.springframework.boot.restclient.RestTemplateCustomizer");
     }
 
     @Test
