@@ -10,6 +10,7 @@ import dev.tracing.export.ZipkinSpanExporter;
 import zipkin2.reporter.Encoding;
 
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.AnyNestedCondition;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -29,11 +30,13 @@ import org.springframework.util.StringUtils;
  * log lines ({@code trace.export.logging.enabled}). Zipkin and OTLP go through an
  * {@link HttpSpanSender} each (the JDK's HTTP client: gzip, the configured headers, no redirects,
  * retries with backoff), with {@code trace.export.batch.timeout} as the deadline of one export,
- * retries included.
+ * retries included. Without any of the three, the class is skipped whole: an application that
+ * exports nowhere pays nothing for it at start-up.
  */
 @AutoConfiguration(after = TraceAutoConfiguration.class)
 @ConditionalOnBean(TraceAutoConfiguration.class)
 @ConditionalOnClass(name = "zipkin2.reporter.BytesMessageSender")
+@Conditional(TraceExportersAutoConfiguration.AnyBackend.class)
 @EnableConfigurationProperties({ TraceExportProperties.class, TraceZipkinProperties.class, TraceOtlpProperties.class })
 public final class TraceExportersAutoConfiguration {
 
@@ -91,6 +94,30 @@ public final class TraceExportersAutoConfiguration {
         public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
             return StringUtils.hasText(context.getEnvironment().getProperty(property))
                     ? ConditionOutcome.match(property + " is set") : ConditionOutcome.noMatch(property + " is not set");
+        }
+
+    }
+
+    /** Whether any backend is configured: one of the exporters' own conditions. */
+    static final class AnyBackend extends AnyNestedCondition {
+
+        AnyBackend() {
+            super(ConfigurationPhase.PARSE_CONFIGURATION);
+        }
+
+        @ConditionalOnProperty(prefix = "trace.export.logging", name = "enabled", havingValue = "true")
+        static class Logging {
+
+        }
+
+        @Conditional(OnOtlpEndpoint.class)
+        static class Otlp {
+
+        }
+
+        @Conditional(OnZipkinEndpoint.class)
+        static class Zipkin {
+
         }
 
     }

@@ -50,6 +50,9 @@ class TraceExportersAutoConfigurationTests {
         runner.withPropertyValues("trace.export.zipkin.endpoint=", "trace.export.otlp.endpoint= ").run(context -> {
             assertThat(context).hasNotFailed();
             assertThat(context).doesNotHaveBean(SpanExporter.class).doesNotHaveBean(BatchingSpanReporter.class);
+            // skipped whole, its properties unbound: nothing of it is worth its start-up time
+            assertThat(context).doesNotHaveBean(TraceExportersAutoConfiguration.class)
+                .doesNotHaveBean(TraceZipkinProperties.class);
         });
     }
 
