@@ -7,8 +7,9 @@
 # to a started context (run), the main thread's CPU time by then, and Spring's steps without the steps
 # inside them (parse: reading the configuration classes and evaluating their conditions; instantiate:
 # making the beans; smart-initialize: the beans' work once all are made; environment: preparing it).
-# By default with the interpreter only (JOPTS=-Xint): that measures the work each start does, steady to a
-# few percent, where starts with the JIT compilers move by hundreds of milliseconds on a shared machine.
+# By default with the interpreter only (JOPTS=-Xint): that measures the work each start does. In a steady
+# phase of a shared machine those starts agree within a few percent, where starts with the JIT compilers move
+# by hundreds of milliseconds; in a slow phase they do not either: look at the turns before the table.
 #
 # Usage, after the build steps in benchmarks/README.md (about 25 s per start with -Xint):
 #   CONFIGS="none ours ours-limited brave boot-otel" TURNS=5 benchmarks/startup-steps.sh

@@ -28,8 +28,8 @@ import org.springframework.core.metrics.StartupStep;
  *
  * <p>Run with the interpreter only ({@code -Xint}, the script's default), these figures measure
  * the work a start-up does: on a shared 2-core machine a start with the JIT compilers moves by
- * hundreds of milliseconds from one to the next, while what a configuration adds in interpreted
- * work is steady to a few percent.
+ * hundreds of milliseconds from one to the next, while interpreted starts agree within a few
+ * percent in a steady phase of the machine.
  */
 public final class StartupSteps {
 
