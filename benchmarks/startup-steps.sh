@@ -7,18 +7,19 @@
 # to a started context (run), the main thread's CPU time by then, and Spring's steps without the steps
 # inside them (parse: reading the configuration classes and evaluating their conditions; instantiate:
 # making the beans; smart-initialize: the beans' work once all are made; environment: preparing it).
-# By default with the interpreter only (JOPTS=-Xint): that measures the work each start does. In a steady
-# phase of a shared machine those starts agree within a few percent, where starts with the JIT compilers move
-# by hundreds of milliseconds; in a slow phase they do not either: look at the turns before the table.
+# By default with the interpreter only (JOPTS=-Xint; an empty JOPTS= runs with the JIT): that measures the
+# work each start does. In a steady phase of a shared machine those starts agree within a few percent, where
+# starts with the JIT compilers move by hundreds of milliseconds; in a slow phase they do not either: look at
+# the turns before the table.
 #
-# Usage, after the build steps in benchmarks/README.md (about 25 s per start with -Xint):
+# Usage, after the build steps in benchmarks/README.md (about 8 s per start with -Xint):
 #   CONFIGS="none ours ours-limited brave boot-otel" TURNS=5 benchmarks/startup-steps.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONFIGS=${CONFIGS:-"none ours ours-limited brave boot-otel"}
 TURNS=${TURNS:-5}
-JOPTS=${JOPTS:--Xint}
+JOPTS=${JOPTS--Xint}
 ZIPKIN_PORT=${ZIPKIN_PORT:-19411}
 OUT=benchmarks/target/startup-steps
 source benchmarks/e2e-configs.sh
