@@ -22,6 +22,7 @@ import org.springframework.context.annotation.Configuration;
  * exporter there is no batching reporter and no thread.
  */
 @AutoConfiguration(after = TraceExportersAutoConfiguration.class)
+@ConditionalOnTracingEnabled
 @ConditionalOnBean(TraceAutoConfiguration.class)
 @EnableConfigurationProperties(TraceExportProperties.class)
 public final class TraceBatchingAutoConfiguration {

@@ -34,6 +34,7 @@ import org.springframework.util.StringUtils;
  * exports nowhere pays nothing for it at start-up.
  */
 @AutoConfiguration(after = TraceAutoConfiguration.class)
+@ConditionalOnTracingEnabled
 @ConditionalOnBean(TraceAutoConfiguration.class)
 @ConditionalOnClass(name = "zipkin2.reporter.BytesMessageSender")
 @Conditional(TraceExportersAutoConfiguration.AnyBackend.class)

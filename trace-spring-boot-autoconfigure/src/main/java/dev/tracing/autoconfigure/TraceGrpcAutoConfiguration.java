@@ -31,6 +31,7 @@ import org.springframework.grpc.server.ServerBuilderCustomizer;
  * {@code UNAUTHENTICATED}), not the {@code UNKNOWN} the exception would give.
  */
 @AutoConfiguration(after = TraceAutoConfiguration.class)
+@ConditionalOnTracingEnabled
 @ConditionalOnBean(TraceAutoConfiguration.class)
 @ConditionalOnClass(name = "io.grpc.ServerInterceptor")
 @ConditionalOnProperty(prefix = "trace.grpc", name = "enabled", havingValue = "true", matchIfMissing = true)

@@ -27,6 +27,7 @@ import org.springframework.core.annotation.Order;
  * that are not beans.
  */
 @AutoConfiguration(after = { TraceAutoConfiguration.class, TraceObservationAutoConfiguration.class })
+@ConditionalOnTracingEnabled
 @ConditionalOnBean(TraceAutoConfiguration.class)
 @ConditionalOnClass(name = { "org.springframework.kafka.core.ProducerFactory",
         "org.springframework.kafka.config.AbstractKafkaListenerContainerFactory" })

@@ -58,6 +58,7 @@ import org.springframework.util.ClassUtils;
         "org.springframework.boot.micrometer.tracing.autoconfigure.prometheus.PrometheusExemplarsAutoConfiguration",
         "org.springframework.boot.micrometer.metrics.autoconfigure.export.prometheus"
                 + ".PrometheusMetricsExportAutoConfiguration" })
+@ConditionalOnTracingEnabled
 @ConditionalOnBean(TraceAutoConfiguration.class)
 @EnableConfigurationProperties({ TraceWebProperties.class, TraceAnnotationsProperties.class })
 public final class TraceObservationAutoConfiguration {

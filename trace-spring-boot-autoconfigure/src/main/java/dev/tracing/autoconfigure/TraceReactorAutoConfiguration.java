@@ -25,6 +25,7 @@ import org.springframework.context.annotation.Bean;
 @AutoConfiguration(after = TraceAutoConfiguration.class,
         afterName = "org.springframework.boot.reactor.autoconfigure.ReactorAutoConfiguration")
 @ConditionalOnClass({ Hooks.class, ContextRegistry.class })
+@ConditionalOnTracingEnabled
 @ConditionalOnBean(TraceAutoConfiguration.class)
 @EnableConfigurationProperties(TraceReactorProperties.class)
 public final class TraceReactorAutoConfiguration {

@@ -20,6 +20,7 @@ import org.springframework.context.annotation.Bean;
  * metadata, without reading the class.
  */
 @AutoConfiguration(after = TraceWebFluxAutoConfiguration.class)
+@ConditionalOnTracingEnabled
 @ConditionalOnBean(TraceAutoConfiguration.class)
 @ConditionalOnClass(name = { "org.springframework.boot.restclient.RestTemplateCustomizer",
         "org.springframework.web.client.RestClient" })

@@ -34,6 +34,7 @@ import org.springframework.core.task.support.ContextPropagatingTaskDecorator;
  */
 @AutoConfiguration(after = { TraceAutoConfiguration.class, TraceReactorAutoConfiguration.class },
         afterName = "org.springframework.boot.autoconfigure.task.TaskExecutionAutoConfiguration")
+@ConditionalOnTracingEnabled
 @ConditionalOnBean(TraceAutoConfiguration.class)
 public final class TraceTaskExecutionAutoConfiguration {
 

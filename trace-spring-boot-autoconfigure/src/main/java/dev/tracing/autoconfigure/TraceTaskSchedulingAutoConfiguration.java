@@ -25,6 +25,7 @@ import org.springframework.scheduling.concurrent.SimpleAsyncTaskScheduler;
  */
 @AutoConfiguration(after = TraceAutoConfiguration.class,
         beforeName = "org.springframework.boot.autoconfigure.task.TaskSchedulingAutoConfiguration")
+@ConditionalOnTracingEnabled
 @ConditionalOnBean(value = TraceAutoConfiguration.class,
         name = "org.springframework.scheduling.config.internalScheduledAnnotationProcessor")
 @ConditionalOnMissingBean({ TaskScheduler.class, ScheduledExecutorService.class })

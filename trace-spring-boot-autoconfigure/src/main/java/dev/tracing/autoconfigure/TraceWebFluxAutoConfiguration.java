@@ -31,6 +31,7 @@ import org.springframework.http.client.reactive.ClientHttpConnector;
  */
 @AutoConfiguration(after = TraceAutoConfiguration.class,
         afterName = "org.springframework.boot.webclient.autoconfigure.WebClientAutoConfiguration")
+@ConditionalOnTracingEnabled
 @ConditionalOnBean(TraceAutoConfiguration.class)
 @EnableConfigurationProperties(TraceWebProperties.class)
 public final class TraceWebFluxAutoConfiguration {

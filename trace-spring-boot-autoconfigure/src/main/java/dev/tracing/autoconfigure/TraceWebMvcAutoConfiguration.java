@@ -29,6 +29,7 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
  * the auto-configuration metadata, without reading the class.
  */
 @AutoConfiguration(after = TraceWebFluxAutoConfiguration.class)
+@ConditionalOnTracingEnabled
 @ConditionalOnBean(TraceAutoConfiguration.class)
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
 @ConditionalOnClass(name = { "jakarta.servlet.Filter", "org.springframework.web.servlet.HandlerMapping" })
