@@ -7,19 +7,23 @@
 # to a started context (run), the main thread's CPU time by then, and Spring's steps without the steps
 # inside them (parse: reading the configuration classes and evaluating their conditions; instantiate:
 # making the beans; smart-initialize: the beans' work once all are made; environment: preparing it).
-# By default with the interpreter only (JOPTS=-Xint; an empty JOPTS= runs with the JIT): that measures the
-# work each start does. In a steady phase of a shared machine those starts agree within a few percent, where
-# starts with the JIT compilers move by hundreds of milliseconds; in a slow phase they do not either: look at
-# the turns before the table.
+# After the table, the beans whose time differs most from the first configuration's (a bean that loads classes
+# another configuration loads in a later bean shows as a gain of one and a loss of the other).
+# By default with the C1 compiler only (JOPTS=-XX:TieredStopAtLevel=1; an empty JOPTS= runs with both JIT
+# compilers, JOPTS=-Xint with the interpreter only): its figures stay close to a start with both compilers, and
+# in a steady phase of a shared machine its starts agree within a few percent, where starts with both compilers
+# move by hundreds of milliseconds; in a slow phase they do not either: look at the turns before the table.
+# The interpreter weighs some work far beyond its share (each class file Spring reads is first looked up in
+# the JDK's module image: in one profile under -Xint, a third of what ours added to the main thread).
 #
-# Usage, after the build steps in benchmarks/README.md (about 8 s per start with -Xint):
+# Usage, after the build steps in benchmarks/README.md (about 3 s per start; 8 s with -Xint):
 #   CONFIGS="none ours ours-limited brave boot-otel" TURNS=5 benchmarks/startup-steps.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONFIGS=${CONFIGS:-"none ours ours-limited brave boot-otel"}
 TURNS=${TURNS:-5}
-JOPTS=${JOPTS--Xint}
+JOPTS=${JOPTS--XX:TieredStopAtLevel=1}
 ZIPKIN_PORT=${ZIPKIN_PORT:-19411}
 OUT=benchmarks/target/startup-steps
 source benchmarks/e2e-configs.sh

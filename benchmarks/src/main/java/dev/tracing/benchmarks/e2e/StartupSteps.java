@@ -5,11 +5,16 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.context.metrics.buffering.BufferingApplicationStartup;
@@ -26,10 +31,19 @@ import org.springframework.core.metrics.StartupStep;
  * such starts ({@code CONFIG-TURN.txt}) and prints, per configuration, the median of each figure
  * and the median over turns of its difference to the first configuration's start in the same turn.
  *
- * <p>Run with the interpreter only ({@code -Xint}, the script's default), these figures measure
- * the work a start-up does: on a shared 2-core machine a start with the JIT compilers moves by
- * hundreds of milliseconds from one to the next, while interpreted starts agree within a few
- * percent in a steady phase of the machine.
+ * <p>Each start also prints, per bean, the time Spring took to make it (without the beans made
+ * inside it), and the summary lists the beans whose time differs most from the first
+ * configuration's in the same turn: a bean of one configuration that loads classes another
+ * configuration's bean loads later shows there as a gain of the one and a loss of the other.
+ *
+ * <p>Run with the C1 compiler only ({@code -XX:TieredStopAtLevel=1}, the script's default), a
+ * start's figures stay close to those of a start with both JIT compilers, while on a shared
+ * 2-core machine they agree from one start to the next within a few percent in a steady phase
+ * (a start with both compilers moves by hundreds of milliseconds). With the interpreter only
+ * ({@code -Xint}) the starts agree as well, but the interpreter weighs some work far beyond
+ * its share: every class file Spring reads is first looked up in the JDK's module image, and
+ * in one profile under {@code -Xint} those lookups were a third of what ours added to the main
+ * thread.
  */
 public final class StartupSteps {
 
@@ -42,6 +56,11 @@ public final class StartupSteps {
             "spring.boot.application.environment-prepared", "environment");
 
     private static final String PREFIX = "STARTUP ";
+
+    private static final String BEAN_PREFIX = "BEAN ";
+
+    /** How many beans the summary lists. */
+    private static final int BEANS = 12;
 
     private StartupSteps() {
     }
@@ -61,6 +80,8 @@ public final class StartupSteps {
         figures.put("main-cpu", ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() / 1_000_000);
         figures.putAll(selfTimes(startup.getBufferedTimeline().getEvents()));
         System.out.println(line(figures));
+        beanTimes(startup.getBufferedTimeline().getEvents())
+            .forEach((bean, micros) -> System.out.println(BEAN_PREFIX + micros + " " + bean));
         System.out.flush();
         // no close: Reactor Netty's graceful shutdown would only lengthen each start of the script
         Runtime.getRuntime().halt(0);
@@ -68,13 +89,7 @@ public final class StartupSteps {
 
     /** Milliseconds of each of {@link #STEPS}, summed over its occurrences, less its children's time. */
     static Map<String, Long> selfTimes(List<TimelineEvent> events) {
-        Map<Long, Long> children = new HashMap<>();
-        for (TimelineEvent event : events) {
-            Long parent = event.getStartupStep().getParentId();
-            if (parent != null) {
-                children.merge(parent, event.getDuration().toNanos(), Long::sum);
-            }
-        }
+        Map<Long, Long> children = childNanos(events);
         Map<String, Long> nanos = new LinkedHashMap<>();
         STEPS.values().forEach(name -> nanos.put(name, 0L));
         for (TimelineEvent event : events) {
@@ -87,6 +102,36 @@ public final class StartupSteps {
         Map<String, Long> millis = new LinkedHashMap<>();
         nanos.forEach((name, value) -> millis.put(name, value / 1_000_000));
         return millis;
+    }
+
+    /** Microseconds Spring took to make each bean, less the beans made inside it, by bean name. */
+    static Map<String, Long> beanTimes(List<TimelineEvent> events) {
+        Map<Long, Long> children = childNanos(events);
+        Map<String, Long> micros = new TreeMap<>();
+        for (TimelineEvent event : events) {
+            StartupStep step = event.getStartupStep();
+            if (step.getName().equals("spring.beans.instantiate")) {
+                for (StartupStep.Tag tag : step.getTags()) {
+                    if (tag.getKey().equals("beanName")) {
+                        long self = event.getDuration().toNanos() - children.getOrDefault(step.getId(), 0L);
+                        micros.merge(tag.getValue(), self / 1_000, Long::sum);
+                    }
+                }
+            }
+        }
+        return micros;
+    }
+
+    /** The nanoseconds of each step's children, by the step's id. */
+    private static Map<Long, Long> childNanos(List<TimelineEvent> events) {
+        Map<Long, Long> children = new HashMap<>();
+        for (TimelineEvent event : events) {
+            Long parent = event.getStartupStep().getParentId();
+            if (parent != null) {
+                children.merge(parent, event.getDuration().toNanos(), Long::sum);
+            }
+        }
+        return children;
     }
 
     static String line(Map<String, Long> figures) {
@@ -108,52 +153,117 @@ public final class StartupSteps {
 
     /**
      * A Markdown table: per configuration, the median of each figure and, after it, the median
-     * over turns of the difference to the first configuration's start in the same turn.
+     * over turns of the difference to the first configuration's start in the same turn; then the
+     * same for the {@value #BEANS} beans whose added time is largest, either way.
      */
     static String summary(Path directory, List<String> configs) throws IOException {
         Map<String, Map<Integer, Map<String, Long>>> starts = new LinkedHashMap<>();
+        Map<String, Map<Integer, Map<String, Long>>> beans = new LinkedHashMap<>();
         for (String config : configs) {
             Map<Integer, Map<String, Long>> turns = new TreeMap<>();
+            Map<Integer, Map<String, Long>> beanTurns = new TreeMap<>();
             try (var files = Files.list(directory)) {
                 for (Path file : (Iterable<Path>) files::iterator) {
                     String name = file.getFileName().toString();
-                    if (name.matches(java.util.regex.Pattern.quote(config) + "-\\d+\\.txt")) {
+                    if (name.matches(Pattern.quote(config) + "-\\d+\\.txt")) {
                         int turn = Integer.parseInt(name.substring(config.length() + 1, name.length() - 4));
-                        Files.readAllLines(file)
-                            .stream()
-                            .filter(line -> line.startsWith(PREFIX))
-                            .findFirst()
-                            .ifPresent(line -> turns.put(turn, parse(line)));
+                        Map<String, Long> beanMicros = new HashMap<>();
+                        for (String line : Files.readAllLines(file)) {
+                            if (line.startsWith(PREFIX)) {
+                                turns.putIfAbsent(turn, parse(line));
+                            }
+                            else if (line.startsWith(BEAN_PREFIX)) {
+                                String[] parts = line.substring(BEAN_PREFIX.length()).split(" ", 2);
+                                beanMicros.put(parts[1], Long.parseLong(parts[0]));
+                            }
+                        }
+                        if (turns.containsKey(turn)) {
+                            beanTurns.put(turn, beanMicros);
+                        }
                     }
                 }
             }
             starts.put(config, turns);
+            beans.put(config, beanTurns);
         }
-        Map<Integer, Map<String, Long>> reference = starts.get(configs.get(0));
         StringBuilder table = new StringBuilder("| configuration | starts |");
         FIGURES.forEach(figure -> table.append(' ').append(figure).append(" ms | added |"));
         table.append("\n| --- | ---: |");
         FIGURES.forEach(figure -> table.append(" ---: | ---: |"));
         table.append('\n');
         for (String config : configs) {
-            Map<Integer, Map<String, Long>> turns = starts.get(config);
-            table.append("| ").append(config).append(" | ").append(turns.size()).append(" |");
+            table.append("| ").append(config).append(" | ").append(starts.get(config).size()).append(" |");
             for (String figure : FIGURES) {
-                List<Long> values = new ArrayList<>();
-                List<Long> added = new ArrayList<>();
-                turns.forEach((turn, figures) -> {
-                    values.add(figures.get(figure));
-                    if (reference.containsKey(turn)) {
-                        added.add(figures.get(figure) - reference.get(turn).get(figure));
-                    }
-                });
-                table.append(' ').append(median(values)).append(" | ");
-                long addedMedian = median(added);
-                table.append(addedMedian >= 0 ? "+" : "").append(addedMedian).append(" |");
+                Spread spread = spread(starts.get(config), starts.get(configs.get(0)), figure);
+                table.append(' ').append(spread.median()).append(" | ").append(signed(spread.added())).append(" |");
+            }
+            table.append('\n');
+        }
+        return table.append(beanTable(beans, configs)).toString();
+    }
+
+    /**
+     * The beans whose time differs most from the first configuration's, in microseconds read as
+     * milliseconds with one decimal: per configuration the median and the median added.
+     */
+    private static String beanTable(Map<String, Map<Integer, Map<String, Long>>> beans, List<String> configs) {
+        Set<String> names = new TreeSet<>();
+        beans.values().forEach(turns -> turns.values().forEach(micros -> names.addAll(micros.keySet())));
+        Map<String, Long> largest = new HashMap<>();
+        for (String name : names) {
+            for (String config : configs.subList(1, configs.size())) {
+                long added = Math.abs(spread(beans.get(config), beans.get(configs.get(0)), name).added());
+                largest.merge(name, added, Math::max);
+            }
+        }
+        List<String> listed = names.stream()
+            .sorted(Comparator.comparing((String name) -> largest.getOrDefault(name, 0L)).reversed())
+            .limit(BEANS)
+            .toList();
+        if (listed.isEmpty()) {
+            return "";
+        }
+        StringBuilder table = new StringBuilder("\n| bean, ms (added) |");
+        configs.forEach(config -> table.append(' ').append(config).append(" |"));
+        table.append("\n| --- |");
+        configs.forEach(config -> table.append(" ---: |"));
+        table.append('\n');
+        for (String name : listed) {
+            table.append("| ").append(name).append(" |");
+            for (String config : configs) {
+                Spread spread = spread(beans.get(config), beans.get(configs.get(0)), name);
+                table.append(' ').append(millis(spread.median())).append(" (").append(spread.added() >= 0 ? "+" : "")
+                    .append(millis(spread.added())).append(") |");
             }
             table.append('\n');
         }
         return table.toString();
+    }
+
+    /** The median of one figure over a configuration's turns, and the median of its differences to the reference. */
+    private static Spread spread(Map<Integer, Map<String, Long>> turns, Map<Integer, Map<String, Long>> reference,
+            String figure) {
+        List<Long> values = new ArrayList<>();
+        List<Long> added = new ArrayList<>();
+        turns.forEach((turn, figures) -> {
+            long value = figures.getOrDefault(figure, 0L);
+            values.add(value);
+            if (reference.containsKey(turn)) {
+                added.add(value - reference.get(turn).getOrDefault(figure, 0L));
+            }
+        });
+        return new Spread(median(values), median(added));
+    }
+
+    private record Spread(long median, long added) {
+    }
+
+    private static String signed(long value) {
+        return (value >= 0 ? "+" : "") + value;
+    }
+
+    private static String millis(long micros) {
+        return String.format(Locale.ROOT, "%.1f", micros / 1000.0);
     }
 
     static long median(List<Long> values) {

@@ -37,6 +37,26 @@ class StartupStepsTests {
     }
 
     @Test
+    void theBeansThatDifferMostAreListedWithWhatEachConfigurationAdds(@TempDir Path dir) throws Exception {
+        // ours makes a bean of its own and, in it, loads classes that none's adapter registry loads
+        write(dir, "none-1.txt", 5000, 1000, "BEAN 30000 webFluxAdapterRegistry", "BEAN 900 jsonMapper");
+        write(dir, "ours-1.txt", 5100, 1100, "BEAN 400 webFluxAdapterRegistry", "BEAN 900 jsonMapper",
+                "BEAN 45000 traceExchangeFilterFunction");
+        write(dir, "none-2.txt", 5200, 1000, "BEAN 34000 webFluxAdapterRegistry", "BEAN 950 jsonMapper");
+        write(dir, "ours-2.txt", 5300, 1100, "BEAN 600 webFluxAdapterRegistry", "BEAN 950 jsonMapper",
+                "BEAN 47000 traceExchangeFilterFunction");
+
+        List<String> lines = StartupSteps.summary(dir, List.of("none", "ours")).lines().toList();
+
+        int header = lines.indexOf("| bean, ms (added) | none | ours |");
+        assertThat(header).isPositive();
+        assertThat(lines.subList(header + 2, lines.size())).containsExactly(
+                "| traceExchangeFilterFunction | 0.0 (+0.0) | 46.0 (+46.0) |",
+                "| webFluxAdapterRegistry | 32.0 (+0.0) | 0.5 (-31.5) |",
+                "| jsonMapper | 0.9 (+0.0) | 0.9 (+0.0) |");
+    }
+
+    @Test
     void aStartsLineReadsBackAsItsFigures() {
         Map<String, Long> figures = new LinkedHashMap<>();
         StartupSteps.FIGURES.forEach(figure -> figures.put(figure, (long) figure.length()));
@@ -44,12 +64,13 @@ class StartupStepsTests {
         assertThat(StartupSteps.parse(StartupSteps.line(figures))).isEqualTo(figures);
     }
 
-    private static void write(Path dir, String name, long run, long parse) throws Exception {
+    private static void write(Path dir, String name, long run, long parse, String... beanLines) throws Exception {
         Map<String, Long> figures = new LinkedHashMap<>();
         StartupSteps.FIGURES.forEach(figure -> figures.put(figure, 0L));
         figures.put("run", run);
         figures.put("parse", parse);
-        Files.writeString(dir.resolve(name), "log line\n" + StartupSteps.line(figures) + "\n");
+        Files.writeString(dir.resolve(name),
+                "log line\n" + StartupSteps.line(figures) + "\n" + String.join("\n", beanLines) + "\n");
     }
 
 }
