@@ -10,11 +10,12 @@
 # After the table, the beans whose time differs most from the first configuration's (a bean that loads classes
 # another configuration loads in a later bean shows as a gain of one and a loss of the other).
 # By default with the C1 compiler only (JOPTS=-XX:TieredStopAtLevel=1; an empty JOPTS= runs with both JIT
-# compilers, JOPTS=-Xint with the interpreter only): its figures stay close to a start with both compilers, and
-# in a steady phase of a shared machine its starts agree within a few percent, where starts with both compilers
-# move by hundreds of milliseconds; in a slow phase they do not either: look at the turns before the table.
-# The interpreter weighs some work far beyond its share (each class file Spring reads is first looked up in
-# the JDK's module image: in one profile under -Xint, a third of what ours added to the main thread).
+# compilers, JOPTS=-Xint with the interpreter only): no C2 compilation competes with the main thread for the
+# cores, so its starts move less than with both compilers (whose starts move by hundreds of milliseconds), though
+# a shared machine's phases still move them by a tenth or more: look at the turns before the table. The
+# interpreter's starts move less still, but it weighs some work far beyond its share (each class file Spring reads
+# is first looked up in the JDK's module image: in one profile under -Xint, a third of what ours added to the
+# main thread).
 #
 # Usage, after the build steps in benchmarks/README.md (about 3 s per start; 8 s with -Xint):
 #   CONFIGS="none ours ours-limited brave boot-otel" TURNS=5 benchmarks/startup-steps.sh

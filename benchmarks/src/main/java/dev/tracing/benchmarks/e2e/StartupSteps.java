@@ -36,12 +36,13 @@ import org.springframework.core.metrics.StartupStep;
  * configuration's in the same turn: a bean of one configuration that loads classes another
  * configuration's bean loads later shows there as a gain of the one and a loss of the other.
  *
- * <p>Run with the C1 compiler only ({@code -XX:TieredStopAtLevel=1}, the script's default), a
- * start's figures stay close to those of a start with both JIT compilers, while on a shared
- * 2-core machine they agree from one start to the next within a few percent in a steady phase
- * (a start with both compilers moves by hundreds of milliseconds). With the interpreter only
- * ({@code -Xint}) the starts agree as well, but the interpreter weighs some work far beyond
- * its share: every class file Spring reads is first looked up in the JDK's module image, and
+ * <p>Run with the C1 compiler only ({@code -XX:TieredStopAtLevel=1}, the script's default), no
+ * C2 compilation competes with the main thread for a 2-core machine's cores, so starts move
+ * less from one to the next than with both compilers (whose starts to the first answer moved by
+ * hundreds of milliseconds), though a shared machine's phases still move them by a tenth or more.
+ * With the interpreter only ({@code -Xint}) the starts move less still, but the interpreter
+ * weighs some work far beyond its share: every class file Spring reads is first looked up in
+ * the JDK's module image, and
  * in one profile under {@code -Xint} those lookups were a third of what ours added to the main
  * thread.
  */
@@ -104,7 +105,10 @@ public final class StartupSteps {
         return millis;
     }
 
-    /** Microseconds Spring took to make each bean, less the beans made inside it, by bean name. */
+    /**
+     * Microseconds Spring took to make each bean, less the beans made inside it, by the name the
+     * bean was asked for (an alias or a factory bean's {@code &} name is a name of its own).
+     */
     static Map<String, Long> beanTimes(List<TimelineEvent> events) {
         Map<Long, Long> children = childNanos(events);
         Map<String, Long> micros = new TreeMap<>();
@@ -178,7 +182,7 @@ public final class StartupSteps {
                             }
                         }
                         if (turns.containsKey(turn)) {
-                            beanTurns.put(turn, beanMicros);
+                            beanTurns.putIfAbsent(turn, beanMicros);
                         }
                     }
                 }
@@ -207,6 +211,9 @@ public final class StartupSteps {
      * milliseconds with one decimal: per configuration the median and the median added.
      */
     private static String beanTable(Map<String, Map<Integer, Map<String, Long>>> beans, List<String> configs) {
+        if (configs.size() < 2) {
+            return "";
+        }
         Set<String> names = new TreeSet<>();
         beans.values().forEach(turns -> turns.values().forEach(micros -> names.addAll(micros.keySet())));
         Map<String, Long> largest = new HashMap<>();
@@ -217,7 +224,8 @@ public final class StartupSteps {
             }
         }
         List<String> listed = names.stream()
-            .sorted(Comparator.comparing((String name) -> largest.getOrDefault(name, 0L)).reversed())
+            .filter(name -> largest.getOrDefault(name, 0L) > 0)
+            .sorted(Comparator.comparing((String name) -> largest.get(name)).reversed())
             .limit(BEANS)
             .toList();
         if (listed.isEmpty()) {
@@ -232,8 +240,9 @@ public final class StartupSteps {
             table.append("| ").append(name).append(" |");
             for (String config : configs) {
                 Spread spread = spread(beans.get(config), beans.get(configs.get(0)), name);
-                table.append(' ').append(millis(spread.median())).append(" (").append(spread.added() >= 0 ? "+" : "")
-                    .append(millis(spread.added())).append(") |");
+                String added = millis(spread.added());
+                table.append(' ').append(millis(spread.median())).append(" (")
+                    .append(added.startsWith("-") ? added : "+" + added).append(") |");
             }
             table.append('\n');
         }
@@ -262,8 +271,10 @@ public final class StartupSteps {
         return (value >= 0 ? "+" : "") + value;
     }
 
+    /** Microseconds as milliseconds with one decimal; what rounds to zero has no sign. */
     private static String millis(long micros) {
-        return String.format(Locale.ROOT, "%.1f", micros / 1000.0);
+        String millis = String.format(Locale.ROOT, "%.1f", micros / 1000.0);
+        return millis.equals("-0.0") ? "0.0" : millis;
     }
 
     static long median(List<Long> values) {
