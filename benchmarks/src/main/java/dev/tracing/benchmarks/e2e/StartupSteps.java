@@ -42,9 +42,8 @@ import org.springframework.core.metrics.StartupStep;
  * hundreds of milliseconds), though a shared machine's phases still move them by a tenth or more.
  * With the interpreter only ({@code -Xint}) the starts move less still, but the interpreter
  * weighs some work far beyond its share: every class file Spring reads is first looked up in
- * the JDK's module image, and
- * in one profile under {@code -Xint} those lookups were a third of what ours added to the main
- * thread.
+ * the JDK's module image, and in one profile under {@code -Xint} those lookups were a third of
+ * what ours added to the main thread.
  */
 public final class StartupSteps {
 
