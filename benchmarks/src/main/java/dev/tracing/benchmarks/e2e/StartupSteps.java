@@ -189,11 +189,9 @@ public final class StartupSteps {
             starts.put(config, turns);
             beans.put(config, beanTurns);
         }
-        StringBuilder table = new StringBuilder("| configuration | starts |");
-        FIGURES.forEach(figure -> table.append(' ').append(figure).append(" ms | added |"));
-        table.append("\n| --- | ---: |");
-        FIGURES.forEach(figure -> table.append(" ---: | ---: |"));
-        table.append('\n');
+        List<String> columns = new ArrayList<>(List.of("starts"));
+        FIGURES.forEach(figure -> columns.addAll(List.of(figure + " ms", "added")));
+        StringBuilder table = header("configuration", columns);
         for (String config : configs) {
             table.append("| ").append(config).append(" | ").append(starts.get(config).size()).append(" |");
             for (String figure : FIGURES) {
@@ -230,11 +228,7 @@ public final class StartupSteps {
         if (listed.isEmpty()) {
             return "";
         }
-        StringBuilder table = new StringBuilder("\n| bean, ms (added) |");
-        configs.forEach(config -> table.append(' ').append(config).append(" |"));
-        table.append("\n| --- |");
-        configs.forEach(config -> table.append(" ---: |"));
-        table.append('\n');
+        StringBuilder table = new StringBuilder("\n").append(header("bean, ms (added)", configs));
         for (String name : listed) {
             table.append("| ").append(name).append(" |");
             for (String config : configs) {
@@ -246,6 +240,15 @@ public final class StartupSteps {
             table.append('\n');
         }
         return table.toString();
+    }
+
+    /** A Markdown table's header: a left-aligned first column, the others right-aligned. */
+    private static StringBuilder header(String first, List<String> columns) {
+        StringBuilder header = new StringBuilder("| ").append(first).append(" |");
+        columns.forEach(column -> header.append(' ').append(column).append(" |"));
+        header.append("\n| --- |");
+        columns.forEach(column -> header.append(" ---: |"));
+        return header.append('\n');
     }
 
     /** The median of one figure over a configuration's turns, and the median of its differences to the reference. */
