@@ -4,6 +4,10 @@ import io.micrometer.tracing.TraceContext;
 
 /**
  * Adds work to opening and closing a scope, such as writing the trace ids into the logging MDC.
+ *
+ * <p>A scope closes on the thread that opened it. A close on any other thread is ignored, and
+ * the undo does not run there (an MDC is the opening thread's own); an undo that is an
+ * {@link Undo} is told of it instead.
  */
 @FunctionalInterface
 public interface ScopeDecorator {
@@ -13,4 +17,15 @@ public interface ScopeDecorator {
      * returns what undoes it when the scope closes, or null when there is nothing to undo.
      */
     Runnable decorate(TraceContext context);
+
+    /** An undo that also hears of its scope being closed on another thread, where nothing was undone. */
+    interface Undo extends Runnable {
+
+        /**
+         * The scope was closed on {@code closer}, not on the thread that opened it: the close was
+         * ignored, and the scope is still open there.
+         */
+        void closedOnAnotherThread(Thread closer);
+
+    }
 }

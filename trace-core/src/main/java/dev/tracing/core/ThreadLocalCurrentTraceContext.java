@@ -25,11 +25,22 @@ import org.slf4j.LoggerFactory;
  * and closing a scope is a field write rather than a {@code ThreadLocal.set}, which would touch
  * the thread's hash table each time. The thread-local is static: instances differ only in their
  * decorators. A scope restores exactly the context that was current
- * when it opened, so scopes must close in reverse order on the thread that opened them.
+ * when it opened, so scopes must close in reverse order on the thread that opened them. A scope
+ * closed on another thread is ignored (logged once, at warn, and told to the decorators' undos
+ * that are a {@link ScopeDecorator.Undo}): putting back the opening thread's context from there
+ * would race with that thread, whose MDC only it can write, and undoing the decorators there would
+ * put the opening thread's MDC values into the closing thread's. The opening thread keeps the
+ * context until it closes the scope itself, or a scope it opened before closes.
  */
 public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext {
 
     private static final class Holder {
+
+        /**
+         * The id of the thread whose holder this is: a scope closes only there. Not the thread itself,
+         * which would keep its entry in {@link #holders} (weak keys, strong values) alive.
+         */
+        final long threadId = Thread.currentThread().getId();
 
         TraceContext context;
 
@@ -43,6 +54,8 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
     private static final Logger logger = LoggerFactory.getLogger(ThreadLocalCurrentTraceContext.class);
 
     private static final AtomicBoolean loggedFailure = new AtomicBoolean();
+
+    private static final AtomicBoolean loggedForeignClose = new AtomicBoolean();
 
     /**
      * Shared by every instance, as Brave's default is: the thread's current span is one fact,
@@ -228,6 +241,40 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
         }
     }
 
+    /**
+     * A scope was closed on a thread other than the one that opened it: nothing changes but that its
+     * {@link ScopeDecorator.Undo}s hear of it, and the first is logged.
+     */
+    private static void closedElsewhere(RevertingScope scope) {
+        Thread closer = Thread.currentThread();
+        if (scope.undo instanceof Runnable[] all) {
+            for (Runnable undo : all) {
+                tellClosedElsewhere(undo, closer);
+            }
+        }
+        else {
+            tellClosedElsewhere((Runnable) scope.undo, closer);
+        }
+        if (loggedForeignClose.compareAndSet(false, true)) {
+            logger.warn("{} was closed on thread {} (id {}), not on the thread of id {}, which opened it: ignored, "
+                    + "and the opening thread keeps the context until it closes the scope or an enclosing one; close "
+                    + "a scope on the thread that opened it. Further such closes are not logged", scope,
+                    closer.getName(), closer.getId(), scope.holder.threadId,
+                    new IllegalStateException("closed here"));
+        }
+    }
+
+    private static void tellClosedElsewhere(Runnable undo, Thread closer) {
+        if (undo instanceof ScopeDecorator.Undo told) {
+            try {
+                told.closedOnAnotherThread(closer);
+            }
+            catch (RuntimeException | LinkageError ex) {
+                failed(told, ex);
+            }
+        }
+    }
+
     @Override
     public Scope maybeScope(TraceContext context) {
         TraceContext current = local.get().context;
@@ -289,6 +336,10 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
 
         @Override
         public void close() {
+            if (holder.threadId != Thread.currentThread().getId()) {
+                closedElsewhere(this);
+                return;
+            }
             if (closed) {
                 return;
             }

@@ -3,10 +3,16 @@ package dev.tracing.core;
 import java.util.ArrayList;
 import java.util.List;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.tracing.core.SpanContext;
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.TraceContext;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -78,6 +84,67 @@ class ThreadLocalCurrentTraceContextTests {
         catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    @Test
+    void aScopeClosedOnAnotherThreadChangesNothingOnEitherThread() throws Exception {
+        List<String> told = new ArrayList<>();
+        ScopeDecorator listening = context -> new ScopeDecorator.Undo() {
+            @Override
+            public void run() {
+                told.add("undone on " + Thread.currentThread().getName());
+            }
+
+            @Override
+            public void closedOnAnotherThread(Thread closer) {
+                told.add("closed on " + closer.getName());
+            }
+        };
+        ThreadLocalCurrentTraceContext current = new ThreadLocalCurrentTraceContext(
+                List.of(new MdcScopeDecorator(List.of()), listening));
+        SpanContext opened = SpanContext.create(0x5c0be1L, 0x5c0be2L, 0L, 0x5c0be3L, true, false);
+        SpanContext closersOwn = SpanContext.create(0x5c0be4L, 0x5c0be5L, 0L, 0x5c0be6L, true, false);
+        Logger logger = (Logger) LoggerFactory.getLogger(ThreadLocalCurrentTraceContext.class);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            CurrentTraceContext.Scope scope = current.newScope(opened);
+            List<Object> seenByCloser = new ArrayList<>();
+            Thread closer = new Thread(() -> {
+                try (CurrentTraceContext.Scope own = current.newScope(closersOwn)) {
+                    scope.close();
+                    scope.close();
+                    seenByCloser.add(current.context());
+                    seenByCloser.add(String.valueOf(MDC.get(MdcScopeDecorator.TRACE_ID)));
+                    seenByCloser.add(String.valueOf(MDC.get(MdcScopeDecorator.SPAN_ID)));
+                }
+            }, "foreign-closer");
+            closer.start();
+            closer.join();
+
+            // the closing thread keeps its own context and log ids
+            assertThat(seenByCloser).containsExactly(closersOwn, closersOwn.traceId(), closersOwn.spanId());
+            // an undo that listens hears of each close elsewhere (then the closer's own scope closes)
+            assertThat(told).containsExactly("closed on foreign-closer", "closed on foreign-closer",
+                    "undone on foreign-closer");
+            // the opening thread keeps the scope's, and can still close it
+            assertThat(current.context()).isSameAs(opened);
+            assertThat(MDC.get(MdcScopeDecorator.TRACE_ID)).isEqualTo(opened.traceId());
+            scope.close();
+            assertThat(current.context()).isNull();
+            assertThat(MDC.get(MdcScopeDecorator.TRACE_ID)).isNull();
+            assertThat(MDC.get(MdcScopeDecorator.SPAN_ID)).isNull();
+            assertThat(told).endsWith("undone on " + Thread.currentThread().getName());
+        }
+        finally {
+            logger.detachAppender(appender);
+        }
+        // said once, naming both threads
+        assertThat(appender.list).filteredOn(event -> event.getLevel() == Level.WARN)
+            .singleElement()
+            .satisfies(event -> assertThat(event.getFormattedMessage()).contains(opened.spanId(), "foreign-closer",
+                    "id " + Thread.currentThread().getId()));
     }
 
     @Test
