@@ -240,16 +240,11 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     }
 
     /**
-     * Makes {@code context} current on this thread until {@code current.restore()}; returns false,
-     * with nothing to put back, where that failed (an Observation on the thread that throws when our
-     * accessor asks whether it encloses the span): the request goes on without the span current,
-     * since tracing never fails a request.
-     */
-    /**
-     * {@code work} in a trace context that is not sampled, when the policy gives one, on the thread and
-     * in its Reactor Context: a skipped request records nothing, and what runs inside it (Spring
-     * Security's Observations of a health probe, a call a health indicator makes) starts no trace of
-     * its own either.
+     * {@code work} in a trace context that is not sampled, when the policy gives one, on the thread (as
+     * {@code work} makes the exchange, and again as it is subscribed to) and in its Reactor Context: a
+     * skipped request records nothing, and what runs inside it (Spring Security's Observations of a
+     * health probe, a call a health indicator makes, a controller method) starts no trace of its own
+     * either, in {@code limited} mode too.
      */
     private Mono<Void> untraced(Supplier<Mono<Void>> work) {
         TraceContext untraced = policy.untracedContext();
@@ -266,9 +261,15 @@ public final class TraceWebFilter implements WebFilter, Ordered {
                 current.restore();
             }
         }
-        return result.contextWrite(context -> context.put(TraceContextThreadLocalAccessor.KEY, untraced));
+        return new Untraced(result, untraced);
     }
 
+    /**
+     * Makes {@code context} current on this thread until {@code current.restore()}; returns false,
+     * with nothing to put back, where that failed (an Observation on the thread that throws when our
+     * accessor asks whether it encloses the span): the request goes on without the span current,
+     * since tracing never fails a request.
+     */
     private boolean makeCurrent(TraceContext context) {
         try {
             current.setValue(context);
@@ -649,6 +650,36 @@ public final class TraceWebFilter implements WebFilter, Ordered {
         catch (ClassNotFoundException | LinkageError ex) {
             return null;
         }
+    }
+
+    /**
+     * A skipped request's exchange in its unsampled context: in the Reactor Context upstream sees, and
+     * current on the thread while the exchange is subscribed to, as a traced request's span is
+     * ({@link EndingSpan}), so that what runs as it is subscribed to (a controller method that needs no
+     * request body) joins it with {@code limited} propagation too.
+     */
+    private final class Untraced extends MonoOperator<Void, Void> {
+
+        private final TraceContext context;
+
+        Untraced(Mono<Void> exchange, TraceContext context) {
+            super(exchange.contextWrite(view -> view.put(TraceContextThreadLocalAccessor.KEY, context)));
+            this.context = context;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super Void> actual) {
+            boolean entered = makeCurrent(context);
+            try {
+                source.subscribe(actual);
+            }
+            finally {
+                if (entered) {
+                    current.restore();
+                }
+            }
+        }
+
     }
 
     /** What became of the connection of an exchange that completed without error. */

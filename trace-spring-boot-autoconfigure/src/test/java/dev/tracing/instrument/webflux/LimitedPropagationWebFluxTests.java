@@ -17,6 +17,7 @@ import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.MDC;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Hooks;
 import reactor.core.publisher.Mono;
@@ -52,8 +53,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(classes = WebFluxTracingApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = { "spring.main.web-application-type=reactive", "spring.application.name=webflux-limited",
                 "trace.reactor.context-propagation=limited", "trace.sampling.rate-limit=0",
-                "trace.export.memory.max-traces-per-second=0" })
-@Import({ LimitedPropagationWebFluxTests.ConnectContexts.class, LimitedPropagationWebFluxTests.Streaming.class })
+                "trace.export.memory.max-traces-per-second=0", "trace.web.server.skip-pattern=/skipped/.*" })
+@Import({ LimitedPropagationWebFluxTests.ConnectContexts.class, LimitedPropagationWebFluxTests.Streaming.class,
+        LimitedPropagationWebFluxTests.Skipped.class })
 @ExtendWith(ReactorPropagationState.RestoredAfterAll.class)
 class LimitedPropagationWebFluxTests {
 
@@ -108,6 +110,21 @@ class LimitedPropagationWebFluxTests {
     }
 
     @Test
+    void aControllerMethodOfASkippedRequestRunsInItsUnsampledContextAndRecordsNothing() throws Exception {
+        HttpResponse<String> response = TraceAssertions.get(port, "/skipped/at-subscription");
+        assertThat(response.statusCode()).isEqualTo(200);
+        // the trace current as the method ran, whether it was sampled, and the method's own span's trace
+        String[] seen = response.body().split(" ");
+        assertThat(seen).hasSize(4);
+        assertThat(seen[0]).isNotEqualTo("none").isEqualTo(seen[3]);
+        assertThat(seen[1]).isEqualTo("false");
+        // the MDC has the trace too, and the span is not recorded
+        assertThat(seen[2]).isEqualTo(seen[0]);
+        assertThat(store.recentTraces(1000)).noneMatch(trace -> trace.stream()
+            .anyMatch(span -> "inside a skipped request".equals(span.getName()) || seen[0].equals(span.getTraceId())));
+    }
+
+    @Test
     void aStreamedRequestBodyStillSeesTheTraceThroughAFilterThatRebuildsTheRequest() throws Exception {
         HttpResponse<String> response = TraceAssertions.get(port, "/stream/limited-2");
         assertThat(response.statusCode()).isEqualTo(200);
@@ -129,6 +146,27 @@ class LimitedPropagationWebFluxTests {
         ClientHttpConnectorBuilderCustomizer<ReactorClientHttpConnectorBuilder> recordConnectContexts() {
             return builder -> builder.withHttpClientCustomizer(client -> client.doOnRequest(
                     (request, connection) -> connectedWith.put(request.uri(), request.currentContextView())));
+        }
+
+    }
+
+    /** A request the skip pattern leaves out, whose controller method starts a span of its own. */
+    @RestController
+    static class Skipped {
+
+        private final Tracer tracer;
+
+        Skipped(Tracer tracer) {
+            this.tracer = tracer;
+        }
+
+        @GetMapping("/skipped/at-subscription")
+        Mono<String> atSubscription() {
+            TraceContext current = tracer.currentTraceContext().context();
+            Span own = tracer.nextSpan().name("inside a skipped request").start();
+            own.end();
+            return Mono.just((current == null ? "none none" : current.traceId() + " " + current.sampled()) + " "
+                    + MDC.get("traceId") + " " + own.context().traceId());
         }
 
     }
