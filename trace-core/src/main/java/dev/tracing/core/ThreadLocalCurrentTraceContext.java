@@ -264,6 +264,11 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
         }
     }
 
+    /** Lets the next scope closed on another thread be logged again: for tests, each of which expects its own. */
+    static void forgetLoggedForeignClose() {
+        loggedForeignClose.set(false);
+    }
+
     private static void tellClosedElsewhere(Runnable undo, Thread closer) {
         if (undo instanceof ScopeDecorator.Undo told) {
             try {
@@ -336,11 +341,13 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
 
         @Override
         public void close() {
-            if (holder.threadId != Thread.currentThread().getId()) {
-                closedElsewhere(this);
+            // read first: a scope its own thread closed is closed for every thread (a stale read from another
+            // thread sees it open, and is ignored below as any close there is)
+            if (closed) {
                 return;
             }
-            if (closed) {
+            if (holder.threadId != Thread.currentThread().getId()) {
+                closedElsewhere(this);
                 return;
             }
             closed = true;

@@ -29,6 +29,9 @@ final class TraceBaggage implements Baggage, BaggageInScope {
 
     private CurrentTraceContext.Scope scope;
 
+    /** The id of the thread that opened {@link #scope}: only a close there is done with it. */
+    private long openedOn;
+
     /** Whether the MDC holds this field's value while a scope is open ({@code correlation-fields}). */
     private final boolean inMdc;
 
@@ -125,6 +128,7 @@ final class TraceBaggage implements Baggage, BaggageInScope {
         SpanContext withValue = context.withBaggage(fields);
         scoped.scopedContext = withValue;
         scoped.scope = currentTraceContext.newScope(withValue);
+        scoped.openedOn = Thread.currentThread().getId();
         return scoped;
     }
 
@@ -132,7 +136,10 @@ final class TraceBaggage implements Baggage, BaggageInScope {
     public void close() {
         CurrentTraceContext.Scope open = scope;
         if (open != null) {
-            scope = null;
+            // kept for the opening thread where another thread closes it: that close is ignored
+            if (Thread.currentThread().getId() == openedOn) {
+                scope = null;
+            }
             open.close();
         }
     }

@@ -108,6 +108,7 @@ class ThreadLocalCurrentTraceContextTests {
         ListAppender<ILoggingEvent> appender = new ListAppender<>();
         appender.start();
         logger.addAppender(appender);
+        ThreadLocalCurrentTraceContext.forgetLoggedForeignClose();
         try {
             CurrentTraceContext.Scope scope = current.newScope(opened);
             List<Object> seenByCloser = new ArrayList<>();
@@ -136,6 +137,11 @@ class ThreadLocalCurrentTraceContextTests {
             assertThat(MDC.get(MdcScopeDecorator.TRACE_ID)).isNull();
             assertThat(MDC.get(MdcScopeDecorator.SPAN_ID)).isNull();
             assertThat(told).endsWith("undone on " + Thread.currentThread().getName());
+            // closed for good: another thread's close now is nothing, not a close elsewhere
+            Thread late = new Thread(scope::close, "late-closer");
+            late.start();
+            late.join();
+            assertThat(told).hasSize(4);
         }
         finally {
             logger.detachAppender(appender);
@@ -143,8 +149,8 @@ class ThreadLocalCurrentTraceContextTests {
         // said once, naming both threads
         assertThat(appender.list).filteredOn(event -> event.getLevel() == Level.WARN)
             .singleElement()
-            .satisfies(event -> assertThat(event.getFormattedMessage()).contains(opened.spanId(), "foreign-closer",
-                    "id " + Thread.currentThread().getId()));
+            .satisfies(event -> assertThat(event.getFormattedMessage()).contains(opened.spanId(),
+                    "closed on thread foreign-closer", "not on the thread of id " + Thread.currentThread().getId() + ","));
     }
 
     @Test

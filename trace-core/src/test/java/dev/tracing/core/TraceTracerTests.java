@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 
 import dev.tracing.internal.HexCodec;
+import io.micrometer.tracing.BaggageInScope;
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.ScopedSpan;
 import io.micrometer.tracing.Span;
@@ -767,6 +768,27 @@ class TraceTracerTests {
         assertThat(MDC.get("tenant")).isNull();
         assertThat(MDC.get("region")).isNull();
         child.end();
+        span.end();
+    }
+
+    @Test
+    void aBaggageScopeClosedOnAnotherThreadIsStillClosedByItsOwn() throws Exception {
+        TraceTracer correlating = Tracing.newBuilder().serviceName("svc").reporter(reported::add)
+            .remoteFields(List.of("tenant")).correlationFields(List.of("tenant")).build();
+        Span span = correlating.nextSpan().name("moved baggage").start();
+        try (Tracer.SpanInScope ws = correlating.withSpan(span)) {
+            BaggageInScope tenant = correlating.createBaggageInScope("tenant", "moved");
+            Thread other = new Thread(tenant::close, "baggage-closer");
+            other.start();
+            other.join();
+            // ignored there: the value is still in scope here
+            assertThat(correlating.getBaggage("tenant").get()).isEqualTo("moved");
+            assertThat(MDC.get("tenant")).isEqualTo("moved");
+            tenant.close();
+            assertThat(correlating.getBaggage("tenant").get()).isNull();
+            assertThat(MDC.get("tenant")).isNull();
+            assertThat(correlating.currentSpan()).isEqualTo(span);
+        }
         span.end();
     }
 
