@@ -554,7 +554,7 @@ public final class TraceWebFilter implements WebFilter, Ordered {
      * handlers after it (Spring's own Observation tap, further down, restores the server's Context
      * for the rest). Nothing is left on the thread: each signal puts back what it found.
      */
-    private final class EndingSpan extends MonoOperator<Void, Void> {
+    private final class EndingSpan extends ReactorOwnOperator {
 
         /** The key of the decorator's handoff to the filter, removed on end; null where there is none. */
         private final Object decorated;
@@ -568,14 +568,6 @@ public final class TraceWebFilter implements WebFilter, Ordered {
             this.decorated = decorated;
             this.state = state;
             this.response = response;
-        }
-
-        @Override
-        public Object scanUnsafe(Attr key) {
-            if (key.getClass() == INTERNAL_PRODUCER_ATTR) {
-                return true;
-            }
-            return super.scanUnsafe(key);
         }
 
         @Override
@@ -653,12 +645,33 @@ public final class TraceWebFilter implements WebFilter, Ordered {
     }
 
     /**
+     * An operator over the exchange that tells Reactor it is one of its own ({@link #scanUnsafe}): with
+     * automatic propagation, Reactor would otherwise wrap its subscriber in one that restores the
+     * subscriber's Context (the server's, without the trace) around each signal passed on.
+     */
+    private abstract static class ReactorOwnOperator extends MonoOperator<Void, Void> {
+
+        ReactorOwnOperator(Mono<Void> exchange) {
+            super(exchange);
+        }
+
+        @Override
+        public Object scanUnsafe(Attr key) {
+            if (key.getClass() == INTERNAL_PRODUCER_ATTR) {
+                return true;
+            }
+            return super.scanUnsafe(key);
+        }
+
+    }
+
+    /**
      * A skipped request's exchange in its unsampled context: in the Reactor Context upstream sees, and
      * current on the thread while the exchange is subscribed to, as a traced request's span is
      * ({@link EndingSpan}), so that what runs as it is subscribed to (a controller method that needs no
      * request body) joins it with {@code limited} propagation too.
      */
-    private final class Untraced extends MonoOperator<Void, Void> {
+    private final class Untraced extends ReactorOwnOperator {
 
         private final TraceContext context;
 

@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
 import dev.tracing.context.TraceContextThreadLocalAccessor;
+import dev.tracing.core.SpanContext;
 import dev.tracing.core.ThreadLocalCurrentTraceContext;
 import dev.tracing.core.TraceTracer;
 import dev.tracing.core.Tracing;
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.publisher.Hooks;
 import reactor.core.publisher.Mono;
@@ -167,6 +169,33 @@ class TraceWebFilterTests {
         assertThat(seen.atEnd).as("the span ends while current, as its exporters and logs expect")
             .isEqualTo(seen.span);
         assertThat(tracer.currentTraceContext().context()).isNull();
+    }
+
+    @ParameterizedTest
+    @CsvSource({ "false, true", "false, false", "true, true", "true, false" })
+    void aSkippedRequestsUnsampledContextIsCurrentAsItsExchangeIsSubscribedTo(boolean automatic, boolean decorated) {
+        // what runs as the server subscribes (a controller method that needs no body) records nothing, in
+        // either propagation mode, as the decorator or as the filter alone
+        propagation(automatic);
+        TraceContext untraced = SpanContext.notSampled();
+        TraceWebFilter skipping = new TraceWebFilter(tracer,
+                CompositePropagator.builder(tracer).consume(List.of(PropagationType.W3C)).build(),
+                HttpSpanPolicy.builder().skipPattern("/health").untracedContexts(() -> untraced).build());
+        TraceContext[] atSubscribe = new TraceContext[1];
+        Mono<Void> exchangeWork = Mono.fromRunnable(() -> atSubscribe[0] = currentContext());
+        if (decorated) {
+            skipping.decorate((request, response) -> exchangeWork)
+                .handle(MockServerHttpRequest.get("/health").build(), new MockServerHttpResponse())
+                .block(Duration.ofSeconds(5));
+        }
+        else {
+            skipping.filter(MockServerWebExchange.from(MockServerHttpRequest.get("/health")), chained -> exchangeWork)
+                .block(Duration.ofSeconds(5));
+        }
+
+        assertThat(atSubscribe[0]).isSameAs(untraced);
+        assertThat(spans).isEmpty();
+        assertThat(currentContext()).isNull();
     }
 
     @ParameterizedTest
