@@ -11,6 +11,7 @@ import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.EnumerablePropertySource;
 import org.springframework.core.env.Environment;
 import org.springframework.core.env.PropertySource;
+import org.springframework.util.ClassUtils;
 
 /**
  * One warning at start-up that names the properties of Spring Boot's own tracing and of Spring
@@ -60,6 +61,14 @@ public final class ReplacedTracingPropertiesWarning implements SmartInitializing
             { "management.opentelemetry.tracing.", "the trace.* properties" },
             { "spring.sleuth.", "the trace.* properties" } };
 
+    /** The property Spring Boot's tracing test module sets in test contexts; see {@link #setByBootsTestModule}. */
+    private static final String BOOTS_TEST_EXPORT_SWITCH = "management.tracing.export.enabled";
+
+    /** Whether Spring Boot's tracing test module is on the classpath. */
+    private static final boolean BOOTS_TEST_MODULE = ClassUtils.isPresent(
+            "org.springframework.boot.micrometer.tracing.test.autoconfigure.TracingContextCustomizerFactory",
+            ReplacedTracingPropertiesWarning.class.getClassLoader());
+
     /** The prefixes above normalized once: the environment can hold hundreds of names to check. */
     private static final String[] NORMALIZED_PREFIXES = new String[REPLACED_PROPERTIES.length];
 
@@ -106,6 +115,9 @@ public final class ReplacedTracingPropertiesWarning implements SmartInitializing
                     continue;
                 }
                 for (String name : names) {
+                    if (setByBootsTestModule(source, name)) {
+                        continue;
+                    }
                     String instead = readInstead(name);
                     if (instead != null) {
                         // a list's elements once: remote-fields[0], remote-fields[1]
@@ -122,6 +134,18 @@ public final class ReplacedTracingPropertiesWarning implements SmartInitializing
             LOGGER.warn("trace-spring-boot-starter does not read these properties of Spring Boot's tracing or "
                     + "Spring Cloud Sleuth: {}", list);
         }
+    }
+
+    /**
+     * Whether {@code name} in {@code source} is what Spring Boot's tracing test module
+     * ({@code spring-boot-micrometer-tracing-test}) sets in every test context without
+     * {@code @AutoConfigureTracing}: {@code management.tracing.export.enabled=false}, through
+     * {@code TestPropertyValues}, whose property source is named {@code test}. Not the application's
+     * setting, so nothing to migrate (and this starter exports in tests only where an endpoint is set).
+     */
+    private static boolean setByBootsTestModule(PropertySource<?> source, String name) {
+        return BOOTS_TEST_MODULE && BOOTS_TEST_EXPORT_SWITCH.equals(name) && "test".equals(source.getName())
+                && "false".equals(String.valueOf(source.getProperty(name)));
     }
 
     /**

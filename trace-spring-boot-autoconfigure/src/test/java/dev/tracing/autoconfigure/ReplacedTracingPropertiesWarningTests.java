@@ -57,6 +57,31 @@ class ReplacedTracingPropertiesWarningTests {
     }
 
     @Test
+    void theExportSwitchBootsTracingTestModuleSetsInTestContextsIsNotNamed() {
+        // Boot's tracing test module (on this module's test classpath) sets management.tracing.export.enabled=false
+        // in every test context through TestPropertyValues, as this runner sets its properties: a source named test
+        try (LogLines log = LogLines.capture(ReplacedTracingPropertiesWarning.class.getName())) {
+            runner.withPropertyValues("management.tracing.export.enabled=false")
+                .run(context -> assertThat(context).hasNotFailed());
+            assertThat(log.lines()).noneMatch(line -> line.message().contains("does not read these properties"));
+        }
+        // true, or false in the application's own properties, is the application's setting
+        try (LogLines log = LogLines.capture(ReplacedTracingPropertiesWarning.class.getName())) {
+            runner.withPropertyValues("management.tracing.export.enabled=true")
+                .run(context -> assertThat(context).hasNotFailed());
+            StandardEnvironment application = new StandardEnvironment();
+            application.getPropertySources()
+                .addFirst(new MapPropertySource("Config resource 'class path resource [application.properties]'",
+                        Map.of("management.tracing.export.enabled", "false")));
+            ReplacedTracingPropertiesWarning.warnIfSet(application);
+            assertThat(log.lines()).filteredOn(line -> line.message().contains("does not read these properties"))
+                .hasSize(2)
+                .allSatisfy(line -> assertThat(line.message()).contains(
+                        "management.tracing.export.enabled (use trace.enabled, or no trace.export.* endpoint)"));
+        }
+    }
+
+    @Test
     void everyPropertyOfBootsTracingIsNamed() {
         // Boot 4's current names too, not only those with a trace.* twin
         assertThat(ReplacedTracingPropertiesWarning.readInstead("management.tracing.export.enabled"))
