@@ -54,6 +54,9 @@ public final class TraceTracer implements Tracer {
 
     private final List<String> remoteFields;
 
+    /** The baggage names recorded as tags of a span that carries a value when it ends; most often none. */
+    private final String[] tagFields;
+
     /** Whether a decision that arrives with a remote context is kept, or the local sampler decides. */
     private final boolean respectIncoming;
 
@@ -98,8 +101,8 @@ public final class TraceTracer implements Tracer {
     private final AtomicLong nextExpiryScan;
 
     TraceTracer(CurrentTraceContext currentTraceContext, Sampler sampler, SpanReporter reporter, TraceClock clock,
-            String serviceName, List<String> remoteFields, List<String> correlationFields, boolean respectIncoming,
-            SpanLimits spanLimits, SpanLifecycle spanLifecycle, KeepPolicy keep) {
+            String serviceName, List<String> remoteFields, List<String> correlationFields, List<String> tagFields,
+            boolean respectIncoming, SpanLimits spanLimits, SpanLifecycle spanLifecycle, KeepPolicy keep) {
         this.spanLifecycle = spanLifecycle;
         this.keep = keep;
         this.keepLimiter = keep.isEnabled() && keep.rateLimit() > 0
@@ -114,6 +117,7 @@ public final class TraceTracer implements Tracer {
         this.serviceName = serviceName;
         this.remoteFields = List.copyOf(remoteFields);
         this.correlationFields = Collections.unmodifiableSet(new LinkedHashSet<>(correlationFields));
+        this.tagFields = tagFields.toArray(new String[0]);
         this.mdcFields = currentTraceContext instanceof ThreadLocalCurrentTraceContext threadLocal
                 ? Set.copyOf(threadLocal.mdcFields()) : Set.of();
     }
@@ -362,7 +366,13 @@ public final class TraceTracer implements Tracer {
     }
 
     void end(SpanContext context, RecordedSpan record, long explicitEndMicros) {
-        if (record == null || !record.finish(explicitEndMicros, clock)) {
+        if (record == null) {
+            return;
+        }
+        if (tagFields.length != 0) {
+            tagBaggage(context, record);
+        }
+        if (!record.finish(explicitEndMicros, clock)) {
             return;
         }
         context.record = null;
@@ -374,6 +384,20 @@ public final class TraceTracer implements Tracer {
         }
         else {
             report(record);
+        }
+    }
+
+    /** Records the values {@code context} carries of the tag fields as tags of the span ending (not if it ended). */
+    private void tagBaggage(SpanContext context, RecordedSpan record) {
+        BaggageFields fields = context.baggage();
+        if (fields == null) {
+            return;
+        }
+        for (String name : tagFields) {
+            String value = fields.get(name);
+            if (value != null) {
+                record.tag(name, value);
+            }
         }
     }
 

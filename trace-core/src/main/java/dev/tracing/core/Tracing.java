@@ -1,5 +1,6 @@
 package dev.tracing.core;
 
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 
@@ -44,6 +45,8 @@ public final class Tracing {
         private List<String> remoteFields = List.of();
 
         private List<String> correlationFields = List.of();
+
+        private List<String> tagFields = List.of();
 
         private boolean respectIncoming = DEFAULT_RESPECT_INCOMING;
 
@@ -106,6 +109,22 @@ public final class Tracing {
         }
 
         /**
+         * The baggage names recorded as tags: a span whose context carries a value of one when it ends
+         * gets a tag of that name and value (a tag of the same name set before is replaced), as Spring
+         * Boot's Brave tracing does with {@code management.tracing.baggage.tag-fields}.
+         * @throws IllegalArgumentException when a name is blank
+         */
+        public Builder tagFields(List<String> tagFields) {
+            for (String name : tagFields) {
+                if (name == null || name.isBlank()) {
+                    throw new IllegalArgumentException("must not contain blank names");
+                }
+            }
+            this.tagFields = List.copyOf(new LinkedHashSet<>(tagFields));
+            return this;
+        }
+
+        /**
          * Whether a sampling decision that arrives with a remote context is kept (the default), or
          * the trace is continued under this tracer's own decision: what a service at the edge of the
          * internet wants, where a caller sending {@code traceparent ...-01} would otherwise make it
@@ -143,7 +162,7 @@ public final class Tracing {
             CurrentTraceContext current = currentTraceContext != null ? currentTraceContext
                     : new ThreadLocalCurrentTraceContext(List.of(new MdcScopeDecorator(correlationFields)));
             return new TraceTracer(current, sampler, reporter, clock, serviceName, remoteFields, correlationFields,
-                    respectIncoming, spanLimits, spanLifecycle, keep);
+                    tagFields, respectIncoming, spanLimits, spanLifecycle, keep);
         }
     }
 }

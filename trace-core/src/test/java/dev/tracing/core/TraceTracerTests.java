@@ -29,6 +29,8 @@ import org.slf4j.MDC;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * Behaviour of this project's tracer that Micrometer's {@code SimpleTracer} does not share, so it
@@ -769,6 +771,30 @@ class TraceTracerTests {
         assertThat(MDC.get("region")).isNull();
         child.end();
         span.end();
+    }
+
+    @Test
+    void aTagFieldsBaggageIsATagOfEachSpanThatCarriesItWhenItEnds() {
+        TraceTracer tagging = Tracing.newBuilder().serviceName("svc").reporter(reported::add)
+            .remoteFields(List.of("tenant")).tagFields(List.of("tenant", "region")).build();
+        Span root = tagging.nextSpan().name("root").start();
+        Span child;
+        try (Tracer.SpanInScope ws = tagging.withSpan(root)) {
+            root.tag("tenant", "set before");
+            tagging.getBaggage("tenant").set("acme");
+            child = tagging.nextSpan().name("child").start();
+        }
+        Span other = tagging.nextSpan().name("no baggage").start();
+        child.end();
+        other.end();
+        root.end();
+        // the value when each ends, over a tag set before; a field without a value is no tag
+        assertThat(reported).extracting(FinishedSpan::getName, span -> span.getTags().get("tenant"),
+                span -> span.getTags().containsKey("region"))
+            .containsExactlyInAnyOrder(tuple("root", "acme", false), tuple("child", "acme", false),
+                    tuple("no baggage", null, false));
+        assertThatThrownBy(() -> Tracing.newBuilder().tagFields(List.of("tenant", " ")))
+            .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

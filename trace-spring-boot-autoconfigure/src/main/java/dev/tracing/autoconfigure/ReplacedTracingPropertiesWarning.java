@@ -38,7 +38,7 @@ public final class ReplacedTracingPropertiesWarning implements SmartInitializing
             { "management.tracing.propagation.", "trace.propagation.produce and trace.propagation.consume" },
             { "management.tracing.baggage.remote-fields", "trace.baggage.remote-fields" },
             { "management.tracing.baggage.correlation.", "trace.baggage.correlation-fields" },
-            { "management.tracing.baggage.tag-fields", NO_EQUIVALENT + ": baggage is not copied into span tags" },
+            { "management.tracing.baggage.tag-fields", "trace.baggage.tag-fields" },
             { "management.tracing.baggage.", "trace.baggage.*" },
             { "management.tracing.export.zipkin.", "trace.export.zipkin.endpoint" },
             { "management.tracing.export.otlp.", "trace.export.otlp.endpoint and headers" },

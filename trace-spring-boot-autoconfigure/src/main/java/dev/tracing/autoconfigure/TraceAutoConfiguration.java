@@ -150,7 +150,9 @@ public final class TraceAutoConfiguration {
     Tracer traceTracer(TraceProperties properties, TraceSamplingProperties sampling, TraceBaggageProperties baggage,
             TraceSpanLimitsProperties limits, Environment environment, Sampler sampler,
             CurrentTraceContext currentTraceContext, SpanPipeline pipeline, ObjectProvider<SpanLifecycle> lifecycle) {
-        return Tracing.newBuilder()
+        Tracing.Builder builder = Tracing.newBuilder();
+        PropertyMapping.map("trace.baggage.tag-fields", baggage.getTagFields(), builder::tagFields);
+        return builder
             .spanLimits(PropertyMapping.spanLimits(limits))
             .serviceName(serviceName(properties, environment))
             .sampler(sampler)

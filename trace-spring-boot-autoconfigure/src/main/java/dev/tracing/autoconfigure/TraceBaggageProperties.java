@@ -20,6 +20,13 @@ public class TraceBaggageProperties {
     /** Baggage names copied into the logging MDC while a span that carries them is current. */
     private List<String> correlationFields = new ArrayList<>();
 
+    /**
+     * Baggage names recorded as span tags: a span whose context carries a value of one when it
+     * ends gets a tag of that name (replacing one set before), as Spring Boot's Brave tracing does
+     * with management.tracing.baggage.tag-fields.
+     */
+    private List<String> tagFields = new ArrayList<>();
+
     public List<String> getRemoteFields() {
         return remoteFields;
     }
@@ -34,6 +41,14 @@ public class TraceBaggageProperties {
 
     public void setCorrelationFields(List<String> correlationFields) {
         this.correlationFields = correlationFields;
+    }
+
+    public List<String> getTagFields() {
+        return tagFields;
+    }
+
+    public void setTagFields(List<String> tagFields) {
+        this.tagFields = tagFields;
     }
 
 }

@@ -36,7 +36,8 @@ class ConfigurationMetadataTests {
         }
         assertThat(properties).containsKeys("trace.enabled", "trace.service-name", "trace.sampling.probability",
                 "trace.sampling.rate-limit", "trace.propagation.produce", "trace.propagation.consume",
-                "trace.baggage.remote-fields", "trace.baggage.correlation-fields", "trace.export.memory.enabled",
+                "trace.baggage.remote-fields", "trace.baggage.correlation-fields", "trace.baggage.tag-fields",
+                "trace.export.memory.enabled",
                 "trace.export.memory.max-spans", "trace.export.memory.max-traces-per-second",
                 "trace.web.server.enabled", "trace.web.server.skip-pattern",
                 "trace.web.server.response-header", "trace.web.server.record-headers", "trace.web.record-query",

@@ -37,7 +37,7 @@ class ReplacedTracingPropertiesWarningTests {
                     .contains("management.tracing.baggage.remote-fields (use trace.baggage.remote-fields)")
                     .contains("management.tracing.sampling.probability (use trace.sampling.probability)")
                     .contains("spring.sleuth.propagation.type (use the trace.* properties)")
-                    .contains("management.tracing.baggage.tag-fields (no equivalent: baggage is not copied into span tags)")
+                    .contains("management.tracing.baggage.tag-fields (use trace.baggage.tag-fields)")
                     .doesNotContain("remote-fields[")
                     .doesNotContain("management.endpoints"));
         }
@@ -108,7 +108,7 @@ class ReplacedTracingPropertiesWarningTests {
             .startsWith("no equivalent for spans");
         // where nothing replaces it, the warning says so rather than naming a property that does not do it
         assertThat(ReplacedTracingPropertiesWarning.readInstead("management.tracing.baggage.tag-fields"))
-            .isEqualTo("no equivalent: baggage is not copied into span tags");
+            .isEqualTo("trace.baggage.tag-fields");
         assertThat(ReplacedTracingPropertiesWarning.readInstead("MANAGEMENT_OPENTELEMETRY_RESOURCEATTRIBUTES_DEPLOYMENT_ENVIRONMENT"))
             .startsWith("no equivalent for spans");
     }

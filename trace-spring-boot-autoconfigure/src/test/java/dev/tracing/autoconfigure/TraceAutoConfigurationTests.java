@@ -96,6 +96,25 @@ class TraceAutoConfigurationTests {
     }
 
     @Test
+    void baggageOfATagFieldIsRecordedAsATagAndABlankNameFailsStartupNamingTheProperty() {
+        runner.withPropertyValues("trace.baggage.remote-fields=tenant", "trace.baggage.tag-fields=tenant")
+            .run(context -> {
+                Tracer tracer = context.getBean(Tracer.class);
+                Span span = tracer.nextSpan().name("tagged by baggage").start();
+                try (Tracer.SpanInScope ws = tracer.withSpan(span)) {
+                    tracer.getBaggage("tenant").set("acme");
+                }
+                span.end();
+                assertThat(context.getBean(InMemorySpanStore.class).trace(span.context().traceId())).singleElement()
+                    .satisfies(finished -> assertThat(finished.getTags()).containsEntry("tenant", "acme"));
+            });
+        runner.withPropertyValues("trace.baggage.tag-fields=tenant, ").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(StartupFailures.text(context.getStartupFailure())).contains("trace.baggage.tag-fields");
+        });
+    }
+
+    @Test
     void theStoresLimitOfNewTracesPerSecondIsBoundAndNegativeFailsStartupNamingIt() {
         runner.withPropertyValues("trace.export.memory.max-traces-per-second=0")
             .run(context -> assertThat(context.getBean(InMemorySpanStore.class).maxTracesPerSecond()).isZero());
