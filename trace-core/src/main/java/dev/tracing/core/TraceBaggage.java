@@ -35,15 +35,20 @@ final class TraceBaggage implements Baggage, BaggageInScope {
     /** Whether the MDC holds this field's value while a scope is open ({@code correlation-fields}). */
     private final boolean inMdc;
 
-    TraceBaggage(String name, CurrentTraceContext currentTraceContext, boolean inMdc) {
-        this(name, currentTraceContext, inMdc, null);
+    /** Whether a value set or put in scope is a tag of the span it goes to ({@code tag-fields}). */
+    private final boolean tagged;
+
+    TraceBaggage(String name, CurrentTraceContext currentTraceContext, boolean inMdc, boolean tagged) {
+        this(name, currentTraceContext, inMdc, tagged, null);
     }
 
     /** A field bound to {@code boundContext}: reads and writes go there instead of the current context. */
-    TraceBaggage(String name, CurrentTraceContext currentTraceContext, boolean inMdc, SpanContext boundContext) {
+    TraceBaggage(String name, CurrentTraceContext currentTraceContext, boolean inMdc, boolean tagged,
+            SpanContext boundContext) {
         this.name = name;
         this.currentTraceContext = currentTraceContext;
         this.inMdc = inMdc;
+        this.tagged = tagged;
         this.boundContext = boundContext;
     }
 
@@ -95,6 +100,9 @@ final class TraceBaggage implements Baggage, BaggageInScope {
             if (inMdc && currentTraceContext.context() == context) {
                 MdcScopeDecorator.flush(name, value);
             }
+            if (tagged) {
+                tag(context, value);
+            }
         }
         return this;
     }
@@ -117,7 +125,7 @@ final class TraceBaggage implements Baggage, BaggageInScope {
     @Override
     public BaggageInScope makeCurrent(TraceContext traceContext, String value) {
         SpanContext context = TraceTracer.resolve(currentTraceContext, traceContext);
-        TraceBaggage scoped = new TraceBaggage(name, currentTraceContext, inMdc, context);
+        TraceBaggage scoped = new TraceBaggage(name, currentTraceContext, inMdc, tagged, context);
         if (context == null) {
             return scoped;
         }
@@ -126,10 +134,22 @@ final class TraceBaggage implements Baggage, BaggageInScope {
         BaggageFields fields = existing == null ? BaggageFields.empty() : existing.copy();
         fields.put(name, value);
         SpanContext withValue = context.withBaggage(fields);
+        if (tagged) {
+            // the copy is the same span: its tag now, as the span's own context may never carry the value
+            tag(withValue, value);
+        }
         scoped.scopedContext = withValue;
         scoped.scope = currentTraceContext.newScope(withValue);
         scoped.openedOn = Thread.currentThread().getId();
         return scoped;
+    }
+
+    /** Tags the span of {@code context} with the value, where it is recording and the value is one. */
+    private void tag(SpanContext context, String value) {
+        RecordedSpan record = context.record;
+        if (record != null && value != null) {
+            record.tag(name, value);
+        }
     }
 
     @Override

@@ -387,6 +387,15 @@ public final class TraceTracer implements Tracer {
         }
     }
 
+    private boolean isTagField(String name) {
+        for (String field : tagFields) {
+            if (field.equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Records the values {@code context} carries of the tag fields as tags of the span ending (not if it ended). */
     private void tagBaggage(SpanContext context, RecordedSpan record) {
         BaggageFields fields = context.baggage();
@@ -485,17 +494,18 @@ public final class TraceTracer implements Tracer {
 
     @Override
     public Baggage getBaggage(String name) {
-        return new TraceBaggage(name, currentTraceContext, mdcFields.contains(name));
+        return new TraceBaggage(name, currentTraceContext, mdcFields.contains(name), isTagField(name));
     }
 
     @Override
     public Baggage getBaggage(TraceContext traceContext, String name) {
-        return new TraceBaggage(name, currentTraceContext, mdcFields.contains(name), resolve(traceContext));
+        return new TraceBaggage(name, currentTraceContext, mdcFields.contains(name), isTagField(name),
+                resolve(traceContext));
     }
 
     @Override
     public Baggage createBaggage(String name) {
-        return new TraceBaggage(name, currentTraceContext, mdcFields.contains(name));
+        return new TraceBaggage(name, currentTraceContext, mdcFields.contains(name), isTagField(name));
     }
 
     @Override

@@ -109,9 +109,11 @@ public final class Tracing {
         }
 
         /**
-         * The baggage names recorded as tags: a span whose context carries a value of one when it ends
-         * gets a tag of that name and value (a tag of the same name set before is replaced), as Spring
-         * Boot's Brave tracing does with {@code management.tracing.baggage.tag-fields}.
+         * The baggage names recorded as span tags, as Spring Boot's {@code
+         * management.tracing.baggage.tag-fields}: a value set on a span's context, or put in scope
+         * while the span is current ({@code createBaggageInScope}), is a tag of that span at once, and
+         * a span whose own context carries a value when it ends (inherited, or from the caller's
+         * headers) gets it as a tag then, replacing one of the same name.
          * @throws IllegalArgumentException when a name is blank
          */
         public Builder tagFields(List<String> tagFields) {

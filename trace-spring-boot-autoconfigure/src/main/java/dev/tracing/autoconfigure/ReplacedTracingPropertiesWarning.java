@@ -138,10 +138,13 @@ public final class ReplacedTracingPropertiesWarning implements SmartInitializing
 
     /**
      * Whether {@code name} in {@code source} is what Spring Boot's tracing test module
-     * ({@code spring-boot-micrometer-tracing-test}) sets in every test context without
-     * {@code @AutoConfigureTracing}: {@code management.tracing.export.enabled=false}, through
-     * {@code TestPropertyValues}, whose property source is named {@code test}. Not the application's
-     * setting, so nothing to migrate (and this starter exports in tests only where an endpoint is set).
+     * ({@code spring-boot-micrometer-tracing-test}) sets in every test context unless the test asks
+     * for export ({@code @AutoConfigureTracing}, or {@code spring.test.tracing.export=true}):
+     * {@code management.tracing.export.enabled=false}, through {@code TestPropertyValues}, whose
+     * property source is named {@code test}. Not the application's setting, so nothing to migrate
+     * (and this starter exports in tests only where an endpoint is set). A test's own
+     * {@code TestPropertyValues} (an {@code ApplicationContextRunner}'s properties) share that
+     * source's name, and the same value is left out there too.
      */
     private static boolean setByBootsTestModule(PropertySource<?> source, String name) {
         return BOOTS_TEST_MODULE && BOOTS_TEST_EXPORT_SWITCH.equals(name) && "test".equals(source.getName())

@@ -21,9 +21,10 @@ public class TraceBaggageProperties {
     private List<String> correlationFields = new ArrayList<>();
 
     /**
-     * Baggage names recorded as span tags: a span whose context carries a value of one when it
-     * ends gets a tag of that name (replacing one set before), as Spring Boot's Brave tracing does
-     * with management.tracing.baggage.tag-fields.
+     * Baggage names recorded as span tags, as Spring Boot's management.tracing.baggage.tag-fields:
+     * a value set on a span, or put in scope while it is current, is a tag of that span, and a
+     * span that carries a value when it ends (inherited, or from the caller's headers) gets it
+     * then, replacing a tag of the same name.
      */
     private List<String> tagFields = new ArrayList<>();
 
