@@ -54,7 +54,7 @@ public final class TraceTracer implements Tracer {
 
     private final List<String> remoteFields;
 
-    /** The baggage names recorded as tags of a span that carries a value when it ends; most often none. */
+    /** The baggage names recorded as span tags ({@code tag-fields}); most often none. */
     private final String[] tagFields;
 
     /** Whether a decision that arrives with a remote context is kept, or the local sampler decides. */
