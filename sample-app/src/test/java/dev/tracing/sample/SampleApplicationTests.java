@@ -76,6 +76,25 @@ class SampleApplicationTests {
     }
 
     @Test
+    void aCallersTenantGoesWithEveryCallOfTheChainAndTagsEverySpan() {
+        Map<String, Object> body = client.get()
+            .uri("/api/chain")
+            .header("baggage", "tenant=acme")
+            .exchange()
+            .expectStatus()
+            .isOk()
+            .expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
+            })
+            .returnResult()
+            .getResponseBody();
+        String traceId = (String) body.get("traceId");
+        // over WebClient, RestTemplate, Kafka and gRPC, and on the request's own spans
+        assertThat(spans.awaitTrace(traceId, 9)).hasSize(9)
+            .allSatisfy(span -> assertThat(span.getTags()).as(span.getName() + " " + span.getKind())
+                .containsEntry("tenant", "acme"));
+    }
+
+    @Test
     void chainCallsTheDownstreamAndSendsAnEventInOneTrace(CapturedOutput output) throws Exception {
         Map<String, Object> body = SampleRequests.getJson(client, "/api/chain");
         String traceId = (String) body.get("traceId");
