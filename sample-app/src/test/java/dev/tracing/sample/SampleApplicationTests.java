@@ -77,16 +77,8 @@ class SampleApplicationTests {
 
     @Test
     void aCallersTenantGoesWithEveryCallOfTheChainAndTagsEverySpan() {
-        Map<String, Object> body = client.get()
-            .uri("/api/chain")
-            .header("baggage", "tenant=acme")
-            .exchange()
-            .expectStatus()
-            .isOk()
-            .expectBody(new ParameterizedTypeReference<Map<String, Object>>() {
-            })
-            .returnResult()
-            .getResponseBody();
+        Map<String, Object> body = SampleRequests.getJson(client, "/api/chain",
+                headers -> headers.set("baggage", "tenant=acme"));
         String traceId = (String) body.get("traceId");
         // over WebClient, RestTemplate, Kafka and gRPC, and on the request's own spans
         assertThat(spans.awaitTrace(traceId, 9)).hasSize(9)
