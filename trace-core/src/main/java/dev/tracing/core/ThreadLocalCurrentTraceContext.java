@@ -1,5 +1,8 @@
 package dev.tracing.core;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -65,22 +68,55 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
     private static final ThreadLocal<Holder> local = ThreadLocal.withInitial(ThreadLocalCurrentTraceContext::register);
 
     /**
-     * Every thread's holder, for {@link #threadsWithAContext()}. Weak keys: a thread that ends
-     * takes its entry with it. Written once per thread, when it first touches the current context.
+     * Every platform thread's holder, for {@link #threadsWithAContext()}. Weak keys: a thread that
+     * ends takes its entry with it. Written once per thread, when it first touches the current
+     * context. Virtual threads are left out: one per task (a request, with Spring Boot's virtual
+     * threads) would take this lock and leave a weak reference for the collector every time, which
+     * cost several times a scope's work, and a virtual thread is never reused, so a context it keeps
+     * ends with it instead of reaching the next task.
      */
     private static final Map<Thread, Holder> holders = new WeakHashMap<>();
 
+    /** {@code Thread.isVirtual()}, on a JDK that has it (21 and later); null before. */
+    private static final MethodHandle isVirtual = isVirtualHandle();
+
     private static Holder register() {
         Holder holder = new Holder();
-        synchronized (holders) {
-            holders.put(Thread.currentThread(), holder);
+        Thread thread = Thread.currentThread();
+        if (!isVirtual(thread)) {
+            synchronized (holders) {
+                holders.put(thread, holder);
+            }
         }
         return holder;
     }
 
+    private static MethodHandle isVirtualHandle() {
+        try {
+            return MethodHandles.publicLookup()
+                .findVirtual(Thread.class, "isVirtual", MethodType.methodType(boolean.class));
+        }
+        catch (ReflectiveOperationException ex) {
+            return null;
+        }
+    }
+
+    static boolean isVirtual(Thread thread) {
+        if (isVirtual == null) {
+            return false;
+        }
+        try {
+            return (boolean) isVirtual.invokeExact(thread);
+        }
+        catch (Throwable ex) {
+            return false;
+        }
+    }
+
     /**
-     * The names of live threads that have a current trace context now. Once an application is
-     * idle, every name here is a thread that kept a span after its work was done: a leak. Meant for
+     * The names of live platform threads that have a current trace context now (virtual threads,
+     * which are not reused, are not tracked). Once an application is idle, every name here is a
+     * thread that kept a span after its work was done: a leak. Meant for
      * diagnostics (a soak test, a metric): it reads other threads' holders without synchronizing
      * with them, so a thread that is busy right now may be seen a moment late.
      */
