@@ -25,8 +25,9 @@ import io.micrometer.tracing.exporter.SpanReporter;
  * behind the SDK's batch span processor, a reporter sees a span shortly after it ended rather
  * than during {@code end()}. One thread per reporter costs an idle thread each, and reporters are
  * few; in exchange, a reporter stuck on a dead backend costs the others nothing. {@link #close()}
- * gives each queue the timeout to drain but leaves the reporters themselves to their owner (the
- * Spring context closes its beans).
+ * gives every queue one timeout to drain, the exporters' {@link BatchingSpanReporter} among the
+ * reporters too, but leaves the application's reporters themselves to their owner (the Spring
+ * context closes its beans).
  */
 public final class BackgroundSpanReporters implements AutoCloseable {
 
@@ -80,24 +81,23 @@ public final class BackgroundSpanReporters implements AutoCloseable {
     }
 
     /**
-     * Drains and stops every background thread, all within one timeout (not one per reporter: a few
-     * reporters stuck on dead backends would otherwise hold the context's close for as many
-     * timeouts); the wrapped reporters are not closed.
+     * Drains and stops every background thread and every {@link BatchingSpanReporter} among the
+     * reporters (the exporters' queues), all within one timeout, the longest of theirs: not one per
+     * queue, or a few backends that are down would hold the context's close for as many timeouts.
+     * The application's wrapped reporters are not closed. Call it once nothing ends spans any more
+     * (the Spring context destroys this before the beans that report to it); a batching reporter
+     * closed here stays closed when its owner closes it again.
      */
     @Override
     public void close() {
-        List<BatchingSpanReporter> closing = new ArrayList<>(background.size());
-        long timeout = 0L;
-        for (BatchingSpanReporter batching : background.values()) {
-            if (batching.beginClose()) {
+        // the background reporters are among them, each wrapped in its own batching reporter
+        List<BatchingSpanReporter> closing = new ArrayList<>(reporters.size());
+        for (SpanReporter reporter : reporters) {
+            if (reporter instanceof BatchingSpanReporter batching) {
                 closing.add(batching);
-                timeout = Math.max(timeout, batching.timeoutNanos());
             }
         }
-        long deadline = System.nanoTime() + timeout;
-        for (BatchingSpanReporter batching : closing) {
-            batching.finishClose(deadline);
-        }
+        BatchingSpanReporter.closeTogether(closing);
     }
 
     /** One reporter as the single exporter of its own batching reporter. */

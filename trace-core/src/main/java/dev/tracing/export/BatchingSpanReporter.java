@@ -2,6 +2,7 @@ package dev.tracing.export;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -176,10 +177,30 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
     }
 
     /**
+     * Closes {@code reporters} as {@link #close()} does, together: each stops taking spans at once,
+     * and all send what they hold within one deadline, the longest of their timeouts from now, not one
+     * timeout after another. One whose close had begun already is left to it.
+     */
+    public static void closeTogether(Collection<BatchingSpanReporter> reporters) {
+        List<BatchingSpanReporter> closing = new ArrayList<>(reporters.size());
+        long timeout = 0L;
+        for (BatchingSpanReporter reporter : reporters) {
+            if (reporter.beginClose()) {
+                closing.add(reporter);
+                timeout = Math.max(timeout, reporter.timeoutNanos);
+            }
+        }
+        long deadline = System.nanoTime() + timeout;
+        for (BatchingSpanReporter reporter : closing) {
+            reporter.finishClose(deadline);
+        }
+    }
+
+    /**
      * Takes no more spans and has every worker send what it holds; returns false when closing had
      * begun already. Then {@link #finishClose}: several reporters closed together share one deadline.
      */
-    boolean beginClose() {
+    private boolean beginClose() {
         if (!closed.compareAndSet(false, true)) {
             return false;
         }
@@ -189,13 +210,8 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
         return true;
     }
 
-    /** The close timeout, in nanoseconds. */
-    long timeoutNanos() {
-        return timeoutNanos;
-    }
-
     /** Waits for the workers until {@code deadline} (nanoTime), counts what is left, closes the exporters. */
-    void finishClose(long deadline) {
+    private void finishClose(long deadline) {
         for (Lane lane : lanes) {
             lane.awaitDrained(deadline);
         }

@@ -26,8 +26,8 @@ import io.micrometer.tracing.exporter.SpanFilter;
 import io.micrometer.tracing.exporter.SpanReporter;
 import io.micrometer.tracing.propagation.Propagator;
 
-import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -113,18 +113,22 @@ public final class TraceAutoConfiguration {
 
     /**
      * Every {@link SpanReporter} bean, the application's own each on a background thread of its
-     * own (bounded by {@code trace.export.batch.max-queue-size}, drained within
-     * {@code trace.export.batch.timeout} at shutdown), so a slow one never delays a request.
+     * own (bounded by {@code trace.export.batch.max-queue-size}), so a slow one never delays a
+     * request. At shutdown their queues and the exporters' drain within one
+     * {@code trace.export.batch.timeout}, together: this is destroyed before the reporters.
      */
     @Bean
     @ConditionalOnMissingBean
     BackgroundSpanReporters traceBackgroundSpanReporters(TraceExportProperties export,
-            ListableBeanFactory beanFactory, ObjectProvider<SpanReporter> reporters) {
+            ConfigurableListableBeanFactory beanFactory, ObjectProvider<SpanReporter> reporters) {
         // every batch setting is checked here, whether or not a backend uses them yet
         BatchingSpanReporter.Builder settings = PropertyMapping.batching(export.getBatch());
         Map<String, SpanReporter> byName = beanFactory.getBeansOfType(SpanReporter.class);
         Map<String, SpanReporter> ordered = new LinkedHashMap<>();
         reporters.orderedStream().forEach(reporter -> ordered.put(beanName(byName, reporter), reporter));
+        for (String reporter : byName.keySet()) {
+            beanFactory.registerDependentBean(reporter, "traceBackgroundSpanReporters");
+        }
         return new BackgroundSpanReporters(ordered, settings.maxQueueSize(), settings.timeout());
     }
 

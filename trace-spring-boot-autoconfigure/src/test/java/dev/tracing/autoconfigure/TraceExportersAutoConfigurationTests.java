@@ -313,6 +313,64 @@ class TraceExportersAutoConfigurationTests {
             });
     }
 
+    /**
+     * A backend and an application's reporter both down at shutdown: the exporters' queue and the
+     * reporter's drain within one {@code trace.export.batch.timeout} together, not one after the
+     * other, and what each could not send is counted.
+     */
+    @Test
+    void atShutdownTheExportersAndTheApplicationsReportersShareOneTimeout() throws Exception {
+        java.util.concurrent.CountDownLatch stuck = new java.util.concurrent.CountDownLatch(2);
+        java.util.concurrent.CountDownLatch backendsBack = new java.util.concurrent.CountDownLatch(1);
+        Runnable hang = () -> {
+            stuck.countDown();
+            try {
+                backendsBack.await();
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        SpanExporter deadBackend = new SpanExporter() {
+            @Override
+            public String name() {
+                return "dead";
+            }
+
+            @Override
+            public void export(List<io.micrometer.tracing.exporter.FinishedSpan> spans) {
+                hang.run();
+            }
+        };
+        io.micrometer.tracing.exporter.SpanReporter deadWebhook = span -> hang.run();
+        try {
+            runner.withPropertyValues("trace.export.batch.timeout=1s", "trace.export.batch.schedule-delay=0s",
+                    "trace.export.batch.max-batch-size=1")
+                .withBean("deadBackend", SpanExporter.class, () -> deadBackend)
+                .withBean("deadWebhook", io.micrometer.tracing.exporter.SpanReporter.class, () -> deadWebhook)
+                .run(context -> {
+                    Tracer tracer = context.getBean(Tracer.class);
+                    tracer.nextSpan().name("stuck").start().end();
+                    assertThat(stuck.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                    tracer.nextSpan().name("queued").start().end();
+                    BatchingSpanReporter exporters = context.getBean(BatchingSpanReporter.class);
+                    BatchingSpanReporter webhook = context.getBean(dev.tracing.export.BackgroundSpanReporters.class)
+                        .background()
+                        .get("deadWebhook");
+
+                    long start = System.nanoTime();
+                    context.close();
+                    // one timeout (1 s) for both, where each took its own before (2 s)
+                    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1600));
+                    assertThat(exporters.droppedCount("dead", BatchingSpanReporter.SHUTDOWN)).isEqualTo(1);
+                    assertThat(webhook.droppedCount("deadWebhook", BatchingSpanReporter.SHUTDOWN)).isEqualTo(1);
+                });
+        }
+        finally {
+            backendsBack.countDown();
+        }
+    }
+
     private static int closedPort() {
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
             return socket.getLocalPort();
