@@ -121,6 +121,12 @@ final class ListenerSpans {
         endAll();
     }
 
+    /** The span of {@code record} when each record of the batch has one, else null. */
+    Span recordSpan(ConsumerRecord<?, ?> record) {
+        int index = recordSpans != null ? indexOf(record) : -1;
+        return index >= 0 && index < recordSpans.size() ? recordSpans.get(index) : null;
+    }
+
     /** The main span: the parent of what the listener's async part does. */
     Span span() {
         return span;
@@ -201,14 +207,15 @@ final class ListenerSpans {
         return -1;
     }
 
-    private int indexOf(ConsumerRecord<?, ?> failed) {
+    /** The index of {@code wanted} in the batch's records, by topic, partition and offset; else -1. */
+    private int indexOf(ConsumerRecord<?, ?> wanted) {
         if (records == null) {
             return -1;
         }
         int index = 0;
         for (ConsumerRecord<?, ?> record : records) {
-            if (record.offset() == failed.offset() && record.partition() == failed.partition()
-                    && record.topic().equals(failed.topic())) {
+            if (record.offset() == wanted.offset() && record.partition() == wanted.partition()
+                    && record.topic().equals(wanted.topic())) {
                 return index;
             }
             index++;

@@ -13,7 +13,9 @@ import org.springframework.kafka.core.ProducerPostProcessor;
 import org.springframework.kafka.core.RoutingKafkaTemplate;
 import org.springframework.kafka.listener.AbstractMessageListenerContainer;
 import org.springframework.kafka.listener.BatchInterceptor;
+import org.springframework.kafka.listener.GenericMessageListenerContainer;
 import org.springframework.kafka.listener.RecordInterceptor;
+import org.springframework.kafka.requestreply.ReplyingKafkaTemplate;
 import org.springframework.util.ReflectionUtils;
 
 /**
@@ -26,8 +28,9 @@ import org.springframework.util.ReflectionUtils;
  *
  * A {@code KafkaTemplate} bean gets its factory instrumented too, for templates built on a
  * factory that is not a bean; a {@link RoutingKafkaTemplate} (which has no single factory) gets each
- * factory it routes to. A listener container bean built by hand (not by a factory) gets the
- * interceptors as a factory's containers do.
+ * factory it routes to. A {@code ReplyingKafkaTemplate} bean also has its reply container hand it
+ * each reply in the reply's own trace ({@link TracedReplies}). A listener container bean built by
+ * hand (not by a factory) gets the interceptors as a factory's containers do.
  *
  * <p>Design notes: a bean post-processor rather than Spring Boot's factory customizers, because
  * those only reach the factories Boot builds itself. A {@code ContainerCustomizer} that sets a
@@ -54,6 +57,10 @@ public final class TraceKafkaFactoryPostProcessor implements BeanPostProcessor {
             for (ProducerFactory<Object, Object> factory : routedFactories(routing)) {
                 instrument(factory);
             }
+        }
+        else if (bean instanceof ReplyingKafkaTemplate replying) {
+            instrument(replying.getProducerFactory());
+            traceReplies(replying);
         }
         else if (bean instanceof KafkaTemplate template) {
             // a template on a factory that is not a bean itself
@@ -92,6 +99,31 @@ public final class TraceKafkaFactoryPostProcessor implements BeanPostProcessor {
         }
         catch (RuntimeException ex) {
             return List.of();
+        }
+    }
+
+    /**
+     * Has the reply container of {@code template} hand it each reply in the reply's own trace
+     * ({@link TracedReplies}). Spring Kafka keeps the container in a private field; when it cannot be
+     * read (another version), or the container's listener is no longer the template, nothing changes:
+     * the replies are handled in their batch's span.
+     */
+    @SuppressWarnings({ "unchecked", "rawtypes" })
+    private void traceReplies(ReplyingKafkaTemplate template) {
+        Field field = ReflectionUtils.findField(ReplyingKafkaTemplate.class, "replyContainer",
+                GenericMessageListenerContainer.class);
+        if (field == null) {
+            return;
+        }
+        try {
+            ReflectionUtils.makeAccessible(field);
+            if (ReflectionUtils.getField(field, template) instanceof GenericMessageListenerContainer container
+                    && container.getContainerProperties().getMessageListener() == template) {
+                container.setupMessageListener(new TracedReplies<>(template, policy.get()));
+            }
+        }
+        catch (RuntimeException ex) {
+            // left as it is
         }
     }
 
