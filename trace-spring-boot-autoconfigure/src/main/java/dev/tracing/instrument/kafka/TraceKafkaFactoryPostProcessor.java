@@ -1,6 +1,7 @@
 package dev.tracing.instrument.kafka;
 
 import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -12,6 +13,9 @@ import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.kafka.core.ProducerPostProcessor;
 import org.springframework.kafka.core.RoutingKafkaTemplate;
 import org.springframework.kafka.listener.AbstractMessageListenerContainer;
+import org.springframework.kafka.listener.BatchAcknowledgingConsumerAwareMessageListener;
+import org.springframework.kafka.listener.BatchAcknowledgingMessageListener;
+import org.springframework.kafka.listener.BatchConsumerAwareMessageListener;
 import org.springframework.kafka.listener.BatchInterceptor;
 import org.springframework.kafka.listener.GenericMessageListenerContainer;
 import org.springframework.kafka.listener.RecordInterceptor;
@@ -104,12 +108,18 @@ public final class TraceKafkaFactoryPostProcessor implements BeanPostProcessor {
 
     /**
      * Has the reply container of {@code template} hand it each reply in the reply's own trace
-     * ({@link TracedReplies}). Spring Kafka keeps the container in a private field; when it cannot be
-     * read (another version), or the container's listener is no longer the template, nothing changes:
-     * the replies are handled in their batch's span.
+     * ({@link TracedReplies}), and traces the container as a hand-built one when it is not a bean. Only
+     * a template that takes its replies as {@code ReplyingKafkaTemplate} does, one by one: a subclass
+     * that handles the batch itself ({@code AggregatingReplyingKafkaTemplate}, which aggregates the
+     * batch's replies and takes the consumer to commit them) is left as it is, its replies handled in
+     * their batch's span. So is a template whose private container field cannot be read (another
+     * version of Spring Kafka), or whose container's listener is no longer the template.
      */
     @SuppressWarnings({ "unchecked", "rawtypes" })
     private void traceReplies(ReplyingKafkaTemplate template) {
+        if (!takesRepliesOneByOne(template)) {
+            return;
+        }
         Field field = ReflectionUtils.findField(ReplyingKafkaTemplate.class, "replyContainer",
                 GenericMessageListenerContainer.class);
         if (field == null) {
@@ -119,12 +129,27 @@ public final class TraceKafkaFactoryPostProcessor implements BeanPostProcessor {
             ReflectionUtils.makeAccessible(field);
             if (ReflectionUtils.getField(field, template) instanceof GenericMessageListenerContainer container
                     && container.getContainerProperties().getMessageListener() == template) {
+                if (container instanceof AbstractMessageListenerContainer hand) {
+                    // a container that is not a bean has none of our interceptors yet
+                    instrument(hand);
+                }
                 container.setupMessageListener(new TracedReplies<>(template, policy.get()));
             }
         }
         catch (RuntimeException ex) {
             // left as it is
         }
+    }
+
+    /** Whether {@code template} handles its replies with {@code ReplyingKafkaTemplate}'s own batch method. */
+    private static boolean takesRepliesOneByOne(ReplyingKafkaTemplate<?, ?, ?> template) {
+        if (template instanceof BatchConsumerAwareMessageListener<?, ?>
+                || template instanceof BatchAcknowledgingConsumerAwareMessageListener<?, ?>
+                || template instanceof BatchAcknowledgingMessageListener<?, ?>) {
+            return false;
+        }
+        Method onMessage = ReflectionUtils.findMethod(template.getClass(), "onMessage", List.class);
+        return onMessage != null && onMessage.getDeclaringClass() == ReplyingKafkaTemplate.class;
     }
 
     private <K, V> void instrument(AbstractMessageListenerContainer<K, V> container) {

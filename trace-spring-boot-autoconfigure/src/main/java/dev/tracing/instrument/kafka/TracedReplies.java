@@ -21,10 +21,11 @@ import org.springframework.kafka.requestreply.ReplyingKafkaTemplate;
  * {@code trace.kafka.batch-record-spans} the batch's own span of the reply is made current
  * instead, so no reply gets two.
  *
- * <p>Design notes: the template handles each reply of a batch on its own (it looks up the
- * reply's correlation id and completes that request's future), so handing it one reply at a time
- * changes nothing else. The container's partition callbacks still reach the template (it waits
- * for its reply partitions to be assigned).
+ * <p>Design notes: {@code ReplyingKafkaTemplate} handles each reply of a batch on its own (it
+ * looks up the reply's correlation id and completes that request's future), so handing it one
+ * reply at a time changes nothing else; a subclass that handles the batch as a whole is not given
+ * this listener. The container's partition callbacks still reach the template (it waits for its
+ * reply partitions to be assigned).
  */
 final class TracedReplies<K, R> implements BatchMessageListener<K, R>, ConsumerSeekAware {
 
