@@ -72,8 +72,8 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
      * ends takes its entry with it. Written once per thread, when it first touches the current
      * context. Virtual threads are left out: one per task (a request, with Spring Boot's virtual
      * threads) would take this lock and leave a weak reference for the collector every time, which
-     * cost several times a scope's work, and a virtual thread is never reused, so a context it keeps
-     * ends with it instead of reaching the next task.
+     * cost several times a scope's work. A context a virtual thread keeps ends with the thread; one a
+     * long-lived virtual thread keeps (a consumer loop) goes uncounted.
      */
     private static final Map<Thread, Holder> holders = new WeakHashMap<>();
 
@@ -114,8 +114,8 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
     }
 
     /**
-     * The names of live platform threads that have a current trace context now (virtual threads,
-     * which are not reused, are not tracked). Once an application is idle, every name here is a
+     * The names of live platform threads that have a current trace context now (virtual threads are
+     * not tracked). Once an application is idle, every name here is a
      * thread that kept a span after its work was done: a leak. Meant for
      * diagnostics (a soak test, a metric): it reads other threads' holders without synchronizing
      * with them, so a thread that is busy right now may be seen a moment late.

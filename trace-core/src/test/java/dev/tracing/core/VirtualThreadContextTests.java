@@ -2,6 +2,7 @@ package dev.tracing.core;
 
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import io.micrometer.tracing.CurrentTraceContext;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,8 +15,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The current context on virtual threads (Java 21+): each has its context and MDC ids as any
  * thread has, but is not tracked for {@link ThreadLocalCurrentTraceContext#threadsWithAContext()}:
- * a virtual thread is never reused, and tracking one per task cost several times the scope's own
- * work. The build runs on Java 17, where these are skipped; the {@code virtual-threads} profile
+ * tracking one per task cost several times the scope's own work. The build runs on Java 17, where these are skipped; the {@code virtual-threads} profile
  * (active where a JDK 25 is installed) runs them on it.
  */
 class VirtualThreadContextTests {
@@ -51,13 +51,14 @@ class VirtualThreadContextTests {
         assertThat(ThreadLocalCurrentTraceContext.isVirtual(virtual)).isTrue();
         assertThat(ThreadLocalCurrentTraceContext.isVirtual(Thread.currentThread())).isFalse();
         virtual.start();
-        opened.await();
+        assertThat(opened.await(10, TimeUnit.SECONDS)).isTrue();
         assertThat(seen[0]).isSameAs(a);
         assertThat(seen[1]).isEqualTo(a.traceId());
         // it holds a context now, and is still not named
         assertThat(ThreadLocalCurrentTraceContext.threadsWithAContext()).doesNotContain("leaky-virtual");
         close.countDown();
-        virtual.join();
+        virtual.join(10_000);
+        assertThat(virtual.isAlive()).isFalse();
         assertThat(seen[2]).isNull();
         assertThat(seen[3]).isNull();
     }
