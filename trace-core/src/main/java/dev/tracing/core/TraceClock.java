@@ -10,8 +10,11 @@ import java.time.Instant;
  * start plus the elapsed {@link System#nanoTime()}, so a wall-clock step (NTP) while a span is
  * open never yields a negative or inflated duration. {@link #SYSTEM} reads the wall clock at
  * most about once a second: in between, wall time is its last reading plus the monotonic time
- * elapsed since, so starting a span reads one clock instead of two (as Brave's and
- * OpenTelemetry's anchored clocks do, per trace). A wall-clock step is seen within a second.
+ * elapsed since, so starting a span reads one clock instead of two. A wall-clock step is seen
+ * within a second. Only a local root (and a span of another trace) takes its start from here: the
+ * other spans of its local trace are timed from the root's start by the monotonic clock
+ * ({@code RecordedSpan.epochMicrosAt}), as Brave's and OpenTelemetry's anchored clocks time a
+ * trace, so a step or a re-anchoring between two of them cannot misplace one against the other.
  *
  * <p>Not final: a test extends it to control time ({@link #nanoTime()} and the wall clock).
  */

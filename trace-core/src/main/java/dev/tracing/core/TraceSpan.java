@@ -49,7 +49,7 @@ final class TraceSpan implements Span {
         if (record != null) {
             TraceClock clock = tracer.clock();
             long nanoTime = clock.nanoTime();
-            if (record.start(clock.epochMicros(nanoTime), nanoTime)) {
+            if (record.start(record.epochMicrosAt(nanoTime, clock), nanoTime)) {
                 tracer.spanStarted(record);
             }
         }
@@ -69,7 +69,8 @@ final class TraceSpan implements Span {
     public Span event(String value) {
         RecordedSpan record = record();
         if (record != null) {
-            record.event(tracer.clock().epochMicros(), value);
+            TraceClock clock = tracer.clock();
+            record.event(record.epochMicrosAt(clock.nanoTime(), clock), value);
         }
         return this;
     }

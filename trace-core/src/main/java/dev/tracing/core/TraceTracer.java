@@ -333,6 +333,7 @@ public final class TraceTracer implements Tracer {
         boolean localRoot = parent == null || parent.isSamplingFlagsOnly() || parent.isRemote();
         if (context.isSampled()) {
             RecordedSpan record = new RecordedSpan(context, serviceName, spanLimits);
+            record.timeRoot = localRoot ? null : timeRoot(parent);
             record.sampledHere = decidedHere;
             record.sampler = sampler;
             if (localRoot) {
@@ -347,6 +348,16 @@ public final class TraceTracer implements Tracer {
         return new TraceSpan(this, context);
     }
 
+    /** The local root whose start a child of {@code parent} is timed from; null when the parent records nothing here. */
+    private static RecordedSpan timeRoot(SpanContext parent) {
+        RecordedSpan parentRecord = parent.record;
+        if (parentRecord == null) {
+            return null;
+        }
+        RecordedSpan root = parentRecord.timeRoot;
+        return root != null ? root : parentRecord;
+    }
+
     /**
      * Records an unsampled span in case its local trace is kept: a local root starts a pending
      * trace, a local child joins its parent's.
@@ -357,6 +368,7 @@ public final class TraceTracer implements Tracer {
             return;
         }
         RecordedSpan record = new RecordedSpan(context, serviceName, spanLimits);
+        record.timeRoot = localRoot ? null : timeRoot(parent);
         record.pending = pending;
         if (localRoot) {
             pending.root = record;

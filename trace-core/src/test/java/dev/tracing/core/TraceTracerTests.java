@@ -480,6 +480,51 @@ class TraceTracerTests {
         assertThat(second.durationMicros()).isEqualTo(250L);
     }
 
+    /**
+     * A wall-clock step between a local root's start and its child's (or a re-anchoring of the
+     * system clock between them) cannot put the child outside its parent: the child, its grandchild
+     * and their events are timed from the root's start by the monotonic clock, as Brave and
+     * OpenTelemetry time a local trace. A new local root reads the wall clock again.
+     */
+    @Test
+    void aLocalTracesSpansAreTimedFromItsRootsStartWhateverTheWallClockDoes() {
+        FakeClock clock = new FakeClock(1_700_000_000_000_000L, 5_000_000_000L);
+        tracer = Tracing.newBuilder().clock(clock).reporter(reported::add).build();
+
+        Span root = tracer.nextSpan().name("root").start();
+        clock.advanceNanos(1_000_000L);
+        clock.jumpWallMicros(+500_000L); // the wall clock steps forward half a second
+        Span child = tracer.nextSpan(root).name("child").start();
+        clock.advanceNanos(1_000_000L);
+        child.event("halfway");
+        Span grandchild = tracer.nextSpan(child).name("grandchild").start();
+        clock.advanceNanos(1_000_000L);
+        grandchild.end();
+        child.end();
+        clock.advanceNanos(1_000_000L);
+        root.end();
+        Span next = tracer.nextSpan().name("next").start();
+        next.end();
+
+        RecordedSpan rootSpan = only("root");
+        RecordedSpan childSpan = only("child");
+        RecordedSpan grandchildSpan = only("grandchild");
+        assertThat(rootSpan.startMicros()).isEqualTo(1_700_000_000_000_000L);
+        assertThat(rootSpan.endMicros()).isEqualTo(1_700_000_000_004_000L);
+        assertThat(childSpan.startMicros()).isEqualTo(1_700_000_000_001_000L);
+        assertThat(childSpan.endMicros()).isEqualTo(1_700_000_000_003_000L);
+        assertThat(childSpan.getEvents()).singleElement()
+            .satisfies(event -> assertThat(event.getKey()).isEqualTo(1_700_000_000_002_000L));
+        assertThat(grandchildSpan.startMicros()).isEqualTo(1_700_000_000_002_000L);
+        assertThat(grandchildSpan.endMicros()).isEqualTo(1_700_000_000_003_000L);
+        // a trace of its own: the stepped wall clock
+        assertThat(only("next").startMicros()).isEqualTo(1_700_000_000_504_000L);
+    }
+
+    private RecordedSpan only(String name) {
+        return (RecordedSpan) reported.stream().filter(span -> name.equals(span.getName())).findFirst().orElseThrow();
+    }
+
     @Test
     void explicitStartAndEndAreRecordedExactly() {
         long startMicros = 1_700_000_000_123_456L;
