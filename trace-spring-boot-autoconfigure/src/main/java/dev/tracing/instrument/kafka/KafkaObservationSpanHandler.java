@@ -119,21 +119,18 @@ public final class KafkaObservationSpanHandler implements TracingObservationHand
             }
             return;
         }
-        try {
-            Throwable error = context.getError();
-            if (error instanceof Exception exception && SeekUtils.isBackoffException(exception)) {
-                // a retry topic's consumer backing off until the record is due: no delivery, no span
+        Throwable error = context.getError();
+        if (error instanceof Exception exception && SeekUtils.isBackoffException(exception)) {
+            // a retry topic's consumer backing off until the record is due: no delivery, no span
+            try {
                 span.abandon();
-                return;
             }
-            if (error != null) {
-                policy.error(span, error);
+            catch (RuntimeException ex) {
+                policy.failed("ending a consumer span", ex);
             }
-            span.end();
+            return;
         }
-        catch (RuntimeException ex) {
-            policy.failed("ending a consumer span", ex);
-        }
+        policy.endConsumerSpan(span, error);
     }
 
     @Override

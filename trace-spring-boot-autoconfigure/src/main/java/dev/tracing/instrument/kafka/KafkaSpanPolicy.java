@@ -338,6 +338,19 @@ public final class KafkaSpanPolicy {
         return batch.start();
     }
 
+    /** Ends a CONSUMER span, with the listener's failure when {@code error} is one; never throws. */
+    void endConsumerSpan(Span span, Throwable error) {
+        try {
+            if (error != null) {
+                error(span, error);
+            }
+            span.end();
+        }
+        catch (RuntimeException ex) {
+            failed("ending a consumer span", ex);
+        }
+    }
+
     /** Marks a listener failure on a span, unwrapping the container's wrapper exception. */
     void error(Span span, Throwable error) {
         span.error(thrownByTheListener(error));

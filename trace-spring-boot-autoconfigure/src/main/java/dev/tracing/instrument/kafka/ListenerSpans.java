@@ -224,18 +224,11 @@ final class ListenerSpans {
     }
 
     private void end(Span target, Throwable failure) {
-        try {
-            if (notDelivered) {
-                target.abandon();
-                return;
-            }
-            if (failure != null) {
-                policy.error(target, failure);
-            }
-            target.end();
+        if (notDelivered) {
+            abandon(target);
         }
-        catch (RuntimeException ex) {
-            policy.failed("ending a consumer span", ex);
+        else {
+            policy.endConsumerSpan(target, failure);
         }
     }
 

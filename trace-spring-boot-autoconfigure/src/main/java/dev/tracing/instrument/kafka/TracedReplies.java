@@ -67,7 +67,7 @@ final class TracedReplies<K, R> implements BatchMessageListener<K, R>, ConsumerS
         }
         finally {
             if (batchs == null) {
-                end(span, failure);
+                policy.endConsumerSpan(span, failure);
             }
         }
     }
@@ -88,18 +88,6 @@ final class TracedReplies<K, R> implements BatchMessageListener<K, R>, ConsumerS
         catch (RuntimeException ex) {
             policy.failed("starting a reply's consumer span", ex);
             return null;
-        }
-    }
-
-    private void end(Span span, Throwable failure) {
-        try {
-            if (failure != null) {
-                policy.error(span, failure);
-            }
-            span.end();
-        }
-        catch (RuntimeException ex) {
-            policy.failed("ending a reply's consumer span", ex);
         }
     }
 
