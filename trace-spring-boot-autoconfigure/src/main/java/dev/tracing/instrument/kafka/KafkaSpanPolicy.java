@@ -1,5 +1,6 @@
 package dev.tracing.instrument.kafka;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -28,6 +29,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.springframework.kafka.listener.BatchListenerFailedException;
 import org.springframework.kafka.listener.ListenerExecutionFailedException;
 import org.springframework.kafka.listener.TimestampedException;
+import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.kafka.support.KafkaUtils;
 
 /**
@@ -195,8 +197,11 @@ public final class KafkaSpanPolicy {
     Span startProducerSpan(ProducerRecord<?, ?> record) {
         try {
             TraceContext parent = tracer.currentTraceContext().context();
-            Span.Builder builder = parent != null ? tracer.spanBuilder().setParent(parent)
-                    : propagator.extract(record.headers(), GETTER);
+            Span.Builder builder = parent != null ? deadLetterOfABatchRecord(record, parent) : null;
+            if (builder == null) {
+                builder = parent != null ? tracer.spanBuilder().setParent(parent)
+                        : propagator.extract(record.headers(), GETTER);
+            }
             Span span = builder.kind(Span.Kind.PRODUCER)
                 .name("send " + record.topic())
                 .tag("messaging.system", SYSTEM)
@@ -214,6 +219,45 @@ public final class KafkaSpanPolicy {
             failed("starting a producer span", ex);
             return null;
         }
+    }
+
+    /**
+     * The span a dead letter of one record of a failed batch starts from: the batch's span is current
+     * while the error handler publishes it, but the dead letter belongs to its record's trace. A child
+     * of the record's own span ({@code batch-record-spans}), else of the context in the headers the
+     * dead letter copied from its record, linked to the batch's span either way; null (the current span
+     * is the parent) when {@code record} is no dead letter Spring Kafka made, the current span is not a
+     * batch's, or its record carried no trace.
+     */
+    private Span.Builder deadLetterOfABatchRecord(ProducerRecord<?, ?> record, TraceContext current) {
+        Header originalTopic = record.headers().lastHeader(KafkaHeaders.DLT_ORIGINAL_TOPIC);
+        if (originalTopic == null) {
+            return null;
+        }
+        ListenerSpans listener = ListenerSpans.PerThread.current();
+        if (listener == null || !listener.isBatch() || !listener.span().context().equals(current)) {
+            return null;
+        }
+        Span own = null;
+        Header partition = record.headers().lastHeader(KafkaHeaders.DLT_ORIGINAL_PARTITION);
+        Header offset = record.headers().lastHeader(KafkaHeaders.DLT_ORIGINAL_OFFSET);
+        if (originalTopic.value() != null && partition != null && partition.value() != null
+                && partition.value().length == Integer.BYTES && offset != null && offset.value() != null
+                && offset.value().length == Long.BYTES) {
+            own = listener.recordSpan(new String(originalTopic.value(), StandardCharsets.UTF_8),
+                    ByteBuffer.wrap(partition.value()).getInt(), ByteBuffer.wrap(offset.value()).getLong());
+        }
+        Span.Builder builder;
+        if (own != null) {
+            builder = tracer.spanBuilder().setParent(own.context());
+        }
+        else if (hasTraceHeader(record.headers())) {
+            builder = propagator.extract(record.headers(), GETTER);
+        }
+        else {
+            return null;
+        }
+        return builder.addLink(new Link(current));
     }
 
     /**

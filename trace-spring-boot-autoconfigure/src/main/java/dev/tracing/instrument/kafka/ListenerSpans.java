@@ -46,7 +46,7 @@ final class ListenerSpans {
 
     private boolean ended;
 
-    /** The batch's records, when each has a span; null otherwise. */
+    /** The batch's records; null for a record listener's. */
     private final Iterable<? extends ConsumerRecord<?, ?>> records;
 
     /** See {@link #notDelivered()}. */
@@ -63,7 +63,7 @@ final class ListenerSpans {
     }
 
     /**
-     * @param records the batch's records, in the order of {@code recordSpans}: a
+     * @param records the batch's records (null for a record), in the order of {@code recordSpans}: a
      * {@code BatchListenerFailedException} may name its record instead of its index
      */
     ListenerSpans(Span span, List<Span> recordSpans, Iterable<? extends ConsumerRecord<?, ?>> records,
@@ -123,8 +123,18 @@ final class ListenerSpans {
 
     /** The span of {@code record} when each record of the batch has one, else null. */
     Span recordSpan(ConsumerRecord<?, ?> record) {
-        int index = recordSpans != null ? indexOf(record) : -1;
+        return recordSpan(record.topic(), record.partition(), record.offset());
+    }
+
+    /** The span of the batch's record at {@code topic}, {@code partition}, {@code offset}, when each has one. */
+    Span recordSpan(String topic, int partition, long offset) {
+        int index = recordSpans != null ? indexOf(topic, partition, offset) : -1;
         return index >= 0 && index < recordSpans.size() ? recordSpans.get(index) : null;
+    }
+
+    /** Whether these are the spans of a batch rather than of one record. */
+    boolean isBatch() {
+        return records != null;
     }
 
     /** The main span: the parent of what the listener's async part does. */
@@ -200,22 +210,22 @@ final class ListenerSpans {
         Throwable cause = error;
         for (int i = 0; i < 4 && cause != null; i++, cause = cause.getCause()) {
             if (cause instanceof BatchListenerFailedException failed) {
-                return failed.getIndex() >= 0 || failed.getRecord() == null ? failed.getIndex()
-                        : indexOf(failed.getRecord());
+                ConsumerRecord<?, ?> record = failed.getRecord();
+                return failed.getIndex() >= 0 || record == null ? failed.getIndex()
+                        : indexOf(record.topic(), record.partition(), record.offset());
             }
         }
         return -1;
     }
 
-    /** The index of {@code wanted} in the batch's records, by topic, partition and offset; else -1. */
-    private int indexOf(ConsumerRecord<?, ?> wanted) {
+    /** The index of the batch's record at {@code topic}, {@code partition}, {@code offset}; else -1. */
+    private int indexOf(String topic, int partition, long offset) {
         if (records == null) {
             return -1;
         }
         int index = 0;
         for (ConsumerRecord<?, ?> record : records) {
-            if (record.offset() == wanted.offset() && record.partition() == wanted.partition()
-                    && record.topic().equals(wanted.topic())) {
+            if (record.offset() == offset && record.partition() == partition && record.topic().equals(topic)) {
                 return index;
             }
             index++;

@@ -40,7 +40,7 @@ public final class TraceBatchInterceptor<K, V> extends ListenerTracingIntercepto
         try {
             List<Span> recordSpans = policy.batchRecordSpans() ? new ArrayList<>(records.count()) : null;
             Span span = policy.startBatchSpan(records, records.count(), recordSpans);
-            current.set(new ListenerSpans(span, recordSpans, recordSpans != null ? records : null, policy));
+            current.set(new ListenerSpans(span, recordSpans, records, policy));
         }
         catch (RuntimeException ex) {
             policy.failed("starting a batch span", ex);

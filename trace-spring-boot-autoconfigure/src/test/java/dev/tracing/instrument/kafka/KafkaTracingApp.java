@@ -25,6 +25,7 @@ import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.listener.BatchListenerFailedException;
 import org.springframework.kafka.listener.BatchMessageListener;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.ContainerProperties;
@@ -58,6 +59,12 @@ public class KafkaTracingApp {
     static final String FAILING_BATCH = "failing-batch";
 
     static final String FAILING_PLAIN_BATCH = "failing-plain-batch";
+
+    /** A batch listener that fails at a record named {@code bad...}, which the error handler dead-letters. */
+    static final String DEAD_LETTERING_BATCH = "dead-lettering-batch";
+
+    /** Where Spring Kafka's recoverer sends the dead letters of {@link #DEAD_LETTERING_BATCH}. */
+    static final String DEAD_LETTERING_BATCH_DLT = DEAD_LETTERING_BATCH + "-dlt";
 
     static final String HAND_BUILT = "hand-built";
 
@@ -163,6 +170,18 @@ public class KafkaTracingApp {
         return factory;
     }
 
+    /** Batch listeners whose failed record goes to a dead-letter topic at once. */
+    @Bean
+    ConcurrentKafkaListenerContainerFactory<Object, Object> deadLetteringBatchFactory(
+            ConsumerFactory<Object, Object> consumerFactory, KafkaTemplate<Object, Object> template) {
+        ConcurrentKafkaListenerContainerFactory<Object, Object> factory = new ConcurrentKafkaListenerContainerFactory<>();
+        factory.setConsumerFactory(consumerFactory);
+        factory.setBatchListener(true);
+        factory.setCommonErrorHandler(new DefaultErrorHandler(new DeadLetterPublishingRecoverer(template),
+                new FixedBackOff(0, 0)));
+        return factory;
+    }
+
     /** A batch listener that is not a {@code @KafkaListener} method: a container of the application's own. */
     @Bean
     ConcurrentMessageListenerContainer<Object, Object> plainBatchContainer(
@@ -221,6 +240,21 @@ public class KafkaTracingApp {
         @KafkaListener(topics = FAILING_BATCH, groupId = "failing-batch", containerFactory = "retryingBatchFactory")
         void onFailingBatch(List<String> values) {
             failBatch(tracer, FAILING_BATCH);
+        }
+
+        @KafkaListener(topics = DEAD_LETTERING_BATCH, groupId = "dead-lettering-batch",
+                containerFactory = "deadLetteringBatchFactory")
+        void onDeadLetteringBatch(List<ConsumerRecord<String, String>> records) {
+            for (ConsumerRecord<String, String> record : records) {
+                if (record.value().startsWith("bad")) {
+                    throw new BatchListenerFailedException("cannot process " + record.value(), record);
+                }
+            }
+        }
+
+        @KafkaListener(topics = DEAD_LETTERING_BATCH_DLT, groupId = "dead-lettering-batch-dlt")
+        void onBatchDeadLetter(ConsumerRecord<String, String> record) {
+            deadLetters.put(record.value(), seen(tracer, record));
         }
 
         @KafkaListener(topics = FAILING, groupId = "failing")

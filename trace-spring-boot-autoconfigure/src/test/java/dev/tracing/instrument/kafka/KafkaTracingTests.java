@@ -55,7 +55,7 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
 @EmbeddedKafka(partitions = 3, topics = { KafkaTracingApp.ORDERS, KafkaTracingApp.BATCH, KafkaTracingApp.FAILING,
         KafkaTracingApp.FAILING_DLT, KafkaTracingApp.FAILING_BATCH, KafkaTracingApp.FAILING_PLAIN_BATCH,
-        KafkaTracingApp.HAND_BUILT })
+        KafkaTracingApp.HAND_BUILT, KafkaTracingApp.DEAD_LETTERING_BATCH, KafkaTracingApp.DEAD_LETTERING_BATCH_DLT })
 class KafkaTracingTests {
 
     /** How long a record may take from the send to the listener, through a real broker. */
@@ -368,6 +368,41 @@ class KafkaTracingTests {
             assertThat(links).containsExactlyInAnyOrderElementsOf(
                     batch.values().stream().map(producerContexts::get).toList());
         }
+    }
+
+    /**
+     * A batch that fails at one record (by record): the error handler dead-letters it while the
+     * batch's span is current, but the dead letter joins the record's own trace, linked to the batch.
+     */
+    @Test
+    void aBatchsDeadLetterJoinsItsRecordsTraceNotTheBatchs() throws Exception {
+        Span root = tracer.nextSpan().name("bad job").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(root)) {
+            template.send(KafkaTracingApp.DEAD_LETTERING_BATCH, "bad-apple").get(10, TimeUnit.SECONDS);
+        }
+        finally {
+            root.end();
+        }
+        await().atMost(DELIVERY).until(() -> KafkaTracingApp.deadLetters.containsKey("bad-apple"));
+
+        String traceId = root.context().traceId();
+        // root, send, the dead letter's send and its consumer; the batch is a trace of its own
+        List<FinishedSpan> spans = awaitTrace(store, traceId, 4);
+        FinishedSpan send = only(spans, s -> ("send " + KafkaTracingApp.DEAD_LETTERING_BATCH).equals(s.getName()));
+        FinishedSpan deadLetterSend = only(spans,
+                s -> ("send " + KafkaTracingApp.DEAD_LETTERING_BATCH_DLT).equals(s.getName()));
+        assertThat(deadLetterSend.getParentId()).as("a child of the record's own context").isEqualTo(send.getSpanId());
+        assertThat(deadLetterSend.getLinks()).singleElement().satisfies(link -> {
+            List<FinishedSpan> batch = store.trace(link.getTraceContext().traceId());
+            assertThat(batch).singleElement().satisfies(span -> {
+                assertThat(span.getName()).isEqualTo("process " + KafkaTracingApp.DEAD_LETTERING_BATCH);
+                assertThat(span.getSpanId()).isEqualTo(link.getTraceContext().spanId());
+            });
+        });
+        FinishedSpan deadLetterConsumer = only(spans,
+                s -> ("process " + KafkaTracingApp.DEAD_LETTERING_BATCH_DLT).equals(s.getName()));
+        assertThat(deadLetterConsumer.getParentId()).isEqualTo(deadLetterSend.getSpanId());
+        assertThat(KafkaTracingApp.deadLetters.get("bad-apple").traceId()).isEqualTo(traceId);
     }
 
     @Test

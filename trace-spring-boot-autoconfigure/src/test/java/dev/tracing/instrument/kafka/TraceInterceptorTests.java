@@ -35,6 +35,7 @@ import org.springframework.kafka.listener.KafkaBackoffException;
 import org.springframework.kafka.listener.BatchListenerFailedException;
 import org.springframework.kafka.listener.ListenerExecutionFailedException;
 import org.springframework.kafka.listener.RecordInterceptor;
+import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.kafka.support.micrometer.KafkaRecordReceiverContext;
 import org.springframework.kafka.support.micrometer.KafkaRecordSenderContext;
 
@@ -311,6 +312,74 @@ class TraceInterceptorTests {
         assertThat(tracer.currentSpan()).isNotNull();
         interceptor.clearThreadState((Consumer<?, ?>) null);
         assertThat(spans).hasSize(1);
+    }
+
+    /**
+     * A failed batch's error handler dead-letters one record while the batch's span is current: the
+     * dead letter continues that record's trace (its own span with a span per record, else the
+     * context its copied headers carry), linked to the batch.
+     */
+    @Test
+    void aDeadLetterOfABatchsRecordJoinsThatRecordsTraceLinkedToTheBatch() throws Exception {
+        for (boolean recordSpans : List.of(false, true)) {
+            spans.clear();
+            KafkaSpanPolicy policy = new KafkaSpanPolicy(tracer, propagator, recordSpans);
+            TraceBatchInterceptor<String, String> interceptor = new TraceBatchInterceptor<>(policy, null);
+            ConsumerRecord<String, String> first = new ConsumerRecord<>("orders", 0, 10L, null, "a");
+            first.headers().add("traceparent", traceparent("1", "a1").getBytes(StandardCharsets.UTF_8));
+            ConsumerRecord<String, String> failed = new ConsumerRecord<>("orders", 0, 11L, null, "b");
+            failed.headers().add("traceparent", traceparent("2", "b2").getBytes(StandardCharsets.UTF_8));
+            ConsumerRecords<String, String> records = new ConsumerRecords<>(
+                    Map.of(new TopicPartition("orders", 0), List.of(first, failed)), Map.of());
+            MockProducer<String, String> mock = new MockProducer<>(true, null, new StringSerializer(),
+                    new StringSerializer());
+            TraceProducer<String, String> producer = new TraceProducer<>(mock, policy);
+
+            interceptor.intercept(records, null);
+            Span batch = tracer.currentSpan();
+            interceptor.failure(records, new ListenerExecutionFailedException("listener failed",
+                    new BatchListenerFailedException("b failed", new IllegalStateException("bad b"), 1)), null);
+            // the error handler's recoverer, with the batch's span still current: the record's headers and
+            // Spring Kafka's dead-letter headers
+            ProducerRecord<String, String> deadLetter = new ProducerRecord<>("orders-dlt", 0, null, "b");
+            failed.headers().forEach(header -> deadLetter.headers().add(header));
+            deadLetter.headers().add(KafkaHeaders.DLT_ORIGINAL_TOPIC, "orders".getBytes(StandardCharsets.UTF_8));
+            deadLetter.headers().add(KafkaHeaders.DLT_ORIGINAL_PARTITION, java.nio.ByteBuffer.allocate(4).putInt(0).array());
+            deadLetter.headers().add(KafkaHeaders.DLT_ORIGINAL_OFFSET, java.nio.ByteBuffer.allocate(8).putLong(11L).array());
+            assertThat(producer.send(deadLetter).get()).isNotNull();
+            interceptor.clearThreadState((Consumer<?, ?>) null);
+
+            FinishedSpan send = only(s -> s.getKind() == Span.Kind.PRODUCER);
+            assertThat(send.getTraceId()).as("batch-record-spans=" + recordSpans).isEqualTo(traceId("2"));
+            String expectedParent = recordSpans
+                    ? only(s -> s.getKind() == Span.Kind.CONSUMER && s.getTraceId().equals(traceId("2"))).getSpanId()
+                    : spanId("b2");
+            assertThat(send.getParentId()).isEqualTo(expectedParent);
+            assertThat(send.getLinks()).extracting(link -> link.getTraceContext().spanId())
+                .containsExactly(batch.context().spanId());
+            assertThat(new String(mock.history().get(0).headers().lastHeader("traceparent").value(),
+                    StandardCharsets.UTF_8)).contains(traceId("2") + "-" + send.getSpanId());
+        }
+    }
+
+    /** A record sent by the listener of a batch (no dead letter) is the batch's child, as before. */
+    @Test
+    void aRecordSentFromABatchListenerIsTheBatchsChild() throws Exception {
+        KafkaSpanPolicy policy = new KafkaSpanPolicy(tracer, propagator, false);
+        TraceBatchInterceptor<String, String> interceptor = new TraceBatchInterceptor<>(policy, null);
+        ConsumerRecords<String, String> records = records(record("a", traceparent("1", "a1")));
+        TraceProducer<String, String> producer = new TraceProducer<>(
+                new MockProducer<>(true, null, new StringSerializer(), new StringSerializer()), policy);
+        interceptor.intercept(records, null);
+        Span batch = tracer.currentSpan();
+        ProducerRecord<String, String> forwarded = new ProducerRecord<>("out", "a");
+        forwarded.headers().add("traceparent", traceparent("1", "a1").getBytes(StandardCharsets.UTF_8));
+        assertThat(producer.send(forwarded).get()).isNotNull();
+        interceptor.success(records, null);
+
+        FinishedSpan send = only(s -> s.getKind() == Span.Kind.PRODUCER);
+        assertThat(send.getTraceId()).isEqualTo(batch.context().traceId());
+        assertThat(send.getParentId()).isEqualTo(batch.context().spanId());
     }
 
     @Test
