@@ -133,32 +133,6 @@ public final class RecordedSpan implements FinishedSpan {
         return finished;
     }
 
-    /**
-     * The recorded span of this span's local root (its topmost ancestor recorded in this process):
-     * this span's start and events are measured from the root's start with the monotonic clock, so a
-     * wall-clock step (or a re-anchoring of {@link TraceClock#SYSTEM}) between the two cannot put a
-     * child outside its parent. Null for a local root, and once this span ended.
-     */
-    RecordedSpan timeRoot;
-
-    /**
-     * Wall time in epoch microseconds at {@code nanoTime}, a value {@code clock.nanoTime()} has just
-     * returned: the local root's start plus the monotonic time since, when the root was started from
-     * the clock; else the clock's. The root's start is read without its lock: it was written before
-     * this span's context existed, and a stale read only falls back to the clock.
-     */
-    long epochMicrosAt(long nanoTime, TraceClock clock) {
-        RecordedSpan root = timeRoot;
-        if (root != null) {
-            long rootNanos = root.startNanos;
-            long rootMicros = root.startMicros;
-            if (rootNanos != 0L && rootMicros != 0L) {
-                return rootMicros + (nanoTime - rootNanos) / 1000L;
-            }
-        }
-        return clock.epochMicros(nanoTime);
-    }
-
     /** Records the start; returns true for the call that started the span, false for any later one. */
     synchronized boolean start(long epochMicros, long nanos) {
         if (finished || started) {
@@ -235,7 +209,6 @@ public final class RecordedSpan implements FinishedSpan {
             return false;
         }
         finished = true;
-        timeRoot = null;
         if (explicitEndMicros != 0L) {
             endMicros = explicitEndMicros;
         }

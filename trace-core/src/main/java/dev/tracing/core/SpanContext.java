@@ -60,6 +60,14 @@ public final class SpanContext implements TraceContext {
      */
     PendingTrace pending;
 
+    /**
+     * The start of this span's local root (or of the first span started above it), which this span's
+     * start and events are timed from by the monotonic clock, inherited by local children; set when a
+     * span that has none starts. Kept when the span ends (a child may start after its parent ended).
+     * Immutable, so a thread that reads it unsynchronized sees all of it or null (and reads the clock).
+     */
+    TraceClock.Anchor anchor;
+
     private String traceIdString;
 
     private String spanIdString;
@@ -282,6 +290,7 @@ public final class SpanContext implements TraceContext {
         SpanContext copy = new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags, traceState, baggage);
         copy.record = record;
         copy.pending = pending;
+        copy.anchor = anchor;
         copy.shareIds(this);
         return copy;
     }
@@ -295,6 +304,7 @@ public final class SpanContext implements TraceContext {
         SpanContext copy = new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags, traceState, baggage);
         copy.record = record;
         copy.pending = pending;
+        copy.anchor = anchor;
         copy.shareIds(this);
         return copy;
     }

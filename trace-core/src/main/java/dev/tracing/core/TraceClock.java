@@ -11,10 +11,11 @@ import java.time.Instant;
  * open never yields a negative or inflated duration. {@link #SYSTEM} reads the wall clock at
  * most about once a second: in between, wall time is its last reading plus the monotonic time
  * elapsed since, so starting a span reads one clock instead of two. A wall-clock step is seen
- * within a second. Only a local root (and a span of another trace) takes its start from here: the
- * other spans of its local trace are timed from the root's start by the monotonic clock
- * ({@code RecordedSpan.epochMicrosAt}), as Brave's and OpenTelemetry's anchored clocks time a
- * trace, so a step or a re-anchoring between two of them cannot misplace one against the other.
+ * within a second. A span takes its start from here only when its local parent has none to give
+ * (a local root, or a child of a span not started yet): the other spans of a local trace, and their
+ * events, are timed from their local root's start by the monotonic clock ({@code SpanContext.anchor}),
+ * as Brave's and OpenTelemetry's anchored clocks time a trace, so a step or a re-anchoring between
+ * two of them cannot misplace one against the other.
  *
  * <p>Not final: a test extends it to control time ({@link #nanoTime()} and the wall clock).
  */
@@ -85,8 +86,17 @@ public class TraceClock {
 
     }
 
-    /** A wall-clock reading and the monotonic time it was taken at. */
-    private record Anchor(long epochMicros, long nanoTime) {
+    /**
+     * A wall-clock reading and the monotonic time it was taken at: the clock's, and a local trace's
+     * (a span's start, which its local children are timed from: {@code SpanContext.anchor}).
+     */
+    record Anchor(long epochMicros, long nanoTime) {
+
+        /** Wall time at {@code nanoTime}: this reading plus the monotonic time since. */
+        long epochMicrosAt(long nanoTime) {
+            return epochMicros + (nanoTime - this.nanoTime) / 1000L;
+        }
+
     }
 
 }

@@ -49,7 +49,13 @@ final class TraceSpan implements Span {
         if (record != null) {
             TraceClock clock = tracer.clock();
             long nanoTime = clock.nanoTime();
-            if (record.start(record.epochMicrosAt(nanoTime, clock), nanoTime)) {
+            TraceClock.Anchor anchor = context.anchor;
+            long epochMicros = anchor != null ? anchor.epochMicrosAt(nanoTime) : clock.epochMicros(nanoTime);
+            if (record.start(epochMicros, nanoTime)) {
+                if (anchor == null) {
+                    // its local children, and its own events, are timed from its start
+                    context.anchor = new TraceClock.Anchor(epochMicros, nanoTime);
+                }
                 tracer.spanStarted(record);
             }
         }
@@ -70,7 +76,9 @@ final class TraceSpan implements Span {
         RecordedSpan record = record();
         if (record != null) {
             TraceClock clock = tracer.clock();
-            record.event(record.epochMicrosAt(clock.nanoTime(), clock), value);
+            TraceClock.Anchor anchor = context.anchor;
+            long nanoTime = clock.nanoTime();
+            record.event(anchor != null ? anchor.epochMicrosAt(nanoTime) : clock.epochMicros(nanoTime), value);
         }
         return this;
     }

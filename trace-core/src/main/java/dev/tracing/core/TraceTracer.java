@@ -331,9 +331,11 @@ public final class TraceTracer implements Tracer {
             }
         }
         boolean localRoot = parent == null || parent.isSamplingFlagsOnly() || parent.isRemote();
+        if (!localRoot) {
+            context.anchor = parent.anchor;
+        }
         if (context.isSampled()) {
             RecordedSpan record = new RecordedSpan(context, serviceName, spanLimits);
-            record.timeRoot = localRoot ? null : timeRoot(parent);
             record.sampledHere = decidedHere;
             record.sampler = sampler;
             if (localRoot) {
@@ -348,16 +350,6 @@ public final class TraceTracer implements Tracer {
         return new TraceSpan(this, context);
     }
 
-    /** The local root whose start a child of {@code parent} is timed from; null when the parent records nothing here. */
-    private static RecordedSpan timeRoot(SpanContext parent) {
-        RecordedSpan parentRecord = parent.record;
-        if (parentRecord == null) {
-            return null;
-        }
-        RecordedSpan root = parentRecord.timeRoot;
-        return root != null ? root : parentRecord;
-    }
-
     /**
      * Records an unsampled span in case its local trace is kept: a local root starts a pending
      * trace, a local child joins its parent's.
@@ -368,7 +360,6 @@ public final class TraceTracer implements Tracer {
             return;
         }
         RecordedSpan record = new RecordedSpan(context, serviceName, spanLimits);
-        record.timeRoot = localRoot ? null : timeRoot(parent);
         record.pending = pending;
         if (localRoot) {
             pending.root = record;

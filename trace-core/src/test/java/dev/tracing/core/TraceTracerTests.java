@@ -482,9 +482,10 @@ class TraceTracerTests {
 
     /**
      * A wall-clock step between a local root's start and its child's (or a re-anchoring of the
-     * system clock between them) cannot put the child outside its parent: the child, its grandchild
-     * and their events are timed from the root's start by the monotonic clock, as Brave and
-     * OpenTelemetry time a local trace. A new local root reads the wall clock again.
+     * system clock between them) cannot put the child outside its parent: the child, its grandchild,
+     * a child started after its parent ended and every event are timed from the root's start by the
+     * monotonic clock, as Brave and OpenTelemetry time a local trace. A new local root reads the wall
+     * clock again.
      */
     @Test
     void aLocalTracesSpansAreTimedFromItsRootsStartWhateverTheWallClockDoes() {
@@ -497,11 +498,15 @@ class TraceTracerTests {
         Span child = tracer.nextSpan(root).name("child").start();
         clock.advanceNanos(1_000_000L);
         child.event("halfway");
+        root.event("root's");
         Span grandchild = tracer.nextSpan(child).name("grandchild").start();
         clock.advanceNanos(1_000_000L);
         grandchild.end();
         child.end();
+        // work that starts after its parent ended (an @Async task, a future's continuation)
+        Span late = tracer.nextSpan(child).name("late").start();
         clock.advanceNanos(1_000_000L);
+        late.end();
         root.end();
         Span next = tracer.nextSpan().name("next").start();
         next.end();
@@ -511,12 +516,15 @@ class TraceTracerTests {
         RecordedSpan grandchildSpan = only("grandchild");
         assertThat(rootSpan.startMicros()).isEqualTo(1_700_000_000_000_000L);
         assertThat(rootSpan.endMicros()).isEqualTo(1_700_000_000_004_000L);
+        assertThat(rootSpan.getEvents()).singleElement()
+            .satisfies(event -> assertThat(event.getKey()).isEqualTo(1_700_000_000_002_000L));
         assertThat(childSpan.startMicros()).isEqualTo(1_700_000_000_001_000L);
         assertThat(childSpan.endMicros()).isEqualTo(1_700_000_000_003_000L);
         assertThat(childSpan.getEvents()).singleElement()
             .satisfies(event -> assertThat(event.getKey()).isEqualTo(1_700_000_000_002_000L));
         assertThat(grandchildSpan.startMicros()).isEqualTo(1_700_000_000_002_000L);
         assertThat(grandchildSpan.endMicros()).isEqualTo(1_700_000_000_003_000L);
+        assertThat(only("late").startMicros()).isEqualTo(1_700_000_000_003_000L);
         // a trace of its own: the stepped wall clock
         assertThat(only("next").startMicros()).isEqualTo(1_700_000_000_504_000L);
     }
