@@ -190,9 +190,10 @@ public final class KafkaSpanPolicy {
     /**
      * Starts the PRODUCER span of a record and writes its headers, replacing every trace context
      * header of a format we know (and baggage when we write it); other headers are kept. The
-     * parent is the current span; without one, the context already in the record's headers (a
-     * forwarded or dead-lettered record), else a new trace. Returns null when tracing failed; the
-     * record is then sent as it is.
+     * parent is the current span, except for a dead letter of a record of the batch whose span is
+     * current ({@link #deadLetterOfABatchRecord}); without one, the context already in the record's
+     * headers (a forwarded or dead-lettered record), else a new trace. Returns null when tracing
+     * failed; the record is then sent as it is.
      */
     Span startProducerSpan(ProducerRecord<?, ?> record) {
         try {
@@ -226,8 +227,9 @@ public final class KafkaSpanPolicy {
      * while the error handler publishes it, but the dead letter belongs to its record's trace. A child
      * of the record's own span ({@code batch-record-spans}), else of the context in the headers the
      * dead letter copied from its record, linked to the batch's span either way; null (the current span
-     * is the parent) when {@code record} is no dead letter Spring Kafka made, the current span is not a
-     * batch's, or its record carried no trace.
+     * is the parent) unless Spring Kafka's dead-letter headers name a record of the batch whose span is
+     * current (a batch listener forwarding a dead letter it consumed stays its batch's child), and
+     * unless the record has a span or carried a trace.
      */
     private Span.Builder deadLetterOfABatchRecord(ProducerRecord<?, ?> record, TraceContext current) {
         Header originalTopic = record.headers().lastHeader(KafkaHeaders.DLT_ORIGINAL_TOPIC);
@@ -235,20 +237,25 @@ public final class KafkaSpanPolicy {
             return null;
         }
         ListenerSpans listener = ListenerSpans.PerThread.current();
-        if (listener == null || !listener.isBatch() || !listener.span().context().equals(current)) {
+        if (listener == null || !listener.span().context().equals(current)) {
             return null;
         }
-        Span own = null;
         Header partition = record.headers().lastHeader(KafkaHeaders.DLT_ORIGINAL_PARTITION);
         Header offset = record.headers().lastHeader(KafkaHeaders.DLT_ORIGINAL_OFFSET);
-        if (originalTopic.value() != null && partition != null && partition.value() != null
-                && partition.value().length == Integer.BYTES && offset != null && offset.value() != null
-                && offset.value().length == Long.BYTES) {
-            own = listener.recordSpan(new String(originalTopic.value(), StandardCharsets.UTF_8),
-                    ByteBuffer.wrap(partition.value()).getInt(), ByteBuffer.wrap(offset.value()).getLong());
+        if (originalTopic.value() == null || partition == null || partition.value() == null
+                || partition.value().length != Integer.BYTES || offset == null || offset.value() == null
+                || offset.value().length != Long.BYTES) {
+            return null;
         }
+        String topic = new String(originalTopic.value(), StandardCharsets.UTF_8);
+        int partitionNumber = ByteBuffer.wrap(partition.value()).getInt();
+        long offsetNumber = ByteBuffer.wrap(offset.value()).getLong();
+        if (!listener.batchHolds(topic, partitionNumber, offsetNumber)) {
+            return null;
+        }
+        Span own = listener.recordSpan(topic, partitionNumber, offsetNumber);
         Span.Builder builder;
-        if (own != null) {
+        if (own != null && !own.isNoop()) {
             builder = tracer.spanBuilder().setParent(own.context());
         }
         else if (hasTraceHeader(record.headers())) {

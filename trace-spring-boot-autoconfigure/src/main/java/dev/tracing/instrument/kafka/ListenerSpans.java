@@ -132,9 +132,9 @@ final class ListenerSpans {
         return index >= 0 && index < recordSpans.size() ? recordSpans.get(index) : null;
     }
 
-    /** Whether these are the spans of a batch rather than of one record. */
-    boolean isBatch() {
-        return records != null;
+    /** Whether these are a batch's spans and the batch holds the record at {@code topic}, {@code partition}, {@code offset}. */
+    boolean batchHolds(String topic, int partition, long offset) {
+        return indexOf(topic, partition, offset) >= 0;
     }
 
     /** The main span: the parent of what the listener's async part does. */

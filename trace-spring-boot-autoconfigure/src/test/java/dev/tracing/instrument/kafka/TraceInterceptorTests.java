@@ -362,7 +362,10 @@ class TraceInterceptorTests {
         }
     }
 
-    /** A record sent by the listener of a batch (no dead letter) is the batch's child, as before. */
+    /**
+     * A record a batch listener sends is the batch's child, also one that carries dead-letter headers
+     * of a record that is not the batch's (a listener replaying a dead-letter topic).
+     */
     @Test
     void aRecordSentFromABatchListenerIsTheBatchsChild() throws Exception {
         KafkaSpanPolicy policy = new KafkaSpanPolicy(tracer, propagator, false);
@@ -374,6 +377,9 @@ class TraceInterceptorTests {
         Span batch = tracer.currentSpan();
         ProducerRecord<String, String> forwarded = new ProducerRecord<>("out", "a");
         forwarded.headers().add("traceparent", traceparent("1", "a1").getBytes(StandardCharsets.UTF_8));
+        forwarded.headers().add(KafkaHeaders.DLT_ORIGINAL_TOPIC, "orders".getBytes(StandardCharsets.UTF_8));
+        forwarded.headers().add(KafkaHeaders.DLT_ORIGINAL_PARTITION, java.nio.ByteBuffer.allocate(4).putInt(0).array());
+        forwarded.headers().add(KafkaHeaders.DLT_ORIGINAL_OFFSET, java.nio.ByteBuffer.allocate(8).putLong(99L).array());
         assertThat(producer.send(forwarded).get()).isNotNull();
         interceptor.success(records, null);
 
