@@ -115,10 +115,10 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
 
     /**
      * The names of live platform threads that have a current trace context now (virtual threads are
-     * not tracked). Once an application is idle, every name here is a
-     * thread that kept a span after its work was done: a leak. Meant for
-     * diagnostics (a soak test, a metric): it reads other threads' holders without synchronizing
-     * with them, so a thread that is busy right now may be seen a moment late.
+     * not tracked). Once an application is idle, every name here is a thread that kept a span after
+     * its work was done: a leak. Meant for diagnostics (a soak test, a metric): it reads other
+     * threads' holders without synchronizing with them, so a thread that is busy right now may be
+     * seen a moment late.
      */
     public static List<String> threadsWithAContext() {
         List<String> names = new ArrayList<>();

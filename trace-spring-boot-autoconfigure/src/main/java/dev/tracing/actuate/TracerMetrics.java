@@ -15,8 +15,8 @@ import io.micrometer.tracing.Tracer;
  * What shows the tracer's health over time, bound to every {@code MeterRegistry} Spring Boot
  * configures: {@code trace.spans.started} (sampled spans), {@code trace.spans.open} (started,
  * not yet ended), {@code trace.context.threads} (live platform threads with a current trace
- * context now; virtual threads are not tracked), {@code trace.memory.spans} (spans the in-memory store holds),
- * {@code trace.memory.spans.dropped} (spans it did not keep: {@code reason=trace_full} for a trace
+ * context now; virtual threads are not tracked), {@code trace.memory.spans} (spans the in-memory
+ * store holds), {@code trace.memory.spans.dropped} (spans it did not keep: {@code reason=trace_full} for a trace
  * already at its limit, {@code rate_limited} for a new trace over the new traces per second) and
  * {@code trace.memory.spans.evicted} (spans it held and evicted for newer ones). Once the application
  * is idle, open spans and threads with a context are zero; above zero they point at a leak.

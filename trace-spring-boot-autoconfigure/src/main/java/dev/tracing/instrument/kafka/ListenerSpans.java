@@ -132,7 +132,10 @@ final class ListenerSpans {
         return index >= 0 && index < recordSpans.size() ? recordSpans.get(index) : null;
     }
 
-    /** Whether these are a batch's spans and the batch holds the record at {@code topic}, {@code partition}, {@code offset}. */
+    /**
+     * Whether these are a batch's spans and the batch holds the record at {@code topic},
+     * {@code partition}, {@code offset}.
+     */
     boolean batchHolds(String topic, int partition, long offset) {
         return indexOf(topic, partition, offset) >= 0;
     }
