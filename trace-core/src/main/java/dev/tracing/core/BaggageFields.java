@@ -2,6 +2,7 @@ package dev.tracing.core;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,6 +35,18 @@ public final class BaggageFields {
             }
         }
         return new BaggageFields(Collections.unmodifiableMap(copy));
+    }
+
+    /**
+     * Checks a configured list of baggage names.
+     * @throws IllegalArgumentException when a name is null or blank
+     */
+    static void requireNames(List<String> names) {
+        for (String name : names) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("must not contain blank names");
+            }
+        }
     }
 
     /** Returns a new holder for a child context, starting with this holder's current values. */

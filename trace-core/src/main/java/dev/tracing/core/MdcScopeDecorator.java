@@ -52,10 +52,8 @@ public final class MdcScopeDecorator implements ScopeDecorator {
      * @throws IllegalArgumentException when a name is blank or is one of the MDC keys of the ids
      */
     public MdcScopeDecorator(List<String> correlationFields) {
+        BaggageFields.requireNames(correlationFields);
         for (String name : correlationFields) {
-            if (name == null || name.isBlank()) {
-                throw new IllegalArgumentException("must not contain blank names");
-            }
             if (TRACE_ID.equals(name) || SPAN_ID.equals(name)) {
                 throw new IllegalArgumentException("must not name traceId or spanId: the MDC keys of the trace ids");
             }

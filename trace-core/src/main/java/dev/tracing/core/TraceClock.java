@@ -77,7 +77,7 @@ public class TraceClock {
             long elapsed = nanoTime - last.nanoTime;
             // a little negative when another thread has just re-anchored after this one read the time
             if (elapsed < REANCHOR_NANOS && elapsed > -REANCHOR_NANOS) {
-                return last.epochMicros + elapsed / 1000L;
+                return last.epochMicrosAt(nanoTime);
             }
             Anchor fresh = new Anchor(super.epochMicros(), nanoTime);
             anchor = fresh;

@@ -117,11 +117,7 @@ public final class Tracing {
          * @throws IllegalArgumentException when a name is blank
          */
         public Builder tagFields(List<String> tagFields) {
-            for (String name : tagFields) {
-                if (name == null || name.isBlank()) {
-                    throw new IllegalArgumentException("must not contain blank names");
-                }
-            }
+            BaggageFields.requireNames(tagFields);
             this.tagFields = List.copyOf(new LinkedHashSet<>(tagFields));
             return this;
         }

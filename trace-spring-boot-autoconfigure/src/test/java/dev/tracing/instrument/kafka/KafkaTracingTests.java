@@ -323,6 +323,18 @@ class KafkaTracingTests {
         assertThat(store.trace(HostileHeaders.TRACE_ID)).isEmpty();
     }
 
+    /** Sends {@code value} to {@code topic} in a root span of its own, once the broker acknowledged it. */
+    private Span sendInARootSpan(String topic, String value) throws Exception {
+        Span root = tracer.nextSpan().name("job").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(root)) {
+            template.send(topic, value).get(10, TimeUnit.SECONDS);
+        }
+        finally {
+            root.end();
+        }
+        return root;
+    }
+
     private Map<String, Object> plainProducerConfig() {
         return Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString(),
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
@@ -376,13 +388,7 @@ class KafkaTracingTests {
      */
     @Test
     void aBatchsDeadLetterJoinsItsRecordsTraceNotTheBatchs() throws Exception {
-        Span root = tracer.nextSpan().name("bad job").start();
-        try (Tracer.SpanInScope scope = tracer.withSpan(root)) {
-            template.send(KafkaTracingApp.DEAD_LETTERING_BATCH, "bad-apple").get(10, TimeUnit.SECONDS);
-        }
-        finally {
-            root.end();
-        }
+        Span root = sendInARootSpan(KafkaTracingApp.DEAD_LETTERING_BATCH, "bad-apple");
         await().atMost(DELIVERY).until(() -> KafkaTracingApp.deadLetters.containsKey("bad-apple"));
 
         String traceId = root.context().traceId();
@@ -407,13 +413,7 @@ class KafkaTracingTests {
 
     @Test
     void eachDeliveryAttemptIsItsOwnFailedSpanAndTheDeadLetterJoinsTheTrace() throws Exception {
-        Span root = tracer.nextSpan().name("job").start();
-        try (Tracer.SpanInScope scope = tracer.withSpan(root)) {
-            template.send(KafkaTracingApp.FAILING, "poison").get(10, TimeUnit.SECONDS);
-        }
-        finally {
-            root.end();
-        }
+        Span root = sendInARootSpan(KafkaTracingApp.FAILING, "poison");
         await().atMost(DELIVERY).until(() -> KafkaTracingApp.deadLetters.containsKey("poison"));
         assertThat(KafkaTracingApp.failingAttempts.get()).isEqualTo(3);
 
@@ -441,13 +441,7 @@ class KafkaTracingTests {
 
     @Test
     void aListenerContainerBeanBuiltByHandTracesItsRecords() throws Exception {
-        Span root = tracer.nextSpan().name("job").start();
-        try (Tracer.SpanInScope scope = tracer.withSpan(root)) {
-            template.send(KafkaTracingApp.HAND_BUILT, "by-hand").get(10, TimeUnit.SECONDS);
-        }
-        finally {
-            root.end();
-        }
+        Span root = sendInARootSpan(KafkaTracingApp.HAND_BUILT, "by-hand");
         await().atMost(DELIVERY).until(() -> KafkaTracingApp.seen.containsKey("hand-built:by-hand"));
         KafkaTracingApp.Seen seen = KafkaTracingApp.seen.get("hand-built:by-hand");
         String traceId = root.context().traceId();
