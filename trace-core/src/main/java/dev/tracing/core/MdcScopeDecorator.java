@@ -3,6 +3,7 @@ package dev.tracing.core;
 import java.util.LinkedHashSet;
 import java.util.List;
 
+import dev.tracing.internal.LogText;
 import io.micrometer.tracing.TraceContext;
 import org.slf4j.MDC;
 
@@ -151,36 +152,9 @@ public final class MdcScopeDecorator implements ScopeDecorator {
         }
     }
 
-    /**
-     * Returns {@code value} without control characters (C0, DEL, C1 and the Unicode line and
-     * paragraph separators): a remote caller chooses baggage values, and a line break copied into
-     * the MDC would let it write a log line of its own under a plain pattern. The usual value has
-     * none and is returned as it is.
-     */
+    /** Returns {@code value} without control characters: a remote caller chooses baggage values. */
     static String printable(String value) {
-        if (value == null) {
-            return null;
-        }
-        int length = value.length();
-        int i = 0;
-        while (i < length && !isControl(value.charAt(i))) {
-            i++;
-        }
-        if (i == length) {
-            return value;
-        }
-        StringBuilder kept = new StringBuilder(length - 1).append(value, 0, i);
-        for (; i < length; i++) {
-            char c = value.charAt(i);
-            if (!isControl(c)) {
-                kept.append(c);
-            }
-        }
-        return kept.toString();
-    }
-
-    private static boolean isControl(char c) {
-        return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029';
+        return LogText.withoutControls(value);
     }
 
 }

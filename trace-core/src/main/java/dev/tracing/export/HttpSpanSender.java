@@ -44,8 +44,9 @@ import zipkin2.reporter.Encoding;
  * <p>What a slow, redirecting or throttling backend can cost is bounded:
  * <ul>
  * <li>One deadline, {@code timeout}, covers the whole send: connecting, every attempt and every
- * wait between them. The answer's body is never waited for (it is read in the background, up to
- * 64 KB, then dropped), so a backend that trickles its answer holds nothing.</li>
+ * wait between them. The answer's body is read in the background, up to 64 KB, then dropped, so a
+ * backend that trickles its answer holds nothing; it is waited for, within the deadline, only where
+ * an {@link AcceptedAnswerCheck} reads the body of an answer that took the message.</li>
  * <li>Redirects are never followed: a 307 would re-post the spans and the headers wherever the
  * backend points, a 301 or 302 would turn into a GET that "succeeds" while the spans are lost. A
  * redirect fails the send, naming the location (without its user-info and query).</li>
@@ -91,14 +92,19 @@ public final class HttpSpanSender implements BytesMessageSender {
 
     private final HttpClient client;
 
+    /** Reads the body of an answer that took the message, or null where the status says all. */
+    private final AcceptedAnswerCheck acceptedAnswerCheck;
+
     private volatile boolean closed;
 
-    private HttpSpanSender(URI endpoint, Encoding encoding, Map<String, String> headers, Duration timeout) {
+    private HttpSpanSender(URI endpoint, Encoding encoding, Map<String, String> headers, Duration timeout,
+            AcceptedAnswerCheck acceptedAnswerCheck) {
         this.endpoint = endpoint;
         this.shownEndpoint = withoutCredentials(endpoint);
         this.encoding = encoding;
         this.headers = headers;
         this.timeout = timeout;
+        this.acceptedAnswerCheck = acceptedAnswerCheck;
         this.client = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .followRedirects(HttpClient.Redirect.NEVER)
@@ -119,6 +125,19 @@ public final class HttpSpanSender implements BytesMessageSender {
      */
     public static HttpSpanSender create(String endpoint, Encoding encoding, Map<String, String> headers,
             Duration timeout) {
+        return create(endpoint, encoding, headers, timeout, null);
+    }
+
+    /**
+     * Creates a sender that also reads the body of every answer that takes a message (a 2xx), for
+     * what the backend says it did not take after all: OTLP's partial success
+     * ({@link OtlpSpanExporter#checkAnswer}). The body is read up to 64 KB and waited for within the
+     * send's deadline; one that does not come in time counts as an empty one.
+     * @param acceptedAnswerCheck reads such a body; null to go by the status alone
+     * @see #create(String, Encoding, Map, Duration)
+     */
+    public static HttpSpanSender create(String endpoint, Encoding encoding, Map<String, String> headers,
+            Duration timeout, AcceptedAnswerCheck acceptedAnswerCheck) {
         String checked = checkEndpoint(endpoint, null);
         Map<String, String> checkedHeaders = checkHeaders(headers);
         if (timeout.isNegative() || timeout.isZero()) {
@@ -147,7 +166,22 @@ public final class HttpSpanSender implements BytesMessageSender {
                 throw new IllegalArgumentException("header '" + name + "' cannot be set on an export request");
             }
         }
-        return new HttpSpanSender(uri, encoding, checkedHeaders, timeout);
+        return new HttpSpanSender(uri, encoding, checkedHeaders, timeout, acceptedAnswerCheck);
+    }
+
+    /** What the body of an answer that took a message may still say: that part of it was not taken. */
+    @FunctionalInterface
+    public interface AcceptedAnswerCheck {
+
+        /**
+         * Reads the body of an answer with a 2xx status.
+         * @param body the body, at most 64 KB; empty when there was none, or it was longer, or it did
+         * not come within the send's deadline
+         * @param endpoint the endpoint without its user-info and query, to name in a failure
+         * @throws PartialExportFailure when the body says that some of the message's spans were not taken
+         */
+        void check(byte[] body, String endpoint) throws PartialExportFailure;
+
     }
 
     /**
@@ -247,9 +281,13 @@ public final class HttpSpanSender implements BytesMessageSender {
             long wait;
             String failure;
             try {
-                HttpResponse<Void> response = exchange(body, deadline);
+                Drain drain = new Drain(acceptedAnswerCheck != null);
+                HttpResponse<Void> response = exchange(body, deadline, drain);
                 int status = response.statusCode();
                 if (status >= 200 && status < 300) {
+                    if (acceptedAnswerCheck != null) {
+                        acceptedAnswerCheck.check(drain.keptBody(deadline), shownEndpoint);
+                    }
                     return;
                 }
                 if (status != 429 && status != 502 && status != 503 && status != 504) {
@@ -274,8 +312,8 @@ public final class HttpSpanSender implements BytesMessageSender {
         }
     }
 
-    /** One attempt: returns the answer, whose body is left to drain in the background. */
-    private HttpResponse<Void> exchange(byte[] body, long deadline) throws IOException {
+    /** One attempt: returns the answer, whose body is left to {@code drain} in the background. */
+    private HttpResponse<Void> exchange(byte[] body, long deadline, Drain drain) throws IOException {
         long remaining = deadline - System.nanoTime();
         if (remaining <= 0) {
             throw new ExportFailure("timed out", "no answer from " + shownEndpoint + " within " + timeout);
@@ -286,7 +324,6 @@ public final class HttpSpanSender implements BytesMessageSender {
             .header("Content-Encoding", "gzip")
             .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         headers.forEach(request::header);
-        Drain drain = new Drain();
         CompletableFuture<HttpResponse<Void>> answer = client.sendAsync(request.build(), info -> drain);
         HttpResponse<Void> response;
         try {
@@ -428,9 +465,12 @@ public final class HttpSpanSender implements BytesMessageSender {
     /**
      * Reads an answer's body in the background and drops it, past 64 KB by cancelling: the status
      * is all a send needs, and a body that never ends must hold nothing. {@link #cancel} cuts it off
-     * at the send's deadline, whenever the subscription comes.
+     * at the send's deadline, whenever the subscription comes. Where the body is to be checked, it
+     * is kept, up to those 64 KB.
      */
     private static final class Drain implements HttpResponse.BodySubscriber<Void> {
+
+        private static final byte[] NONE = new byte[0];
 
         private volatile Flow.Subscription subscription;
 
@@ -440,6 +480,33 @@ public final class HttpSpanSender implements BytesMessageSender {
         private volatile boolean done;
 
         private long read;
+
+        /** The body read so far, where it is kept; null otherwise. */
+        private final ByteArrayOutputStream kept;
+
+        /** The whole body once read, or none when it failed, was cut off or is not kept. */
+        private final CompletableFuture<byte[]> keptBody = new CompletableFuture<>();
+
+        Drain(boolean keep) {
+            this.kept = keep ? new ByteArrayOutputStream() : null;
+        }
+
+        /**
+         * The body, once read to its end before {@code deadline} (nanoTime); else an empty one: the
+         * status said the message was taken.
+         */
+        byte[] keptBody(long deadline) {
+            try {
+                return keptBody.get(Math.max(0L, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
+            catch (TimeoutException | ExecutionException ex) {
+                return NONE;
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                return NONE;
+            }
+        }
 
         @Override
         public CompletionStage<Void> getBody() {
@@ -460,8 +527,14 @@ public final class HttpSpanSender implements BytesMessageSender {
         public void onNext(List<ByteBuffer> items) {
             for (ByteBuffer item : items) {
                 read += item.remaining();
+                if (kept != null && read <= MAX_ANSWER_BYTES) {
+                    byte[] bytes = new byte[item.remaining()];
+                    item.get(bytes);
+                    kept.writeBytes(bytes);
+                }
             }
             if (read > MAX_ANSWER_BYTES) {
+                keptBody.complete(NONE);
                 subscription.cancel();
             }
         }
@@ -469,16 +542,19 @@ public final class HttpSpanSender implements BytesMessageSender {
         @Override
         public void onError(Throwable throwable) {
             done = true;
+            keptBody.complete(NONE);
         }
 
         @Override
         public void onComplete() {
             done = true;
+            keptBody.complete(kept != null ? kept.toByteArray() : NONE);
         }
 
         /** Stops reading; a body read to its end already is not affected. */
         void cancel() {
             cancelled = true;
+            keptBody.complete(NONE);
             Flow.Subscription current = subscription;
             if (current != null && !done) {
                 current.cancel();

@@ -1,8 +1,10 @@
 package dev.tracing.export;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
+import dev.tracing.internal.LogText;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import zipkin2.reporter.BytesMessageSender;
 import zipkin2.reporter.Encoding;
@@ -13,7 +15,9 @@ import zipkin2.reporter.Encoding;
  * {@code /v1/traces}: the sender POSTs one message's bytes as they are, with content type
  * {@code application/x-protobuf}, which is what OTLP/HTTP expects. One batch is one request, unless
  * it would exceed the sender's message limit: then it is halved until each part fits, and a span
- * that fits no request is dropped alone ({@link PartialExportFailure}).
+ * that fits no request is dropped alone ({@link PartialExportFailure}). Spans a collector takes
+ * the request of but rejects (OTLP's {@code partial_success}, read by {@link #checkAnswer} where
+ * the sender reads accepted answers) are counted as failed too, and the collector's reason logged.
  */
 public final class OtlpSpanExporter implements SpanExporter {
 
@@ -35,10 +39,169 @@ public final class OtlpSpanExporter implements SpanExporter {
     public void export(List<FinishedSpan> spans) throws IOException {
         Progress progress = new Progress(spans.size(), sender.messageMaxBytes());
         send(spans, progress);
-        if (progress.tooLarge > 0) {
-            throw new PartialExportFailure(progress.tooLarge,
-                    ZipkinSpanExporter.tooLarge(progress.largest, progress.maxBytes));
+        if (progress.tooLarge + progress.rejected > 0) {
+            IOException tooLarge = progress.tooLarge > 0
+                    ? ZipkinSpanExporter.tooLarge(progress.largest, progress.maxBytes) : null;
+            IOException cause = progress.rejection != null ? progress.rejection : tooLarge;
+            if (cause != tooLarge && tooLarge != null) {
+                cause.addSuppressed(tooLarge);
+            }
+            throw new PartialExportFailure(progress.tooLarge + progress.rejected, cause);
         }
+    }
+
+    /**
+     * Reads the body of an OTLP/HTTP answer that took a request: an {@code ExportTraceServiceResponse}
+     * whose {@code partial_success} names how many of its spans the collector rejected, and why. For
+     * {@link HttpSpanSender#create(String, Encoding, java.util.Map, java.time.Duration,
+     * HttpSpanSender.AcceptedAnswerCheck)}. An empty body, one with no rejected span, or one that is
+     * not such a message (a proxy's page) means that all were taken, as its status said.
+     * @throws PartialExportFailure naming the collector's reason (cut, without control characters)
+     * when it rejected spans
+     */
+    public static void checkAnswer(byte[] body, String endpoint) throws PartialExportFailure {
+        PartialSuccess partial = PartialSuccess.read(body);
+        if (partial == null || partial.rejectedSpans <= 0) {
+            return;
+        }
+        int rejected = (int) Math.min(Integer.MAX_VALUE, partial.rejectedSpans);
+        String reason = partial.errorMessage == null || partial.errorMessage.isBlank() ? "no reason given"
+                : printable(partial.errorMessage);
+        throw new PartialExportFailure(rejected, new ExportFailure("rejected",
+                endpoint + " rejected " + rejected + " span(s) of a request it took: " + reason));
+    }
+
+    /** At most 200 characters of a backend's text, without control characters: it goes into a log line. */
+    private static String printable(String text) {
+        return LogText.withoutControls(text.length() > 200 ? text.substring(0, 200) + "..." : text);
+    }
+
+    /**
+     * The {@code partial_success} of an {@code ExportTraceServiceResponse} (field 1), with its
+     * {@code rejected_spans} (field 1, int64) and {@code error_message} (field 2).
+     */
+    private record PartialSuccess(long rejectedSpans, String errorMessage) {
+
+        /** The partial success in {@code body}, or null when it has none or is no such message. */
+        static PartialSuccess read(byte[] body) {
+            ProtoReader response = new ProtoReader(body, 0, body.length);
+            PartialSuccess found = null;
+            while (response.hasMore()) {
+                long tag = response.varint();
+                if (tag == ((1 << 3) | 2)) {
+                    int length = response.length();
+                    if (length < 0) {
+                        return null;
+                    }
+                    found = readPartialSuccess(new ProtoReader(body, response.position, response.position + length));
+                    if (found == null) {
+                        return null;
+                    }
+                    response.position += length;
+                }
+                else if (!response.skip(tag)) {
+                    return null;
+                }
+            }
+            return found;
+        }
+
+        private static PartialSuccess readPartialSuccess(ProtoReader reader) {
+            long rejected = 0;
+            String message = null;
+            while (reader.hasMore()) {
+                long tag = reader.varint();
+                if (tag == ((1 << 3) | 0)) {
+                    rejected = reader.varint();
+                }
+                else if (tag == ((2 << 3) | 2)) {
+                    int length = reader.length();
+                    if (length < 0) {
+                        return null;
+                    }
+                    message = new String(reader.bytes, reader.position, length, StandardCharsets.UTF_8);
+                    reader.position += length;
+                }
+                else if (!reader.skip(tag)) {
+                    return null;
+                }
+                if (reader.malformed) {
+                    return null;
+                }
+            }
+            return reader.malformed ? null : new PartialSuccess(rejected, message);
+        }
+
+    }
+
+    /** Reads protobuf's wire format from a part of an array; anything malformed sets {@link #malformed}. */
+    private static final class ProtoReader {
+
+        final byte[] bytes;
+
+        int position;
+
+        final int end;
+
+        boolean malformed;
+
+        ProtoReader(byte[] bytes, int position, int end) {
+            this.bytes = bytes;
+            this.position = position;
+            this.end = end;
+        }
+
+        boolean hasMore() {
+            return !malformed && position < end;
+        }
+
+        long varint() {
+            long value = 0;
+            for (int shift = 0; shift < 64; shift += 7) {
+                if (position >= end) {
+                    malformed = true;
+                    return 0;
+                }
+                byte b = bytes[position++];
+                value |= (long) (b & 0x7f) << shift;
+                if (b >= 0) {
+                    return value;
+                }
+            }
+            malformed = true;
+            return 0;
+        }
+
+        /** A length-delimited field's length, or -1 when it does not fit in what is left. */
+        int length() {
+            long length = varint();
+            if (malformed || length < 0 || length > end - position) {
+                malformed = true;
+                return -1;
+            }
+            return (int) length;
+        }
+
+        /** Skips the value of a field of another number; false for a wire type that cannot be skipped. */
+        boolean skip(long tag) {
+            switch ((int) (tag & 7)) {
+                case 0 -> varint();
+                case 1 -> position += 8;
+                case 2 -> {
+                    int length = length();
+                    if (length >= 0) {
+                        position += length;
+                    }
+                }
+                case 5 -> position += 4;
+                default -> malformed = true;
+            }
+            if (position > end) {
+                malformed = true;
+            }
+            return !malformed;
+        }
+
     }
 
     /**
@@ -61,6 +224,14 @@ public final class OtlpSpanExporter implements SpanExporter {
         try {
             sender.send(List.of(request));
         }
+        catch (PartialExportFailure ex) {
+            // the collector took the request and rejected some of its spans: the rest of the batch still goes
+            int rejected = Math.min(ex.failedSpans(), spans.size());
+            progress.rejected += rejected;
+            progress.rejection = ex.getCause();
+            progress.sent += spans.size() - rejected;
+            return;
+        }
         catch (IOException ex) {
             if (progress.sent == 0) {
                 throw ex;
@@ -82,6 +253,11 @@ public final class OtlpSpanExporter implements SpanExporter {
         int tooLarge;
 
         int largest;
+
+        /** Spans the collector took the request of but rejected, and its last reason. */
+        int rejected;
+
+        IOException rejection;
 
         Progress(int batchSize, int maxBytes) {
             this.batchSize = batchSize;

@@ -18,7 +18,9 @@ import ch.qos.logback.core.read.ListAppender;
 import dev.tracing.core.Tracing;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.FinishedSpan;
+import io.opentelemetry.proto.collector.trace.v1.ExportTracePartialSuccess;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -88,6 +90,30 @@ class BatchingSpanReporterTests {
             });
             assertThat(otlpSpanIds(requests))
                 .isEqualTo(spans.stream().map(FinishedSpan::getSpanId).collect(Collectors.toSet()));
+        }
+    }
+
+    @Test
+    void spansACollectorTookTheRequestOfButRejectedAreCountedAsFailed() throws Exception {
+        byte[] rejectedThree = ExportTraceServiceResponse.newBuilder()
+            .setPartialSuccess(ExportTracePartialSuccess.newBuilder().setRejectedSpans(3).setErrorMessage("too old"))
+            .build()
+            .toByteArray();
+        try (HttpBackend backend = new HttpBackend()) {
+            backend.script(new HttpBackend.Answer(200, java.util.Map.of(), rejectedThree));
+            HttpSpanSender sender = HttpSpanSender.create(backend.url("/v1/traces"), Encoding.PROTO3,
+                    java.util.Map.of(), Duration.ofSeconds(2), OtlpSpanExporter::checkAnswer);
+            try (BatchingSpanReporter reporter = BatchingSpanReporter.builder()
+                .exporter(new OtlpSpanExporter(sender))
+                .scheduleDelay(Duration.ofMillis(200))
+                .build()) {
+                spans(10).forEach(reporter::report);
+                await().atMost(EXPORT).until(() -> reporter.exportedCount("otlp")
+                        + reporter.droppedCount("otlp", BatchingSpanReporter.EXPORT_FAILED) == 10);
+                assertThat(backend.requests()).hasSize(1);
+                assertThat(reporter.droppedCount("otlp", BatchingSpanReporter.EXPORT_FAILED)).isEqualTo(3);
+                assertThat(reporter.exportedCount("otlp")).isEqualTo(7);
+            }
         }
     }
 

@@ -27,8 +27,13 @@ final class HttpBackend implements AutoCloseable {
         TRICKLE
     }
 
-    /** A scripted answer, given to the next request instead of the mode's. */
-    record Answer(int status, Map<String, String> headers) {
+    /** A scripted answer, given to the next request instead of the mode's; {@code body} null for none. */
+    record Answer(int status, Map<String, String> headers, byte[] body) {
+
+        Answer(int status, Map<String, String> headers) {
+            this(status, headers, null);
+        }
+
     }
 
     /** One request as the backend decoded it; {@code authorization} is that header's value, or null. */
@@ -71,7 +76,13 @@ final class HttpBackend implements AutoCloseable {
                                 exchange.getRequestHeaders().getFirst("Content-Type"),
                                 exchange.getRequestHeaders().getFirst("Authorization"), body));
                     }
-                    exchange.sendResponseHeaders(scripted.status(), -1);
+                    if (scripted.body() == null) {
+                        exchange.sendResponseHeaders(scripted.status(), -1);
+                    }
+                    else {
+                        exchange.sendResponseHeaders(scripted.status(), scripted.body().length);
+                        exchange.getResponseBody().write(scripted.body());
+                    }
                     return;
                 }
                 Mode now = mode;

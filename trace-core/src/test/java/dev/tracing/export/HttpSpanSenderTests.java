@@ -11,7 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.opentelemetry.proto.collector.trace.v1.ExportTracePartialSuccess;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import org.junit.jupiter.api.Test;
 import zipkin2.reporter.Encoding;
 
@@ -118,6 +120,52 @@ class HttpSpanSenderTests {
         assertThatIllegalArgumentException()
             .isThrownBy(() -> HttpSpanSender.checkEndpoint("http://user:s3cr3t@host/a b", null))
             .withMessageNotContaining("s3cr3t");
+    }
+
+    @Test
+    void anAcceptedAnswerIsReadForTheSpansTheBackendRejectedAfterAll() throws Exception {
+        byte[] partialSuccess = ExportTraceServiceResponse.newBuilder()
+            .setPartialSuccess(ExportTracePartialSuccess.newBuilder()
+                .setRejectedSpans(2)
+                .setErrorMessage("spans older than 1h\nWARN forged line"))
+            .build()
+            .toByteArray();
+        try (HttpBackend backend = new HttpBackend();
+                HttpSpanSender sender = HttpSpanSender.create(backend.url("/v1/traces"), Encoding.PROTO3,
+                        Map.of(), Duration.ofSeconds(5), OtlpSpanExporter::checkAnswer)) {
+            backend.script(new HttpBackend.Answer(200, Map.of("Content-Type", "application/x-protobuf"),
+                    partialSuccess));
+            assertThatThrownBy(() -> sender.send(List.of(MESSAGE))).isInstanceOfSatisfying(
+                    PartialExportFailure.class, failure -> {
+                        assertThat(failure.failedSpans()).isEqualTo(2);
+                        assertThat(failure.getCause()).isInstanceOfSatisfying(ExportFailure.class,
+                                cause -> assertThat(cause.kind()).isEqualTo("rejected"));
+                        // the collector's reason, without the line break it held
+                        assertThat(failure.getMessage()).contains(backend.url("/v1/traces"))
+                            .contains("rejected 2 span(s)")
+                            .contains("spans older than 1hWARN forged line")
+                            .doesNotContain("\n");
+                    });
+            // a partial success that rejected nothing, an empty body and a proxy's page: all taken
+            byte[] nothingRejected = ExportTraceServiceResponse.newBuilder()
+                .setPartialSuccess(ExportTracePartialSuccess.newBuilder().setErrorMessage("a warning"))
+                .build()
+                .toByteArray();
+            backend.script(new HttpBackend.Answer(200, Map.of(), nothingRejected),
+                    new HttpBackend.Answer(200, Map.of(), new byte[0]),
+                    new HttpBackend.Answer(200, Map.of(), "<html>OK</html>".getBytes(StandardCharsets.UTF_8)));
+            sender.send(List.of(MESSAGE));
+            sender.send(List.of(MESSAGE));
+            sender.send(List.of(MESSAGE));
+            assertThat(backend.requests()).hasSize(4);
+        }
+        // a sender that goes by the status alone does not read it
+        try (HttpBackend backend = new HttpBackend();
+                HttpSpanSender sender = HttpSpanSender.create(backend.url("/v1/traces"), Encoding.PROTO3,
+                        Map.of(), Duration.ofSeconds(5))) {
+            backend.script(new HttpBackend.Answer(200, Map.of(), partialSuccess));
+            sender.send(List.of(MESSAGE));
+        }
     }
 
     @Test

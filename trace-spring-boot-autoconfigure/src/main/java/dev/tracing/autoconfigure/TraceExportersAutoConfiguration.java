@@ -56,8 +56,9 @@ public final class TraceExportersAutoConfiguration {
     @ConditionalOnMissingBean(OtlpSpanExporter.class)
     @Conditional(OnOtlpEndpoint.class)
     OtlpSpanExporter traceOtlpSpanExporter(TraceOtlpProperties otlp, TraceExportProperties export) {
+        // the collector's partial success is read from the answers that take a request
         return new OtlpSpanExporter(sender("trace.export.otlp", otlp.getEndpoint(), OTLP_EXAMPLE, otlp.getHeaders(),
-                Encoding.PROTO3, export));
+                Encoding.PROTO3, export, OtlpSpanExporter::checkAnswer));
     }
 
     @Bean
@@ -65,17 +66,17 @@ public final class TraceExportersAutoConfiguration {
     @Conditional(OnZipkinEndpoint.class)
     ZipkinSpanExporter traceZipkinSpanExporter(TraceZipkinProperties zipkin, TraceExportProperties export) {
         return new ZipkinSpanExporter(sender("trace.export.zipkin", zipkin.getEndpoint(), ZIPKIN_EXAMPLE,
-                zipkin.getHeaders(), Encoding.JSON, export));
+                zipkin.getHeaders(), Encoding.JSON, export, null));
     }
 
     private static HttpSpanSender sender(String prefix, String endpoint, String example, Map<String, String> headers,
-            Encoding encoding, TraceExportProperties export) {
+            Encoding encoding, TraceExportProperties export, HttpSpanSender.AcceptedAnswerCheck answerCheck) {
         String checked = PropertyMapping.mapSecret(prefix + ".endpoint",
                 () -> HttpSpanSender.checkEndpoint(endpoint, example));
         PropertyMapping.mapSecret(prefix + ".headers", () -> HttpSpanSender.checkHeaders(headers));
         Duration timeout = PropertyMapping.batching(export.getBatch()).timeout();
         return PropertyMapping.mapSecret(prefix + ".headers",
-                () -> HttpSpanSender.create(checked, encoding, headers, timeout));
+                () -> HttpSpanSender.create(checked, encoding, headers, timeout, answerCheck));
     }
 
     /**

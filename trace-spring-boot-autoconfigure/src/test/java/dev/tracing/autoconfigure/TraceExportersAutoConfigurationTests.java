@@ -27,7 +27,9 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
+import io.opentelemetry.proto.collector.trace.v1.ExportTracePartialSuccess;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -216,6 +218,55 @@ class TraceExportersAutoConfigurationTests {
         }
         finally {
             proxy.stop(0);
+        }
+    }
+
+    @Test
+    void spansAnOtlpCollectorRejectsInAnAcceptedRequestAreCountedAndItsReasonLogged() throws Exception {
+        ConcurrentLinkedQueue<Integer> spansReceived = new ConcurrentLinkedQueue<>();
+        HttpServer collector = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        collector.createContext("/v1/traces", exchange -> {
+            try (exchange; InputStream body = new GZIPInputStream(exchange.getRequestBody())) {
+                int spans = ExportTraceServiceRequest.parseFrom(body.readAllBytes())
+                    .getResourceSpans(0)
+                    .getScopeSpans(0)
+                    .getSpansCount();
+                spansReceived.add(spans);
+                // as a collector whose pipeline refuses spans older than it accepts: it takes the request
+                byte[] answer = ExportTraceServiceResponse.newBuilder()
+                    .setPartialSuccess(ExportTracePartialSuccess.newBuilder()
+                        .setRejectedSpans(1)
+                        .setErrorMessage("span timestamp too old"))
+                    .build()
+                    .toByteArray();
+                exchange.getResponseHeaders().add("Content-Type", "application/x-protobuf");
+                exchange.sendResponseHeaders(200, answer.length);
+                exchange.getResponseBody().write(answer);
+            }
+        });
+        collector.start();
+        try (LogLines lines = LogLines.capture(BatchingSpanReporter.class.getName())) {
+            String endpoint = "http://127.0.0.1:" + collector.getAddress().getPort() + "/v1/traces";
+            runner.withPropertyValues("trace.export.otlp.endpoint=" + endpoint, "trace.export.batch.schedule-delay=10ms")
+                .run(context -> {
+                    Tracer tracer = context.getBean(Tracer.class);
+                    BatchingSpanReporter reporter = context.getBean(BatchingSpanReporter.class);
+                    for (int i = 0; i < 3; i++) {
+                        tracer.nextSpan().name("span-" + i).start().end();
+                        int sent = i + 1;
+                        await().atMost(Duration.ofSeconds(10)).until(() -> reporter.exportedCount("otlp")
+                                + reporter.droppedCount("otlp", BatchingSpanReporter.EXPORT_FAILED) == sent);
+                    }
+                    // one span per request, each rejected by the collector that took it
+                    assertThat(spansReceived).containsExactly(1, 1, 1);
+                    assertThat(reporter.droppedCount("otlp", BatchingSpanReporter.EXPORT_FAILED)).isEqualTo(3);
+                    assertThat(reporter.exportedCount("otlp")).isZero();
+                });
+            assertThat(lines.lines()).anySatisfy(line -> assertThat(line.message()).contains("rejected 1 span(s)")
+                .contains("span timestamp too old"));
+        }
+        finally {
+            collector.stop(0);
         }
     }
 
