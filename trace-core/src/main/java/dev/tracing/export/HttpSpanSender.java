@@ -147,7 +147,7 @@ public final class HttpSpanSender implements BytesMessageSender {
         if (uri.getRawUserInfo() != null) {
             // user-info in the endpoint is Basic authentication, sent as its header and kept out of the URL
             String userInfo = uri.getUserInfo();
-            uri = URI.create(checked.replace(uri.getRawUserInfo() + "@", ""));
+            uri = withoutUserInfo(uri);
             if (checkedHeaders.keySet().stream().noneMatch("Authorization"::equalsIgnoreCase)) {
                 Map<String, String> withAuthorization = new LinkedHashMap<>(checkedHeaders);
                 withAuthorization.put("Authorization", "Basic " + Base64.getEncoder()
@@ -182,6 +182,15 @@ public final class HttpSpanSender implements BytesMessageSender {
          */
         void check(byte[] body, String endpoint) throws PartialExportFailure;
 
+    }
+
+    /** {@code uri} without its user-info, the rest as it was written (a query may hold an '@' too). */
+    private static URI withoutUserInfo(URI uri) {
+        String authority = uri.getRawAuthority();
+        return URI.create(uri.getScheme() + "://" + authority.substring(authority.lastIndexOf('@') + 1)
+                + (uri.getRawPath() == null ? "" : uri.getRawPath())
+                + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery())
+                + (uri.getRawFragment() == null ? "" : "#" + uri.getRawFragment()));
     }
 
     /**

@@ -36,8 +36,11 @@ final class HttpBackend implements AutoCloseable {
 
     }
 
-    /** One request as the backend decoded it; {@code authorization} is that header's value, or null. */
-    record Request(String path, String contentType, String authorization, byte[] body) {
+    /**
+     * One request as the backend decoded it; {@code authorization} is that header's value, or null,
+     * {@code query} the raw query, or null.
+     */
+    record Request(String path, String contentType, String authorization, byte[] body, String query) {
     }
 
     private final HttpServer server;
@@ -74,7 +77,8 @@ final class HttpBackend implements AutoCloseable {
                     if (scripted.status() < 300) {
                         requests.add(new Request(exchange.getRequestURI().getPath(),
                                 exchange.getRequestHeaders().getFirst("Content-Type"),
-                                exchange.getRequestHeaders().getFirst("Authorization"), body));
+                                exchange.getRequestHeaders().getFirst("Authorization"), body,
+                                exchange.getRequestURI().getRawQuery()));
                     }
                     if (scripted.body() == null) {
                         exchange.sendResponseHeaders(scripted.status(), -1);
@@ -89,7 +93,8 @@ final class HttpBackend implements AutoCloseable {
                 if (now == Mode.TRICKLE) {
                     requests.add(new Request(exchange.getRequestURI().getPath(),
                             exchange.getRequestHeaders().getFirst("Content-Type"),
-                            exchange.getRequestHeaders().getFirst("Authorization"), body));
+                            exchange.getRequestHeaders().getFirst("Authorization"), body,
+                                exchange.getRequestURI().getRawQuery()));
                     exchange.sendResponseHeaders(200, 0);
                     trickling.incrementAndGet();
                     try {
@@ -115,7 +120,8 @@ final class HttpBackend implements AutoCloseable {
                 }
                 requests.add(new Request(exchange.getRequestURI().getPath(),
                         exchange.getRequestHeaders().getFirst("Content-Type"),
-                        exchange.getRequestHeaders().getFirst("Authorization"), body));
+                        exchange.getRequestHeaders().getFirst("Authorization"), body,
+                                exchange.getRequestURI().getRawQuery()));
                 exchange.sendResponseHeaders(202, -1);
             }
             catch (InterruptedException ex) {

@@ -61,6 +61,22 @@ class HttpSpanSenderTests {
     }
 
     @Test
+    void userInfoInTheEndpointIsSentAsBasicAuthenticationAndTheRestOfTheUrlAsWritten() throws Exception {
+        try (HttpBackend backend = new HttpBackend();
+                HttpSpanSender sender = HttpSpanSender.create(
+                        backend.url("/v1/traces").replace("http://", "http://ops:s3cr3t@") + "?to=ops:s3cr3t@team",
+                        Encoding.PROTO3, Map.of(), Duration.ofSeconds(5))) {
+            sender.send(List.of(MESSAGE));
+            assertThat(backend.requests()).singleElement().satisfies(request -> {
+                assertThat(request.authorization()).isEqualTo("Basic " + java.util.Base64.getEncoder()
+                    .encodeToString("ops:s3cr3t".getBytes(StandardCharsets.UTF_8)));
+                assertThat(request.path()).isEqualTo("/v1/traces");
+                assertThat(request.query()).isEqualTo("to=ops:s3cr3t@team");
+            });
+        }
+    }
+
+    @Test
     void aRefusedRequestNamesTheEndpointWithoutItsUserInfoOrQuery() throws Exception {
         try (HttpBackend backend = new HttpBackend();
                 HttpSpanSender sender = HttpSpanSender.create(
