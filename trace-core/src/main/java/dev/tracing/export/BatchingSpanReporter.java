@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
+import dev.tracing.core.RecordedSpan;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import io.micrometer.tracing.exporter.SpanReporter;
 import org.slf4j.Logger;
@@ -101,12 +102,33 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
 
     /**
      * Queues the span for each exporter; drops and counts it for an exporter whose queue is full
-     * ({@link #QUEUE_FULL}), and for all when the reporter is closed ({@link #SHUTDOWN}).
+     * ({@link #QUEUE_FULL}), and for all when the reporter is closed ({@link #SHUTDOWN}). A span
+     * that recorded an exception is queued with a summary of it for the exporters that
+     * {@linkplain SpanExporter#readsErrorSummaryOnly() read no more}.
      */
     @Override
     public void report(FinishedSpan span) {
+        FinishedSpan summarized = null;
         for (int i = 0, n = lanes.size(); i < n; i++) {
-            lanes.get(i).offer(span);
+            Lane lane = lanes.get(i);
+            FinishedSpan queued = span;
+            if (lane.errorSummaryOnly && span.getError() != null && span instanceof RecordedSpan recorded) {
+                if (summarized == null) {
+                    summarized = summarize(recorded);
+                }
+                queued = summarized;
+            }
+            lane.offer(queued);
+        }
+    }
+
+    /** {@code span} with a summary of its exception, or as it is where the exception's message fails. */
+    private static FinishedSpan summarize(RecordedSpan span) {
+        try {
+            return span.withErrorSummary();
+        }
+        catch (RuntimeException ex) {
+            return span;
         }
     }
 
@@ -235,6 +257,9 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
 
         final SpanExporter exporter;
 
+        /** Whether the exporter reads only the type and message of a span's exception. */
+        final boolean errorSummaryOnly;
+
         final ArrayBlockingQueue<FinishedSpan> queue;
 
         final int maxBatchSize;
@@ -266,6 +291,7 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
         Lane(SpanExporter exporter, String name, int maxQueueSize, int maxBatchSize, long scheduleDelayNanos,
                 String threadName) {
             this.exporter = exporter;
+            this.errorSummaryOnly = exporter.readsErrorSummaryOnly();
             this.name = name;
             this.queue = new ArrayBlockingQueue<>(maxQueueSize);
             this.maxBatchSize = maxBatchSize;

@@ -23,6 +23,12 @@ public final class LoggingSpanExporter implements SpanExporter {
         return "logging";
     }
 
+    /** Only the exception's type and message are written. */
+    @Override
+    public boolean readsErrorSummaryOnly() {
+        return true;
+    }
+
     @Override
     public void export(List<FinishedSpan> spans) {
         if (!logger.isInfoEnabled()) {

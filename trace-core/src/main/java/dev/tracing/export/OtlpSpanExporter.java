@@ -35,6 +35,12 @@ public final class OtlpSpanExporter implements SpanExporter {
         return "otlp";
     }
 
+    /** Only the exception's type and message are written. */
+    @Override
+    public boolean readsErrorSummaryOnly() {
+        return true;
+    }
+
     @Override
     public void export(List<FinishedSpan> spans) throws IOException {
         Progress progress = new Progress(spans.size(), sender.messageMaxBytes());

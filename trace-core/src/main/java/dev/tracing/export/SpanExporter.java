@@ -22,6 +22,18 @@ public interface SpanExporter extends AutoCloseable {
      */
     void export(List<FinishedSpan> spans) throws IOException;
 
+    /**
+     * Whether this exporter reads no more of a span's exception ({@link FinishedSpan#getError()})
+     * than its type and message. The {@link BatchingSpanReporter} then queues such a span with a
+     * summary of the exception in its place ({@code dev.tracing.core.ErrorSummary}, whose type the
+     * encoders read), as the in-memory store keeps it: a queue of thousands of spans behind a slow
+     * backend would otherwise keep every exception alive, with its stack trace, causes and whatever
+     * it holds (a response body). False by default: the exporter gets the exception itself.
+     */
+    default boolean readsErrorSummaryOnly() {
+        return false;
+    }
+
     @Override
     default void close() {
     }

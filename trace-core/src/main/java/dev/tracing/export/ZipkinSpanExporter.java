@@ -32,6 +32,12 @@ public final class ZipkinSpanExporter implements SpanExporter {
         return "zipkin";
     }
 
+    /** Only the exception's type and message are written. */
+    @Override
+    public boolean readsErrorSummaryOnly() {
+        return true;
+    }
+
     @Override
     public void export(List<FinishedSpan> spans) throws IOException {
         int maxBytes = sender.messageMaxBytes();

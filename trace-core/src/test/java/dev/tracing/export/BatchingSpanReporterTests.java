@@ -1,6 +1,7 @@
 package dev.tracing.export;
 
 import java.io.IOException;
+import java.lang.ref.WeakReference;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -91,6 +92,47 @@ class BatchingSpanReporterTests {
             assertThat(otlpSpanIds(requests))
                 .isEqualTo(spans.stream().map(FinishedSpan::getSpanId).collect(Collectors.toSet()));
         }
+    }
+
+    @Test
+    void aQueuedSpanKeepsItsExceptionsTypeAndMessageNotTheExceptionItself() throws Exception {
+        try (HttpBackend backend = new HttpBackend();
+                BatchingSpanReporter reporter = BatchingSpanReporter.builder()
+                    .exporter(new ZipkinSpanExporter(sender(backend.url("/api/v2/spans"), Encoding.JSON, 2000)))
+                    .scheduleDelay(Duration.ofSeconds(3))
+                    .build()) {
+            WeakReference<UpstreamFailure> failure = reportFailedSpan(reporter);
+            // while the span waits in the queue (a slow backend's usual state), its exception and the
+            // megabyte it holds can be collected
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                System.gc();
+                return failure.get() == null;
+            });
+            assertThat(reporter.exportedCount("zipkin")).isZero();
+            await().atMost(EXPORT).until(() -> reporter.exportedCount("zipkin") == 1);
+            String json = new String(backend.requests().get(0).body(), StandardCharsets.UTF_8);
+            assertThat(json).contains("\"error\":\"upstream answered 500\"",
+                    "\"exception.type\":\"" + UpstreamFailure.class.getName() + "\"");
+        }
+    }
+
+    /** Reports a span that failed with an exception holding a megabyte, and lets go of both. */
+    private static WeakReference<UpstreamFailure> reportFailedSpan(BatchingSpanReporter reporter) {
+        Tracer reporting = Tracing.newBuilder().serviceName("orders").reporter(reporter::report).build();
+        UpstreamFailure failure = new UpstreamFailure();
+        reporting.nextSpan().name("call upstream").start().error(failure).end();
+        return new WeakReference<>(failure);
+    }
+
+    /** An exception that holds what the upstream answered, as an HTTP client's does. */
+    static final class UpstreamFailure extends RuntimeException {
+
+        final byte[] body = new byte[1 << 20];
+
+        UpstreamFailure() {
+            super("upstream answered 500");
+        }
+
     }
 
     @Test
