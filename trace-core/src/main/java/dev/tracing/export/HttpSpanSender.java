@@ -52,7 +52,9 @@ import zipkin2.reporter.Encoding;
  * redirect fails the send, naming the location (without its user-info and query).</li>
  * <li>429, 502, 503 and 504 answers and connection failures are tried again with exponential
  * backoff and jitter (100 ms, doubling, at most 5 s), honouring {@code Retry-After} up to 10 s,
- * while the deadline allows another attempt.</li>
+ * while the deadline allows another attempt. A {@code Retry-After} longer than the deadline left
+ * (up to 60 s) holds the next sends too: each waits out the rest where its deadline allows, and
+ * fails at once, without a request, where it does not ({@code throttled}).</li>
  * </ul>
  * A send that finally fails throws an {@link ExportFailure} saying what kind of failure it was
  * (for logging once per kind) and the endpoint without its user-info and query; header values
@@ -72,7 +74,11 @@ public final class HttpSpanSender implements BytesMessageSender {
 
     static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(5);
 
+    /** The longest {@code Retry-After} waited for within one send. */
     static final long MAX_RETRY_AFTER_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    /** The longest {@code Retry-After} honoured across sends: a backend's throttle window, not an outage. */
+    static final long MAX_THROTTLE_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     /** How much of an answer's body is read before the rest is dropped. */
     static final int MAX_ANSWER_BYTES = 64 * 1024;
@@ -96,6 +102,12 @@ public final class HttpSpanSender implements BytesMessageSender {
     private final AcceptedAnswerCheck acceptedAnswerCheck;
 
     private volatile boolean closed;
+
+    /**
+     * Until when (nanoTime) the backend asked not to be sent to, by a {@code Retry-After} longer than
+     * a send could wait; 0 once that has passed or when it never asked.
+     */
+    private volatile long throttledUntil;
 
     private HttpSpanSender(URI endpoint, Encoding encoding, Map<String, String> headers, Duration timeout,
             AcceptedAnswerCheck acceptedAnswerCheck) {
@@ -283,12 +295,14 @@ public final class HttpSpanSender implements BytesMessageSender {
         if (closed) {
             throw new ExportFailure("closed", "the sender to " + shownEndpoint + " is closed");
         }
-        byte[] body = gzip(encoding.encode(encodedSpans));
         long deadline = System.nanoTime() + timeout.toNanos();
+        awaitThrottle(deadline);
+        byte[] body = gzip(encoding.encode(encodedSpans));
         long backoff = FIRST_BACKOFF_NANOS;
         while (true) {
             long wait;
             String failure;
+            long askedToWait = -1;
             try {
                 Drain drain = new Drain(acceptedAnswerCheck != null);
                 HttpResponse<Void> response = exchange(body, deadline, drain);
@@ -303,22 +317,48 @@ public final class HttpSpanSender implements BytesMessageSender {
                     throw new ExportFailure("HTTP " + status, "HTTP " + status + " from " + shownEndpoint);
                 }
                 // never sooner than the backoff: a Retry-After of 0 (or past) would make a busy loop of re-sends
-                wait = Math.max(retryAfter(response.headers().firstValue("Retry-After").orElse(null)),
-                        jittered(backoff));
+                askedToWait = retryAfter(response.headers().firstValue("Retry-After").orElse(null));
+                wait = Math.max(Math.min(askedToWait, MAX_RETRY_AFTER_NANOS), jittered(backoff));
                 failure = "HTTP " + status;
             }
             catch (ConnectException | HttpConnectTimeoutException ex) {
                 wait = jittered(backoff);
                 failure = "connection failed";
             }
-            long remaining = deadline - System.nanoTime();
+            long now = System.nanoTime();
+            long remaining = deadline - now;
             if (wait >= remaining) {
+                if (askedToWait >= remaining) {
+                    // the next sends wait too, rather than each posting its batch into the same refusal
+                    throttledUntil = Math.max(now + askedToWait, 1L);
+                }
                 throw new ExportFailure(failure,
                         failure + " from " + shownEndpoint + ", no time left to try again within " + timeout);
             }
             pause(wait);
             backoff = Math.min(MAX_BACKOFF_NANOS, backoff * 2);
         }
+    }
+
+    /**
+     * Waits out what is left of the backend's {@code Retry-After}, where the deadline allows; fails
+     * the send without a request where it does not.
+     */
+    private void awaitThrottle(long deadline) throws ExportFailure {
+        long until = throttledUntil;
+        if (until == 0) {
+            return;
+        }
+        long wait = until - System.nanoTime();
+        if (wait <= 0) {
+            throttledUntil = 0;
+            return;
+        }
+        if (wait >= deadline - System.nanoTime()) {
+            throw new ExportFailure("throttled", shownEndpoint + " asked not to be sent to for "
+                    + TimeUnit.NANOSECONDS.toSeconds(wait + 999_999_999L) + " s more (Retry-After); not sent");
+        }
+        pause(wait);
     }
 
     /** One attempt: returns the answer, whose body is left to {@code drain} in the background. */
@@ -393,7 +433,7 @@ public final class HttpSpanSender implements BytesMessageSender {
         return null;
     }
 
-    /** {@code Retry-After} in seconds or as an HTTP date, in nanoseconds capped at 10 s; -1 when absent or bad. */
+    /** {@code Retry-After} in seconds or as an HTTP date, in nanoseconds capped at 60 s; -1 when absent or bad. */
     static long retryAfter(String value) {
         if (value == null || value.isBlank()) {
             return -1;
@@ -413,7 +453,7 @@ public final class HttpSpanSender implements BytesMessageSender {
                 return -1;
             }
         }
-        return Math.min(nanos, MAX_RETRY_AFTER_NANOS);
+        return Math.min(nanos, MAX_THROTTLE_NANOS);
     }
 
     /** Half the backoff, plus a random part of the other half: callers that failed together spread out. */

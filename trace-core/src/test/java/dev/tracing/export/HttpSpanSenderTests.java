@@ -250,6 +250,34 @@ class HttpSpanSenderTests {
     }
 
     @Test
+    void aRetryAfterLongerThanASendHoldsTheNextSendsUntilItHasPassed() throws Exception {
+        try (HttpBackend backend = new HttpBackend();
+                HttpSpanSender sender = HttpSpanSender.create(backend.url("/v1/traces"), Encoding.PROTO3, Map.of(),
+                        Duration.ofSeconds(1))) {
+            backend.script(new HttpBackend.Answer(429, Map.of("Retry-After", "2")));
+            assertThatThrownBy(() -> sender.send(List.of(MESSAGE))).isInstanceOf(ExportFailure.class)
+                .hasMessageContaining("HTTP 429");
+            // the next batch is not posted into the same refusal: it fails at once, without a request
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> sender.send(List.of(MESSAGE))).isInstanceOfSatisfying(ExportFailure.class,
+                    failure -> {
+                        assertThat(failure.kind()).isEqualTo("throttled");
+                        assertThat(failure.getMessage()).startsWith(backend.url("/v1/traces") + " asked not to be")
+                            .contains("(Retry-After)");
+                    });
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(500));
+            assertThat(backend.arrivals()).hasSize(1);
+            // once what is left of the wait fits in a send's deadline, the send waits it out and goes
+            Thread.sleep(1300);
+            sender.send(List.of(MESSAGE));
+            List<Long> arrivals = backend.arrivals();
+            assertThat(arrivals).hasSize(2);
+            assertThat(Duration.ofNanos(arrivals.get(1) - arrivals.get(0))).isGreaterThanOrEqualTo(Duration.ofMillis(1950));
+            assertThat(backend.requests()).hasSize(1);
+        }
+    }
+
+    @Test
     void redirectsAreNotFollowedAndNameWhereTheyPointWithoutCredentials() throws Exception {
         try (HttpBackend backend = new HttpBackend();
                 HttpSpanSender sender = HttpSpanSender.create(backend.url("/v1/traces"), Encoding.PROTO3,
@@ -350,7 +378,7 @@ class HttpSpanSenderTests {
     @Test
     void retryAfterIsReadInSecondsOrAsADateAndCapped() {
         assertThat(HttpSpanSender.retryAfter("1")).isEqualTo(1_000_000_000L);
-        assertThat(HttpSpanSender.retryAfter("3600")).isEqualTo(HttpSpanSender.MAX_RETRY_AFTER_NANOS);
+        assertThat(HttpSpanSender.retryAfter("3600")).isEqualTo(HttpSpanSender.MAX_THROTTLE_NANOS);
         assertThat(HttpSpanSender.retryAfter("soon")).isEqualTo(-1);
         assertThat(HttpSpanSender.retryAfter(null)).isEqualTo(-1);
         String inTwoSeconds = java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
