@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -65,7 +65,7 @@ public final class KafkaSpanPolicy {
         @Override
         public String get(Headers headers, String key) {
             // the spelling records carry first, then the one older writers used
-            String other = OTHER_SPELLING.get(key);
+            String other = TraceHeaderNames.b3MultiAsWritten(key);
             Header header = other != null ? headers.lastHeader(other) : null;
             if (header == null) {
                 header = headers.lastHeader(key);
@@ -75,7 +75,7 @@ public final class KafkaSpanPolicy {
 
         @Override
         public Iterable<String> getAll(Headers headers, String key) {
-            String other = OTHER_SPELLING.get(key);
+            String other = TraceHeaderNames.b3MultiAsWritten(key);
             Iterable<Header> named = other != null ? headers.headers(other) : null;
             if (named == null || !named.iterator().hasNext()) {
                 named = headers.headers(key);
@@ -101,21 +101,12 @@ public final class KafkaSpanPolicy {
     };
 
     /**
-     * The B3 multi-header names as Brave and OpenTelemetry write them on records, by the
-     * lower-case names the propagator reads and writes. Record headers are case-sensitive, unlike
-     * HTTP's, so records carry these spellings, and both are read.
-     */
-    private static final Map<String, String> OTHER_SPELLING = Map.of("x-b3-traceid", "X-B3-TraceId",
-            "x-b3-spanid", "X-B3-SpanId", "x-b3-parentspanid", "X-B3-ParentSpanId", "x-b3-sampled", "X-B3-Sampled",
-            "x-b3-flags", "X-B3-Flags");
-
-    /**
      * Sets a header as HTTP's setters do, in place of any of that name: the trace headers are removed
      * before the context is written anyway, and a baggage entry's own header ({@code tenant}) on a
      * forwarded record would otherwise be carried once more per hop.
      */
     private static final Propagator.Setter<Headers> SETTER = (headers, key, value) -> {
-        String name = OTHER_SPELLING.getOrDefault(key, key);
+        String name = Objects.requireNonNullElse(TraceHeaderNames.b3MultiAsWritten(key), key);
         headers.remove(name);
         headers.add(name, value.getBytes(StandardCharsets.UTF_8));
     };
@@ -162,7 +153,7 @@ public final class KafkaSpanPolicy {
         names.remove("baggage");
         names.removeIf(name -> name.startsWith("uberctx-"));
         for (String name : List.copyOf(names)) {
-            String other = OTHER_SPELLING.get(name);
+            String other = TraceHeaderNames.b3MultiAsWritten(name);
             if (other != null) {
                 names.add(other);
             }
@@ -171,7 +162,7 @@ public final class KafkaSpanPolicy {
         // a forwarded or dead-lettered record keeps its upstream headers
         Set<String> replaced = new LinkedHashSet<>(TraceHeaderNames.replacedBy(propagator.fields()));
         for (String name : List.copyOf(replaced)) {
-            String other = OTHER_SPELLING.get(name);
+            String other = TraceHeaderNames.b3MultiAsWritten(name);
             if (other != null) {
                 replaced.add(other);
             }

@@ -8,7 +8,8 @@ import io.micrometer.tracing.propagation.Propagator;
 
 /**
  * A SERVER or CONSUMER span, continuing the trace this starter's propagator extracts, for each
- * incoming Observation this starter does not already instrument.
+ * incoming Observation this starter does not already instrument; B3 multi headers are read in
+ * either spelling ({@link MessageHeadersPropagator}).
  */
 public final class ReceiverObservationSpanHandler
         extends PropagatingReceiverTracingObservationHandler<ReceiverContext<?>> {
@@ -16,7 +17,7 @@ public final class ReceiverObservationSpanHandler
     private final InstrumentedExchanges exchanges;
 
     public ReceiverObservationSpanHandler(Tracer tracer, Propagator propagator, InstrumentedExchanges exchanges) {
-        super(tracer, propagator);
+        super(tracer, new MessageHeadersPropagator(propagator));
         this.exchanges = exchanges;
     }
 

@@ -10,7 +10,8 @@ import io.micrometer.tracing.propagation.Propagator;
 /**
  * A CLIENT or PRODUCER span, and trace headers injected with this starter's propagator, for each
  * outgoing Observation this starter does not already instrument (another messaging system, a
- * library's own client; HTTP client requests have {@link HttpClientObservationSpanHandler}).
+ * library's own client; HTTP client requests have {@link HttpClientObservationSpanHandler}), B3
+ * multi headers spelled for case-sensitive carriers ({@link MessageHeadersPropagator}).
  * Inside an open Observation its parent is that Observation's span, also where Reactor restored
  * the request's span over it ({@link EnclosingObservation}).
  */
@@ -19,7 +20,7 @@ public final class SenderObservationSpanHandler extends PropagatingSenderTracing
     private final InstrumentedExchanges exchanges;
 
     public SenderObservationSpanHandler(Tracer tracer, Propagator propagator, InstrumentedExchanges exchanges) {
-        super(tracer, propagator);
+        super(tracer, new MessageHeadersPropagator(propagator));
         this.exchanges = exchanges;
     }
 
