@@ -91,6 +91,15 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
         /** Why the trace was recorded, from the first local root of ours that says. */
         String sampledBy;
 
+        /**
+         * The summary as of the last span that arrived: a filtered look through the store reads it
+         * without the lock ({@link #recentSummaries}).
+         */
+        volatile Summary current;
+
+        /** Set once the trace is evicted or cleared, under the lock. */
+        volatile boolean evicted;
+
         TraceEntry(String traceId, long hash) {
             this.traceId = traceId;
             this.hash = hash;
@@ -115,6 +124,7 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
                     && (sampledBy == null || span == root)) {
                 sampledBy = recorded.sampledBy();
             }
+            current = summary();
         }
 
         Summary summary() {
@@ -336,6 +346,7 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
         }
         while (spanCount > maxSpans) {
             TraceEntry eldest = order.pollFirst();
+            eldest.evicted = true;
             byTraceId.remove(eldest.traceId);
             spanCount -= eldest.spans.size();
             evictedSpans += eldest.spans.size();
@@ -496,20 +507,37 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
 
     /**
      * Returns the summaries of up to {@code limit} traces that {@code filter} accepts, the trace
-     * that arrived last first. Costs the lock for as many traces as it looks at (with no filter,
-     * {@code limit}), never a copy of the spans: the endpoint polls this while span ends take the
-     * same lock (each span of a kept trace, and the first of a trace while the second still takes
-     * new ones or the held traces' table cannot answer).
+     * that arrived last first. The endpoint polls this while span ends take the same lock (each span
+     * of a kept trace, and the first of a trace while the second still takes new ones or the held
+     * traces' table cannot answer), and a filter that matches few traces looks through all of them:
+     * so the lock is held only to list the traces (a copy of their references), and each trace's
+     * summary, kept current as its spans arrive, is read and filtered without it. A trace evicted
+     * meanwhile is left out. Without a filter, the lock is held for {@code limit} traces. Never a
+     * copy of the spans.
      */
     public List<Summary> recentSummaries(int limit, Predicate<? super Summary> filter) {
         List<Summary> result = new ArrayList<>(Math.min(Math.max(limit, 0), 64));
-        synchronized (this) {
-            Iterator<TraceEntry> it = order.descendingIterator();
-            while (it.hasNext() && result.size() < limit) {
-                Summary summary = it.next().summary();
-                if (filter == null || filter.test(summary)) {
-                    result.add(summary);
+        if (limit <= 0) {
+            return result;
+        }
+        if (filter == null) {
+            synchronized (this) {
+                Iterator<TraceEntry> it = order.descendingIterator();
+                while (it.hasNext() && result.size() < limit) {
+                    result.add(it.next().current);
                 }
+            }
+            return result;
+        }
+        TraceEntry[] entries;
+        synchronized (this) {
+            entries = order.toArray(new TraceEntry[0]);
+        }
+        for (int i = entries.length - 1; i >= 0 && result.size() < limit; i--) {
+            TraceEntry entry = entries[i];
+            Summary summary = entry.current;
+            if (!entry.evicted && filter.test(summary)) {
+                result.add(summary);
             }
         }
         return result;
@@ -564,6 +592,9 @@ public final class InMemorySpanStore implements CallingThreadSpanReporter {
 
     /** Removes every span. */
     public synchronized void clear() {
+        for (TraceEntry entry : order) {
+            entry.evicted = true;
+        }
         order.clear();
         byTraceId.clear();
         shared.clear();

@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -776,6 +777,46 @@ class InMemorySpanStoreTests {
         assertThat(store.droppedCount(InMemorySpanStore.TRACE_FULL)).isEqualTo(291);
         assertThat(store.droppedCount(InMemorySpanStore.RATE_LIMITED)).isZero();
         assertThatIllegalArgumentException().isThrownBy(() -> InMemorySpanStore.builder().maxSpansPerTrace(0));
+    }
+
+    @Test
+    void aFilteredLookThroughTheWholeStoreLetsSpansBeRecordedMeanwhile() throws Exception {
+        InMemorySpanStore store = new InMemorySpanStore(10_000);
+        TraceTracer tracer = Tracing.newBuilder().serviceName("svc").reporter(store).build();
+        for (int i = 0; i < 1000; i++) {
+            tracer.nextSpan().name("GET /orders/" + i).start().end();
+        }
+        AtomicBoolean filteredUnderTheLock = new AtomicBoolean();
+        AtomicInteger looked = new AtomicInteger();
+        boolean[] recordedMeanwhile = new boolean[1];
+        // as the endpoint's filter for a name no trace has: it looks at every trace
+        List<InMemorySpanStore.Summary> none = store.recentSummaries(20, summary -> {
+            if (Thread.holdsLock(store)) {
+                filteredUnderTheLock.set(true);
+            }
+            if (looked.incrementAndGet() == 500) {
+                // a request thread ends a span while the poll is half way
+                Thread request = new Thread(() -> tracer.nextSpan().name("meanwhile").start().end());
+                request.start();
+                try {
+                    request.join(2000);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+                recordedMeanwhile[0] = !request.isAlive();
+            }
+            return summary.name().endsWith("no such path");
+        });
+        assertThat(none).isEmpty();
+        assertThat(looked).hasValue(1000);
+        assertThat(filteredUnderTheLock).isFalse();
+        assertThat(recordedMeanwhile[0]).as("a span ended during the poll without waiting for it").isTrue();
+        assertThat(store.traceCount()).isEqualTo(1001);
+        // what a filter finds is still the newest first, up to the limit
+        assertThat(store.recentSummaries(3, summary -> summary.name().endsWith("7")))
+            .extracting(InMemorySpanStore.Summary::name)
+            .containsExactly("GET /orders/997", "GET /orders/987", "GET /orders/977");
     }
 
     @Test
