@@ -9,9 +9,9 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.EndpointId;
-import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.web.PathMappedEndpoints;
+import org.springframework.boot.actuate.endpoint.web.annotation.WebEndpoint;
 
 /**
  * The {@code traceview} actuator endpoint: a page that shows the recent traces of the
@@ -30,7 +30,7 @@ import org.springframework.boot.actuate.endpoint.web.PathMappedEndpoints;
  * endpoint, on WebFlux and Spring MVC alike. The {@code trace} parameter is read by the page, not
  * here.
  */
-@Endpoint(id = "traceview")
+@WebEndpoint(id = "traceview")
 public class TraceViewEndpoint {
 
     static final String PAGE = "traceview.html";

@@ -18,10 +18,10 @@ import io.micrometer.tracing.Span;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
+import org.springframework.boot.actuate.endpoint.web.annotation.WebEndpoint;
 import org.springframework.util.MimeType;
 
 /**
@@ -41,7 +41,7 @@ import org.springframework.util.MimeType;
  * old Brave) is listed as the 16 characters it arrived with, and found by those or by the same
  * id padded to 32 with zeros.
  */
-@Endpoint(id = "traces")
+@WebEndpoint(id = "traces")
 public class TracesEndpoint {
 
     static final int DEFAULT_LIMIT = 20;

@@ -1,9 +1,13 @@
 package dev.tracing.actuate;
 
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 
 import dev.tracing.autoconfigure.TraceAutoConfiguration;
 import dev.tracing.autoconfigure.TracesEndpointAutoConfiguration;
@@ -19,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Like every actuator endpoint but health, the traces endpoint and the traceview page are not
- * reachable over HTTP until exposed, and both need the in-memory store.
+ * reachable over HTTP until exposed, and both need the in-memory store. Both are web endpoints only,
+ * never MBeans.
  */
 class TracesEndpointExposureTests {
 
@@ -42,6 +47,30 @@ class TracesEndpointExposureTests {
             assertThat(health.statusCode()).isEqualTo(200);
             assertThat(traces.statusCode()).isEqualTo(404);
             assertThat(page.statusCode()).isEqualTo(404);
+        }
+    }
+
+    @Test
+    void notAnMBeanEvenWithEveryEndpointExposedOverJmx() throws Exception {
+        try (ConfigurableApplicationContext context = new SpringApplicationBuilder(TracesEndpointHttpTests.App.class)
+            .properties("spring.main.web-application-type=reactive", "server.port=0", "spring.main.banner-mode=off",
+                    "spring.jmx.enabled=true", "spring.jmx.default-domain=traces-exposure-test",
+                    "management.endpoints.jmx.exposure.include=*",
+                    "management.endpoints.web.exposure.include=traces,traceview")
+            .run()) {
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            // JMX exposure is on: Boot's own endpoints are there
+            assertThat(server.queryNames(new ObjectName("traces-exposure-test:type=Endpoint,name=Health,*"), null))
+                .isNotEmpty();
+            // trace data and the page stay behind the HTTP security a user sets up for them
+            assertThat(server.queryNames(new ObjectName("traces-exposure-test:type=Endpoint,*"), null))
+                .extracting(name -> name.getKeyProperty("name"))
+                .doesNotContain("Traces", "Traceview");
+            int port = ((WebServerApplicationContext) context).getWebServer().getPort();
+            HttpResponse<String> traces = HttpClient.newHttpClient()
+                .send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/traces")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+            assertThat(traces.statusCode()).isEqualTo(200);
         }
     }
 
