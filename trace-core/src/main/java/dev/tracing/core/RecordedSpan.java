@@ -119,7 +119,14 @@ public final class RecordedSpan implements FinishedSpan {
         if (recorded == null || recorded instanceof ErrorSummary) {
             return this;
         }
-        String message = recorded.getMessage();
+        String message;
+        try {
+            message = recorded.getMessage();
+        }
+        catch (RuntimeException ex) {
+            // an exception whose message fails (one built from a payload it cannot read) keeps its type
+            message = null;
+        }
         return new RecordedSpan(this, new ErrorSummary(recorded.getClass().getName(),
                 message != null ? limits.cut(message) : null));
     }

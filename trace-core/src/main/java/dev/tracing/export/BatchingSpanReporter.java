@@ -114,21 +114,11 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
             FinishedSpan queued = span;
             if (lane.errorSummaryOnly && span.getError() != null && span instanceof RecordedSpan recorded) {
                 if (summarized == null) {
-                    summarized = summarize(recorded);
+                    summarized = recorded.withErrorSummary();
                 }
                 queued = summarized;
             }
             lane.offer(queued);
-        }
-    }
-
-    /** {@code span} with a summary of its exception, or as it is where the exception's message fails. */
-    private static FinishedSpan summarize(RecordedSpan span) {
-        try {
-            return span.withErrorSummary();
-        }
-        catch (RuntimeException ex) {
-            return span;
         }
     }
 

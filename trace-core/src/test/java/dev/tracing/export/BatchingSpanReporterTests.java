@@ -116,6 +116,37 @@ class BatchingSpanReporterTests {
         }
     }
 
+    @Test
+    void aSpanWhoseExceptionCannotSayItsMessageIsExportedWithItsBatch() throws Exception {
+        try (HttpBackend backend = new HttpBackend();
+                BatchingSpanReporter reporter = BatchingSpanReporter.builder()
+                    .exporter(new ZipkinSpanExporter(sender(backend.url("/api/v2/spans"), Encoding.JSON, 2000)))
+                    .scheduleDelay(Duration.ofMillis(200))
+                    .build()) {
+            Tracer reporting = Tracing.newBuilder().serviceName("orders").reporter(reporter::report).build();
+            reporting.nextSpan().name("decode").start().error(new UnreadableFailure()).end();
+            reporting.nextSpan().name("next").start().end();
+            await().atMost(EXPORT).until(() -> reporter.exportedCount("zipkin")
+                    + reporter.droppedCount("zipkin", BatchingSpanReporter.EXPORT_FAILED) == 2);
+            assertThat(reporter.exportedCount("zipkin")).isEqualTo(2);
+            String json = backend.requests().stream()
+                .map(request -> new String(request.body(), StandardCharsets.UTF_8))
+                .collect(Collectors.joining());
+            assertThat(json).contains("\"name\":\"next\"", "\"error\":\"UnreadableFailure\"",
+                    "\"exception.type\":\"" + UnreadableFailure.class.getName() + "\"");
+        }
+    }
+
+    /** An exception whose message is built from what it cannot read, and fails. */
+    static final class UnreadableFailure extends RuntimeException {
+
+        @Override
+        public String getMessage() {
+            throw new IllegalStateException("the payload is gone");
+        }
+
+    }
+
     /** Reports a span that failed with an exception holding a megabyte, and lets go of both. */
     private static WeakReference<UpstreamFailure> reportFailedSpan(BatchingSpanReporter reporter) {
         Tracer reporting = Tracing.newBuilder().serviceName("orders").reporter(reporter::report).build();
