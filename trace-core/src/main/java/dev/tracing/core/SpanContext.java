@@ -34,6 +34,9 @@ public final class SpanContext implements TraceContext {
 
     static final int FLAG_REMOTE = 8;
 
+    /** W3C trace context level 2's random trace id flag, as received: passed on with the trace id. */
+    static final int FLAG_RANDOM_TRACE_ID = 16;
+
     private final long traceIdHigh;
 
     private final long traceIdLow;
@@ -100,11 +103,21 @@ public final class SpanContext implements TraceContext {
     /** Returns a context received from another process: the span started from it is its child. */
     public static SpanContext remote(long traceIdHigh, long traceIdLow, long parentId, long spanId, Boolean sampled,
             boolean debug) {
+        return remote(traceIdHigh, traceIdLow, parentId, spanId, sampled, debug, false);
+    }
+
+    /**
+     * Returns a context received from another process, saying whether its sender marked the trace id
+     * random (W3C trace context level 2's flag), which the trace's {@code traceparent} headers then
+     * carry on.
+     */
+    public static SpanContext remote(long traceIdHigh, long traceIdLow, long parentId, long spanId, Boolean sampled,
+            boolean debug, boolean randomTraceId) {
         if ((traceIdHigh == 0L && traceIdLow == 0L) || spanId == 0L) {
             return null;
         }
-        return new SpanContext(traceIdHigh, traceIdLow, parentId, spanId, flags(sampled, debug) | FLAG_REMOTE, null,
-                null);
+        return new SpanContext(traceIdHigh, traceIdLow, parentId, spanId,
+                flags(sampled, debug) | FLAG_REMOTE | (randomTraceId ? FLAG_RANDOM_TRACE_ID : 0), null, null);
     }
 
     /**
@@ -247,6 +260,15 @@ public final class SpanContext implements TraceContext {
         return (flags & FLAG_REMOTE) != 0;
     }
 
+    /**
+     * Returns true when the trace arrived marked as having a random trace id (W3C trace context level
+     * 2's flag): the {@code traceparent} headers written for it carry the flag on, as the spec asks.
+     * Traces started here do not set it.
+     */
+    public boolean isRandomTraceId() {
+        return (flags & FLAG_RANDOM_TRACE_ID) != 0;
+    }
+
     /** Returns true when the trace id is 64-bit (its high half is zero), as old B3 callers send. */
     public boolean isTraceId64Bit() {
         return traceIdHigh == 0L;
@@ -350,7 +372,8 @@ public final class SpanContext implements TraceContext {
      */
     SpanContext newRoot(long high, long low, long rootSpanId) {
         BaggageFields b = baggage;
-        return new SpanContext(high, low, 0L, rootSpanId, flags & ~FLAG_REMOTE, null, b == null ? null : b.copy());
+        return new SpanContext(high, low, 0L, rootSpanId, flags & ~(FLAG_REMOTE | FLAG_RANDOM_TRACE_ID), null,
+                b == null ? null : b.copy());
     }
 
     @Override

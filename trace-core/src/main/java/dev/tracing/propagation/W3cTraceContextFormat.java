@@ -7,8 +7,8 @@ import dev.tracing.internal.HexCodec;
 import io.micrometer.tracing.propagation.Propagator;
 
 /**
- * W3C Trace Context: the {@code traceparent} header (Level 1) and the {@code tracestate} header
- * (the current, Level 2 grammar of its keys).
+ * W3C Trace Context: the {@code traceparent} header (Level 1, with Level 2's random trace id flag
+ * passed on) and the {@code tracestate} header (the current, Level 2 grammar of its keys).
  *
  * <pre>{@code
  * traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
@@ -19,8 +19,11 @@ import io.micrometer.tracing.propagation.Propagator;
  * <ul>
  * <li>Version {@code 00} is exactly 55 characters. A higher version may append fields after a
  * {@code '-'}; only the first 55 characters are read. Version {@code ff} is invalid.</li>
- * <li>Only lower-case hex; all-zero trace id or parent id is invalid; of the flags only the
- * sampled bit ({@code 0x01}) is used.</li>
+ * <li>Only lower-case hex; all-zero trace id or parent id is invalid; of the flags the sampled
+ * bit ({@code 0x01}) is used, and the random trace id bit ({@code 0x02}, Level 2) is written on
+ * every {@code traceparent} of that trace id, as Level 2 requires. A trace started here does not
+ * set it (a Level 1 reader that takes any flags but {@code 00} for sampled would read {@code 02}
+ * so); other bits are not passed on.</li>
  * <li>Several {@code traceparent} values are invalid unless they are identical.</li>
  * <li>Several {@code tracestate} values are one list joined with {@code ','}. A list with more
  * than 32 members, or an invalid key or value, is dropped whole, while the {@code traceparent} is
@@ -47,6 +50,10 @@ final class W3cTraceContextFormat implements TraceContextFormat {
     static final String TRACESTATE = "tracestate";
 
     static final int TRACEPARENT_LENGTH = 55;
+
+    private static final int FLAG_SAMPLED = 0x01;
+
+    private static final int FLAG_RANDOM_TRACE_ID = 0x02;
 
     static final int MAX_TRACESTATE_MEMBERS = 32;
 
@@ -92,7 +99,7 @@ final class W3cTraceContextFormat implements TraceContextFormat {
         HexCodec.writeHex64(context.spanIdAsLong(), out, 36);
         out[52] = '-';
         out[53] = '0';
-        out[54] = (byte) (context.isSampled() ? '1' : '0');
+        out[54] = (byte) ('0' + (context.isSampled() ? 1 : 0) + (context.isRandomTraceId() ? 2 : 0));
         return HexCodec.latin1(out, TRACEPARENT_LENGTH);
     }
 
@@ -167,9 +174,10 @@ final class W3cTraceContextFormat implements TraceContextFormat {
         long high = HexCodec.parseHex64(value, begin + 3, begin + 19);
         long low = HexCodec.parseHex64(value, begin + 19, begin + 35);
         long spanId = HexCodec.parseHex64(value, begin + 36, begin + 52);
-        boolean sampled = (HexCodec.digit(value.charAt(begin + 54), true) & 1) != 0;
+        int flags = HexCodec.digit(value.charAt(begin + 54), true);
         // remote(..) returns null for an all-zero trace id or parent id
-        return SpanContext.remote(high, low, 0L, spanId, sampled, false);
+        return SpanContext.remote(high, low, 0L, spanId, (flags & FLAG_SAMPLED) != 0, false,
+                (flags & FLAG_RANDOM_TRACE_ID) != 0);
     }
 
     /**

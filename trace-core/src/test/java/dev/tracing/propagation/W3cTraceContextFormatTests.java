@@ -75,6 +75,43 @@ class W3cTraceContextFormatTests {
         assertThat(extract("00-" + TRACE_ID + "-" + PARENT_ID + "-fe").sampled()).isFalse();
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = { "03", "02", "01", "00" })
+    void theRandomTraceIdFlagReceivedIsOnEveryTraceparentOfThatTrace(String flags) {
+        io.micrometer.tracing.Tracer tracer = dev.tracing.core.Tracing.newBuilder().build();
+        CompositePropagator propagator = CompositePropagator.builder(tracer).build();
+        carrier.put("traceparent", "00-" + TRACE_ID + "-" + PARENT_ID + "-" + flags);
+        io.micrometer.tracing.Span server = propagator.extract(carrier, getter).start();
+        io.micrometer.tracing.Span client = tracer.nextSpan(server).start();
+        Map<String, String> outgoing = new HashMap<>();
+        propagator.inject(client.context(), outgoing, setter);
+        client.end();
+        server.end();
+        // Level 2: set on the way in, it must be set on every traceparent of the trace id; the sampled bit as ever
+        assertThat(outgoing.get("traceparent")).startsWith("00-" + TRACE_ID + "-" + client.context().spanId() + "-")
+            .endsWith("-" + flags);
+    }
+
+    @Test
+    void aTraceStartedHereOrFromAnotherFormatIsNotMarkedRandom() {
+        io.micrometer.tracing.Tracer tracer = dev.tracing.core.Tracing.newBuilder().build();
+        CompositePropagator propagator = CompositePropagator.builder(tracer).build();
+        io.micrometer.tracing.Span root = tracer.nextSpan().start();
+        Map<String, String> outgoing = new HashMap<>();
+        propagator.inject(root.context(), outgoing, setter);
+        root.end();
+        assertThat(outgoing.get("traceparent")).endsWith("-01");
+        Map<String, String> b3 = new HashMap<>(Map.of("b3", TRACE_ID + "-" + PARENT_ID + "-1"));
+        io.micrometer.tracing.Span fromB3 = propagator.extract(b3, getter).start();
+        outgoing.clear();
+        propagator.inject(fromB3.context(), outgoing, setter);
+        fromB3.end();
+        assertThat(outgoing.get("traceparent")).isEqualTo("00-" + TRACE_ID + "-" + fromB3.context().spanId() + "-01");
+        // the flag as read
+        assertThat(extract("00-" + TRACE_ID + "-" + PARENT_ID + "-03").isRandomTraceId()).isTrue();
+        assertThat(extract("00-" + TRACE_ID + "-" + PARENT_ID + "-01").isRandomTraceId()).isFalse();
+    }
+
     @Test
     void absentTraceparentIsNoContext() {
         assertThat(format.extract(carrier, getter)).isNull();
