@@ -1,8 +1,10 @@
 package dev.tracing.export;
 
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpClient;
@@ -11,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -31,6 +34,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.zip.GZIPOutputStream;
 
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
 
 import dev.tracing.internal.HttpTokens;
 import zipkin2.reporter.BytesMessageSender;
@@ -423,14 +427,33 @@ public final class HttpSpanSender implements BytesMessageSender {
         return response;
     }
 
-    /** The TLS failure in {@code failure}'s causes, or null. */
+    /**
+     * The TLS failure in {@code failure}'s causes, or null; also null where the connection cut the
+     * handshake off (a reset, an end of stream: a TLS ingress restarting or shedding load), which
+     * is a failed connection like any other, not a TLS fault the user has to fix.
+     */
     private static SSLException tlsFailure(Throwable failure) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
             if (cause instanceof SSLException tls) {
-                return tls;
+                return cutOff(tls) ? null : tls;
             }
         }
         return null;
+    }
+
+    /**
+     * Whether {@code tls} is the connection's end during the handshake: caused by a reset or an end
+     * of stream, or the JDK's "Remote host terminated the handshake" without a cause.
+     */
+    private static boolean cutOff(SSLException tls) {
+        for (Throwable cause = tls.getCause(); cause != null; cause = cause.getCause()) {
+            if (cause instanceof SocketException || cause instanceof EOFException
+                    || cause instanceof ClosedChannelException) {
+                return true;
+            }
+        }
+        return tls instanceof SSLHandshakeException && tls.getCause() == null && tls.getMessage() != null
+                && tls.getMessage().contains("terminated the handshake");
     }
 
     /** {@code Retry-After} in seconds or as an HTTP date, in nanoseconds capped at 60 s; -1 when absent or bad. */

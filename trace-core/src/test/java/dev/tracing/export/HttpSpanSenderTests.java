@@ -327,6 +327,33 @@ class HttpSpanSenderTests {
     }
 
     @Test
+    void aTlsHandshakeTheConnectionCutsOffIsTriedAgainAsAFailedConnection() throws Exception {
+        // a TLS ingress that is restarting: it takes the connection, reads the client's hello and closes
+        AtomicInteger connections = new AtomicInteger();
+        try (ServerSocket ingress = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread closing = new Thread(() -> {
+                while (!ingress.isClosed()) {
+                    try (Socket socket = ingress.accept()) {
+                        connections.incrementAndGet();
+                        socket.getInputStream().read(new byte[512]);
+                    }
+                    catch (IOException ex) {
+                        // closed at the end of the test
+                    }
+                }
+            });
+            closing.setDaemon(true);
+            closing.start();
+            try (HttpSpanSender sender = HttpSpanSender.create("https://127.0.0.1:" + ingress.getLocalPort()
+                    + "/v1/traces", Encoding.PROTO3, Map.of(), Duration.ofSeconds(2))) {
+                assertThatThrownBy(() -> sender.send(List.of(MESSAGE))).isInstanceOfSatisfying(ExportFailure.class,
+                        failure -> assertThat(failure.kind()).isEqualTo("connection failed"));
+                assertThat(connections.get()).isGreaterThan(1);
+            }
+        }
+    }
+
+    @Test
     void aTlsFailureIsNotTriedAgainAndSaysWhatFailed() throws Exception {
         // https to a port that answers in plain HTTP: the handshake fails, and every try would fail alike
         AtomicInteger connections = new AtomicInteger();
