@@ -4,8 +4,11 @@ package dev.tracing.export;
  * JSON string quoting for the hand-written encoders.
  *
  * <p>Design notes: escapes what RFC 8259 requires (quote, backslash, control characters) plus
- * U+2028 and U+2029, which break JavaScript readers of the output; every other character is
- * written as is, so non-ASCII text stays readable and the caller's UTF-8 encoding is exact.
+ * U+2028 and U+2029, which break JavaScript readers of the output, and a surrogate without its
+ * partner (application code can put one in a name or tag), which UTF-8 cannot carry: the caller's
+ * encoding would write it as {@code ?}, where Jackson (the endpoint's tree view) escapes it,
+ * as this does. Every other character is written as is, so non-ASCII text stays readable and
+ * the caller's UTF-8 encoding is exact.
  */
 final class JsonStrings {
 
@@ -42,8 +45,16 @@ final class JsonStrings {
                     break;
                 default:
                     if (c < 0x20 || c == '\u2028' || c == '\u2029') {
-                        out.append("\\u").append(HEX[c >> 12]).append(HEX[(c >> 8) & 0xf])
-                            .append(HEX[(c >> 4) & 0xf]).append(HEX[c & 0xf]);
+                        escape(c, out);
+                    }
+                    else if (Character.isSurrogate(c)) {
+                        if (Character.isHighSurrogate(c) && i + 1 < length
+                                && Character.isLowSurrogate(value.charAt(i + 1))) {
+                            out.append(c).append(value.charAt(++i));
+                        }
+                        else {
+                            escape(c, out);
+                        }
                     }
                     else {
                         out.append(c);
@@ -51,5 +62,10 @@ final class JsonStrings {
             }
         }
         out.append('"');
+    }
+
+    private static void escape(char c, StringBuilder out) {
+        out.append("\\u").append(HEX[c >> 12]).append(HEX[(c >> 8) & 0xf]).append(HEX[(c >> 4) & 0xf])
+            .append(HEX[c & 0xf]);
     }
 }

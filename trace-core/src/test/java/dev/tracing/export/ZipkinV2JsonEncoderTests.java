@@ -1,5 +1,6 @@
 package dev.tracing.export;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -82,6 +83,18 @@ class ZipkinV2JsonEncoderTests {
         String json = encoder.encode(spans.get(0));
         assertThat(json).contains("\"error\":\"bad payload: xxx")
             .hasSizeLessThan(SpanLimits.DEFAULT_MAX_TAG_VALUE_LENGTH + 1000);
+    }
+
+    @Test
+    void escapesASurrogateWithoutItsPartnerAndKeepsAPair() {
+        String grinning = new String(Character.toChars(0x1F600));
+        tracer.nextSpan().name("lone " + (char) 0xD800 + " high, lone " + (char) 0xDC00 + " low, pair " + grinning)
+            .start()
+            .end();
+        String json = encoder.encode(spans.get(0));
+        // valid JSON that UTF-8 can carry: a parser reads the name back as it was
+        assertThat(json).contains("\"name\":\"lone \\ud800 high, lone \\udc00 low, pair " + grinning + "\"");
+        assertThat(new String(json.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8)).isEqualTo(json);
     }
 
     @Test
