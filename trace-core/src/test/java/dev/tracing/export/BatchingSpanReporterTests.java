@@ -97,10 +97,7 @@ class BatchingSpanReporterTests {
     @Test
     void aQueuedSpanKeepsItsExceptionsTypeAndMessageNotTheExceptionItself() throws Exception {
         try (HttpBackend backend = new HttpBackend();
-                BatchingSpanReporter reporter = BatchingSpanReporter.builder()
-                    .exporter(new ZipkinSpanExporter(sender(backend.url("/api/v2/spans"), Encoding.JSON, 2000)))
-                    .scheduleDelay(Duration.ofSeconds(3))
-                    .build()) {
+                BatchingSpanReporter reporter = zipkinReporter(backend, Duration.ofSeconds(3))) {
             WeakReference<UpstreamFailure> failure = reportFailedSpan(reporter);
             // while the span waits in the queue (a slow backend's usual state), its exception and the
             // megabyte it holds can be collected
@@ -119,10 +116,7 @@ class BatchingSpanReporterTests {
     @Test
     void aSpanWhoseExceptionCannotSayItsMessageIsExportedWithItsBatch() throws Exception {
         try (HttpBackend backend = new HttpBackend();
-                BatchingSpanReporter reporter = BatchingSpanReporter.builder()
-                    .exporter(new ZipkinSpanExporter(sender(backend.url("/api/v2/spans"), Encoding.JSON, 2000)))
-                    .scheduleDelay(Duration.ofMillis(200))
-                    .build()) {
+                BatchingSpanReporter reporter = zipkinReporter(backend, Duration.ofMillis(200))) {
             Tracer reporting = Tracing.newBuilder().serviceName("orders").reporter(reporter::report).build();
             reporting.nextSpan().name("decode").start().error(new UnreadableFailure()).end();
             reporting.nextSpan().name("next").start().end();
@@ -145,6 +139,14 @@ class BatchingSpanReporterTests {
             throw new IllegalStateException("the payload is gone");
         }
 
+    }
+
+    /** A reporter that sends to {@code backend}'s Zipkin endpoint every {@code scheduleDelay}. */
+    private static BatchingSpanReporter zipkinReporter(HttpBackend backend, Duration scheduleDelay) {
+        return BatchingSpanReporter.builder()
+            .exporter(new ZipkinSpanExporter(sender(backend.url("/api/v2/spans"), Encoding.JSON, 2000)))
+            .scheduleDelay(scheduleDelay)
+            .build();
     }
 
     /** Reports a span that failed with an exception holding a megabyte, and lets go of both. */
