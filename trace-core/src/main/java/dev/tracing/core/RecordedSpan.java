@@ -123,8 +123,9 @@ public final class RecordedSpan implements FinishedSpan {
         try {
             message = recorded.getMessage();
         }
-        catch (RuntimeException ex) {
-            // an exception whose message fails (one built from a payload it cannot read) keeps its type
+        catch (RuntimeException | StackOverflowError | LinkageError ex) {
+            // an exception whose message fails (built from a payload it cannot read, or from itself) keeps its type:
+            // this runs where the span ends, in the application's code
             message = null;
         }
         return new RecordedSpan(this, new ErrorSummary(recorded.getClass().getName(),

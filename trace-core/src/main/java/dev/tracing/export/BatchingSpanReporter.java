@@ -377,6 +377,10 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
                 exported.add(spans.size() - lost);
                 failed.add(lost);
                 logFailure(ex.getCause());
+                // a batch can fail in parts of several kinds (spans too large, and spans the backend rejected)
+                for (Throwable alsoFailed : ex.getCause().getSuppressed()) {
+                    logFailure(alsoFailed);
+                }
             }
             catch (Exception | Error ex) {
                 // an Error too (an OutOfMemoryError encoding a large batch): the spans are counted, the worker goes on

@@ -57,8 +57,9 @@ import zipkin2.reporter.Encoding;
  * <li>429, 502, 503 and 504 answers and connection failures are tried again with exponential
  * backoff and jitter (100 ms, doubling, at most 5 s), honouring {@code Retry-After} up to 10 s,
  * while the deadline allows another attempt. A {@code Retry-After} longer than the deadline left
- * (up to 60 s) holds the next sends too: each waits out the rest where its deadline allows, and
- * fails at once, without a request, where it does not ({@code throttled}).</li>
+ * (up to 60 s) holds the next sends too: each waits out the rest where that leaves half its
+ * deadline for the request, and otherwise waits its deadline out and fails without a request
+ * ({@code throttled}): one batch per timeout is lost, the rest wait in the queue.</li>
  * </ul>
  * A send that finally fails throws an {@link ExportFailure} saying what kind of failure it was
  * (for logging once per kind) and the endpoint without its user-info and query; header values
@@ -108,9 +109,12 @@ public final class HttpSpanSender implements BytesMessageSender {
     private volatile boolean closed;
 
     /**
-     * Until when (nanoTime) the backend asked not to be sent to, by a {@code Retry-After} longer than
-     * a send could wait; 0 once that has passed or when it never asked.
+     * Whether the backend asked not to be sent to, by a {@code Retry-After} longer than a send could
+     * wait, until {@link #throttledUntil}; sends are made by one exporter thread at a time.
      */
+    private volatile boolean throttled;
+
+    /** Until when (nanoTime) the backend asked not to be sent to, while {@link #throttled}. */
     private volatile long throttledUntil;
 
     private HttpSpanSender(URI endpoint, Encoding encoding, Map<String, String> headers, Duration timeout,
@@ -334,7 +338,8 @@ public final class HttpSpanSender implements BytesMessageSender {
             if (wait >= remaining) {
                 if (askedToWait >= remaining) {
                     // the next sends wait too, rather than each posting its batch into the same refusal
-                    throttledUntil = Math.max(now + askedToWait, 1L);
+                    throttledUntil = now + askedToWait;
+                    throttled = true;
                 }
                 throw new ExportFailure(failure,
                         failure + " from " + shownEndpoint + ", no time left to try again within " + timeout);
@@ -345,24 +350,32 @@ public final class HttpSpanSender implements BytesMessageSender {
     }
 
     /**
-     * Waits out what is left of the backend's {@code Retry-After}, where the deadline allows; fails
-     * the send without a request where it does not.
+     * Waits out what is left of the backend's {@code Retry-After} where it ends with at least half
+     * the deadline left for the request; otherwise waits the deadline out and fails the send without
+     * a request. So a throttled backend costs one batch per timeout, and the rest stay queued,
+     * rather than each batch in turn failing at once (emptying the queue) or going out with no time
+     * left to be answered.
      */
     private void awaitThrottle(long deadline) throws ExportFailure {
-        long until = throttledUntil;
-        if (until == 0) {
+        if (!throttled) {
             return;
         }
-        long wait = until - System.nanoTime();
+        long now = System.nanoTime();
+        long wait = throttledUntil - now;
         if (wait <= 0) {
-            throttledUntil = 0;
+            throttled = false;
             return;
         }
-        if (wait >= deadline - System.nanoTime()) {
-            throw new ExportFailure("throttled", shownEndpoint + " asked not to be sent to for "
-                    + TimeUnit.NANOSECONDS.toSeconds(wait + 999_999_999L) + " s more (Retry-After); not sent");
+        long remaining = deadline - now;
+        if (wait <= remaining / 2) {
+            pause(wait);
+            throttled = false;
+            return;
         }
-        pause(wait);
+        pause(remaining);
+        throw new ExportFailure("throttled", shownEndpoint + " asked not to be sent to for "
+                + TimeUnit.NANOSECONDS.toSeconds(wait + 999_999_999L) + " s more (Retry-After); not sent within "
+                + timeout);
     }
 
     /** One attempt: returns the answer, whose body is left to {@code drain} in the background. */

@@ -22,8 +22,8 @@ import io.micrometer.tracing.propagation.Propagator;
  * <li>Only lower-case hex; all-zero trace id or parent id is invalid; of the flags the sampled
  * bit ({@code 0x01}) is used, and the random trace id bit ({@code 0x02}, Level 2) is written on
  * every {@code traceparent} of that trace id, as Level 2 requires. A trace started here does not
- * set it (a Level 1 reader that takes any flags but {@code 00} for sampled would read {@code 02}
- * so); other bits are not passed on.</li>
+ * set it (a Level 1 reader that treats any flags but {@code 00} as sampled would take an
+ * unsampled {@code 02} as sampled); other bits are not passed on.</li>
  * <li>Several {@code traceparent} values are invalid unless they are identical.</li>
  * <li>Several {@code tracestate} values are one list joined with {@code ','}. A list with more
  * than 32 members, or an invalid key or value, is dropped whole, while the {@code traceparent} is

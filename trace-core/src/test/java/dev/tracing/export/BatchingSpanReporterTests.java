@@ -26,12 +26,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.slf4j.LoggerFactory;
+import zipkin2.reporter.BytesMessageSender;
 import zipkin2.reporter.Encoding;
 import zipkin2.reporter.urlconnection.URLConnectionSender;
 
 import static dev.tracing.testing.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 /** The batching reporter against real HTTP backends: batches, faults, recovery and shutdown. */
 class BatchingSpanReporterTests {
@@ -96,6 +98,9 @@ class BatchingSpanReporterTests {
 
     @Test
     void aQueuedSpanKeepsItsExceptionsTypeAndMessageNotTheExceptionItself() throws Exception {
+        // the test asks the collector to run while the span waits
+        assumeFalse(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
+            .contains("-XX:+DisableExplicitGC"));
         try (HttpBackend backend = new HttpBackend();
                 BatchingSpanReporter reporter = zipkinReporter(backend, Duration.ofSeconds(3))) {
             WeakReference<UpstreamFailure> failure = reportFailedSpan(reporter);
@@ -365,6 +370,68 @@ class BatchingSpanReporterTests {
             Set<String> received = zipkin ? zipkinSpanIds(requests) : otlpSpanIds(requests);
             assertThat(received).hasSize(19).doesNotContain(spans.get(7).getSpanId());
             assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage)
+                .anySatisfy(message -> assertThat(message).contains("exceeds the sender's message limit of 2000 bytes"));
+        }
+    }
+
+    @Test
+    void aBatchThatFailsInPartsOfTwoKindsLogsBoth() throws Exception {
+        try (HttpBackend backend = new HttpBackend()) {
+            BytesMessageSender small = URLConnectionSender.newBuilder()
+                .endpoint(backend.url("/v1/traces"))
+                .encoding(Encoding.PROTO3)
+                .messageMaxBytes(2000)
+                .build();
+            // a collector that takes each request and rejects one of its spans, as its partial success says
+            BytesMessageSender rejectingOne = new BytesMessageSender() {
+                @Override
+                public Encoding encoding() {
+                    return small.encoding();
+                }
+
+                @Override
+                public int messageMaxBytes() {
+                    return small.messageMaxBytes();
+                }
+
+                @Override
+                public int messageSizeInBytes(List<byte[]> encodedSpans) {
+                    return small.messageSizeInBytes(encodedSpans);
+                }
+
+                @Override
+                public int messageSizeInBytes(int encodedSizeInBytes) {
+                    return small.messageSizeInBytes(encodedSizeInBytes);
+                }
+
+                @Override
+                public void send(List<byte[]> encodedSpans) throws IOException {
+                    small.send(encodedSpans);
+                    throw new PartialExportFailure(1, new ExportFailure("rejected", "rejected 1 span(s): too old"));
+                }
+
+                @Override
+                public void close() throws IOException {
+                    small.close();
+                }
+            };
+            SpanExporter exporter = new OtlpSpanExporter(rejectingOne);
+            Logger logger = (Logger) LoggerFactory.getLogger(BatchingSpanReporter.class);
+            ListAppender<ILoggingEvent> appender = new ListAppender<>();
+            appender.start();
+            logger.addAppender(appender);
+            try (BatchingSpanReporter reporter = oneBatchReporter(exporter)) {
+                spansWithAHugeOne().forEach(reporter::report);
+                await().atMost(EXPORT).until(() -> reporter.exportedCount("otlp")
+                        + reporter.droppedCount("otlp", BatchingSpanReporter.EXPORT_FAILED) == 20);
+                int requests = backend.requests().size();
+                assertThat(reporter.droppedCount("otlp", BatchingSpanReporter.EXPORT_FAILED)).isEqualTo(1 + requests);
+            }
+            finally {
+                logger.detachAppender(appender);
+            }
+            assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage)
+                .anySatisfy(message -> assertThat(message).contains("rejected 1 span(s): too old"))
                 .anySatisfy(message -> assertThat(message).contains("exceeds the sender's message limit of 2000 bytes"));
         }
     }

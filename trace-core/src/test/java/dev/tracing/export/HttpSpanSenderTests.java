@@ -254,10 +254,10 @@ class HttpSpanSenderTests {
         try (HttpBackend backend = new HttpBackend();
                 HttpSpanSender sender = HttpSpanSender.create(backend.url("/v1/traces"), Encoding.PROTO3, Map.of(),
                         Duration.ofSeconds(1))) {
-            backend.script(new HttpBackend.Answer(429, Map.of("Retry-After", "2")));
+            backend.script(new HttpBackend.Answer(429, Map.of("Retry-After", "3")));
             assertThatThrownBy(() -> sender.send(List.of(MESSAGE))).isInstanceOf(ExportFailure.class)
                 .hasMessageContaining("HTTP 429");
-            // the next batch is not posted into the same refusal: it fails at once, without a request
+            // the next batch is not posted into the same refusal: it waits its deadline out and fails without a request
             long start = System.nanoTime();
             assertThatThrownBy(() -> sender.send(List.of(MESSAGE))).isInstanceOfSatisfying(ExportFailure.class,
                     failure -> {
@@ -265,14 +265,15 @@ class HttpSpanSenderTests {
                         assertThat(failure.getMessage()).startsWith(backend.url("/v1/traces") + " asked not to be")
                             .contains("(Retry-After)");
                     });
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(500));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(900));
             assertThat(backend.arrivals()).hasSize(1);
-            // once what is left of the wait fits in a send's deadline, the send waits it out and goes
-            Thread.sleep(1300);
+            // once what is left of the wait leaves half a deadline for the request, the send waits and goes
+            long throttleEnds = backend.arrivals().get(0) + Duration.ofSeconds(3).toNanos();
+            Thread.sleep(Math.max(0L, (throttleEnds - System.nanoTime()) / 1_000_000L - 300));
             sender.send(List.of(MESSAGE));
             List<Long> arrivals = backend.arrivals();
             assertThat(arrivals).hasSize(2);
-            assertThat(Duration.ofNanos(arrivals.get(1) - arrivals.get(0))).isGreaterThanOrEqualTo(Duration.ofMillis(1950));
+            assertThat(Duration.ofNanos(arrivals.get(1) - arrivals.get(0))).isGreaterThanOrEqualTo(Duration.ofMillis(2950));
             assertThat(backend.requests()).hasSize(1);
         }
     }

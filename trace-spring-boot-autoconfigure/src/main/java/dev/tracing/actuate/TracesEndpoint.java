@@ -81,8 +81,10 @@ public class TracesEndpoint {
         long minDurationMicros = minDuration == null ? 0L
                 : minDuration > Long.MAX_VALUE / 1000L ? Long.MAX_VALUE : minDuration * 1000L;
         String part = name == null || name.isBlank() ? null : name.trim().toLowerCase(Locale.ROOT);
-        List<InMemorySpanStore.Summary> found = store.recentSummaries(max,
-                summary -> summary.duration() >= minDurationMicros && (error == null || summary.error() == error)
+        // no filter at all: the store then reads only the newest traces' summaries, not the list of all of them
+        boolean filtered = minDurationMicros > 0 || error != null || rootKind != null || part != null;
+        List<InMemorySpanStore.Summary> found = store.recentSummaries(max, !filtered ? null
+                : summary -> summary.duration() >= minDurationMicros && (error == null || summary.error() == error)
                         && (rootKind == null || summary.kind() == rootKind)
                         && (part == null || (summary.name() != null
                                 && summary.name().toLowerCase(Locale.ROOT).contains(part))));
