@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.ProtocolException;
 import java.net.SocketException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -37,6 +38,7 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 
 import dev.tracing.internal.HttpTokens;
+import dev.tracing.internal.LogText;
 import zipkin2.reporter.BytesMessageSender;
 import zipkin2.reporter.Encoding;
 
@@ -411,6 +413,12 @@ public final class HttpSpanSender implements BytesMessageSender {
             }
             if (cause instanceof HttpTimeoutException) {
                 throw new ExportFailure("timed out", "no answer from " + shownEndpoint + " within " + timeout);
+            }
+            if (cause instanceof ProtocolException notHttp) {
+                // a status line or headers that are not HTTP (another service on the port, a hostile one): the
+                // same again on every try, and the user's to see
+                throw new ExportFailure("bad answer", "a bad answer from " + shownEndpoint + ": "
+                        + LogText.withoutControls(String.valueOf(notHttp.getMessage())));
             }
             SSLException tls = tlsFailure(cause);
             if (tls != null) {

@@ -328,6 +328,41 @@ class HttpSpanSenderTests {
     }
 
     @Test
+    void anAnswerThatIsNotHttpIsNotTriedAgainAndSaysWhatCame() throws Exception {
+        // a port that answers, but not in HTTP: every try would get the same
+        AtomicInteger connections = new AtomicInteger();
+        try (ServerSocket notHttp = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread answering = new Thread(() -> {
+                while (!notHttp.isClosed()) {
+                    try (Socket socket = notHttp.accept()) {
+                        connections.incrementAndGet();
+                        socket.getInputStream().read(new byte[4096]);
+                        socket.getOutputStream().write("HTTP/1.1 two hundred OK\r\nContent-Length: 0\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                        socket.getOutputStream().flush();
+                        socket.getInputStream().read();
+                    }
+                    catch (IOException ex) {
+                        // closed at the end of the test
+                    }
+                }
+            });
+            answering.setDaemon(true);
+            answering.start();
+            try (HttpSpanSender sender = HttpSpanSender.create("http://127.0.0.1:" + notHttp.getLocalPort()
+                    + "/v1/traces", Encoding.PROTO3, Map.of(), Duration.ofSeconds(2))) {
+                assertThatThrownBy(() -> sender.send(List.of(MESSAGE))).isInstanceOfSatisfying(ExportFailure.class,
+                        failure -> {
+                            assertThat(failure.kind()).isEqualTo("bad answer");
+                            assertThat(failure.getMessage()).startsWith("a bad answer from http://127.0.0.1:"
+                                    + notHttp.getLocalPort() + "/v1/traces: ");
+                        });
+                assertThat(connections.get()).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
     void aTlsHandshakeTheConnectionCutsOffIsTriedAgainAsAFailedConnection() throws Exception {
         // a TLS ingress that is restarting: it takes the connection, reads the client's hello and closes
         AtomicInteger connections = new AtomicInteger();
