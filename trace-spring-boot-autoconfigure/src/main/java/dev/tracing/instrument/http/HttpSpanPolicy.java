@@ -8,7 +8,6 @@ import java.util.Set;
 import java.util.function.Supplier;
 import java.util.regex.PatternSyntaxException;
 
-import dev.tracing.core.SpanContext;
 import dev.tracing.instrument.sampling.SamplingRules;
 import dev.tracing.internal.HttpTokens;
 import io.micrometer.tracing.Span;
@@ -142,12 +141,9 @@ public final class HttpSpanPolicy {
             return context.traceId();
         }
         String traceId = context.traceId();
-        // traceresponse has traceparent's grammar: a 64-bit trace id is padded to 32 characters, and the flags
-        // are the sampled one and, as received, the random trace id one
+        // traceresponse has traceparent's grammar: a 64-bit trace id is padded to 32 characters
         String padded = traceId.length() == 16 ? "0000000000000000" + traceId : traceId;
-        int flags = (Boolean.TRUE.equals(context.sampled()) ? 1 : 0)
-                + (context instanceof SpanContext ours && ours.isRandomTraceId() ? 2 : 0);
-        return "00-" + padded + "-" + context.spanId() + "-0" + flags;
+        return "00-" + padded + "-" + context.spanId() + (Boolean.TRUE.equals(context.sampled()) ? "-01" : "-00");
     }
 
     /**

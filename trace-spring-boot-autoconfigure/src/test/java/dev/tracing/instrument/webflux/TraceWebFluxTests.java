@@ -278,14 +278,6 @@ class TraceWebFluxTests {
     }
 
     @Test
-    void traceresponseCarriesTheRandomTraceIdFlagTheTraceArrivedWith() throws Exception {
-        HttpResponse<String> response = get("/users/42", "traceparent",
-                "00-" + CALLER_TRACE_ID + "-" + CALLER_SPAN_ID + "-03");
-        assertThat(response.headers().firstValue("traceresponse").orElseThrow())
-            .matches("00-" + CALLER_TRACE_ID + "-[0-9a-f]{16}-03");
-    }
-
-    @Test
     void serverSpanIsNamedAfterTheRouteAndTagged() throws Exception {
         HttpResponse<String> response = get("/users/42?token=secret", "User-Agent", "test-agent", "X-Tenant",
                 "acme", "Authorization", "Bearer secret");
