@@ -27,6 +27,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.exporter.SpanReporter;
 import io.opentelemetry.proto.collector.trace.v1.ExportTracePartialSuccess;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
@@ -361,6 +362,39 @@ class TraceExportersAutoConfigurationTests {
                 assertThat(registry.get("trace.export.queue.size").gauge().value()).isZero();
                 assertThat(registry.get("trace.export.spans.dropped").tag("reason", "queue_full").functionCounter().count())
                     .isZero();
+            });
+    }
+
+    @Test
+    void aReporterBeanNamedAsAnExporterIsCountedApartFromIt() {
+        runner.withPropertyValues("trace.export.logging.enabled=true", "trace.export.batch.schedule-delay=10ms")
+            .withBean("logging", SpanReporter.class, () -> span -> {
+                throw new IllegalStateException("the application's reporter fails");
+            })
+            .run(context -> {
+                SimpleMeterRegistry registry = new SimpleMeterRegistry();
+                context.getBean(dev.tracing.actuate.SpanExportMetrics.class).bindTo(registry);
+                Tracer tracer = context.getBean(Tracer.class);
+                for (int i = 0; i < 3; i++) {
+                    tracer.nextSpan().name("logged").start().end();
+                }
+                FunctionCounter exported = registry.get("trace.export.spans.exported")
+                    .tag("exporter", "logging")
+                    .functionCounter();
+                FunctionCounter reporterFailed = registry.get("trace.export.spans.dropped")
+                    .tag("exporter", "logging-2")
+                    .tag("reason", "export_failed")
+                    .functionCounter();
+                await().atMost(Duration.ofSeconds(10))
+                    .until(() -> exported.count() >= 3 && reporterFailed.count() >= 3);
+                // the exporter wrote all three, the reporter failed on all three: neither count hides the other
+                assertThat(exported.count()).isEqualTo(3);
+                assertThat(reporterFailed.count()).isEqualTo(3);
+                assertThat(registry.get("trace.export.spans.dropped")
+                    .tag("exporter", "logging")
+                    .tag("reason", "export_failed")
+                    .functionCounter()
+                    .count()).isZero();
             });
     }
 
