@@ -131,9 +131,6 @@ public final class OtlpSpanExporter implements SpanExporter {
                 else if (!reader.skip(tag)) {
                     return null;
                 }
-                if (reader.malformed) {
-                    return null;
-                }
             }
             return reader.malformed ? null : new PartialSuccess(rejected, message);
         }

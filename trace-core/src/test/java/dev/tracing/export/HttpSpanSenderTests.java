@@ -327,28 +327,47 @@ class HttpSpanSenderTests {
         }
     }
 
+    /** What a raw backend does with one accepted connection, which is closed after it. */
+    interface ConnectionHandler {
+
+        void handle(Socket socket) throws IOException;
+
+    }
+
+    /**
+     * A loopback port that counts each connection in {@code connections} and hands it to
+     * {@code handler}, until the returned socket is closed: a backend that does not speak HTTP as
+     * {@link HttpBackend} does.
+     */
+    private static ServerSocket rawBackend(AtomicInteger connections, ConnectionHandler handler) throws IOException {
+        ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread accepting = new Thread(() -> {
+            while (!server.isClosed()) {
+                try (Socket socket = server.accept()) {
+                    connections.incrementAndGet();
+                    handler.handle(socket);
+                }
+                catch (IOException ex) {
+                    // closed at the end of the test
+                }
+            }
+        });
+        accepting.setDaemon(true);
+        accepting.start();
+        return server;
+    }
+
     @Test
     void anAnswerThatIsNotHttpIsNotTriedAgainAndSaysWhatCame() throws Exception {
         // a port that answers, but not in HTTP: every try would get the same
         AtomicInteger connections = new AtomicInteger();
-        try (ServerSocket notHttp = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread answering = new Thread(() -> {
-                while (!notHttp.isClosed()) {
-                    try (Socket socket = notHttp.accept()) {
-                        connections.incrementAndGet();
-                        socket.getInputStream().read(new byte[4096]);
-                        socket.getOutputStream().write("HTTP/1.1 two hundred OK\r\nContent-Length: 0\r\n\r\n"
-                            .getBytes(StandardCharsets.US_ASCII));
-                        socket.getOutputStream().flush();
-                        socket.getInputStream().read();
-                    }
-                    catch (IOException ex) {
-                        // closed at the end of the test
-                    }
-                }
-            });
-            answering.setDaemon(true);
-            answering.start();
+        try (ServerSocket notHttp = rawBackend(connections, socket -> {
+            socket.getInputStream().read(new byte[4096]);
+            socket.getOutputStream().write("HTTP/1.1 two hundred OK\r\nContent-Length: 0\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            socket.getInputStream().read();
+        })) {
             try (HttpSpanSender sender = HttpSpanSender.create("http://127.0.0.1:" + notHttp.getLocalPort()
                     + "/v1/traces", Encoding.PROTO3, Map.of(), Duration.ofSeconds(2))) {
                 assertThatThrownBy(() -> sender.send(List.of(MESSAGE))).isInstanceOfSatisfying(ExportFailure.class,
@@ -366,20 +385,7 @@ class HttpSpanSenderTests {
     void aTlsHandshakeTheConnectionCutsOffIsTriedAgainAsAFailedConnection() throws Exception {
         // a TLS ingress that is restarting: it takes the connection, reads the client's hello and closes
         AtomicInteger connections = new AtomicInteger();
-        try (ServerSocket ingress = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread closing = new Thread(() -> {
-                while (!ingress.isClosed()) {
-                    try (Socket socket = ingress.accept()) {
-                        connections.incrementAndGet();
-                        socket.getInputStream().read(new byte[512]);
-                    }
-                    catch (IOException ex) {
-                        // closed at the end of the test
-                    }
-                }
-            });
-            closing.setDaemon(true);
-            closing.start();
+        try (ServerSocket ingress = rawBackend(connections, socket -> socket.getInputStream().read(new byte[512]))) {
             try (HttpSpanSender sender = HttpSpanSender.create("https://127.0.0.1:" + ingress.getLocalPort()
                     + "/v1/traces", Encoding.PROTO3, Map.of(), Duration.ofSeconds(2))) {
                 assertThatThrownBy(() -> sender.send(List.of(MESSAGE))).isInstanceOfSatisfying(ExportFailure.class,
@@ -393,21 +399,8 @@ class HttpSpanSenderTests {
     void aTlsFailureIsNotTriedAgainAndSaysWhatFailed() throws Exception {
         // https to a port that answers in plain HTTP: the handshake fails, and every try would fail alike
         AtomicInteger connections = new AtomicInteger();
-        try (ServerSocket plain = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread answering = new Thread(() -> {
-                while (!plain.isClosed()) {
-                    try (Socket socket = plain.accept()) {
-                        connections.incrementAndGet();
-                        socket.getOutputStream()
-                            .write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                    }
-                    catch (IOException ex) {
-                        // closed at the end of the test
-                    }
-                }
-            });
-            answering.setDaemon(true);
-            answering.start();
+        try (ServerSocket plain = rawBackend(connections, socket -> socket.getOutputStream()
+            .write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)))) {
             try (HttpSpanSender sender = HttpSpanSender.create("https://127.0.0.1:" + plain.getLocalPort() + "/v1/traces",
                     Encoding.PROTO3, Map.of(), Duration.ofSeconds(5))) {
                 long start = System.nanoTime();
