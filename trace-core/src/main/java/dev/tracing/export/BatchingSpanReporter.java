@@ -327,41 +327,53 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
             List<FinishedSpan> batch = new ArrayList<>(maxBatchSize);
             while (true) {
                 try {
-                    FinishedSpan first = draining ? queue.poll() : queue.poll(1, TimeUnit.SECONDS);
-                    if (first == null) {
-                        if (draining) {
-                            return;
-                        }
-                        continue;
-                    }
-                    batch.add(first);
-                    long deadline = System.nanoTime() + scheduleDelayNanos;
-                    while (batch.size() < maxBatchSize) {
-                        long wait = draining ? 0L : deadline - System.nanoTime();
-                        FinishedSpan next = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
-                        if (next == null) {
-                            break;
-                        }
-                        batch.add(next);
-                    }
-                    export(batch);
-                    batch.clear();
-                }
-                catch (InterruptedException ex) {
-                    // close() wakes the thread to drain: send the batch in hand, then the rest. Any other
-                    // interrupt (an exporter that restored its own after a wait) is not ours to stop for:
-                    // the flag is cleared by now, and the worker goes on
-                    if (!batch.isEmpty()) {
-                        export(batch);
-                        batch.clear();
+                    if (!exportNextBatch(batch)) {
+                        return;
                     }
                 }
-                catch (RuntimeException | Error ex) {
-                    // never let the worker die: the batch in hand is lost, the next one is tried
-                    logger.debug("Exporting spans failed unexpectedly", ex);
+                catch (Throwable ex) {
+                    // never let the worker die, even of an Error thrown while a failure was handled or logged
+                    // (an OutOfMemoryError, a logging back end's Error): the batch in hand is lost, the next one is
+                    // tried
                     batch.clear();
+                    try {
+                        logger.debug("Exporting spans failed unexpectedly", ex);
+                    }
+                    catch (Throwable ignored) {
+                        // logging is what failed
+                    }
                 }
             }
+        }
+
+        /** Collects and exports one batch; false when the queue is drained after close. */
+        private boolean exportNextBatch(List<FinishedSpan> batch) {
+            try {
+                FinishedSpan first = draining ? queue.poll() : queue.poll(1, TimeUnit.SECONDS);
+                if (first == null) {
+                    return !draining;
+                }
+                batch.add(first);
+                long deadline = System.nanoTime() + scheduleDelayNanos;
+                while (batch.size() < maxBatchSize) {
+                    long wait = draining ? 0L : deadline - System.nanoTime();
+                    FinishedSpan next = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
+                    if (next == null) {
+                        break;
+                    }
+                    batch.add(next);
+                }
+            }
+            catch (InterruptedException ex) {
+                // close() wakes the thread to drain: send the batch in hand, then the rest. Any other interrupt (an
+                // exporter that restored its own after a wait) is not ours to stop for: the flag is cleared by now,
+                // and the worker goes on
+            }
+            if (!batch.isEmpty()) {
+                export(batch);
+                batch.clear();
+            }
+            return true;
         }
 
         private void export(List<FinishedSpan> batch) {

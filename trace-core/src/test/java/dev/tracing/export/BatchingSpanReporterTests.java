@@ -567,6 +567,46 @@ class BatchingSpanReporterTests {
         }
     }
 
+    @Test
+    void anErrorWhileTheFailureIsLoggedLeavesTheWorkerExporting() throws Exception {
+        // logging fails too (an OutOfMemoryError under memory pressure): Logback passes an Error on to the caller
+        Logger logger = (Logger) LoggerFactory.getLogger(BatchingSpanReporter.class);
+        AtomicBoolean loggingBreaks = new AtomicBoolean(true);
+        ch.qos.logback.core.AppenderBase<ILoggingEvent> breaking = new ch.qos.logback.core.AppenderBase<>() {
+            @Override
+            protected void append(ILoggingEvent event) {
+                if (loggingBreaks.get()) {
+                    throw new AssertionError("logging broke");
+                }
+            }
+        };
+        breaking.start();
+        ch.qos.logback.classic.Level level = logger.getLevel();
+        logger.setLevel(ch.qos.logback.classic.Level.DEBUG);
+        logger.addAppender(breaking);
+        AtomicBoolean failing = new AtomicBoolean(true);
+        ConcurrentLinkedQueue<FinishedSpan> received = new ConcurrentLinkedQueue<>();
+        try (BatchingSpanReporter reporter = BatchingSpanReporter.builder().exporter(otlp(spans -> {
+            if (failing.get()) {
+                throw new ExportFailure("HTTP 503", "HTTP 503 from http://collector:4318/v1/traces");
+            }
+            received.addAll(spans);
+        })).scheduleDelay(Duration.ofMillis(10)).build()) {
+            spans(3).forEach(reporter::report);
+            await().atMost(EXPORT)
+                .until(() -> reporter.droppedCount("otlp", BatchingSpanReporter.EXPORT_FAILED) == 3);
+            failing.set(false);
+            loggingBreaks.set(false);
+            spans(2).forEach(reporter::report);
+            await().atMost(EXPORT).until(() -> reporter.exportedCount("otlp") == 2);
+            assertThat(received).hasSize(2);
+        }
+        finally {
+            logger.detachAppender(breaking);
+            logger.setLevel(level);
+        }
+    }
+
     /** What an exporter does with a batch. */
     private interface Export {
 
