@@ -7,7 +7,9 @@ import io.micrometer.tracing.TraceContext;
  *
  * <p>A scope closes on the thread that opened it. A close on any other thread is ignored, and
  * the undo does not run there (an MDC is the opening thread's own); an undo that is an
- * {@link Undo} is told of it instead.
+ * {@link Undo} is told of it instead. Each undo runs once: a scope still open when a scope opened
+ * before it on its thread closes is ended with that one, its undo run then (an {@link Undo} is told
+ * of it), and its own later close changes nothing.
  */
 @FunctionalInterface
 public interface ScopeDecorator {
@@ -18,7 +20,10 @@ public interface ScopeDecorator {
      */
     Runnable decorate(TraceContext context);
 
-    /** An undo that also hears of its scope being closed on another thread, where nothing was undone. */
+    /**
+     * An undo that also hears of its scope being closed on another thread, where nothing was undone,
+     * and of its scope being ended by the close of a scope opened before it.
+     */
     interface Undo extends Runnable {
 
         /**
@@ -26,6 +31,15 @@ public interface ScopeDecorator {
          * ignored, and the scope is still open there.
          */
         void closedOnAnotherThread(Thread closer);
+
+        /**
+         * The scope was still open when a scope opened before it on its thread closed: it is ended
+         * with that one, on the thread that opened it, and undone now (which is what this does
+         * unless overridden); a later close of its own changes nothing.
+         */
+        default void endedByEnclosingScope() {
+            run();
+        }
 
     }
 }

@@ -28,7 +28,16 @@ import org.slf4j.LoggerFactory;
  * and closing a scope is a field write rather than a {@code ThreadLocal.set}, which would touch
  * the thread's hash table each time. The thread-local is static: instances differ only in their
  * decorators. A scope restores exactly the context that was current
- * when it opened, so scopes must close in reverse order on the thread that opened them. A scope
+ * when it opened; scopes are meant to close in reverse order on the thread that opened them. One
+ * closed while scopes opened after it are still open (out of order, or those were never closed)
+ * puts back what it found and ends those scopes too, running their decorators' undos (an
+ * {@link ScopeDecorator.Undo} hears of it): closing them later changes nothing. So once
+ * the outermost scope is closed, none of them is left to the thread's next task (Brave and
+ * OpenTelemetry, closing a later scope, put back the context of the earlier one, already closed:
+ * two requests whose scopes interleave on one event loop leave one's trace on it). Each scope links
+ * the one it opened inside, up to {@value #MAX_LINKED_DEPTH} deep, so that scopes never closed
+ * are not held forever; beyond that depth a scope closed out of order puts back what it found, as
+ * before. A scope
  * closed on another thread is ignored (logged once, at warn, and told to the decorators' undos
  * that are a {@link ScopeDecorator.Undo}): putting back the opening thread's context from there
  * would race with that thread, whose MDC only it can write, and undoing the decorators there would
@@ -47,6 +56,9 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
 
         TraceContext context;
 
+        /** The latest scope opened on this thread and still open; null when none is. */
+        RevertingScope top;
+
         /** What {@link #push} replaced, in pairs (previous context, undo), for {@link #pop}; null until first used. */
         Object[] pushed;
 
@@ -59,6 +71,11 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
     private static final AtomicBoolean loggedFailure = new AtomicBoolean();
 
     private static final AtomicBoolean loggedForeignClose = new AtomicBoolean();
+
+    private static final AtomicBoolean loggedOutOfOrderClose = new AtomicBoolean();
+
+    /** How many open scopes a scope's links reach at most: scopes never closed are let go beyond it. */
+    static final int MAX_LINKED_DEPTH = 128;
 
     /**
      * Shared by every instance, as Brave's default is: the thread's current span is one fact,
@@ -166,7 +183,9 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
         Holder holder = local.get();
         TraceContext previous = holder.context;
         holder.context = context;
-        return new RevertingScope(holder, previous, context, decorateAll(context));
+        RevertingScope scope = new RevertingScope(holder, previous, context, decorateAll(context), holder.top);
+        holder.top = scope;
+        return scope;
     }
 
     /**
@@ -238,22 +257,36 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
 
     /** Runs what {@link #decorateAll} returned, in reverse decorator order. */
     private static void undo(Object undo) {
+        undo(undo, false);
+    }
+
+    /**
+     * Runs what {@link #decorateAll} returned, in reverse decorator order; {@code ended} when the
+     * scope is ended by the close of a scope opened before it, which an {@link ScopeDecorator.Undo}
+     * hears of.
+     */
+    private static void undo(Object undo, boolean ended) {
         if (undo instanceof Runnable) {
-            runUndo((Runnable) undo);
+            runUndo((Runnable) undo, ended);
         }
         else if (undo != null) {
             Runnable[] all = (Runnable[]) undo;
             for (int i = all.length - 1; i >= 0; i--) {
                 if (all[i] != null) {
-                    runUndo(all[i]);
+                    runUndo(all[i], ended);
                 }
             }
         }
     }
 
-    private static void runUndo(Runnable undo) {
+    private static void runUndo(Runnable undo, boolean ended) {
         try {
-            undo.run();
+            if (ended && undo instanceof ScopeDecorator.Undo told) {
+                told.endedByEnclosingScope();
+            }
+            else {
+                undo.run();
+            }
         }
         catch (RuntimeException | LinkageError ex) {
             failed(undo, ex);
@@ -296,6 +329,14 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
                     + "and the opening thread keeps the context until it closes the scope or an enclosing one; close "
                     + "a scope on the thread that opened it. Further such closes are not logged", scope,
                     closer.getName(), closer.getId(), scope.holder.threadId,
+                    new IllegalStateException("closed here"));
+        }
+    }
+
+    private static void closedOutOfOrder(RevertingScope scope) {
+        if (loggedOutOfOrderClose.compareAndSet(false, true) && logger.isDebugEnabled()) {
+            logger.debug("{} was closed while scopes opened after it on its thread were open: it put back what it "
+                    + "found, and they were ended and undone. Further such closes are not logged", scope,
                     new IllegalStateException("closed here"));
         }
     }
@@ -366,13 +407,27 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
         /** What {@link #decorateAll} returned. */
         private final Object undo;
 
+        /**
+         * The thread's latest open scope when this opened, while fewer than {@link #MAX_LINKED_DEPTH}
+         * enclose this; null otherwise.
+         */
+        private final RevertingScope enclosing;
+
+        /** How many open scopes this links, itself included. */
+        private final int depth;
+
+        /** Closed by its thread, or ended by the close of a scope it was opened inside. */
         private boolean closed;
 
-        RevertingScope(Holder holder, TraceContext previous, TraceContext context, Object undo) {
+        RevertingScope(Holder holder, TraceContext previous, TraceContext context, Object undo,
+                RevertingScope enclosing) {
             this.holder = holder;
             this.previous = previous;
             this.context = context;
             this.undo = undo;
+            boolean linked = enclosing != null && enclosing.depth < MAX_LINKED_DEPTH;
+            this.enclosing = linked ? enclosing : null;
+            this.depth = linked ? enclosing.depth + 1 : 1;
         }
 
         @Override
@@ -387,6 +442,21 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
                 return;
             }
             closed = true;
+            RevertingScope top = holder.top;
+            if (top != this) {
+                // scopes opened after this one are still open: they end with it, undone the latest first
+                closedOutOfOrder(this);
+                for (; top != null && top != this; top = top.enclosing) {
+                    top.closed = true;
+                    undo(top.undo, true);
+                }
+            }
+            RevertingScope enclosing = this.enclosing;
+            while (enclosing != null && enclosing.closed) {
+                // only beyond the linked depth, where a scope can be ended without this one hearing of it
+                enclosing = enclosing.enclosing;
+            }
+            holder.top = enclosing;
             holder.context = previous;
             undo(undo);
         }

@@ -36,6 +36,93 @@ class ThreadLocalCurrentTraceContextTests {
     }
 
     @Test
+    void scopesOfTwoTasksInterleavedOnOneThreadLeaveItWithoutAContext() {
+        // two requests on one event loop, each opening a scope and closing it in a later callback
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext(List.of(new MdcScopeDecorator(List.of())));
+        CurrentTraceContext.Scope first = current.newScope(a);
+        CurrentTraceContext.Scope second = current.newScope(b);
+        first.close();
+        second.close();
+        assertThat(current.context()).isNull();
+        assertThat(MDC.get("traceId")).isNull();
+        try (CurrentTraceContext.Scope third = current.newScope(b)) {
+            first.close();
+            second.close();
+            assertThat(current.context()).isEqualTo(b);
+        }
+        assertThat(current.context()).isNull();
+    }
+
+    @Test
+    void aScopeClosedOutOfOrderPutsBackWhatItFoundAndEndsTheScopesOpenedInsideIt() {
+        SpanContext c = SpanContext.create(3L, 3L, 0L, 30L, true, false);
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext(List.of(new MdcScopeDecorator(List.of())));
+        try (CurrentTraceContext.Scope sa = current.newScope(a)) {
+            CurrentTraceContext.Scope sb = current.newScope(b);
+            CurrentTraceContext.Scope sc = current.newScope(c);
+            sb.close();
+            assertThat(current.context()).isEqualTo(a);
+            assertThat(MDC.get("traceId")).isEqualTo(a.traceId());
+            sc.close();
+            assertThat(current.context()).isEqualTo(a);
+            assertThat(MDC.get("traceId")).isEqualTo(a.traceId());
+        }
+        assertThat(current.context()).isNull();
+        assertThat(MDC.get("traceId")).isNull();
+    }
+
+    @Test
+    void eachDecoratorIsUndoneOnceWhenScopesCloseOutOfOrder() {
+        java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
+        List<String> told = new ArrayList<>();
+        ScopeDecorator counting = context -> {
+            open.incrementAndGet();
+            return open::decrementAndGet;
+        };
+        ScopeDecorator listening = context -> new ScopeDecorator.Undo() {
+            @Override
+            public void run() {
+                told.add("closed " + context.spanId());
+            }
+
+            @Override
+            public void closedOnAnotherThread(Thread closer) {
+                told.add("closed elsewhere " + context.spanId());
+            }
+
+            @Override
+            public void endedByEnclosingScope() {
+                told.add("ended " + context.spanId());
+            }
+        };
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext(List.of(counting, listening));
+        CurrentTraceContext.Scope sa = current.newScope(a);
+        CurrentTraceContext.Scope sb = current.newScope(b);
+        sa.close();
+        assertThat(open).hasValue(0);
+        sb.close();
+        assertThat(open).hasValue(0);
+        assertThat(told).containsExactly("ended " + b.spanId(), "closed " + a.spanId());
+    }
+
+    @Test
+    void aScopeClosedWithScopesNeverClosedInsideItLeavesTheThreadWithoutAContext() {
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext(List.of(new MdcScopeDecorator(List.of())));
+        CurrentTraceContext.Scope outer = current.newScope(a);
+        // more than the scopes link: the innermost ones no longer reach the outer one
+        for (int i = 0; i < ThreadLocalCurrentTraceContext.MAX_LINKED_DEPTH * 2 + 3; i++) {
+            current.newScope(i % 2 == 0 ? b : a);
+        }
+        outer.close();
+        assertThat(current.context()).isNull();
+        assertThat(MDC.get("traceId")).isNull();
+        try (CurrentTraceContext.Scope next = current.newScope(b)) {
+            assertThat(current.context()).isEqualTo(b);
+        }
+        assertThat(current.context()).isNull();
+    }
+
+    @Test
     void eachThreadHasItsOwnContext() throws InterruptedException {
         CurrentTraceContext current = new ThreadLocalCurrentTraceContext();
         TraceContext[] seen = new TraceContext[1];

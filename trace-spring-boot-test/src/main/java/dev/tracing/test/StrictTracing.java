@@ -17,7 +17,8 @@ import io.micrometer.tracing.exporter.FinishedSpan;
 
 /**
  * Finds what a test leaves behind: spans started and never ended, scopes opened and never
- * closed, and scopes closed on another thread than the one that opened them (as Brave's
+ * closed, scopes still open when a scope opened before them closed, and scopes closed on another
+ * thread than the one that opened them (as Brave's
  * {@code StrictCurrentTraceContext} does for scopes). Each is remembered with the thread and the
  * stack that started or opened it, so the failure says where to look.
  *
@@ -77,7 +78,21 @@ public final class StrictTracing implements SpanLifecycle, ScopeDecorator {
             public void closedOnAnotherThread(Thread closer) {
                 closed(scope, closer);
             }
+
+            @Override
+            public void endedByEnclosingScope() {
+                ended(scope);
+            }
         };
+    }
+
+    private synchronized void ended(Opened scope) {
+        if (openScopes.remove(scope) != null) {
+            misuses.add(scope.what + " was opened on thread " + scope.thread.getName() + " and still open when a "
+                    + "scope opened before it closed, which ended it; close scopes in the reverse order of opening, "
+                    + "each in try-with-resources. Opened at:" + System.lineSeparator() + scope.where());
+        }
+        notifyAll();
     }
 
     private synchronized void closed(Opened scope, Thread closer) {

@@ -184,6 +184,29 @@ class TestTracerTests {
             .hasMessageContaining("TestTracerTests.aScopeClosedOnAnotherThreadIsReportedWithWhereItWasOpened(");
     }
 
+    @Test
+    void scopesClosedOutOfOrderAreReportedWithWhereTheEndedOneWasOpened() {
+        TestTracer tracing = TestTracer.create();
+        Tracer tracer = tracing.tracer();
+        Span outer = tracer.nextSpan().name("outer").start();
+        Span inner = tracer.nextSpan().name("inner").start();
+        Tracer.SpanInScope outerScope = tracer.withSpan(outer);
+        Tracer.SpanInScope innerScope = tracer.withSpan(inner);
+        outerScope.close();
+        innerScope.close();
+        inner.end();
+        outer.end();
+        // nothing is left on the thread: the misuse is reported, not a leak
+        assertThat(tracer.currentSpan()).isNull();
+        assertThatThrownBy(tracing::verifyNothingLeftOpen).isInstanceOf(AssertionError.class)
+            .hasMessageContaining("scope of " + inner.context().traceId() + "/" + inner.context().spanId()
+                    + " was opened on thread " + Thread.currentThread().getName()
+                    + " and still open when a scope opened before it closed")
+            .hasMessageContaining("TestTracerTests.scopesClosedOutOfOrderAreReportedWithWhereTheEndedOneWasOpened(")
+            .hasMessageNotContaining("never closed")
+            .hasMessageNotContaining("still has trace context");
+    }
+
     private static SpansAssert assertThatSpans(java.util.List<FinishedSpan> spans) {
         return TraceAssertions.assertThatSpans(spans);
     }
