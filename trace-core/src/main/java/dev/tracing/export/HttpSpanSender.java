@@ -62,6 +62,9 @@ import zipkin2.reporter.Encoding;
  * (up to 60 s) holds the next sends too: each waits out the rest where that leaves half its
  * deadline for the request, and otherwise waits its deadline out and fails without a request
  * ({@code throttled}): one batch per timeout is lost, the rest wait in the queue.</li>
+ * <li>A 413 (Content Too Large, from the backend or a proxy before it) lowers the message limit
+ * to half the refused message's size, and the exporters send that message's spans again in
+ * halves: the limit of a proxy is learnt once, not paid for by every batch.</li>
  * </ul>
  * A send that finally fails throws an {@link ExportFailure} saying what kind of failure it was
  * (for logging once per kind) and the endpoint without its user-info and query; header values
@@ -76,6 +79,9 @@ public final class HttpSpanSender implements BytesMessageSender {
 
     /** The largest message: zipkin-reporter's usual 5 MiB. */
     static final int MESSAGE_MAX_BYTES = 5 * 1024 * 1024;
+
+    /** The least a backend that answers 413 (Content Too Large) lowers {@link #messageMaxBytes()} to. */
+    static final int MIN_MESSAGE_MAX_BYTES = 64 * 1024;
 
     static final long FIRST_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
@@ -109,6 +115,9 @@ public final class HttpSpanSender implements BytesMessageSender {
     private final AcceptedAnswerCheck acceptedAnswerCheck;
 
     private volatile boolean closed;
+
+    /** The largest message made from now on: lowered by a 413 answer to a larger one. */
+    private volatile int messageMaxBytes = MESSAGE_MAX_BYTES;
 
     /**
      * Whether the backend asked not to be sent to, by a {@code Retry-After} longer than a send could
@@ -281,9 +290,14 @@ public final class HttpSpanSender implements BytesMessageSender {
         return encoding;
     }
 
+    /**
+     * The largest message, 5 MiB before compression, until the backend (or a proxy before it)
+     * answers 413 (Content Too Large): then half the size of the message it refused, at least
+     * {@value #MIN_MESSAGE_MAX_BYTES} bytes, for this sender's life.
+     */
     @Override
     public int messageMaxBytes() {
-        return MESSAGE_MAX_BYTES;
+        return messageMaxBytes;
     }
 
     @Override
@@ -323,6 +337,9 @@ public final class HttpSpanSender implements BytesMessageSender {
                     }
                     return;
                 }
+                if (status == 413) {
+                    throw tooLarge(encodedSpans);
+                }
                 if (status != 429 && status != 502 && status != 503 && status != 504) {
                     throw new ExportFailure("HTTP " + status, "HTTP " + status + " from " + shownEndpoint);
                 }
@@ -349,6 +366,21 @@ public final class HttpSpanSender implements BytesMessageSender {
             pause(wait);
             backoff = Math.min(MAX_BACKOFF_NANOS, backoff * 2);
         }
+    }
+
+    /**
+     * Lowers the message limit below the size of a message the backend refused as too large, and
+     * says so: the exporters send the message's spans again in smaller messages.
+     */
+    private ExportFailure tooLarge(List<byte[]> encodedSpans) {
+        int refused = encoding.listSizeInBytes(encodedSpans);
+        int lowered = Math.max(MIN_MESSAGE_MAX_BYTES, refused / 2);
+        if (lowered < messageMaxBytes) {
+            messageMaxBytes = lowered;
+        }
+        return new ExportFailure(ExportFailure.CONTENT_TOO_LARGE, "HTTP 413 from " + shownEndpoint + " for a message of "
+                + encodedSpans.size() + " span(s), " + refused + " bytes before compression; messages are now at most "
+                + messageMaxBytes + " bytes");
     }
 
     /**

@@ -43,17 +43,9 @@ public final class OtlpSpanExporter implements SpanExporter {
 
     @Override
     public void export(List<FinishedSpan> spans) throws IOException {
-        Progress progress = new Progress(spans.size(), sender.messageMaxBytes());
+        ExportProgress progress = new ExportProgress(spans.size());
         send(spans, progress);
-        if (progress.tooLarge + progress.rejected > 0) {
-            IOException tooLarge = progress.tooLarge > 0
-                    ? ZipkinSpanExporter.tooLarge(progress.largest, progress.maxBytes) : null;
-            IOException cause = progress.rejection != null ? progress.rejection : tooLarge;
-            if (cause != tooLarge && tooLarge != null) {
-                cause.addSuppressed(tooLarge);
-            }
-            throw new PartialExportFailure(progress.tooLarge + progress.rejected, cause);
-        }
+        progress.finish();
     }
 
     /**
@@ -208,20 +200,20 @@ public final class OtlpSpanExporter implements SpanExporter {
     }
 
     /**
-     * Sends {@code spans} as one request, or, when that would exceed the sender's limit, each half
-     * on its own (a rare case: only spans of megabytes get there, so halving costs nothing usually).
+     * Sends {@code spans} as one request, or, when that would exceed the sender's limit or the
+     * backend refuses it as too large, each half on its own (a rare case: only spans of megabytes,
+     * or a proxy's limit, get there, so halving costs nothing usually).
      */
-    private void send(List<FinishedSpan> spans, Progress progress) throws IOException {
+    private void send(List<FinishedSpan> spans, ExportProgress progress) throws IOException {
         byte[] request = OtlpProtoEncoder.INSTANCE.encode(spans);
-        if (sender.messageSizeInBytes(request.length) > progress.maxBytes) {
+        // read each time: a sender may lower it after a request it sent was refused as too large
+        int maxBytes = sender.messageMaxBytes();
+        if (sender.messageSizeInBytes(request.length) > maxBytes) {
             if (spans.size() == 1) {
-                progress.tooLarge++;
-                progress.largest = Math.max(progress.largest, request.length);
+                progress.tooLarge(request.length, maxBytes);
                 return;
             }
-            int half = spans.size() / 2;
-            send(spans.subList(0, half), progress);
-            send(spans.subList(half, spans.size()), progress);
+            sendHalves(spans, progress);
             return;
         }
         try {
@@ -230,43 +222,28 @@ public final class OtlpSpanExporter implements SpanExporter {
         catch (PartialExportFailure ex) {
             // the collector took the request and rejected some of its spans: the rest of the batch still goes
             int rejected = Math.min(ex.failedSpans(), spans.size());
-            progress.rejected += rejected;
-            progress.rejection = ex.getCause();
-            progress.sent += spans.size() - rejected;
+            progress.refused(rejected, ex.getCause());
+            progress.sent(spans.size() - rejected);
             return;
         }
         catch (IOException ex) {
-            if (progress.sent == 0) {
-                throw ex;
+            if (!ExportFailure.isContentTooLarge(ex)) {
+                throw progress.stoppedBy(ex);
             }
-            throw new PartialExportFailure(progress.batchSize - progress.sent, ex);
+            if (spans.size() == 1) {
+                progress.refused(1, ex);
+                return;
+            }
+            sendHalves(spans, progress);
+            return;
         }
-        progress.sent += spans.size();
+        progress.sent(spans.size());
     }
 
-    /** What one batch's export has done so far. */
-    private static final class Progress {
-
-        final int batchSize;
-
-        final int maxBytes;
-
-        int sent;
-
-        int tooLarge;
-
-        int largest;
-
-        /** Spans the collector took the request of but rejected, and its last reason. */
-        int rejected;
-
-        IOException rejection;
-
-        Progress(int batchSize, int maxBytes) {
-            this.batchSize = batchSize;
-            this.maxBytes = maxBytes;
-        }
-
+    private void sendHalves(List<FinishedSpan> spans, ExportProgress progress) throws IOException {
+        int half = spans.size() / 2;
+        send(spans.subList(0, half), progress);
+        send(spans.subList(half, spans.size()), progress);
     }
 
     @Override

@@ -13,7 +13,8 @@ import zipkin2.reporter.Encoding;
  * Sends spans to Zipkin as v2 JSON through a zipkin-reporter {@link BytesMessageSender} (the
  * starter's {@link HttpSpanSender} POSTing to {@code /api/v2/spans}, or any other sender), splitting
  * a batch into messages no larger than the sender accepts. A span that no message can hold is
- * dropped alone; a failure after some messages were sent fails only the spans not yet sent
+ * dropped alone; a message the backend refuses as too large ({@link ExportFailure#CONTENT_TOO_LARGE})
+ * goes again in halves; a failure after some messages were sent fails only the spans not yet sent
  * ({@link PartialExportFailure}).
  */
 public final class ZipkinSpanExporter implements SpanExporter {
@@ -40,22 +41,20 @@ public final class ZipkinSpanExporter implements SpanExporter {
 
     @Override
     public void export(List<FinishedSpan> spans) throws IOException {
-        int maxBytes = sender.messageMaxBytes();
+        ExportProgress progress = new ExportProgress(spans.size());
         List<byte[]> message = new ArrayList<>(spans.size());
         int messageBytes = 0;
-        int sent = 0;
-        int tooLarge = 0;
-        int largest = 0;
         for (FinishedSpan span : spans) {
             byte[] encoded = ZipkinV2JsonEncoder.INSTANCE.encode(span).getBytes(StandardCharsets.UTF_8);
+            // read each time: a sender may lower it after a message it sent was refused as too large
+            int maxBytes = sender.messageMaxBytes();
             if (sender.messageSizeInBytes(encoded.length) > maxBytes) {
                 // only this span is lost: the others are sent
-                tooLarge++;
-                largest = Math.max(largest, encoded.length);
+                progress.tooLarge(encoded.length, maxBytes);
                 continue;
             }
             if (!message.isEmpty() && sender.messageSizeInBytes(messageBytes + 1 + encoded.length) > maxBytes) {
-                sent += send(message, sent, spans.size());
+                send(message, progress);
                 message = new ArrayList<>();
                 messageBytes = 0;
             }
@@ -63,31 +62,32 @@ public final class ZipkinSpanExporter implements SpanExporter {
             message.add(encoded);
         }
         if (!message.isEmpty()) {
-            send(message, sent, spans.size());
+            send(message, progress);
         }
-        if (tooLarge > 0) {
-            throw new PartialExportFailure(tooLarge, tooLarge(largest, maxBytes));
-        }
+        progress.finish();
     }
 
-    /** Sends one message; on a failure, says how many of the batch's spans were not sent. */
-    private int send(List<byte[]> message, int sentBefore, int batchSize) throws IOException {
+    /**
+     * Sends one message; one the backend refused as too large goes again in halves, and a span
+     * refused alone is counted; any other failure stops the batch.
+     */
+    private void send(List<byte[]> message, ExportProgress progress) throws IOException {
         try {
             sender.send(message);
-            return message.size();
+            progress.sent(message.size());
         }
         catch (IOException ex) {
-            if (sentBefore == 0) {
-                throw ex;
+            if (!ExportFailure.isContentTooLarge(ex)) {
+                throw progress.stoppedBy(ex);
             }
-            throw new PartialExportFailure(batchSize - sentBefore, ex);
+            if (message.size() == 1) {
+                progress.refused(1, ex);
+                return;
+            }
+            int half = message.size() / 2;
+            send(message.subList(0, half), progress);
+            send(message.subList(half, message.size()), progress);
         }
-    }
-
-    /** The failure of a span that no message can hold. */
-    static ExportFailure tooLarge(int bytes, int maxBytes) {
-        return new ExportFailure("span too large",
-                "a span of " + bytes + " bytes exceeds the sender's message limit of " + maxBytes + " bytes");
     }
 
     @Override

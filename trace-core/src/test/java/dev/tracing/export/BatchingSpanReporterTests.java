@@ -374,6 +374,79 @@ class BatchingSpanReporterTests {
         }
     }
 
+    /** Spans of about 2 KB each, in tags of random hex that compresses to about half. */
+    private List<FinishedSpan> spansOfRandomTags(int count) {
+        ended.clear();
+        java.util.Random random = new java.util.Random(count);
+        for (int i = 0; i < count; i++) {
+            tracer.nextSpan().name("span-" + i).tag("a", randomHex(random, 1024)).tag("b", randomHex(random, 1024))
+                .start().end();
+        }
+        return List.copyOf(ended);
+    }
+
+    private static String randomHex(java.util.Random random, int length) {
+        byte[] bytes = new byte[length / 2];
+        random.nextBytes(bytes);
+        return java.util.HexFormat.of().formatHex(bytes);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Encoding.class, names = { "JSON", "PROTO3" })
+    void aMessageAProxyRefusesAsTooLargeIsSentAgainInHalvesAndTheNextBatchesAreSmaller(Encoding encoding)
+            throws Exception {
+        try (HttpBackend backend = new HttpBackend()) {
+            // a proxy taking at most 60 KB: 200 spans of 2 KB are about 200 KB compressed
+            backend.maxBodyBytes = 60_000;
+            boolean zipkin = encoding == Encoding.JSON;
+            HttpSpanSender sender = sender(backend.url(zipkin ? "/api/v2/spans" : "/v1/traces"), encoding, 5000);
+            SpanExporter exporter = zipkin ? new ZipkinSpanExporter(sender) : new OtlpSpanExporter(sender);
+            List<FinishedSpan> first = spansOfRandomTags(200);
+            List<FinishedSpan> second = spansOfRandomTags(200);
+            try (BatchingSpanReporter reporter = oneBatchReporter(exporter)) {
+                first.forEach(reporter::report);
+                await().atMost(EXPORT).until(() -> reporter.exportedCount(exporter.name()) == 200);
+                int refusedForTheFirst = backend.tooLarge.get();
+                assertThat(refusedForTheFirst).isPositive();
+                second.forEach(reporter::report);
+                await().atMost(EXPORT).until(() -> reporter.exportedCount(exporter.name()) == 400);
+                assertThat(reporter.droppedCount(exporter.name(), BatchingSpanReporter.EXPORT_FAILED)).isZero();
+                // the limit was learnt: the second batch went in messages the proxy took
+                assertThat(backend.tooLarge.get()).isEqualTo(refusedForTheFirst);
+            }
+            assertThat(sender.messageMaxBytes()).isLessThan(HttpSpanSender.MESSAGE_MAX_BYTES);
+            List<HttpBackend.Request> requests = backend.requests();
+            Set<String> received = zipkin ? zipkinSpanIds(requests) : otlpSpanIds(requests);
+            assertThat(received).hasSize(400);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Encoding.class, names = { "JSON", "PROTO3" })
+    void aSpanAProxyRefusesAsTooLargeAloneIsCountedAndTheRestAreSent(Encoding encoding) throws Exception {
+        try (HttpBackend backend = new HttpBackend()) {
+            backend.maxBodyBytes = 60_000;
+            boolean zipkin = encoding == Encoding.JSON;
+            HttpSpanSender sender = sender(backend.url(zipkin ? "/api/v2/spans" : "/v1/traces"), encoding, 5000);
+            SpanExporter exporter = zipkin ? new ZipkinSpanExporter(sender) : new OtlpSpanExporter(sender);
+            List<FinishedSpan> spans = new ArrayList<>(spansOfRandomTags(20));
+            ended.clear();
+            // about 120 KB before compression, 60 KB after: no message the proxy takes can hold it
+            tracer.nextSpan().name(randomHex(new java.util.Random(1), 120_000)).start().end();
+            FinishedSpan huge = ended.get(0);
+            spans.add(10, huge);
+            try (BatchingSpanReporter reporter = oneBatchReporter(exporter)) {
+                spans.forEach(reporter::report);
+                await().atMost(EXPORT)
+                    .until(() -> reporter.exportedCount(exporter.name()) == 20
+                            && reporter.droppedCount(exporter.name(), BatchingSpanReporter.EXPORT_FAILED) == 1);
+            }
+            List<HttpBackend.Request> requests = backend.requests();
+            Set<String> received = zipkin ? zipkinSpanIds(requests) : otlpSpanIds(requests);
+            assertThat(received).hasSize(20).doesNotContain(huge.getSpanId());
+        }
+    }
+
     @Test
     void aBatchThatFailsInPartsOfTwoKindsLogsBoth() throws Exception {
         try (HttpBackend backend = new HttpBackend()) {

@@ -65,6 +65,12 @@ final class HttpBackend implements AutoCloseable {
                 try (InputStream in = exchange.getRequestBody()) {
                     body = in.readAllBytes();
                 }
+                if (body.length > maxBodyBytes) {
+                    // as a proxy's body limit does: on the bytes sent, compressed or not
+                    tooLarge.incrementAndGet();
+                    exchange.sendResponseHeaders(413, -1);
+                    return;
+                }
                 if ("gzip".equals(exchange.getRequestHeaders().getFirst("Content-Encoding"))) {
                     try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(body))) {
                         body = in.readAllBytes();
@@ -132,6 +138,12 @@ final class HttpBackend implements AutoCloseable {
     }
 
     volatile int hanging;
+
+    /** Requests with a body larger than this, as sent, are answered 413 (Content Too Large). */
+    volatile int maxBodyBytes = Integer.MAX_VALUE;
+
+    /** The requests answered 413. */
+    final AtomicInteger tooLarge = new AtomicInteger();
 
     /** Answers whose body is trickling now. */
     final AtomicInteger trickling = new AtomicInteger();
