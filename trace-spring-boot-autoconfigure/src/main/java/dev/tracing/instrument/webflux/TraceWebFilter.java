@@ -20,7 +20,7 @@ import org.apache.commons.logging.LogFactory;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoOperator;
-import reactor.netty.Connection;
+import reactor.netty.channel.ChannelOperations;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.util.context.Context;
 
@@ -726,8 +726,12 @@ public final class TraceWebFilter implements WebFilter, Ordered {
                         && netty.version().majorVersion() == 1) {
                     return ConnectionAtEnd.UPGRADED;
                 }
-                return nativeResponse instanceof Connection connection && connection.isDisposed()
-                        ? ConnectionAtEnd.CLOSED : ConnectionAtEnd.OPEN;
+                // the client left while the body was still being written (a stream): the connection is closed
+                // and the response's outbound never completed. A body written whole (a Mono's, an error page)
+                // completes the outbound as it goes out, and its connection is closed just after when the
+                // client asked (Connection: close); a keep-alive one stays open
+                return nativeResponse instanceof ChannelOperations<?, ?> operations && !operations.channel().isActive()
+                        && !operations.isSubscriptionDisposed() ? ConnectionAtEnd.CLOSED : ConnectionAtEnd.OPEN;
             }
             catch (RuntimeException ex) {
                 return ConnectionAtEnd.OPEN;

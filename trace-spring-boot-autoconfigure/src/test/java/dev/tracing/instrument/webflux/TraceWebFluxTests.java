@@ -298,7 +298,8 @@ class TraceWebFluxTests {
             .containsEntry("user_agent.original", "test-agent")
             .containsEntry("http.request.header.x-tenant", "acme")
             .doesNotContainKey("http.request.header.authorization")
-            .doesNotContainKey("error");
+            .doesNotContainKey("error")
+            .doesNotContainKey("cancelled");
         assertThat(span.getTags().values()).noneMatch(value -> value.contains("secret"));
     }
 
@@ -469,6 +470,22 @@ class TraceWebFluxTests {
         // the events went out with a 200; the stream did not end, the client left
         assertThat(span.getTags()).containsEntry("cancelled", "true").containsEntry("http.response.status_code", "200");
         assertThat(span.getError()).isNull();
+    }
+
+    @Test
+    void anAnswerOnAConnectionKeptAliveIsNotCancelled() throws Exception {
+        String traceId = "7df7651916cd43dd8448eb211c80319c";
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            sendTracedGet(socket, "/users/7", traceId);
+            BufferedReader in = new BufferedReader(
+                    new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            assertThat(in.readLine()).isEqualTo("HTTP/1.1 200 OK");
+            // the connection stays open while the span ends
+            FinishedSpan span = awaitTrace(traceId, 1).get(0);
+            assertThat(span.getName()).isEqualTo("GET /users/{id}");
+            assertThat(span.getTags()).containsEntry("http.response.status_code", "200")
+                .doesNotContainKey("cancelled");
+        }
     }
 
     /** Writes a GET of {@code path} continuing {@code traceId} on a raw connection, to leave it part way. */
