@@ -55,6 +55,11 @@ final class EnclosedObservation {
         return carried;
     }
 
+    /** The context of {@code observation}'s span, or null when it is no Observation or has no span. */
+    static TraceContext spanContextOf(Object observation) {
+        return observation instanceof Observation open ? spanContext(open) : null;
+    }
+
     private static TraceContext spanContext(ObservationView observation) {
         TracingContext tracing = observation.getContextView().get(TracingContext.class);
         Span span = tracing != null ? tracing.getSpan() : null;

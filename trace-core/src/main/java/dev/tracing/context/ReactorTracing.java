@@ -32,14 +32,24 @@ public final class ReactorTracing {
     /**
      * Returns the trace context in {@code context}, or null when the chain is not traced: the
      * span of an Observation opened inside it ({@code tap(Micrometer.observation(registry))}) when
-     * there is one, else the request's.
+     * there is one, else the request's. A chain subscribed without the trace in its Context
+     * ({@code toFuture()}, {@code subscribe()} where a span was current) has the span of the
+     * Observation it carries, if any: a WebClient exchange's Observation takes the span current
+     * where the exchange was subscribed.
      */
     public static TraceContext traceContext(ContextView context) {
-        Object value = ObservationLeftOut.unwrap(context.getOrDefault(TraceContextThreadLocalAccessor.KEY, null));
-        if (!(value instanceof TraceContext carried)) {
-            return null;
+        Object observation = context.getOrDefault(OBSERVATION_KEY, null);
+        TraceContext carried = carried(context);
+        if (carried == null) {
+            return EnclosedObservation.spanContextOf(observation);
         }
-        return EnclosedObservation.innermost(carried, context.getOrDefault(OBSERVATION_KEY, null));
+        return EnclosedObservation.innermost(carried, observation);
+    }
+
+    /** The trace context under this project's key in {@code context}, or null. */
+    private static TraceContext carried(ContextView context) {
+        Object value = ObservationLeftOut.unwrap(context.getOrDefault(TraceContextThreadLocalAccessor.KEY, null));
+        return value instanceof TraceContext carried ? carried : null;
     }
 
     /**
@@ -52,7 +62,7 @@ public final class ReactorTracing {
      */
     public static Context leaveOutObservation(Context context) {
         Object observation = context.getOrDefault(OBSERVATION_KEY, null);
-        if (observation == null) {
+        if (observation == null || carried(context) == null) {
             return context;
         }
         TraceContext trace = traceContext(context);

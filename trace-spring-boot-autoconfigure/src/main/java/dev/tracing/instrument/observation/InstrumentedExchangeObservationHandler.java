@@ -1,8 +1,11 @@
 package dev.tracing.instrument.observation;
 
 import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationView;
+import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.handler.TracingObservationHandler;
+import io.micrometer.tracing.handler.TracingObservationHandler.TracingContext;
 
 /**
  * The tracing handler for Observations of exchanges this starter's instrumentation already
@@ -15,7 +18,10 @@ import io.micrometer.tracing.handler.TracingObservationHandler;
  * starts. For a server request that is our SERVER span (our filter runs outside Spring's
  * observation), so an Observation started inside the request (an {@code @Observed} method)
  * finds it as its parent, and Micrometer's metrics handler, which reads the span to attach
- * exemplars, finds the request's ids. For a client call or a record it is the caller's span.
+ * exemplars, finds the request's ids. For a client call or a record it is the caller's span;
+ * where none is current, the span of the Observation's parent (a reactive {@code @Scheduled}
+ * method's task, which Spring passes in the Reactor Context only), which our WebClient filter
+ * then reads from the Context.
  *
  * <p>Design notes: every Observation must carry a {@link TracingContext} once a tracing handler
  * group is registered (Micrometer's {@code TracingAwareMeterObservationHandler} requires it), so
@@ -34,7 +40,15 @@ public final class InstrumentedExchangeObservationHandler implements TracingObse
 
     @Override
     public void onStart(Observation.Context context) {
-        getTracingContext(context).setSpan(tracer.currentSpan());
+        Span current = tracer.currentSpan();
+        if (current == null) {
+            // started where no span is current, inside a chain that carries its parent Observation only (a
+            // reactive @Scheduled method's task): that Observation's span
+            ObservationView parent = context.getParentObservation();
+            TracingContext parentTracing = parent != null ? parent.getContextView().get(TracingContext.class) : null;
+            current = parentTracing != null ? parentTracing.getSpan() : null;
+        }
+        getTracingContext(context).setSpan(current);
     }
 
     @Override

@@ -1,11 +1,13 @@
 package dev.tracing.instrument.observation;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.tracing.export.InMemorySpanStore;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
 
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.SpringBootConfiguration;
@@ -13,8 +15,11 @@ import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
+import org.springframework.http.HttpStatus;
 import org.springframework.scheduling.annotation.EnableScheduling;
 import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.web.reactive.function.client.ClientResponse;
+import org.springframework.web.reactive.function.client.WebClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -38,6 +43,26 @@ class ScheduledTaskSpansTests {
             assertThat(run.getName()).isEqualTo("task heartbeat.beat");
             assertThat(run.getKind()).isNull();
             assertThat(run.getParentId()).isNull();
+        }
+    }
+
+    @Test
+    void aWebClientCallOfAReactiveScheduledMethodIsAChildOfItsTaskSpan() {
+        try (ConfigurableApplicationContext context = start("--spring.main.sources="
+                + ReactiveCallerApp.class.getName())) {
+            InMemorySpanStore store = context.getBean(InMemorySpanStore.class);
+            FinishedSpan client = await().pollInterval(Duration.ofMillis(10))
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> store.recentSummaries(20, summary -> true)
+                    .stream()
+                    .flatMap(summary -> store.trace(summary.traceId()).stream())
+                    .filter(span -> span.getKind() == io.micrometer.tracing.Span.Kind.CLIENT)
+                    .findFirst()
+                    .orElse(null), java.util.Objects::nonNull);
+            List<FinishedSpan> trace = store.trace(client.getTraceId());
+            assertThat(trace).filteredOn(span -> span.getName().equals("task reactiveCaller.call"))
+                .singleElement()
+                .satisfies(task -> assertThat(client.getParentId()).isEqualTo(task.getSpanId()));
         }
     }
 
@@ -70,6 +95,33 @@ class ScheduledTaskSpansTests {
         @Bean
         Heartbeat heartbeat() {
             return new Heartbeat();
+        }
+
+    }
+
+    @SpringBootConfiguration
+    static class ReactiveCallerApp {
+
+        @Bean
+        ReactiveCaller reactiveCaller(WebClient.Builder builder) {
+            return new ReactiveCaller(builder.clone()
+                .exchangeFunction(request -> Mono.just(ClientResponse.create(HttpStatus.OK).body("stub").build()))
+                .build());
+        }
+
+    }
+
+    static class ReactiveCaller {
+
+        private final WebClient client;
+
+        ReactiveCaller(WebClient client) {
+            this.client = client;
+        }
+
+        @Scheduled(fixedRate = 50)
+        Mono<String> call() {
+            return client.get().uri("http://example.invalid/stub").retrieve().bodyToMono(String.class);
         }
 
     }

@@ -248,6 +248,25 @@ class TraceWebClientCustomizerTests {
         }
 
         @Test
+        void aCallSubscribedWithoutBlockingIsAChildOfTheSpanCurrentWhereItWasSubscribed() throws Exception {
+            Span parent = tracer.nextSpan().name("caller").start();
+            java.util.concurrent.CompletableFuture<String> body;
+            try (Tracer.SpanInScope scope = tracer.withSpan(parent)) {
+                body = builder.baseUrl("http://127.0.0.1:" + port)
+                    .build()
+                    .get()
+                    .uri("/users/{id}", 5)
+                    .retrieve()
+                    .bodyToMono(String.class)
+                    .toFuture();
+            }
+            assertThat(body.get(10, java.util.concurrent.TimeUnit.SECONDS)).isNotEmpty();
+            parent.end();
+            List<FinishedSpan> clients = awaitClientSpans(parent.context().traceId(), 1);
+            assertThat(clients.get(0).getParentId()).isEqualTo(parent.context().spanId());
+        }
+
+        @Test
         void eachRetryAttemptIsItsOwnClientSpan() throws InterruptedException {
             String marker = UUID.randomUUID().toString();
             Span parent = tracer.nextSpan().name("caller").start();
