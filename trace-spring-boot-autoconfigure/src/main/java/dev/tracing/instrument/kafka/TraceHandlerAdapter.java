@@ -17,7 +17,9 @@ import org.springframework.util.ReflectionUtils;
 
 /**
  * Wraps the handler of a listener method, so that an {@code Error} it throws (which makes Spring
- * Kafka stop the container without telling any interceptor) ends the CONSUMER span with it, and so
+ * Kafka stop the container without telling any interceptor) ends the CONSUMER span with it, an
+ * exception it throws is the span's error even when the listener's {@code KafkaListenerErrorHandler}
+ * takes it as handled (the container then reports a success), and so
  * that, for a method that returns a {@code CompletableFuture} or a {@code Mono}, the CONSUMER span
  * of the record (or batch) ends when that result completes, with its error, instead of when the
  * method returns:
@@ -62,6 +64,15 @@ final class TraceHandlerAdapter extends HandlerAdapter {
         Object result;
         try {
             result = delegate.invoke(message, providedArgs);
+        }
+        catch (Exception ex) {
+            // the span's error, whatever comes of it: a KafkaListenerErrorHandler that takes it as handled makes
+            // the container report a success, and the span ends then; an exception the container sees replaces it
+            ListenerSpans spans = ListenerSpans.PerThread.current();
+            if (spans != null) {
+                spans.failed(ex);
+            }
+            throw ex;
         }
         catch (Error error) {
             // Spring Kafka stops the container and tells no interceptor: the span ends now, with it

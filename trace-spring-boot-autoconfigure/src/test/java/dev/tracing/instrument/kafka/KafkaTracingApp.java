@@ -31,6 +31,7 @@ import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.kafka.listener.KafkaListenerErrorHandler;
 import org.springframework.kafka.listener.MessageListener;
 import org.springframework.kafka.listener.RecordInterceptor;
 import org.springframework.stereotype.Component;
@@ -67,6 +68,12 @@ public class KafkaTracingApp {
     static final String DEAD_LETTERING_BATCH_DLT = DEAD_LETTERING_BATCH + "-dlt";
 
     static final String HAND_BUILT = "hand-built";
+
+    /** A listener that fails, whose exception the listener's error handler swallows. */
+    static final String SWALLOWED = "swallowed";
+
+    /** The values whose listener's exception the error handler swallowed. */
+    static final ConcurrentLinkedQueue<String> swallowed = new ConcurrentLinkedQueue<>();
 
     /** The back-off between the attempts of a batch retried in place. */
     static final long BATCH_RETRY_BACK_OFF_MILLIS = 700;
@@ -138,6 +145,15 @@ public class KafkaTracingApp {
                 Span span = tracer.currentSpan();
                 userInterceptorCalls.add(call + ":" + record.value() + ":" + (span != null ? span.context().traceId() : null));
             }
+        };
+    }
+
+    /** Takes the listener's exception as handled: the container sees a success. */
+    @Bean
+    KafkaListenerErrorHandler swallowingErrorHandler() {
+        return (message, exception) -> {
+            swallowed.add(String.valueOf(message.getPayload()));
+            return null;
         };
     }
 
@@ -260,6 +276,11 @@ public class KafkaTracingApp {
         @KafkaListener(topics = FAILING, groupId = "failing")
         void onFailing(String value) {
             failingAttempts.incrementAndGet();
+            throw new IllegalStateException("cannot process " + value);
+        }
+
+        @KafkaListener(topics = SWALLOWED, groupId = "swallowed", errorHandler = "swallowingErrorHandler")
+        void onSwallowed(String value) {
             throw new IllegalStateException("cannot process " + value);
         }
 

@@ -55,7 +55,8 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "spring.autoconfigure.exclude=org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration" })
 @EmbeddedKafka(partitions = 3, topics = { KafkaTracingApp.ORDERS, KafkaTracingApp.BATCH, KafkaTracingApp.FAILING,
         KafkaTracingApp.FAILING_DLT, KafkaTracingApp.FAILING_BATCH, KafkaTracingApp.FAILING_PLAIN_BATCH,
-        KafkaTracingApp.HAND_BUILT, KafkaTracingApp.DEAD_LETTERING_BATCH, KafkaTracingApp.DEAD_LETTERING_BATCH_DLT })
+        KafkaTracingApp.HAND_BUILT, KafkaTracingApp.DEAD_LETTERING_BATCH, KafkaTracingApp.DEAD_LETTERING_BATCH_DLT,
+        KafkaTracingApp.SWALLOWED })
 class KafkaTracingTests {
 
     /** How long a record may take from the send to the listener, through a real broker. */
@@ -437,6 +438,16 @@ class KafkaTracingTests {
         assertThat(deadLetterConsumer.getParentId()).isEqualTo(deadLetterSend.getSpanId());
         assertThat(KafkaTracingApp.deadLetters.get("poison").traceparents())
             .containsExactly("00-" + traceId + "-" + deadLetterSend.getSpanId() + "-01");
+    }
+
+    @Test
+    void aListenerExceptionItsErrorHandlerSwallowedIsStillTheConsumerSpansError() throws Exception {
+        Span root = sendInARootSpan(KafkaTracingApp.SWALLOWED, "handled");
+        await().atMost(DELIVERY).until(() -> KafkaTracingApp.swallowed.contains("handled"));
+        List<FinishedSpan> spans = awaitTrace(store, root.context().traceId(), 3);
+        FinishedSpan process = only(spans, s -> "process swallowed".equals(s.getName()));
+        assertThat(process.getParentId()).isEqualTo(only(spans, s -> s.getKind() == Span.Kind.PRODUCER).getSpanId());
+        assertError(process, IllegalStateException.class).hasMessage("cannot process handled");
     }
 
     @Test
