@@ -34,6 +34,9 @@ public final class TraceGrpcClientInterceptor implements ClientInterceptor {
             CallOptions callOptions, Channel next) {
         return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, callOptions)) {
 
+            /** The call's CLIENT span once started: current while the call starts and sends. */
+            private Span span;
+
             @Override
             public void start(Listener<RespT> responseListener, Metadata headers) {
                 Span span;
@@ -81,7 +84,9 @@ public final class TraceGrpcClientInterceptor implements ClientInterceptor {
                         }
                     }
                 };
-                try {
+                this.span = span;
+                // interceptors after this one see the CLIENT span as the current one, as Brave's do
+                try (CurrentTraceContext.Scope scope = current.maybeScope(span.context())) {
                     super.start(traced, headers);
                 }
                 catch (RuntimeException | Error ex) {
@@ -89,6 +94,19 @@ public final class TraceGrpcClientInterceptor implements ClientInterceptor {
                         policy.endSpan(span, Status.fromThrowable(ex), ex, false);
                     }
                     throw ex;
+                }
+            }
+
+            @Override
+            public void sendMessage(ReqT message) {
+                Span started = span;
+                if (started == null) {
+                    super.sendMessage(message);
+                    return;
+                }
+                try (CurrentTraceContext.Scope scope = policy.tracer().currentTraceContext()
+                    .maybeScope(started.context())) {
+                    super.sendMessage(message);
                 }
             }
 

@@ -161,6 +161,43 @@ class TraceGrpcTests {
     }
 
     @Test
+    void interceptorsAfterOursSeeTheClientSpanAsCurrentWhileTheCallStartsAndSends() {
+        String name = "inner-" + UUID.randomUUID();
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        io.grpc.ClientInterceptor recording = new io.grpc.ClientInterceptor() {
+            @Override
+            public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> method,
+                    io.grpc.CallOptions options, Channel next) {
+                return new io.grpc.ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                    @Override
+                    public void start(Listener<R> listener, Metadata headers) {
+                        seen.add("start " + tracer.currentSpan().context().spanId());
+                        super.start(listener, headers);
+                    }
+
+                    @Override
+                    public void sendMessage(Q message) {
+                        seen.add("send " + tracer.currentSpan().context().spanId());
+                        super.sendMessage(message);
+                    }
+                };
+            }
+        };
+        // the last interceptor is called first: ours, then the application's
+        Channel traced = ClientInterceptors.intercept(plain, recording,
+                context.getBean(TraceGrpcClientInterceptor.class));
+        Span parent = tracer.nextSpan().name("caller").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(parent)) {
+            unary(traced, name);
+        }
+        finally {
+            parent.end();
+        }
+        FinishedSpan client = only(TraceAssertions.awaitTrace(store, parent.context().traceId(), 3), Span.Kind.CLIENT);
+        assertThat(seen).containsExactly("start " + client.getSpanId(), "send " + client.getSpanId());
+    }
+
+    @Test
     void forwardedTraceHeadersOfAnyFormatAreReplacedByTheClientSpans() {
         // a gateway passing on the metadata it received: stale B3 and Jaeger headers of the caller's trace
         String name = "forwarded-" + UUID.randomUUID();
