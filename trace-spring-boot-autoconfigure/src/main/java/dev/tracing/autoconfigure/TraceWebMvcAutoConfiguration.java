@@ -66,7 +66,9 @@ public final class TraceWebMvcAutoConfiguration {
     @ConditionalOnMissingBean
     FilterRegistrationBean<TraceServletFilter> traceServletFilterRegistration(TraceServletFilter filter) {
         FilterRegistrationBean<TraceServletFilter> registration = new FilterRegistrationBean<>(filter);
-        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+        // just after Boot's ForwardedHeaderFilter (server.forward-headers-strategy=framework), as Boot's own
+        // observation filter: the span records the request as the proxy's client made it
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 1);
         registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.ERROR);
         return registration;
     }

@@ -178,6 +178,16 @@ public final class HttpSpanPolicy {
     }
 
     /**
+     * Tags a SERVER span again with what a proxy's forwarded headers say of the request: each value
+     * given replaces the one the span started with; null leaves it.
+     */
+    public void tagServerAddresses(Span span, String scheme, String host, String clientAddress) {
+        tagIfPresent(span, "url.scheme", scheme);
+        tagIfPresent(span, "server.address", host);
+        tagIfPresent(span, "client.address", clientAddress);
+    }
+
+    /**
      * Names, tags and ends a SERVER span.
      * @param route the matched route pattern, null when none matched
      * @param status the response status, 0 when unknown

@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
@@ -363,11 +364,46 @@ public final class TraceWebFilter implements WebFilter, Ordered {
         };
     }
 
-    /** Gives the decorator's span the exchange, whose route names it when it ends. */
-    private static Mono<Void> handOver(ServerSpan decorated, ServerWebExchange exchange, WebFilterChain chain) {
+    /**
+     * Gives the decorator's span the exchange, whose route names it when it ends, and the request as
+     * the application sees it, where that differs from the server's.
+     */
+    private Mono<Void> handOver(ServerSpan decorated, ServerWebExchange exchange, WebFilterChain chain) {
         decorated.exchange = exchange;
         exchange.getAttributes().put(SPAN_ATTRIBUTE, decorated.span);
+        ServerHttpRequest seen = exchange.getRequest();
+        if (seen != decorated.request) {
+            tagAsForwarded(decorated, seen);
+        }
         return chain.filter(exchange);
+    }
+
+    /**
+     * Tags the span with the scheme, host and client address of {@code forwarded}, where they differ
+     * from those of the request the span started with: Spring's {@code ForwardedHeaderTransformer}
+     * ({@code server.forward-headers-strategy=framework}) applies the proxy's {@code Forwarded} or
+     * {@code X-Forwarded-*} headers inside the adapter the decorator wraps, so the span records the
+     * request as the proxy's client made it, as the application sees it (and as the servlet filter
+     * does behind Spring's {@code ForwardedHeaderFilter}).
+     */
+    private void tagAsForwarded(ServerSpan state, ServerHttpRequest forwarded) {
+        Span span = state.span;
+        if (span.isNoop() || state.request == null) {
+            return;
+        }
+        try {
+            URI before = state.request.getURI();
+            URI after = forwarded.getURI();
+            String scheme = Objects.equals(before.getScheme(), after.getScheme()) ? null : after.getScheme();
+            String host = Objects.equals(before.getHost(), after.getHost()) ? null : after.getHost();
+            InetSocketAddress remote = forwarded.getRemoteAddress();
+            String client = remote == null || remote.equals(state.request.getRemoteAddress()) ? null
+                    : clientAddress(forwarded);
+            policy.tagServerAddresses(span, scheme, host, client);
+        }
+        catch (RuntimeException ex) {
+            // tracing never fails a request: the span keeps the server's view
+        }
     }
 
     /** The decorator's state of the span whose context is {@code context}, or null. */

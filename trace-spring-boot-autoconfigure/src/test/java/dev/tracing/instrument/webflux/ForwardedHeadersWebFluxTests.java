@@ -37,13 +37,17 @@ class ForwardedHeadersWebFluxTests {
     @Test
     void aForwardedRequestHasOneServerSpanNamedAfterTheRoute() throws Exception {
         HttpResponse<String> response = TraceAssertions.get(port, "/users/42", "X-Forwarded-Host", "shop.example",
-                "X-Forwarded-Proto", "https");
+                "X-Forwarded-Proto", "https", "X-Forwarded-For", "203.0.113.7");
         assertThat(response.statusCode()).isEqualTo(200);
         List<FinishedSpan> spans = TraceAssertions.awaitTrace(store, traceId(response), 1);
         assertThat(spans).singleElement().satisfies(span -> {
             assertThat(span.getKind()).isEqualTo(Span.Kind.SERVER);
             assertThat(span.getName()).isEqualTo("GET /users/{id}");
-            assertThat(span.getTags()).containsEntry("http.route", "/users/{id}");
+            // the request as the proxy's client made it, as the application sees it
+            assertThat(span.getTags()).containsEntry("http.route", "/users/{id}")
+                .containsEntry("url.scheme", "https")
+                .containsEntry("server.address", "shop.example")
+                .containsEntry("client.address", "203.0.113.7");
         });
     }
 
