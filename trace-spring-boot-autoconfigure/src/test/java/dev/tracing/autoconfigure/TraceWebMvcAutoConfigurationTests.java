@@ -40,12 +40,13 @@ class TraceWebMvcAutoConfigurationTests {
             RestClientAutoConfiguration.class);
 
     @Test
-    void servletApplicationsGetTheFilterFirstInTheChain() {
+    void servletApplicationsGetTheFilterFirstInTheChainAfterTheForwardedHeaderFilter() {
         new WebApplicationContextRunner().withConfiguration(CONFIGURATIONS).run(context -> {
             assertThat(context).hasSingleBean(TraceServletFilter.class);
             @SuppressWarnings("unchecked")
             FilterRegistrationBean<TraceServletFilter> registration = context.getBean(FilterRegistrationBean.class);
-            assertThat(registration.getOrder()).isEqualTo(Integer.MIN_VALUE);
+            // Boot's ForwardedHeaderFilter is at HIGHEST_PRECEDENCE, its observation filter one after it, as ours
+            assertThat(registration.getOrder()).isEqualTo(Integer.MIN_VALUE + 1);
         });
     }
 
