@@ -3,6 +3,7 @@ package dev.tracing.autoconfigure;
 import dev.tracing.instrument.grpc.GrpcSpanPolicy;
 import dev.tracing.instrument.grpc.TraceGrpcClientInterceptor;
 import dev.tracing.instrument.grpc.TraceGrpcServerInterceptor;
+import dev.tracing.instrument.grpc.TraceGrpcServerStreamTracerFactory;
 import io.grpc.ServerBuilder;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
@@ -69,12 +70,14 @@ public final class TraceGrpcAutoConfiguration {
 
         /**
          * The builder's interceptors wrap every service with its own (global) interceptors: the
-         * exception handler's closing of the call passes through ours.
+         * exception handler's closing of the call passes through ours. The stream tracer tells the
+         * interceptor how grpc-java closed a call it ended itself.
          */
         @Bean
         <T extends ServerBuilder<T>> ServerBuilderCustomizer<T> traceGrpcServerBuilderCustomizer(
                 TraceGrpcServerInterceptor interceptor) {
-            return builder -> builder.intercept(interceptor);
+            TraceGrpcServerStreamTracerFactory closedStatus = new TraceGrpcServerStreamTracerFactory();
+            return builder -> builder.intercept(interceptor).addStreamTracerFactory(closedStatus);
         }
 
     }

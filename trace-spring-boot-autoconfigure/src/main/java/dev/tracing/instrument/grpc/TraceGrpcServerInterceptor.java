@@ -61,6 +61,8 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
         Tracer tracer = policy.tracer();
         // grpc-java starts the call in its own context, which carries the client's deadline
         Cancellation cancellation = Cancellation.of(Context.current());
+        // where the server has our stream tracer: the status grpc-java closed the stream with
+        TraceGrpcServerStreamTracerFactory.ClosedStatus closed = TraceGrpcServerStreamTracerFactory.CLOSED_STATUS.get();
         AtomicBoolean ended = new AtomicBoolean();
         ServerCall<ReqT, RespT> traced = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
 
@@ -164,9 +166,13 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
                 }
                 finally {
                     // the client cancelled or the deadline passed, or an interceptor before ours closed
-                    // the call with an error on its own wrapper
+                    // the call with an error on its own wrapper, or grpc-java failed the stream (a request
+                    // over the inbound limit, a server shut down under the call): the client got that status
                     if (ended.compareAndSet(false, true)) {
-                        policy.endSpan(span, cancellation.status(), null, true);
+                        Status status = closedWith(closed);
+                        policy.endSpan(span, status != null && status.getCode() != Status.Code.CANCELLED
+                                && status.getCode() != Status.Code.DEADLINE_EXCEEDED ? status
+                                        : cancellation.status(), null, true);
                     }
                 }
             }
@@ -177,9 +183,11 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
                     super.onComplete();
                 }
                 finally {
-                    // an interceptor before ours closed the call OK on its own wrapper
+                    // an interceptor before ours closed the call OK on its own wrapper, or grpc-java closed the
+                    // stream itself (a request it could not parse, a response it could not write)
                     if (ended.compareAndSet(false, true)) {
-                        policy.endSpan(span, Status.OK, null, true);
+                        Status status = closedWith(closed);
+                        policy.endSpan(span, status != null ? status : Status.OK, null, true);
                     }
                 }
             }
@@ -254,6 +262,11 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
                     ? Status.DEADLINE_EXCEEDED : Status.CANCELLED;
         }
 
+    }
+
+    /** The status the call's stream closed with, where the server has our stream tracer; else null. */
+    private static Status closedWith(TraceGrpcServerStreamTracerFactory.ClosedStatus closed) {
+        return closed != null ? closed.status() : null;
     }
 
 }

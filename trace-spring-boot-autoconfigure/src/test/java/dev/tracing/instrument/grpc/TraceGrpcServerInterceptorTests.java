@@ -124,6 +124,32 @@ class TraceGrpcServerInterceptorTests {
 
     }
 
+    @Test
+    void aRequestOverTheServersInboundLimitEndsItsSpanWithTheStatusTheClientGot() throws Exception {
+        Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .maxInboundMessageSize(16)
+            .addService(greeter)
+            .intercept(interceptor)
+            .addStreamTracerFactory(new TraceGrpcServerStreamTracerFactory())
+            .build()
+            .start();
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+        try {
+            io.grpc.StatusRuntimeException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                    io.grpc.StatusRuntimeException.class, () -> ClientCalls.blockingUnaryCall(channel,
+                            GrpcTracingApp.SAY_HELLO, CallOptions.DEFAULT, "a".repeat(1024)));
+            assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+            await().until(() -> spans.size() >= 1);
+            assertThat(spans).singleElement()
+                .satisfies(span -> assertThat(span.getTags()).containsEntry("rpc.grpc.status_code",
+                        String.valueOf(Status.Code.RESOURCE_EXHAUSTED.value())));
+        }
+        finally {
+            channel.shutdownNow();
+            server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
     private void assertOneServerSpanPerCall(NettyServerBuilder builder) throws Exception {
         Server server = builder.build().start();
         ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();

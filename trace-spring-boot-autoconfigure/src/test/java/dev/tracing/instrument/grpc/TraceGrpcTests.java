@@ -161,6 +161,38 @@ class TraceGrpcTests {
     }
 
     @Test
+    @SuppressWarnings({ "unchecked", "rawtypes" })
+    void bootsServerBuilderGetsTheStatusOfCallsGrpcEndsItself() throws Exception {
+        io.grpc.netty.NettyServerBuilder builder = io.grpc.netty.NettyServerBuilder
+            .forAddress(new java.net.InetSocketAddress("127.0.0.1", 0))
+            .maxInboundMessageSize(16)
+            .addService(io.grpc.ServerServiceDefinition.builder("demo.Greeter")
+                .addMethod(GrpcTracingApp.SAY_HELLO,
+                        io.grpc.stub.ServerCalls.asyncUnaryCall((String name, StreamObserver<String> answer) -> {
+                            answer.onNext("Hello, " + name + "!");
+                            answer.onCompleted();
+                        }))
+                .build());
+        ((org.springframework.grpc.server.ServerBuilderCustomizer) context.getBean("traceGrpcServerBuilderCustomizer"))
+            .customize(builder);
+        io.grpc.Server server = builder.build().start();
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+        String traceId = "5bf92f3577b34da6a3ce929d0e0e4736";
+        try {
+            assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(withHeaders(channel, "traceparent",
+                    "00-" + traceId + "-00f067aa0ba902b7-01"), GrpcTracingApp.SAY_HELLO, CallOptions.DEFAULT,
+                    "a".repeat(1024))).isInstanceOf(StatusRuntimeException.class);
+            FinishedSpan span = only(TraceAssertions.awaitTrace(store, traceId, 1), Span.Kind.SERVER);
+            assertThat(span.getTags()).containsEntry("rpc.grpc.status_code",
+                    String.valueOf(Status.Code.RESOURCE_EXHAUSTED.value()));
+        }
+        finally {
+            channel.shutdownNow();
+            server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void interceptorsAfterOursSeeTheClientSpanAsCurrentWhileTheCallStartsAndSends() {
         String name = "inner-" + UUID.randomUUID();
         List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
