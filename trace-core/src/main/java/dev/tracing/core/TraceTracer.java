@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
+import dev.tracing.internal.Failures;
 import io.micrometer.tracing.Baggage;
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.ScopedSpan;
@@ -147,6 +148,20 @@ public final class TraceTracer implements Tracer {
             catch (RuntimeException ex) {
                 logger.debug("Span lifecycle listener failed", ex);
             }
+        }
+    }
+
+    /**
+     * {@code sampler}'s decision; one that throws (an application's own) records nothing, and the
+     * span still starts: tracing never fails the caller.
+     */
+    private static boolean sample(Sampler sampler, long traceIdHigh, long traceIdLow) {
+        try {
+            return sampler.isSampled(traceIdHigh, traceIdLow);
+        }
+        catch (RuntimeException | LinkageError ex) {
+            logger.debug("Sampler failed", ex);
+            return false;
         }
     }
 
@@ -288,8 +303,12 @@ public final class TraceTracer implements Tracer {
 
     @Override
     public Span nextSpan(Span parent) {
+        if (parent == null) {
+            // Micrometer's contract, as the Brave and OpenTelemetry bridges read it: no parent given is nextSpan()
+            return nextSpan();
+        }
         // the current context when it is the parent's: it carries the values of open baggage scopes
-        return newSpan(parent == null ? null : resolve(parent.context()));
+        return newSpan(resolve(parent.context()));
     }
 
     TraceSpan newSpan(SpanContext parent) {
@@ -311,7 +330,7 @@ public final class TraceTracer implements Tracer {
             long spanId = IdGenerator.nextId();
             Boolean upstream = parent == null || !respectIncoming ? null : parent.sampled();
             decidedHere = upstream == null;
-            boolean sampled = upstream != null ? upstream : sampler.isSampled(high, low);
+            boolean sampled = upstream != null ? upstream : sample(sampler, high, low);
             if (parent == null) {
                 context = SpanContext.create(high, low, 0L, spanId, sampled, false);
             }
@@ -327,7 +346,7 @@ public final class TraceTracer implements Tracer {
             decidedHere = context.sampled() == null || (!respectIncoming && parent.isRemote());
             if (decidedHere) {
                 // a caller's decision is only a request here when this service decides for itself
-                context = context.withSampled(sampler.isSampled(context.traceIdHigh(), context.traceIdLow()));
+                context = context.withSampled(sample(sampler, context.traceIdHigh(), context.traceIdLow()));
             }
         }
         boolean localRoot = parent == null || parent.isSamplingFlagsOnly() || parent.isRemote();
@@ -417,8 +436,10 @@ public final class TraceTracer implements Tracer {
         try {
             reporter.report(record);
         }
-        catch (RuntimeException | LinkageError ex) {
-            // the pipeline catches its own stages' failures; this guards a user-supplied reporter
+        catch (Throwable ex) {
+            // the pipeline catches its own stages' failures; this guards a user-supplied reporter (an
+            // AssertionError too: it reaches neither the code that ended the span nor a kept trace's other spans)
+            Failures.rethrowIfFatal(ex);
             logger.debug("Span reporter failed", ex);
         }
     }
@@ -502,8 +523,12 @@ public final class TraceTracer implements Tracer {
 
     @Override
     public Baggage getBaggage(TraceContext traceContext, String name) {
-        return new TraceBaggage(name, currentTraceContext, mdcFields.contains(name), isTagField(name),
-                resolve(traceContext));
+        SpanContext bound = traceContext == null ? null : resolve(traceContext);
+        if (bound == null) {
+            // a context this tracer cannot read (TraceContext.NOOP, Span.NOOP's) has no baggage: not the current span's
+            return Baggage.NOOP;
+        }
+        return new TraceBaggage(name, currentTraceContext, mdcFields.contains(name), isTagField(name), bound);
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
+import dev.tracing.internal.Failures;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import io.micrometer.tracing.exporter.SpanExportingPredicate;
 import io.micrometer.tracing.exporter.SpanFilter;
@@ -56,7 +57,8 @@ public final class SpanPipeline {
                     span = mapped;
                 }
             }
-            catch (RuntimeException | LinkageError ex) {
+            catch (Throwable ex) {
+                Failures.rethrowIfFatal(ex);
                 failed(filter, ex);
             }
         }
@@ -66,7 +68,8 @@ public final class SpanPipeline {
                     return;
                 }
             }
-            catch (RuntimeException | LinkageError ex) {
+            catch (Throwable ex) {
+                Failures.rethrowIfFatal(ex);
                 failed(predicate, ex);
                 return;
             }
@@ -75,7 +78,8 @@ public final class SpanPipeline {
             try {
                 reporter.report(span);
             }
-            catch (RuntimeException | LinkageError ex) {
+            catch (Throwable ex) {
+                Failures.rethrowIfFatal(ex);
                 failed(reporter, ex);
             }
         }

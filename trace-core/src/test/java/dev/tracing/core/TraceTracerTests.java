@@ -243,6 +243,55 @@ class TraceTracerTests {
         assertThatCode(span::end).doesNotThrowAnyException();
     }
 
+    @Test
+    void nextSpanOfANullParentIsAChildOfTheCurrentSpanAsNextSpanIs() {
+        // Micrometer's contract, and the Brave and OpenTelemetry bridges: a null parent acts as nextSpan()
+        Span parent = tracer.nextSpan().name("parent").start();
+        Span child;
+        try (Tracer.SpanInScope scope = tracer.withSpan(parent)) {
+            child = tracer.nextSpan(null);
+        }
+        assertThat(child.context().traceId()).isEqualTo(parent.context().traceId());
+        assertThat(child.context().parentId()).isEqualTo(parent.context().spanId());
+        parent.end();
+    }
+
+    @Test
+    void baggageOfAContextTheTracerCannotReadIsNoneNotTheCurrentSpans() {
+        TraceTracer correlating = Tracing.newBuilder().serviceName("svc").reporter(reported::add)
+            .remoteFields(List.of("tenant")).build();
+        Span span = correlating.nextSpan().name("current").start();
+        try (Tracer.SpanInScope ws = correlating.withSpan(span);
+                BaggageInScope tenant = correlating.createBaggageInScope("tenant", "t1")) {
+            assertThat(correlating.getBaggage(TraceContext.NOOP, "tenant").get()).isNull();
+            correlating.getBaggage(TraceContext.NOOP, "tenant").set("evil");
+            assertThat(correlating.getAllBaggage()).containsEntry("tenant", "t1");
+        }
+        span.end();
+    }
+
+    @Test
+    void aSamplerThatThrowsNeverReachesTheCallerAndRecordsNothing() {
+        tracer = Tracing.newBuilder().sampler(new Sampler() {
+            @Override
+            public boolean isSampled(long traceIdHigh, long traceIdLow) {
+                throw new IllegalStateException("sampler broke");
+            }
+        }).reporter(reported::add).build();
+        assertThatCode(() -> tracer.nextSpan().name("root").start().end()).doesNotThrowAnyException();
+        assertThatCode(() -> tracer.spanBuilder().name("built").start().end()).doesNotThrowAnyException();
+        assertThat(reported).isEmpty();
+    }
+
+    @Test
+    void aReporterThatThrowsAnErrorNeverReachesTheCaller() {
+        TraceTracer failing = Tracing.newBuilder().reporter(span -> {
+            throw new AssertionError("reporter broke");
+        }).build();
+        Span span = failing.nextSpan().name("span").start();
+        assertThatCode(span::end).doesNotThrowAnyException();
+    }
+
     // ---- sampling ----
 
     @Test

@@ -155,8 +155,11 @@ class SpanPipelineTests {
         SpanReporter linkageBoom = span -> {
             throw new NoClassDefFoundError("optional/Dependency");
         };
+        SpanReporter assertionBoom = span -> {
+            throw new AssertionError("a check in the reporter");
+        };
         SpanPipeline pipeline = new SpanPipeline(List.of(), List.of(), List.of(first::add, boom, linkageBoom,
-                second::add));
+                assertionBoom, second::add));
         TraceTracer tracer = tracer(pipeline);
 
         assertThatCode(() -> endSpan(tracer, "one")).doesNotThrowAnyException();
@@ -164,7 +167,7 @@ class SpanPipelineTests {
 
         assertThat(first).extracting(FinishedSpan::getName).containsExactly("one", "two");
         assertThat(second).extracting(FinishedSpan::getName).containsExactly("one", "two");
-        assertThat(pipeline.failureCount()).isEqualTo(4);
+        assertThat(pipeline.failureCount()).isEqualTo(6);
     }
 
     @Test
