@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.tracing.actuate.TracerMetrics;
+import dev.tracing.context.TraceContextThreadLocalAccessor;
 import dev.tracing.core.MdcScopeDecorator;
 import dev.tracing.core.Sampler;
 import dev.tracing.core.ScopeDecorator;
@@ -28,6 +29,7 @@ import io.micrometer.tracing.propagation.Propagator;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.boot.LazyInitializationExcludeFilter;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -63,6 +65,16 @@ import org.springframework.core.env.Environment;
         TracePropagationProperties.class, TraceBaggageProperties.class, TraceSpanLimitsProperties.class,
         TraceExportProperties.class })
 public final class TraceAutoConfiguration {
+
+    /**
+     * With {@code spring.main.lazy-initialization=true}, the context-propagation accessor is still
+     * made at start-up: making it installs Reactor's automatic propagation and registers the
+     * accessor, and nothing asks for it by name (lazily, every chain would lose the trace).
+     */
+    @Bean
+    static LazyInitializationExcludeFilter traceEagerBeans() {
+        return LazyInitializationExcludeFilter.forBeanTypes(TraceContextThreadLocalAccessor.class);
+    }
 
     @Bean
     @ConditionalOnMissingBean

@@ -52,8 +52,12 @@ public final class TraceExportersAutoConfiguration {
         return new LoggingSpanExporter();
     }
 
+    /**
+     * Beside any exporter bean of the application's, a second collector's included (counted as
+     * {@code otlp-2}): the endpoint property asks for this one. A bean of this name replaces it.
+     */
     @Bean
-    @ConditionalOnMissingBean(OtlpSpanExporter.class)
+    @ConditionalOnMissingBean(name = "traceOtlpSpanExporter")
     @Conditional(OnOtlpEndpoint.class)
     OtlpSpanExporter traceOtlpSpanExporter(TraceOtlpProperties otlp, TraceExportProperties export) {
         // the collector's partial success is read from the answers that take a request
@@ -61,8 +65,9 @@ public final class TraceExportersAutoConfiguration {
                 Encoding.PROTO3, export, OtlpSpanExporter::checkAnswer));
     }
 
+    /** Beside any exporter bean of the application's, as the OTLP one; a bean of this name replaces it. */
     @Bean
-    @ConditionalOnMissingBean(ZipkinSpanExporter.class)
+    @ConditionalOnMissingBean(name = "traceZipkinSpanExporter")
     @Conditional(OnZipkinEndpoint.class)
     ZipkinSpanExporter traceZipkinSpanExporter(TraceZipkinProperties zipkin, TraceExportProperties export) {
         return new ZipkinSpanExporter(sender("trace.export.zipkin", zipkin.getEndpoint(), ZIPKIN_EXAMPLE,

@@ -74,6 +74,31 @@ class TraceExportersAutoConfigurationTests {
     }
 
     @Test
+    void anExporterBeanOfTheApplicationsIsABackendBesideTheConfiguredOnes() {
+        // README: two OtlpSpanExporter beans for two collectors, the second counted as otlp-2
+        runner.withPropertyValues("trace.export.otlp.endpoint=http://127.0.0.1:9/v1/traces",
+                "trace.export.zipkin.endpoint=http://127.0.0.1:9/api/v2/spans")
+            .withBean("collectorB", OtlpSpanExporter.class, () -> new OtlpSpanExporter(dev.tracing.export.HttpSpanSender
+                .create("http://127.0.0.1:9/b/v1/traces", zipkin2.reporter.Encoding.PROTO3, java.util.Map.of(),
+                        Duration.ofSeconds(1))))
+            .withBean("zipkinB", ZipkinSpanExporter.class, () -> new ZipkinSpanExporter(dev.tracing.export.HttpSpanSender
+                .create("http://127.0.0.1:9/b/api/v2/spans", zipkin2.reporter.Encoding.JSON, java.util.Map.of(),
+                        Duration.ofSeconds(1))))
+            .run(context -> {
+                assertThat(context).hasNotFailed();
+                assertThat(context.getBean(BatchingSpanReporter.class).exporterNames())
+                    .containsExactlyInAnyOrder("otlp", "otlp-2", "zipkin", "zipkin-2");
+            });
+        // a bean of the configured exporter's own name replaces it
+        runner.withPropertyValues("trace.export.otlp.endpoint=http://127.0.0.1:9/v1/traces")
+            .withBean("traceOtlpSpanExporter", OtlpSpanExporter.class, () -> new OtlpSpanExporter(
+                    dev.tracing.export.HttpSpanSender.create("http://127.0.0.1:9/b/v1/traces",
+                            zipkin2.reporter.Encoding.PROTO3, java.util.Map.of(), Duration.ofSeconds(1))))
+            .run(context -> assertThat(context.getBean(BatchingSpanReporter.class).exporterNames())
+                .containsExactly("otlp"));
+    }
+
+    @Test
     void anEndpointWhoseUserInfoHoldsAQuoteIsUsed() {
         runner.withPropertyValues("trace.export.otlp.endpoint=http://user:pa'ss@127.0.0.1:9/v1/traces",
                 "trace.export.zipkin.endpoint=http://user:pa'ss@127.0.0.1:9/api/v2/spans").run(context -> {

@@ -53,6 +53,19 @@ class TraceReactorAutoConfigurationTests {
     }
 
     @Test
+    void withLazyInitializationPropagationIsInstalledAllTheSame() {
+        // spring.main.lazy-initialization=true: nothing asks for the accessor, whose creation installs propagation
+        ContextSnapshotFactory reactorsOwn = ContextSnapshotFactory.builder().clearMissing(true).build();
+        ReactorPropagationState.factory(reactorsOwn);
+        runner.withInitializer(context -> context
+            .addBeanFactoryPostProcessor(new org.springframework.boot.LazyInitializationBeanFactoryPostProcessor()))
+            .run(context -> {
+                assertThat(context.getBeanFactory().containsSingleton("traceContextThreadLocalAccessor")).isTrue();
+                assertThat(ReactorPropagationState.factory()).isInstanceOf(ChangeOnlyContextSnapshotFactory.class);
+            });
+    }
+
+    @Test
     void limitedPropagationRestoresThroughAChangeOnlyFactoryThatKeepsWhatTheContextLacks() throws Exception {
         Hooks.disableAutomaticContextPropagation();
         // what Reactor starts with when nothing enabled automatic propagation
