@@ -5,6 +5,7 @@ import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -337,7 +338,37 @@ public final class RecordedSpan implements FinishedSpan {
         if (links == null) {
             links = new ArrayList<>(2);
         }
-        links.add(link);
+        links.add(withinLimits(link));
+    }
+
+    /**
+     * {@code link} with at most {@code maxTags} attributes, its text values cut as a tag's: a link's
+     * attributes are held and exported as the span's tags are. The link itself when within.
+     */
+    private Link withinLimits(Link link) {
+        Map<String, Object> attributes = link.getTags();
+        if (attributes == null || attributes.isEmpty()) {
+            return link;
+        }
+        boolean within = attributes.size() <= limits.maxTags();
+        for (Object value : attributes.values()) {
+            if (!within) {
+                break;
+            }
+            within = !(value instanceof String text) || text.length() <= limits.maxTagValueLength();
+        }
+        if (within) {
+            return link;
+        }
+        Map<String, Object> kept = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> attribute : attributes.entrySet()) {
+            if (kept.size() >= limits.maxTags()) {
+                break;
+            }
+            Object value = attribute.getValue();
+            kept.put(attribute.getKey(), value instanceof String text ? limits.cut(text) : value);
+        }
+        return new Link(link.getTraceContext(), kept);
     }
 
     /** Sets the start to a given time; returns true when this call started the span. */

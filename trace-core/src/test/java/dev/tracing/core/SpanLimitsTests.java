@@ -87,6 +87,22 @@ class SpanLimitsTests {
     }
 
     @Test
+    void aLinksAttributesKeepToTheTagLimitsTheirValuesCut() {
+        TraceTracer tracer = tracer(SpanLimits.builder().maxTags(2).maxTagValueLength(4).build());
+        Span other = tracer.nextSpan().name("other").start();
+        Map<String, Object> attributes = new java.util.LinkedHashMap<>();
+        attributes.put("a", "123456789");
+        attributes.put("b", 42L);
+        attributes.put("c", "kept out");
+        tracer.spanBuilder().name("work").addLink(new Link(other.context(), attributes)).start().end();
+        RecordedSpan recorded = (RecordedSpan) reported.get(0);
+        assertThat(recorded.getLinks()).singleElement().satisfies(link -> {
+            assertThat(link.getTraceContext().spanId()).isEqualTo(other.context().spanId());
+            assertThat(link.getTags()).containsExactly(Map.entry("a", "1234"), Map.entry("b", 42L));
+        });
+    }
+
+    @Test
     void limitsAreChecked() {
         assertThatIllegalArgumentException().isThrownBy(() -> SpanLimits.builder().maxTags(-1))
             .withMessageContaining("-1");

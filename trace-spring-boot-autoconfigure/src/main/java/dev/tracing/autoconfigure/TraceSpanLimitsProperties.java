@@ -14,7 +14,10 @@ public class TraceSpanLimitsProperties {
     /** Events a span keeps at most; later ones are dropped and counted. */
     private int maxEvents = SpanLimits.DEFAULT_MAX_EVENTS;
 
-    /** Links a span keeps at most (a batch span links to each record); later ones are dropped and counted. */
+    /**
+     * Links a span keeps at most (a batch span links to each record); later ones are dropped and
+     * counted. A link's attributes keep to max-tags and max-tag-value-length, as the span's tags.
+     */
     private int maxLinks = SpanLimits.DEFAULT_MAX_LINKS;
 
     /** Characters of a tag's or an event's value (and an error's message, as exported) kept at most; a longer value is cut. */
