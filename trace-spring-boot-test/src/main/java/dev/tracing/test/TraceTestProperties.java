@@ -3,6 +3,7 @@ package dev.tracing.test;
 import java.time.Duration;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 
 /** The test kit's settings, under {@code trace.test}; read only where the kit is on the classpath. */
 @ConfigurationProperties("trace.test")
@@ -10,7 +11,8 @@ public class TraceTestProperties {
 
     /**
      * Whether a test fails when it leaves a span started and not ended, a scope opened and not
-     * closed, or a scope closed on another thread, naming where each began.
+     * closed, a scope still open when one opened before it closed, or a scope closed on another
+     * thread, naming where each began.
      */
     private boolean strict = true;
 
@@ -36,16 +38,25 @@ public class TraceTestProperties {
         return strictGrace;
     }
 
+    /** @throws InvalidConfigurationPropertyValueException when negative: start-up fails naming the property */
     public void setStrictGrace(Duration strictGrace) {
-        this.strictGrace = strictGrace;
+        this.strictGrace = notNegative("trace.test.strict-grace", strictGrace);
     }
 
     public Duration getTimeout() {
         return timeout;
     }
 
+    /** @throws InvalidConfigurationPropertyValueException when negative: start-up fails naming the property */
     public void setTimeout(Duration timeout) {
-        this.timeout = timeout;
+        this.timeout = notNegative("trace.test.timeout", timeout);
+    }
+
+    private static Duration notNegative(String property, Duration duration) {
+        if (duration == null || duration.isNegative()) {
+            throw new InvalidConfigurationPropertyValueException(property, duration, "must be zero or positive");
+        }
+        return duration;
     }
 
 }
