@@ -35,6 +35,10 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
      */
     private static final ThreadLocal<Metadata> starting = new ThreadLocal<>();
 
+    /** The codes grpc-java cancels a call's stream with when it refuses the request itself. */
+    private static final java.util.Set<Status.Code> REFUSED_BY_GRPC = java.util.EnumSet.of(
+            Status.Code.RESOURCE_EXHAUSTED, Status.Code.INTERNAL, Status.Code.UNKNOWN);
+
     private final GrpcSpanPolicy policy;
 
     public TraceGrpcServerInterceptor(GrpcSpanPolicy policy) {
@@ -166,13 +170,13 @@ public final class TraceGrpcServerInterceptor implements ServerInterceptor {
                 }
                 finally {
                     // the client cancelled or the deadline passed, or an interceptor before ours closed
-                    // the call with an error on its own wrapper, or grpc-java failed the stream (a request
-                    // over the inbound limit, a server shut down under the call): the client got that status
+                    // the call with an error on its own wrapper, or grpc-java failed the request itself (one
+                    // over the inbound limit, one it could not read): the client got that status. A connection
+                    // that went away under the call (UNAVAILABLE) is the client's doing, as a cancel
                     if (ended.compareAndSet(false, true)) {
                         Status status = closedWith(closed);
-                        policy.endSpan(span, status != null && status.getCode() != Status.Code.CANCELLED
-                                && status.getCode() != Status.Code.DEADLINE_EXCEEDED ? status
-                                        : cancellation.status(), null, true);
+                        policy.endSpan(span, status != null && REFUSED_BY_GRPC.contains(status.getCode()) ? status
+                                : cancellation.status(), null, true);
                     }
                 }
             }

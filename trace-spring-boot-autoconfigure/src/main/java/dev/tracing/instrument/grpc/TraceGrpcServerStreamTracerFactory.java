@@ -9,8 +9,9 @@ import io.grpc.Status;
  * grpc-java ends without passing the interceptor's {@code ServerCall}: a request larger than the
  * server's inbound limit ({@code RESOURCE_EXHAUSTED}, seen by the interceptor as a cancel), one
  * that cannot be parsed ({@code UNKNOWN}) or a response that cannot be written ({@code INTERNAL}),
- * both seen as a completion, a server shut down under the call ({@code UNAVAILABLE}). Without it,
- * such a span says {@code CANCELLED} or {@code OK}; the client got the stream's status.
+ * both seen as a completion. Without it, such a span says {@code CANCELLED} or {@code OK}; the
+ * client got the stream's status. (A connection that goes away under a call closes its stream
+ * {@code UNAVAILABLE}: the interceptor keeps that a client's cancel.)
  *
  * <p>Design notes: the transport calls {@link ServerStreamTracer#streamClosed} before it hands the
  * close to the call's listener on the call's executor, so the status is there when the

@@ -524,6 +524,28 @@ class TraceGrpcTests {
     }
 
     @Test
+    void aCallWhoseClientConnectionGoesAwayIsCancelledNotAServerError() throws Exception {
+        // the client process dies under a call: grpc-java closes the stream UNAVAILABLE on the server
+        String traceId = UUID.randomUUID().toString().replace("-", "");
+        String name = "slow-" + UUID.randomUUID();
+        ManagedChannel own = ManagedChannelBuilder.forAddress("127.0.0.1", GrpcTracingApp.port.get())
+            .usePlaintext()
+            .build();
+        try {
+            ClientCalls.futureUnaryCall(withHeaders(own, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01")
+                .newCall(GrpcTracingApp.SAY_HELLO, CallOptions.DEFAULT), name);
+            await().pollInterval(Duration.ofMillis(1)).until(() -> GrpcTracingApp.seen.containsKey(name));
+        }
+        finally {
+            own.shutdownNow();
+        }
+        FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
+        assertThat(server.getTags())
+            .containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.CANCELLED.value()))
+            .doesNotContainKey("error");
+    }
+
+    @Test
     void aUnaryMethodThatCompletesWithoutAResponseIsAnInternalErrorOnTheServer() {
         String traceId = UUID.randomUUID().toString().replace("-", "");
         assertThatThrownBy(() -> unary(withHeaders(plain, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01"),
