@@ -16,6 +16,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import dev.tracing.internal.Failures;
 import io.micrometer.tracing.CurrentTraceContext;
 import io.micrometer.tracing.TraceContext;
 import org.slf4j.Logger;
@@ -36,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * OpenTelemetry, closing a later scope, put back the context of the earlier one, already closed:
  * two requests whose scopes interleave on one event loop leave one's trace on it). Each scope links
  * the one it opened inside, up to {@value #MAX_LINKED_DEPTH} deep, so that scopes never closed
- * are not held forever; beyond that depth a scope closed out of order puts back what it found, as
- * before. A scope
+ * are not held forever; a scope closed out of order that the links no longer reach puts back what
+ * it found and ends nothing, as before. A scope
  * closed on another thread is ignored (logged once, at warn, and told to the decorators' undos
  * that are a {@link ScopeDecorator.Undo}): putting back the opening thread's context from there
  * would race with that thread, whose MDC only it can write, and undoing the decorators there would
@@ -288,7 +289,9 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
                 undo.run();
             }
         }
-        catch (RuntimeException | LinkageError ex) {
+        catch (Throwable ex) {
+            // a decorator's failure (an AssertionError of a test's own too) never reaches the code closing the scope
+            Failures.rethrowIfFatal(ex);
             failed(undo, ex);
         }
     }
@@ -443,22 +446,40 @@ public final class ThreadLocalCurrentTraceContext implements CurrentTraceContext
             }
             closed = true;
             RevertingScope top = holder.top;
-            if (top != this) {
-                // scopes opened after this one are still open: they end with it, undone the latest first
-                closedOutOfOrder(this);
-                for (; top != null && top != this; top = top.enclosing) {
-                    top.closed = true;
-                    undo(top.undo, true);
-                }
+            if (top != this && !encloses(top)) {
+                // beyond the linked depth (scopes never closed in between): what it found is put back, and the
+                // scopes the links reach are left as they are
+                holder.context = previous;
+                undo(undo);
+                return;
             }
             RevertingScope enclosing = this.enclosing;
             while (enclosing != null && enclosing.closed) {
                 // only beyond the linked depth, where a scope can be ended without this one hearing of it
                 enclosing = enclosing.enclosing;
             }
+            // the thread's state first: an undo that fails leaves no context behind
             holder.top = enclosing;
             holder.context = previous;
+            if (top != this) {
+                // scopes opened after this one are still open: they end with it, undone the latest first
+                closedOutOfOrder(this);
+                for (; top != this; top = top.enclosing) {
+                    top.closed = true;
+                    undo(top.undo, true);
+                }
+            }
             undo(undo);
+        }
+
+        /** Whether this scope is among those {@code top}'s links reach: opened before it, and still open. */
+        private boolean encloses(RevertingScope top) {
+            for (RevertingScope scope = top; scope != null; scope = scope.enclosing) {
+                if (scope == this) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         @Override

@@ -123,6 +123,27 @@ class ThreadLocalCurrentTraceContextTests {
     }
 
     @Test
+    void scopesClosedOutOfOrderBeyondTheLinkedDepthLeaveNoContextOnceTheOutermostCloses() {
+        CurrentTraceContext current = new ThreadLocalCurrentTraceContext(List.of(new MdcScopeDecorator(List.of())));
+        CurrentTraceContext.Scope outermost = current.newScope(a);
+        CurrentTraceContext.Scope early = current.newScope(b);
+        for (int i = 0; i < ThreadLocalCurrentTraceContext.MAX_LINKED_DEPTH + 2; i++) {
+            current.newScope(i % 2 == 0 ? a : b); // never closed
+        }
+        CurrentTraceContext.Scope late = current.newScope(b);
+        for (int i = 0; i < ThreadLocalCurrentTraceContext.MAX_LINKED_DEPTH + 2; i++) {
+            current.newScope(i % 2 == 0 ? a : b); // never closed
+        }
+        early.close();
+        CurrentTraceContext.Scope after = current.newScope(a);
+        late.close();
+        after.close();
+        outermost.close();
+        assertThat(current.context()).isNull();
+        assertThat(MDC.get("traceId")).isNull();
+    }
+
+    @Test
     void eachThreadHasItsOwnContext() throws InterruptedException {
         CurrentTraceContext current = new ThreadLocalCurrentTraceContext();
         TraceContext[] seen = new TraceContext[1];
