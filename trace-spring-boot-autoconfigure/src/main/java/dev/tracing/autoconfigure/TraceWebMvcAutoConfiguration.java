@@ -28,7 +28,10 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
  * conditions are the class's own, so that an application without Spring MVC filters it out from
  * the auto-configuration metadata, without reading the class.
  */
-@AutoConfiguration(after = TraceWebFluxAutoConfiguration.class)
+// before Boot's observation filter, whose order is ours: of two registrations of one order the one defined first
+// runs first, and its Observation must find our span
+@AutoConfiguration(after = TraceWebFluxAutoConfiguration.class,
+        beforeName = "org.springframework.boot.webmvc.autoconfigure.WebMvcObservationAutoConfiguration")
 @ConditionalOnTracingEnabled
 @ConditionalOnBean(TraceAutoConfiguration.class)
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
@@ -66,8 +69,9 @@ public final class TraceWebMvcAutoConfiguration {
     @ConditionalOnMissingBean
     FilterRegistrationBean<TraceServletFilter> traceServletFilterRegistration(TraceServletFilter filter) {
         FilterRegistrationBean<TraceServletFilter> registration = new FilterRegistrationBean<>(filter);
-        // just after Boot's ForwardedHeaderFilter (server.forward-headers-strategy=framework), as Boot's own
-        // observation filter: the span records the request as the proxy's client made it
+        // just after Boot's ForwardedHeaderFilter (server.forward-headers-strategy=framework): the span records the
+        // request as the proxy's client made it; Boot's own observation filter has this order too, and comes after
+        // ours (this configuration is defined before its)
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 1);
         registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.ERROR);
         return registration;

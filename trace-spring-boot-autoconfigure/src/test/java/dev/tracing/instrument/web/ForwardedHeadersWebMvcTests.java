@@ -1,6 +1,7 @@
 package dev.tracing.instrument.web;
 
 import java.net.http.HttpResponse;
+import java.util.List;
 
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.testing.TraceAssertions;
@@ -29,6 +30,23 @@ class ForwardedHeadersWebMvcTests {
 
     @Autowired
     InMemorySpanStore store;
+
+    @Autowired
+    org.springframework.beans.factory.config.ConfigurableListableBeanFactory beanFactory;
+
+    @Test
+    void ourFilterRunsAfterTheForwardedHeaderFilterAndBeforeBootsObservationFilter() {
+        // Boot's observation filter has our order too: ours must be first, so its Observation finds our span
+        List<String> filters = new org.springframework.boot.web.servlet.ServletContextInitializerBeans(beanFactory)
+            .stream()
+            .filter(org.springframework.boot.web.servlet.FilterRegistrationBean.class::isInstance)
+            .map(bean -> ((org.springframework.boot.web.servlet.FilterRegistrationBean<?>) bean).getFilter()
+                .getClass()
+                .getSimpleName())
+            .toList();
+        assertThat(filters).containsSubsequence("ForwardedHeaderFilter", "TraceServletFilter",
+                "ServerHttpObservationFilter");
+    }
 
     @Test
     void aForwardedRequestsServerSpanRecordsTheProxysClientsRequest() throws Exception {
