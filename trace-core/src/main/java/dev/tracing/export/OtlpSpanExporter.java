@@ -230,8 +230,9 @@ public final class OtlpSpanExporter implements SpanExporter {
             if (!ExportFailure.isContentTooLarge(ex)) {
                 throw progress.stoppedBy(ex);
             }
-            if (spans.size() == 1) {
-                progress.refused(1, ex);
+            if (spans.size() == 1 || request.length <= HttpSpanSender.MIN_MESSAGE_MAX_BYTES) {
+                // a request this small refused too: halves would be refused as well, one request each
+                progress.refused(spans.size(), ex);
                 return;
             }
             sendHalves(spans, progress);

@@ -80,8 +80,9 @@ public final class ZipkinSpanExporter implements SpanExporter {
             if (!ExportFailure.isContentTooLarge(ex)) {
                 throw progress.stoppedBy(ex);
             }
-            if (message.size() == 1) {
-                progress.refused(1, ex);
+            if (message.size() == 1 || sender.messageSizeInBytes(message) <= HttpSpanSender.MIN_MESSAGE_MAX_BYTES) {
+                // a message this small refused too: halves would be refused as well, one request each
+                progress.refused(message.size(), ex);
                 return;
             }
             int half = message.size() / 2;

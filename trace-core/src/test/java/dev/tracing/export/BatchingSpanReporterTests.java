@@ -423,6 +423,24 @@ class BatchingSpanReporterTests {
 
     @ParameterizedTest
     @EnumSource(value = Encoding.class, names = { "JSON", "PROTO3" })
+    void aProxyThatRefusesEvenSmallRequestsCostsOneRequestPerMessage(Encoding encoding) throws Exception {
+        try (HttpBackend backend = new HttpBackend()) {
+            backend.maxBodyBytes = 100;
+            boolean zipkin = encoding == Encoding.JSON;
+            HttpSpanSender sender = sender(backend.url(zipkin ? "/api/v2/spans" : "/v1/traces"), encoding, 5000);
+            SpanExporter exporter = zipkin ? new ZipkinSpanExporter(sender) : new OtlpSpanExporter(sender);
+            try (BatchingSpanReporter reporter = oneBatchReporter(exporter)) {
+                spans(50).forEach(reporter::report);
+                await().atMost(EXPORT)
+                    .until(() -> reporter.droppedCount(exporter.name(), BatchingSpanReporter.EXPORT_FAILED) == 50);
+            }
+            // not halved down to single spans: 99 requests for one batch, and as many for every later one
+            assertThat(backend.tooLarge.get()).isOne();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Encoding.class, names = { "JSON", "PROTO3" })
     void aSpanAProxyRefusesAsTooLargeAloneIsCountedAndTheRestAreSent(Encoding encoding) throws Exception {
         try (HttpBackend backend = new HttpBackend()) {
             backend.maxBodyBytes = 60_000;
