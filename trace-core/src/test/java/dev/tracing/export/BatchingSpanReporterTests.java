@@ -374,6 +374,16 @@ class BatchingSpanReporterTests {
         }
     }
 
+    /** The starter's sender to {@code backend}'s Zipkin or OTLP path, by encoding, with a 5 s deadline. */
+    private static HttpSpanSender senderTo(HttpBackend backend, Encoding encoding) {
+        return sender(backend.url(encoding == Encoding.JSON ? "/api/v2/spans" : "/v1/traces"), encoding, 5000);
+    }
+
+    /** The Zipkin or OTLP exporter over {@code sender}, by its encoding. */
+    private static SpanExporter exporterOf(HttpSpanSender sender) {
+        return sender.encoding() == Encoding.JSON ? new ZipkinSpanExporter(sender) : new OtlpSpanExporter(sender);
+    }
+
     /** Spans of about 2 KB each, in tags of random hex that compresses to about half. */
     private List<FinishedSpan> spansOfRandomTags(int count) {
         ended.clear();
@@ -399,8 +409,8 @@ class BatchingSpanReporterTests {
             // a proxy taking at most 60 KB: 200 spans of 2 KB are about 200 KB compressed
             backend.maxBodyBytes = 60_000;
             boolean zipkin = encoding == Encoding.JSON;
-            HttpSpanSender sender = sender(backend.url(zipkin ? "/api/v2/spans" : "/v1/traces"), encoding, 5000);
-            SpanExporter exporter = zipkin ? new ZipkinSpanExporter(sender) : new OtlpSpanExporter(sender);
+            HttpSpanSender sender = senderTo(backend, encoding);
+            SpanExporter exporter = exporterOf(sender);
             List<FinishedSpan> first = spansOfRandomTags(200);
             List<FinishedSpan> second = spansOfRandomTags(200);
             try (BatchingSpanReporter reporter = oneBatchReporter(exporter)) {
@@ -426,9 +436,7 @@ class BatchingSpanReporterTests {
     void aProxyThatRefusesEvenSmallRequestsCostsOneRequestPerMessage(Encoding encoding) throws Exception {
         try (HttpBackend backend = new HttpBackend()) {
             backend.maxBodyBytes = 100;
-            boolean zipkin = encoding == Encoding.JSON;
-            HttpSpanSender sender = sender(backend.url(zipkin ? "/api/v2/spans" : "/v1/traces"), encoding, 5000);
-            SpanExporter exporter = zipkin ? new ZipkinSpanExporter(sender) : new OtlpSpanExporter(sender);
+            SpanExporter exporter = exporterOf(senderTo(backend, encoding));
             try (BatchingSpanReporter reporter = oneBatchReporter(exporter)) {
                 spans(50).forEach(reporter::report);
                 await().atMost(EXPORT)
@@ -445,8 +453,7 @@ class BatchingSpanReporterTests {
         try (HttpBackend backend = new HttpBackend()) {
             backend.maxBodyBytes = 60_000;
             boolean zipkin = encoding == Encoding.JSON;
-            HttpSpanSender sender = sender(backend.url(zipkin ? "/api/v2/spans" : "/v1/traces"), encoding, 5000);
-            SpanExporter exporter = zipkin ? new ZipkinSpanExporter(sender) : new OtlpSpanExporter(sender);
+            SpanExporter exporter = exporterOf(senderTo(backend, encoding));
             List<FinishedSpan> spans = new ArrayList<>(spansOfRandomTags(20));
             ended.clear();
             // about 120 KB before compression, 60 KB after: no message the proxy takes can hold it
