@@ -10,8 +10,9 @@ import io.grpc.Status;
  * server's inbound limit ({@code RESOURCE_EXHAUSTED}, seen by the interceptor as a cancel), one
  * that cannot be parsed ({@code UNKNOWN}) or a response that cannot be written ({@code INTERNAL}),
  * both seen as a completion. Without it, such a span says {@code CANCELLED} or {@code OK}; the
- * client got the stream's status. (A connection that goes away under a call closes its stream
- * {@code UNAVAILABLE}: the interceptor keeps that a client's cancel.)
+ * client got the stream's status. (On a cancel the interceptor takes only the codes grpc-java
+ * refuses a request with: a connection that goes away under a call stays a client's cancel, even
+ * where the transport closes its streams {@code UNAVAILABLE}.)
  *
  * <p>Design notes: the transport calls {@link ServerStreamTracer#streamClosed} before it hands the
  * close to the call's listener on the call's executor, so the status is there when the

@@ -525,24 +525,61 @@ class TraceGrpcTests {
 
     @Test
     void aCallWhoseClientConnectionGoesAwayIsCancelledNotAServerError() throws Exception {
-        // the client process dies under a call: grpc-java closes the stream UNAVAILABLE on the server
+        // the client process dies under a call, its connection reset (here by a proxy of the test's): the client's
+        // doing, not a server error
         String traceId = UUID.randomUUID().toString().replace("-", "");
         String name = "slow-" + UUID.randomUUID();
-        ManagedChannel own = ManagedChannelBuilder.forAddress("127.0.0.1", GrpcTracingApp.port.get())
-            .usePlaintext()
-            .build();
-        try {
-            ClientCalls.futureUnaryCall(withHeaders(own, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01")
-                .newCall(GrpcTracingApp.SAY_HELLO, CallOptions.DEFAULT), name);
-            await().pollInterval(Duration.ofMillis(1)).until(() -> GrpcTracingApp.seen.containsKey(name));
-        }
-        finally {
-            own.shutdownNow();
+        List<java.net.Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (java.net.ServerSocket proxy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                try {
+                    java.net.Socket client = proxy.accept();
+                    java.net.Socket server = new java.net.Socket("127.0.0.1", GrpcTracingApp.port.get());
+                    sockets.add(client);
+                    sockets.add(server);
+                    pump(client, server);
+                    pump(server, client);
+                }
+                catch (java.io.IOException ex) {
+                    // the test fails waiting for the call
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            ManagedChannel own = ManagedChannelBuilder.forAddress("127.0.0.1", proxy.getLocalPort())
+                .usePlaintext()
+                .build();
+            try {
+                ClientCalls.futureUnaryCall(withHeaders(own, "traceparent", "00-" + traceId + "-00f067aa0ba902b7-01")
+                    .newCall(GrpcTracingApp.SAY_HELLO, CallOptions.DEFAULT), name);
+                await().pollInterval(Duration.ofMillis(1)).until(() -> GrpcTracingApp.seen.containsKey(name));
+                for (java.net.Socket socket : sockets) {
+                    socket.setSoLinger(true, 0);
+                    socket.close();
+                }
+            }
+            finally {
+                own.shutdownNow();
+            }
         }
         FinishedSpan server = TraceAssertions.awaitTrace(store, traceId, 1).get(0);
         assertThat(server.getTags())
             .containsEntry("rpc.grpc.status_code", String.valueOf(Status.Code.CANCELLED.value()))
             .doesNotContainKey("error");
+    }
+
+    /** Copies what {@code from} receives to {@code to}, on a thread of its own, until either closes. */
+    private static void pump(java.net.Socket from, java.net.Socket to) {
+        Thread copier = new Thread(() -> {
+            try {
+                from.getInputStream().transferTo(to.getOutputStream());
+            }
+            catch (java.io.IOException ex) {
+                // the connection was reset
+            }
+        });
+        copier.setDaemon(true);
+        copier.start();
     }
 
     @Test
