@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
+import dev.tracing.internal.ExportThread;
 import dev.tracing.internal.Failures;
 import io.micrometer.tracing.Baggage;
 import io.micrometer.tracing.CurrentTraceContext;
@@ -321,6 +322,11 @@ public final class TraceTracer implements Tracer {
      * tracer's sampler, and a sampled local root remembers {@code rootSamplerName} as why.
      */
     TraceSpan newSpan(SpanContext parent, Sampler rootSampler, String rootSamplerName) {
+        if (parent == null && ExportThread.isCurrent()) {
+            // what an exporter does to send spans is not traced: its spans would be exported in turn, forever
+            return new TraceSpan(this, SpanContext.create(IdGenerator.nextId(), IdGenerator.nextId(), 0L,
+                    IdGenerator.nextId(), false, false));
+        }
         Sampler sampler = rootSampler != null ? rootSampler : this.sampler;
         SpanContext context;
         boolean decidedHere;

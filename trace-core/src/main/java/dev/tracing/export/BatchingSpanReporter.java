@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
 import dev.tracing.core.RecordedSpan;
+import dev.tracing.internal.ExportThread;
 import io.micrometer.tracing.exporter.FinishedSpan;
 import io.micrometer.tracing.exporter.SpanReporter;
 import org.slf4j.Logger;
@@ -286,8 +287,7 @@ public final class BatchingSpanReporter implements CallingThreadSpanReporter {
             this.queue = new ArrayBlockingQueue<>(maxQueueSize);
             this.maxBatchSize = maxBatchSize;
             this.scheduleDelayNanos = scheduleDelayNanos;
-            this.worker = new Thread(this::run, threadName);
-            this.worker.setDaemon(true);
+            this.worker = new ExportThread(this::run, threadName);
         }
 
         /**

@@ -71,6 +71,26 @@ class TraceTracerTests {
     // ---- ids ----
 
     @Test
+    void onAThreadThatSendsSpansAwayNoTraceStartsButAChildOfAGivenParentIsRecorded() throws Exception {
+        Span parent = tracer.nextSpan().name("parent").start();
+        Span[] started = new Span[2];
+        Thread exporter = new dev.tracing.internal.ExportThread(() -> {
+            started[0] = tracer.nextSpan().name("export call").start();
+            started[0].end();
+            started[1] = tracer.nextSpan(parent).name("child").start();
+            started[1].end();
+        }, "exporter");
+        exporter.start();
+        exporter.join();
+        parent.end();
+        // not recorded, with ids of its own: a call made in it passes on a trace that is not sampled
+        assertThat(started[0].isNoop()).isTrue();
+        assertThat(started[0].context().sampled()).isFalse();
+        assertThat(started[0].context().traceId()).matches(TRACE_ID).isNotEqualTo(parent.context().traceId());
+        assertThat(reported).extracting(FinishedSpan::getName).containsExactly("child", "parent");
+    }
+
+    @Test
     void idsAreLowerCaseHexOfTheRightLengthAndNeverZero() {
         Set<String> traceIds = new HashSet<>();
         for (int i = 0; i < 2000; i++) {

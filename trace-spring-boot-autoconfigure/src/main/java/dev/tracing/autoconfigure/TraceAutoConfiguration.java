@@ -161,11 +161,29 @@ public final class TraceAutoConfiguration {
                 reporters.reporters());
     }
 
+    /**
+     * The span pipeline as the tracer reaches it: resolved once every singleton is made, so an
+     * exporter or reporter of the application's may use a client the starter traces. Its
+     * reporters drain at shutdown only after every bean that uses the tracer is destroyed.
+     */
+    @Bean
+    DeferredSpanPipeline traceDeferredSpanPipeline(TraceExportProperties export,
+            ConfigurableListableBeanFactory beanFactory, ObjectProvider<SpanPipeline> pipeline) {
+        return new DeferredSpanPipeline(() -> {
+            SpanPipeline started = pipeline.getObject();
+            for (String reporters : beanFactory.getBeanNamesForType(BackgroundSpanReporters.class, false, false)) {
+                beanFactory.registerDependentBean(reporters, "traceDeferredSpanPipeline");
+            }
+            return started;
+        }, Math.max(0, export.getBatch().getMaxQueueSize()));
+    }
+
     @Bean
     @ConditionalOnMissingBean
     Tracer traceTracer(TraceProperties properties, TraceSamplingProperties sampling, TraceBaggageProperties baggage,
             TraceSpanLimitsProperties limits, Environment environment, Sampler sampler,
-            CurrentTraceContext currentTraceContext, SpanPipeline pipeline, ObjectProvider<SpanLifecycle> lifecycle) {
+            CurrentTraceContext currentTraceContext, DeferredSpanPipeline pipeline,
+            ObjectProvider<SpanLifecycle> lifecycle) {
         Tracing.Builder builder = Tracing.newBuilder();
         PropertyMapping.map("trace.baggage.tag-fields", baggage.getTagFields(), builder::tagFields);
         return builder
