@@ -55,6 +55,16 @@ final class EnclosedObservation {
         return carried;
     }
 
+    /**
+     * The context of {@code observation}'s span while that span is open: what is current inside an
+     * Observation a Reactor Context carries without a trace of its own. Null when it is no
+     * Observation, has no span, or its span has ended (a stopped Observation lingering in a Context).
+     */
+    static TraceContext openSpanOf(Object observation) {
+        TraceContext own = spanContextOf(observation);
+        return own instanceof SpanContext ours && !ours.isRecording() ? null : own;
+    }
+
     /** The context of {@code observation}'s span, or null when it is no Observation or has no span. */
     static TraceContext spanContextOf(Object observation) {
         return observation instanceof Observation open ? spanContext(open) : null;

@@ -70,9 +70,14 @@ public final class TraceContextThreadLocalAccessor implements ThreadLocalAccesso
             // set by a snapshot factory other than ours
             value = left.trace();
         }
-        if (value != null && value != currentTraceContext.context()) {
-            // Micrometer's accessor, registered before this one, may just have opened an Observation
-            // started inside this span: its span stays current
+        if (value == null) {
+            // no trace in the Reactor Context, but maybe an Observation Micrometer's accessor, registered
+            // before this one, just opened (a tap(Micrometer.observation(..)) outside a request): its span
+            value = EnclosedObservation.openSpanOf(ObservationThreadLocalAccessor.getInstance().getValue());
+        }
+        else if (value != currentTraceContext.context()) {
+            // Micrometer's accessor may just have opened an Observation started inside this span: its span
+            // stays current
             value = EnclosedObservation.innermost(value, ObservationThreadLocalAccessor.getInstance().getValue());
         }
         if (threadLocal != null) {

@@ -70,6 +70,17 @@ class EnclosedObservationTests {
         assertThat(EnclosedObservation.innermost(request.context(), stopped)).isEqualTo(request.context());
     }
 
+    @Test
+    void withoutACarriedSpanAnObservationStandsForItsSpanWhileItIsOpen() {
+        Span section = tracer.nextSpan().name("section").start();
+        Observation observed = observation(section, null);
+        assertThat(EnclosedObservation.openSpanOf(observed)).isEqualTo(section.context());
+        assertThat(EnclosedObservation.openSpanOf(Observation.start("spanless", registry))).isNull();
+        assertThat(EnclosedObservation.openSpanOf(null)).isNull();
+        section.end();
+        assertThat(EnclosedObservation.openSpanOf(observed)).isNull();
+    }
+
     private Observation observation(Span span, Observation parent) {
         Observation observation = Observation.createNotStarted("observed", registry);
         if (parent != null) {

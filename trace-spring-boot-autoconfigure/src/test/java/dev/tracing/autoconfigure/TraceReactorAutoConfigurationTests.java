@@ -7,6 +7,7 @@ import java.util.function.Supplier;
 import dev.tracing.context.ChangeOnlyContextSnapshotFactory;
 import dev.tracing.context.ChangeOnlyThreadLocalAccessor;
 import dev.tracing.context.TraceContextThreadLocalAccessor;
+import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.testing.ReactorPropagationState;
 import io.micrometer.context.ContextRegistry;
 import io.micrometer.context.ContextSnapshotFactory;
@@ -17,10 +18,12 @@ import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.exporter.FinishedSpan;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.MDC;
 import reactor.core.observability.DefaultSignalListener;
+import reactor.core.observability.micrometer.Micrometer;
 import reactor.core.observability.SignalListener;
 import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Hooks;
@@ -144,6 +147,36 @@ class TraceReactorAutoConfigurationTests {
                 outer.stop();
                 inContext.end();
                 assertThat(tracer.currentSpan()).isNull();
+            });
+    }
+
+    @Test
+    void theObservationsSpanIsCurrentWhereTheReactorContextHasAnObservationAndNoSpan() {
+        // a chain outside any request, a section observed with tap(Micrometer.observation(..)): its log lines
+        // carry the Observation's span, as under Spring Boot's own tracing
+        ContextRegistry.getInstance().registerThreadLocalAccessor(new ObservationThreadLocalAccessor());
+        runner.withConfiguration(AutoConfigurations.of(ObservationAutoConfiguration.class,
+                TraceObservationAutoConfiguration.class))
+            .run(context -> {
+                Tracer tracer = context.getBean(Tracer.class);
+                ObservationRegistry observations = context.getBean(ObservationRegistry.class);
+                List<String> seen = new ArrayList<>();
+                Mono.just(1)
+                    .doOnNext(one -> {
+                        seen.add(tracer.currentSpan() == null ? "no span" : tracer.currentSpan().context().spanId());
+                        seen.add(String.valueOf(MDC.get("spanId")));
+                    })
+                    .name("observed.section")
+                    .tap(Micrometer.observation(observations))
+                    .subscribe(new BaseSubscriber<>() {
+                    });
+                List<FinishedSpan> section = context.getBean(InMemorySpanStore.class)
+                    .recentTraces(1)
+                    .get(0);
+                assertThat(section).singleElement()
+                    .satisfies(span -> assertThat(seen).containsExactly(span.getSpanId(), span.getSpanId()));
+                assertThat(tracer.currentSpan()).as("after the chain").isNull();
+                assertThat(MDC.get("spanId")).isNull();
             });
     }
 
