@@ -124,6 +124,9 @@ public final class OtlpProtoEncoder {
         Collection<Map.Entry<Long, String>> events = span.getEvents();
         if (events != null) {
             for (Map.Entry<Long, String> event : events) {
+                if (event == null || event.getKey() == null) {
+                    continue; // a SpanFilter may set any entry: one without a time is no event
+                }
                 int e = out.begin();
                 out.fixed64(1, event.getKey() * 1000L);
                 out.string(2, event.getValue() != null ? event.getValue() : "");

@@ -89,10 +89,8 @@ public final class ZipkinV2JsonEncoder {
         }
         writeEndpoint("localEndpoint", span.getLocalServiceName(), span.getLocalIp(), 0, out);
         writeEndpoint("remoteEndpoint", span.getRemoteServiceName(), span.getRemoteIp(), span.getRemotePort(), out);
-        Collection<Map.Entry<Long, String>> events = span.getEvents();
-        if (events != null && !events.isEmpty()) {
-            List<Map.Entry<Long, String>> sorted = new ArrayList<>(events);
-            sorted.sort(Comparator.comparingLong(Map.Entry::getKey));
+        List<Map.Entry<Long, String>> sorted = annotations(span);
+        if (!sorted.isEmpty()) {
             out.append(",\"annotations\":[");
             for (int i = 0; i < sorted.size(); i++) {
                 Map.Entry<Long, String> event = sorted.get(i);
@@ -143,6 +141,25 @@ public final class ZipkinV2JsonEncoder {
             out.append('}');
         }
         out.append('}');
+    }
+
+    /**
+     * {@code span}'s events as Zipkin annotations, by time: an entry without a time or a value (a
+     * {@code SpanFilter} may set any) is left out, where Zipkin's schema would refuse the message.
+     */
+    public static List<Map.Entry<Long, String>> annotations(FinishedSpan span) {
+        Collection<Map.Entry<Long, String>> events = span.getEvents();
+        if (events == null || events.isEmpty()) {
+            return List.of();
+        }
+        List<Map.Entry<Long, String>> sorted = new ArrayList<>(events.size());
+        for (Map.Entry<Long, String> event : events) {
+            if (event != null && event.getKey() != null && event.getValue() != null) {
+                sorted.add(event);
+            }
+        }
+        sorted.sort(Comparator.comparingLong(Map.Entry::getKey));
+        return sorted;
     }
 
     /**

@@ -161,6 +161,18 @@ class OtlpProtoEncoderTests {
         assertThat(decoded.getTraceState()).isEqualTo("rojo=00f067aa0ba902b7");
     }
 
+    @Test
+    void anEventAFilterLeftWithoutATimeIsLeftOutAndOneWithoutAValueIsNamedEmpty() throws Exception {
+        tracer.nextSpan().name("filtered").start().event("kept").end();
+        dev.tracing.core.RecordedSpan span = (dev.tracing.core.RecordedSpan) spans.get(0);
+        List<Map.Entry<Long, String>> events = new ArrayList<>(span.getEvents());
+        events.add(new java.util.AbstractMap.SimpleEntry<>(null, "no time"));
+        events.add(new java.util.AbstractMap.SimpleEntry<>(1L, null));
+        span.setEvents(events);
+        assertThat(decodeOnly().getEventsList()).extracting(io.opentelemetry.proto.trace.v1.Span.Event::getName)
+            .containsExactly("kept", "");
+    }
+
     private io.opentelemetry.proto.trace.v1.Span decodeOnly() throws Exception {
         return ExportTraceServiceRequest.parseFrom(OtlpProtoEncoder.INSTANCE.encode(spans))
             .getResourceSpans(0)

@@ -9,7 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
+import dev.tracing.core.ErrorSummary;
 import dev.tracing.export.InMemorySpanStore;
 import dev.tracing.export.ZipkinV2JsonEncoder;
 import dev.tracing.internal.HexCodec;
@@ -60,6 +62,8 @@ public class TracesEndpoint {
 
     private static final String ZERO_HIGH = "0000000000000000";
 
+    private static final Set<String> LOCAL_KINDS = Set.of("local", "internal");
+
     private final InMemorySpanStore store;
 
     public TracesEndpoint(InMemorySpanStore store) {
@@ -72,8 +76,10 @@ public class TracesEndpoint {
             @Nullable Boolean error, @Nullable String name, @Nullable String kind) {
         int max = limit == null ? DEFAULT_LIMIT : limit;
         boolean anyKind = kind == null || kind.isBlank();
-        Span.Kind rootKind = anyKind ? null : kind(kind);
-        if (max < 1 || (minDuration != null && minDuration < 0) || (!anyKind && rootKind == null)) {
+        // a root span of no kind (a scheduled task, @NewSpan) is LOCAL, as the page shows it
+        boolean localRoot = !anyKind && LOCAL_KINDS.contains(kind.trim().toLowerCase(Locale.ROOT));
+        Span.Kind rootKind = anyKind || localRoot ? null : kind(kind);
+        if (max < 1 || (minDuration != null && minDuration < 0) || (!anyKind && !localRoot && rootKind == null)) {
             return new WebEndpointResponse<>(WebEndpointResponse.STATUS_BAD_REQUEST);
         }
         max = Math.min(max, MAX_LIMIT);
@@ -82,10 +88,10 @@ public class TracesEndpoint {
                 : minDuration > Long.MAX_VALUE / 1000L ? Long.MAX_VALUE : minDuration * 1000L;
         String part = name == null || name.isBlank() ? null : name.trim().toLowerCase(Locale.ROOT);
         // no filter at all: the store then reads only the newest traces' summaries, not the list of all of them
-        boolean filtered = minDurationMicros > 0 || error != null || rootKind != null || part != null;
+        boolean filtered = minDurationMicros > 0 || error != null || rootKind != null || localRoot || part != null;
         List<InMemorySpanStore.Summary> found = store.recentSummaries(max, !filtered ? null
                 : summary -> summary.duration() >= minDurationMicros && (error == null || summary.error() == error)
-                        && (rootKind == null || summary.kind() == rootKind)
+                        && (localRoot ? summary.kind() == null : rootKind == null || summary.kind() == rootKind)
                         && (part == null || (summary.name() != null
                                 && summary.name().toLowerCase(Locale.ROOT).contains(part))));
         List<TraceSummary> summaries = new ArrayList<>(found.size());
@@ -137,7 +143,9 @@ public class TracesEndpoint {
         if (!HexCodec.isLowerHex(lower, 0, lower.length())) {
             return null;
         }
-        return lower.length() == 32 && lower.startsWith(ZERO_HIGH) ? lower.substring(16) : lower;
+        String id = lower.length() == 32 && lower.startsWith(ZERO_HIGH) ? lower.substring(16) : lower;
+        // all zeros is no trace id in W3C trace context or B3
+        return id.equals(ZERO_HIGH) ? null : id;
     }
 
     /** Nests spans (sorted by start) under their parents; spans whose parent is absent are roots. */
@@ -240,13 +248,16 @@ public class TracesEndpoint {
         node.put("timestamp", start);
         node.put("duration", Math.max(0L, ZipkinV2JsonEncoder.endMicros(span) - start));
         Map<String, String> tags = new LinkedHashMap<>(span.getTags());
-        if (span.getError() != null && !tags.containsKey("error")) {
-            tags.put("error", ZipkinV2JsonEncoder.errorMessage(span));
+        if (span.getError() != null) {
+            // as the Zipkin view has them
+            tags.putIfAbsent("error", ZipkinV2JsonEncoder.errorMessage(span));
+            tags.putIfAbsent(ZipkinV2JsonEncoder.EXCEPTION_TYPE, ErrorSummary.typeOf(span.getError()));
         }
         node.put("tags", tags);
-        if (!span.getEvents().isEmpty()) {
-            List<Map<String, Object>> events = new ArrayList<>();
-            for (Map.Entry<Long, String> event : span.getEvents()) {
+        List<Map.Entry<Long, String>> annotations = ZipkinV2JsonEncoder.annotations(span);
+        if (!annotations.isEmpty()) {
+            List<Map<String, Object>> events = new ArrayList<>(annotations.size());
+            for (Map.Entry<Long, String> event : annotations) {
                 events.add(Map.of("timestamp", event.getKey(), "value", event.getValue()));
             }
             node.put("annotations", events);

@@ -191,6 +191,9 @@ abstract class TracesEndpointHttpTests {
         assertThat(traceIds(getJson(traces() + "?kind=server"))).containsExactly(nested, failed);
         assertThat(traceIds(getJson(traces() + "?kind=SERVER&error=true"))).containsExactly(failed);
         assertThat(get(traces() + "?kind=sideways").statusCode()).isEqualTo(400);
+        // a root of no kind is LOCAL, as the page labels it
+        assertThat(traceIds(getJson(traces() + "?kind=local"))).containsExactly(slowOld);
+        assertThat(traceIds(getJson(traces() + "?kind=INTERNAL"))).containsExactly(slowOld);
     }
 
     @Test
@@ -232,6 +235,36 @@ abstract class TracesEndpointHttpTests {
         assertThat(children.get(1).get("name").asString()).isEqualTo("render");
         assertThat(children.get(0).get("children").get(0).get("name").asString()).isEqualTo("query");
         assertThat(children.get(0).get("children").get(0).get("duration").asLong()).isEqualTo(10_000);
+    }
+
+    @Test
+    void treeViewShowsAFailuresTypeAsTheZipkinViewDoes() throws Exception {
+        JsonNode step = getJson(traces() + "/" + failed + "?view=tree").get(0).get("children").get(0);
+        assertThat(step.get("tags").get("error").asString()).isEqualTo("boom");
+        assertThat(step.get("tags").get("exception.type").asString()).isEqualTo("java.lang.IllegalStateException");
+        assertThat(getJson(traces() + "/" + failed).get(1).get("tags").get("exception.type").asString())
+            .isEqualTo("java.lang.IllegalStateException");
+    }
+
+    @Test
+    void eventsAFilterLeftWithoutATimeOrValueAreLeftOutOfBothViews() throws Exception {
+        store.clear();
+        Span span = tracer.nextSpan().name("filtered").start();
+        span.event("kept");
+        span.end();
+        // what a SpanFilter redacting events may leave
+        dev.tracing.core.RecordedSpan finished = (dev.tracing.core.RecordedSpan) store.trace(span.context().traceId())
+            .get(0);
+        List<Map.Entry<Long, String>> events = new ArrayList<>(finished.getEvents());
+        events.add(new java.util.AbstractMap.SimpleEntry<>(1L, null));
+        events.add(new java.util.AbstractMap.SimpleEntry<>(null, "no time"));
+        finished.setEvents(events);
+        JsonNode tree = getJson(traces() + "/" + span.context().traceId() + "?view=tree").get(0);
+        assertThat(tree.get("annotations")).singleElement()
+            .satisfies(event -> assertThat(event.get("value").asString()).isEqualTo("kept"));
+        JsonNode zipkin = getJson(traces() + "/" + span.context().traceId()).get(0);
+        assertThat(zipkin.get("annotations")).singleElement()
+            .satisfies(event -> assertThat(event.get("value").asString()).isEqualTo("kept"));
     }
 
     @Test
@@ -349,6 +382,8 @@ abstract class TracesEndpointHttpTests {
         assertThat(get(traces() + "/not-a-trace-id").statusCode()).isEqualTo(400);
         assertThat(get(traces() + "/0123456789abcdefg123456789abcdef").statusCode()).isEqualTo(400);
         assertThat(get(traces() + "/0123").statusCode()).isEqualTo(400);
+        assertThat(get(traces() + "/" + "0".repeat(32)).statusCode()).isEqualTo(400);
+        assertThat(get(traces() + "/" + "0".repeat(16)).statusCode()).isEqualTo(400);
         assertThat(get(traces() + "/" + nested + "?view=sideways").statusCode()).isEqualTo(400);
     }
 
