@@ -120,8 +120,15 @@ final class EntryHeaderBaggageFormat {
                 W3cBaggageFormat.encode(value, out);
                 value = out.toString();
             }
-            else if (!isPrintableAscii(value, 0, value.length())) {
-                continue;
+            else {
+                // a header value neither starts nor ends with whitespace (RFC 9110 5.5): Netty refuses the
+                // first, so the call would fail, and every receiver trims both, so this is what it reads
+                int start = W3cTraceContextFormat.skipOws(value, 0, value.length());
+                int end = W3cTraceContextFormat.trimOws(value, start, value.length());
+                if (start == end || !isPrintableAscii(value, start, end)) {
+                    continue;
+                }
+                value = value.substring(start, end);
             }
             written += names[i].length() + value.length();
             if (written > MAX_CHARACTERS) {

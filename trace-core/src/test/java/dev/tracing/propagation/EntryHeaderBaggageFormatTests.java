@@ -72,6 +72,17 @@ class EntryHeaderBaggageFormatTests {
     }
 
     @Test
+    void namedHeadersAreWrittenWithoutTheWhitespaceAroundAValueAndABlankValueIsNotWritten() {
+        // a caller's "tenant=%20acme" in W3C baggage decodes to " acme": Netty refuses a header value that
+        // starts with whitespace, which would fail the application's call
+        EntryHeaderBaggageFormat named = EntryHeaderBaggageFormat.named(List.of("tenant", "userId", "region"));
+        named.inject(BaggageFields.of(Map.of("tenant", " acme\t", "userId", " \t ", "region", "eu west")), carrier,
+                setter);
+
+        assertThat(carrier).containsOnly(Map.entry("tenant", "acme"), Map.entry("region", "eu west"));
+    }
+
+    @Test
     void roundTrip() {
         Map<String, String> values = new LinkedHashMap<>();
         values.put("userId", "alice smith; 100% \"sure\"");
