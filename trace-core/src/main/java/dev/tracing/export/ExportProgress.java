@@ -1,6 +1,9 @@
 package dev.tracing.export;
 
 import java.io.IOException;
+import java.util.List;
+
+import zipkin2.reporter.BytesMessageSender;
 
 /**
  * What the export of one batch has done so far, for an exporter that sends it in several
@@ -24,8 +27,26 @@ final class ExportProgress {
     /** The first refusal, with the first of each other kind suppressed in it. */
     private IOException refusal;
 
-    ExportProgress(int batchSize) {
+    /** The deadline of the batch's sends, when the sender takes one; 0 otherwise. */
+    private final long deadline;
+
+    /**
+     * Starts the export of {@code batchSize} spans through {@code sender}: when it is an
+     * {@link HttpSpanSender}, all its messages share one timeout from now.
+     */
+    ExportProgress(int batchSize, BytesMessageSender sender) {
         this.batchSize = batchSize;
+        this.deadline = sender instanceof HttpSpanSender http ? http.deadlineFromNow() : 0L;
+    }
+
+    /** Sends one message of the batch, within the batch's deadline where the sender takes one. */
+    void send(BytesMessageSender sender, List<byte[]> message) throws IOException {
+        if (sender instanceof HttpSpanSender http) {
+            http.send(message, deadline);
+        }
+        else {
+            sender.send(message);
+        }
     }
 
     void sent(int spans) {

@@ -316,10 +316,28 @@ public final class HttpSpanSender implements BytesMessageSender {
      */
     @Override
     public void send(List<byte[]> encodedSpans) throws IOException {
+        send(encodedSpans, deadlineFromNow());
+    }
+
+    /**
+     * The {@link System#nanoTime()} one timeout from now: the deadline of a send, or of the
+     * several sends an exporter makes of one batch.
+     */
+    public long deadlineFromNow() {
+        return System.nanoTime() + timeout.toNanos();
+    }
+
+    /**
+     * Sends one message, trying again where it may help, until {@code deadline} (a
+     * {@link System#nanoTime()}): an exporter that sends one batch in several messages gives them
+     * one deadline, so a backend that answers each one late holds the batch one timeout, not one
+     * per message.
+     * @throws ExportFailure when the backend did not take it, or the deadline has passed
+     */
+    public void send(List<byte[]> encodedSpans, long deadline) throws IOException {
         if (closed) {
             throw new ExportFailure("closed", "the sender to " + shownEndpoint + " is closed");
         }
-        long deadline = System.nanoTime() + timeout.toNanos();
         awaitThrottle(deadline);
         byte[] body = gzip(encoding.encode(encodedSpans));
         long backoff = FIRST_BACKOFF_NANOS;

@@ -43,7 +43,7 @@ public final class OtlpSpanExporter implements SpanExporter {
 
     @Override
     public void export(List<FinishedSpan> spans) throws IOException {
-        ExportProgress progress = new ExportProgress(spans.size());
+        ExportProgress progress = new ExportProgress(spans.size(), sender);
         send(spans, progress);
         progress.finish();
     }
@@ -217,7 +217,7 @@ public final class OtlpSpanExporter implements SpanExporter {
             return;
         }
         try {
-            sender.send(List.of(request));
+            progress.send(sender, List.of(request));
         }
         catch (PartialExportFailure ex) {
             // the collector took the request and rejected some of its spans: the rest of the batch still goes

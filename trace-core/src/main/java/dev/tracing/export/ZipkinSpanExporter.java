@@ -41,7 +41,7 @@ public final class ZipkinSpanExporter implements SpanExporter {
 
     @Override
     public void export(List<FinishedSpan> spans) throws IOException {
-        ExportProgress progress = new ExportProgress(spans.size());
+        ExportProgress progress = new ExportProgress(spans.size(), sender);
         List<byte[]> message = new ArrayList<>(spans.size());
         int messageBytes = 0;
         for (FinishedSpan span : spans) {
@@ -73,7 +73,7 @@ public final class ZipkinSpanExporter implements SpanExporter {
      */
     private void send(List<byte[]> message, ExportProgress progress) throws IOException {
         try {
-            sender.send(message);
+            progress.send(sender, message);
             progress.sent(message.size());
         }
         catch (IOException ex) {

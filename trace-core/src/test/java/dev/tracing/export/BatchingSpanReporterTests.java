@@ -433,6 +433,32 @@ class BatchingSpanReporterTests {
 
     @ParameterizedTest
     @EnumSource(value = Encoding.class, names = { "JSON", "PROTO3" })
+    void aBatchSentInSeveralMessagesToASlowBackendTakesOneTimeoutNotOnePerMessage(Encoding encoding)
+            throws Exception {
+        try (HttpBackend backend = new HttpBackend()) {
+            backend.maxBodyBytes = 60_000;
+            HttpSpanSender sender = sender(backend.url(encoding == Encoding.JSON ? "/api/v2/spans" : "/v1/traces"),
+                    encoding, 1000);
+            SpanExporter exporter = exporterOf(sender);
+            // the proxy's limit learnt: a batch of 200 spans now goes in several messages
+            exporter.export(spansOfRandomTags(200));
+            int firstRequests = backend.requests().size();
+            backend.answerDelayMillis = 300;
+            List<FinishedSpan> batch = spansOfRandomTags(200);
+            long start = System.nanoTime();
+            Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> exporter.export(batch));
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            // each message answered in time, but not all of them within one timeout: the rest are the failure's
+            assertThat(failure).isInstanceOf(PartialExportFailure.class);
+            int failed = ((PartialExportFailure) failure).failedSpans();
+            assertThat(failed).isBetween(1, 199);
+            assertThat(took).isLessThan(Duration.ofMillis(1600));
+            assertThat(backend.requests().size() - firstRequests).isBetween(2, 5);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Encoding.class, names = { "JSON", "PROTO3" })
     void aProxyThatRefusesEvenSmallRequestsCostsOneRequestPerMessage(Encoding encoding) throws Exception {
         try (HttpBackend backend = new HttpBackend()) {
             backend.maxBodyBytes = 100;

@@ -128,6 +128,10 @@ final class HttpBackend implements AutoCloseable {
                         exchange.getRequestHeaders().getFirst("Content-Type"),
                         exchange.getRequestHeaders().getFirst("Authorization"), body,
                                 exchange.getRequestURI().getRawQuery()));
+                long delay = answerDelayMillis;
+                if (delay > 0) {
+                    Thread.sleep(delay);
+                }
                 exchange.sendResponseHeaders(202, -1);
             }
             catch (InterruptedException ex) {
@@ -138,6 +142,9 @@ final class HttpBackend implements AutoCloseable {
     }
 
     volatile int hanging;
+
+    /** How long an accepted request waits for its answer, as a backend under load makes it. */
+    volatile long answerDelayMillis;
 
     /** Requests with a body larger than this, as sent, are answered 413 (Content Too Large). */
     volatile int maxBodyBytes = Integer.MAX_VALUE;
