@@ -57,6 +57,14 @@ final class W3cTraceContextFormat implements TraceContextFormat {
 
     static final int MAX_TRACESTATE_MEMBERS = 32;
 
+    /**
+     * The longest {@code tracestate} passed on: W3C asks for at least 512 characters, and this
+     * keeps any one valid member (513 at most) while a list of 32 long members (16 KB, past
+     * gRPC's 8 KiB metadata limit and most servers' 8 KB of headers) would fail every call after
+     * it.
+     */
+    static final int MAX_TRACESTATE_LENGTH = 1024;
+
     private static final List<String> FIELDS = List.of(TRACEPARENT, TRACESTATE);
 
     /** Marks several different {@code traceparent} values. */
@@ -271,12 +279,45 @@ final class W3cTraceContextFormat implements TraceContextFormat {
         if (count == 0) {
             return null;
         }
+        int kept = count;
+        boolean[] dropped = null;
+        int total = count - 1;
+        for (int i = 0; i < count; i++) {
+            total += members[i * 3 + 2] - members[i * 3];
+        }
+        while (total > MAX_TRACESTATE_LENGTH) {
+            // W3C's order: members over 128 characters first, then from the end
+            int drop = -1;
+            for (int i = count - 1; i >= 0 && drop < 0; i--) {
+                if ((dropped == null || !dropped[i]) && members[i * 3 + 2] - members[i * 3] > 128) {
+                    drop = i;
+                }
+            }
+            for (int i = count - 1; i >= 0 && drop < 0; i--) {
+                if (dropped == null || !dropped[i]) {
+                    drop = i;
+                }
+            }
+            if (dropped == null) {
+                dropped = new boolean[count];
+            }
+            dropped[drop] = true;
+            total -= members[drop * 3 + 2] - members[drop * 3] + (kept > 1 ? 1 : 0);
+            kept--;
+            normal = false;
+        }
+        if (kept == 0) {
+            return null;
+        }
         if (normal) {
             return list;
         }
-        StringBuilder result = new StringBuilder(length);
+        StringBuilder result = new StringBuilder(Math.min(length, total));
         for (int i = 0; i < count; i++) {
-            if (i > 0) {
+            if (dropped != null && dropped[i]) {
+                continue;
+            }
+            if (result.length() > 0) {
                 result.append(',');
             }
             result.append(list, members[i * 3], members[i * 3 + 2]);

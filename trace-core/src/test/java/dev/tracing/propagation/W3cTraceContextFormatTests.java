@@ -246,6 +246,33 @@ class W3cTraceContextFormatTests {
         assertThat(context.traceState()).isNull();
     }
 
+    @Test
+    void aTracestateOverItsLengthLimitDropsMembersOver128CharactersFirstThenFromTheEnd() {
+        // 32 valid members of 513 characters: 16 KB on every call after this one, past gRPC's 8 KiB metadata limit
+        StringBuilder huge = new StringBuilder();
+        for (int i = 0; i < 32; i++) {
+            huge.append(i == 0 ? "" : ",").append("k").append(i).append("x".repeat(255 - String.valueOf(i).length()))
+                .append('=').append("v".repeat(256));
+        }
+        carrier.put("tracestate", huge.toString());
+        String kept = extract(VALID).traceState();
+        assertThat(kept).hasSizeLessThanOrEqualTo(W3cTraceContextFormat.MAX_TRACESTATE_LENGTH)
+            .isEqualTo(huge.substring(0, huge.indexOf(",")));
+
+        String longMember = "long=" + "v".repeat(200);
+        StringBuilder list = new StringBuilder("first=1,").append(longMember);
+        for (int i = 0; i < 30; i++) {
+            list.append(",m").append(i).append('=').append("v".repeat(40));
+        }
+        carrier.put("tracestate", list.toString());
+        kept = extract(VALID).traceState();
+        // the long member goes first, then members from the end, until it fits
+        assertThat(kept).startsWith("first=1,m0=").doesNotContain("long=")
+            .hasSizeLessThanOrEqualTo(W3cTraceContextFormat.MAX_TRACESTATE_LENGTH)
+            .hasSizeGreaterThan(W3cTraceContextFormat.MAX_TRACESTATE_LENGTH - 45);
+        assertThat(list.toString().replace("," + longMember, "")).startsWith(kept);
+    }
+
     static String members(int count) {
         StringBuilder result = new StringBuilder();
         for (int i = 0; i < count; i++) {
