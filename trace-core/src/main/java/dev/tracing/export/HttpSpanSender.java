@@ -21,9 +21,12 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.Base64;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -273,9 +276,19 @@ public final class HttpSpanSender implements BytesMessageSender {
      */
     public static Map<String, String> checkHeaders(Map<String, String> headers) {
         Map<String, String> checked = new LinkedHashMap<>();
+        Set<String> lowerCaseNames = new HashSet<>();
         headers.forEach((name, value) -> {
             if (!HttpTokens.isHeaderName(name)) {
                 throw new IllegalArgumentException("'" + name + "' is not a valid HTTP header name");
+            }
+            String lowerCase = name.toLowerCase(Locale.ROOT);
+            if (lowerCase.equals("content-type") || lowerCase.equals("content-encoding")) {
+                // sent beside the sender's own, a second value the backend may read in place of it
+                throw new IllegalArgumentException("header '" + name + "' is the sender's own: it sends "
+                        + "gzip-compressed JSON or protobuf, as the endpoint's encoding asks");
+            }
+            if (!lowerCaseNames.add(lowerCase)) {
+                throw new IllegalArgumentException("header '" + name + "' is given twice, in two spellings");
             }
             if (value == null || value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
                 throw new IllegalArgumentException("the value of header '" + name + "' is missing or holds a line break");

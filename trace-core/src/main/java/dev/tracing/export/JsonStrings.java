@@ -4,7 +4,9 @@ package dev.tracing.export;
  * JSON string quoting for the hand-written encoders.
  *
  * <p>Design notes: escapes what RFC 8259 requires (quote, backslash, control characters) plus
- * U+2028 and U+2029, which break JavaScript readers of the output, and a surrogate without its
+ * DEL and the C1 controls (U+0085, NEL, ends a line for some log readers, and the logging
+ * exporter writes request-derived tags into log lines), U+2028 and U+2029, which break
+ * JavaScript readers of the output, and a surrogate without its
  * partner (application code can put one in a name or tag), which UTF-8 cannot carry: the caller's
  * encoding would write it as {@code ?}, where Jackson (the endpoint's tree view) escapes it,
  * as this does. Every other character is written as is, so non-ASCII text stays readable and
@@ -44,7 +46,7 @@ final class JsonStrings {
                     out.append("\\t");
                     break;
                 default:
-                    if (c < 0x20 || c == '\u2028' || c == '\u2029') {
+                    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029') {
                         escape(c, out);
                     }
                     else if (Character.isSurrogate(c)) {

@@ -607,14 +607,20 @@ class BatchingSpanReporterTests {
             .exporter(new LoggingSpanExporter())
             .scheduleDelay(Duration.ofMillis(10))
             .build()) {
-            List<FinishedSpan> spans = spans(3);
+            List<FinishedSpan> spans = new ArrayList<>(spans(3));
+            // a tag from a request: NEL (U+0085) and the other C1 controls end a line for some log readers
+            tracer.nextSpan().name("forged").tag("q", "a\u0085ERROR forged\u2028line\u009b\u007f").start().end();
+            spans.add(ended.get(ended.size() - 1));
             spans.forEach(reporter::report);
-            await().atMost(EXPORT).until(() -> appender.list.size() == 3);
-            for (int i = 0; i < 3; i++) {
+            await().atMost(EXPORT).until(() -> appender.list.size() == 4);
+            for (int i = 0; i < 4; i++) {
                 assertThat(appender.list.get(i).getFormattedMessage())
                     .isEqualTo(ZipkinV2JsonEncoder.INSTANCE.encode(spans.get(i)))
-                    .doesNotContain("\n");
+                    .doesNotContain("\n")
+                    .doesNotContainPattern("[\u007f-\u009f\u2028\u2029]");
             }
+            assertThat(appender.list.get(3).getFormattedMessage())
+                .contains("\"q\":\"a\\u0085ERROR forged\\u2028line\\u009b\\u007f\"");
         }
         finally {
             logger.setLevel(null);

@@ -448,6 +448,20 @@ class HttpSpanSenderTests {
             .isThrownBy(() -> HttpSpanSender.create("http://127.0.0.1:9/v1/traces", Encoding.PROTO3,
                     Map.of("Host", "elsewhere"), Duration.ofSeconds(1)))
             .withMessage("header 'Host' cannot be set on an export request");
+        // set by the sender: a second one beside it would contradict the body
+        assertThatIllegalArgumentException().isThrownBy(() -> HttpSpanSender.create("http://127.0.0.1:9/v1/traces",
+                Encoding.PROTO3, Map.of("content-type", "application/json"), Duration.ofSeconds(1)))
+            .withMessageStartingWith("header 'content-type' is the sender's own");
+        assertThatIllegalArgumentException().isThrownBy(() -> HttpSpanSender.create("http://127.0.0.1:9/v1/traces",
+                Encoding.PROTO3, Map.of("Content-Encoding", "identity"), Duration.ofSeconds(1)))
+            .withMessageStartingWith("header 'Content-Encoding' is the sender's own");
+        // both would be sent: HTTP names are one header in any case
+        Map<String, String> twice = new java.util.LinkedHashMap<>();
+        twice.put("Authorization", "Bearer a");
+        twice.put("authorization", "Bearer b");
+        assertThatIllegalArgumentException().isThrownBy(() -> HttpSpanSender.create("http://127.0.0.1:9/v1/traces",
+                Encoding.PROTO3, twice, Duration.ofSeconds(1)))
+            .withMessage("header 'authorization' is given twice, in two spellings");
     }
 
 }
