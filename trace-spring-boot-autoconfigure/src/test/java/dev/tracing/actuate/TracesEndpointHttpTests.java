@@ -422,6 +422,24 @@ abstract class TracesEndpointHttpTests {
     }
 
     @Test
+    void aPageWhoseScriptDidNotRunSaysWhyAndLinksTheJson() throws Exception {
+        try (Browser browser = new Browser()) {
+            HtmlPage page = browser.open(view());
+            assertThat(page.getElementById("no-script").hasAttribute("hidden")).isTrue();
+        }
+        // as a Content-Security-Policy without 'unsafe-inline' leaves it: scripting on, the inline script blocked
+        try (WebClient scriptless = new WebClient()) {
+            scriptless.getOptions().setJavaScriptEnabled(false);
+            HtmlPage page = scriptless.getPage("http://127.0.0.1:" + port + view());
+            DomElement notice = page.getElementById("no-script");
+            assertThat(notice.hasAttribute("hidden")).isFalse();
+            assertThat(notice.getTextContent()).contains("Content-Security-Policy");
+            HtmlAnchor json = (HtmlAnchor) notice.querySelector("a");
+            assertThat(json.click().getWebResponse().getContentAsString()).contains(nested);
+        }
+    }
+
+    @Test
     void pageListsTracesNewestFirstAndFilters() throws Exception {
         try (Browser browser = new Browser()) {
             HtmlPage page = browser.open(view());
