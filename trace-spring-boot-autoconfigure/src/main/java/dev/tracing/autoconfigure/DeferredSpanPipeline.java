@@ -80,8 +80,10 @@ final class DeferredSpanPipeline implements SmartInitializingSingleton {
             if (this.pipeline != null) {
                 return;
             }
-            // under the lock, so a span ending meanwhile waits and keeps its place after these
-            for (FinishedSpan span : this.held) {
+            // under the lock, so a span ending meanwhile on another thread waits and keeps its place after
+            // these; one a stage ends on this thread while it runs is held, and handed on in this loop too
+            FinishedSpan span;
+            while ((span = this.held.poll()) != null) {
                 started.report(span);
             }
             this.held = null;

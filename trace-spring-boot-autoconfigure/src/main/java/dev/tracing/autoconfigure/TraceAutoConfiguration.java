@@ -171,8 +171,11 @@ public final class TraceAutoConfiguration {
             ConfigurableListableBeanFactory beanFactory, ObjectProvider<SpanPipeline> pipeline) {
         return new DeferredSpanPipeline(() -> {
             SpanPipeline started = pipeline.getObject();
-            for (String reporters : beanFactory.getBeanNamesForType(BackgroundSpanReporters.class, false, false)) {
-                beanFactory.registerDependentBean(reporters, "traceDeferredSpanPipeline");
+            // what the tracer reaches is destroyed after it, as if it were a constructor argument
+            for (Class<?> stage : List.of(SpanPipeline.class, BackgroundSpanReporters.class)) {
+                for (String name : beanFactory.getBeanNamesForType(stage, false, false)) {
+                    beanFactory.registerDependentBean(name, "traceDeferredSpanPipeline");
+                }
             }
             return started;
         }, Math.max(0, export.getBatch().getMaxQueueSize()));

@@ -110,6 +110,31 @@ class ReportersOnTracedClientsTests {
     }
 
     @Test
+    void aSpanAFilterEndsWhileTheHeldSpansAreHandedOnIsHandedOnToo() {
+        runner.withUserConfiguration(StartupWork.class, SpanEndingFilter.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            Names names = context.getBean(Names.class);
+            await().untilAsserted(
+                    () -> assertThat(names.reported).containsExactlyInAnyOrder("plain:warm-up", "plain:from-a-filter"));
+        });
+    }
+
+    @Test
+    void aSpanPipelineOfTheApplicationsOutlivesTheBeansUsingTheTracer() {
+        // with lazy initialization the pipeline and its sink are made last, once the context has started, and so
+        // would be destroyed first
+        runner.withInitializer(context -> context
+            .addBeanFactoryPostProcessor(new org.springframework.boot.LazyInitializationBeanFactoryPostProcessor()))
+            .withUserConfiguration(OwnPipeline.class)
+            .run(context -> {
+            assertThat(context).hasNotFailed();
+            ClosingSink sink = context.getBean(ClosingSink.class);
+            context.close();
+            assertThat(sink.names).contains("closing");
+        });
+    }
+
+    @Test
     void spansEndedWhileBeansUsingTheTracerCloseStillReachTheApplicationsReporters() {
         Queue<String> reported = new ConcurrentLinkedQueue<>();
         runner.withBean("plainReporter", SpanReporter.class, () -> span -> reported.add(span.getName()))
@@ -207,6 +232,65 @@ class ReportersOnTracedClientsTests {
                 tracer.nextSpan().name(i == 1 ? "warm-up" : "warm-up-" + i).start().end();
             }
             return new Object();
+        }
+
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class SpanEndingFilter {
+
+        /** Ends a span of its own the first time it maps one: while the held spans are handed on, at start. */
+        @Bean
+        io.micrometer.tracing.exporter.SpanFilter spanEndingFilter(
+                org.springframework.beans.factory.ObjectProvider<Tracer> tracer) {
+            java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+            return span -> {
+                if (ended.compareAndSet(false, true)) {
+                    tracer.getObject().nextSpan().name("from-a-filter").start().end();
+                }
+                return span;
+            };
+        }
+
+    }
+
+    /** Where the application's own pipeline sends spans; it takes none once closed. */
+    static final class ClosingSink implements AutoCloseable {
+
+        final Queue<String> names = new ConcurrentLinkedQueue<>();
+
+        private volatile boolean closed;
+
+        void record(FinishedSpan span) {
+            if (!this.closed) {
+                this.names.add(span.getName());
+            }
+        }
+
+        @Override
+        public void close() {
+            this.closed = true;
+        }
+
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnPipeline {
+
+        @Bean
+        ClosingSink closingSink() {
+            return new ClosingSink();
+        }
+
+        @Bean
+        dev.tracing.export.SpanPipeline traceSpanPipeline(ClosingSink sink) {
+            return new dev.tracing.export.SpanPipeline(List.of(), List.of(), List.of(sink::record));
+        }
+
+        @Bean
+        @org.springframework.context.annotation.Lazy(false)
+        ClosingWork closingWork(Tracer tracer) {
+            return new ClosingWork(tracer);
         }
 
     }
