@@ -376,7 +376,12 @@ class BatchingSpanReporterTests {
 
     /** The starter's sender to {@code backend}'s Zipkin or OTLP path, by encoding, with a 5 s deadline. */
     private static HttpSpanSender senderTo(HttpBackend backend, Encoding encoding) {
-        return sender(backend.url(encoding == Encoding.JSON ? "/api/v2/spans" : "/v1/traces"), encoding, 5000);
+        return senderTo(backend, encoding, 5000);
+    }
+
+    private static HttpSpanSender senderTo(HttpBackend backend, Encoding encoding, int timeoutMillis) {
+        return sender(backend.url(encoding == Encoding.JSON ? "/api/v2/spans" : "/v1/traces"), encoding,
+                timeoutMillis);
     }
 
     /** The Zipkin or OTLP exporter over {@code sender}, by its encoding. */
@@ -437,9 +442,7 @@ class BatchingSpanReporterTests {
             throws Exception {
         try (HttpBackend backend = new HttpBackend()) {
             backend.maxBodyBytes = 60_000;
-            HttpSpanSender sender = sender(backend.url(encoding == Encoding.JSON ? "/api/v2/spans" : "/v1/traces"),
-                    encoding, 1000);
-            SpanExporter exporter = exporterOf(sender);
+            SpanExporter exporter = exporterOf(senderTo(backend, encoding, 1000));
             // the proxy's limit learnt: a batch of 200 spans now goes in several messages
             exporter.export(spansOfRandomTags(200));
             int firstRequests = backend.requests().size();

@@ -47,6 +47,16 @@ class TraceReactorAutoConfigurationTests {
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(TraceAutoConfiguration.class, TraceReactorAutoConfiguration.class));
 
+    /**
+     * With Boot's Observation module and our handlers, and Micrometer's accessor registered (by
+     * the ServiceLoader in a new JVM) and not yet wrapped.
+     */
+    private ApplicationContextRunner observed() {
+        ContextRegistry.getInstance().registerThreadLocalAccessor(new ObservationThreadLocalAccessor());
+        return runner.withConfiguration(
+                AutoConfigurations.of(ObservationAutoConfiguration.class, TraceObservationAutoConfiguration.class));
+    }
+
     @Test
     void autoPropagationRestoresThroughTheChangeOnlyFactory() {
         ContextSnapshotFactory reactorsOwn = ContextSnapshotFactory.builder().clearMissing(true).build();
@@ -122,99 +132,89 @@ class TraceReactorAutoConfigurationTests {
     void theReactorContextsSpanIsCurrentWhereTheThreadHasAnObservationTheContextLacks() {
         // Micrometer clears the thread's observation with a NullObservation scope, whose tracing handler clears
         // the current span: our accessor must restore after it, or the Reactor Context's span would be lost.
-        // As in a new JVM: Micrometer's accessor registered (by the ServiceLoader) and not yet wrapped
-        ContextRegistry.getInstance().registerThreadLocalAccessor(new ObservationThreadLocalAccessor());
-        runner.withConfiguration(AutoConfigurations.of(ObservationAutoConfiguration.class,
-                TraceObservationAutoConfiguration.class))
-            .run(context -> {
-                Tracer tracer = context.getBean(Tracer.class);
-                ObservationRegistry observations = context.getBean(ObservationRegistry.class);
-                Span inContext = tracer.nextSpan().name("in the reactor context").start();
-                Observation outer = Observation.start("outer", observations);
-                List<String> seen = new ArrayList<>();
-                try (Observation.Scope scope = outer.openScope()) {
-                    String outerSpanId = tracer.currentSpan().context().spanId();
-                    Mono.just(1)
-                        .doOnNext(one -> seen.add(tracer.currentSpan() == null ? "none"
-                                : tracer.currentSpan().context().spanId()))
-                        .contextWrite(Context.of(TraceContextThreadLocalAccessor.KEY, inContext.context()))
-                        // not block(), which would capture the thread's observation into the Reactor Context
-                        .subscribe(new BaseSubscriber<>() {
-                        });
-                    assertThat(seen).containsExactly(inContext.context().spanId());
-                    assertThat(tracer.currentSpan().context().spanId()).as("after the chain").isEqualTo(outerSpanId);
-                }
-                outer.stop();
-                inContext.end();
-                assertThat(tracer.currentSpan()).isNull();
-            });
+        observed().run(context -> {
+            Tracer tracer = context.getBean(Tracer.class);
+            ObservationRegistry observations = context.getBean(ObservationRegistry.class);
+            Span inContext = tracer.nextSpan().name("in the reactor context").start();
+            Observation outer = Observation.start("outer", observations);
+            List<String> seen = new ArrayList<>();
+            try (Observation.Scope scope = outer.openScope()) {
+                String outerSpanId = tracer.currentSpan().context().spanId();
+                Mono.just(1)
+                    .doOnNext(one -> seen.add(tracer.currentSpan() == null ? "none"
+                            : tracer.currentSpan().context().spanId()))
+                    .contextWrite(Context.of(TraceContextThreadLocalAccessor.KEY, inContext.context()))
+                    // not block(), which would capture the thread's observation into the Reactor Context
+                    .subscribe(new BaseSubscriber<>() {
+                    });
+                assertThat(seen).containsExactly(inContext.context().spanId());
+                assertThat(tracer.currentSpan().context().spanId()).as("after the chain").isEqualTo(outerSpanId);
+            }
+            outer.stop();
+            inContext.end();
+            assertThat(tracer.currentSpan()).isNull();
+        });
     }
 
     @Test
     void theObservationsSpanIsCurrentWhereTheReactorContextHasAnObservationAndNoSpan() {
         // a chain outside any request, a section observed with tap(Micrometer.observation(..)): its log lines
         // carry the Observation's span, as under Spring Boot's own tracing
-        ContextRegistry.getInstance().registerThreadLocalAccessor(new ObservationThreadLocalAccessor());
-        runner.withConfiguration(AutoConfigurations.of(ObservationAutoConfiguration.class,
-                TraceObservationAutoConfiguration.class))
-            .run(context -> {
-                Tracer tracer = context.getBean(Tracer.class);
-                ObservationRegistry observations = context.getBean(ObservationRegistry.class);
-                List<String> seen = new ArrayList<>();
-                Mono.just(1)
-                    .doOnNext(one -> {
-                        seen.add(tracer.currentSpan() == null ? "no span" : tracer.currentSpan().context().spanId());
-                        seen.add(String.valueOf(MDC.get("spanId")));
-                    })
-                    .name("observed.section")
-                    .tap(Micrometer.observation(observations))
-                    .subscribe(new BaseSubscriber<>() {
-                    });
-                List<FinishedSpan> section = context.getBean(InMemorySpanStore.class)
-                    .recentTraces(1)
-                    .get(0);
-                assertThat(section).singleElement()
-                    .satisfies(span -> assertThat(seen).containsExactly(span.getSpanId(), span.getSpanId()));
-                assertThat(tracer.currentSpan()).as("after the chain").isNull();
-                assertThat(MDC.get("spanId")).isNull();
-            });
+        observed().run(context -> {
+            Tracer tracer = context.getBean(Tracer.class);
+            ObservationRegistry observations = context.getBean(ObservationRegistry.class);
+            List<String> seen = new ArrayList<>();
+            Mono.just(1)
+                .doOnNext(one -> {
+                    seen.add(tracer.currentSpan() == null ? "no span" : tracer.currentSpan().context().spanId());
+                    seen.add(String.valueOf(MDC.get("spanId")));
+                })
+                .name("observed.section")
+                .tap(Micrometer.observation(observations))
+                .subscribe(new BaseSubscriber<>() {
+                });
+            List<FinishedSpan> section = context.getBean(InMemorySpanStore.class)
+                .recentTraces(1)
+                .get(0);
+            assertThat(section).singleElement()
+                .satisfies(span -> assertThat(seen).containsExactly(span.getSpanId(), span.getSpanId()));
+            assertThat(tracer.currentSpan()).as("after the chain").isNull();
+            assertThat(MDC.get("spanId")).isNull();
+        });
     }
 
     @Test
     void noSpanAndNoMdcWhereTheReactorContextHasNeitherSpanNorObservation() {
         // the thread's Observation is cleared with a NullObservation, which our handlers leave alone: the span
         // goes because the trace context's accessor clears it, and comes back with it
-        ContextRegistry.getInstance().registerThreadLocalAccessor(new ObservationThreadLocalAccessor());
-        runner.withConfiguration(AutoConfigurations.of(ObservationAutoConfiguration.class,
-                TraceObservationAutoConfiguration.class))
-            .run(context -> {
-                Tracer tracer = context.getBean(Tracer.class);
-                ObservationRegistry observations = context.getBean(ObservationRegistry.class);
-                Observation outer = Observation.start("outer", observations);
-                List<String> seen = new ArrayList<>();
-                try (Observation.Scope scope = outer.openScope()) {
-                    String outerTraceId = tracer.currentSpan().context().traceId();
-                    assertThat(MDC.get("traceId")).isEqualTo(outerTraceId);
-                    Mono.just(1)
-                        .doOnNext(one -> {
-                            seen.add(tracer.currentSpan() == null ? "no span" : "a span");
-                            seen.add(MDC.get("traceId") == null ? "no trace id" : "a trace id");
-                            seen.add(observations.getCurrentObservation() == null
-                                    || observations.getCurrentObservation() instanceof NullObservation
-                                            ? "no observation" : "an observation");
-                        })
-                        .contextWrite(Context.of("unrelated", "entry"))
-                        .subscribe(new BaseSubscriber<>() {
-                        });
-                    assertThat(seen).containsExactly("no span", "no trace id", "no observation");
-                    assertThat(tracer.currentSpan().context().traceId()).as("after the chain").isEqualTo(outerTraceId);
-                    assertThat(MDC.get("traceId")).isEqualTo(outerTraceId);
-                    assertThat(observations.getCurrentObservation()).isSameAs(outer);
-                }
-                outer.stop();
-                assertThat(tracer.currentSpan()).isNull();
-                assertThat(MDC.get("traceId")).isNull();
-            });
+        observed().run(context -> {
+            Tracer tracer = context.getBean(Tracer.class);
+            ObservationRegistry observations = context.getBean(ObservationRegistry.class);
+            Observation outer = Observation.start("outer", observations);
+            List<String> seen = new ArrayList<>();
+            try (Observation.Scope scope = outer.openScope()) {
+                String outerTraceId = tracer.currentSpan().context().traceId();
+                assertThat(MDC.get("traceId")).isEqualTo(outerTraceId);
+                Mono.just(1)
+                    .doOnNext(one -> {
+                        seen.add(tracer.currentSpan() == null ? "no span" : "a span");
+                        seen.add(MDC.get("traceId") == null ? "no trace id" : "a trace id");
+                        seen.add(observations.getCurrentObservation() == null
+                                || observations.getCurrentObservation() instanceof NullObservation
+                                        ? "no observation" : "an observation");
+                    })
+                    .contextWrite(Context.of("unrelated", "entry"))
+                    .subscribe(new BaseSubscriber<>() {
+                    });
+                assertThat(seen).containsExactly("no span", "no trace id", "no observation");
+                assertThat(tracer.currentSpan().context().traceId()).as("after the chain").isEqualTo(outerTraceId);
+                assertThat(MDC.get("traceId")).isEqualTo(outerTraceId);
+                assertThat(observations.getCurrentObservation()).isSameAs(outer);
+            }
+            outer.stop();
+            assertThat(tracer.currentSpan()).isNull();
+            assertThat(MDC.get("traceId")).isNull();
+        });
     }
 
 }
