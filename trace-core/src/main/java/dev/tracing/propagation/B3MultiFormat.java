@@ -111,25 +111,33 @@ final class B3MultiFormat implements TraceContextFormat {
             }
             return SpanContext.samplingFlagsOnly(sampled, debug);
         }
+        // ids without their leading zeros (older senders, jaeger-client's B3 propagator write them so) are read
+        // as Brave reads them: 2 to 32 digits for the trace id, 2 to 16 for the others, padded on the left
         int traceIdLength = traceId.length();
-        if ((traceIdLength != 16 && traceIdLength != 32) || !HexCodec.isLowerHex(traceId, 0, traceIdLength)
-                || spanId == null || spanId.length() != 16 || !HexCodec.isLowerHex(spanId, 0, 16)) {
+        if (!isId(traceId, 32) || spanId == null || !isId(spanId, 16)) {
             return null;
         }
         long parentId = 0L;
         String parent = getter.get(carrier, PARENT_SPAN_ID);
         if (parent != null) {
-            if (parent.length() != 16 || !HexCodec.isLowerHex(parent, 0, 16)) {
+            if (!isId(parent, 16)) {
                 return null;
             }
-            parentId = HexCodec.parseHex64(parent, 0, 16);
+            parentId = HexCodec.parseHex64(parent, 0, parent.length());
             if (parentId == 0L) {
                 return null;
             }
         }
-        long high = traceIdLength == 32 ? HexCodec.parseHex64(traceId, 0, 16) : 0L;
-        long low = HexCodec.parseHex64(traceId, traceIdLength - 16, traceIdLength);
+        long high = traceIdLength > 16 ? HexCodec.parseHex64(traceId, 0, traceIdLength - 16) : 0L;
+        long low = HexCodec.parseHex64(traceId, Math.max(0, traceIdLength - 16), traceIdLength);
         // remote(..) returns null for an all-zero trace id or span id
-        return SpanContext.remote(high, low, parentId, HexCodec.parseHex64(spanId, 0, 16), sampled, debug);
+        return SpanContext.remote(high, low, parentId, HexCodec.parseHex64(spanId, 0, spanId.length()), sampled,
+                debug);
+    }
+
+    /** Whether {@code id} is 2 to {@code maxLength} lower-case hex digits. */
+    private static boolean isId(String id, int maxLength) {
+        int length = id.length();
+        return length >= 2 && length <= maxLength && HexCodec.isLowerHex(id, 0, length);
     }
 }

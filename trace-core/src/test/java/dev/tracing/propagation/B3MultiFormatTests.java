@@ -135,20 +135,35 @@ class B3MultiFormatTests {
         assertThat(extract()).isNull();
     }
 
+    @Test
+    void idsWithoutTheirLeadingZerosAreReadPaddedAsBraveReadsThem() {
+        // as older senders write them (jaeger-client's B3 propagator, say)
+        carrier.put("x-b3-traceid", "4bf92f3577b34da6a");
+        carrier.put("x-b3-spanid", "3e6b5c");
+        carrier.put("x-b3-parentspanid", "5e3ac9a4f6e3b90");
+        SpanContext context = extract();
+        assertThat(context.traceId()).isEqualTo("000000000000000" + "4bf92f3577b34da6a");
+        assertThat(context.spanId()).isEqualTo("00000000003e6b5c");
+        assertThat(context.parentId()).isEqualTo("05e3ac9a4f6e3b90");
+
+        carrier.put("x-b3-traceid", "64fe8b2a57d3ef");
+        assertThat(extract().traceId()).as("64-bit, as it is written on").isEqualTo("0064fe8b2a57d3ef");
+    }
+
     @ParameterizedTest
     @CsvSource(nullValues = "null", value = {
             "80f198ee56343ba864fe8b2a57d3eff7, null, null, null", // no span id
             "null, e457b5a2e4d86bd1, null, 1", // span id without trace id
             "80F198EE56343BA864FE8B2A57D3EFF7, e457b5a2e4d86bd1, null, 1", // upper case
             "80f198ee56343ba864fe8b2a57d3eff7, E457B5A2E4D86BD1, null, 1",
-            "80f198ee56343ba864fe8b2a57d3eff, e457b5a2e4d86bd1, null, 1", // 31
-            "64fe8b2a57d3ef, e457b5a2e4d86bd1, null, 1", // 14
-            "80f198ee56343ba864fe8b2a57d3eff7, e457b5a2e4d86bd, null, 1", // 15
+            "80f198ee56343ba864fe8b2a57d3eff71, e457b5a2e4d86bd1, null, 1", // 33
+            "7, e457b5a2e4d86bd1, null, 1", // 1
+            "80f198ee56343ba864fe8b2a57d3eff7, 1, null, 1", // 1
             "80f198ee56343ba864fe8b2a57d3eff7, e457b5a2e4d86bd1x, null, 1",
             "00000000000000000000000000000000, e457b5a2e4d86bd1, null, 1", // zero trace id
             "80f198ee56343ba864fe8b2a57d3eff7, 0000000000000000, null, 1", // zero span id
             "80f198ee56343ba864fe8b2a57d3eff7, e457b5a2e4d86bd1, 0000000000000000, 1", // zero parent
-            "80f198ee56343ba864fe8b2a57d3eff7, e457b5a2e4d86bd1, 05e3ac9a4f6e3b9, 1", // short parent
+            "80f198ee56343ba864fe8b2a57d3eff7, e457b5a2e4d86bd1, 05e3ac9a4f6e3b901, 1", // long parent
             "80f198ee56343ba864fe8b2a57d3eff7, e457b5a2e4d86bd1, 05e3ac9a4f6e3b9g, 1",
             "80f198ee56343ba864fe8b2a57d3eff7, e457b5a2e4d86bd1, null, 2", // bad sampled
             "80f198ee56343ba864fe8b2a57d3eff7, e457b5a2e4d86bd1, null, yes",

@@ -26,7 +26,8 @@ public final class HostileHeaders {
         String value = valid[random.nextInt(valid.length)];
         switch (random.nextInt(9)) {
             case 0 -> value = value.toUpperCase();
-            case 1 -> value = value.substring(0, 2 + random.nextInt(14));
+            // a dash after it: B3's ids may come without their leading zeros, so a hex prefix alone is an id
+            case 1 -> value = value.substring(0, 2 + random.nextInt(14)) + "-";
             case 2 -> value = value + value;
             case 3 -> value = value.replace('a', 'g');
             case 4 -> value = "ff-" + value;
